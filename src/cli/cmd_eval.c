@@ -1,0 +1,285 @@
+/*
+ * cmd_eval.c — `lstmsrc eval MODEL DATA.csv [--json]`: a model's scores on labelled data, each
+ * printed beside the trivial baselines (all off / majority class, and "on if reading > t"),
+ * because on data where nothing is on most of the time a high accuracy means nothing by itself.
+ * Text for people, or exactly one JSON object for scripts; results on stdout only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char cmd[] = "eval";
+
+static void eval_usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lstmsrc eval MODEL DATA.csv [--json]\n"
+            "\n"
+            "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
+            "and label columns (matched by name). A window's label is the state at its last row.\n"
+            "Multi-label: per-source precision, recall, F1 and support, macro F1, exact-match\n"
+            "accuracy and Hamming loss, beside the all-off and \"on if reading > t\" baselines.\n"
+            "Multi-class: accuracy, per-class table, macro F1, confusion matrix, beside the\n"
+            "majority-class baseline.\n"
+            "\n"
+            "options:\n"
+            "  --json       print one JSON object instead of tables (default: text)\n"
+            "  -h, --help   this text\n"
+            "\n"
+            "example:\n"
+            "  lstmsrc eval model.lsm test.csv --json\n");
+}
+
+static const char *name_or(const char *s)
+{
+    return s ? s : "?";
+}
+
+/* Width of the name column: the longest name, within reason. */
+static int name_width(const struct lstmsrc_eval *ev, int min)
+{
+    int w = min;
+    for (int j = 0; j < ev->outputs; j++) {
+        size_t n = strlen(name_or(ev->per[j].name));
+        if (n > (size_t)w) w = n > 40 ? 40 : (int)n;
+    }
+    return w;
+}
+
+/* ============================== text ============================== */
+
+static void text_multilabel(const struct lstmsrc_eval *ev)
+{
+    int nw = name_width(ev, 6);
+    printf("%-*s  precision  recall      F1  support  threshold |  rule F1  rule: reading >\n", nw,
+           "source");
+    for (int j = 0; j < ev->outputs; j++) {
+        const struct lstmsrc_output_metrics *o = &ev->per[j];
+        printf("%-*.*s  %9.3f  %6.3f  %6.3f  %7zu  %9.3f |  %7.3f  %15.1f\n", nw, nw,
+               name_or(o->name), o->precision, o->recall, o->f1, o->support, o->threshold,
+               o->baseline_f1, o->baseline_threshold);
+    }
+    printf("\n%-22s %7s  %7s  %14s\n", "", "model", "all off", "threshold rule");
+    printf("%-22s %7.3f  %7.3f  %14.3f\n", "macro F1", ev->macro_f1, ev->all_off_macro_f1,
+           ev->threshold_macro_f1);
+    printf("%-22s %7.3f  %7.3f  %14.3f\n", "exact-match accuracy", ev->subset_accuracy,
+           ev->all_off_subset_accuracy, ev->threshold_subset_accuracy);
+    printf("%-22s %7.3f  %7.3f  %14.3f\n", "Hamming loss", ev->hamming_loss,
+           ev->all_off_hamming_loss, ev->threshold_hamming_loss);
+}
+
+static int digits(size_t v)
+{
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+static void text_multiclass(const struct lstmsrc_eval *ev)
+{
+    int k = ev->outputs, nw = name_width(ev, 5);
+    printf("%-*s  precision  recall      F1  support\n", nw, "class");
+    for (int j = 0; j < k; j++) {
+        const struct lstmsrc_output_metrics *o = &ev->per[j];
+        printf("%-*.*s  %9.3f  %6.3f  %6.3f  %7zu\n", nw, nw, name_or(o->name), o->precision,
+               o->recall, o->f1, o->support);
+    }
+    printf("\n%-10s %7s  majority (always \"%s\")\n", "", "model",
+           name_or(ev->per[ev->majority_class].name));
+    printf("%-10s %7.3f  %7.3f\n", "accuracy", ev->accuracy, ev->majority_accuracy);
+    printf("%-10s %7.3f  %7.3f\n", "macro F1", ev->macro_f1, ev->majority_macro_f1);
+
+    /* columns are class indexes: names can be long ("src1+src2+src3") */
+    size_t maxc = (size_t)k - 1;
+    for (size_t i = 0; i < (size_t)k * (size_t)k; i++)
+        if (ev->confusion[i] > maxc) maxc = ev->confusion[i];
+    int cw = digits(maxc) + 1, iw = digits((size_t)k - 1);
+    printf("\nconfusion matrix (rows: true class, columns: predicted class)\n");
+    printf("%*s  %-*s ", iw, "", nw, "");
+    for (int c = 0; c < k; c++)
+        printf("%*d", cw, c);
+    printf("\n");
+    for (int r = 0; r < k; r++) {
+        printf("%*d  %-*.*s ", iw, r, nw, nw, name_or(ev->per[r].name));
+        for (int c = 0; c < k; c++)
+            printf("%*zu", cw, ev->confusion[(size_t)r * (size_t)k + c]);
+        printf("\n");
+    }
+}
+
+/* ============================== JSON ============================== */
+
+static void json_key_num(const char *key, double x)
+{
+    json_str(stdout, key);
+    fputc(':', stdout);
+    json_num(stdout, x);
+}
+
+static void json_multilabel(const struct lstmsrc_eval *ev)
+{
+    FILE *o = stdout;
+    fprintf(o, "\"task\":\"multilabel\",\"windows\":%zu,", ev->windows);
+    json_key_num("subset_accuracy", ev->subset_accuracy);
+    fputc(',', o);
+    json_key_num("hamming_loss", ev->hamming_loss);
+    fputc(',', o);
+    json_key_num("macro_f1", ev->macro_f1);
+    fputs(",\"sources\":[", o);
+    for (int j = 0; j < ev->outputs; j++) {
+        const struct lstmsrc_output_metrics *m = &ev->per[j];
+        fputs(j ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, name_or(m->name));
+        fputc(',', o);
+        json_key_num("precision", m->precision);
+        fputc(',', o);
+        json_key_num("recall", m->recall);
+        fputc(',', o);
+        json_key_num("f1", m->f1);
+        fprintf(o, ",\"support\":%zu,", m->support);
+        json_key_num("threshold", m->threshold);
+        fputc('}', o);
+    }
+    fputs("],\"baselines\":{\"all_off\":{", o);
+    json_key_num("subset_accuracy", ev->all_off_subset_accuracy);
+    fputc(',', o);
+    json_key_num("macro_f1", ev->all_off_macro_f1);
+    fputc(',', o);
+    json_key_num("hamming_loss", ev->all_off_hamming_loss);
+    fputs("},\"threshold\":{", o);
+    json_key_num("macro_f1", ev->threshold_macro_f1);
+    fputc(',', o);
+    json_key_num("subset_accuracy", ev->threshold_subset_accuracy);
+    fputc(',', o);
+    json_key_num("hamming_loss", ev->threshold_hamming_loss);
+    fputs(",\"sources\":[", o);
+    for (int j = 0; j < ev->outputs; j++) {
+        const struct lstmsrc_output_metrics *m = &ev->per[j];
+        fputs(j ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, name_or(m->name));
+        fputc(',', o);
+        json_key_num("f1", m->baseline_f1);
+        fputc(',', o);
+        json_key_num("threshold", m->baseline_threshold);
+        fputc('}', o);
+    }
+    fputs("]}}", o);
+}
+
+static void json_multiclass(const struct lstmsrc_eval *ev)
+{
+    FILE *o = stdout;
+    size_t k = (size_t)ev->outputs;
+    fprintf(o, "\"task\":\"multiclass\",\"windows\":%zu,", ev->windows);
+    json_key_num("accuracy", ev->accuracy);
+    fputc(',', o);
+    json_key_num("macro_f1", ev->macro_f1);
+    fputs(",\"classes\":[", o);
+    for (size_t j = 0; j < k; j++) {
+        const struct lstmsrc_output_metrics *m = &ev->per[j];
+        fputs(j ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, name_or(m->name));
+        fputc(',', o);
+        json_key_num("precision", m->precision);
+        fputc(',', o);
+        json_key_num("recall", m->recall);
+        fputc(',', o);
+        json_key_num("f1", m->f1);
+        fprintf(o, ",\"support\":%zu}", m->support);
+    }
+    fputs("],\"confusion\":[", o);
+    for (size_t r = 0; r < k; r++) {
+        fputs(r ? ",[" : "[", o);
+        for (size_t c = 0; c < k; c++)
+            fprintf(o, c ? ",%zu" : "%zu", ev->confusion[r * k + c]);
+        fputc(']', o);
+    }
+    fputs("],\"baselines\":{\"majority\":{\"class\":", o);
+    json_str(o, name_or(ev->per[ev->majority_class].name));
+    fputc(',', o);
+    json_key_num("accuracy", ev->majority_accuracy);
+    fputc(',', o);
+    json_key_num("macro_f1", ev->majority_macro_f1);
+    fputs("}}", o);
+}
+
+/* ============================== command ============================== */
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *model_path = NULL, *data_path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            eval_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
+        } else if (!model_path) {
+            model_path = argv[i];
+        } else if (!data_path) {
+            data_path = argv[i];
+        } else {
+            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
+
+    int rc = 0;
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_eval *ev = NULL;
+    struct lstmsrc_columns cols;
+    struct lstmsrc_model_info info;
+
+    enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
+    if (!st) {
+        lstmsrc_model_columns(m, 0, &cols);
+        st = lstmsrc_dataset_load(data_path, &cols, &ds, &err);
+    }
+    if (!st) st = lstmsrc_evaluate(m, ds, &ev, &err);
+    if (st) {
+        rc = cli_fail(cmd, &err);
+        goto cleanup;
+    }
+    lstmsrc_model_get_info(m, &info);
+
+    if (json) {
+        fputc('{', stdout);
+        if (ev->task == LSTMSRC_TASK_MULTILABEL)
+            json_multilabel(ev);
+        else
+            json_multiclass(ev);
+        fputs(",\"model\":", stdout);
+        json_str(stdout, model_path);
+        fputs(",\"data\":", stdout);
+        json_str(stdout, data_path);
+        printf(",\"seq_len\":%d}\n", info.seq_len);
+    } else {
+        int ml = ev->task == LSTMSRC_TASK_MULTILABEL;
+        printf("%s on %s: %zu windows of %d rows, %s, %d %s\n", model_path, data_path, ev->windows,
+               info.seq_len, ml ? "multi-label" : "multi-class", ev->outputs,
+               ml ? "sources" : "classes");
+        printf("(a window's label is the state at its last row)\n\n");
+        if (ml)
+            text_multilabel(ev);
+        else
+            text_multiclass(ev);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
+        rc = 1;
+    }
+cleanup:
+    lstmsrc_eval_free(ev);
+    lstmsrc_dataset_free(ds);
+    lstmsrc_model_free(m);
+    return rc;
+}

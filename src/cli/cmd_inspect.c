@@ -1,0 +1,254 @@
+/*
+ * cmd_inspect.c — `lstmsrc inspect MODEL [--json]`: everything a model file holds, readably:
+ * task and label framing, architecture and parameter count, window length, the input scaler, per
+ * output thresholds and weights, and how it was trained. Text for people, or exactly one JSON
+ * object for scripts; results on stdout only. It reads through the public API
+ * (lstmsrc_model_get_info), so it shows what the loader accepted, never raw bytes; it does not
+ * print the parameters themselves.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char cmd[] = "inspect";
+
+static void inspect_usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lstmsrc inspect MODEL [--json]\n"
+            "\n"
+            "Prints everything MODEL holds: task and label columns, architecture, parameter\n"
+            "count, window length, per input the scaler mean and std, per output the decision\n"
+            "threshold, the \"on if reading > t\" baseline threshold and the positive weight used\n"
+            "in training, and the training metadata (seed, rows, windows, epochs, batch, threads,\n"
+            "learning rate, validation loss and macro F1; null in JSON when there was no\n"
+            "validation part).\n"
+            "\n"
+            "options:\n"
+            "  --json       print one JSON object instead of text (default: text)\n"
+            "  -h, --help   this text\n"
+            "\n"
+            "example:\n"
+            "  lstmsrc inspect model.lsm\n"
+            "  lstmsrc inspect model.lsm --json\n");
+}
+
+static const char *task_str(enum lstmsrc_task t)
+{
+    return t == LSTMSRC_TASK_MULTICLASS ? "multiclass" : "multilabel";
+}
+
+static const char *mode_str(enum lstmsrc_label_mode m)
+{
+    switch (m) {
+    case LSTMSRC_LABELS_SOURCES:
+        return "sources";
+    case LSTMSRC_LABELS_CLASS:
+        return "class";
+    case LSTMSRC_LABELS_COMBINED:
+        return "combined";
+    }
+    return "?";
+}
+
+/* ============================== text ============================== */
+
+/* Names come from a file: keep control characters from breaking the layout (or the terminal). */
+static void put_name(const char *s, int width)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+    for (; n < width; n++)
+        putchar(' ');
+}
+
+static int names_width(const char *const *names, int n, int min)
+{
+    int w = min;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (len > (size_t)w) w = len > 40 ? 40 : (int)len;
+    }
+    return w;
+}
+
+static void print_text(const char *path, const struct lstmsrc_model_info *in)
+{
+    int ml = in->task == LSTMSRC_TASK_MULTILABEL;
+    printf("%s\n", path);
+    printf("  task          %s\n",
+           ml ? "multi-label (each source on or off)" : "multi-class (one class per window)");
+    switch (in->label_mode) {
+    case LSTMSRC_LABELS_SOURCES:
+        printf("  labels        one 0/1 column per source (%d)\n", in->n_labels);
+        break;
+    case LSTMSRC_LABELS_CLASS:
+        printf("  labels        one integer class column, classes 0..%d\n", in->outputs - 1);
+        break;
+    case LSTMSRC_LABELS_COMBINED:
+        printf("  labels        %d 0/1 columns combined into %d classes\n", in->n_labels,
+               in->outputs);
+        break;
+    }
+    printf("  label columns ");
+    for (int i = 0; i < in->n_labels; i++) {
+        if (i) printf(", ");
+        put_name(in->label_names[i], 0);
+    }
+    printf("\n  architecture  %d input%s -> %d x LSTM(%d) -> dense %d (%s)\n", in->inputs,
+           in->inputs == 1 ? "" : "s", in->layers, in->hidden, in->outputs,
+           ml ? "sigmoid" : "softmax");
+    printf("  parameters    %zu (%zu bytes as float32)\n", in->n_params, in->n_params * 4);
+    printf("  window        %d rows\n", in->seq_len);
+
+    int w = names_width(in->input_names, in->inputs, 5);
+    printf("\ninputs (standardised as (x - mean) / std)\n  ");
+    put_name("name", w);
+    printf("  %14s  %14s\n", "mean", "std");
+    for (int i = 0; i < in->inputs; i++) {
+        printf("  ");
+        put_name(in->input_names[i], w);
+        printf("  %14.6g  %14.6g\n", (double)in->scale_mean[i], (double)in->scale_std[i]);
+    }
+
+    w = names_width(in->output_names, in->outputs, 6);
+    printf("\noutputs\n  ");
+    put_name(ml ? "source" : "class", w);
+    printf("  %9s  %14s  %10s\n", "threshold", "rule: input >", "pos weight");
+    for (int j = 0; j < in->outputs; j++) {
+        printf("  ");
+        put_name(in->output_names[j], w);
+        printf("  %9.4g  %14.6g  %10.4g\n", (double)in->thresholds[j],
+               (double)in->baseline_thresholds[j], (double)in->pos_weights[j]);
+    }
+    printf("  (rule: on if ");
+    put_name(in->input_names[0], 0);
+    printf(" > t, fitted on the training rows%s)\n",
+           ml ? "" : "; thresholds and weights matter for multi-label only");
+
+    printf("\ntraining\n");
+    printf("  seed          %" PRIu64 "\n", in->seed);
+    printf("  rows          %" PRIu64 " train, %" PRIu64 " validation\n", in->rows_train,
+           in->rows_val);
+    printf("  windows       %" PRIu64 " train, %" PRIu64 " validation\n", in->windows_train,
+           in->windows_val);
+    printf("  epochs        %d run, best %d\n", in->epochs_run, in->best_epoch);
+    printf("  batch         %d\n", in->batch);
+    printf("  threads       %d\n", in->threads);
+    printf("  learning rate %g\n", (double)in->lr);
+    if (in->val_loss < 0)
+        printf("  validation    none (no validation part)\n");
+    else
+        printf("  validation    loss %.6g, macro F1 %.4f (best epoch)\n", (double)in->val_loss,
+               (double)in->val_macro_f1);
+}
+
+/* ============================== JSON ============================== */
+
+static void json_key_num(FILE *o, const char *key, double x)
+{
+    json_str(o, key);
+    fputc(':', o);
+    json_num(o, x);
+}
+
+/* Negative validation numbers mean "no validation part": null, not a fake score. */
+static void json_key_opt(FILE *o, const char *key, double x)
+{
+    json_key_num(o, key, x < 0 ? (double)NAN : x);
+}
+
+static void print_json(const char *path, const struct lstmsrc_model_info *in)
+{
+    FILE *o = stdout;
+    fputs("{\"model\":", o);
+    json_str(o, path);
+    fputs(",\"task\":", o);
+    json_str(o, task_str(in->task));
+    fputs(",\"label_mode\":", o);
+    json_str(o, mode_str(in->label_mode));
+    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"seq_len\":%d,\"params\":%zu,\"param_bytes\":%zu",
+            in->hidden, in->layers, in->seq_len, in->n_params, in->n_params * 4);
+    fputs(",\"label_columns\":[", o);
+    for (int i = 0; i < in->n_labels; i++) {
+        if (i) fputc(',', o);
+        json_str(o, in->label_names[i]);
+    }
+    fputs("],\"inputs\":[", o);
+    for (int i = 0; i < in->inputs; i++) {
+        fputs(i ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, in->input_names[i]);
+        fputc(',', o);
+        json_key_num(o, "mean", in->scale_mean[i]);
+        fputc(',', o);
+        json_key_num(o, "std", in->scale_std[i]);
+        fputc('}', o);
+    }
+    fputs("],\"outputs\":[", o);
+    for (int j = 0; j < in->outputs; j++) {
+        fputs(j ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, in->output_names[j]);
+        fputc(',', o);
+        json_key_num(o, "threshold", in->thresholds[j]);
+        fputc(',', o);
+        json_key_num(o, "baseline_threshold", in->baseline_thresholds[j]);
+        fputc(',', o);
+        json_key_num(o, "pos_weight", in->pos_weights[j]);
+        fputc('}', o);
+    }
+    fprintf(o,
+            "],\"training\":{\"seed\":%" PRIu64 ",\"rows_train\":%" PRIu64 ",\"rows_val\":%" PRIu64
+            ",\"windows_train\":%" PRIu64 ",\"windows_val\":%" PRIu64
+            ",\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,\"threads\":%d,",
+            in->seed, in->rows_train, in->rows_val, in->windows_train, in->windows_val,
+            in->epochs_run, in->best_epoch, in->batch, in->threads);
+    json_key_num(o, "lr", in->lr);
+    fputc(',', o);
+    json_key_opt(o, "val_loss", in->val_loss);
+    fputc(',', o);
+    json_key_opt(o, "val_macro_f1", in->val_macro_f1);
+    fputs("}}\n", o);
+}
+
+/* ============================== command ============================== */
+
+int cmd_inspect(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            inspect_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (!path) return cli_usage(cmd, "needs MODEL");
+
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_model_info info;
+    if (lstmsrc_model_load(path, &m, &err) != LSTMSRC_OK) return cli_fail(cmd, &err);
+    lstmsrc_model_get_info(m, &info);
+    if (json)
+        print_json(path, &info);
+    else
+        print_text(path, &info);
+    lstmsrc_model_free(m);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,277 @@
+/*
+ * cmd_train.c — `lstmsrc train DATA.csv -o MODEL`: flags to a training config, Keras-style
+ * progress on stderr, the model saved atomically, a validation summary on stdout.
+ * SIGINT/SIGTERM stop training after the current step; the best model so far is still saved.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: lstmsrc train DATA.csv -o MODEL [options]\n"
+    "\n"
+    "Trains an LSTM that tells which sources are on from the reading. By default column 1 is the\n"
+    "reading and every other column is a 0/1 label per source (multi-label).\n"
+    "\n"
+    "columns:\n"
+    "  --input COLS          input channels, names or 1-based indexes (default: 1)\n"
+    "  --labels COLS         0/1 label columns (default: all other columns)\n"
+    "  --class-column COL    one integer class column (multi-class)\n"
+    "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n"
+    "model:\n"
+    "  --seq N               window length in rows (default 5)\n"
+    "  --hidden H            LSTM units (default 64)\n"
+    "  --layers L            stacked LSTM layers (default 1)\n"
+    "training:\n"
+    "  --epochs E            (default 10)\n"
+    "  --batch B             (default 512)\n"
+    "  --lr X                Adam learning rate (default 0.001)\n"
+    "  --clip X              clip the global gradient norm to X (default off)\n"
+    "  --val F               last fraction of rows held out for validation (default 0.1)\n"
+    "  --patience P          stop after P epochs without a better validation loss (default off)\n"
+    "  --pos-weight W        auto (negatives/positives, capped at 50), none, or w1,w2,...\n"
+    "  --threshold T         tune (per-source best F1 on validation, default) or a number\n"
+    "  --seed S              (default 1)\n"
+    "  --threads T           (default: all cores; same seed + threads = same model bytes)\n"
+    "  --quiet               no progress\n"
+    "\n"
+    "example:\n"
+    "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
+
+/* the one flag a signal handler may set; training polls it after every step */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+struct progress_state {
+    int tty;
+    double last;
+};
+
+static void bar(char *out, size_t done, size_t total)
+{
+    const int width = 30;
+    int n = total ? (int)((double)done / (double)total * width) : width;
+    for (int i = 0; i < width; i++) out[i] = i < n ? '=' : (i == n ? '>' : '.');
+    if (n >= width) out[width - 1] = '=';
+    out[width] = '\0';
+}
+
+static void on_progress(const struct lstmsrc_progress *p, void *user)
+{
+    struct progress_state *ps = user;
+    if (!p->end_of_epoch && (!ps->tty || p->seconds - ps->last < 0.1)) return;
+    ps->last = p->end_of_epoch ? 0.0 : p->seconds;
+    char b[32];
+    bar(b, p->done, p->total);
+    double us = p->done ? p->seconds * 1e6 / (double)p->done : 0.0;
+    fprintf(stderr, "%sEpoch %d/%d %zu/%zu [%s] %.1fs %.0fus/step - loss %.4f", ps->tty ? "\r" : "",
+            p->epoch, p->epochs, p->done, p->total, b, p->seconds, us, p->loss);
+    if (p->end_of_epoch && p->val_loss >= 0)
+        fprintf(stderr, " - val_loss %.4f - val_f1 %.3f%s", p->val_loss, p->val_f1,
+                p->improved ? " *" : "");
+    if (p->end_of_epoch) fputc('\n', stderr);
+    else if (ps->tty) fputs("\033[K", stderr);
+    fflush(stderr);
+}
+
+/* Parses "w1,w2,..." into a malloc'd array. */
+static int parse_weights(const char *s, float **out, int *n)
+{
+    int cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    float *w = calloc((size_t)cap, sizeof *w);
+    if (!w) return 0;
+    int k = 0;
+    const char *p = s;
+    while (k < cap) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v > 0) || v > 1e6 || (*end != ',' && *end != '\0')) {
+            free(w);
+            return 0;
+        }
+        w[k++] = (float)v;
+        if (*end == '\0') break;
+        p = end + 1;
+    }
+    *out = w;
+    *n = k;
+    return 1;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    const char *cmd = "train", *data = NULL, *out_path = NULL, *v;
+    struct lstmsrc_columns cols;
+    struct lstmsrc_train_config cfg;
+    float *weights = NULL;
+    int quiet = 0, rc = 1;
+    memset(&cols, 0, sizeof cols);
+    lstmsrc_train_config_default(&cfg);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage_text, stdout);
+            free(weights);
+            return 0;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = 1;
+        } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
+            if (!v) goto usage_missing;
+            out_path = v;
+        } else if (cli_flag(argv, argc, &i, "--input", &v)) {
+            if (!v) goto usage_missing;
+            cols.input = v;
+        } else if (cli_flag(argv, argc, &i, "--labels", &v)) {
+            if (!v) goto usage_missing;
+            cols.labels = v;
+        } else if (cli_flag(argv, argc, &i, "--class-column", &v)) {
+            if (!v) goto usage_missing;
+            cols.class_column = v;
+            cols.mode = LSTMSRC_LABELS_CLASS;
+        } else if (cli_flag(argv, argc, &i, "--task", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "multiclass")) {
+                if (cols.mode != LSTMSRC_LABELS_CLASS) cols.mode = LSTMSRC_LABELS_COMBINED;
+            } else if (strcmp(v, "multilabel")) {
+                rc = cli_usage(cmd, "--task expects multilabel or multiclass, found \"%s\"", v);
+                goto done;
+            }
+        } else if (cli_flag(argv, argc, &i, "--seq", &v)) {
+            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.seq_len)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
+            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_HIDDEN, &cfg.hidden)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--layers", &v)) {
+            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_LAYERS, &cfg.layers)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--epochs", &v)) {
+            if (!cli_int(cmd, a, v, 1, 1000000, &cfg.epochs)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--batch", &v)) {
+            if (!cli_int(cmd, a, v, 1, 1 << 20, &cfg.batch)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--patience", &v)) {
+            if (!cli_int(cmd, a, v, 0, 1000000, &cfg.patience)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--threads", &v)) {
+            if (!cli_int(cmd, a, v, 0, 256, &cfg.threads)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--lr", &v)) {
+            if (!cli_float(cmd, a, v, 1e-9, 10.0, &cfg.lr)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--clip", &v)) {
+            if (!cli_float(cmd, a, v, 0.0, 1e9, &cfg.clip)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--val", &v)) {
+            if (!cli_float(cmd, a, v, 0.0, 0.5, &cfg.val_fraction)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--seed", &v)) {
+            if (!cli_u64(cmd, a, v, &cfg.seed)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--pos-weight", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "auto")) {
+                cfg.pos_weight = LSTMSRC_POS_WEIGHT_AUTO;
+            } else if (!strcmp(v, "none")) {
+                cfg.pos_weight = LSTMSRC_POS_WEIGHT_NONE;
+            } else {
+                free(weights);
+                weights = NULL;
+                if (!parse_weights(v, &weights, &cfg.n_pos_weights)) {
+                    rc = cli_usage(cmd, "--pos-weight expects auto, none or positive numbers "
+                                        "w1,w2,..., found \"%s\"", v);
+                    goto done;
+                }
+                cfg.pos_weight = LSTMSRC_POS_WEIGHT_MANUAL;
+                cfg.pos_weights = weights;
+            }
+        } else if (cli_flag(argv, argc, &i, "--threshold", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "tune")) {
+                cfg.tune_thresholds = 1;
+            } else {
+                if (!cli_float(cmd, a, v, 0.0, 1.0, &cfg.threshold)) goto usage;
+                cfg.tune_thresholds = 0;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = cli_usage(cmd, "unknown option '%s'", a);
+            goto done;
+        } else if (!data) {
+            data = a;
+        } else {
+            rc = cli_usage(cmd, "unexpected argument '%s'", a);
+            goto done;
+        }
+        continue;
+    usage_missing:
+        rc = cli_usage(cmd, "%s needs a value", a);
+        goto done;
+    }
+    if (!data) {
+        rc = cli_usage(cmd, "no data file given");
+        goto done;
+    }
+    if (!out_path) {
+        rc = cli_usage(cmd, "no model file given (-o MODEL)");
+        goto done;
+    }
+
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_model *m = NULL;
+    if (lstmsrc_dataset_load(data, &cols, &ds, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    struct progress_state ps = {isatty(2), 0.0};
+    if (!quiet) {
+        cfg.progress = on_progress;
+        cfg.progress_user = &ps;
+        fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d\n", data,
+                lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
+                lstmsrc_dataset_inputs(ds) == 1 ? "" : "s", lstmsrc_dataset_outputs(ds),
+                lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL ? "sources" : "classes",
+                cfg.seq_len, cfg.layers, cfg.hidden);
+    }
+    cfg.stop = &stop_flag;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (st && st != LSTMSRC_ERR_INTERRUPTED) {
+        rc = cli_fail(cmd, &err);
+        lstmsrc_dataset_free(ds);
+        goto done;
+    }
+    struct lstmsrc_error serr = {LSTMSRC_OK, ""};
+    if (lstmsrc_model_save(m, out_path, &serr)) {
+        rc = cli_fail(cmd, &serr);
+    } else if (st == LSTMSRC_ERR_INTERRUPTED) {
+        fprintf(stderr, "lstmsrc: train: %s; best model so far saved to %s\n", err.msg, out_path);
+        rc = 130;
+    } else {
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(m, &info);
+        printf("saved %s: %d epochs (best %d), %zu parameters\n", out_path, info.epochs_run,
+               info.best_epoch, info.n_params);
+        if (info.val_loss >= 0)
+            printf("validation (%llu windows): loss %.4f, macro F1 %.3f\n",
+                   (unsigned long long)info.windows_val, info.val_loss, info.val_macro_f1);
+        if (info.task == LSTMSRC_TASK_MULTILABEL) {
+            printf("%-20s %9s %10s %12s\n", "source", "threshold", "pos_weight", "rule: >");
+            for (int j = 0; j < info.outputs; j++)
+                printf("%-20s %9.3f %10.2f %12.1f\n", info.output_names[j], info.thresholds[j],
+                       info.pos_weights[j], info.baseline_thresholds[j]);
+        }
+        rc = 0;
+    }
+    lstmsrc_model_free(m);
+    lstmsrc_dataset_free(ds);
+    goto done;
+usage:
+    rc = EXIT_USAGE;
+done:
+    free(weights);
+    return rc;
+}

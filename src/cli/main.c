@@ -1,0 +1,52 @@
+/*
+ * main.c — the `lstmsrc` command: a dispatch table of subcommands (git's commands[]).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"gen", cmd_gen, "write seed-like synthetic meter data"},
+    {"train", cmd_train, "train a model on a CSV"},
+    {"eval", cmd_eval, "evaluate a model on a CSV, next to trivial baselines"},
+    {"inspect", cmd_inspect, "print everything a model file holds"},
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: lstmsrc COMMAND [ARGS]\n\n"
+                "Learn which sources are active from one accumulated meter reading.\n\n"
+                "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nexample:\n"
+                "  lstmsrc gen --rows 200000 --sources 3 -o train.csv\n"
+                "  lstmsrc train train.csv -o model.lsm\n"
+                "  lstmsrc eval model.lsm test.csv\n"
+                "\n'lstmsrc COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lstmsrc %s\n", LSTMSRC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "lstmsrc: '%s' is not a command. See 'lstmsrc --help'.\n", argv[1]);
+    return EXIT_USAGE;
+}

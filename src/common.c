@@ -1,0 +1,114 @@
+/*
+ * common.c — error filling, checked size math, string helpers, clock.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+const char *lstmsrc_status_str(enum lstmsrc_status status)
+{
+    switch (status) {
+    case LSTMSRC_OK: return "ok";
+    case LSTMSRC_ERR_ARG: return "invalid argument";
+    case LSTMSRC_ERR_IO: return "input/output error";
+    case LSTMSRC_ERR_PARSE: return "malformed data";
+    case LSTMSRC_ERR_FORMAT: return "truncated or corrupted model file";
+    case LSTMSRC_ERR_VERSION: return "unsupported model file version";
+    case LSTMSRC_ERR_NOMEM: return "out of memory";
+    case LSTMSRC_ERR_LIMIT: return "input exceeds a limit";
+    case LSTMSRC_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown status";
+}
+
+enum lstmsrc_status set_error(struct lstmsrc_error *err, enum lstmsrc_status code, const char *fmt,
+                              ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+int add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+
+int mul3_size(size_t a, size_t b, size_t c, size_t *out)
+{
+    size_t ab;
+    return mul_size(a, b, &ab) && mul_size(ab, c, out);
+}
+
+void *xmalloc_n(size_t count, size_t size)
+{
+    size_t n;
+    if (!mul_size(count, size, &n)) return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *xcalloc_n(size_t count, size_t size)
+{
+    size_t n;
+    if (!mul_size(count, size, &n)) return NULL;
+    return calloc(n ? count : 1, n ? size : 1);
+}
+
+char *str_ndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *str_dup(const char *s) { return str_ndup(s, strlen(s)); }
+
+void str_array_free(char **a, int n)
+{
+    if (!a) return;
+    for (int i = 0; i < n; i++) free(a[i]);
+    free(a);
+}
+
+void str_excerpt(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (cap == 0) return;
+    if (n + 1 <= cap) {
+        memcpy(dst, s, n);
+        dst[n] = '\0';
+    } else if (cap > 4) {
+        memcpy(dst, s, cap - 4);
+        memcpy(dst + cap - 4, "...", 4);
+    } else {
+        dst[0] = '\0';
+    }
+    /* keep messages one line */
+    for (char *p = dst; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
+double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

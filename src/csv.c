@@ -1,0 +1,495 @@
+/*
+ * csv.c — streaming tokenizer for delimited text (FILE*, path or memory in; one record of
+ * unquoted, NUL-terminated fields out) and a strict decimal-number parser.
+ *
+ * Input is read in large chunks into one buffer that always holds the whole current record, so
+ * a record costs no allocation: fields are unquoted and terminated in place. Deliberately not
+ * here: column names, per-column numeric policy, labels (dataset.c), and encodings other than
+ * ASCII/UTF-8 (bytes pass through untouched). Quoted fields may span lines; a record is then
+ * reported at the line it starts on.
+ */
+#include "csv.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+/* Bytes asked of the source per read. */
+#define CSV_CHUNK ((size_t)1 << 20)
+/* The buffer holds one partial record (at most LSTMSRC_MAX_LINE bytes plus "\r\n") moved to the
+ * front, plus at least one full chunk behind it. */
+#define CSV_CAP ((size_t)LSTMSRC_MAX_LINE + 2 + CSV_CHUNK)
+
+struct csv_field {
+    size_t off;     /* from the start of the record while scanning */
+    size_t len;
+    int quoted;
+    char *s;        /* set once the record is complete */
+};
+
+struct csv_reader {
+    char *name;                 /* for messages, owned */
+    FILE *fp;                   /* NULL for memory input */
+    int own_fp;                 /* opened here, closed here */
+    const char *mem;            /* memory input, borrowed */
+    size_t mem_len, mem_pos;
+    char *buf;                  /* (cap + 1): data in [start, end), buf[end] = '\n' sentinel */
+    size_t cap, start, end;
+    int eof;                    /* the source has delivered its last byte */
+    int started;                /* first fill and BOM check done */
+    char sep;                   /* ',', ';', '\t', or ' ' = runs of blanks; 0 = not yet known */
+    long line;                  /* 1-based line where the next record starts */
+    long rec_line;              /* line of the current record */
+    long blank_line;            /* first blank line since the last record; 0 = none */
+    struct csv_field *fields;   /* (fcap) */
+    int nf, fcap;
+};
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_digit(char c) { return (unsigned)(c - '0') < 10u; }
+
+/* ============================== opening and closing ============================== */
+
+static enum lstmsrc_status reader_new(const char *name, size_t cap, struct csv_reader **out,
+                                      struct lstmsrc_error *err)
+{
+    struct csv_reader *r = calloc(1, sizeof *r);
+    if (!r) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
+    r->name = str_dup(name);
+    r->cap = cap;
+    r->buf = malloc(cap + 1);
+    r->fcap = 16;
+    r->fields = malloc((size_t)r->fcap * sizeof *r->fields);
+    if (!r->name || !r->buf || !r->fields) {
+        csv_close(r);
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
+    }
+    r->buf[0] = '\n';
+    r->line = 1;
+    *out = r;
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status csv_open_stream(FILE *fp, const char *name, struct csv_reader **out,
+                                    struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(fp && name && out);
+    struct csv_reader *r = NULL;
+    enum lstmsrc_status st = reader_new(name, CSV_CAP, &r, err);
+    if (st) return st;
+    r->fp = fp;
+    *out = r;
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status csv_open_file(const char *path, struct csv_reader **out,
+                                  struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(path && out);
+    if (strcmp(path, "-") == 0) return csv_open_stream(stdin, "<stdin>", out, err);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct csv_reader *r = NULL;
+    enum lstmsrc_status st = csv_open_stream(fp, path, &r, err);
+    if (st) {
+        fclose(fp);
+        return st;
+    }
+    r->own_fp = 1;
+    *out = r;
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status csv_open_mem(const char *buf, size_t len, const char *name,
+                                 struct csv_reader **out, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT((buf || len == 0) && name && out);
+    /* Small inputs get a buffer of their own size, so fuzzing and tests stay cheap. */
+    struct csv_reader *r = NULL;
+    enum lstmsrc_status st = reader_new(name, len < CSV_CAP ? len : CSV_CAP, &r, err);
+    if (st) return st;
+    r->mem = buf;
+    r->mem_len = len;
+    *out = r;
+    return LSTMSRC_OK;
+}
+
+void csv_close(struct csv_reader *r)
+{
+    if (!r) return;
+    if (r->own_fp && r->fp) fclose(r->fp);
+    free(r->name);
+    free(r->buf);
+    free(r->fields);
+    free(r);
+}
+
+const char *csv_name(const struct csv_reader *r) { return r->name; }
+long csv_line(const struct csv_reader *r) { return r->rec_line; }
+
+const char *csv_field(const struct csv_reader *r, int i, size_t *len)
+{
+    LSTMSRC_ASSERT(i >= 0 && i < r->nf);
+    if (len) *len = r->fields[i].len;
+    return r->fields[i].s;
+}
+
+/* ============================== buffering ============================== */
+
+/* Moves the unconsumed bytes [start, end) to the front and appends what the source has, up to
+ * the capacity. Called only while !eof; on return either new bytes arrived or eof is set. */
+static enum lstmsrc_status refill(struct csv_reader *r, struct lstmsrc_error *err)
+{
+    size_t keep = r->end - r->start;
+    /* An incomplete record longer than this can never end within the line limit. */
+    if (keep > (size_t)LSTMSRC_MAX_LINE + 1)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: line longer than %d bytes", r->name,
+                         r->line, LSTMSRC_MAX_LINE);
+    memmove(r->buf, r->buf + r->start, keep);
+    r->start = 0;
+    r->end = keep;
+    size_t want = r->cap - r->end, got;
+    if (r->fp) {
+        got = fread(r->buf + r->end, 1, want, r->fp);
+        if (got < want) {
+            if (ferror(r->fp))
+                return set_error(err, LSTMSRC_ERR_IO, "%s: read error: %s", r->name,
+                                 strerror(errno));
+            r->eof = 1;
+        }
+    } else {
+        size_t left = r->mem_len - r->mem_pos;
+        got = left < want ? left : want;
+        if (got) memcpy(r->buf + r->end, r->mem + r->mem_pos, got);
+        r->mem_pos += got;
+        if (r->mem_pos == r->mem_len) r->eof = 1;
+    }
+    r->end += got;
+    r->buf[r->end] = '\n';
+    return LSTMSRC_OK;
+}
+
+static enum lstmsrc_status add_field(struct csv_reader *r, size_t off, size_t len, int quoted,
+                                     struct lstmsrc_error *err)
+{
+    if (r->nf == r->fcap) {
+        if (r->fcap >= LSTMSRC_MAX_COLUMNS)
+            return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: more than %d fields", r->name,
+                             r->line, LSTMSRC_MAX_COLUMNS);
+        int ncap = r->fcap * 2 < LSTMSRC_MAX_COLUMNS ? r->fcap * 2 : LSTMSRC_MAX_COLUMNS;
+        struct csv_field *nf = realloc(r->fields, (size_t)ncap * sizeof *nf);
+        if (!nf) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+        r->fields = nf;
+        r->fcap = ncap;
+    }
+    struct csv_field *f = &r->fields[r->nf++];
+    f->off = off;
+    f->len = len;
+    f->quoted = quoted;
+    return LSTMSRC_OK;
+}
+
+/* ============================== tokenizing ============================== */
+
+/* The separator comes from the first line: ',' if it has one outside quotes, else ';', else tab,
+ * else runs of blanks. Needs the whole first line buffered. */
+static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc_error *err)
+{
+    const char *nl;
+    for (;;) {
+        nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+        if (nl || r->eof) break;
+        enum lstmsrc_status st = refill(r, err);
+        if (st) return st;
+    }
+    if (!nl) nl = r->buf + r->end;
+    int comma = 0, semi = 0, tab = 0, inq = 0;
+    for (const char *p = r->buf + r->start; p < nl; p++) {
+        if (*p == '"') inq = !inq;
+        else if (!inq) {
+            comma += *p == ',';
+            semi += *p == ';';
+            tab += *p == '\t';
+        }
+    }
+    r->sep = comma ? ',' : semi ? ';' : tab ? '\t' : ' ';
+    return LSTMSRC_OK;
+}
+
+enum { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_FAIL = -1 };
+
+/* Splits the record at buf[start] into fields (offsets only; nothing is written). Returns
+ * SCAN_DONE with *next = offset just past the record, SCAN_MORE when the buffer ends first and
+ * more input may complete it, or SCAN_FAIL with *st and err set. */
+static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *st,
+                       struct lstmsrc_error *err)
+{
+    char *const base = r->buf + r->start;
+    char *const e = r->buf + r->end;     /* *e == '\n': unquoted scans need no bounds check */
+    const char sep = r->sep;
+    const int ws = sep == ' ';
+    char *p = base;
+
+    r->nf = 0;
+    if (ws)
+        while (is_blank(*p) || *p == '\r') p++;
+    for (;;) {
+        char *fs, *fe;
+        int quoted = *p == '"';
+        if (quoted) {
+            /* "..." with "" standing for one quote */
+            char *q = fs = p + 1;
+            for (;;) {
+                q = memchr(q, '"', (size_t)(e - q));
+                if (!q) {
+                    if (!r->eof) return SCAN_MORE;
+                    *st = set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: unterminated quoted field",
+                                    r->name, r->line, r->nf + 1);
+                    return SCAN_FAIL;
+                }
+                if (q + 1 == e && !r->eof) return SCAN_MORE;   /* maybe the first of "" */
+                if (q + 1 < e && q[1] == '"') {
+                    q += 2;
+                    continue;
+                }
+                break;
+            }
+            fe = q;
+            p = q + 1;
+        } else {
+            fs = p;
+            if (ws)
+                while (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') p++;
+            else
+                while (*p != sep && *p != '\n') p++;
+            if (p == e && !r->eof) return SCAN_MORE;
+            fe = p;
+            if (!ws && fe > fs && fe[-1] == '\r' && *p == '\n') fe--;
+        }
+        *st = add_field(r, (size_t)(fs - base), (size_t)(fe - fs), quoted, err);
+        if (*st) return SCAN_FAIL;
+
+        /* p is on the byte after the field: separator, end of line or end of input */
+        char *after = p;
+        if (ws)
+            while (p < e && (is_blank(*p) || *p == '\r')) p++;
+        if (p == e) {
+            if (!r->eof) return SCAN_MORE;
+            *next = r->end;
+            return SCAN_DONE;
+        }
+        if (*p == '\n') {
+            *next = (size_t)(p + 1 - r->buf);
+            return SCAN_DONE;
+        }
+        if (ws && p > after) continue;                 /* a run of blanks: next field */
+        if (!ws && *p == sep) {
+            p++;
+            continue;
+        }
+        if (!ws && *p == '\r' && quoted) {             /* "x"\r\n */
+            if (p + 1 == e) {
+                if (!r->eof) return SCAN_MORE;
+                *next = r->end;
+                return SCAN_DONE;
+            }
+            if (p[1] == '\n') {
+                *next = (size_t)(p + 2 - r->buf);
+                return SCAN_DONE;
+            }
+        }
+        /* only a quoted field can stop on anything else */
+        *st = set_error(err, LSTMSRC_ERR_PARSE,
+                        "%s:%ld:%d: unexpected character after closing quote", r->name, r->line,
+                        r->nf);
+        return SCAN_FAIL;
+    }
+}
+
+/* Unquotes and terminates the fields of a complete record; returns the number of line breaks
+ * inside quoted fields. */
+static long finish_record(struct csv_reader *r)
+{
+    char *base = r->buf + r->start;
+    long breaks = 0;
+    for (int i = 0; i < r->nf; i++) {
+        struct csv_field *f = &r->fields[i];
+        char *s = base + f->off;
+        if (f->quoted) {
+            size_t w = 0;
+            for (size_t k = 0; k < f->len; k++) {
+                s[w++] = s[k];
+                breaks += s[k] == '\n';
+                if (s[k] == '"') k++;                  /* "" -> " */
+            }
+            f->len = w;
+        }
+        /* the byte after a field is its separator, closing quote, line end or the sentinel */
+        s[f->len] = '\0';
+        f->s = s;
+    }
+    return breaks;
+}
+
+enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st;
+    r->nf = 0;
+    if (!r->started) {
+        if ((st = refill(r, err))) return st;
+        if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) r->start = 3;
+        r->started = 1;
+    }
+    r->buf[r->end] = '\n';   /* the previous record may have terminated its last field here */
+
+    /* Blank lines: fine at the end, an error when more data follows. */
+    for (;;) {
+        char *p = r->buf + r->start, *e = r->buf + r->end;
+        while (p < e && (is_blank(*p) || *p == '\r')) p++;
+        if (p == e) {
+            if (r->eof) {
+                r->start = r->end;
+                *nfields = 0;
+                return LSTMSRC_OK;
+            }
+            if ((st = refill(r, err))) return st;
+            continue;
+        }
+        if (*p != '\n') break;
+        if (!r->blank_line) r->blank_line = r->line;
+        r->line++;
+        r->start = (size_t)(p + 1 - r->buf);
+    }
+    if (r->blank_line)
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld: blank line followed by more data (line %ld)", r->name,
+                         r->blank_line, r->line);
+    if (!r->sep && (st = detect_separator(r, err))) return st;
+
+    size_t next;
+    for (;;) {
+        int rc = scan_record(r, &next, &st, err);
+        if (rc == SCAN_DONE) break;
+        if (rc == SCAN_FAIL) return st;
+        if ((st = refill(r, err))) return st;
+    }
+    size_t len = next - r->start;
+    if (len && r->buf[next - 1] == '\n') len--;
+    if (len && r->buf[r->start + len - 1] == '\r') len--;
+    if (len > (size_t)LSTMSRC_MAX_LINE)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: line longer than %d bytes", r->name,
+                         r->line, LSTMSRC_MAX_LINE);
+    long breaks = finish_record(r);
+    r->rec_line = r->line;
+    r->line += 1 + breaks;
+    r->start = next;
+    *nfields = r->nf;
+    return LSTMSRC_OK;
+}
+
+/* ============================== numbers ============================== */
+
+/* Powers of ten a double holds exactly: 10^k = 2^k * 5^k and 5^22 < 2^53. */
+static const double pow10_exact[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int csv_parse_double(const char *s, size_t len, double *out)
+{
+    const char *p = s, *end = s + len;
+    while (p < end && is_blank(*p)) p++;
+    while (end > p && is_blank(end[-1])) end--;
+    const char *num = p;
+
+    /* Grammar: [+-] digits [. digits] | [+-] . digits, then optional [eE] [+-] digits.
+     * This is strtod's decimal grammar minus hex, inf and nan, so a string accepted here is
+     * consumed whole by strtod. */
+    int neg = 0;
+    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
+    uint64_t m = 0;      /* first 19 significant digits */
+    int sig = 0;         /* significant digits (leading zeros excluded) */
+    int64_t dexp = 0;    /* value = m * 10^dexp while sig <= 19 */
+    size_t ndig = 0;
+    for (; p < end && is_digit(*p); p++, ndig++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (m == 0 && d == 0) continue;
+        if (sig < 19) m = m * 10 + d;
+        else dexp++;
+        sig++;
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && is_digit(*p); p++, ndig++) {
+            unsigned d = (unsigned)(*p - '0');
+            if (m == 0 && d == 0) {
+                dexp--;
+                continue;
+            }
+            if (sig < 19) {
+                m = m * 10 + d;
+                dexp--;
+            }
+            sig++;
+        }
+    }
+    if (ndig == 0) return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int eneg = 0;
+        if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        if (p == end || !is_digit(*p)) return 0;
+        int64_t ev = 0;
+        for (; p < end && is_digit(*p); p++)
+            if (ev < 1000000000) ev = ev * 10 + (*p - '0');   /* saturate; strtod gives 0 or inf */
+        dexp += eneg ? -ev : ev;
+    }
+    if (p != end) return 0;
+
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    /* Clinger's fast path: m < 10^15 < 2^53 and 10^|dexp| are exact doubles, so one IEEE
+     * multiply or divide rounds once and gives the correctly rounded value, as strtod does.
+     * (Not with x87 extended precision, where the intermediate would be rounded twice.) */
+    if (sig <= 15 && dexp >= -22 && dexp <= 22) {
+        double v = (double)m;
+        v = dexp < 0 ? v / pow10_exact[-dexp] : v * pow10_exact[dexp];
+        *out = neg ? -v : v;
+        return 1;
+    }
+#endif
+    /* Rare: many digits or a large exponent. strtod needs a terminated copy. */
+    char tmp[128], *heap = NULL, *z = tmp;
+    size_t n = (size_t)(end - num);
+    if (n >= sizeof tmp) {
+        heap = malloc(n + 1);
+        if (!heap) return 0;
+        z = heap;
+    }
+    memcpy(z, num, n);
+    z[n] = '\0';
+    char *stop;
+    double v = strtod(z, &stop);
+    /* stop falls short only under a locale whose decimal point is not '.' */
+    int ok = stop == z + n && isfinite(v);
+    free(heap);
+    if (ok) *out = v;
+    return ok;
+}
+
+int csv_parse_float(const char *s, size_t len, float *out)
+{
+    double d;
+    if (!csv_parse_double(s, len, &d)) return 0;
+    float f = (float)d;   /* IEEE: values beyond FLT_MAX round to inf, caught here */
+    if (!isfinite(f)) return 0;
+    *out = f;
+    return 1;
+}

@@ -1,0 +1,47 @@
+/*
+ * csv.h — a bounded, streaming tokenizer for delimited text (RFC 4180-ish).
+ *
+ * Reads one record at a time from a FILE* or a memory buffer, tracking line numbers for
+ * messages. Separator: ',' if the header line has a comma outside quotes, else ';' likewise,
+ * else tab, else runs of spaces/tabs. Handles a UTF-8 BOM, CRLF, quoted fields ("a ""b"""),
+ * blank lines at the end (skipped; a blank line followed by more data is an error). Lines longer
+ * than LSTMSRC_MAX_LINE fail with LSTMSRC_ERR_LIMIT. It does not convert numbers; see
+ * csv_parse_float.
+ */
+#ifndef LSTMSRC_CSV_H
+#define LSTMSRC_CSV_H
+
+#include <stdio.h>
+
+#include "lstmsrc.h"
+
+struct csv_reader;
+
+/* Opens `path` for reading ("-" = stdin). `name` for messages is the path. */
+enum lstmsrc_status csv_open_file(const char *path, struct csv_reader **out,
+                                  struct lstmsrc_error *err);
+/* Reads from a caller-owned FILE* that the reader never closes. */
+enum lstmsrc_status csv_open_stream(FILE *fp, const char *name, struct csv_reader **out,
+                                    struct lstmsrc_error *err);
+/* Reads from memory; the buffer must outlive the reader. */
+enum lstmsrc_status csv_open_mem(const char *buf, size_t len, const char *name,
+                                 struct csv_reader **out, struct lstmsrc_error *err);
+void csv_close(struct csv_reader *r);
+
+/* Reads the next record. On LSTMSRC_OK sets *nfields (0 at end of input) and makes fields
+ * available through csv_field until the next call. The first call also detects the separator. */
+enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_error *err);
+/* Field i of the current record (unquoted, NUL-terminated), its length. */
+const char *csv_field(const struct csv_reader *r, int i, size_t *len);
+/* 1-based line number where the current record starts, and 1-based column of field i. */
+long csv_line(const struct csv_reader *r);
+const char *csv_name(const struct csv_reader *r);
+
+/* Parses a whole field as a finite float: leading/trailing spaces allowed, nothing else.
+ * Returns 1 on success. The value equals (float)strtod(s) in the "C" locale; hex, "nan" and
+ * "inf" are rejected, and so is anything that overflows float (1e39). s[len] need not be NUL. */
+int csv_parse_float(const char *s, size_t len, float *out);
+/* The same as a finite double, equal to strtod(s); csv_parse_float is built on it. */
+int csv_parse_double(const char *s, size_t len, double *out);
+
+#endif

@@ -1,0 +1,601 @@
+/*
+ * dataset.c — CSV -> data set: resolves the column selection against the header, then reads
+ * every row, checking each selected cell (numbers finite, labels 0/1 or class indexes, rows as
+ * wide as the header) and storing only the selected columns, each number once.
+ *
+ * Deliberately not here: scaling, windows and splits (window.c), tokenizing (csv.c). Columns
+ * that are not selected are tokenized but never converted, so junk in them is not an error.
+ * Every failure frees everything and leaves *out untouched.
+ */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "csv.h"
+
+/* Rows reserved on the first allocation; capacity doubles from there. */
+#define FIRST_ROWS 4096
+/* Longest cell quoted back in a message. */
+#define EXCERPT 40
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static void trim(const char **s, size_t *len)
+{
+    const char *p = *s, *e = *s + *len;
+    while (p < e && is_blank(*p)) p++;
+    while (e > p && is_blank(e[-1])) e--;
+    *s = p;
+    *len = (size_t)(e - p);
+}
+
+/* ============================== combined labels ============================== */
+
+int dataset_combined_class(const uint8_t *bits, int n)
+{
+    int c = 0;
+    for (int j = 0; j < n; j++) c = (c << 1) | (bits[j] != 0);
+    return c;
+}
+
+char *dataset_combined_name(char *const *label_names, int n, int cls)
+{
+    if (cls == 0) return str_dup("none");
+    size_t total = 1;
+    for (int j = 0; j < n; j++)
+        if (cls & (1 << (n - 1 - j)))
+            if (!add_size(total, strlen(label_names[j]) + 1, &total)) return NULL;
+    char *s = malloc(total), *w = s;
+    if (!s) return NULL;
+    for (int j = 0; j < n; j++) {
+        if (!(cls & (1 << (n - 1 - j)))) continue;
+        if (w > s) *w++ = '+';
+        size_t l = strlen(label_names[j]);
+        memcpy(w, label_names[j], l);
+        w += l;
+    }
+    *w = '\0';
+    return s;
+}
+
+/* ============================== accessors ============================== */
+
+void lstmsrc_dataset_free(struct lstmsrc_dataset *ds)
+{
+    if (!ds) return;
+    free(ds->source);
+    str_array_free(ds->input_names, ds->f);
+    str_array_free(ds->label_names, ds->n_labels);
+    str_array_free(ds->output_names, ds->k);
+    free(ds->x);
+    free(ds->y);
+    free(ds->cls);
+    free(ds);
+}
+
+size_t lstmsrc_dataset_rows(const struct lstmsrc_dataset *ds) { return ds->n; }
+int lstmsrc_dataset_inputs(const struct lstmsrc_dataset *ds) { return ds->f; }
+int lstmsrc_dataset_outputs(const struct lstmsrc_dataset *ds) { return ds->k; }
+int lstmsrc_dataset_has_labels(const struct lstmsrc_dataset *ds) { return ds->has_labels; }
+enum lstmsrc_task lstmsrc_dataset_task(const struct lstmsrc_dataset *ds) { return ds->task; }
+const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds) { return ds->x; }
+
+const char *lstmsrc_dataset_input_name(const struct lstmsrc_dataset *ds, int i)
+{
+    return i >= 0 && i < ds->f ? ds->input_names[i] : NULL;
+}
+
+const char *lstmsrc_dataset_output_name(const struct lstmsrc_dataset *ds, int k)
+{
+    return ds->output_names && k >= 0 && k < ds->k ? ds->output_names[k] : NULL;
+}
+
+/* ============================== column selection ============================== */
+
+/* A column name fit for a one-line message (names may hold quoted line breaks). */
+struct name_buf {
+    char s[EXCERPT + 1];
+};
+static const char *show(struct name_buf *b, const char *name)
+{
+    str_excerpt(b->s, sizeof b->s, name, strlen(name));
+    return b->s;
+}
+
+/* The header's columns as "a, b, c" for messages, shortened with "..." to fit `cap`. */
+static void column_list(char *dst, size_t cap, char *const *header, int ncols)
+{
+    size_t used = 0;
+    dst[0] = '\0';
+    for (int i = 0; i < ncols; i++) {
+        struct name_buf b;
+        const char *nm = show(&b, header[i]);
+        size_t need = (i ? 2 : 0) + strlen(nm);
+        if (used + need + 5 > cap) {   /* room for ", ..." and the NUL */
+            strcpy(dst + used, i ? ", ..." : "...");
+            return;
+        }
+        used += (size_t)snprintf(dst + used, cap - used, "%s%s", i ? ", " : "", nm);
+    }
+}
+
+static enum lstmsrc_status no_column(const char *src, char *const *header, int ncols,
+                                     const char *tok, size_t len, struct lstmsrc_error *err)
+{
+    char t[EXCERPT + 1], list[128];
+    str_excerpt(t, sizeof t, tok, len);
+    column_list(list, sizeof list, header, ncols);
+    return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t, list);
+}
+
+/* 0-based index of the column `tok` names: a header name, else an all-digit 1-based index;
+ * -1 if neither. */
+static int find_column(char *const *header, int ncols, const char *tok, size_t len)
+{
+    for (int i = 0; i < ncols; i++)
+        if (strlen(header[i]) == len && memcmp(header[i], tok, len) == 0) return i;
+    if (len == 0 || len > 9) return -1;
+    int v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned)(tok[i] - '0') > 9u) return -1;
+        v = v * 10 + (tok[i] - '0');
+    }
+    return v >= 1 && v <= ncols ? v - 1 : -1;
+}
+
+/* A selection being resolved: 0-based column indexes. */
+struct pick {
+    int *idx;       /* (ncols): never more, since a column may be picked once */
+    int n;
+    int missing;    /* tokens that named no column (counted only with allow_missing) */
+    const char *miss;   /* the first of them, for the message */
+    size_t miss_len;
+};
+
+static enum lstmsrc_status pick_one(const char *src, char *const *header, int ncols,
+                                    const char *tok, size_t len, struct pick *pk,
+                                    int allow_missing, struct lstmsrc_error *err)
+{
+    int c = find_column(header, ncols, tok, len);
+    if (c < 0) {
+        if (allow_missing) {
+            if (pk->missing++ == 0) {
+                pk->miss = tok;
+                pk->miss_len = len;
+            }
+            return LSTMSRC_OK;
+        }
+        return no_column(src, header, ncols, tok, len, err);
+    }
+    for (int i = 0; i < pk->n; i++)
+        if (pk->idx[i] == c) {
+            struct name_buf b;
+            return set_error(err, LSTMSRC_ERR_ARG, "%s:1: column \"%s\" selected twice", src,
+                             show(&b, header[c]));
+        }
+    pk->idx[pk->n++] = c;
+    return LSTMSRC_OK;
+}
+
+/* Resolves exact `names` (when non-NULL) or the comma-separated `list` into pk. */
+static enum lstmsrc_status pick_columns(const char *src, char *const *header, int ncols,
+                                        const char *const *names, int n_names, const char *list,
+                                        struct pick *pk, int allow_missing,
+                                        struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st;
+    if (names) {
+        for (int i = 0; i < n_names; i++)
+            if ((st = pick_one(src, header, ncols, names[i], strlen(names[i]), pk,
+                               allow_missing, err)))
+                return st;
+        return LSTMSRC_OK;
+    }
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *tok = p;
+        trim(&tok, &len);
+        if (len == 0) {
+            char l[EXCERPT + 1];
+            str_excerpt(l, sizeof l, list, strlen(list));
+            return set_error(err, LSTMSRC_ERR_ARG, "%s:1: empty name in column list \"%s\"", src,
+                             l);
+        }
+        if ((st = pick_one(src, header, ncols, tok, len, pk, allow_missing, err))) return st;
+        if (!comma) return LSTMSRC_OK;
+        p = comma + 1;
+    }
+}
+
+/* ============================== cells ============================== */
+
+static enum lstmsrc_status cell_error(const struct csv_reader *r, int col, const char *what,
+                                      const char *s, size_t len, struct lstmsrc_error *err)
+{
+    char t[EXCERPT + 1];
+    str_excerpt(t, sizeof t, s, len);
+    return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: expected %s, found \"%s\"", csv_name(r),
+                     csv_line(r), col + 1, what, t);
+}
+
+/* Error for a cell csv_parse_float rejected: "a finite number" when strtod reads it whole
+ * (nan, inf, 1e39), "a number" otherwise. Fields are NUL-terminated, as strtod needs. */
+static enum lstmsrc_status number_error(const struct csv_reader *r, int col, const char *s,
+                                        size_t len, struct lstmsrc_error *err)
+{
+    const char *t = s;
+    size_t tl = len;
+    trim(&t, &tl);
+    char *stop;
+    double v = tl ? strtod(t, &stop) : 0.0;
+    int finite_issue = tl && stop == t + tl && !isfinite((float)v);
+    return cell_error(r, col, finite_issue ? "a finite number" : "a number", s, len, err);
+}
+
+/* 0 or 1 ("1.0" too, as some writers emit floats); -1 otherwise. */
+static int parse_bit(const char *s, size_t len)
+{
+    if (len == 1 && (s[0] == '0' || s[0] == '1')) return s[0] - '0';
+    double v;
+    if (!csv_parse_double(s, len, &v)) return -1;
+    return v == 0.0 ? 0 : v == 1.0 ? 1 : -1;
+}
+
+/* A non-negative integer class ("3", " 3 ", "3.0"); -1 otherwise, -2 when beyond the limit. */
+static long parse_class(const char *s, size_t len)
+{
+    trim(&s, &len);
+    double v;
+    if (len == 0 || !csv_parse_double(s, len, &v) || v < 0.0 || v != floor(v)) return -1;
+    return v < LSTMSRC_MAX_CLASSES ? (long)v : -2;
+}
+
+/* ============================== loading ============================== */
+
+/* Grows x, y, cls from *cap to twice as many rows (checked). Old blocks stay owned by ds. */
+static int grow_rows(struct lstmsrc_dataset *ds, size_t *cap)
+{
+    size_t rows, bytes;
+    if (*cap == 0) rows = FIRST_ROWS;
+    else if (!mul_size(*cap, 2, &rows)) return 0;
+    if (!mul3_size(rows, (size_t)ds->f, sizeof(float), &bytes)) return 0;
+    float *x = realloc(ds->x, bytes);
+    if (!x) return 0;
+    ds->x = x;
+    if (ds->has_labels && ds->task == LSTMSRC_TASK_MULTILABEL) {
+        if (!mul_size(rows, (size_t)ds->n_labels, &bytes)) return 0;
+        uint8_t *y = realloc(ds->y, bytes);
+        if (!y) return 0;
+        ds->y = y;
+    }
+    if (ds->has_labels && ds->task == LSTMSRC_TASK_MULTICLASS) {
+        if (!mul_size(rows, sizeof(int32_t), &bytes)) return 0;
+        int32_t *c = realloc(ds->cls, bytes);
+        if (!c) return 0;
+        ds->cls = c;
+    }
+    *cap = rows;
+    return 1;
+}
+
+/* Gives back the slack of geometric growth; on failure the larger blocks are kept. */
+static void shrink_rows(struct lstmsrc_dataset *ds)
+{
+    size_t bytes;
+    void *p;
+    if (mul3_size(ds->n, (size_t)ds->f, sizeof(float), &bytes) && (p = realloc(ds->x, bytes)))
+        ds->x = p;
+    if (ds->y && mul_size(ds->n, (size_t)ds->n_labels, &bytes) && (p = realloc(ds->y, bytes)))
+        ds->y = p;
+    if (ds->cls && mul_size(ds->n, sizeof(int32_t), &bytes) && (p = realloc(ds->cls, bytes)))
+        ds->cls = p;
+}
+
+static char **names_of(char *const *header, const int *idx, int n)
+{
+    char **a = calloc(n ? (size_t)n : 1, sizeof *a);
+    if (!a) return NULL;
+    for (int i = 0; i < n; i++) {
+        if (!(a[i] = str_dup(header[idx[i]]))) {
+            str_array_free(a, i);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* Output names: sources, "0".."k-1", or combination names. */
+static char **output_names_of(const struct lstmsrc_dataset *ds)
+{
+    if (ds->mode == LSTMSRC_LABELS_SOURCES) {
+        char **a = calloc(ds->k ? (size_t)ds->k : 1, sizeof *a);
+        for (int i = 0; a && i < ds->k; i++)
+            if (!(a[i] = str_dup(ds->label_names[i]))) {
+                str_array_free(a, i);
+                return NULL;
+            }
+        return a;
+    }
+    char **a = calloc(ds->k ? (size_t)ds->k : 1, sizeof *a);
+    if (!a) return NULL;
+    for (int c = 0; c < ds->k; c++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", c);
+        a[c] = ds->mode == LSTMSRC_LABELS_CLASS
+                   ? str_dup(num)
+                   : dataset_combined_name(ds->label_names, ds->n_labels, c);
+        if (!a[c]) {
+            str_array_free(a, c);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_columns *cols,
+                                struct lstmsrc_dataset **out, struct lstmsrc_error *err)
+{
+    static const struct lstmsrc_columns defaults;   /* zeroed: column 1 in, the rest labels */
+    if (!cols) cols = &defaults;
+    const char *src = csv_name(r);
+    enum lstmsrc_status st;
+    char **header = NULL;
+    int ncols = 0, nf;
+    struct pick in = {0}, lab = {0};
+    size_t cap = 0;
+    int32_t max_class = -1;
+
+    struct lstmsrc_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds || !(ds->source = str_dup(src))) goto nomem;
+
+    /* ---- header ---- */
+    if ((st = csv_next(r, &nf, err))) goto fail;
+    if (nf == 0) {
+        st = set_error(err, LSTMSRC_ERR_PARSE, "%s: empty file, expected a header line", src);
+        goto fail;
+    }
+    if (!(header = calloc((size_t)nf, sizeof *header))) goto nomem;
+    for (; ncols < nf; ncols++) {
+        size_t len;
+        const char *s = csv_field(r, ncols, &len);
+        trim(&s, &len);
+        if (len == 0) {
+            st = set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: empty column name", src,
+                           csv_line(r), ncols + 1);
+            goto fail;
+        }
+        if (len > LSTMSRC_MAX_NAME) {
+            st = set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld:%d: column name longer than %d bytes",
+                           src, csv_line(r), ncols + 1, LSTMSRC_MAX_NAME);
+            goto fail;
+        }
+        if (!(header[ncols] = str_ndup(s, len))) goto nomem;
+    }
+
+    /* ---- selection ---- */
+    if (cols->mode != LSTMSRC_LABELS_SOURCES && cols->mode != LSTMSRC_LABELS_CLASS &&
+        cols->mode != LSTMSRC_LABELS_COMBINED) {
+        st = set_error(err, LSTMSRC_ERR_ARG, "%s: unknown label mode %d", src, (int)cols->mode);
+        goto fail;
+    }
+    ds->mode = cols->class_column ? LSTMSRC_LABELS_CLASS : cols->mode;
+    ds->task = ds->mode == LSTMSRC_LABELS_SOURCES ? LSTMSRC_TASK_MULTILABEL
+                                                  : LSTMSRC_TASK_MULTICLASS;
+    in.idx = malloc((size_t)ncols * sizeof *in.idx);
+    lab.idx = malloc((size_t)ncols * sizeof *lab.idx);
+    if (!in.idx || !lab.idx) goto nomem;
+
+    if (cols->input_names || cols->input) {
+        if (cols->input_names && cols->n_input_names < 1) {
+            st = set_error(err, LSTMSRC_ERR_ARG, "%s: no input columns given", src);
+            goto fail;
+        }
+        if ((st = pick_columns(src, header, ncols, cols->input_names, cols->n_input_names,
+                               cols->input, &in, 0, err)))
+            goto fail;
+    } else {
+        in.idx[in.n++] = 0;
+    }
+    if (in.n > LSTMSRC_MAX_INPUTS) {
+        st = set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src, in.n,
+                       LSTMSRC_MAX_INPUTS);
+        goto fail;
+    }
+
+    const int optional = cols->labels_optional != 0;
+    if (cols->label_names) {
+        st = pick_columns(src, header, ncols, cols->label_names, cols->n_label_names, NULL, &lab,
+                          optional, err);
+    } else if (cols->class_column) {
+        const char *one[1] = {cols->class_column};
+        st = pick_columns(src, header, ncols, one, 1, NULL, &lab, optional, err);
+    } else if (cols->labels) {
+        st = pick_columns(src, header, ncols, NULL, 0, cols->labels, &lab, optional, err);
+    } else {
+        for (int c = 0; c < ncols; c++) {
+            int used = 0;
+            for (int i = 0; i < in.n; i++) used |= in.idx[i] == c;
+            if (!used) lab.idx[lab.n++] = c;
+        }
+        st = LSTMSRC_OK;
+    }
+    if (st) goto fail;
+    /* Optional labels are all there or all absent; a partial set is a mistake. */
+    if (lab.missing && lab.n > 0) {
+        st = no_column(src, header, ncols, lab.miss, lab.miss_len, err);
+        goto fail;
+    }
+    ds->has_labels = lab.n > 0;
+    if (!ds->has_labels && !optional) {
+        char list[128];
+        column_list(list, sizeof list, header, ncols);
+        st = set_error(err, LSTMSRC_ERR_ARG, "%s:1: no label columns (columns: %s)", src, list);
+        goto fail;
+    }
+    for (int j = 0; j < lab.n; j++)
+        for (int i = 0; i < in.n; i++)
+            if (lab.idx[j] == in.idx[i]) {
+                struct name_buf b;
+                st = set_error(err, LSTMSRC_ERR_ARG,
+                               "%s:1: column \"%s\" is selected both as input and as label", src,
+                               show(&b, header[in.idx[i]]));
+                goto fail;
+            }
+    if (ds->mode == LSTMSRC_LABELS_CLASS && lab.n > 1) {
+        st = set_error(err, LSTMSRC_ERR_ARG,
+                       "%s:1: class labels need exactly one column, %d selected", src, lab.n);
+        goto fail;
+    }
+    if (ds->mode == LSTMSRC_LABELS_SOURCES && lab.n > LSTMSRC_MAX_SOURCES) {
+        st = set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d label columns, the limit is %d", src,
+                       lab.n, LSTMSRC_MAX_SOURCES);
+        goto fail;
+    }
+    if (ds->mode == LSTMSRC_LABELS_COMBINED && lab.n > LSTMSRC_MAX_COMBINED) {
+        st = set_error(err, LSTMSRC_ERR_LIMIT,
+                       "%s: %d label columns to combine, the limit is %d", src, lab.n,
+                       LSTMSRC_MAX_COMBINED);
+        goto fail;
+    }
+    /* Selected names must be unique: models find their columns again by name. */
+    for (int a = 0; a < in.n + lab.n; a++)
+        for (int b = a + 1; b < in.n + lab.n; b++) {
+            int ca = a < in.n ? in.idx[a] : lab.idx[a - in.n];
+            int cb = b < in.n ? in.idx[b] : lab.idx[b - in.n];
+            if (strcmp(header[ca], header[cb]) == 0) {
+                struct name_buf nb;
+                st = set_error(err, LSTMSRC_ERR_PARSE,
+                               "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
+                               show(&nb, header[ca]), ca < cb ? ca + 1 : cb + 1,
+                               ca < cb ? cb + 1 : ca + 1);
+                goto fail;
+            }
+        }
+
+    ds->f = in.n;
+    if (!(ds->input_names = names_of(header, in.idx, in.n))) goto nomem;
+    if (ds->has_labels) {
+        if (!(ds->label_names = names_of(header, lab.idx, lab.n))) goto nomem;
+        ds->n_labels = lab.n;
+    }
+
+    /* ---- rows ---- */
+    const int f = ds->f, nl = ds->n_labels;
+    for (;;) {
+        if ((st = csv_next(r, &nf, err))) goto fail;
+        if (nf == 0) break;
+        if (nf != ncols) {
+            st = set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d fields, found %d", src,
+                           csv_line(r), ncols, nf);
+            goto fail;
+        }
+        if (ds->n == cap && !grow_rows(ds, &cap)) goto nomem;
+        float *xr = ds->x + ds->n * (size_t)f;   /* (f) */
+        for (int i = 0; i < f; i++) {
+            size_t len;
+            const char *s = csv_field(r, in.idx[i], &len);
+            if (!csv_parse_float(s, len, &xr[i])) {
+                st = number_error(r, in.idx[i], s, len, err);
+                goto fail;
+            }
+        }
+        if (!ds->has_labels) {
+            ds->n++;
+            continue;
+        }
+        if (ds->mode == LSTMSRC_LABELS_CLASS) {
+            size_t len;
+            const char *s = csv_field(r, lab.idx[0], &len);
+            long v = parse_class(s, len);
+            if (v == -2) {
+                char t[EXCERPT + 1];
+                str_excerpt(t, sizeof t, s, len);
+                st = set_error(err, LSTMSRC_ERR_LIMIT,
+                               "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
+                               csv_line(r), lab.idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
+                goto fail;
+            }
+            if (v < 0) {
+                st = cell_error(r, lab.idx[0], "a non-negative integer class", s, len, err);
+                goto fail;
+            }
+            ds->cls[ds->n] = (int32_t)v;
+            if (v > max_class) max_class = (int32_t)v;
+        } else {
+            uint8_t bits[LSTMSRC_MAX_SOURCES];
+            for (int j = 0; j < nl; j++) {
+                size_t len;
+                const char *s = csv_field(r, lab.idx[j], &len);
+                int b = parse_bit(s, len);
+                if (b < 0) {
+                    st = cell_error(r, lab.idx[j], "0 or 1", s, len, err);
+                    goto fail;
+                }
+                bits[j] = (uint8_t)b;
+            }
+            if (ds->mode == LSTMSRC_LABELS_SOURCES)
+                memcpy(ds->y + ds->n * (size_t)nl, bits, (size_t)nl);
+            else
+                ds->cls[ds->n] = dataset_combined_class(bits, nl);
+        }
+        ds->n++;
+    }
+    if (ds->n == 0) {
+        st = set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+        goto fail;
+    }
+    shrink_rows(ds);
+
+    /* ---- outputs ---- */
+    if (ds->has_labels) {
+        ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
+                : ds->mode == LSTMSRC_LABELS_CLASS ? max_class + 1
+                                                   : 1 << nl;
+        if (!(ds->output_names = output_names_of(ds))) goto nomem;
+    }
+
+    str_array_free(header, ncols);
+    free(in.idx);
+    free(lab.idx);
+    *out = ds;
+    return LSTMSRC_OK;
+
+nomem:
+    st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+fail:
+    lstmsrc_dataset_free(ds);
+    str_array_free(header, ncols);
+    free(in.idx);
+    free(lab.idx);
+    return st;
+}
+
+enum lstmsrc_status lstmsrc_dataset_load(const char *path, const struct lstmsrc_columns *cols,
+                                         struct lstmsrc_dataset **out, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(path && out);
+    struct csv_reader *r;
+    enum lstmsrc_status st = csv_open_file(path, &r, err);
+    if (st) return st;
+    st = load(r, cols, out, err);
+    csv_close(r);
+    return st;
+}
+
+enum lstmsrc_status lstmsrc_dataset_load_mem(const char *name, const char *buf, size_t len,
+                                             const struct lstmsrc_columns *cols,
+                                             struct lstmsrc_dataset **out,
+                                             struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(name && out && (buf || len == 0));
+    struct csv_reader *r;
+    enum lstmsrc_status st = csv_open_mem(buf, len, name, &r, err);
+    if (st) return st;
+    st = load(r, cols, out, err);
+    csv_close(r);
+    return st;
+}

@@ -1,0 +1,358 @@
+/*
+ * metrics.c — binary confusion counts and F1, the best-F1 threshold sweep (train.c tunes
+ * thresholds and fits the baseline rule with it), and lstmsrc_evaluate: the model's numbers next
+ * to the baselines a reader needs to judge them (all-off and "on if reading > t"), because on
+ * data where nothing is on in ~90 % of rows, accuracy alone says nothing.
+ *
+ * Decision rule everywhere: ON if score > threshold. Prediction itself is lstmsrc_predict's job;
+ * this file only counts.
+ */
+#include "metrics.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "common.h"
+#include "dataset.h"
+#include "model.h"
+
+/* ============================== counts ============================== */
+
+/* F1 as 2tp / (2tp + fp + fn): a ratio of exact integers, so equal F1 values from different
+ * counts compare equal as doubles, which the tie rule of the threshold sweep relies on. */
+double counts_f1(const struct bin_counts *c)
+{
+    double den = 2.0 * (double)c->tp + (double)c->fp + (double)c->fn;
+    return c->tp ? 2.0 * (double)c->tp / den : 0.0;
+}
+
+double counts_precision(const struct bin_counts *c)
+{
+    return c->tp ? (double)c->tp / ((double)c->tp + (double)c->fp) : 0.0;
+}
+
+double counts_recall(const struct bin_counts *c)
+{
+    return c->tp ? (double)c->tp / ((double)c->tp + (double)c->fn) : 0.0;
+}
+
+/* One decision p against truth t (both 0/1). */
+static void counts_add(struct bin_counts *c, int p, int t)
+{
+    if (p) {
+        if (t)
+            c->tp++;
+        else
+            c->fp++;
+    } else {
+        if (t)
+            c->fn++;
+        else
+            c->tn++;
+    }
+}
+
+/* ============================== best-F1 threshold ============================== */
+
+/* qsort has no context argument in C11, so each score travels with its index. */
+struct scored {
+    float s;
+    size_t i;
+};
+
+/* Ascending by score with NaN first (NaN > t is always false, so NaN is never ON); ties broken
+ * by index so the order, and with it the result, is the same on every libc. */
+static int cmp_scored(const void *pa, const void *pb)
+{
+    const struct scored *a = pa, *b = pb;
+    int an = isnan(a->s), bn = isnan(b->s);
+    if (an != bn) return an ? -1 : 1;
+    if (!an) {
+        if (a->s < b->s) return -1;
+        if (a->s > b->s) return 1;
+    }
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* A float t with lo <= t < hi, near the middle, so "score > t" separates the two. */
+static float midway(float lo, float hi)
+{
+    float t = (float)(0.5 * ((double)lo + (double)hi));
+    return t < hi ? t : lo;
+}
+
+/* A float strictly below v, so every item with score v is ON. */
+static float below(float v)
+{
+    float t = (float)((double)v - 1.0);
+    return t < v ? t : nextafterf(v, -INFINITY);
+}
+
+int best_f1_threshold(const float *score, size_t ss, const uint8_t *y, size_t sy, size_t n,
+                      float fallback, float *thr_out, double *f1_out)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++)
+        pos += y[i * sy] != 0;
+    if (pos == 0) {
+        *thr_out = fallback;
+        *f1_out = 0.0;
+        return 0;
+    }
+
+    struct scored *v = xmalloc_n(n, sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < n; i++) {
+        v[i].s = score[i * ss];
+        v[i].i = i;
+    }
+    qsort(v, n, sizeof *v, cmp_scored);
+
+    /* NaN scores are OFF under every threshold: they can only be false negatives. */
+    size_t first = 0;
+    struct bin_counts c = {0, 0, 0, 0};
+    while (first < n && isnan(v[first].s)) {
+        counts_add(&c, 0, y[v[first].i * sy] != 0);
+        first++;
+    }
+    if (first == n) { /* nothing can be ON: F1 is 0 under any threshold */
+        free(v);
+        *thr_out = fallback;
+        *f1_out = 0.0;
+        return 0;
+    }
+
+    /* Start below the minimum (everything ON), then raise the threshold past one group of equal
+     * scores at a time, turning that group OFF. ">=" hands ties to the higher threshold. */
+    for (size_t r = first; r < n; r++)
+        counts_add(&c, 1, y[v[r].i * sy] != 0);
+    float best_t = below(v[first].s);
+    double best = counts_f1(&c);
+    for (size_t r = first; r < n;) {
+        size_t e = r;
+        while (e < n && v[e].s == v[r].s) {
+            if (y[v[e].i * sy]) {
+                c.tp--;
+                c.fn++;
+            } else {
+                c.fp--;
+                c.tn++;
+            }
+            e++;
+        }
+        if (e == n) break; /* above the maximum everything is OFF: F1 0, never better */
+        double f1 = counts_f1(&c);
+        if (f1 >= best) {
+            best = f1;
+            best_t = midway(v[r].s, v[e].s);
+        }
+        r = e;
+    }
+    free(v);
+    *thr_out = best_t;
+    *f1_out = best;
+    return 0;
+}
+
+/* ============================== lstmsrc_evaluate ============================== */
+
+/* Index of the largest of k probabilities; the first one on ties. */
+static int argmax(const float *p, int k)
+{
+    int best = 0;
+    for (int j = 1; j < k; j++)
+        if (p[j] > p[best]) best = j;
+    return best;
+}
+
+void lstmsrc_eval_free(struct lstmsrc_eval *ev)
+{
+    if (!ev) return;
+    free(ev->per);
+    free(ev->confusion);
+    free(ev);
+}
+
+/* The data set's column holding the model's input channel 0: the baseline rule reads the raw
+ * reading, whatever order the file has its columns in. */
+static int reading_channel(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds)
+{
+    if (m->input_names && m->input_names[0] && ds->input_names)
+        for (int i = 0; i < ds->f; i++)
+            if (ds->input_names[i] && !strcmp(ds->input_names[i], m->input_names[0])) return i;
+    return 0;
+}
+
+static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model *m,
+                            const struct lstmsrc_dataset *ds, const float *probs)
+{
+    size_t W = ev->windows, K = (size_t)m->k, T = (size_t)m->seq_len, F = (size_t)ds->f;
+    int ch = reading_channel(m, ds);
+    size_t exact = 0, wrong = 0, all_off = 0, rule_exact = 0, rule_wrong = 0;
+    struct bin_counts cm[LSTMSRC_MAX_SOURCES], cb[LSTMSRC_MAX_SOURCES];
+    memset(cm, 0, sizeof cm);
+    memset(cb, 0, sizeof cb);
+
+    for (size_t w = 0; w < W; w++) {
+        size_t last = w + T - 1;
+        const uint8_t *y = ds->y + last * K;
+        float reading = ds->x[last * F + (size_t)ch];
+        int miss = 0, rule_miss = 0, any = 0;
+        for (size_t j = 0; j < K; j++) {
+            int t = y[j] != 0;
+            int p = probs[w * K + j] > m->threshold[j];
+            int b = reading > m->base_threshold[j];
+            counts_add(&cm[j], p, t);
+            counts_add(&cb[j], b, t);
+            miss += p != t;
+            rule_miss += b != t;
+            any |= t;
+        }
+        wrong += (size_t)miss;
+        rule_wrong += (size_t)rule_miss;
+        exact += miss == 0;
+        rule_exact += rule_miss == 0;
+        all_off += !any;
+    }
+
+    double sum = 0.0, rule_sum = 0.0;
+    size_t positives = 0;
+    for (size_t j = 0; j < K; j++) {
+        struct lstmsrc_output_metrics *o = &ev->per[j];
+        o->precision = counts_precision(&cm[j]);
+        o->recall = counts_recall(&cm[j]);
+        o->f1 = counts_f1(&cm[j]);
+        o->support = cm[j].tp + cm[j].fn;
+        o->threshold = m->threshold[j];
+        o->baseline_f1 = counts_f1(&cb[j]);
+        o->baseline_threshold = m->base_threshold[j];
+        sum += o->f1;
+        rule_sum += o->baseline_f1;
+        positives += o->support;
+    }
+    ev->macro_f1 = sum / (double)K;
+    ev->subset_accuracy = (double)exact / (double)W;
+    ev->hamming_loss = (double)wrong / ((double)W * (double)K);
+    ev->all_off_subset_accuracy = (double)all_off / (double)W;
+    ev->all_off_macro_f1 = 0.0; /* never ON: no true positives for any source */
+    ev->threshold_macro_f1 = rule_sum / (double)K;
+    ev->threshold_subset_accuracy = (double)rule_exact / (double)W;
+    /* all off is wrong exactly on the true positives */
+    ev->all_off_hamming_loss = (double)positives / ((double)W * (double)K);
+    ev->threshold_hamming_loss = (double)rule_wrong / ((double)W * (double)K);
+}
+
+static void eval_multiclass(struct lstmsrc_eval *ev, const struct lstmsrc_model *m,
+                            const struct lstmsrc_dataset *ds, const float *probs)
+{
+    size_t W = ev->windows, K = (size_t)m->k, T = (size_t)m->seq_len;
+    size_t *conf = ev->confusion;
+    size_t correct = 0;
+    for (size_t w = 0; w < W; w++) {
+        int32_t t = ds->cls[w + T - 1];
+        LSTMSRC_ASSERT(t >= 0 && (size_t)t < K);
+        size_t p = (size_t)argmax(probs + w * K, (int)K);
+        conf[(size_t)t * K + p]++;
+        correct += p == (size_t)t;
+    }
+
+    double sum = 0.0;
+    int majority = 0;
+    for (size_t c = 0; c < K; c++) {
+        size_t row = 0, col = 0;
+        for (size_t o = 0; o < K; o++) {
+            row += conf[c * K + o];
+            col += conf[o * K + c];
+        }
+        size_t tp = conf[c * K + c];
+        struct bin_counts bc = {tp, col - tp, row - tp, W - row - col + tp};
+        struct lstmsrc_output_metrics *o = &ev->per[c];
+        o->precision = counts_precision(&bc);
+        o->recall = counts_recall(&bc);
+        o->f1 = counts_f1(&bc);
+        o->support = row;
+        o->threshold = 0.0;
+        o->baseline_f1 = 0.0;
+        o->baseline_threshold = 0.0;
+        sum += o->f1;
+        if (row > ev->per[majority].support) majority = (int)c; /* first on ties */
+    }
+    ev->accuracy = (double)correct / (double)W;
+    ev->macro_f1 = sum / (double)K;
+
+    /* Always predicting the majority class: precision = its share, recall 1, others F1 0. */
+    struct bin_counts mc = {ev->per[majority].support, W - ev->per[majority].support, 0, 0};
+    ev->majority_class = majority;
+    ev->majority_accuracy = (double)mc.tp / (double)W;
+    ev->majority_macro_f1 = counts_f1(&mc) / (double)K;
+}
+
+enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
+                                     const struct lstmsrc_dataset *ds, struct lstmsrc_eval **out,
+                                     struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st = LSTMSRC_OK;
+    struct lstmsrc_eval *ev = NULL;
+    float *probs = NULL;
+    LSTMSRC_ASSERT(m && ds && out);
+    const char *src = ds->source ? ds->source : "data";
+
+    if (!ds->has_labels || (m->task == LSTMSRC_TASK_MULTILABEL ? !ds->y : !ds->cls))
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: no label columns to evaluate against", src);
+    if (ds->task != m->task)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: labels are %s but the model is %s", src,
+                         ds->task == LSTMSRC_TASK_MULTILABEL ? "multi-label" : "multi-class",
+                         m->task == LSTMSRC_TASK_MULTILABEL ? "multi-label" : "multi-class");
+    /* A test file may lack a rare class (its class count comes from the values seen), but
+     * never have one the model cannot predict. */
+    if (m->task == LSTMSRC_TASK_MULTILABEL ? ds->k != m->k : ds->k > m->k)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d %s, the model has %d", src, ds->k,
+                         m->task == LSTMSRC_TASK_MULTILABEL ? "sources" : "classes", m->k);
+    if (m->k < 1 || (m->task == LSTMSRC_TASK_MULTILABEL && m->k > LSTMSRC_MAX_SOURCES) ||
+        m->k > LSTMSRC_MAX_CLASSES)
+        return set_error(err, LSTMSRC_ERR_ARG, "model has %d outputs, outside the limits", m->k);
+    size_t seq = m->seq_len > 0 ? (size_t)m->seq_len : 0;
+    size_t windows = seq > 0 && ds->n >= seq ? ds->n - seq + 1 : 0;
+    if (windows == 0)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: %zu rows, fewer than the model's window of %d rows", src, ds->n,
+                         m->seq_len);
+
+    size_t n_probs, n_conf = 0;
+    if (!mul_size(windows, (size_t)m->k, &n_probs) ||
+        (m->task == LSTMSRC_TASK_MULTICLASS && !mul_size((size_t)m->k, (size_t)m->k, &n_conf))) {
+        st = set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu windows x %d outputs is too large", src,
+                       windows, m->k);
+        goto cleanup;
+    }
+    probs = xmalloc_n(n_probs, sizeof *probs);
+    ev = calloc(1, sizeof *ev);
+    if (ev) {
+        ev->per = xcalloc_n((size_t)m->k, sizeof *ev->per);
+        if (n_conf) ev->confusion = xcalloc_n(n_conf, sizeof *ev->confusion);
+    }
+    if (!probs || !ev || !ev->per || (n_conf && !ev->confusion)) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory for %zu windows", src, windows);
+        goto cleanup;
+    }
+
+    st = lstmsrc_predict(m, ds, probs, windows, err);
+    if (st) goto cleanup;
+
+    ev->task = m->task;
+    ev->windows = windows;
+    ev->outputs = m->k;
+    for (int j = 0; j < m->k; j++)
+        ev->per[j].name = m->output_names ? m->output_names[j] : NULL;
+    if (m->task == LSTMSRC_TASK_MULTILABEL)
+        eval_multilabel(ev, m, ds, probs);
+    else
+        eval_multiclass(ev, m, ds, probs);
+
+    *out = ev;
+    ev = NULL;
+cleanup:
+    lstmsrc_eval_free(ev);
+    free(probs);
+    return st;
+}

@@ -1,0 +1,370 @@
+/*
+ * model.c — the model's shape, parameter layout, initialisation and batched forward/backward.
+ *
+ * The only file that knows where each tensor lives in the flat parameter array (llm.c's
+ * fill_in_parameter_sizes). The workspace for a batch is one allocation carved into per-layer
+ * buffers; forward and backward never allocate. It does not train (train.c) or serialise
+ * (model_io.c).
+ */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "common.h"
+#include "kernels.h"
+#include "lstm.h"
+#include "rng.h"
+
+/* ============================== shape and layout ============================== */
+
+int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k)
+{
+    size_t off = 0, n;
+    memset(l, 0, sizeof *l);
+    if (layers < 1 || layers > LSTMSRC_MAX_LAYERS) return 0;
+    for (int i = 0; i < layers; i++) {
+        size_t in = (size_t)(i == 0 ? f : h);
+        l->w[i] = off;
+        if (!mul_size(4 * (size_t)h, in + (size_t)h, &n) || !add_size(off, n, &off)) return 0;
+        l->b[i] = off;
+        if (!add_size(off, 4 * (size_t)h, &off)) return 0;
+    }
+    l->wd = off;
+    if (!mul_size((size_t)k, (size_t)h, &n) || !add_size(off, n, &off)) return 0;
+    l->bd = off;
+    if (!add_size(off, (size_t)k, &off)) return 0;
+    l->total = off;
+    return 1;
+}
+
+enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, int n_labels,
+                                 enum lstmsrc_task task, enum lstmsrc_label_mode mode,
+                                 struct lstmsrc_model **out, struct lstmsrc_error *err)
+{
+    struct model_layout lay;
+    int kmax = task == LSTMSRC_TASK_MULTICLASS ? LSTMSRC_MAX_CLASSES : LSTMSRC_MAX_SOURCES;
+    if (f < 1 || f > LSTMSRC_MAX_INPUTS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d input channels; supported: 1 to %d", f,
+                         LSTMSRC_MAX_INPUTS);
+    if (h < 1 || h > LSTMSRC_MAX_HIDDEN)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "hidden size %d; supported: 1 to %d", h,
+                         LSTMSRC_MAX_HIDDEN);
+    if (layers < 1 || layers > LSTMSRC_MAX_LAYERS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d layers; supported: 1 to %d", layers,
+                         LSTMSRC_MAX_LAYERS);
+    if (k < (task == LSTMSRC_TASK_MULTICLASS ? 2 : 1) || k > kmax)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d %s; supported: %d to %d", k,
+                         task == LSTMSRC_TASK_MULTICLASS ? "classes" : "sources",
+                         task == LSTMSRC_TASK_MULTICLASS ? 2 : 1, kmax);
+    if (seq_len < 1 || seq_len > LSTMSRC_MAX_SEQ)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "window length %d; supported: 1 to %d", seq_len,
+                         LSTMSRC_MAX_SEQ);
+    if (n_labels < 0 || n_labels > LSTMSRC_MAX_CLASSES)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d label columns; supported: up to %d",
+                         n_labels, LSTMSRC_MAX_CLASSES);
+    if (!model_layout_fill(&lay, f, h, layers, k))
+        return set_error(err, LSTMSRC_ERR_LIMIT, "model too large");
+
+    struct lstmsrc_model *m = calloc(1, sizeof *m);
+    if (!m) goto nomem;
+    m->task = task;
+    m->label_mode = mode;
+    m->f = f;
+    m->h = h;
+    m->layers = layers;
+    m->k = k;
+    m->seq_len = seq_len;
+    m->n_labels = n_labels;
+    m->input_names = calloc((size_t)f, sizeof *m->input_names);
+    m->label_names = calloc((size_t)(n_labels ? n_labels : 1), sizeof *m->label_names);
+    m->output_names = calloc((size_t)k, sizeof *m->output_names);
+    m->scale_mean = calloc((size_t)f, sizeof(float));
+    m->scale_std = calloc((size_t)f, sizeof(float));
+    m->threshold = calloc((size_t)k, sizeof(float));
+    m->base_threshold = calloc((size_t)k, sizeof(float));
+    m->pos_weight = calloc((size_t)k, sizeof(float));
+    m->n_params = lay.total;
+    m->params = xcalloc_n(lay.total, sizeof(float));
+    if (!m->input_names || !m->label_names || !m->output_names || !m->scale_mean ||
+        !m->scale_std || !m->threshold || !m->base_threshold || !m->pos_weight || !m->params)
+        goto nomem;
+    for (int i = 0; i < f; i++) m->scale_std[i] = 1.0f;
+    for (int j = 0; j < k; j++) {
+        m->threshold[j] = 0.5f;
+        m->pos_weight[j] = 1.0f;
+    }
+    m->meta.val_loss = -1.0f;
+    m->meta.val_macro_f1 = -1.0f;
+    *out = m;
+    return LSTMSRC_OK;
+nomem:
+    lstmsrc_model_free(m);
+    return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory creating a model");
+}
+
+void lstmsrc_model_free(struct lstmsrc_model *m)
+{
+    if (!m) return;
+    str_array_free(m->input_names, m->f);
+    str_array_free(m->label_names, m->n_labels);
+    str_array_free(m->output_names, m->k);
+    free(m->scale_mean);
+    free(m->scale_std);
+    free(m->threshold);
+    free(m->base_threshold);
+    free(m->pos_weight);
+    free(m->params);
+    free(m);
+}
+
+void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->task = m->task;
+    info->label_mode = m->label_mode;
+    info->inputs = m->f;
+    info->outputs = m->k;
+    info->hidden = m->h;
+    info->layers = m->layers;
+    info->seq_len = m->seq_len;
+    info->n_labels = m->n_labels;
+    info->n_params = m->n_params;
+    info->input_names = (const char *const *)m->input_names;
+    info->label_names = (const char *const *)m->label_names;
+    info->output_names = (const char *const *)m->output_names;
+    info->scale_mean = m->scale_mean;
+    info->scale_std = m->scale_std;
+    info->thresholds = m->threshold;
+    info->baseline_thresholds = m->base_threshold;
+    info->pos_weights = m->pos_weight;
+    info->seed = m->meta.seed;
+    info->rows_train = m->meta.rows_train;
+    info->rows_val = m->meta.rows_val;
+    info->windows_train = m->meta.windows_train;
+    info->windows_val = m->meta.windows_val;
+    info->epochs_run = m->meta.epochs_run;
+    info->best_epoch = m->meta.best_epoch;
+    info->batch = m->meta.batch;
+    info->threads = m->meta.threads;
+    info->lr = m->meta.lr;
+    info->val_loss = m->meta.val_loss;
+    info->val_macro_f1 = m->meta.val_macro_f1;
+}
+
+void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
+                           struct lstmsrc_columns *cols)
+{
+    memset(cols, 0, sizeof *cols);
+    cols->mode = m->label_mode;
+    cols->labels_optional = labels_optional;
+    cols->input_names = (const char *const *)m->input_names;
+    cols->n_input_names = m->f;
+    cols->label_names = (const char *const *)m->label_names;
+    cols->n_label_names = m->n_labels;
+}
+
+/* ============================== initialisation ============================== */
+
+/* Keras glorot_uniform for a kernel with fan_in x fan_out: U(-l, l), l = sqrt(6/(in+out)). */
+static void glorot_uniform(float *w, size_t n, int fan_in, int fan_out, struct rng *rng)
+{
+    double limit = sqrt(6.0 / (double)(fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = (float)((2.0 * rng_uniform(rng) - 1.0) * limit);
+}
+
+/* Keras Orthogonal for the recurrent kernel (H, 4H): QR of a (4H, H) normal matrix, Q times
+ * sign(diag R), transposed (Saxe et al. 2014). Modified Gram-Schmidt in double on the H columns
+ * of the (4H, H) matrix gives the same Q as Householder QR up to those signs. Writes W_h as our
+ * (4H, H) block with row stride ld: W_h[r][c] = Q[r][c]. */
+static void orthogonal(float *w, int ld, int H, struct rng *rng)
+{
+    int R = 4 * H;
+    double *a = malloc((size_t)R * H * sizeof *a);
+    LSTMSRC_ASSERT(a != NULL);
+    for (size_t i = 0; i < (size_t)R * H; i++) a[i] = rng_normal(rng);
+    for (int c = 0; c < H; c++) {
+        for (int p = 0; p < c; p++) {
+            double dot = 0;
+            for (int r = 0; r < R; r++) dot += a[(size_t)r * H + p] * a[(size_t)r * H + c];
+            for (int r = 0; r < R; r++) a[(size_t)r * H + c] -= dot * a[(size_t)r * H + p];
+        }
+        double nrm = 0;
+        for (int r = 0; r < R; r++) nrm += a[(size_t)r * H + c] * a[(size_t)r * H + c];
+        nrm = sqrt(nrm);
+        for (int r = 0; r < R; r++) a[(size_t)r * H + c] /= nrm;
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < H; c++) w[(size_t)r * ld + c] = (float)a[(size_t)r * H + c];
+    free(a);
+}
+
+void model_init_params(struct lstmsrc_model *m, struct rng *rng)
+{
+    struct model_layout lay;
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    const int H = m->h;
+    memset(m->params, 0, m->n_params * sizeof(float));
+    for (int l = 0; l < m->layers; l++) {
+        int in = l == 0 ? m->f : H;
+        float *w = m->params + lay.w[l], *b = m->params + lay.b[l];
+        /* input kernel: Keras shape (in, 4H), glorot over fan_in = in, fan_out = 4H */
+        float *tmp = malloc((size_t)in * 4 * H * sizeof *tmp);
+        LSTMSRC_ASSERT(tmp != NULL);
+        glorot_uniform(tmp, (size_t)in * 4 * H, in, 4 * H, rng);
+        for (int r = 0; r < 4 * H; r++)
+            for (int c = 0; c < in; c++) w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
+        free(tmp);
+        orthogonal(w + in, in + H, H, rng);
+        /* unit_forget_bias: b_f = 1 (Jozefowicz et al., 2015, "An Empirical Exploration of
+         * Recurrent Network Architectures"); other biases 0 */
+        for (int j = 0; j < H; j++) b[H + j] = 1.0f;
+    }
+    /* Dense head: Keras kernel (H, K) glorot_uniform, stored as (K, H) */
+    float *wd = m->params + lay.wd;
+    float *tmp = malloc((size_t)H * m->k * sizeof *tmp);
+    LSTMSRC_ASSERT(tmp != NULL);
+    glorot_uniform(tmp, (size_t)H * m->k, H, m->k, rng);
+    for (int r = 0; r < m->k; r++)
+        for (int c = 0; c < H; c++) wd[(size_t)r * H + c] = tmp[(size_t)c * m->k + r];
+    free(tmp);
+}
+
+/* ============================== workspace ============================== */
+
+struct model_ws {
+    int cap, T, backward;
+    struct lstm_buf layer[LSTMSRC_MAX_LAYERS];
+    float *dhseq[LSTMSRC_MAX_LAYERS]; /* (T, B, H) gradient into each layer's outputs */
+    float *wdt;                       /* (H, K) head weights transposed */
+    float *logits;                    /* (B, K) */
+    float *mem;
+};
+
+struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
+{
+    const size_t B = (size_t)cap, T = (size_t)m->seq_len, H = (size_t)m->h, K = (size_t)m->k;
+    size_t total = 0, sz[16 * LSTMSRC_MAX_LAYERS + 4], nsz = 0;
+    /* count sizes first, all in floats, with checked math */
+    for (int l = 0; l < m->layers; l++) {
+        size_t I = (size_t)(l == 0 ? m->f : m->h), IH = I + H;
+        if (!mul_size(IH, 4 * H, &sz[nsz++])) return NULL;                /* wt */
+        if (!mul3_size(T, B, IH, &sz[nsz++])) return NULL;                 /* xh */
+        if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;              /* gates */
+        for (int r = 0; r < 3; r++)
+            if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* c, tc, h */
+        if (with_backward) {
+            if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;          /* dz */
+            for (int r = 0; r < 3; r++) sz[nsz++] = B * H;                 /* dh, dhnext, dc */
+            if (!mul_size(B, IH, &sz[nsz++])) return NULL;                 /* dxh */
+            if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* dhseq */
+        }
+    }
+    sz[nsz++] = H * K; /* wdt */
+    sz[nsz++] = B * K; /* logits */
+    for (size_t i = 0; i < nsz; i++)
+        if (!add_size(total, sz[i], &total)) return NULL;
+
+    struct model_ws *ws = calloc(1, sizeof *ws);
+    if (!ws) return NULL;
+    ws->mem = xcalloc_n(total, sizeof(float));
+    if (!ws->mem) {
+        free(ws);
+        return NULL;
+    }
+    ws->cap = cap;
+    ws->T = m->seq_len;
+    ws->backward = with_backward;
+    float *p = ws->mem;
+    nsz = 0;
+    /* carve the block in the order the sizes were counted */
+#define TAKE() (p += sz[nsz], p - sz[nsz++])
+    for (int l = 0; l < m->layers; l++) {
+        struct lstm_buf *b = &ws->layer[l];
+        b->wt = TAKE();
+        b->xh = TAKE();
+        b->gates = TAKE();
+        b->c = TAKE();
+        b->tc = TAKE();
+        b->h = TAKE();
+        if (with_backward) {
+            b->dz = TAKE();
+            b->dh = TAKE();
+            b->dhnext = TAKE();
+            b->dc = TAKE();
+            b->dxh = TAKE();
+            ws->dhseq[l] = TAKE();
+        }
+    }
+    ws->wdt = TAKE();
+    ws->logits = TAKE();
+#undef TAKE
+    return ws;
+}
+
+void model_ws_free(struct model_ws *ws)
+{
+    if (!ws) return;
+    free(ws->mem);
+    free(ws);
+}
+
+/* ============================== forward / backward ============================== */
+
+const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, const float *xb,
+                           int B)
+{
+    struct model_layout lay;
+    LSTMSRC_ASSERT(B >= 1 && B <= ws->cap && ws->T == m->seq_len);
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    const int T = m->seq_len, H = m->h, K = m->k;
+    const float *x = xb;
+    for (int l = 0; l < m->layers; l++) {
+        int I = l == 0 ? m->f : H;
+        lstm_forward(&ws->layer[l], x, m->params + lay.w[l], m->params + lay.b[l], B, T, I, H);
+        x = ws->layer[l].h;
+    }
+    /* logits (B, K) = h_{T-1} (B, H) @ Wd^T + bd */
+    const float *hlast = ws->layer[m->layers - 1].h + (size_t)(T - 1) * B * H;
+    transpose(ws->wdt, m->params + lay.wd, K, H);
+    gemm_nn(ws->logits, K, hlast, H, ws->wdt, K, B, K, H, 0.0f);
+    add_bias_rows(ws->logits, K, m->params + lay.bd, B, K);
+    return ws->logits;
+}
+
+void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *grads,
+                    const float *dlogits, int B)
+{
+    struct model_layout lay;
+    LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap);
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
+    const float *hlast = ws->layer[L - 1].h + (size_t)(T - 1) * B * H;
+    /* head: dWd (K, H) += dlogits^T @ hlast;  dbd += sum dlogits;  dh_{T-1} = dlogits @ Wd */
+    gemm_tn(grads + lay.wd, H, dlogits, K, hlast, H, K, H, B, 1.0f);
+    sum_rows(grads + lay.bd, dlogits, B, K);
+    for (int l = 0; l < L; l++) memset(ws->dhseq[l], 0, (size_t)T * B * H * sizeof(float));
+    gemm_nn(ws->dhseq[L - 1] + (size_t)(T - 1) * B * H, H, dlogits, K, m->params + lay.wd, H, B,
+            H, K, 0.0f);
+    for (int l = L - 1; l >= 0; l--) {
+        int I = l == 0 ? m->f : H;
+        lstm_backward(grads + lay.w[l], grads + lay.b[l], l > 0 ? ws->dhseq[l - 1] : NULL,
+                      &ws->layer[l], ws->dhseq[l], m->params + lay.w[l], B, T, I, H);
+    }
+}
+
+void model_probs(const struct lstmsrc_model *m, float *logits, int B)
+{
+    const int K = m->k;
+    for (int r = 0; r < B; r++) {
+        float *z = logits + (size_t)r * K;
+        if (m->task == LSTMSRC_TASK_MULTILABEL) {
+            for (int j = 0; j < K; j++) z[j] = 1.0f / (1.0f + expf(-z[j]));
+        } else {
+            float mx = z[0], s = 0.0f;
+            for (int j = 1; j < K; j++) mx = z[j] > mx ? z[j] : mx;
+            for (int j = 0; j < K; j++) s += (z[j] = expf(z[j] - mx));
+            for (int j = 0; j < K; j++) z[j] /= s;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/*
+ * model.h — the model: architecture, names, scaler, thresholds, training metadata and one flat
+ * float array of parameters. Only model.c knows the parameter layout (sizes table + pointers,
+ * llm.c style). Forward/backward over a batch run on a workspace allocated once per batch size;
+ * nothing in the step loop allocates.
+ *
+ * Parameter layout, in this order, float32:
+ *   for each layer l (in_l = inputs for l == 0, else hidden):
+ *     w_l  (4H, in_l + H)   rows i,f,g,o gates; columns [input | recurrent]
+ *                           = PyTorch [weight_ih_l | weight_hh_l]
+ *     b_l  (4H)             = PyTorch bias_ih_l + bias_hh_l
+ *   head:
+ *     wd   (K, H)           dense on the last hidden state of the top layer
+ *     bd   (K)
+ */
+#ifndef LSTMSRC_MODEL_H
+#define LSTMSRC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lstmsrc.h"
+
+struct model_train_meta {
+    uint64_t seed;
+    uint64_t rows_train, rows_val, windows_train, windows_val;
+    int32_t epochs_run, best_epoch, batch, threads;
+    float lr;
+    float val_loss, val_macro_f1;     /* at the best epoch; -1 if no validation part */
+};
+
+struct lstmsrc_model {
+    enum lstmsrc_task task;
+    enum lstmsrc_label_mode label_mode;
+    int f;                /* input channels */
+    int h;                /* hidden units per layer */
+    int layers;
+    int k;                /* outputs */
+    int seq_len;
+    int n_labels;         /* label columns (sources, 1 class column, or N combined) */
+    char **input_names;   /* (f) */
+    char **label_names;   /* (n_labels) */
+    char **output_names;  /* (k) */
+    float *scale_mean;    /* (f) */
+    float *scale_std;     /* (f) */
+    float *threshold;     /* (k) decision thresholds, multi-label; 0.5 otherwise */
+    float *base_threshold;/* (k) baseline rule "on if input channel 0 > t" fitted on training rows */
+    float *pos_weight;    /* (k) as used by the loss (1 for multi-class) */
+    struct model_train_meta meta;
+    size_t n_params;
+    float *params;        /* (n_params) layout above */
+};
+
+/* Offsets into a flat parameter (or gradient, or Adam moment) array. */
+struct model_layout {
+    size_t w[LSTMSRC_MAX_LAYERS], b[LSTMSRC_MAX_LAYERS];
+    size_t wd, bd;
+    size_t total;
+};
+
+/* Creates an empty model with the given shape: names and vectors allocated (names NULL,
+ * thresholds 0.5, scaler 0/1, pos_weight 1), params zeroed. Checks sizes against limits. */
+enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, int n_labels,
+                                 enum lstmsrc_task task, enum lstmsrc_label_mode mode,
+                                 struct lstmsrc_model **out, struct lstmsrc_error *err);
+/* Fills the layout for a shape; returns 0 on size overflow. */
+int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k);
+
+/* Keras initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
+ * with forget-gate bias 1 (Jozefowicz et al. 2015), Glorot-uniform head, zero head bias. */
+struct rng;
+void model_init_params(struct lstmsrc_model *m, struct rng *rng);
+
+/* Activations and caches for one batch of up to `cap` windows. */
+struct model_ws;
+struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward);
+void model_ws_free(struct model_ws *ws);
+
+/* xb (T, B, F) standardised inputs -> logits (B, K), returned pointer owned by ws. */
+const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, const float *xb,
+                           int B);
+/* Given dlogits (B, K) for the last forward, accumulates (+=) parameter gradients into grads
+ * (same layout as params). */
+void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *grads,
+                    const float *dlogits, int B);
+
+/* Converts logits (B, K) to probabilities in place: sigmoid per output or softmax per row. */
+void model_probs(const struct lstmsrc_model *m, float *logits, int B);
+
+#endif

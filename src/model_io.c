@@ -1,0 +1,750 @@
+/*
+ * model_io.c — the versioned binary model file (docs/FORMAT.md): save, load from a path, load
+ * from memory. Every byte is written and read explicitly little-endian, so a file is the same on
+ * every host. The loader distrusts the file (ggml gguf.cpp): magic, version, total size and a
+ * CRC-32 are checked up front, then every count against the limits in lstmsrc.h and the bytes
+ * left, and every float for finiteness. Saving serialises to memory, writes a unique temporary
+ * file in the same directory, fsyncs it and renames it over the target, so a failure never
+ * leaves half a model behind. Deliberately not here: the parameter layout (model.c owns it via
+ * model_layout_fill), mmap, and reading any version newer than this build's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "model.h"
+
+_Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats");
+
+/* ============================== format constants ============================== */
+
+static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
+
+#define FORMAT_VERSION 1u
+#define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
+#define META_SIZE 68u   /* training metadata block */
+#define CRC_SIZE 4u
+/* Files (and buffers) above this are refused on load, so save refuses to write them. */
+#define MODEL_MAX_FILE ((size_t)1 << 31)
+
+/* Header field offsets. */
+enum {
+    OFF_MAGIC = 0,
+    OFF_VERSION = 8,
+    OFF_HEADER_SIZE = 12,
+    OFF_FILE_SIZE = 16,
+    OFF_FLAGS = 24,
+    OFF_TASK = 28,
+    OFF_LABEL_MODE = 32,
+    OFF_F = 36,
+    OFF_H = 40,
+    OFF_LAYERS = 44,
+    OFF_K = 48,
+    OFF_SEQ_LEN = 52,
+    OFF_N_LABELS = 56
+};
+
+/* ============================== bytes and checksum ============================== */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static float bits_f32(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Two's complement without relying on implementation-defined unsigned -> signed conversion. */
+static int32_t u32_to_i32(uint32_t v)
+{
+    return v <= INT32_MAX ? (int32_t)v : (int32_t)(v - 0x80000000u) - INT32_MAX - 1;
+}
+
+/* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32), four bits at a time: a
+ * 16-entry constant table is small enough to read and about four times faster than bitwise. */
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
+    };
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        c = (c >> 4) ^ t[c & 15];
+        c = (c >> 4) ^ t[c & 15];
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* Thread-safe strerror (the XSI strerror_r that _POSIX_C_SOURCE selects). */
+static const char *errno_str(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
+    return buf;
+}
+
+/* ============================== validation (save and load) ============================== */
+
+/* Checks an architecture read from a header (or held by a model about to be saved). Values are
+ * unsigned so a negative int from a model is caught as huge. Returns 1 if valid, else 0 with a
+ * reason in why. */
+static int check_shape(uint32_t task, uint32_t mode, uint32_t f, uint32_t h, uint32_t layers,
+                       uint32_t k, uint32_t seq, uint32_t n_labels, char *why, size_t cap)
+{
+    const struct {
+        const char *what;
+        uint32_t v, hi;
+    } r[] = {
+        {"inputs", f, LSTMSRC_MAX_INPUTS},
+        {"hidden units", h, LSTMSRC_MAX_HIDDEN},
+        {"layers", layers, LSTMSRC_MAX_LAYERS},
+        {"sequence length", seq, LSTMSRC_MAX_SEQ},
+    };
+    if (task > LSTMSRC_TASK_MULTICLASS) {
+        snprintf(why, cap, "task %" PRIu32 " is not 0 (multi-label) or 1 (multi-class)", task);
+        return 0;
+    }
+    if (mode > LSTMSRC_LABELS_COMBINED) {
+        snprintf(why, cap, "label mode %" PRIu32 " is not 0, 1 or 2", mode);
+        return 0;
+    }
+    if ((task == LSTMSRC_TASK_MULTILABEL) != (mode == LSTMSRC_LABELS_SOURCES)) {
+        snprintf(why, cap, "task %" PRIu32 " does not go with label mode %" PRIu32, task, mode);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        if (r[i].v < 1 || r[i].v > r[i].hi) {
+            snprintf(why, cap, "%s %" PRIu32 " outside 1..%" PRIu32, r[i].what, r[i].v, r[i].hi);
+            return 0;
+        }
+    }
+    switch (mode) {
+    case LSTMSRC_LABELS_SOURCES:
+        if (k < 1 || k > LSTMSRC_MAX_SOURCES || n_labels != k) {
+            snprintf(why, cap,
+                     "%" PRIu32 " sources with %" PRIu32 " label columns (need 1..%d, equal)", k,
+                     n_labels, LSTMSRC_MAX_SOURCES);
+            return 0;
+        }
+        break;
+    case LSTMSRC_LABELS_CLASS:
+        if (k < 2 || k > LSTMSRC_MAX_CLASSES || n_labels != 1) {
+            snprintf(why, cap,
+                     "%" PRIu32 " classes from %" PRIu32 " class columns (need 2..%d from 1)", k,
+                     n_labels, LSTMSRC_MAX_CLASSES);
+            return 0;
+        }
+        break;
+    default: /* combined: N 0/1 columns -> 2^N classes */
+        if (n_labels < 1 || n_labels > LSTMSRC_MAX_COMBINED || k != (uint32_t)1 << n_labels) {
+            snprintf(why, cap,
+                     "%" PRIu32 " classes from %" PRIu32 " combined columns (need 2^N, N 1..%d)", k,
+                     n_labels, LSTMSRC_MAX_COMBINED);
+            return 0;
+        }
+        break;
+    }
+    return 1;
+}
+
+/* Checks the values that prediction relies on: a scaler that can be applied, finite thresholds
+ * and weights, finite parameters. Training metadata is informational and not checked. */
+static int check_values(const struct lstmsrc_model *m, char *why, size_t cap)
+{
+    for (int i = 0; i < m->f; i++) {
+        if (!isfinite(m->scale_mean[i]) || !isfinite(m->scale_std[i]) || !(m->scale_std[i] > 0)) {
+            snprintf(why, cap, "input %d scaler (mean %g, std %g) is not finite with std > 0", i,
+                     (double)m->scale_mean[i], (double)m->scale_std[i]);
+            return 0;
+        }
+    }
+    for (int j = 0; j < m->k; j++) {
+        if (!isfinite(m->threshold[j]) || !isfinite(m->base_threshold[j]) ||
+            !isfinite(m->pos_weight[j]) || m->pos_weight[j] < 0) {
+            snprintf(why, cap,
+                     "output %d threshold %g, baseline threshold %g, positive weight %g: "
+                     "need finite values and a weight >= 0",
+                     j, (double)m->threshold[j], (double)m->base_threshold[j],
+                     (double)m->pos_weight[j]);
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < m->n_params; i++) {
+        if (!isfinite(m->params[i])) {
+            snprintf(why, cap, "parameter %zu of %zu is not finite", i, m->n_params);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ============================== save ============================== */
+
+struct wbuf {
+    unsigned char *p;
+    size_t pos, cap; /* cap is computed exactly before writing; overrunning it is a bug */
+};
+
+static void w_u32(struct wbuf *w, uint32_t v)
+{
+    LSTMSRC_ASSERT(w->cap - w->pos >= 4);
+    put_u32(w->p + w->pos, v);
+    w->pos += 4;
+}
+
+static void w_u64(struct wbuf *w, uint64_t v)
+{
+    LSTMSRC_ASSERT(w->cap - w->pos >= 8);
+    put_u64(w->p + w->pos, v);
+    w->pos += 8;
+}
+
+static void w_floats(struct wbuf *w, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        w_u32(w, f32_bits(x[i]));
+}
+
+static void w_names(struct wbuf *w, char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = names[i] ? strlen(names[i]) : 0;
+        w_u32(w, (uint32_t)len);
+        LSTMSRC_ASSERT(w->cap - w->pos >= len);
+        if (len) memcpy(w->p + w->pos, names[i], len);
+        w->pos += len;
+    }
+}
+
+/* Bytes for a list of names, or 0 (with why) if one is longer than LSTMSRC_MAX_NAME. */
+static int names_size(char *const *names, int n, const char *what, size_t *out, char *why,
+                      size_t cap)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = names[i] ? strlen(names[i]) : 0;
+        if (len > LSTMSRC_MAX_NAME) {
+            snprintf(why, cap, "%s name %d has %zu bytes, more than %d", what, i, len,
+                     LSTMSRC_MAX_NAME);
+            return 0;
+        }
+        total += 4 + len; /* at most 4096 * 260 bytes per list: no overflow */
+    }
+    *out = total;
+    return 1;
+}
+
+/* Serialises m into a new buffer the caller frees. Refuses a model the loader would refuse. */
+static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const char *path,
+                                           unsigned char **out, size_t *out_len,
+                                           struct lstmsrc_error *err)
+{
+    char why[200];
+    struct model_layout l;
+    size_t ni, nl, no, size, pbytes;
+    if (!check_shape((uint32_t)m->task, (uint32_t)m->label_mode, (uint32_t)m->f, (uint32_t)m->h,
+                     (uint32_t)m->layers, (uint32_t)m->k, (uint32_t)m->seq_len,
+                     (uint32_t)m->n_labels, why, sizeof why) ||
+        !names_size(m->input_names, m->f, "input", &ni, why, sizeof why) ||
+        !names_size(m->label_names, m->n_labels, "label", &nl, why, sizeof why) ||
+        !names_size(m->output_names, m->k, "output", &no, why, sizeof why) ||
+        !check_values(m, why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
+    LSTMSRC_ASSERT(model_layout_fill(&l, m->f, m->h, m->layers, m->k) && l.total == m->n_params);
+
+    /* fixed parts are tiny; only the parameter block can be large */
+    size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE + 8 +
+           CRC_SIZE;
+    if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
+        size > MODEL_MAX_FILE)
+        return set_error(err, LSTMSRC_ERR_LIMIT,
+                         "%s: model has %zu parameters, more than a model file holds (2 GiB)", path,
+                         m->n_params);
+
+    struct wbuf w = {malloc(size), 0, size};
+    if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
+    memcpy(w.p, model_magic, sizeof model_magic);
+    w.pos = sizeof model_magic;
+    w_u32(&w, FORMAT_VERSION);
+    w_u32(&w, HEADER_SIZE);
+    w_u64(&w, (uint64_t)size);
+    w_u32(&w, 0); /* flags */
+    w_u32(&w, (uint32_t)m->task);
+    w_u32(&w, (uint32_t)m->label_mode);
+    w_u32(&w, (uint32_t)m->f);
+    w_u32(&w, (uint32_t)m->h);
+    w_u32(&w, (uint32_t)m->layers);
+    w_u32(&w, (uint32_t)m->k);
+    w_u32(&w, (uint32_t)m->seq_len);
+    w_u32(&w, (uint32_t)m->n_labels);
+    LSTMSRC_ASSERT(w.pos == HEADER_SIZE);
+
+    w_names(&w, m->input_names, m->f);
+    w_names(&w, m->label_names, m->n_labels);
+    w_names(&w, m->output_names, m->k);
+    w_floats(&w, m->scale_mean, (size_t)m->f);
+    w_floats(&w, m->scale_std, (size_t)m->f);
+    w_floats(&w, m->threshold, (size_t)m->k);
+    w_floats(&w, m->base_threshold, (size_t)m->k);
+    w_floats(&w, m->pos_weight, (size_t)m->k);
+
+    const struct model_train_meta *t = &m->meta;
+    w_u64(&w, t->seed);
+    w_u64(&w, t->rows_train);
+    w_u64(&w, t->rows_val);
+    w_u64(&w, t->windows_train);
+    w_u64(&w, t->windows_val);
+    w_u32(&w, (uint32_t)t->epochs_run);
+    w_u32(&w, (uint32_t)t->best_epoch);
+    w_u32(&w, (uint32_t)t->batch);
+    w_u32(&w, (uint32_t)t->threads);
+    w_u32(&w, f32_bits(t->lr));
+    w_u32(&w, f32_bits(t->val_loss));
+    w_u32(&w, f32_bits(t->val_macro_f1));
+
+    w_u64(&w, (uint64_t)m->n_params);
+    w_floats(&w, m->params, m->n_params);
+    w_u32(&w, crc32_ieee(w.p, w.pos));
+    LSTMSRC_ASSERT(w.pos == size);
+    *out = w.p;
+    *out_len = size;
+    return LSTMSRC_OK;
+}
+
+/* Returns 0 or an errno value. */
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) return EIO;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Devices and FIFOs are written where they are: renaming a file over /dev/null or a pipe somebody
+ * reads would replace the node. fsync on them is meaningless (EINVAL), so it is not checked. */
+static enum lstmsrc_status write_in_place(const char *path, const unsigned char *buf, size_t len,
+                                          struct lstmsrc_error *err)
+{
+    char eb[128];
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path,
+                         errno_str(e, eb, sizeof eb));
+    }
+    int e = write_all(fd, buf, len);
+    if (e == 0) (void)fsync(fd);
+    if (close(fd) != 0 && e == 0) e = errno;
+    if (e)
+        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot write: %s", path,
+                         errno_str(e, eb, sizeof eb));
+    return LSTMSRC_OK;
+}
+
+/* Makes a finished rename durable; failure here loses nothing already written, so it is not
+ * reported. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? str_ndup(path, slash == path ? 1 : (size_t)(slash - path)) : str_dup(".");
+    if (!dir) return;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+enum lstmsrc_status lstmsrc_model_save(const struct lstmsrc_model *m, const char *path,
+                                       struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(m && path);
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    char *tmp = NULL;
+    int fd = -1, e = 0;
+    char eb[128];
+    const char *what = "cannot write";
+    struct stat st;
+
+    enum lstmsrc_status status = model_serialise(m, path, &buf, &len, err);
+    if (status != LSTMSRC_OK) return status;
+
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        status = write_in_place(path, buf, len, err);
+        goto done;
+    }
+
+    /* A unique name in the target's directory (rename is atomic only within a file system);
+     * O_EXCL makes concurrent savers, and stale leftovers of a crashed process, pick another. */
+    size_t cap = strlen(path) + 48;
+    tmp = malloc(cap);
+    if (!tmp) {
+        status = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (int n = 0; n < 1000; n++) {
+        snprintf(tmp, cap, "%s.tmp.%ld.%d", path, (long)getpid(), n);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        e = errno;
+        status = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create %s: %s", path, tmp,
+                           errno_str(e, eb, sizeof eb));
+        free(tmp);
+        tmp = NULL; /* not ours: nothing to remove */
+        goto done;
+    }
+    e = write_all(fd, buf, len);
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    fd = -1;
+    if (!e && rename(tmp, path) != 0) {
+        e = errno;
+        what = "cannot replace";
+    }
+    if (e) {
+        status =
+            set_error(err, LSTMSRC_ERR_IO, "%s: %s: %s", path, what, errno_str(e, eb, sizeof eb));
+        goto done;
+    }
+    free(tmp);
+    tmp = NULL;
+    sync_parent_dir(path);
+
+done:
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(buf);
+    return status;
+}
+
+/* ============================== load ============================== */
+
+struct rbuf {
+    const unsigned char *p;
+    size_t pos, end; /* end excludes the trailing CRC */
+};
+
+/* Each reader refuses to run past `end`; after the size and CRC checks this only trips on a file
+ * whose counts disagree with its own length, but it keeps every read bounded regardless. */
+static int r_u32(struct rbuf *r, uint32_t *v)
+{
+    if (r->end - r->pos < 4) return 0;
+    *v = get_u32(r->p + r->pos);
+    r->pos += 4;
+    return 1;
+}
+
+static int r_u64(struct rbuf *r, uint64_t *v)
+{
+    if (r->end - r->pos < 8) return 0;
+    *v = get_u64(r->p + r->pos);
+    r->pos += 8;
+    return 1;
+}
+
+static int r_floats(struct rbuf *r, float *x, size_t n)
+{
+    if ((r->end - r->pos) / 4 < n) return 0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = bits_f32(get_u32(r->p + r->pos + 4 * i));
+    r->pos += 4 * n;
+    return 1;
+}
+
+/* Reads n names into names[] (allocated NULL by model_create). */
+static enum lstmsrc_status r_names(struct rbuf *r, char **names, int n, const char *what,
+                                   const char *name, struct lstmsrc_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        uint32_t len;
+        size_t at = r->pos;
+        if (!r_u32(r, &len))
+            return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s name %d cut off at offset %zu", name,
+                             what, i, at);
+        if (len > LSTMSRC_MAX_NAME)
+            return set_error(err, LSTMSRC_ERR_FORMAT,
+                             "%s: %s name %d at offset %zu has %" PRIu32 " bytes, limit %d", name,
+                             what, i, at, len, LSTMSRC_MAX_NAME);
+        if (r->end - r->pos < len)
+            return set_error(err, LSTMSRC_ERR_FORMAT,
+                             "%s: %s name %d at offset %zu has %" PRIu32 " bytes, only %zu remain",
+                             name, what, i, at, len, r->end - r->pos);
+        if (memchr(r->p + r->pos, '\0', len))
+            return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s name %d at offset %zu contains NUL",
+                             name, what, i, at);
+        names[i] = str_ndup((const char *)r->p + r->pos, len);
+        if (!names[i]) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
+        r->pos += len;
+    }
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, size_t len,
+                                           struct lstmsrc_model **out, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(out && (buf || len == 0));
+    const unsigned char *b = buf;
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_error cerr;
+    struct model_layout l;
+    char why[200];
+    enum lstmsrc_status status = LSTMSRC_OK;
+    if (!name) name = "model";
+
+    /* magic, then version before anything else: a newer file may lay out the rest differently */
+    if (len == 0)
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: empty file, not an lstmsrc model", name);
+    if (memcmp(b ? (const void *)b : "", model_magic, len < 8 ? len : 8) != 0)
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: not an lstmsrc model file (bad magic)",
+                         name);
+    if (len < OFF_HEADER_SIZE)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: truncated: file has %zu bytes, the header alone needs %u", name, len,
+                         HEADER_SIZE);
+    uint32_t version = get_u32(b + OFF_VERSION);
+    if (version > FORMAT_VERSION)
+        return set_error(err, LSTMSRC_ERR_VERSION,
+                         "%s: file version %" PRIu32 ", this build reads up to %u", name, version,
+                         FORMAT_VERSION);
+    if (version == 0)
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: file version 0 is not valid", name);
+    if (len < HEADER_SIZE)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: truncated: file has %zu bytes, the header alone needs %u", name, len,
+                         HEADER_SIZE);
+    uint32_t header_size = get_u32(b + OFF_HEADER_SIZE);
+    if (header_size != HEADER_SIZE)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: header size %" PRIu32 ", version %" PRIu32 " has %u", name,
+                         header_size, version, HEADER_SIZE);
+    uint64_t file_size = get_u64(b + OFF_FILE_SIZE);
+    if (file_size > len)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: truncated: file has %zu bytes, header promises %" PRIu64, name, len,
+                         file_size);
+    if (file_size < len)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: file has %zu bytes, header promises %" PRIu64
+                         " (trailing data or corrupted size)",
+                         name, len, file_size);
+    if (len > MODEL_MAX_FILE)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu bytes, more than the 2 GiB model limit",
+                         name, len);
+    if (len < HEADER_SIZE + META_SIZE + 8 + CRC_SIZE)
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: file has %zu bytes, too few for any model",
+                         name, len);
+    if (crc32_ieee(b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", name);
+
+    /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
+    uint32_t flags = get_u32(b + OFF_FLAGS);
+    if (flags != 0)
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: unknown flags 0x%08" PRIx32, name, flags);
+    uint32_t task = get_u32(b + OFF_TASK), mode = get_u32(b + OFF_LABEL_MODE);
+    uint32_t f = get_u32(b + OFF_F), h = get_u32(b + OFF_H), layers = get_u32(b + OFF_LAYERS);
+    uint32_t k = get_u32(b + OFF_K), seq = get_u32(b + OFF_SEQ_LEN);
+    uint32_t n_labels = get_u32(b + OFF_N_LABELS);
+    if (!check_shape(task, mode, f, h, layers, k, seq, n_labels, why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
+    if (!model_layout_fill(&l, (int)f, (int)h, (int)layers, (int)k))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: architecture too large to address", name);
+    /* every remaining section is at least this large: refuse before allocating for it */
+    size_t need;
+    if (!mul_size(l.total, 4, &need) || need > len)
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: architecture needs %zu parameters, the file has %zu bytes", name,
+                         l.total, len);
+
+    status = model_create((int)f, (int)h, (int)layers, (int)k, (int)seq, (int)n_labels,
+                          (enum lstmsrc_task)task, (enum lstmsrc_label_mode)mode, &m, &cerr);
+    if (status == LSTMSRC_ERR_NOMEM) return set_error(err, status, "%s: out of memory", name);
+    if (status != LSTMSRC_OK) return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, cerr.msg);
+    LSTMSRC_ASSERT(m->n_params == l.total);
+
+    struct rbuf r = {b, HEADER_SIZE, len - CRC_SIZE};
+    if ((status = r_names(&r, m->input_names, m->f, "input", name, err)) ||
+        (status = r_names(&r, m->label_names, m->n_labels, "label", name, err)) ||
+        (status = r_names(&r, m->output_names, m->k, "output", name, err)))
+        goto fail;
+
+    size_t at = r.pos;
+    uint32_t u[7];
+    uint64_t n_params;
+    struct model_train_meta *t = &m->meta;
+    if (!r_floats(&r, m->scale_mean, (size_t)m->f) || !r_floats(&r, m->scale_std, (size_t)m->f) ||
+        !r_floats(&r, m->threshold, (size_t)m->k) ||
+        !r_floats(&r, m->base_threshold, (size_t)m->k) ||
+        !r_floats(&r, m->pos_weight, (size_t)m->k) || !r_u64(&r, &t->seed) ||
+        !r_u64(&r, &t->rows_train) || !r_u64(&r, &t->rows_val) || !r_u64(&r, &t->windows_train) ||
+        !r_u64(&r, &t->windows_val) || !r_u32(&r, &u[0]) || !r_u32(&r, &u[1]) ||
+        !r_u32(&r, &u[2]) || !r_u32(&r, &u[3]) || !r_u32(&r, &u[4]) || !r_u32(&r, &u[5]) ||
+        !r_u32(&r, &u[6]) || !r_u64(&r, &n_params)) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT,
+                           "%s: vectors and metadata from offset %zu run past the end at %zu", name,
+                           at, r.end);
+        goto fail;
+    }
+    t->epochs_run = u32_to_i32(u[0]);
+    t->best_epoch = u32_to_i32(u[1]);
+    t->batch = u32_to_i32(u[2]);
+    t->threads = u32_to_i32(u[3]);
+    t->lr = bits_f32(u[4]);
+    t->val_loss = bits_f32(u[5]);
+    t->val_macro_f1 = bits_f32(u[6]);
+
+    if (n_params != l.total) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT,
+                           "%s: params section has %" PRIu64 " floats, architecture needs %zu",
+                           name, n_params, l.total);
+        goto fail;
+    }
+    if ((r.end - r.pos) != 4 * l.total) { /* 4 * l.total <= len, checked above */
+        status = set_error(err, LSTMSRC_ERR_FORMAT,
+                           "%s: params section has %zu bytes, header promises %zu", name,
+                           r.end - r.pos, 4 * l.total);
+        goto fail;
+    }
+    int params_read = r_floats(&r, m->params, l.total);
+    LSTMSRC_ASSERT(params_read && r.pos == r.end);
+    if (!check_values(m, why, sizeof why)) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
+        goto fail;
+    }
+    *out = m;
+    return LSTMSRC_OK;
+
+fail:
+    lstmsrc_model_free(m);
+    return status;
+}
+
+/* Reads a whole file into a new buffer. Returns 0, an errno value, or -1 when it exceeds the
+ * limit. Not only regular files: a pipe or /dev/stdin is read to its end. */
+static int read_all(int fd, size_t hint, unsigned char **out, size_t *out_len)
+{
+    size_t cap = hint + 1, len = 0; /* +1: seeing EOF at once needs no second allocation */
+    unsigned char *buf = malloc(cap);
+    if (!buf) return ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (cap > MODEL_MAX_FILE) {
+                free(buf);
+                return -1;
+            }
+            size_t ncap = cap * 2;
+            unsigned char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                return ENOMEM;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(buf);
+            return e;
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+    }
+    if (len > MODEL_MAX_FILE) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+enum lstmsrc_status lstmsrc_model_load(const char *path, struct lstmsrc_model **out,
+                                       struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(path && out);
+    char eb[128];
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int e;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        e = errno;
+        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path,
+                         errno_str(e, eb, sizeof eb));
+    }
+    if (fstat(fd, &st) != 0) {
+        e = errno;
+        close(fd);
+        return set_error(err, LSTMSRC_ERR_IO, "%s: %s", path, errno_str(e, eb, sizeof eb));
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > MODEL_MAX_FILE) {
+        close(fd);
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %jd bytes, more than the 2 GiB model limit",
+                         path, (intmax_t)st.st_size);
+    }
+    e = read_all(fd, S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 65536, &buf,
+                 &len);
+    close(fd);
+    if (e == -1)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: more than the 2 GiB model limit", path);
+    if (e == ENOMEM) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
+    if (e)
+        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot read: %s", path,
+                         errno_str(e, eb, sizeof eb));
+    enum lstmsrc_status status = lstmsrc_model_load_mem(path, buf, len, out, err);
+    free(buf);
+    return status;
+}

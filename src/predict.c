@@ -1,0 +1,63 @@
+/*
+ * predict.c — running a trained model over every full window of a data set, in batches of one
+ * reusable workspace. The data set's raw readings are standardised with the model's scaler as
+ * each batch is gathered, so nothing the size of the data is copied.
+ */
+#include <string.h>
+
+#include "common.h"
+#include "dataset.h"
+#include "model.h"
+#include "window.h"
+
+#define PREDICT_BATCH 1024
+
+/* Checks that ds carries the model's input channels, in order, by name. */
+static enum lstmsrc_status check_inputs(const struct lstmsrc_model *m,
+                                        const struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+{
+    if (ds->f != m->f)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d input channel%s, the model expects %d",
+                         ds->source, ds->f, ds->f == 1 ? "" : "s", m->f);
+    for (int i = 0; i < m->f; i++)
+        if (m->input_names[i] && ds->input_names[i] && strcmp(m->input_names[i], ds->input_names[i]))
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: input column %d is \"%s\", the model expects \"%s\"",
+                             ds->source, i + 1, ds->input_names[i], m->input_names[i]);
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
+                                    float *probs, size_t windows, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st = check_inputs(m, ds, err);
+    if (st) return st;
+    size_t nw = window_count(ds->n, m->seq_len);
+    if (nw == 0)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %zu rows, shorter than the model's window of %d",
+                         ds->source, ds->n, m->seq_len);
+    if (windows != nw)
+        return set_error(err, LSTMSRC_ERR_ARG, "output room for %zu windows, data has %zu", windows,
+                         nw);
+    int cap = nw < PREDICT_BATCH ? (int)nw : PREDICT_BATCH;
+    struct model_ws *ws = model_ws_create(m, cap, 0);
+    size_t *starts = xmalloc_n((size_t)cap, sizeof *starts);
+    float *xb = xmalloc_n((size_t)cap * m->seq_len, (size_t)m->f * sizeof(float));
+    if (!ws || !starts || !xb) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for a prediction batch");
+        goto done;
+    }
+    for (size_t w0 = 0; w0 < nw; w0 += (size_t)cap) {
+        int B = nw - w0 < (size_t)cap ? (int)(nw - w0) : cap;
+        for (int b = 0; b < B; b++) starts[b] = w0 + (size_t)b;
+        window_gather(xb, ds->x, m->f, starts, B, m->seq_len, m->scale_mean, m->scale_std);
+        const float *logits = model_forward(m, ws, xb, B);
+        float *out = probs + w0 * (size_t)m->k;
+        memcpy(out, logits, (size_t)B * m->k * sizeof *out);
+        model_probs(m, out, B);
+    }
+done:
+    model_ws_free(ws);
+    free(starts);
+    free(xb);
+    return st;
+}

@@ -1,0 +1,559 @@
+/*
+ * train.c — the training loop: chronological split, scaler and baselines fitted on the training
+ * part only, Keras initialisation, shuffled mini-batches, Adam, validation every epoch, early
+ * stopping with the best weights kept, per-source thresholds tuned on validation.
+ *
+ * Threads split each mini-batch into contiguous shards; each thread has its own workspace and
+ * gradient buffer, and the buffers are summed in thread order once per step, so a given seed and
+ * thread count always give the same model bytes. Nothing allocates inside the step loop.
+ * It does not parse files or print: progress goes to the caller's callback.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "dataset.h"
+#include "head.h"
+#include "kernels.h"
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+#include "window.h"
+
+#define MAX_THREADS 256
+
+void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seq_len = 5;
+    cfg->hidden = 64;
+    cfg->layers = 1;
+    cfg->epochs = 10;
+    cfg->batch = 512;
+    cfg->patience = 0;
+    cfg->threads = 0;
+    cfg->lr = 1e-3f;
+    cfg->beta1 = 0.9f;
+    cfg->beta2 = 0.999f;
+    cfg->eps = 1e-7f;
+    cfg->clip = 0.0f;
+    cfg->val_fraction = 0.1f;
+    cfg->seed = 1;
+    cfg->pos_weight = LSTMSRC_POS_WEIGHT_AUTO;
+    cfg->pos_weight_cap = 50.0f;
+    cfg->tune_thresholds = 1;
+    cfg->threshold = 0.5f;
+}
+
+/* ============================== thread pool ============================== */
+
+enum job { JOB_TRAIN, JOB_EVAL, JOB_QUIT };
+
+struct worker {
+    struct trainer *tr;
+    int id;
+    struct model_ws *ws;
+    float *grads;     /* (n_params) this shard's gradient */
+    float *xb;        /* (T, cap, F) gathered windows */
+    float *yb;        /* (cap, K) multi-label targets */
+    int32_t *cb;      /* (cap) multi-class targets */
+    float *dlogits;   /* (cap, K) */
+    double loss;      /* summed loss of this shard */
+};
+
+struct trainer {
+    const struct lstmsrc_dataset *ds;
+    struct lstmsrc_model *m;
+    const struct lstmsrc_train_config *cfg;
+    int nthreads, cap;             /* shards per batch; rows per shard at most */
+    struct worker w[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    int running;                   /* worker threads started (1..running-1 are threads) */
+    int sync_ok;                   /* mutex and condition variables initialised */
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned gen;                  /* bumped for every job handed out */
+    int pending;                   /* worker threads still busy with the current job */
+    enum job job;
+    const size_t *starts;          /* window start rows of the current batch */
+    int B;                         /* rows in the current batch */
+    float norm;                    /* loss normaliser for the whole batch */
+    float *probs;                  /* JOB_EVAL: (B, K) out */
+};
+
+static void shard(const struct trainer *tr, int id, int *r0, int *r1)
+{
+    *r0 = (int)((long)tr->B * id / tr->nthreads);
+    *r1 = (int)((long)tr->B * (id + 1) / tr->nthreads);
+}
+
+static void run_shard(struct worker *w)
+{
+    struct trainer *tr = w->tr;
+    const struct lstmsrc_model *m = tr->m;
+    const struct lstmsrc_dataset *ds = tr->ds;
+    const int T = m->seq_len, K = m->k;
+    int r0, r1;
+    shard(tr, w->id, &r0, &r1);
+    int B = r1 - r0;
+    w->loss = 0.0;
+    if (tr->job == JOB_TRAIN) memset(w->grads, 0, m->n_params * sizeof(float));
+    if (B <= 0) return;
+    const size_t *st = tr->starts + r0;
+    window_gather(w->xb, ds->x, m->f, st, B, T, m->scale_mean, m->scale_std);
+    const float *logits = model_forward(m, w->ws, w->xb, B);
+    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+        for (int b = 0; b < B; b++) {
+            const uint8_t *y = ds->y + (st[b] + (size_t)T - 1) * (size_t)K;
+            for (int j = 0; j < K; j++) w->yb[(size_t)b * K + j] = y[j];
+        }
+        w->loss = loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm);
+    } else {
+        for (int b = 0; b < B; b++) w->cb[b] = ds->cls[st[b] + (size_t)T - 1];
+        w->loss = loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
+    }
+    if (tr->job == JOB_TRAIN) {
+        model_backward(m, w->ws, w->grads, w->dlogits, B);
+    } else {
+        float *out = tr->probs + (size_t)r0 * K;
+        memcpy(out, logits, (size_t)B * K * sizeof *out);
+        model_probs(m, out, B);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct trainer *tr = w->tr;
+    unsigned seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&tr->mu);
+        while (tr->gen == seen) pthread_cond_wait(&tr->go, &tr->mu);
+        seen = tr->gen;
+        enum job job = tr->job;
+        pthread_mutex_unlock(&tr->mu);
+        if (job == JOB_QUIT) break;
+        run_shard(w);
+        pthread_mutex_lock(&tr->mu);
+        if (--tr->pending == 0) pthread_cond_signal(&tr->done);
+        pthread_mutex_unlock(&tr->mu);
+    }
+    return NULL;
+}
+
+/* Hands `job` to every worker thread (they read the batch fields set before this call). */
+static void pool_dispatch(struct trainer *tr, enum job job)
+{
+    pthread_mutex_lock(&tr->mu);
+    tr->job = job;
+    tr->pending = tr->running - 1;
+    tr->gen++;
+    pthread_cond_broadcast(&tr->go);
+    pthread_mutex_unlock(&tr->mu);
+}
+
+/* Runs `job` on the current batch across all threads; returns the summed loss. */
+static double run_batch(struct trainer *tr, enum job job)
+{
+    tr->job = job;
+    if (tr->running > 1) pool_dispatch(tr, job);
+    run_shard(&tr->w[0]);
+    if (tr->running > 1) {
+        pthread_mutex_lock(&tr->mu);
+        while (tr->pending > 0) pthread_cond_wait(&tr->done, &tr->mu);
+        pthread_mutex_unlock(&tr->mu);
+    }
+    double loss = 0.0;
+    for (int i = 0; i < tr->nthreads; i++) loss += tr->w[i].loss;
+    return loss;
+}
+
+static void trainer_free(struct trainer *tr)
+{
+    if (tr->running > 1) {
+        pool_dispatch(tr, JOB_QUIT);
+        for (int i = 1; i < tr->running; i++) pthread_join(tr->th[i], NULL);
+    }
+    tr->running = 0;
+    if (tr->sync_ok) {
+        pthread_mutex_destroy(&tr->mu);
+        pthread_cond_destroy(&tr->go);
+        pthread_cond_destroy(&tr->done);
+    }
+    for (int i = 0; i < tr->nthreads; i++) {
+        struct worker *w = &tr->w[i];
+        model_ws_free(w->ws);
+        free(w->grads);
+        free(w->xb);
+        free(w->yb);
+        free(w->cb);
+        free(w->dlogits);
+    }
+}
+
+static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error *err)
+{
+    const struct lstmsrc_model *m = tr->m;
+    tr->cap = (tr->cfg->batch + tr->nthreads - 1) / tr->nthreads;
+    for (int i = 0; i < tr->nthreads; i++) {
+        struct worker *w = &tr->w[i];
+        w->tr = tr;
+        w->id = i;
+        w->ws = model_ws_create(m, tr->cap, 1);
+        w->grads = xmalloc_n(m->n_params, sizeof(float));
+        w->xb = xmalloc_n((size_t)tr->cap * m->seq_len, (size_t)m->f * sizeof(float));
+        w->yb = xmalloc_n((size_t)tr->cap, (size_t)m->k * sizeof(float));
+        w->cb = xmalloc_n((size_t)tr->cap, sizeof(int32_t));
+        w->dlogits = xmalloc_n((size_t)tr->cap, (size_t)m->k * sizeof(float));
+        if (!w->ws || !w->grads || !w->xb || !w->yb || !w->cb || !w->dlogits)
+            return set_error(err, LSTMSRC_ERR_NOMEM,
+                             "out of memory for the training workspace (batch %d, window %d, "
+                             "hidden %d)", tr->cfg->batch, m->seq_len, m->h);
+    }
+    tr->running = 1;
+    if (tr->nthreads == 1) return LSTMSRC_OK;
+    if (pthread_mutex_init(&tr->mu, NULL)) return set_error(err, LSTMSRC_ERR_NOMEM, "no mutex");
+    if (pthread_cond_init(&tr->go, NULL)) {
+        pthread_mutex_destroy(&tr->mu);
+        return set_error(err, LSTMSRC_ERR_NOMEM, "no condition variable");
+    }
+    if (pthread_cond_init(&tr->done, NULL)) {
+        pthread_cond_destroy(&tr->go);
+        pthread_mutex_destroy(&tr->mu);
+        return set_error(err, LSTMSRC_ERR_NOMEM, "no condition variable");
+    }
+    tr->sync_ok = 1;
+    for (int i = 1; i < tr->nthreads; i++) {
+        if (pthread_create(&tr->th[i], NULL, worker_main, &tr->w[i]))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "cannot start training thread %d of %d",
+                             i + 1, tr->nthreads);
+        tr->running = i + 1;
+    }
+    return LSTMSRC_OK;
+}
+
+/* ============================== validation ============================== */
+
+/* Macro F1 over sources with thresholds tuned on these windows (multi-label; thr may be NULL),
+ * or macro F1 of the argmax (multi-class). */
+static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
+                           const float *probs, size_t first, size_t nw, float *thr)
+{
+    const int K = m->k, T = m->seq_len;
+    double sum = 0.0;
+    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+        for (int j = 0; j < K; j++) {
+            float t;
+            double f1;
+            if (best_f1_threshold(probs + j, (size_t)K, ds->y + (first + (size_t)T - 1) * K + j,
+                                  (size_t)K, nw, 0.5f, &t, &f1))
+                return -1.0;
+            if (thr) thr[j] = t;
+            sum += f1;
+        }
+        return sum / K;
+    }
+    for (int c = 0; c < K; c++) {
+        struct bin_counts cnt = {0, 0, 0, 0};
+        for (size_t i = 0; i < nw; i++) {
+            const float *p = probs + i * K;
+            int best = 0;
+            for (int j = 1; j < K; j++)
+                if (p[j] > p[best]) best = j;
+            int truth = ds->cls[first + i + (size_t)T - 1];
+            cnt.tp += best == c && truth == c;
+            cnt.fp += best == c && truth != c;
+            cnt.fn += best != c && truth == c;
+        }
+        sum += counts_f1(&cnt);
+    }
+    return sum / K;
+}
+
+/* Runs the model over the validation windows; returns the mean loss, fills probs (nw, K). */
+static double validate(struct trainer *tr, size_t *starts, size_t first, size_t nw, float *probs)
+{
+    const int K = tr->m->k;
+    const int bs = tr->cfg->batch;
+    double loss = 0.0;
+    for (size_t w0 = 0; w0 < nw; w0 += (size_t)bs) {
+        int B = nw - w0 < (size_t)bs ? (int)(nw - w0) : bs;
+        for (int b = 0; b < B; b++) starts[b] = first + w0 + (size_t)b;
+        tr->starts = starts;
+        tr->B = B;
+        tr->norm = 1.0f;
+        tr->probs = probs + w0 * K;
+        loss += run_batch(tr, JOB_EVAL);
+    }
+    return loss / ((double)nw * (tr->m->task == LSTMSRC_TASK_MULTILABEL ? K : 1));
+}
+
+/* ============================== setup helpers ============================== */
+
+static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
+                                        const struct lstmsrc_train_config *c,
+                                        struct lstmsrc_error *err)
+{
+    if (!ds->has_labels)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: no label columns to learn from", ds->source);
+    if (c->seq_len < 1 || c->seq_len > LSTMSRC_MAX_SEQ)
+        return set_error(err, LSTMSRC_ERR_ARG, "window length %d; supported: 1 to %d", c->seq_len,
+                         LSTMSRC_MAX_SEQ);
+    if (c->epochs < 1) return set_error(err, LSTMSRC_ERR_ARG, "epochs must be at least 1");
+    if (c->batch < 1 || c->batch > (1 << 20))
+        return set_error(err, LSTMSRC_ERR_ARG, "batch %d; supported: 1 to %d", c->batch, 1 << 20);
+    if (c->patience < 0) return set_error(err, LSTMSRC_ERR_ARG, "patience must be >= 0");
+    if (c->threads < 0 || c->threads > MAX_THREADS)
+        return set_error(err, LSTMSRC_ERR_ARG, "threads %d; supported: 0 (all cores) to %d",
+                         c->threads, MAX_THREADS);
+    if (!(c->lr > 0.0f) || !isfinite(c->lr))
+        return set_error(err, LSTMSRC_ERR_ARG, "learning rate must be a positive number");
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f) ||
+        !(c->eps > 0.0f))
+        return set_error(err, LSTMSRC_ERR_ARG, "Adam needs 0 <= beta < 1 and eps > 0");
+    if (!(c->clip >= 0.0f)) return set_error(err, LSTMSRC_ERR_ARG, "clip must be >= 0");
+    if (!(c->val_fraction >= 0.0f && c->val_fraction <= 0.5f))
+        return set_error(err, LSTMSRC_ERR_ARG, "validation fraction %g; supported: 0 to 0.5",
+                         (double)c->val_fraction);
+    if (c->pos_weight == LSTMSRC_POS_WEIGHT_MANUAL) {
+        if (ds->task != LSTMSRC_TASK_MULTILABEL)
+            return set_error(err, LSTMSRC_ERR_ARG, "positive weights apply to multi-label sources only");
+        if (c->n_pos_weights != ds->k || !c->pos_weights)
+            return set_error(err, LSTMSRC_ERR_ARG, "%d positive weights given for %d sources",
+                             c->n_pos_weights, ds->k);
+        for (int j = 0; j < ds->k; j++)
+            if (!(c->pos_weights[j] > 0.0f) || !isfinite(c->pos_weights[j]))
+                return set_error(err, LSTMSRC_ERR_ARG, "positive weight %d must be > 0", j + 1);
+    }
+    if (!(c->threshold >= 0.0f && c->threshold <= 1.0f))
+        return set_error(err, LSTMSRC_ERR_ARG, "threshold must be between 0 and 1");
+    if (c->pos_weight == LSTMSRC_POS_WEIGHT_AUTO && !(c->pos_weight_cap >= 1.0f))
+        return set_error(err, LSTMSRC_ERR_ARG, "positive weight cap must be >= 1");
+    return LSTMSRC_OK;
+}
+
+static enum lstmsrc_status copy_names(char **dst, char *const *src, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!(dst[i] = str_dup(src[i] ? src[i] : ""))) return LSTMSRC_ERR_NOMEM;
+    return LSTMSRC_OK;
+}
+
+/* pos_weight = negatives / positives per source over the training windows' labels, capped. */
+static void fit_pos_weights(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
+                            const struct lstmsrc_train_config *cfg, size_t train_windows)
+{
+    const int K = m->k;
+    for (int j = 0; j < K; j++) {
+        if (m->task != LSTMSRC_TASK_MULTILABEL || cfg->pos_weight == LSTMSRC_POS_WEIGHT_NONE) {
+            m->pos_weight[j] = 1.0f;
+        } else if (cfg->pos_weight == LSTMSRC_POS_WEIGHT_MANUAL) {
+            m->pos_weight[j] = cfg->pos_weights[j];
+        } else {
+            size_t pos = 0;
+            for (size_t w = 0; w < train_windows; w++)
+                pos += ds->y[(w + (size_t)m->seq_len - 1) * K + j];
+            double wgt = pos ? (double)(train_windows - pos) / (double)pos : 1.0;
+            if (wgt > cfg->pos_weight_cap) wgt = cfg->pos_weight_cap;
+            if (wgt < 1.0 / cfg->pos_weight_cap) wgt = 1.0 / cfg->pos_weight_cap;
+            m->pos_weight[j] = (float)wgt;
+        }
+    }
+}
+
+/* ============================== training ============================== */
+
+enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
+                                  const struct lstmsrc_train_config *cfg,
+                                  struct lstmsrc_model **out, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st = check_config(ds, cfg, err);
+    if (st) return st;
+
+    struct window_split sp;
+    window_split(ds->n, cfg->seq_len, cfg->val_fraction, &sp);
+    if (sp.train_windows == 0)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: %zu training rows, too few for one window of %d rows", ds->source,
+                         sp.train_rows, cfg->seq_len);
+
+    struct lstmsrc_model *m = NULL;
+    struct trainer *tr = NULL;
+    float *adam_m = NULL, *adam_v = NULL, *best = NULL, *val_probs = NULL, *best_probs = NULL;
+    size_t *order = NULL, *bstarts = NULL;
+    int interrupted = 0;
+
+    st = model_create(ds->f, cfg->hidden, cfg->layers, ds->k, cfg->seq_len, ds->n_labels,
+                      ds->task, ds->mode, &m, err);
+    if (st) return st;
+    if (copy_names(m->input_names, ds->input_names, ds->f) ||
+        copy_names(m->label_names, ds->label_names, ds->n_labels) ||
+        copy_names(m->output_names, ds->output_names, ds->k)) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+
+    /* scaler and baselines from the training part only */
+    scale_fit(m->scale_mean, m->scale_std, ds->x, sp.train_rows, ds->f);
+    fit_pos_weights(m, ds, cfg, sp.train_windows);
+    for (int j = 0; j < m->k; j++) {
+        if (m->task != LSTMSRC_TASK_MULTILABEL) break;
+        double f1;
+        float maxv = ds->x[0];
+        for (size_t r = 0; r < sp.train_rows; r++)
+            if (ds->x[r * ds->f] > maxv) maxv = ds->x[r * ds->f];
+        if (best_f1_threshold(ds->x, (size_t)ds->f, ds->y + j, (size_t)m->k, sp.train_rows, maxv,
+                              &m->base_threshold[j], &f1)) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+
+    struct rng rng;
+    rng_seed(&rng, cfg->seed);
+    model_init_params(m, &rng);
+    kernels_init();
+
+    int nthreads = cfg->threads;
+    if (nthreads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+    }
+    if (nthreads > cfg->batch) nthreads = cfg->batch;
+
+    tr = calloc(1, sizeof *tr);
+    adam_m = xcalloc_n(m->n_params, sizeof(float));
+    adam_v = xcalloc_n(m->n_params, sizeof(float));
+    best = xmalloc_n(m->n_params, sizeof(float));
+    order = xmalloc_n(sp.train_windows, sizeof *order);
+    bstarts = xmalloc_n((size_t)cfg->batch, sizeof *bstarts);
+    if (sp.val_windows) {
+        val_probs = xmalloc_n(sp.val_windows, (size_t)m->k * sizeof(float));
+        best_probs = xmalloc_n(sp.val_windows, (size_t)m->k * sizeof(float));
+    }
+    if (!tr || !adam_m || !adam_v || !best || !order || !bstarts ||
+        (sp.val_windows && (!val_probs || !best_probs))) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for training state");
+        goto fail;
+    }
+    tr->ds = ds;
+    tr->m = m;
+    tr->cfg = cfg;
+    tr->nthreads = nthreads;
+    st = trainer_init(tr, err);
+    if (st) goto fail;
+
+    const int K = m->k;
+    const float norm_div = m->task == LSTMSRC_TASK_MULTILABEL ? (float)K : 1.0f;
+    float *grads = tr->w[0].grads;
+    double best_val = INFINITY, best_f1 = -1.0;
+    int best_epoch = 0, epochs_run = 0;
+    long step = 0;
+    memcpy(best, m->params, m->n_params * sizeof(float));
+
+    for (int epoch = 1; epoch <= cfg->epochs && !interrupted; epoch++) {
+        double t0 = now_seconds(), loss_sum = 0.0;
+        size_t done = 0;
+        for (size_t i = 0; i < sp.train_windows; i++) order[i] = i;
+        rng_shuffle(&rng, order, sp.train_windows);
+        for (size_t b0 = 0; b0 < sp.train_windows; b0 += (size_t)cfg->batch) {
+            int B = sp.train_windows - b0 < (size_t)cfg->batch ? (int)(sp.train_windows - b0)
+                                                                : cfg->batch;
+            tr->starts = order + b0;
+            tr->B = B;
+            tr->norm = 1.0f / ((float)B * norm_div);
+            loss_sum += run_batch(tr, JOB_TRAIN);
+            for (int i = 1; i < nthreads; i++) {
+                const float *g = tr->w[i].grads;
+                for (size_t p = 0; p < m->n_params; p++) grads[p] += g[p];
+            }
+            if (cfg->clip > 0.0f) clip_grad_norm(grads, m->n_params, cfg->clip);
+            adam_step(m->params, grads, adam_m, adam_v, m->n_params, cfg->lr, cfg->beta1,
+                      cfg->beta2, cfg->eps, ++step);
+            done += (size_t)B;
+            if (cfg->progress) {
+                struct lstmsrc_progress p = {epoch, cfg->epochs, done, sp.train_windows,
+                                             now_seconds() - t0, loss_sum / ((double)done * norm_div),
+                                             -1.0, -1.0, 0, 0};
+                cfg->progress(&p, cfg->progress_user);
+            }
+            if (cfg->stop && *cfg->stop) {
+                interrupted = 1;
+                break;
+            }
+        }
+        if (interrupted && done < sp.train_windows) break; /* a partial epoch is not scored */
+        epochs_run = epoch;
+
+        double vloss = -1.0, vf1 = -1.0;
+        int improved = 0;
+        if (sp.val_windows) {
+            vloss = validate(tr, bstarts, sp.val_first, sp.val_windows, val_probs);
+            vf1 = val_macro_f1(m, ds, val_probs, sp.val_first, sp.val_windows, NULL);
+            if (vloss < best_val) {
+                improved = 1;
+                best_val = vloss;
+                best_f1 = vf1;
+                best_epoch = epoch;
+                memcpy(best, m->params, m->n_params * sizeof(float));
+                memcpy(best_probs, val_probs, sp.val_windows * K * sizeof(float));
+            }
+        } else {
+            improved = 1;
+            best_epoch = epoch;
+            memcpy(best, m->params, m->n_params * sizeof(float));
+        }
+        if (cfg->progress) {
+            struct lstmsrc_progress p = {epoch, cfg->epochs, done, sp.train_windows,
+                                         now_seconds() - t0, loss_sum / ((double)done * norm_div),
+                                         vloss, vf1, 1, improved};
+            cfg->progress(&p, cfg->progress_user);
+        }
+        if (cfg->patience > 0 && sp.val_windows && epoch - best_epoch >= cfg->patience) break;
+    }
+
+    /* keep the best weights (by validation loss); tune thresholds on their validation output */
+    if (best_epoch > 0) memcpy(m->params, best, m->n_params * sizeof(float));
+    for (int j = 0; j < m->k; j++) m->threshold[j] = cfg->threshold;
+    if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_thresholds && sp.val_windows &&
+        best_epoch > 0) {
+        if (val_macro_f1(m, ds, best_probs, sp.val_first, sp.val_windows, m->threshold) < 0) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning thresholds");
+            goto fail;
+        }
+    }
+    m->meta.seed = cfg->seed;
+    m->meta.rows_train = sp.train_rows;
+    m->meta.rows_val = sp.val_rows;
+    m->meta.windows_train = sp.train_windows;
+    m->meta.windows_val = sp.val_windows;
+    m->meta.epochs_run = epochs_run;
+    m->meta.best_epoch = best_epoch;
+    m->meta.batch = cfg->batch;
+    m->meta.threads = nthreads;
+    m->meta.lr = cfg->lr;
+    m->meta.val_loss = sp.val_windows && best_epoch ? (float)best_val : -1.0f;
+    m->meta.val_macro_f1 = sp.val_windows && best_epoch ? (float)best_f1 : -1.0f;
+
+    st = interrupted ? set_error(err, LSTMSRC_ERR_INTERRUPTED,
+                                 "interrupted after %d complete epoch%s", epochs_run,
+                                 epochs_run == 1 ? "" : "s")
+                     : LSTMSRC_OK;
+    *out = m;
+    m = NULL;
+fail:
+    if (tr) trainer_free(tr);
+    free(tr);
+    free(adam_m);
+    free(adam_v);
+    free(best);
+    free(order);
+    free(bstarts);
+    free(val_probs);
+    free(best_probs);
+    lstmsrc_model_free(m);
+    return st;
+}

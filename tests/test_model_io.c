@@ -1,0 +1,575 @@
+/*
+ * test_model_io.c — the model file: save -> load round trips field by field and byte for byte;
+ * a file cut at every offset, or with any header byte (and a sample of body bytes) flipped, fails
+ * with LSTMSRC_ERR_FORMAT/VERSION and never crashes or leaks; a newer version is named in the
+ * message; failed saves leave nothing behind and never damage the model already in place;
+ * devices and FIFOs are written in place, never replaced. Works in a private mkdtemp directory.
+ * Offsets below follow docs/FORMAT.md; the CRC is recomputed here bitwise, independently of the
+ * library's table, so corrupted-but-checksummed files reach the semantic checks.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "model.h"
+#include "test.h"
+
+static char dir[64];
+
+/* ============================== helpers ============================== */
+
+static uint32_t crc_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int b = 0; b < 8; b++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Rewrites the trailing CRC so a deliberate edit passes the checksum. */
+static void fix_crc(unsigned char *b, size_t n)
+{
+    put32(b + n - 4, crc_bitwise(b, n - 4));
+}
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    unsigned char *buf = NULL;
+    long n = -1;
+    if (fseek(fp, 0, SEEK_END) == 0) n = ftell(fp);
+    if (n >= 0 && fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
+        fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(fp);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Entries in the test directory (excluding . and ..), to prove failures leave no temp files. */
+static int dir_entries(void)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n;
+}
+
+static void clean_dir(void)
+{
+    DIR *d = opendir(dir);
+    char p[512];
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        path_in(p, sizeof p, e->d_name);
+        if (unlink(p) != 0) rmdir(p);
+    }
+    closedir(d);
+}
+
+/* f=2, h=3, 2 layers, 3 sources, seq 5; every field set to something recognisable. Parameters
+ * include -0.0, a subnormal and large magnitudes, which only a bit-exact writer keeps. */
+static struct lstmsrc_model *make_model(void)
+{
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_error err;
+    if (model_create(2, 3, 2, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err))
+        return NULL;
+    const char *in[] = {"reading", "power, \"kW\""};
+    const char *lab[] = {"Kettle", "Microwave", ""};
+    const char *outn[] = {"Kettle", "Microwave", "\xc3\xa9t\xc3\xa9"};
+    for (int i = 0; i < 2; i++) {
+        m->input_names[i] = str_dup(in[i]);
+        m->scale_mean[i] = 100.25f * (float)(i + 1);
+        m->scale_std[i] = 3.5f + (float)i;
+    }
+    for (int j = 0; j < 3; j++) {
+        m->label_names[j] = str_dup(lab[j]);
+        m->output_names[j] = str_dup(outn[j]);
+        m->threshold[j] = 0.3f + 0.1f * (float)j;
+        m->base_threshold[j] = 1234.5f - (float)j;
+        m->pos_weight[j] = 2.0f + (float)j;
+    }
+    m->meta = (struct model_train_meta){.seed = 0x0123456789abcdefull,
+                                        .rows_train = 90000,
+                                        .rows_val = 10000,
+                                        .windows_train = 89996,
+                                        .windows_val = 9996,
+                                        .epochs_run = 7,
+                                        .best_epoch = 5,
+                                        .batch = 512,
+                                        .threads = -1,
+                                        .lr = 1e-3f,
+                                        .val_loss = 0.125f,
+                                        .val_macro_f1 = -1.0f};
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = sinf((float)i) * (float)(i + 1);
+    m->params[0] = -0.0f;
+    m->params[1] = 1e-40f;
+    m->params[2] = 3.0e38f;
+    return m;
+}
+
+/* Saves the test model to NAME in the test directory and returns the file's bytes. */
+static unsigned char *good_bytes(size_t *len)
+{
+    char p[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = make_model();
+    path_in(p, sizeof p, "good.lsm");
+    unsigned char *b = NULL;
+    if (m && lstmsrc_model_save(m, p, &err) == LSTMSRC_OK) b = slurp(p, len);
+    lstmsrc_model_free(m);
+    unlink(p);
+    return b;
+}
+
+/* Loads a private copy of exactly n bytes, so ASan sees any read past the end. */
+static enum lstmsrc_status load_copy(const unsigned char *b, size_t n, struct lstmsrc_error *err)
+{
+    struct lstmsrc_model *m = NULL;
+    if (n > ((size_t)1 << 30)) return LSTMSRC_ERR_ARG; /* never: keeps -O3's size analysis quiet */
+    unsigned char *c = malloc(n ? n : 1);
+    if (!c) return LSTMSRC_ERR_NOMEM;
+    if (n) memcpy(c, b, n);
+    enum lstmsrc_status st = lstmsrc_model_load_mem("model.lsm", c, n, &m, err);
+    free(c);
+    if (st == LSTMSRC_OK) {
+        lstmsrc_model_free(m);
+    } else if (m != NULL) {
+        return LSTMSRC_ERR_ARG; /* *out written on failure: flag it as wrong */
+    }
+    return st;
+}
+
+static int same_names(char *const *a, char *const *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(a[i], b[i])) return 0;
+    return 1;
+}
+
+static int same_floats(const float *a, const float *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+/* ============================== tests ============================== */
+
+static void test_round_trip(void)
+{
+    char p1[512], p2[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = make_model(), *r = NULL;
+    CHECK(m != NULL);
+    if (!m) return;
+    path_in(p1, sizeof p1, "a.lsm");
+    path_in(p2, sizeof p2, "b.lsm");
+    CHECK(lstmsrc_model_save(m, p1, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_model_load(p1, &r, &err) == LSTMSRC_OK);
+    if (!r) {
+        fprintf(stderr, "  load: %s\n", err.msg);
+        lstmsrc_model_free(m);
+        return;
+    }
+    CHECK(r->task == m->task && r->label_mode == m->label_mode);
+    CHECK(r->f == 2 && r->h == 3 && r->layers == 2 && r->k == 3 && r->seq_len == 5);
+    CHECK(r->n_labels == 3 && r->n_params == m->n_params);
+    CHECK(same_names(r->input_names, m->input_names, 2));
+    CHECK(same_names(r->label_names, m->label_names, 3));
+    CHECK(same_names(r->output_names, m->output_names, 3));
+    CHECK(same_floats(r->scale_mean, m->scale_mean, 2));
+    CHECK(same_floats(r->scale_std, m->scale_std, 2));
+    CHECK(same_floats(r->threshold, m->threshold, 3));
+    CHECK(same_floats(r->base_threshold, m->base_threshold, 3));
+    CHECK(same_floats(r->pos_weight, m->pos_weight, 3));
+    CHECK(same_floats(r->params, m->params, m->n_params));
+    CHECK(signbit(r->params[0]));
+    CHECK(r->meta.seed == m->meta.seed && r->meta.rows_train == 90000 && r->meta.rows_val == 10000);
+    CHECK(r->meta.windows_train == 89996 && r->meta.windows_val == 9996);
+    CHECK(r->meta.epochs_run == 7 && r->meta.best_epoch == 5 && r->meta.batch == 512);
+    CHECK(r->meta.threads == -1);
+    CHECK(r->meta.lr == m->meta.lr && r->meta.val_loss == 0.125f && r->meta.val_macro_f1 == -1.0f);
+
+    /* save -> load -> save is byte-identical, and loading the bytes from memory agrees */
+    CHECK(lstmsrc_model_save(r, p2, &err) == LSTMSRC_OK);
+    size_t n1 = 0, n2 = 0;
+    unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
+    CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 1);
+    CHECK(b1 && get32(b1 + n1 - 4) == crc_bitwise(b1, n1 - 4)); /* library CRC == reference */
+    CHECK(b1 && load_copy(b1, n1, &err) == LSTMSRC_OK);
+    CHECK(dir_entries() == 2); /* no temporary files left */
+    free(b1);
+    free(b2);
+    lstmsrc_model_free(m);
+    lstmsrc_model_free(r);
+    unlink(p1);
+    unlink(p2);
+}
+
+static void test_multiclass_round_trip(void)
+{
+    char p[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = NULL, *r = NULL;
+    CHECK(model_create(1, 4, 1, 4, 3, 2, LSTMSRC_TASK_MULTICLASS, LSTMSRC_LABELS_COMBINED, &m,
+                       &err) == LSTMSRC_OK);
+    if (!m) return;
+    const char *cls[] = {"none", "b", "a", "a+b"};
+    m->input_names[0] = str_dup("reading");
+    m->label_names[0] = str_dup("a");
+    m->label_names[1] = str_dup("b");
+    for (int j = 0; j < 4; j++)
+        m->output_names[j] = str_dup(cls[j]);
+    path_in(p, sizeof p, "mc.lsm");
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_model_load(p, &r, &err) == LSTMSRC_OK);
+    CHECK(r && r->task == LSTMSRC_TASK_MULTICLASS && r->label_mode == LSTMSRC_LABELS_COMBINED);
+    CHECK(r && r->k == 4 && r->n_labels == 2 && same_names(r->output_names, m->output_names, 4));
+    lstmsrc_model_free(m);
+    lstmsrc_model_free(r);
+    unlink(p);
+}
+
+static void test_truncated_everywhere(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL && n > 100);
+    if (!b || n <= 100) {
+        free(b);
+        return;
+    }
+    struct lstmsrc_error err;
+    int bad = 0;
+    for (size_t cut = 0; cut < n; cut++) {
+        err.msg[0] = '\0';
+        if (load_copy(b, cut, &err) != LSTMSRC_ERR_FORMAT || err.code != LSTMSRC_ERR_FORMAT ||
+            strncmp(err.msg, "model.lsm: ", 11) != 0) {
+            if (bad++ < 5) fprintf(stderr, "  cut at %zu: %s\n", cut, err.msg);
+        }
+    }
+    CHECK(bad == 0);
+    /* the message names both sizes */
+    CHECK(load_copy(b, n - 1, &err) == LSTMSRC_ERR_FORMAT);
+    char want[128];
+    snprintf(want, sizeof want, "truncated: file has %zu bytes, header promises %zu", n - 1, n);
+    CHECK(strstr(err.msg, want) != NULL);
+    CHECK(load_copy(b, 4, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(lstmsrc_model_load_mem("x", NULL, 0, &(struct lstmsrc_model *){NULL}, &err) ==
+          LSTMSRC_ERR_FORMAT);
+    free(b);
+}
+
+static void test_byte_flips(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL);
+    if (!b) return;
+    static const unsigned char masks[] = {0x01, 0x10, 0x80, 0xff};
+    struct lstmsrc_error err;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i >= 60 && i % 7 != 0 && i < n - 4) continue; /* header, CRC, every 7th body byte */
+        for (size_t mk = 0; mk < sizeof masks; mk++) {
+            b[i] ^= masks[mk];
+            enum lstmsrc_status st = load_copy(b, n, &err);
+            b[i] ^= masks[mk];
+            if (st != LSTMSRC_ERR_FORMAT && st != LSTMSRC_ERR_VERSION) {
+                if (bad++ < 5) fprintf(stderr, "  flip %zu ^ %02x: status %d\n", i, masks[mk], st);
+            }
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(load_copy(b, n, &err) == LSTMSRC_OK);
+    b[n / 2] ^= 0x04;
+    CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(strcmp(err.msg, "model.lsm: checksum mismatch (file corrupted)") == 0);
+    b[0] = 'X';
+    CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(strcmp(err.msg, "model.lsm: not an lstmsrc model file (bad magic)") == 0);
+    free(b);
+}
+
+static void test_version(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL);
+    if (!b) return;
+    struct lstmsrc_error err;
+    put32(b + 8, 3);
+    fix_crc(b, n);
+    CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_VERSION && err.code == LSTMSRC_ERR_VERSION);
+    CHECK(strcmp(err.msg, "model.lsm: file version 3, this build reads up to 1") == 0);
+    /* a newer file is recognised by its version even when too short to hold our header */
+    CHECK(load_copy(b, 12, &err) == LSTMSRC_ERR_VERSION);
+    put32(b + 8, 0);
+    fix_crc(b, n);
+    CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_FORMAT);
+    free(b);
+}
+
+/* Edits that keep a valid checksum must still be refused by the semantic checks. */
+static void test_checked_contents(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL);
+    if (!b) return;
+    unsigned char *c = malloc(n);
+    struct lstmsrc_error err;
+    /* offsets from docs/FORMAT.md for make_model's names (7 + 11, 6 + 9 + 0, 6 + 9 + 5 bytes) */
+    const size_t names_end =
+        60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
+    const size_t scale_std = names_end + 8, pos_weight = names_end + 16 + 24;
+    const size_t n_params_at = pos_weight + 12 + 68, params = n_params_at + 8;
+    CHECK(get32(b + n_params_at) == 168 && params + 168 * 4 + 4 == n);
+    struct {
+        size_t off;
+        uint32_t v;
+        const char *want;
+    } edits[] = {
+        {28, 2, "task 2"},                   /* task */
+        {32, 1, "does not go with"},         /* multi-label with class column */
+        {36, 65, "inputs 65 outside 1..64"}, /* f */
+        {40, 0, "hidden units 0"},           /* h */
+        {40, 4096, "architecture needs"},    /* big shape, small file: refused before allocating */
+        {44, 17, "layers 17"},               /* layers */
+        {52, 100001, "sequence length"},     /* seq_len */
+        {56, 2, "3 sources with 2 label"},   /* n_labels */
+        {24, 1, "unknown flags"},            /* flags */
+        {60, 257, "has 257 bytes, limit 256"}, /* first name length */
+        {60, 200, "contains NUL"},             /* first name swallowing the floats after it */
+        {scale_std, 0, "std 0"},               /* std must be > 0 */
+        {scale_std, 0xbf800000u, "std -1"},    /* negative std */
+        {pos_weight, 0x7fc00000u, "positive weight nan"},
+        {n_params_at, 167, "params section has 167 floats, architecture needs 168"},
+        {params + 40, 0x7f800000u, "parameter 10 of 168 is not finite"},
+        {params, 0xff800000u, "parameter 0 of 168 is not finite"},
+    };
+    for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+        memcpy(c, b, n);
+        put32(c + edits[e].off, edits[e].v);
+        fix_crc(c, n);
+        enum lstmsrc_status st = load_copy(c, n, &err);
+        CHECK(st == LSTMSRC_ERR_FORMAT);
+        if (st != LSTMSRC_ERR_FORMAT || !strstr(err.msg, edits[e].want)) {
+            fprintf(stderr, "  edit %zu (offset %zu): status %d, \"%s\"\n", e, edits[e].off, st,
+                    err.msg);
+            CHECK(!"message");
+        }
+    }
+    /* a NUL inside a name */
+    memcpy(c, b, n);
+    c[64 + 2] = '\0';
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "contains NUL"));
+    /* the size field disagreeing with the real length, either way */
+    memcpy(c, b, n);
+    put64(c + 16, (uint64_t)n - 1);
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "trailing"));
+    put64(c + 16, UINT64_MAX);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "truncated"));
+    free(c);
+    free(b);
+}
+
+static void test_save_refuses_invalid_model(void)
+{
+    char p[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = make_model();
+    if (!m) return;
+    path_in(p, sizeof p, "nan.lsm");
+    m->params[5] = NAN;
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "parameter 5"));
+    m->params[5] = 0.0f;
+    m->scale_std[1] = 0.0f;
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG);
+    CHECK(access(p, F_OK) != 0 && dir_entries() == 0);
+    lstmsrc_model_free(m);
+}
+
+static void test_save_into_file_fails(void)
+{
+    char f[512], p[600];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = make_model();
+    if (!m) return;
+    path_in(f, sizeof f, "file");
+    FILE *fp = fopen(f, "w");
+    CHECK(fp != NULL);
+    if (fp) fclose(fp);
+    snprintf(p, sizeof p, "%s/model.lsm", f);
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_IO && err.code == LSTMSRC_ERR_IO);
+    CHECK(strncmp(err.msg, p, strlen(p)) == 0 && strstr(err.msg, "Not a directory"));
+    CHECK(dir_entries() == 1);
+    struct lstmsrc_model *r = NULL;
+    CHECK(lstmsrc_model_load(p, &r, &err) == LSTMSRC_ERR_IO && r == NULL);
+    CHECK(lstmsrc_model_load(dir, &r, &err) == LSTMSRC_ERR_IO && r == NULL);   /* a directory */
+    CHECK(lstmsrc_model_load(f, &r, &err) == LSTMSRC_ERR_FORMAT && r == NULL); /* empty file */
+    unlink(f);
+    lstmsrc_model_free(m);
+}
+
+/* A save that fails midway (file size limit: works even as root, unlike permissions) leaves the
+ * good model already at PATH untouched and no temporary file. */
+static void test_failed_save_keeps_old(void)
+{
+    char p[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = make_model();
+    if (!m) return;
+    path_in(p, sizeof p, "model.lsm");
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_OK);
+    size_t n0 = 0, n1 = 0;
+    unsigned char *before = slurp(p, &n0);
+
+    struct rlimit old, small;
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    small = old;
+    small.rlim_cur = 100;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    m->params[3] = 42.0f;
+    if (setrlimit(RLIMIT_FSIZE, &small) == 0) {
+        enum lstmsrc_status st = lstmsrc_model_save(m, p, &err);
+        setrlimit(RLIMIT_FSIZE, &old);
+        CHECK(st == LSTMSRC_ERR_IO && strstr(err.msg, "model.lsm: cannot write:"));
+    } else {
+        fprintf(stderr, "  skipped: setrlimit(RLIMIT_FSIZE) failed\n");
+    }
+    signal(SIGXFSZ, prev);
+    unsigned char *after = slurp(p, &n1);
+    CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    CHECK(dir_entries() == 1);
+    free(before);
+    free(after);
+    unlink(p);
+    lstmsrc_model_free(m);
+}
+
+static void test_fifo_written_in_place(void)
+{
+    char p[512];
+    struct lstmsrc_error err;
+    struct stat st;
+    size_t n = 0;
+    unsigned char *want = good_bytes(&n);
+    struct lstmsrc_model *m = make_model();
+    path_in(p, sizeof p, "fifo");
+    if (!m || !want || mkfifo(p, 0600) != 0) {
+        fprintf(stderr, "  skipped: mkfifo failed\n");
+        lstmsrc_model_free(m);
+        free(want);
+        return;
+    }
+    /* a reader must exist or opening for writing blocks; the model fits the pipe buffer */
+    int rfd = open(p, O_RDONLY | O_NONBLOCK);
+    CHECK(rfd >= 0);
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_OK);
+    unsigned char *got = malloc(n + 16);
+    ssize_t r = rfd >= 0 && got ? read(rfd, got, n + 16) : -1;
+    CHECK(r == (ssize_t)n && memcmp(got, want, n) == 0);
+    CHECK(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode));
+    CHECK(dir_entries() == 1);
+    if (rfd >= 0) close(rfd);
+    free(got);
+    free(want);
+    unlink(p);
+    lstmsrc_model_free(m);
+}
+
+/* Private device nodes (root only): a full device fails with ERR_IO, a null device takes the
+ * bytes; both are still character devices afterwards. Never touches /dev itself. */
+static void test_device_written_in_place(void)
+{
+    char full[512], null[512];
+    struct lstmsrc_error err;
+    struct stat st;
+    struct lstmsrc_model *m = make_model();
+    if (!m) return;
+    path_in(full, sizeof full, "full");
+    path_in(null, sizeof null, "null");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mknod '%s' c 1 7 2>/dev/null && mknod '%s' c 1 3 2>/dev/null", full,
+             null);
+    if (system(cmd) != 0 || lstat(full, &st) != 0 || !S_ISCHR(st.st_mode)) {
+        fprintf(stderr, "  skipped: mknod failed (needs root)\n");
+    } else {
+        CHECK(lstmsrc_model_save(m, full, &err) == LSTMSRC_ERR_IO);
+        CHECK(strstr(err.msg, "full: cannot write: No space left on device") != NULL);
+        CHECK(lstat(full, &st) == 0 && S_ISCHR(st.st_mode));
+        CHECK(lstmsrc_model_save(m, null, &err) == LSTMSRC_OK);
+        CHECK(lstat(null, &st) == 0 && S_ISCHR(st.st_mode));
+        CHECK(dir_entries() == 2);
+    }
+    unlink(full);
+    unlink(null);
+    lstmsrc_model_free(m);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/lstmsrc_model_io_XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_round_trip);
+    RUN(test_multiclass_round_trip);
+    RUN(test_truncated_everywhere);
+    RUN(test_byte_flips);
+    RUN(test_version);
+    RUN(test_checked_contents);
+    RUN(test_save_refuses_invalid_model);
+    RUN(test_save_into_file_fails);
+    RUN(test_failed_save_keeps_old);
+    RUN(test_fifo_written_in_place);
+    RUN(test_device_written_in_place);
+    clean_dir();
+    rmdir(dir);
+    return test_report("test_model_io");
+}
