@@ -19,6 +19,17 @@
 
 #include "common.h"
 
+/* Word-at-a-time scanning needs little-endian loads and a count-trailing-zeros builtin;
+ * elsewhere the byte loops below do the same job. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CSV_SWAR 1
+#else
+#define CSV_SWAR 0
+#endif
+/* Readable bytes kept after the sentinel, so an 8-byte load at any field start stays inside the
+ * allocation. */
+#define CSV_PAD 16
+
 /* Bytes asked of the source per read. */
 #define CSV_CHUNK ((size_t)1 << 20)
 /* The buffer holds one partial record (at most LSTMSRC_MAX_LINE bytes plus "\r\n") moved to the
@@ -38,8 +49,10 @@ struct csv_reader {
     int own_fp;                 /* opened here, closed here */
     const char *mem;            /* memory input, borrowed */
     size_t mem_len, mem_pos;
-    char *buf;                  /* (cap + 1): data in [start, end), buf[end] = '\n' sentinel */
+    char *buf;                  /* (cap + 1 + CSV_PAD): data in [start, end), buf[end] = '\n'
+                                   sentinel, then padding for word loads */
     size_t cap, start, end;
+    size_t nl_end;              /* 1 + offset of the last '\n' in [0, end); 0 = none */
     int eof;                    /* the source has delivered its last byte */
     int started;                /* first fill and BOM check done */
     char sep;                   /* ',', ';', '\t', or ' ' = runs of blanks; 0 = not yet known */
@@ -62,7 +75,7 @@ static enum lstmsrc_status reader_new(const char *name, size_t cap, struct csv_r
     if (!r) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
     r->name = str_dup(name);
     r->cap = cap;
-    r->buf = malloc(cap + 1);
+    r->buf = calloc(cap + 1 + CSV_PAD, 1);   /* zeroed: word loads never see garbage */
     r->fcap = 16;
     r->fields = malloc((size_t)r->fcap * sizeof *r->fields);
     if (!r->name || !r->buf || !r->fields) {
@@ -171,22 +184,33 @@ static enum lstmsrc_status refill(struct csv_reader *r, struct lstmsrc_error *er
     }
     r->end += got;
     r->buf[r->end] = '\n';
+    /* Lets csv_next know a record starting before nl_end ends inside the buffer. Scans back
+     * over at most one partial line. */
+    size_t i = r->end;
+    while (i > r->start && r->buf[i - 1] != '\n') i--;
+    r->nl_end = i > r->start ? i : 0;
+    return LSTMSRC_OK;
+}
+
+/* Room for one more field, up to LSTMSRC_MAX_COLUMNS. */
+static enum lstmsrc_status grow_fields(struct csv_reader *r, struct lstmsrc_error *err)
+{
+    if (r->fcap >= LSTMSRC_MAX_COLUMNS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: more than %d fields", r->name, r->line,
+                         LSTMSRC_MAX_COLUMNS);
+    int ncap = r->fcap * 2 < LSTMSRC_MAX_COLUMNS ? r->fcap * 2 : LSTMSRC_MAX_COLUMNS;
+    struct csv_field *nf = realloc(r->fields, (size_t)ncap * sizeof *nf);
+    if (!nf) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+    r->fields = nf;
+    r->fcap = ncap;
     return LSTMSRC_OK;
 }
 
 static enum lstmsrc_status add_field(struct csv_reader *r, size_t off, size_t len, int quoted,
                                      struct lstmsrc_error *err)
 {
-    if (r->nf == r->fcap) {
-        if (r->fcap >= LSTMSRC_MAX_COLUMNS)
-            return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: more than %d fields", r->name,
-                             r->line, LSTMSRC_MAX_COLUMNS);
-        int ncap = r->fcap * 2 < LSTMSRC_MAX_COLUMNS ? r->fcap * 2 : LSTMSRC_MAX_COLUMNS;
-        struct csv_field *nf = realloc(r->fields, (size_t)ncap * sizeof *nf);
-        if (!nf) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
-        r->fields = nf;
-        r->fcap = ncap;
-    }
+    enum lstmsrc_status st;
+    if (r->nf == r->fcap && (st = grow_fields(r, err))) return st;
     struct csv_field *f = &r->fields[r->nf++];
     f->off = off;
     f->len = len;
@@ -221,7 +245,70 @@ static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc
     return LSTMSRC_OK;
 }
 
+/* First byte at or after p equal to a or b; one must occur before the buffer's padding ends. */
+static char *find2(char *p, char a, char b)
+{
+#if CSV_SWAR
+    /* Eight bytes per step: a byte equal to `a` becomes zero in w ^ (a * ones), and
+     * (x - ones) & ~x & highs flags zero bytes, exactly for the lowest one (a borrow only
+     * travels upwards), which is the first in memory on little-endian machines. */
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    const uint64_t ma = ones * (unsigned char)a, mb = ones * (unsigned char)b;
+    for (;; p += 8) {
+        uint64_t w, xa, xb;
+        memcpy(&w, p, 8);
+        xa = w ^ ma;
+        xb = w ^ mb;
+        uint64_t z = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
+        if (z) return p + (__builtin_ctzll(z) >> 3);
+    }
+#else
+    while (*p != a && *p != b) p++;
+    return p;
+#endif
+}
+
 enum { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_FAIL = -1 };
+
+/* The common case in one pass: a separated (not blank-run) record with no quoted field whose
+ * line end is known to be in the buffer. Terminates fields in place as it goes. Returns
+ * SCAN_DONE, SCAN_FAIL, or SCAN_MORE when it meets a quoted field; it then puts the separators
+ * back, and the general scanner takes the record from the start. */
+static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *st,
+                      struct lstmsrc_error *err)
+{
+    char *const base = r->buf + r->start;
+    const char sep = r->sep;
+    char *p = base;
+    r->nf = 0;
+    for (;;) {
+        if (*p == '"') {
+            for (int i = 0; i < r->nf; i++) r->fields[i].s[r->fields[i].len] = sep;
+            return SCAN_MORE;
+        }
+        char *fs = p;
+        p = find2(p, sep, '\n');
+        if (r->nf == r->fcap && (*st = grow_fields(r, err))) return SCAN_FAIL;
+        struct csv_field *f = &r->fields[r->nf++];
+        f->s = fs;
+        if (*p == sep) {
+            *p++ = '\0';
+            f->len = (size_t)(p - 1 - fs);
+            continue;
+        }
+        char *fe = p > fs && p[-1] == '\r' ? p - 1 : p;
+        *fe = '\0';
+        f->len = (size_t)(fe - fs);
+        if ((size_t)(fe - base) > (size_t)LSTMSRC_MAX_LINE) {
+            *st = set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: line longer than %d bytes", r->name,
+                            r->line, LSTMSRC_MAX_LINE);
+            return SCAN_FAIL;
+        }
+        *next = (size_t)(p + 1 - r->buf);
+        return SCAN_DONE;
+    }
+}
+
 
 /* Splits the record at buf[start] into fields (offsets only; nothing is written). Returns
  * SCAN_DONE with *next = offset just past the record, SCAN_MORE when the buffer ends first and
@@ -372,6 +459,16 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
     if (!r->sep && (st = detect_separator(r, err))) return st;
 
     size_t next;
+    if (r->sep != ' ' && r->start < r->nl_end) {
+        int rc = scan_plain(r, &next, &st, err);
+        if (rc == SCAN_FAIL) return st;
+        if (rc == SCAN_DONE) {
+            r->rec_line = r->line++;
+            r->start = next;
+            *nfields = r->nf;
+            return LSTMSRC_OK;
+        }
+    }
     for (;;) {
         int rc = scan_record(r, &next, &st, err);
         if (rc == SCAN_DONE) break;
@@ -493,3 +590,64 @@ int csv_parse_float(const char *s, size_t len, float *out)
     *out = f;
     return 1;
 }
+
+#if CSV_SWAR
+/* A field of 1..8 bytes made of digits and at most one '.' ("5", "2832.26", ".5", "7.") as
+ * m * 10^-frac, without a loop whose length depends on the data. Reads 8 bytes at p (the
+ * reader's padding makes that safe); returns 0 for any other shape. */
+static int plain_decimal8(const char *p, size_t n, uint32_t *m, int *frac)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    const uint64_t keep = n == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+    w &= keep;
+    int nd = (int)n;
+    *frac = 0;
+    uint64_t x = w ^ (ones * '.');
+    uint64_t dot = ((x - ones) & ~x) & highs & keep;
+    if (dot) {   /* cut the '.' out: bytes below it stay, bytes above move down one */
+        int k = __builtin_ctzll(dot) >> 3;
+        uint64_t lo = w & (((uint64_t)1 << (8 * k)) - 1);
+        uint64_t hi = k == 7 ? 0 : (w >> (8 * (k + 1))) << (8 * k);
+        w = lo | hi;
+        nd--;
+        *frac = nd - k;
+        if (nd == 0) return 0;
+    }
+    /* right-align as 8 digits behind leading '0's (the first byte is the most significant) */
+    if (nd < 8) w = (w << (8 * (8 - nd))) | (ones * '0' >> (8 * nd));
+    /* every byte 0x30..0x39: high nibble 3, and adding 6 must not carry into it */
+    if (((w & 0xF0F0F0F0F0F0F0F0u) | (((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
+        0x3333333333333333u)
+        return 0;
+    /* 8 digits -> integer in three multiply steps (pairs, quads, all eight) */
+    w = ((w & 0x0F0F0F0F0F0F0F0Fu) * 2561) >> 8;
+    w = ((w & 0x00FF00FF00FF00FFu) * 6553601) >> 16;
+    *m = (uint32_t)(((w & 0x0000FFFF0000FFFFu) * 42949672960001u) >> 32);
+    return 1;
+}
+#endif
+
+int csv_field_float(const struct csv_reader *r, int i, float *out)
+{
+    LSTMSRC_ASSERT(i >= 0 && i < r->nf);
+    const struct csv_field *f = &r->fields[i];
+#if CSV_SWAR && defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    const char *p = f->s;
+    size_t n = f->len;
+    int neg = n > 0 && *p == '-';
+    p += neg;
+    n -= (size_t)neg;
+    uint32_t m;
+    int frac;
+    if (n >= 1 && n <= 8 && plain_decimal8(p, n, &m, &frac)) {
+        /* at most 8 digits and 10^7: Clinger's exact case, as in csv_parse_double */
+        double v = frac ? (double)m / pow10_exact[frac] : (double)m;
+        *out = (float)(neg ? -v : v);
+        return 1;
+    }
+#endif
+    return csv_parse_float(f->s, f->len, out);
+}
+

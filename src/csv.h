@@ -33,7 +33,9 @@ void csv_close(struct csv_reader *r);
 enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_error *err);
 /* Field i of the current record (unquoted, NUL-terminated), its length. */
 const char *csv_field(const struct csv_reader *r, int i, size_t *len);
-/* 1-based line number where the current record starts, and 1-based column of field i. */
+/* csv_parse_float of field i, with a faster path for short plain decimals ("2832.26"). */
+int csv_field_float(const struct csv_reader *r, int i, float *out);
+/* 1-based line number where the current record starts. */
 long csv_line(const struct csv_reader *r);
 const char *csv_name(const struct csv_reader *r);
 

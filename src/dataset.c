@@ -496,9 +496,9 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
         if (ds->n == cap && !grow_rows(ds, &cap)) goto nomem;
         float *xr = ds->x + ds->n * (size_t)f;   /* (f) */
         for (int i = 0; i < f; i++) {
-            size_t len;
-            const char *s = csv_field(r, in.idx[i], &len);
-            if (!csv_parse_float(s, len, &xr[i])) {
+            if (!csv_field_float(r, in.idx[i], &xr[i])) {
+                size_t len;
+                const char *s = csv_field(r, in.idx[i], &len);
                 st = number_error(r, in.idx[i], s, len, err);
                 goto fail;
             }

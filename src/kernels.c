@@ -26,7 +26,6 @@ void kernels_init(void)
 
 /* ============================== GEMM ============================== */
 
-#ifndef LSTMSRC_USE_CBLAS
 static void scale_c(float *C, int ldc, int M, int N, float beta)
 {
     for (int i = 0; i < M; i++) {
@@ -36,15 +35,10 @@ static void scale_c(float *C, int ldc, int M, int N, float beta)
             for (int j = 0; j < N; j++) c[j] *= beta;
     }
 }
-#endif
 
-void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+LSTMSRC_CLONES void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta)
 {
-#ifdef LSTMSRC_USE_CBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-                ldc);
-#else
     scale_c(C, ldc, M, N, beta);
     /* 4 rows of C at a time share each row of B while it is in L1 */
     int i = 0;
@@ -73,6 +67,17 @@ void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb
             for (int j = 0; j < N; j++) c[j] += x * b[j];
         }
     }
+}
+
+
+void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+             int K, float beta)
+{
+#ifdef LSTMSRC_USE_CBLAS
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
+                ldc);
+#else
+    gemm_nn_own(C, ldc, A, lda, B, ldb, M, N, K, beta);
 #endif
 }
 

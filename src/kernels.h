@@ -24,6 +24,11 @@ void kernels_init(void);
 /* C (M,N) = beta*C + A (M,K) @ B (K,N)          lda/ldb/ldc are row strides */
 void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta);
+/* Same product with our own loops even when a BLAS is linked. Each element of C is summed over
+ * k in order 0..K-1 whatever M is, so a row's result does not depend on the batch it is in:
+ * inference uses it so that streaming one row at a time equals batch prediction bit for bit. */
+void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                 int K, float beta);
 /* C (M,N) = beta*C + A^T @ B, with A (K,M), B (K,N) */
 void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta);

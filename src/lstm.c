@@ -13,7 +13,7 @@
 #include "kernels.h"
 
 void lstm_forward(struct lstm_buf *buf, const float *x, const float *w, const float *b, int B,
-                  int T, int I, int H)
+                  int T, int I, int H, int rowwise)
 {
     const int IH = I + H, G = 4 * H;
     transpose(buf->wt, w, G, IH);
@@ -28,7 +28,7 @@ void lstm_forward(struct lstm_buf *buf, const float *x, const float *w, const fl
             else memset(xh + (size_t)r * IH + I, 0, (size_t)H * sizeof *xh);
         }
         /* z (B, 4H) = xh (B, I+H) @ W^T; h_{-1} = 0 contributes nothing at t = 0 */
-        gemm_nn(z, G, xh, IH, buf->wt, G, B, G, t > 0 ? IH : I, 0.0f);
+        (rowwise ? gemm_nn_own : gemm_nn)(z, G, xh, IH, buf->wt, G, B, G, t > 0 ? IH : I, 0.0f);
         lstm_cell_forward(z, buf->c + (size_t)t * B * H, buf->tc + (size_t)t * B * H,
                           buf->h + (size_t)t * B * H, H,
                           t > 0 ? buf->c + (size_t)(t - 1) * B * H : NULL, b, B, H);

@@ -28,9 +28,10 @@ struct lstm_buf {
     float *dxh;    /* (B, I+H)    scratch for the input gradient */
 };
 
-/* x (T, B, I) time-major input with row stride I; w (4H, I+H); b (4H). Fills buf. */
+/* x (T, B, I) time-major input with row stride I; w (4H, I+H); b (4H). Fills buf.
+ * rowwise: use gemm_nn_own so every row's result is independent of B (inference). */
 void lstm_forward(struct lstm_buf *buf, const float *x, const float *w, const float *b, int B,
-                  int T, int I, int H);
+                  int T, int I, int H, int rowwise);
 
 /* dhseq (T, B, H): gradient of the loss w.r.t. every h_t from above (read only).
  * Accumulates (+=) into dw (4H, I+H) and db (4H); if dx is non-NULL, accumulates the gradient

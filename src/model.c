@@ -321,13 +321,15 @@ const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, c
     const float *x = xb;
     for (int l = 0; l < m->layers; l++) {
         int I = l == 0 ? m->f : H;
-        lstm_forward(&ws->layer[l], x, m->params + lay.w[l], m->params + lay.b[l], B, T, I, H);
+        /* inference workspaces use the batch-independent product (stream == predict) */
+        lstm_forward(&ws->layer[l], x, m->params + lay.w[l], m->params + lay.b[l], B, T, I, H,
+                     !ws->backward);
         x = ws->layer[l].h;
     }
     /* logits (B, K) = h_{T-1} (B, H) @ Wd^T + bd */
     const float *hlast = ws->layer[m->layers - 1].h + (size_t)(T - 1) * B * H;
     transpose(ws->wdt, m->params + lay.wd, K, H);
-    gemm_nn(ws->logits, K, hlast, H, ws->wdt, K, B, K, H, 0.0f);
+    (ws->backward ? gemm_nn : gemm_nn_own)(ws->logits, K, hlast, H, ws->wdt, K, B, K, H, 0.0f);
     add_bias_rows(ws->logits, K, m->params + lay.bd, B, K);
     return ws->logits;
 }

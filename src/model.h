@@ -71,7 +71,9 @@ int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k);
 struct rng;
 void model_init_params(struct lstmsrc_model *m, struct rng *rng);
 
-/* Activations and caches for one batch of up to `cap` windows. */
+/* Activations and caches for one batch of up to `cap` windows. A workspace without backward
+ * (inference) computes every row independently of the others, so one window alone gives the
+ * same bits as the same window inside any batch. */
 struct model_ws;
 struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward);
 void model_ws_free(struct model_ws *ws);

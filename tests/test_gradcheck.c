@@ -444,8 +444,8 @@ static void test_input_gradient(void)
         LSTMSRC_ASSERT(dw != NULL);
 
         /* forward: two layers, then the head in double */
-        lstm_forward(&l0.b, g.x, P + lay.w[0], P + lay.b[0], B_, T_, F_, H_);
-        lstm_forward(&l1.b, l0.b.h, P + lay.w[1], P + lay.b[1], B_, T_, H_, H_);
+        lstm_forward(&l0.b, g.x, P + lay.w[0], P + lay.b[0], B_, T_, F_, H_, 0);
+        lstm_forward(&l1.b, l0.b.h, P + lay.w[1], P + lay.b[1], B_, T_, H_, H_, 0);
         const float *hl = l1.b.h + (size_t)(T_ - 1) * B_ * H_;
         float logits[B_ * 8];
         for (int b = 0; b < B_; b++)
