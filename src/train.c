@@ -291,6 +291,43 @@ static double validate(struct trainer *tr, size_t *starts, size_t first, size_t 
     return loss / ((double)nw * (tr->m->task == LSTMSRC_TASK_MULTILABEL ? K : 1));
 }
 
+/* Per-source decision thresholds for the best F1 on the validation windows. A source that is
+ * never on in the validation part (a rare appliance and a short tail) is tuned on the training
+ * windows instead: in-sample, but better than a fixed guess on a pos_weight-shifted output. */
+static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct window_split *sp,
+                                           const float *val_probs, size_t *bstarts)
+{
+    struct lstmsrc_model *m = tr->m;
+    const struct lstmsrc_dataset *ds = tr->ds;
+    const int K = m->k, T = m->seq_len;
+    float *train_probs = NULL;
+    double f1;
+    for (int j = 0; j < K; j++) {
+        const uint8_t *yv = ds->y + (sp->val_first + (size_t)T - 1) * K + j;
+        size_t pos = 0;
+        for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
+        if (pos) {
+            if (best_f1_threshold(val_probs + j, (size_t)K, yv, (size_t)K, sp->val_windows,
+                                  m->threshold[j], &m->threshold[j], &f1))
+                goto nomem;
+            continue;
+        }
+        if (!train_probs) {
+            train_probs = xmalloc_n(sp->train_windows, (size_t)K * sizeof(float));
+            if (!train_probs) goto nomem;
+            validate(tr, bstarts, 0, sp->train_windows, train_probs);
+        }
+        if (best_f1_threshold(train_probs + j, (size_t)K, ds->y + ((size_t)T - 1) * K + j,
+                              (size_t)K, sp->train_windows, m->threshold[j], &m->threshold[j], &f1))
+            goto nomem;
+    }
+    free(train_probs);
+    return LSTMSRC_OK;
+nomem:
+    free(train_probs);
+    return LSTMSRC_ERR_NOMEM;
+}
+
 /* ============================== setup helpers ============================== */
 
 static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
@@ -520,7 +557,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     for (int j = 0; j < m->k; j++) m->threshold[j] = cfg->threshold;
     if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_thresholds && sp.val_windows &&
         best_epoch > 0) {
-        if (val_macro_f1(m, ds, best_probs, sp.val_first, sp.val_windows, m->threshold) < 0) {
+        if (tune_thresholds(tr, &sp, best_probs, bstarts)) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning thresholds");
             goto fail;
         }
