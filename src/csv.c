@@ -2,11 +2,11 @@
  * csv.c — streaming tokenizer for delimited text (FILE*, path or memory in; one record of
  * unquoted, NUL-terminated fields out) and a strict decimal-number parser.
  *
- * Input is read in large chunks into one buffer that always holds the whole current record, so
- * a record costs no allocation: fields are unquoted and terminated in place. Deliberately not
- * here: column names, per-column numeric policy, labels (dataset.c), and encodings other than
- * ASCII/UTF-8 (bytes pass through untouched). Quoted fields may span lines; a record is then
- * reported at the line it starts on.
+ * Input is read in 1 MiB chunks into one buffer that always holds the whole current record, so
+ * a record costs no allocation: fields are unquoted and terminated in place. Plain records (no
+ * quotes, line end already buffered) take a word-at-a-time fast path; short plain decimals are
+ * converted the same way. Deliberately not here: column names, per-column numeric policy,
+ * labels (dataset.c), encodings other than ASCII/UTF-8 (bytes pass through untouched).
  */
 #include "csv.h"
 
@@ -20,11 +20,13 @@
 #include "common.h"
 
 /* Word-at-a-time scanning needs little-endian loads and a count-trailing-zeros builtin;
- * elsewhere the byte loops below do the same job. */
+ * elsewhere (or with -DCSV_SWAR=0) the byte loops below do the same job. */
+#ifndef CSV_SWAR
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define CSV_SWAR 1
 #else
 #define CSV_SWAR 0
+#endif
 #endif
 /* Readable bytes kept after the sentinel, so an 8-byte load at any field start stays inside the
  * allocation. */
@@ -37,34 +39,42 @@
 #define CSV_CAP ((size_t)LSTMSRC_MAX_LINE + 2 + CSV_CHUNK)
 
 struct csv_field {
-    size_t off;     /* from the start of the record while scanning */
+    size_t off; /* from the start of the record while scanning */
     size_t len;
     int quoted;
-    char *s;        /* set once the record is complete */
+    char *s; /* set once the record is complete */
 };
 
 struct csv_reader {
-    char *name;                 /* for messages, owned */
-    FILE *fp;                   /* NULL for memory input */
-    int own_fp;                 /* opened here, closed here */
-    const char *mem;            /* memory input, borrowed */
+    char *name;      /* for messages, owned */
+    FILE *fp;        /* NULL for memory input */
+    int own_fp;      /* opened here, closed here */
+    const char *mem; /* memory input, borrowed */
     size_t mem_len, mem_pos;
-    char *buf;                  /* (cap + 1 + CSV_PAD): data in [start, end), buf[end] = '\n'
-                                   sentinel, then padding for word loads */
+    /* (cap + 1 + CSV_PAD): data in [start, end), a '\n' sentinel at buf[end], then padding
+     * for word loads */
+    char *buf;
     size_t cap, start, end;
-    size_t nl_end;              /* 1 + offset of the last '\n' in [0, end); 0 = none */
-    int eof;                    /* the source has delivered its last byte */
-    int started;                /* first fill and BOM check done */
-    char sep;                   /* ',', ';', '\t', or ' ' = runs of blanks; 0 = not yet known */
-    long line;                  /* 1-based line where the next record starts */
-    long rec_line;              /* line of the current record */
-    long blank_line;            /* first blank line since the last record; 0 = none */
-    struct csv_field *fields;   /* (fcap) */
+    size_t nl_end;            /* 1 + offset of the last '\n' in [0, end); 0 = none */
+    int eof;                  /* the source has delivered its last byte */
+    int started;              /* first fill and BOM check done */
+    char sep;                 /* ',', ';', '\t', or ' ' = runs of blanks; 0 = not yet known */
+    int plain_ok;             /* separator known and not blank runs, no blank line pending */
+    long line;                /* 1-based line where the next record starts */
+    long rec_line;            /* line of the current record */
+    long blank_line;          /* first blank line since the last record; 0 = none */
+    struct csv_field *fields; /* (fcap) */
     int nf, fcap;
 };
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-static int is_digit(char c) { return (unsigned)(c - '0') < 10u; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+static int is_digit(char c)
+{
+    return (unsigned)(c - '0') < 10u;
+}
 
 /* ============================== opening and closing ============================== */
 
@@ -75,7 +85,7 @@ static enum lstmsrc_status reader_new(const char *name, size_t cap, struct csv_r
     if (!r) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
     r->name = str_dup(name);
     r->cap = cap;
-    r->buf = calloc(cap + 1 + CSV_PAD, 1);   /* zeroed: word loads never see garbage */
+    r->buf = calloc(cap + 1 + CSV_PAD, 1); /* zeroed: word loads never see garbage */
     r->fcap = 16;
     r->fields = malloc((size_t)r->fcap * sizeof *r->fields);
     if (!r->name || !r->buf || !r->fields) {
@@ -142,14 +152,24 @@ void csv_close(struct csv_reader *r)
     free(r);
 }
 
-const char *csv_name(const struct csv_reader *r) { return r->name; }
-long csv_line(const struct csv_reader *r) { return r->rec_line; }
+const char *csv_name(const struct csv_reader *r)
+{
+    return r->name;
+}
+long csv_line(const struct csv_reader *r)
+{
+    return r->rec_line;
+}
 
 const char *csv_field(const struct csv_reader *r, int i, size_t *len)
 {
     LSTMSRC_ASSERT(i >= 0 && i < r->nf);
-    if (len) *len = r->fields[i].len;
-    return r->fields[i].s;
+    const struct csv_field *f = &r->fields[i];
+    /* The byte after a field is its separator, closing quote, line end or the sentinel, no
+     * longer needed once the record is split; the fast scanner leaves terminating to here. */
+    f->s[f->len] = '\0';
+    if (len) *len = f->len;
+    return f->s;
 }
 
 /* ============================== buffering ============================== */
@@ -187,7 +207,8 @@ static enum lstmsrc_status refill(struct csv_reader *r, struct lstmsrc_error *er
     /* Lets csv_next know a record starting before nl_end ends inside the buffer. Scans back
      * over at most one partial line. */
     size_t i = r->end;
-    while (i > r->start && r->buf[i - 1] != '\n') i--;
+    while (i > r->start && r->buf[i - 1] != '\n')
+        i--;
     r->nl_end = i > r->start ? i : 0;
     return LSTMSRC_OK;
 }
@@ -234,7 +255,8 @@ static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc
     if (!nl) nl = r->buf + r->end;
     int comma = 0, semi = 0, tab = 0, inq = 0;
     for (const char *p = r->buf + r->start; p < nl; p++) {
-        if (*p == '"') inq = !inq;
+        if (*p == '"')
+            inq = !inq;
         else if (!inq) {
             comma += *p == ',';
             semi += *p == ';';
@@ -263,7 +285,8 @@ static char *find2(char *p, char a, char b)
         if (z) return p + (__builtin_ctzll(z) >> 3);
     }
 #else
-    while (*p != a && *p != b) p++;
+    while (*p != a && *p != b)
+        p++;
     return p;
 #endif
 }
@@ -271,9 +294,10 @@ static char *find2(char *p, char a, char b)
 enum { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_FAIL = -1 };
 
 /* The common case in one pass: a separated (not blank-run) record with no quoted field whose
- * line end is known to be in the buffer. Terminates fields in place as it goes. Returns
- * SCAN_DONE, SCAN_FAIL, or SCAN_MORE when it meets a quoted field; it then puts the separators
- * back, and the general scanner takes the record from the start. */
+ * line end is known to be in the buffer. Writes nothing to the buffer: csv_field terminates a
+ * field when asked, so cells only converted by csv_field_float cost no store. Returns
+ * SCAN_DONE, SCAN_FAIL, or SCAN_MORE when it meets a quoted field, which the general scanner
+ * then takes from the start of the record. */
 static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *st,
                       struct lstmsrc_error *err)
 {
@@ -282,22 +306,18 @@ static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *s
     char *p = base;
     r->nf = 0;
     for (;;) {
-        if (*p == '"') {
-            for (int i = 0; i < r->nf; i++) r->fields[i].s[r->fields[i].len] = sep;
-            return SCAN_MORE;
-        }
+        if (*p == '"') return SCAN_MORE;
         char *fs = p;
         p = find2(p, sep, '\n');
         if (r->nf == r->fcap && (*st = grow_fields(r, err))) return SCAN_FAIL;
         struct csv_field *f = &r->fields[r->nf++];
         f->s = fs;
         if (*p == sep) {
-            *p++ = '\0';
-            f->len = (size_t)(p - 1 - fs);
+            f->len = (size_t)(p - fs);
+            p++;
             continue;
         }
         char *fe = p > fs && p[-1] == '\r' ? p - 1 : p;
-        *fe = '\0';
         f->len = (size_t)(fe - fs);
         if ((size_t)(fe - base) > (size_t)LSTMSRC_MAX_LINE) {
             *st = set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: line longer than %d bytes", r->name,
@@ -309,7 +329,6 @@ static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *s
     }
 }
 
-
 /* Splits the record at buf[start] into fields (offsets only; nothing is written). Returns
  * SCAN_DONE with *next = offset just past the record, SCAN_MORE when the buffer ends first and
  * more input may complete it, or SCAN_FAIL with *st and err set. */
@@ -317,14 +336,15 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
                        struct lstmsrc_error *err)
 {
     char *const base = r->buf + r->start;
-    char *const e = r->buf + r->end;     /* *e == '\n': unquoted scans need no bounds check */
+    char *const e = r->buf + r->end; /* *e == '\n': unquoted scans need no bounds check */
     const char sep = r->sep;
     const int ws = sep == ' ';
     char *p = base;
 
     r->nf = 0;
     if (ws)
-        while (is_blank(*p) || *p == '\r') p++;
+        while (is_blank(*p) || *p == '\r')
+            p++;
     for (;;) {
         char *fs, *fe;
         int quoted = *p == '"';
@@ -339,7 +359,7 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
                                     r->name, r->line, r->nf + 1);
                     return SCAN_FAIL;
                 }
-                if (q + 1 == e && !r->eof) return SCAN_MORE;   /* maybe the first of "" */
+                if (q + 1 == e && !r->eof) return SCAN_MORE; /* maybe the first of "" */
                 if (q + 1 < e && q[1] == '"') {
                     q += 2;
                     continue;
@@ -351,9 +371,11 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
         } else {
             fs = p;
             if (ws)
-                while (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') p++;
+                while (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+                    p++;
             else
-                while (*p != sep && *p != '\n') p++;
+                while (*p != sep && *p != '\n')
+                    p++;
             if (p == e && !r->eof) return SCAN_MORE;
             fe = p;
             if (!ws && fe > fs && fe[-1] == '\r' && *p == '\n') fe--;
@@ -364,7 +386,8 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
         /* p is on the byte after the field: separator, end of line or end of input */
         char *after = p;
         if (ws)
-            while (p < e && (is_blank(*p) || *p == '\r')) p++;
+            while (p < e && (is_blank(*p) || *p == '\r'))
+                p++;
         if (p == e) {
             if (!r->eof) return SCAN_MORE;
             *next = r->end;
@@ -374,12 +397,12 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
             *next = (size_t)(p + 1 - r->buf);
             return SCAN_DONE;
         }
-        if (ws && p > after) continue;                 /* a run of blanks: next field */
+        if (ws && p > after) continue; /* a run of blanks: next field */
         if (!ws && *p == sep) {
             p++;
             continue;
         }
-        if (!ws && *p == '\r' && quoted) {             /* "x"\r\n */
+        if (!ws && *p == '\r' && quoted) { /* "x"\r\n */
             if (p + 1 == e) {
                 if (!r->eof) return SCAN_MORE;
                 *next = r->end;
@@ -391,9 +414,9 @@ static int scan_record(struct csv_reader *r, size_t *next, enum lstmsrc_status *
             }
         }
         /* only a quoted field can stop on anything else */
-        *st = set_error(err, LSTMSRC_ERR_PARSE,
-                        "%s:%ld:%d: unexpected character after closing quote", r->name, r->line,
-                        r->nf);
+        *st =
+            set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: unexpected character after closing quote",
+                      r->name, r->line, r->nf);
         return SCAN_FAIL;
     }
 }
@@ -412,7 +435,7 @@ static long finish_record(struct csv_reader *r)
             for (size_t k = 0; k < f->len; k++) {
                 s[w++] = s[k];
                 breaks += s[k] == '\n';
-                if (s[k] == '"') k++;                  /* "" -> " */
+                if (s[k] == '"') k++; /* "" -> " */
             }
             f->len = w;
         }
@@ -423,7 +446,10 @@ static long finish_record(struct csv_reader *r)
     return breaks;
 }
 
-enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_error *err)
+/* csv_next for everything but the common case: first call, blank lines, end of input, quoted
+ * fields, blank-run separators, records not yet wholly buffered. */
+static enum lstmsrc_status next_general(struct csv_reader *r, int *nfields,
+                                        struct lstmsrc_error *err)
 {
     enum lstmsrc_status st;
     r->nf = 0;
@@ -432,12 +458,13 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
         if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) r->start = 3;
         r->started = 1;
     }
-    r->buf[r->end] = '\n';   /* the previous record may have terminated its last field here */
+    r->buf[r->end] = '\n'; /* the previous record may have terminated its last field here */
 
     /* Blank lines: fine at the end, an error when more data follows. */
     for (;;) {
         char *p = r->buf + r->start, *e = r->buf + r->end;
-        while (p < e && (is_blank(*p) || *p == '\r')) p++;
+        while (p < e && (is_blank(*p) || *p == '\r'))
+            p++;
         if (p == e) {
             if (r->eof) {
                 r->start = r->end;
@@ -449,6 +476,7 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
         }
         if (*p != '\n') break;
         if (!r->blank_line) r->blank_line = r->line;
+        r->plain_ok = 0;
         r->line++;
         r->start = (size_t)(p + 1 - r->buf);
     }
@@ -456,19 +484,12 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s:%ld: blank line followed by more data (line %ld)", r->name,
                          r->blank_line, r->line);
-    if (!r->sep && (st = detect_separator(r, err))) return st;
+    if (!r->sep) {
+        if ((st = detect_separator(r, err))) return st;
+        r->plain_ok = r->sep != ' ';
+    }
 
     size_t next;
-    if (r->sep != ' ' && r->start < r->nl_end) {
-        int rc = scan_plain(r, &next, &st, err);
-        if (rc == SCAN_FAIL) return st;
-        if (rc == SCAN_DONE) {
-            r->rec_line = r->line++;
-            r->start = next;
-            *nfields = r->nf;
-            return LSTMSRC_OK;
-        }
-    }
     for (;;) {
         int rc = scan_record(r, &next, &st, err);
         if (rc == SCAN_DONE) break;
@@ -489,6 +510,27 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
     return LSTMSRC_OK;
 }
 
+enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_error *err)
+{
+    /* Fast path: the record's line end is buffered and it starts with field data. */
+    if (r->plain_ok && r->start < r->nl_end) {
+        char c = r->buf[r->start];
+        if (c != '\n' && c != '\r' && !is_blank(c)) {
+            size_t next;
+            enum lstmsrc_status st;
+            int rc = scan_plain(r, &next, &st, err);
+            if (rc == SCAN_FAIL) return st;
+            if (rc == SCAN_DONE) {
+                r->rec_line = r->line++;
+                r->start = next;
+                *nfields = r->nf;
+                return LSTMSRC_OK;
+            }
+        }
+    }
+    return next_general(r, nfields, err);
+}
+
 /* ============================== numbers ============================== */
 
 /* Powers of ten a double holds exactly: 10^k = 2^k * 5^k and 5^22 < 2^53. */
@@ -500,8 +542,10 @@ static const double pow10_exact[23] = {
 int csv_parse_double(const char *s, size_t len, double *out)
 {
     const char *p = s, *end = s + len;
-    while (p < end && is_blank(*p)) p++;
-    while (end > p && is_blank(end[-1])) end--;
+    while (p < end && is_blank(*p))
+        p++;
+    while (end > p && is_blank(end[-1]))
+        end--;
     const char *num = p;
 
     /* Grammar: [+-] digits [. digits] | [+-] . digits, then optional [eE] [+-] digits.
@@ -509,16 +553,18 @@ int csv_parse_double(const char *s, size_t len, double *out)
      * consumed whole by strtod. */
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
-    uint64_t m = 0;      /* first 19 significant digits */
-    int sig = 0;         /* significant digits (leading zeros excluded) */
-    int64_t dexp = 0;    /* value = m * 10^dexp while sig <= 19 */
+    uint64_t m = 0;   /* first 19 significant digits */
+    int sig = 0;      /* significant digits (leading zeros excluded) */
+    int64_t dexp = 0; /* value = m * 10^dexp while sig <= 19 */
     size_t ndig = 0;
     for (; p < end && is_digit(*p); p++, ndig++) {
         unsigned d = (unsigned)(*p - '0');
         if (m == 0 && d == 0) continue;
-        if (sig < 19) m = m * 10 + d;
-        else dexp++;
-        sig++;
+        if (sig < 19)
+            m = m * 10 + d;
+        else
+            dexp++;
+        sig += sig < 100; /* only "more than 15" matters; saturating keeps it defined */
     }
     if (p < end && *p == '.') {
         for (p++; p < end && is_digit(*p); p++, ndig++) {
@@ -531,7 +577,7 @@ int csv_parse_double(const char *s, size_t len, double *out)
                 m = m * 10 + d;
                 dexp--;
             }
-            sig++;
+            sig += sig < 100;
         }
     }
     if (ndig == 0) return 0;
@@ -542,7 +588,7 @@ int csv_parse_double(const char *s, size_t len, double *out)
         if (p == end || !is_digit(*p)) return 0;
         int64_t ev = 0;
         for (; p < end && is_digit(*p); p++)
-            if (ev < 1000000000) ev = ev * 10 + (*p - '0');   /* saturate; strtod gives 0 or inf */
+            if (ev < 1000000000) ev = ev * 10 + (*p - '0'); /* saturate; strtod gives 0 or inf */
         dexp += eneg ? -ev : ev;
     }
     if (p != end) return 0;
@@ -585,7 +631,7 @@ int csv_parse_float(const char *s, size_t len, float *out)
 {
     double d;
     if (!csv_parse_double(s, len, &d)) return 0;
-    float f = (float)d;   /* IEEE: values beyond FLT_MAX round to inf, caught here */
+    float f = (float)d; /* IEEE: values beyond FLT_MAX round to inf, caught here */
     if (!isfinite(f)) return 0;
     *out = f;
     return 1;
@@ -606,7 +652,7 @@ static int plain_decimal8(const char *p, size_t n, uint32_t *m, int *frac)
     *frac = 0;
     uint64_t x = w ^ (ones * '.');
     uint64_t dot = ((x - ones) & ~x) & highs & keep;
-    if (dot) {   /* cut the '.' out: bytes below it stay, bytes above move down one */
+    if (dot) { /* cut the '.' out: bytes below it stay, bytes above move down one */
         int k = __builtin_ctzll(dot) >> 3;
         uint64_t lo = w & (((uint64_t)1 << (8 * k)) - 1);
         uint64_t hi = k == 7 ? 0 : (w >> (8 * (k + 1))) << (8 * k);
@@ -650,4 +696,3 @@ int csv_field_float(const struct csv_reader *r, int i, float *out)
 #endif
     return csv_parse_float(f->s, f->len, out);
 }
-

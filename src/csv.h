@@ -5,8 +5,9 @@
  * messages. Separator: ',' if the header line has a comma outside quotes, else ';' likewise,
  * else tab, else runs of spaces/tabs. Handles a UTF-8 BOM, CRLF, quoted fields ("a ""b"""),
  * blank lines at the end (skipped; a blank line followed by more data is an error). Lines longer
- * than LSTMSRC_MAX_LINE fail with LSTMSRC_ERR_LIMIT. It does not convert numbers; see
- * csv_parse_float.
+ * than LSTMSRC_MAX_LINE and records of more than LSTMSRC_MAX_COLUMNS fields fail with
+ * LSTMSRC_ERR_LIMIT. A quoted field may span lines; its record keeps the line it starts on.
+ * After any error the reader is spent: close it. Number conversion is separate (csv_parse_*).
  */
 #ifndef LSTMSRC_CSV_H
 #define LSTMSRC_CSV_H
@@ -17,7 +18,8 @@
 
 struct csv_reader;
 
-/* Opens `path` for reading ("-" = stdin). `name` for messages is the path. */
+/* Opens `path` for reading ("-" = stdin, named "<stdin>" in messages, never closed). `name`
+ * for messages is the path. */
 enum lstmsrc_status csv_open_file(const char *path, struct csv_reader **out,
                                   struct lstmsrc_error *err);
 /* Reads from a caller-owned FILE* that the reader never closes. */

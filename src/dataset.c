@@ -21,13 +21,18 @@
 /* Longest cell quoted back in a message. */
 #define EXCERPT 40
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 static void trim(const char **s, size_t *len)
 {
     const char *p = *s, *e = *s + *len;
-    while (p < e && is_blank(*p)) p++;
-    while (e > p && is_blank(e[-1])) e--;
+    while (p < e && is_blank(*p))
+        p++;
+    while (e > p && is_blank(e[-1]))
+        e--;
     *s = p;
     *len = (size_t)(e - p);
 }
@@ -37,7 +42,8 @@ static void trim(const char **s, size_t *len)
 int dataset_combined_class(const uint8_t *bits, int n)
 {
     int c = 0;
-    for (int j = 0; j < n; j++) c = (c << 1) | (bits[j] != 0);
+    for (int j = 0; j < n; j++)
+        c = (c << 1) | (bits[j] != 0);
     return c;
 }
 
@@ -76,12 +82,30 @@ void lstmsrc_dataset_free(struct lstmsrc_dataset *ds)
     free(ds);
 }
 
-size_t lstmsrc_dataset_rows(const struct lstmsrc_dataset *ds) { return ds->n; }
-int lstmsrc_dataset_inputs(const struct lstmsrc_dataset *ds) { return ds->f; }
-int lstmsrc_dataset_outputs(const struct lstmsrc_dataset *ds) { return ds->k; }
-int lstmsrc_dataset_has_labels(const struct lstmsrc_dataset *ds) { return ds->has_labels; }
-enum lstmsrc_task lstmsrc_dataset_task(const struct lstmsrc_dataset *ds) { return ds->task; }
-const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds) { return ds->x; }
+size_t lstmsrc_dataset_rows(const struct lstmsrc_dataset *ds)
+{
+    return ds->n;
+}
+int lstmsrc_dataset_inputs(const struct lstmsrc_dataset *ds)
+{
+    return ds->f;
+}
+int lstmsrc_dataset_outputs(const struct lstmsrc_dataset *ds)
+{
+    return ds->k;
+}
+int lstmsrc_dataset_has_labels(const struct lstmsrc_dataset *ds)
+{
+    return ds->has_labels;
+}
+enum lstmsrc_task lstmsrc_dataset_task(const struct lstmsrc_dataset *ds)
+{
+    return ds->task;
+}
+const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds)
+{
+    return ds->x;
+}
 
 const char *lstmsrc_dataset_input_name(const struct lstmsrc_dataset *ds, int i)
 {
@@ -105,17 +129,19 @@ static const char *show(struct name_buf *b, const char *name)
     return b->s;
 }
 
-/* The header's columns as "a, b, c" for messages, shortened with "..." to fit `cap`. */
+/* The header's columns as "a, b, c" for messages, shortened with ", ..." to fit `cap` (>= 6). */
 static void column_list(char *dst, size_t cap, char *const *header, int ncols)
 {
+    static const char more[] = ", ...";
     size_t used = 0;
     dst[0] = '\0';
     for (int i = 0; i < ncols; i++) {
         struct name_buf b;
         const char *nm = show(&b, header[i]);
         size_t need = (i ? 2 : 0) + strlen(nm);
-        if (used + need + 5 > cap) {   /* room for ", ..." and the NUL */
-            strcpy(dst + used, i ? ", ..." : "...");
+        /* keep room for ", ..." and the NUL after every name */
+        if (used + need + sizeof more > cap) {
+            memcpy(dst + used, i ? more : more + 2, i ? sizeof more : sizeof more - 2);
             return;
         }
         used += (size_t)snprintf(dst + used, cap - used, "%s%s", i ? ", " : "", nm);
@@ -148,16 +174,16 @@ static int find_column(char *const *header, int ncols, const char *tok, size_t l
 
 /* A selection being resolved: 0-based column indexes. */
 struct pick {
-    int *idx;       /* (ncols): never more, since a column may be picked once */
+    int *idx; /* (ncols): never more, since a column may be picked once */
     int n;
-    int missing;    /* tokens that named no column (counted only with allow_missing) */
-    const char *miss;   /* the first of them, for the message */
+    int missing;      /* tokens that named no column (counted only with allow_missing) */
+    const char *miss; /* the first of them, for the message */
     size_t miss_len;
 };
 
 static enum lstmsrc_status pick_one(const char *src, char *const *header, int ncols,
-                                    const char *tok, size_t len, struct pick *pk,
-                                    int allow_missing, struct lstmsrc_error *err)
+                                    const char *tok, size_t len, struct pick *pk, int allow_missing,
+                                    struct lstmsrc_error *err)
 {
     int c = find_column(header, ncols, tok, len);
     if (c < 0) {
@@ -189,8 +215,8 @@ static enum lstmsrc_status pick_columns(const char *src, char *const *header, in
     enum lstmsrc_status st;
     if (names) {
         for (int i = 0; i < n_names; i++)
-            if ((st = pick_one(src, header, ncols, names[i], strlen(names[i]), pk,
-                               allow_missing, err)))
+            if ((st = pick_one(src, header, ncols, names[i], strlen(names[i]), pk, allow_missing,
+                               err)))
                 return st;
         return LSTMSRC_OK;
     }
@@ -260,8 +286,10 @@ static long parse_class(const char *s, size_t len)
 static int grow_rows(struct lstmsrc_dataset *ds, size_t *cap)
 {
     size_t rows, bytes;
-    if (*cap == 0) rows = FIRST_ROWS;
-    else if (!mul_size(*cap, 2, &rows)) return 0;
+    if (*cap == 0)
+        rows = FIRST_ROWS;
+    else if (!mul_size(*cap, 2, &rows))
+        return 0;
     if (!mul3_size(rows, (size_t)ds->f, sizeof(float), &bytes)) return 0;
     float *x = realloc(ds->x, bytes);
     if (!x) return 0;
@@ -311,21 +339,13 @@ static char **names_of(char *const *header, const int *idx, int n)
 /* Output names: sources, "0".."k-1", or combination names. */
 static char **output_names_of(const struct lstmsrc_dataset *ds)
 {
-    if (ds->mode == LSTMSRC_LABELS_SOURCES) {
-        char **a = calloc(ds->k ? (size_t)ds->k : 1, sizeof *a);
-        for (int i = 0; a && i < ds->k; i++)
-            if (!(a[i] = str_dup(ds->label_names[i]))) {
-                str_array_free(a, i);
-                return NULL;
-            }
-        return a;
-    }
     char **a = calloc(ds->k ? (size_t)ds->k : 1, sizeof *a);
     if (!a) return NULL;
     for (int c = 0; c < ds->k; c++) {
         char num[16];
         snprintf(num, sizeof num, "%d", c);
-        a[c] = ds->mode == LSTMSRC_LABELS_CLASS
+        a[c] = ds->mode == LSTMSRC_LABELS_SOURCES ? str_dup(ds->label_names[c])
+               : ds->mode == LSTMSRC_LABELS_CLASS
                    ? str_dup(num)
                    : dataset_combined_name(ds->label_names, ds->n_labels, c);
         if (!a[c]) {
@@ -336,227 +356,228 @@ static char **output_names_of(const struct lstmsrc_dataset *ds)
     return a;
 }
 
-static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_columns *cols,
-                                struct lstmsrc_dataset **out, struct lstmsrc_error *err)
+/* Reads the header line into trimmed names (*header, *ncols: owned by the caller even on
+ * failure, so one cleanup frees whatever was filled). */
+static enum lstmsrc_status read_header(struct csv_reader *r, char ***header, int *ncols,
+                                       struct lstmsrc_error *err)
 {
-    static const struct lstmsrc_columns defaults;   /* zeroed: column 1 in, the rest labels */
-    if (!cols) cols = &defaults;
     const char *src = csv_name(r);
-    enum lstmsrc_status st;
-    char **header = NULL;
-    int ncols = 0, nf;
-    struct pick in = {0}, lab = {0};
-    size_t cap = 0;
-    int32_t max_class = -1;
-
-    struct lstmsrc_dataset *ds = calloc(1, sizeof *ds);
-    if (!ds || !(ds->source = str_dup(src))) goto nomem;
-
-    /* ---- header ---- */
-    if ((st = csv_next(r, &nf, err))) goto fail;
-    if (nf == 0) {
-        st = set_error(err, LSTMSRC_ERR_PARSE, "%s: empty file, expected a header line", src);
-        goto fail;
-    }
-    if (!(header = calloc((size_t)nf, sizeof *header))) goto nomem;
-    for (; ncols < nf; ncols++) {
+    int nf;
+    enum lstmsrc_status st = csv_next(r, &nf, err);
+    if (st) return st;
+    if (nf == 0)
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: empty file, expected a header line", src);
+    if (!(*header = calloc((size_t)nf, sizeof **header)))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    for (; *ncols < nf; (*ncols)++) {
         size_t len;
-        const char *s = csv_field(r, ncols, &len);
+        const char *s = csv_field(r, *ncols, &len);
         trim(&s, &len);
-        if (len == 0) {
-            st = set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: empty column name", src,
-                           csv_line(r), ncols + 1);
-            goto fail;
-        }
-        if (len > LSTMSRC_MAX_NAME) {
-            st = set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld:%d: column name longer than %d bytes",
-                           src, csv_line(r), ncols + 1, LSTMSRC_MAX_NAME);
-            goto fail;
-        }
-        if (!(header[ncols] = str_ndup(s, len))) goto nomem;
+        if (len == 0)
+            return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: empty column name", src,
+                             csv_line(r), *ncols + 1);
+        if (len > LSTMSRC_MAX_NAME)
+            return set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld:%d: column name longer than %d bytes",
+                             src, csv_line(r), *ncols + 1, LSTMSRC_MAX_NAME);
+        /* names are C strings here and in model files: an inner NUL would cut one short */
+        if (memchr(s, '\0', len))
+            return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: column name contains a NUL byte",
+                             src, csv_line(r), *ncols + 1);
+        if (!((*header)[*ncols] = str_ndup(s, len)))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
     }
+    return LSTMSRC_OK;
+}
 
-    /* ---- selection ---- */
+/* Resolves `cols` against the header into in/lab (each with room for ncols) and sets the
+ * data set's mode, task, has_labels and names. */
+static enum lstmsrc_status select_columns(const char *src, char *const *header, int ncols,
+                                          const struct lstmsrc_columns *cols,
+                                          struct lstmsrc_dataset *ds, struct pick *in,
+                                          struct pick *lab, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st;
     if (cols->mode != LSTMSRC_LABELS_SOURCES && cols->mode != LSTMSRC_LABELS_CLASS &&
-        cols->mode != LSTMSRC_LABELS_COMBINED) {
-        st = set_error(err, LSTMSRC_ERR_ARG, "%s: unknown label mode %d", src, (int)cols->mode);
-        goto fail;
-    }
+        cols->mode != LSTMSRC_LABELS_COMBINED)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: unknown label mode %d", src, (int)cols->mode);
     ds->mode = cols->class_column ? LSTMSRC_LABELS_CLASS : cols->mode;
-    ds->task = ds->mode == LSTMSRC_LABELS_SOURCES ? LSTMSRC_TASK_MULTILABEL
-                                                  : LSTMSRC_TASK_MULTICLASS;
-    in.idx = malloc((size_t)ncols * sizeof *in.idx);
-    lab.idx = malloc((size_t)ncols * sizeof *lab.idx);
-    if (!in.idx || !lab.idx) goto nomem;
+    ds->task =
+        ds->mode == LSTMSRC_LABELS_SOURCES ? LSTMSRC_TASK_MULTILABEL : LSTMSRC_TASK_MULTICLASS;
 
+    /* inputs: exact names, else the list, else column 1 */
+    if (cols->input_names && cols->n_input_names < 1)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: no input columns given", src);
     if (cols->input_names || cols->input) {
-        if (cols->input_names && cols->n_input_names < 1) {
-            st = set_error(err, LSTMSRC_ERR_ARG, "%s: no input columns given", src);
-            goto fail;
-        }
         if ((st = pick_columns(src, header, ncols, cols->input_names, cols->n_input_names,
-                               cols->input, &in, 0, err)))
-            goto fail;
+                               cols->input, in, 0, err)))
+            return st;
     } else {
-        in.idx[in.n++] = 0;
+        in->idx[in->n++] = 0;
     }
-    if (in.n > LSTMSRC_MAX_INPUTS) {
-        st = set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src, in.n,
-                       LSTMSRC_MAX_INPUTS);
-        goto fail;
-    }
+    if (in->n > LSTMSRC_MAX_INPUTS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src,
+                         in->n, LSTMSRC_MAX_INPUTS);
 
+    /* labels: exact names, else the class column, else the list, else every other column */
     const int optional = cols->labels_optional != 0;
     if (cols->label_names) {
-        st = pick_columns(src, header, ncols, cols->label_names, cols->n_label_names, NULL, &lab,
+        st = pick_columns(src, header, ncols, cols->label_names, cols->n_label_names, NULL, lab,
                           optional, err);
     } else if (cols->class_column) {
         const char *one[1] = {cols->class_column};
-        st = pick_columns(src, header, ncols, one, 1, NULL, &lab, optional, err);
+        st = pick_columns(src, header, ncols, one, 1, NULL, lab, optional, err);
     } else if (cols->labels) {
-        st = pick_columns(src, header, ncols, NULL, 0, cols->labels, &lab, optional, err);
+        st = pick_columns(src, header, ncols, NULL, 0, cols->labels, lab, optional, err);
     } else {
         for (int c = 0; c < ncols; c++) {
             int used = 0;
-            for (int i = 0; i < in.n; i++) used |= in.idx[i] == c;
-            if (!used) lab.idx[lab.n++] = c;
+            for (int i = 0; i < in->n; i++)
+                used |= in->idx[i] == c;
+            if (!used) lab->idx[lab->n++] = c;
         }
         st = LSTMSRC_OK;
     }
-    if (st) goto fail;
-    /* Optional labels are all there or all absent; a partial set is a mistake. */
-    if (lab.missing && lab.n > 0) {
-        st = no_column(src, header, ncols, lab.miss, lab.miss_len, err);
-        goto fail;
-    }
-    ds->has_labels = lab.n > 0;
+    if (st) return st;
+    /* optional labels are all there or all absent; a partial set is a mistake */
+    if (lab->missing && lab->n > 0)
+        return no_column(src, header, ncols, lab->miss, lab->miss_len, err);
+    ds->has_labels = lab->n > 0;
     if (!ds->has_labels && !optional) {
         char list[128];
         column_list(list, sizeof list, header, ncols);
-        st = set_error(err, LSTMSRC_ERR_ARG, "%s:1: no label columns (columns: %s)", src, list);
-        goto fail;
+        return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no label columns (columns: %s)", src, list);
     }
-    for (int j = 0; j < lab.n; j++)
-        for (int i = 0; i < in.n; i++)
-            if (lab.idx[j] == in.idx[i]) {
+
+    for (int j = 0; j < lab->n; j++)
+        for (int i = 0; i < in->n; i++)
+            if (lab->idx[j] == in->idx[i]) {
                 struct name_buf b;
-                st = set_error(err, LSTMSRC_ERR_ARG,
-                               "%s:1: column \"%s\" is selected both as input and as label", src,
-                               show(&b, header[in.idx[i]]));
-                goto fail;
+                return set_error(err, LSTMSRC_ERR_ARG,
+                                 "%s:1: column \"%s\" is selected both as input and as label", src,
+                                 show(&b, header[in->idx[i]]));
             }
-    if (ds->mode == LSTMSRC_LABELS_CLASS && lab.n > 1) {
-        st = set_error(err, LSTMSRC_ERR_ARG,
-                       "%s:1: class labels need exactly one column, %d selected", src, lab.n);
-        goto fail;
-    }
-    if (ds->mode == LSTMSRC_LABELS_SOURCES && lab.n > LSTMSRC_MAX_SOURCES) {
-        st = set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d label columns, the limit is %d", src,
-                       lab.n, LSTMSRC_MAX_SOURCES);
-        goto fail;
-    }
-    if (ds->mode == LSTMSRC_LABELS_COMBINED && lab.n > LSTMSRC_MAX_COMBINED) {
-        st = set_error(err, LSTMSRC_ERR_LIMIT,
-                       "%s: %d label columns to combine, the limit is %d", src, lab.n,
-                       LSTMSRC_MAX_COMBINED);
-        goto fail;
-    }
-    /* Selected names must be unique: models find their columns again by name. */
-    for (int a = 0; a < in.n + lab.n; a++)
-        for (int b = a + 1; b < in.n + lab.n; b++) {
-            int ca = a < in.n ? in.idx[a] : lab.idx[a - in.n];
-            int cb = b < in.n ? in.idx[b] : lab.idx[b - in.n];
+    if (ds->mode == LSTMSRC_LABELS_CLASS && lab->n > 1)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s:1: class labels need exactly one column, %d selected", src, lab->n);
+    if (ds->mode == LSTMSRC_LABELS_SOURCES && lab->n > LSTMSRC_MAX_SOURCES)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d label columns, the limit is %d", src,
+                         lab->n, LSTMSRC_MAX_SOURCES);
+    if (ds->mode == LSTMSRC_LABELS_COMBINED && lab->n > LSTMSRC_MAX_COMBINED)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d label columns to combine, the limit is %d",
+                         src, lab->n, LSTMSRC_MAX_COMBINED);
+    /* selected names must be unique: a model finds its columns again by name */
+    for (int a = 0; a < in->n + lab->n; a++)
+        for (int b = a + 1; b < in->n + lab->n; b++) {
+            int ca = a < in->n ? in->idx[a] : lab->idx[a - in->n];
+            int cb = b < in->n ? in->idx[b] : lab->idx[b - in->n];
             if (strcmp(header[ca], header[cb]) == 0) {
                 struct name_buf nb;
-                st = set_error(err, LSTMSRC_ERR_PARSE,
-                               "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
-                               show(&nb, header[ca]), ca < cb ? ca + 1 : cb + 1,
-                               ca < cb ? cb + 1 : ca + 1);
-                goto fail;
+                return set_error(err, LSTMSRC_ERR_PARSE,
+                                 "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
+                                 show(&nb, header[ca]), (ca < cb ? ca : cb) + 1,
+                                 (ca < cb ? cb : ca) + 1);
             }
         }
 
-    ds->f = in.n;
-    if (!(ds->input_names = names_of(header, in.idx, in.n))) goto nomem;
+    ds->f = in->n;
+    if (!(ds->input_names = names_of(header, in->idx, in->n)))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
     if (ds->has_labels) {
-        if (!(ds->label_names = names_of(header, lab.idx, lab.n))) goto nomem;
-        ds->n_labels = lab.n;
+        if (!(ds->label_names = names_of(header, lab->idx, lab->n)))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+        ds->n_labels = lab->n;
     }
+    return LSTMSRC_OK;
+}
 
-    /* ---- rows ---- */
+/* Reads every data row into ds (x, and y or cls), checking each selected cell. Sets ds->k. */
+static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const struct pick *in,
+                                     const struct pick *lab, struct lstmsrc_dataset *ds,
+                                     struct lstmsrc_error *err)
+{
+    const char *src = csv_name(r);
     const int f = ds->f, nl = ds->n_labels;
+    size_t cap = 0;
+    int32_t max_class = -1;
+    enum lstmsrc_status st;
+    int nf;
     for (;;) {
-        if ((st = csv_next(r, &nf, err))) goto fail;
+        if ((st = csv_next(r, &nf, err))) return st;
         if (nf == 0) break;
-        if (nf != ncols) {
-            st = set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d fields, found %d", src,
-                           csv_line(r), ncols, nf);
-            goto fail;
-        }
-        if (ds->n == cap && !grow_rows(ds, &cap)) goto nomem;
-        float *xr = ds->x + ds->n * (size_t)f;   /* (f) */
-        for (int i = 0; i < f; i++) {
-            if (!csv_field_float(r, in.idx[i], &xr[i])) {
+        if (nf != ncols)
+            return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d field%s, found %d", src,
+                             csv_line(r), ncols, ncols == 1 ? "" : "s", nf);
+        if (ds->n == cap && !grow_rows(ds, &cap))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+
+        float *xr = ds->x + ds->n * (size_t)f; /* (f) */
+        for (int i = 0; i < f; i++)
+            if (!csv_field_float(r, in->idx[i], &xr[i])) {
                 size_t len;
-                const char *s = csv_field(r, in.idx[i], &len);
-                st = number_error(r, in.idx[i], s, len, err);
-                goto fail;
+                const char *s = csv_field(r, in->idx[i], &len);
+                return number_error(r, in->idx[i], s, len, err);
             }
-        }
-        if (!ds->has_labels) {
-            ds->n++;
-            continue;
-        }
-        if (ds->mode == LSTMSRC_LABELS_CLASS) {
+
+        if (ds->has_labels && ds->mode == LSTMSRC_LABELS_CLASS) {
             size_t len;
-            const char *s = csv_field(r, lab.idx[0], &len);
+            const char *s = csv_field(r, lab->idx[0], &len);
             long v = parse_class(s, len);
             if (v == -2) {
                 char t[EXCERPT + 1];
                 str_excerpt(t, sizeof t, s, len);
-                st = set_error(err, LSTMSRC_ERR_LIMIT,
-                               "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
-                               csv_line(r), lab.idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
-                goto fail;
+                return set_error(err, LSTMSRC_ERR_LIMIT,
+                                 "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
+                                 csv_line(r), lab->idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
             }
-            if (v < 0) {
-                st = cell_error(r, lab.idx[0], "a non-negative integer class", s, len, err);
-                goto fail;
-            }
+            if (v < 0)
+                return cell_error(r, lab->idx[0], "a non-negative integer class", s, len, err);
             ds->cls[ds->n] = (int32_t)v;
             if (v > max_class) max_class = (int32_t)v;
-        } else {
-            uint8_t bits[LSTMSRC_MAX_SOURCES];
+        } else if (ds->has_labels) {
+            /* sources: one 0/1 per column; combined: the same bits, first column highest */
+            uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)nl : NULL; /* (nl) */
+            int32_t c = 0;
             for (int j = 0; j < nl; j++) {
                 size_t len;
-                const char *s = csv_field(r, lab.idx[j], &len);
+                const char *s = csv_field(r, lab->idx[j], &len);
                 int b = parse_bit(s, len);
-                if (b < 0) {
-                    st = cell_error(r, lab.idx[j], "0 or 1", s, len, err);
-                    goto fail;
-                }
-                bits[j] = (uint8_t)b;
+                if (b < 0) return cell_error(r, lab->idx[j], "0 or 1", s, len, err);
+                if (yr) yr[j] = (uint8_t)b;
+                c = (c << 1) | b;
             }
-            if (ds->mode == LSTMSRC_LABELS_SOURCES)
-                memcpy(ds->y + ds->n * (size_t)nl, bits, (size_t)nl);
-            else
-                ds->cls[ds->n] = dataset_combined_class(bits, nl);
+            if (ds->cls) ds->cls[ds->n] = c;
         }
         ds->n++;
     }
-    if (ds->n == 0) {
-        st = set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
-        goto fail;
-    }
+    if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
     shrink_rows(ds);
-
-    /* ---- outputs ---- */
-    if (ds->has_labels) {
+    if (ds->has_labels)
         ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
                 : ds->mode == LSTMSRC_LABELS_CLASS ? max_class + 1
                                                    : 1 << nl;
-        if (!(ds->output_names = output_names_of(ds))) goto nomem;
-    }
+    return LSTMSRC_OK;
+}
+
+static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_columns *cols,
+                                struct lstmsrc_dataset **out, struct lstmsrc_error *err)
+{
+    static const struct lstmsrc_columns defaults; /* zeroed: column 1 in, the rest labels */
+    const char *src = csv_name(r);
+    enum lstmsrc_status st;
+    char **header = NULL;
+    int ncols = 0;
+    struct pick in = {0}, lab = {0};
+    struct lstmsrc_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds || !(ds->source = str_dup(src))) goto nomem;
+
+    if ((st = read_header(r, &header, &ncols, err))) goto fail;
+    in.idx = malloc((size_t)ncols * sizeof *in.idx);
+    lab.idx = malloc((size_t)ncols * sizeof *lab.idx);
+    if (!in.idx || !lab.idx) goto nomem;
+    if ((st = select_columns(src, header, ncols, cols ? cols : &defaults, ds, &in, &lab, err)))
+        goto fail;
+    if ((st = read_rows(r, ncols, &in, &lab, ds, err))) goto fail;
+    if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
 
     str_array_free(header, ncols);
     free(in.idx);

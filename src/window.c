@@ -23,7 +23,7 @@ size_t window_count(size_t rows, int seq)
  * 0.7 and floor(10 * 0.7f) is 7, as the user wrote it, not 6. */
 static size_t fraction_of(size_t n, float fraction)
 {
-    if (!(fraction > 0.0f)) return 0;   /* also NaN */
+    if (!(fraction > 0.0f)) return 0; /* also NaN */
     if (fraction >= 1.0f) return n;
     uint64_t micro = (uint64_t)llround((double)fraction * 1e6);
     if ((uint64_t)n <= UINT64_MAX / 1000000u) return (size_t)((uint64_t)n * micro / 1000000u);
@@ -50,7 +50,8 @@ void scale_fit(float *mean, float *std, const float *x, size_t rows, int f)
     LSTMSRC_ASSERT(f >= 0 && (x || rows == 0));
     for (int j = 0; j < f; j++) {
         double sum = 0.0, ss = 0.0, maxabs = 0.0;
-        for (size_t i = 0; i < rows; i++) sum += x[i * (size_t)f + (size_t)j];
+        for (size_t i = 0; i < rows; i++)
+            sum += x[i * (size_t)f + (size_t)j];
         double mu = rows ? sum / (double)rows : 0.0;
         for (size_t i = 0; i < rows; i++) {
             double v = x[i * (size_t)f + (size_t)j];
@@ -73,6 +74,7 @@ void window_gather(float *xb, const float *x, int f, const size_t *starts, int B
         for (int b = 0; b < B; b++) {
             const float *row = x + (starts[b] + (size_t)t) * F;
             float *dst = xb + ((size_t)t * (size_t)B + (size_t)b) * F;
-            for (size_t j = 0; j < F; j++) dst[j] = (row[j] - mean[j]) / std[j];
+            for (size_t j = 0; j < F; j++)
+                dst[j] = (row[j] - mean[j]) / std[j];
         }
 }

@@ -28,7 +28,10 @@ static uint64_t mix(uint64_t *s)
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
     return z ^ (z >> 31);
 }
-static int below(uint64_t *s, int n) { return (int)(mix(s) % (uint64_t)n); }
+static int below(uint64_t *s, int n)
+{
+    return (int)(mix(s) % (uint64_t)n);
+}
 
 /* ============================== tokenizer ============================== */
 
@@ -91,12 +94,12 @@ static void test_separators(void)
     expect_tokens("a,b,c\n1,2,3\n", "a|b|c/1|2|3/");
     expect_tokens("a;b\n1,5;2\n", "a|b/1,5|2/");
     expect_tokens("a\tb\n1\t2\n", "a|b/1|2/");
-    expect_tokens("a\t b\n1\t 2\n", "a| b/1| 2/");          /* tab mode keeps the blanks */
+    expect_tokens("a\t b\n1\t 2\n", "a| b/1| 2/"); /* tab mode keeps the blanks */
     expect_tokens("  a   b \n 1  2\t\n3\t4\n", "a|b/1|2/3|4/");
-    expect_tokens("\"x,y\";z\n1;2\n", "x,y|z/1|2/");         /* comma inside quotes only */
-    expect_tokens("reading\n1\n2\n", "reading/1/2/");        /* one column: blank runs */
-    expect_tokens("a,b\n1,\n,2\n", "a|b/1|/|2/");            /* empty fields */
-    expect_tokens("a,b", "a|b/");                            /* no final newline */
+    expect_tokens("\"x,y\";z\n1;2\n", "x,y|z/1|2/");  /* comma inside quotes only */
+    expect_tokens("reading\n1\n2\n", "reading/1/2/"); /* one column: blank runs */
+    expect_tokens("a,b\n1,\n,2\n", "a|b/1|/|2/");     /* empty fields */
+    expect_tokens("a,b", "a|b/");                     /* no final newline */
 }
 
 static void test_quotes_crlf_bom(void)
@@ -104,12 +107,17 @@ static void test_quotes_crlf_bom(void)
     expect_tokens("\"a\",\"b \"\"q\"\"\"\n\"1\",2\n", "a|b \"q\"/1|2/");
     expect_tokens("a,b\r\n1,2\r\n", "a|b/1|2/");
     expect_tokens("\"a\",\"b\"\r\n\"1\",\"2\"\r\n", "a|b/1|2/");
-    expect_tokens("\xEF\xBB\xBF" "a,b\n1,2\n", "a|b/1|2/");
+    expect_tokens("\xEF\xBB\xBF"
+                  "a,b\n1,2\n",
+                  "a|b/1|2/");
     expect_tokens("a b\n\"x y\" 2\n", "a|b/x y|2/");
     expect_tokens("a,b\n\"\",\"\"\"\"\n", "a|b/|\"/");
     expect_tokens("a,b\n\"1\"\r\n", "a|b/1/");
     /* a quote inside an unquoted field is literal */
     expect_tokens("a,b\n1\"2,3\n", "a|b/1\"2|3/");
+    /* fast and general scanners meet: a quoted field late in a record, leading blanks */
+    expect_tokens("a,b\n1,\"2\"\n3,4\n 5,6\n7,\"8\"", "a|b/1|2/3|4/ 5|6/7|8/");
+    expect_tokens("a;b\r\n1;2\r\n\"x\";\"y\"\r\n3;4", "a|b/1|2/x|y/3|4/");
 
     /* a quoted field may span lines; the next record is numbered past them */
     char got[256];
@@ -137,9 +145,11 @@ static void test_blank_lines(void)
 static char *wide(int n)
 {
     char *s = malloc((size_t)n * 4 + 4), *w = s;
-    for (int i = 0; i < n; i++) w += sprintf(w, "%sc", i ? "," : "");
+    for (int i = 0; i < n; i++)
+        w += sprintf(w, "%sc", i ? "," : "");
     *w++ = '\n';
-    for (int i = 0; i < n; i++) w += sprintf(w, "%s0", i ? "," : "");
+    for (int i = 0; i < n; i++)
+        w += sprintf(w, "%s0", i ? "," : "");
     *w++ = '\n';
     *w = '\0';
     return s;
@@ -169,7 +179,8 @@ static char *long_line_text(int rows, size_t pad, const char *eol, size_t *len)
     size_t cap = (size_t)rows * 24 + pad + 64;
     char *s = malloc(cap), *w = s;
     w += sprintf(w, "a,b%s", eol);
-    for (int i = 0; i < rows; i++) w += sprintf(w, "%d,%d%s", i, i % 2, eol);
+    for (int i = 0; i < rows; i++)
+        w += sprintf(w, "%d,%d%s", i, i % 2, eol);
     *w++ = '7';
     memset(w, ' ', pad - 3);
     w += pad - 3;
@@ -195,12 +206,15 @@ static enum lstmsrc_status load_both(const char *text, size_t len, struct lstmsr
     CHECK(sb == LSTMSRC_OK);
     size_t records = 0;
     int nf;
-    while ((sb = csv_next(r, &nf, &e2)) == LSTMSRC_OK && nf > 0) records++;
+    while ((sb = csv_next(r, &nf, &e2)) == LSTMSRC_OK && nf > 0)
+        records++;
     csv_close(r);
     fclose(fp);
     CHECK(sa == sb);
-    if (sa == LSTMSRC_OK) CHECK(records == (*ds)->n + 1);
-    else CHECK(strcmp(err->msg, e2.msg) == 0);
+    if (sa == LSTMSRC_OK)
+        CHECK(records == (*ds)->n + 1);
+    else
+        CHECK(strcmp(err->msg, e2.msg) == 0);
     return sa;
 }
 
@@ -246,7 +260,10 @@ static void test_long_lines_and_refill(void)
 
 /* ============================== numbers ============================== */
 
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
 
 /* csv_parse_double must agree with strtod bit for bit, and csv_parse_float with (float)strtod,
  * on every string it accepts; it rejects exactly the non-finite results. */
@@ -258,8 +275,9 @@ static int agrees(const char *s)
     float f = 0.0f;
     int okd = csv_parse_double(s, strlen(s), &d);
     int okf = csv_parse_float(s, strlen(s), &f);
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end != '\0') return 0;                               /* generator made junk */
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end != '\0') return 0; /* generator made junk */
     float rf = (float)ref;
     if (okd != (isfinite(ref) != 0)) return 0;
     if (okd && !same_double(d, ref)) return 0;
@@ -271,14 +289,45 @@ static int agrees(const char *s)
 static void test_parse_float_cases(void)
 {
     static const char *good[] = {
-        "0", "-0", "+0", "0.0", ".5", "5.", "-.5", "+1.5", " 42 ", "\t-3.25\t", "1e5", "1E+05",
-        "1e-5", "123456789012345", "1234567890123456", "12345678901234567890123",
-        "9007199254740993", "0.1", "0.3", "1e22", "1e23", "1e-22", "1e-23", "4.35", "2.675",
-        "0.000000000000000000000000001", "4.9e-324",
-        "2.2250738585072011e-308", "1e-400", "0e999999999999", "3.4028235e38",
-        "3.40282346638528859811704183484516925440e+38", "1.17549435e-38", "1e-45",
-        "000000000000000000001.5", "1.000000000000000000000000000001", "8.589973e9",
-        "123.456e-2", "100000000000000000000000e-10",
+        "0",
+        "-0",
+        "+0",
+        "0.0",
+        ".5",
+        "5.",
+        "-.5",
+        "+1.5",
+        " 42 ",
+        "\t-3.25\t",
+        "1e5",
+        "1E+05",
+        "1e-5",
+        "123456789012345",
+        "1234567890123456",
+        "12345678901234567890123",
+        "9007199254740993",
+        "0.1",
+        "0.3",
+        "1e22",
+        "1e23",
+        "1e-22",
+        "1e-23",
+        "4.35",
+        "2.675",
+        "0.000000000000000000000000001",
+        "4.9e-324",
+        "2.2250738585072011e-308",
+        "1e-400",
+        "0e999999999999",
+        "3.4028235e38",
+        "3.40282346638528859811704183484516925440e+38",
+        "1.17549435e-38",
+        "1e-45",
+        "000000000000000000001.5",
+        "1.000000000000000000000000000001",
+        "8.589973e9",
+        "123.456e-2",
+        "100000000000000000000000e-10",
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         float f;
@@ -286,10 +335,41 @@ static void test_parse_float_cases(void)
         if (!agrees(good[i])) test_fail_(__FILE__, __LINE__, good[i]);
     }
     static const char *bad[] = {
-        "", " ", "\t", "abc", "1a", "a1", "0x10", "0x1p3", "nan", "NaN", "-nan", "inf", "-inf",
-        "Infinity", "1e", "1e+", "e5", ".", "-", "+", "1.2.3", "1,5", "1 2", "--1", "+-1",
-        "1e5.5", "1e999", "-1e999", "1e39", "-1e39", "3.4028236e38", "1.7976931348623157e308",
-        "1e308e", ". 5", "1_000",
+        "",
+        " ",
+        "\t",
+        "abc",
+        "1a",
+        "a1",
+        "0x10",
+        "0x1p3",
+        "nan",
+        "NaN",
+        "-nan",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e",
+        "1e+",
+        "e5",
+        ".",
+        "-",
+        "+",
+        "1.2.3",
+        "1,5",
+        "1 2",
+        "--1",
+        "+-1",
+        "1e5.5",
+        "1e999",
+        "-1e999",
+        "1e39",
+        "-1e39",
+        "3.4028236e38",
+        "1.7976931348623157e308",
+        "1e308e",
+        ". 5",
+        "1_000",
         "\357\273\2771", /* BOM then 1 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -303,7 +383,9 @@ static void test_parse_float_cases(void)
     CHECK(csv_parse_float("12345678901234567890", 3, &f) && f == 123.0f);
     CHECK(csv_parse_float("1.5e10junk", 6, &f) && f == 1.5e10f);
     /* embedded NUL is junk */
-    CHECK(!csv_parse_float("1\0" "2", 3, &f));
+    CHECK(!csv_parse_float("1\0"
+                           "2",
+                           3, &f));
     double d;
     CHECK(csv_parse_double("1e39", 4, &d) && d == 1e39);
     CHECK(!csv_parse_double("1e309", 5, &d));
@@ -326,10 +408,12 @@ static void test_parse_float_random(void)
         int maxd = below(&s, 4) ? 17 : 25;
         int nint = below(&s, maxd), nfrac = below(&s, 3) ? below(&s, maxd) : -1;
         if (nint == 0 && nfrac <= 0) nint = 1;
-        for (int i = 0; i < nint; i++) *w++ = (char)('0' + (i == 0 && below(&s, 3) ? 1 + below(&s, 9) : below(&s, 10)));
+        for (int i = 0; i < nint; i++)
+            *w++ = (char)('0' + (i == 0 && below(&s, 3) ? 1 + below(&s, 9) : below(&s, 10)));
         if (nfrac >= 0) {
             *w++ = '.';
-            for (int i = 0; i < nfrac; i++) *w++ = (char)('0' + below(&s, 10));
+            for (int i = 0; i < nfrac; i++)
+                *w++ = (char)('0' + below(&s, 10));
         }
         if (below(&s, 2)) {
             *w++ = below(&s, 2) ? 'e' : 'E';
@@ -348,6 +432,55 @@ static void test_parse_float_random(void)
     CHECK(bad == 0);
 }
 
+/* csv_field_float (word-at-a-time path for short plain decimals) against (float)strtod, on
+ * random cells of 1..9 bytes read back through a reader, padding and neighbours included. */
+static void test_field_float_random(void)
+{
+    static const char alpha[] = "0123456789012345678901234567890123456789..-+ e";
+    uint64_t s = 777;
+    const int N = 300000;
+    size_t cap = (size_t)N * 12 + 8;
+    char *text = malloc(cap), *w = text;
+    w += sprintf(w, "x,y\n");
+    for (int n = 0; n < N; n++) {
+        int len = 1 + below(&s, 9);
+        for (int i = 0; i < len; i++)
+            *w++ = i < 2 || below(&s, 8) ? alpha[below(&s, 40)]
+                                         : alpha[below(&s, (int)sizeof alpha - 1)];
+        w += sprintf(w, ",%d\n", n % 2);
+    }
+    struct csv_reader *r;
+    struct lstmsrc_error err = {0};
+    CHECK(csv_open_mem(text, (size_t)(w - text), "f", &r, &err) == LSTMSRC_OK);
+    int nf, rows = 0;
+    long bad = 0, accepted = 0;
+    CHECK(csv_next(r, &nf, &err) == LSTMSRC_OK && nf == 2);
+    while (csv_next(r, &nf, &err) == LSTMSRC_OK && nf == 2) {
+        float f = 0.0f;
+        int ok = csv_field_float(r, 0, &f);
+        size_t len;
+        const char *cell = csv_field(r, 0, &len);
+        float g = 0.0f;
+        int ok2 = csv_parse_float(cell, len, &g);
+        char *end;
+        double ref = strtod(cell, &end);
+        int ref_ok = end != cell;
+        while (*end == ' ')
+            end++;
+        ref_ok = ref_ok && *end == '\0' && isfinite((float)ref);
+        float rf = (float)ref;
+        if (ok != ok2 || ok != ref_ok ||
+            (ok && (memcmp(&f, &rf, 4) != 0 || memcmp(&f, &g, 4) != 0))) {
+            if (bad++ < 5) test_fail_(__FILE__, __LINE__, cell);
+        }
+        accepted += ok;
+        rows++;
+    }
+    csv_close(r);
+    free(text);
+    CHECK(rows == N && bad == 0 && accepted > N / 4);
+}
+
 /* ============================== data sets ============================== */
 
 static void expect_load_error(const char *path, const struct lstmsrc_columns *cols,
@@ -357,7 +490,7 @@ static void expect_load_error(const char *path, const struct lstmsrc_columns *co
     struct lstmsrc_dataset *sentinel = (struct lstmsrc_dataset *)&err, *ds = sentinel;
     enum lstmsrc_status st = lstmsrc_dataset_load(path, cols, &ds, &err);
     CHECK(st == code && err.code == code);
-    CHECK(ds == sentinel);   /* *out untouched on failure */
+    CHECK(ds == sentinel); /* *out untouched on failure */
     if (st != code || strcmp(err.msg, msg) != 0) {
         char m[700];
         snprintf(m, sizeof m, "%s: status %d \"%s\", want %d \"%s\"", path, (int)st, err.msg,
@@ -430,7 +563,7 @@ static void test_load_selection(void)
         lstmsrc_dataset_free(ds);
     }
     c.input = " reading ";
-    c.labels = "src3 , src1";   /* order as given */
+    c.labels = "src3 , src1"; /* order as given */
     ds = load_ok(FIX "good.csv", &c);
     if (ds) {
         CHECK(ds->k == 2 && strcmp(ds->label_names[0], "src3") == 0);
@@ -515,12 +648,26 @@ static void test_load_selection_errors(void)
     expect_load_error(FIX "nope.csv", NULL, LSTMSRC_ERR_IO,
                       FIX "nope.csv: cannot open: No such file or directory");
 
+    /* a long header is listed shortened, ", ..." at the end */
+    static const char wide_hdr[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaa2,"
+                                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa3,aaaaaaaaaaaaaaaaaaaaaaaaaaaaa4,"
+                                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa5,aaaaaaaaaaaaaaaaaaaaaaaaaaaaa6\n"
+                                   "1,0,0,0,0,0\n";
+    struct lstmsrc_columns w = {0};
+    w.labels = "zz";
+    struct lstmsrc_dataset *wds = NULL;
+    struct lstmsrc_error werr = {0};
+    CHECK(lstmsrc_dataset_load_mem("w", wide_hdr, strlen(wide_hdr), &w, &wds, &werr) ==
+          LSTMSRC_ERR_ARG);
+    CHECK(strcmp(werr.msg,
+                 "w:1: no column \"zz\" (columns: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa1, "
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa2, aaaaaaaaaaaaaaaaaaaaaaaaaaaaa3, ...)") == 0);
+
     /* duplicate header names among the selected columns */
     static const char dup[] = "r,a,a\n1,0,1\n";
     struct lstmsrc_error err = {0};
     struct lstmsrc_dataset *ds = NULL;
-    CHECK(lstmsrc_dataset_load_mem("dup", dup, strlen(dup), NULL, &ds, &err) ==
-          LSTMSRC_ERR_PARSE);
+    CHECK(lstmsrc_dataset_load_mem("dup", dup, strlen(dup), NULL, &ds, &err) == LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg, "dup:1: duplicate column name \"a\" (columns 2 and 3)") == 0);
     static const char emptyname[] = "r,,a\n1,0,1\n";
     CHECK(lstmsrc_dataset_load_mem("e", emptyname, strlen(emptyname), NULL, &ds, &err) ==
@@ -534,12 +681,13 @@ static void test_load_combined_and_class(void)
     c.mode = LSTMSRC_LABELS_COMBINED;
     struct lstmsrc_dataset *ds = load_ok(FIX "good.csv", &c);
     if (ds) {
-        static const char *names[8] = {"none", "src3", "src2", "src2+src3",
+        static const char *names[8] = {"none", "src3",      "src2",      "src2+src3",
                                        "src1", "src1+src3", "src1+src2", "src1+src2+src3"};
         static const int32_t cls[5] = {0, 1, 3, 4, 7};
         CHECK(ds->k == 8 && ds->n_labels == 3 && ds->task == LSTMSRC_TASK_MULTICLASS);
         CHECK(ds->y == NULL && memcmp(ds->cls, cls, sizeof cls) == 0);
-        for (int k = 0; k < 8; k++) CHECK(strcmp(ds->output_names[k], names[k]) == 0);
+        for (int k = 0; k < 8; k++)
+            CHECK(strcmp(ds->output_names[k], names[k]) == 0);
         lstmsrc_dataset_free(ds);
     }
     uint8_t bits[3] = {0, 1, 1};
@@ -554,7 +702,8 @@ static void test_load_combined_and_class(void)
     ds = load_ok(FIX "good_class.csv", &k);
     if (ds) {
         static const int32_t cls[4] = {0, 1, 3, 2};
-        CHECK(ds->k == 4 && ds->mode == LSTMSRC_LABELS_CLASS && ds->task == LSTMSRC_TASK_MULTICLASS);
+        CHECK(ds->k == 4 && ds->mode == LSTMSRC_LABELS_CLASS &&
+              ds->task == LSTMSRC_TASK_MULTICLASS);
         CHECK(memcmp(ds->cls, cls, sizeof cls) == 0);
         CHECK(strcmp(ds->output_names[3], "3") == 0 && strcmp(ds->label_names[0], "class") == 0);
         lstmsrc_dataset_free(ds);
@@ -663,7 +812,8 @@ static void test_load_bad_fixtures(void)
     expect_load_error(FIX "bad_label.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"");
     expect_load_error(FIX "bad_class.csv", &cls, LSTMSRC_ERR_PARSE,
-                      FIX "bad_class.csv:3:2: expected a non-negative integer class, found \"1.5\"");
+                      FIX
+                      "bad_class.csv:3:2: expected a non-negative integer class, found \"1.5\"");
     expect_load_error(FIX "bad_empty.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_empty.csv: empty file, expected a header line");
     expect_load_error(FIX "bad_header_only.csv", NULL, LSTMSRC_ERR_PARSE,
@@ -698,7 +848,9 @@ static void test_load_cells(void)
         "r,a\n1,0123456789012345678901234567890123456789012345678901234567890123456789\n";
     CHECK(lstmsrc_dataset_load_mem("t", longcell, strlen(longcell), NULL, &ds, &err) ==
           LSTMSRC_ERR_PARSE);
-    CHECK(strcmp(err.msg, "t:2:2: expected 0 or 1, found \"0123456789012345678901234567890123456...\"") == 0);
+    CHECK(strcmp(err.msg,
+                 "t:2:2: expected 0 or 1, found \"0123456789012345678901234567890123456...\"") ==
+          0);
     /* overlong line in the middle of a data set */
     size_t n = (size_t)LSTMSRC_MAX_LINE + 100;
     char *big = malloc(n);
@@ -723,10 +875,12 @@ static void test_load_random_inputs(void)
         int len = below(&s, 40);
         if (it % 3 == 0) {
             memcpy(buf, "a,b\n", 4);
-            for (int i = 4; i < len + 4; i++) buf[i] = alpha[below(&s, (int)sizeof alpha - 1)];
+            for (int i = 4; i < len + 4; i++)
+                buf[i] = alpha[below(&s, (int)sizeof alpha - 1)];
             len += 4;
         } else {
-            for (int i = 0; i < len; i++) buf[i] = alpha[below(&s, (int)sizeof alpha - 1)];
+            for (int i = 0; i < len; i++)
+                buf[i] = alpha[below(&s, (int)sizeof alpha - 1)];
         }
         struct lstmsrc_columns c = {0};
         c.mode = (enum lstmsrc_label_mode)below(&s, 3);
@@ -756,6 +910,7 @@ int main(void)
     RUN(test_long_lines_and_refill);
     RUN(test_parse_float_cases);
     RUN(test_parse_float_random);
+    RUN(test_field_float_random);
     RUN(test_load_default);
     RUN(test_load_variants);
     RUN(test_load_selection);

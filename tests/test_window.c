@@ -59,10 +59,8 @@ static void test_split_no_straddle(void)
             CHECK(s.train_rows + s.val_rows == n && s.val_first == s.train_rows);
             CHECK(s.val_rows == 0 || s.val_rows >= (size_t)seq);
             /* last training window ends before val_first; validation windows start at it */
-            if (s.train_windows)
-                CHECK(s.train_windows - 1 + (size_t)seq <= s.val_first);
-            if (s.val_windows)
-                CHECK(s.val_first + s.val_windows - 1 + (size_t)seq <= n);
+            if (s.train_windows) CHECK(s.train_windows - 1 + (size_t)seq <= s.val_first);
+            if (s.val_windows) CHECK(s.val_first + s.val_windows - 1 + (size_t)seq <= n);
             CHECK(s.train_windows + s.val_windows <= window_count(n, seq));
         }
 }
@@ -74,7 +72,7 @@ static void test_scale_fit(void)
     float mean[3], sd[3];
     scale_fit(mean, sd, x, 4, 3);
     CHECK_NEAR(mean[0], 2.5, 1e-7);
-    CHECK_NEAR(sd[0], sqrt(1.25), 1e-7);   /* population std */
+    CHECK_NEAR(sd[0], sqrt(1.25), 1e-7); /* population std */
     CHECK(mean[1] == 5.0f && sd[1] == 1.0f);
     CHECK(mean[2] == 0.0f && sd[2] == 1.0f);
 
@@ -103,7 +101,7 @@ static void test_gather(void)
     }
     const float mean[2] = {1.0f, 0.0f}, sd[2] = {2.0f, 10.0f};
     const size_t starts[2] = {3, 0};
-    float xb[3 * 2 * 2];   /* (T=3, B=2, F=2) */
+    float xb[3 * 2 * 2]; /* (T=3, B=2, F=2) */
     memset(xb, 0xff, sizeof xb);
     window_gather(xb, x, 2, starts, 2, 3, mean, sd);
     int ok = 1;
