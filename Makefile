@@ -2,10 +2,11 @@
 #
 #   make            library + CLI (build/liblstmsrc.a, build/lstmsrc)
 #   make demo       generate seed-like data, train, evaluate
-#   make test       build and run every test (ends with "N passed, N failed")
+#   make test       build and run every test and the examples (ends with "N passed, N failed")
 #   make check      the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make BLAS=none  libc + libm only (own GEMM kernels), for embedded targets
 #   make bench      benchmarks, results in bench/RESULTS.md
+#   make fuzz       libFuzzer targets (clang) under ASan + UBSan, FUZZ_TIME seconds each
 #
 # No -ffast-math: it lets the compiler reorder float sums and drop NaN/inf handling, which would
 # break byte-identical models for a fixed seed and the strict non-finite checks on input.
@@ -38,11 +39,18 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+EXAMPLES = $(BUILD)/examples/stream_library $(BUILD)/examples/exported_model
+# Fuzz targets, also built without libFuzzer as tests/test_fuzz_* that replay fuzz/corpus/.
+FUZZ_SRC = $(filter-out fuzz/fuzz_main.c,$(sort $(wildcard fuzz/fuzz_*.c)))
+FUZZ_REPLAY = $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
+# The CLI minus main(), for fuzz targets that include a subcommand's file to reach its static
+# parsers; the linker takes only the members they need.
+FUZZ_CLI = $(BUILD)/libcli-fuzz.a
 
 LIB = $(BUILD)/liblstmsrc.a
 CLI = $(BUILD)/lstmsrc
 
-.PHONY: all lib cli test check demo bench clean format
+.PHONY: all lib cli test check demo bench clean format fuzz fuzz-run examples
 all: $(LIB) $(CLI)
 lib: $(LIB)
 cli: $(CLI)
@@ -63,12 +71,52 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
 
-test: $(CLI) $(TEST_BIN)
+$(FUZZ_CLI): $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/test_fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"fuzz_$*"' $< fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB) $(LDLIBS) \
+	    -o $@
+
+test: $(CLI) $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES)
 	@BUILD=$(BUILD) sh tests/run.sh
+
+# examples/: one program on the library API, one on nothing but a header from `export-c` (for a
+# tiny model trained here in about a second), built strictly as C99; tests/cli_examples.sh runs
+# both and checks them against `lstmsrc predict`.
+examples: $(EXAMPLES)
+$(BUILD)/examples/stream_library: examples/stream_library.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+$(BUILD)/examples/model.lsm: $(CLI)
+	@mkdir -p $(dir $@)
+	$(CLI) gen --rows 20000 --seed 1 -o $(BUILD)/examples/train.csv
+	$(CLI) train $(BUILD)/examples/train.csv -o $@ --epochs 1 --hidden 16 --threads 1 --quiet >/dev/null
+$(BUILD)/examples/model.h: $(BUILD)/examples/model.lsm $(CLI)
+	$(CLI) export-c $< -o $@ --quiet
+$(BUILD)/examples/exported_model: examples/exported_model.c $(BUILD)/examples/model.h
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic $(OPT) -I$(BUILD)/examples $< -lm -o $@
 
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 check:
 	$(MAKE) BUILD=build-san OPT=-O1 EXTRA_CFLAGS="$(SAN)" test
+
+# make fuzz: each target runs FUZZ_TIME seconds on a scratch corpus in FUZZ_BUILD seeded from
+# fuzz/corpus/ (and the CSV fixtures); a finding stops it with exit 1 and leaves
+# FUZZ_BUILD/crash-* (add the input to fuzz/corpus/ once fixed).
+FUZZ_TIME ?= 60
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-run
+fuzz-run: $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+	@sh fuzz/run.sh $(BUILD) $(FUZZ_TIME) $(^F)
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_CLI) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CLI) $(LIB) $(LDLIBS) -o $@
 
 demo: $(CLI)
 	@sh scripts/demo.sh $(CLI)
@@ -77,7 +125,7 @@ bench: $(LIB) $(CLI)
 	@sh bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build build-san build-none
+	rm -rf build build-san build-san-clang build-none build-fuzz
 
 format:
-	clang-format -i include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/*.c tests/*.h
+	clang-format -i include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/*.c tests/*.h examples/*.c

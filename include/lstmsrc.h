@@ -15,7 +15,11 @@
  *   - The library keeps no global mutable state, never prints and never exits. Separate handles may
  *     be used from separate threads; one handle must not be used from two threads at once.
  *
- * Usage (error handling shortened):
+ * Handles: lstmsrc_dataset (a loaded CSV), lstmsrc_model (trained or loaded), lstmsrc_eval,
+ * lstmsrc_rows (a CSV read in chunks), lstmsrc_stream (one row in, one prediction out). All are
+ * opaque; a model is read-only once made, so any number of streams or predictions may share it.
+ *
+ * Usage, training (error handling shortened):
  *
  *     struct lstmsrc_error err;
  *     struct lstmsrc_columns cols = {0};           // reading = column 1, labels = the rest
@@ -35,6 +39,37 @@
  *     lstmsrc_eval_free(ev);
  *     lstmsrc_model_free(m);
  *     lstmsrc_dataset_free(ds);
+ *
+ * Usage, prediction on new data (no labels needed):
+ *
+ *     struct lstmsrc_model *m;
+ *     if (lstmsrc_model_load("model.lsm", &m, &err)) { puts(err.msg); return 1; }
+ *     struct lstmsrc_model_info info;
+ *     lstmsrc_model_get_info(m, &info);            // inputs, outputs, seq_len, names, ...
+ *
+ *     // a batch: every full window of rows already in memory, (rows, inputs) raw readings
+ *     size_t windows = rows - info.seq_len + 1;   // window i ends at row i + seq_len - 1
+ *     float *probs = malloc(windows * info.outputs * sizeof *probs);
+ *     uint8_t *on = malloc(windows * info.outputs);
+ *     lstmsrc_predict_rows(m, x, rows, probs, windows, 0, &err);   // 0 = all cores
+ *     lstmsrc_decide(m, probs, windows, on);      // ON iff probability > tuned threshold
+ *
+ *     // a stream: one reading at a time, microseconds per step, no allocation per step
+ *     struct lstmsrc_stream *s;
+ *     lstmsrc_stream_create(m, &s, &err);
+ *     float row[1], p[LSTMSRC_MAX_CLASSES];
+ *     int ready;
+ *     while (read_meter(&row[0])) {
+ *         if (lstmsrc_stream_push(s, row, p, &ready, &err)) continue;   // not finite: skipped
+ *         if (ready) lstmsrc_decide(m, p, 1, on); // from the seq_len-th row on
+ *     }
+ *     lstmsrc_stream_free(s);
+ *     lstmsrc_model_free(m);
+ *
+ * Files bigger than memory: lstmsrc_rows_open / lstmsrc_rows_read hand out rows of the model's
+ * input columns chunk by chunk; predict each chunk with lstmsrc_predict_rows, keeping its last
+ * seq_len - 1 rows in front of the next (see `lstmsrc predict`). For a device without the
+ * library, lstmsrc_export_c writes the model as one C99 header (see `lstmsrc export-c`).
  */
 #ifndef LSTMSRC_H
 #define LSTMSRC_H
@@ -42,6 +77,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,6 +174,11 @@ const char *lstmsrc_dataset_input_name(const struct lstmsrc_dataset *ds, int i);
 const char *lstmsrc_dataset_output_name(const struct lstmsrc_dataset *ds, int k);
 /* Row-major (rows, inputs) raw readings, borrowed. */
 const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds);
+/* Row-major (rows, outputs) 0/1 labels of a multi-label data set, borrowed; NULL without labels
+ * or for multi-class data. */
+const uint8_t *lstmsrc_dataset_labels_data(const struct lstmsrc_dataset *ds);
+/* (rows) class index 0..outputs-1 per row of a multi-class data set, borrowed; NULL otherwise. */
+const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
 
 /* ============================== training ============================== */
 
@@ -181,6 +222,17 @@ struct lstmsrc_train_config {
     /* When non-NULL and it becomes non-zero, training stops after the current step and returns
      * LSTMSRC_ERR_INTERRUPTED with the best model so far in *out. */
     const volatile sig_atomic_t *stop;
+    /* Checkpoint file (NULL = none): the full training state (weights, Adam moments, RNG,
+     * epoch, position in it, best so far) written atomically after every epoch, and when `stop`
+     * ends training, mid-epoch too. With checkpoint_on_stop_only = 1 it is written only then.
+     * A failed write ends training with LSTMSRC_ERR_IO; the previous checkpoint stays intact. */
+    const char *checkpoint;
+    int checkpoint_on_stop_only;
+    /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
+     * come from the same data, seed, thread count and model and optimiser settings, or training
+     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience and thresholds may
+     * differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
+    const char *resume;
 };
 
 /* Fills the defaults documented above. */
@@ -275,6 +327,219 @@ struct lstmsrc_eval {
 enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                      struct lstmsrc_eval **out, struct lstmsrc_error *err);
 void lstmsrc_eval_free(struct lstmsrc_eval *ev);
+
+/* ============================== using a trained model ============================== */
+
+/* Everything below runs a loaded model on new data; none of it needs label columns. The model
+ * must outlive every handle made from it and is only read, so any number of handles may share
+ * one model, each used from one thread at a time. Across lstmsrc_predict, lstmsrc_predict_rows,
+ * lstmsrc_stream_push and the CLI's predict and stream, one window gives the same bits. */
+
+/* Predicts every full window of `rows` raw rows x (rows, inputs), columns in the model's input
+ * order (lstmsrc_model_info.input_names), standardised with the model's scaler here. Window i
+ * ends at row i + seq_len - 1; probs receives (windows, outputs) probabilities and `windows`
+ * must equal rows - seq_len + 1 (at least 1). threads: 0 = all online cores, else at most that
+ * many; the result is the same bits for any number of threads. Allocates a workspace per call
+ * (bounded, independent of rows); call it on chunks of a few thousand rows or more. */
+enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x,
+                                         size_t rows, float *probs, size_t windows, int threads,
+                                         struct lstmsrc_error *err);
+
+/* Turns (windows, outputs) probabilities into (windows, outputs) 0/1 decisions. Multi-label:
+ * a source is ON when its probability > its threshold (tuned in training). Multi-class: 1 for
+ * the most probable class (the first one on ties), 0 for the others. */
+void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows,
+                    uint8_t *on);
+
+/* Parses s[0..len) as a finite number exactly as the CSV loader does (same float, same
+ * rejections: hex, nan, inf, overflow, trailing junk; surrounding blanks allowed). Returns 1 on
+ * success. For callers that read readings as text (see lstmsrc stream). */
+int lstmsrc_parse_number(const char *s, size_t len, float *out);
+
+/* ---- rows: a CSV read in chunks, in constant memory ---- */
+
+struct lstmsrc_rows;
+
+/* Opens a CSV ("-" = stdin) to read only the input columns of `cols` (input_names, else the
+ * input list, else column 1; label fields are ignored and never read), chunk by chunk. Get
+ * `cols` from lstmsrc_model_columns(m, 1, &cols) to match a model's inputs by name. A missing
+ * column fails with LSTMSRC_ERR_ARG: "data.csv:1: no column "reading" (columns: ...)". */
+enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_columns *cols,
+                                      struct lstmsrc_rows **out, struct lstmsrc_error *err);
+/* Reads up to `max` rows into x (max, inputs); *n = rows read, 0 at the end of the file. Cells
+ * are checked as lstmsrc_dataset_load checks them ("data.csv:17:1: expected a number, ..."). */
+enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *r, float *x, size_t max, size_t *n,
+                                      struct lstmsrc_error *err);
+int lstmsrc_rows_inputs(const struct lstmsrc_rows *r);
+void lstmsrc_rows_close(struct lstmsrc_rows *r);
+
+/* ---- streams: one reading in, one prediction out ---- */
+
+/* A stream keeps the last seq_len rows (a ring) and one inference workspace for one window.
+ * Each push adds a row and, once seq_len rows are in, runs the whole window (the model sees a
+ * fresh window every step, as in training): about seq_len * 4H * (inputs + H) multiply-adds, and
+ * nothing is allocated. */
+struct lstmsrc_stream;
+
+enum lstmsrc_status lstmsrc_stream_create(const struct lstmsrc_model *m,
+                                          struct lstmsrc_stream **out, struct lstmsrc_error *err);
+/* Pushes one row of `inputs` raw readings (model input order). When the window is full, *ready
+ * = 1 and probs (outputs; may be NULL) receives the probabilities of the window ending at this
+ * row; before that (the first seq_len - 1 rows) *ready = 0 and probs is untouched. A reading
+ * that is not finite fails with LSTMSRC_ERR_ARG and leaves the stream as it was. */
+enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *row, float *probs,
+                                        int *ready, struct lstmsrc_error *err);
+/* Forgets every row pushed (e.g. after a gap in the readings). */
+void lstmsrc_stream_reset(struct lstmsrc_stream *s);
+void lstmsrc_stream_free(struct lstmsrc_stream *s);
+
+/* ---- export as plain C ---- */
+
+#define LSTMSRC_MAX_PREFIX 64          /* bytes in an export name prefix */
+
+/* Writes one self-contained C99 header for `m`: weights, scaler, thresholds and names as
+ * `static const` data, and a streaming predictor (PREFIX_init, PREFIX_push, PREFIX_decide) with
+ * no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
+ * identifier; macros with its upper-case form), so two models can share a program. Probabilities
+ * agree with lstmsrc_predict to about 1e-6 (libm's expf instead of the library's). The
+ * path variant writes "PATH.tmp.PID" and renames it into place ("-" = stdout; a device or FIFO
+ * is written in place). */
+enum lstmsrc_status lstmsrc_export_c(const struct lstmsrc_model *m, const char *prefix,
+                                     const char *path, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const char *prefix,
+                                          FILE *fp, struct lstmsrc_error *err);
+/* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, names), RAM =
+ * one PREFIX_state (the ring of the last seq_len rows and the LSTM state). */
+struct lstmsrc_export_size {
+    size_t weight_bytes;               /* LSTM and head parameters, float32 */
+    size_t flash_bytes;                /* weights + scaler, thresholds, name strings */
+    size_t ram_bytes;                  /* sizeof(PREFIX_state) with 4-byte float and unsigned */
+};
+void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_size *size);
+
+/* ============================== data doctor ============================== */
+
+/* lstmsrc_doctor looks at a loaded data set the way a careful person would before training and
+ * says, in plain words with numbers, what will go wrong and what to do. It only reads the data;
+ * the report carries the numbers (per input, per source), the findings as text, and training
+ * settings derived from them. Rows are counted 1-based in messages (row 1 = first data row). */
+
+enum lstmsrc_severity {
+    LSTMSRC_SEVERITY_INFO = 0,   /* worth knowing; nothing to change */
+    LSTMSRC_SEVERITY_WARN = 1,   /* will hurt the results unless acted on */
+    LSTMSRC_SEVERITY_PROBLEM = 2 /* training cannot work as the data stands */
+};
+
+/* What a finding is about. `value` in struct lstmsrc_finding is, per code: */
+enum lstmsrc_finding_code {
+    LSTMSRC_FINDING_FRAMING = 0,  /* label framing; value: share of rows with 2+ sources on */
+    LSTMSRC_FINDING_BALANCE,      /* value: score of always answering "all off" (or the majority
+                                     class): exact-match accuracy */
+    LSTMSRC_FINDING_SCALE,        /* input ranges; value: the input's std */
+    LSTMSRC_FINDING_CONSTANT,     /* one value in every row; value: that value */
+    LSTMSRC_FINDING_DUPLICATE,    /* two identical columns; value: 1 */
+    LSTMSRC_FINDING_OVERLAP,      /* on-level shared with other sources or with "nothing on";
+                                     value: the largest shared share (0..1) */
+    LSTMSRC_FINDING_DURATION,     /* on/off durations; value: the suggested window (rows) */
+    LSTMSRC_FINDING_FLICKER,      /* labels switching for single rows; value: share of runs */
+    LSTMSRC_FINDING_NEGATIVE,     /* value: rows below zero */
+    LSTMSRC_FINDING_OUTAGE,       /* runs of ~0 readings; value: rows in such runs */
+    LSTMSRC_FINDING_CLIPPED,      /* many rows at exactly the maximum; value: those rows */
+    LSTMSRC_FINDING_JUMP,         /* large steps no labelled source explains; value: count */
+    LSTMSRC_FINDING_FEW_POSITIVES,/* too few on-rows or runs to learn; value: on-rows */
+    LSTMSRC_FINDING_VALIDATION    /* a source barely on in the validation part; value: its
+                                     on-rows there */
+};
+
+struct lstmsrc_finding {
+    enum lstmsrc_severity severity;
+    enum lstmsrc_finding_code code;
+    int output;              /* source or class it is about, else -1 */
+    int input;               /* input channel it is about, else -1 */
+    int other;               /* DUPLICATE: the second of the pair (a source when `output` is set,
+                                else an input channel); else -1 */
+    double value;            /* headline number, see the codes */
+    const char *message;     /* what the data shows, with numbers */
+    const char *advice;      /* what to do about it; "" when nothing */
+};
+
+struct lstmsrc_input_stats {
+    const char *name;
+    double mean, std, min, max, median;
+    size_t negative;            /* rows below zero */
+    size_t first_negative;      /* 1-based row of the first one; 0 if none */
+    size_t outage_runs;         /* runs of 3+ rows at or below 1 % of the median (median > 0) */
+    size_t outage_rows, longest_outage, first_outage;  /* rows; 1-based start of the first */
+    size_t at_max;              /* rows equal to the maximum */
+    size_t near_max;            /* rows within 5 % of the range below it, not equal */
+    double max_step;            /* largest |x[t] - x[t-1]| */
+    double jump_threshold;      /* input 0 with labels: steps above it count as jumps; else 0 */
+    size_t jumps;               /* such steps with no labelled source switching at t-1..t+1 */
+};
+
+struct lstmsrc_output_stats {
+    const char *name;
+    size_t on_rows;             /* rows where the source is on (multi-class: rows of the class) */
+    double on_share;            /* on_rows / rows */
+    size_t on_runs;             /* maximal runs of on-rows */
+    size_t cycles;              /* on-runs joined across off-gaps of at most 5 rows */
+    double on_run_median, on_run_p90;   /* rows; 0 when never on */
+    double off_run_median, off_run_p90; /* off-gaps between two on-runs; 0 when fewer than 2 runs */
+    double cycle_median, cycle_p90;     /* first to last on-row of a cycle */
+    double flicker;             /* share of single-row runs among on-runs and inner off-gaps */
+    size_t val_on_rows;         /* on-rows in the default validation part (last rows) */
+    size_t last_on_row;         /* 1-based row of its last on-row; 0 when never on */
+    size_t alone_rows;          /* rows where this and no other source is on */
+    double level_p10, level_median, level_p90;  /* input 0 in those rows; NaN below 10 rows */
+    double base_like;           /* share of those rows reading at most base_p90; NaN if unknown */
+    double pos_weight;          /* what --pos-weight auto gives it: off/on rows, capped */
+};
+
+struct lstmsrc_report {
+    const char *source;         /* the data set's name */
+    size_t rows;
+    int inputs, outputs;
+    enum lstmsrc_task task;
+    enum lstmsrc_label_mode label_mode;
+    int has_labels;
+    struct lstmsrc_input_stats *input;     /* (inputs) */
+    struct lstmsrc_output_stats *output;   /* (outputs); NULL without labels */
+    /* (outputs, outputs): [j*outputs+k] share of j's alone rows whose reading lies within k's
+     * middle 80 % (level_p10..level_p90); NaN where either has too few alone rows */
+    double *overlap;
+    size_t rows_none_on;        /* multi-label: rows with nothing on */
+    size_t rows_multi_on;       /* multi-label: rows with two or more sources on */
+    double all_off_accuracy;    /* exact-match accuracy of "all off" (multi-class: majority) */
+    int majority_class;         /* multi-class: the most common class */
+    double base_p10, base_median, base_p90;  /* input 0 when nothing is on; NaN if unknown */
+    size_t val_rows;            /* rows in the default validation part */
+    /* Training settings the numbers suggest, each with its reason in words. */
+    int suggested_seq_len;      /* covers the longest typical cycle, 5..240; 0: no opinion */
+    const char *seq_len_reason;
+    float suggested_val_fraction;
+    const char *val_fraction_reason;
+    struct lstmsrc_finding *findings;      /* (n_findings), problems first, then warnings */
+    int n_findings;
+};
+
+/* Analyses `ds` (labels optional: without them only the inputs are examined). The caller owns
+ * *out and frees it with lstmsrc_report_free; the report holds copies of every name and string,
+ * so it may outlive `ds`. Fails only on an empty data set or allocation failure. */
+enum lstmsrc_status lstmsrc_doctor(const struct lstmsrc_dataset *ds, struct lstmsrc_report **out,
+                                   struct lstmsrc_error *err);
+void lstmsrc_report_free(struct lstmsrc_report *r);
+
+/* Stable lower-case names for scripts ("overlap", "warn"); never NULL. */
+const char *lstmsrc_finding_code_str(enum lstmsrc_finding_code code);
+const char *lstmsrc_severity_str(enum lstmsrc_severity severity);
+
+/* Fields of a training config the doctor has an opinion on. */
+#define LSTMSRC_SUGGEST_SEQ_LEN 0x1u
+#define LSTMSRC_SUGGEST_VAL_FRACTION 0x2u
+/* Copies the report's suggestions into `cfg` for the fields in `fields` only (pass the ones the
+ * user did not set); returns the fields it changed. */
+unsigned lstmsrc_doctor_suggest(const struct lstmsrc_report *r, unsigned fields,
+                                struct lstmsrc_train_config *cfg);
 
 /* ============================== synthetic data ============================== */
 

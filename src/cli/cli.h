@@ -17,6 +17,30 @@ int cmd_gen(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+int cmd_export_c(int argc, char **argv);
+
+/* Prediction output shared by predict and stream (pred_out.c), so both print the same bytes:
+ * header "src1,src2,src3" (multi-label decisions) or "class,prob" (multi-class), then with
+ * --proba one "NAME_prob" column per output; rows "0,1,0" / "src2,0.912345" (+ probabilities
+ * with 6 decimals); the empty row (every field empty) where there is no prediction. */
+struct pred_out {
+    const struct lstmsrc_model *m;
+    int k, multiclass, proba;
+    char **qnames;                 /* (k) output names, CSV-quoted where needed */
+    char *header, *empty;          /* full lines, '\n' included, not NUL-terminated */
+    size_t header_len, empty_len;
+    size_t row_max;                /* bytes pred_out_row may write at most */
+    uint8_t *on;                   /* (k) scratch decisions */
+};
+/* Returns 1, or 0 when out of memory. */
+int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba);
+void pred_out_free(struct pred_out *o);
+/* Writes the line for one window's probabilities (k) to dst (row_max bytes); returns bytes. */
+size_t pred_out_row(struct pred_out *o, const float *probs, char *dst);
 
 /* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1). */
 int cli_fail(const char *cmd, const struct lstmsrc_error *err);

@@ -1,14 +1,19 @@
 /*
  * cmd_train.c — `lstmsrc train DATA.csv -o MODEL`: flags to a training config, Keras-style
  * progress on stderr, the model saved atomically, a validation summary on stdout.
- * SIGINT/SIGTERM stop training after the current step; the best model so far is still saved.
+ * SIGINT/SIGTERM stop training after the current step; the best model so far is still saved,
+ * the full training state too (to --checkpoint FILE, else MODEL.ckpt), and the message says how
+ * to resume with --resume.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "plot.h"
 
 static const char usage_text[] =
     "usage: lstmsrc train DATA.csv -o MODEL [options]\n"
@@ -37,6 +42,14 @@ static const char usage_text[] =
     "  --seed S              (default 1)\n"
     "  --threads T           (default: all cores; same seed + threads = same model bytes)\n"
     "  --quiet               no progress\n"
+    "  --plot FILE.svg       draw loss and validation F1 per epoch into FILE.svg\n"
+    "  --checkpoint FILE     save the full training state to FILE after every epoch\n"
+    "  --resume FILE         continue from a checkpoint, with the same data and options (the\n"
+    "                        model equals an uninterrupted run's, byte for byte)\n"
+    "\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops after the current step and saves the best model so far\n"
+    "and the training state (to --checkpoint FILE, else MODEL.ckpt); the message says how to\n"
+    "resume.\n"
     "\n"
     "example:\n"
     "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
@@ -53,7 +66,29 @@ static void on_signal(int sig)
 struct progress_state {
     int tty;
     double last;
+    int quiet;                  /* print nothing (the callback may still record for --plot) */
+    int record;                 /* --plot: keep each epoch's numbers */
+    struct curve_epoch *curve;  /* (n_curve) */
+    int n_curve, cap_curve, oom;
 };
+
+/* Keeps one epoch's numbers for --plot; out of memory only loses the picture. */
+static void record_epoch(struct progress_state *ps, const struct lstmsrc_progress *p)
+{
+    if (ps->oom) return;
+    if (ps->n_curve == ps->cap_curve) {
+        int cap = ps->cap_curve ? 2 * ps->cap_curve : 64;
+        struct curve_epoch *c = realloc(ps->curve, (size_t)cap * sizeof *c);
+        if (!c) {
+            ps->oom = 1;
+            return;
+        }
+        ps->curve = c;
+        ps->cap_curve = cap;
+    }
+    struct curve_epoch e = {p->epoch, p->loss, p->val_loss, p->val_f1};
+    ps->curve[ps->n_curve++] = e;
+}
 
 static void bar(char *out, size_t done, size_t total)
 {
@@ -67,6 +102,8 @@ static void bar(char *out, size_t done, size_t total)
 static void on_progress(const struct lstmsrc_progress *p, void *user)
 {
     struct progress_state *ps = user;
+    if (p->end_of_epoch && ps->record) record_epoch(ps, p);
+    if (ps->quiet) return;
     if (!p->end_of_epoch && (!ps->tty || p->seconds - ps->last < 0.1)) return;
     ps->last = p->end_of_epoch ? 0.0 : p->seconds;
     char b[32];
@@ -80,6 +117,44 @@ static void on_progress(const struct lstmsrc_progress *p, void *user)
     if (p->end_of_epoch) fputc('\n', stderr);
     else if (ps->tty) fputs("\033[K", stderr);
     fflush(stderr);
+}
+
+/* Prints one shell word, quoted unless it is plainly safe. */
+static void print_word(FILE *fp, const char *w)
+{
+    if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "_-+=/.,:@%") == strlen(w)) {
+        fputs(w, fp);
+        return;
+    }
+    fputc('\'', fp);
+    for (; *w; w++) {
+        if (*w == '\'') fputs("'\\''", fp);
+        else fputc(*w, fp);
+    }
+    fputc('\'', fp);
+}
+
+/* The command line of this run with "--resume CKPT" in place of any earlier --resume, and the
+ * thread count this run used when it was left to the default (a checkpoint needs the same). */
+static void print_resume_command(int argc, char **argv, const char *ckpt, int threads)
+{
+    int has_threads = 0;
+    fputs(" lstmsrc", stderr);
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--resume")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "--resume=", 9)) continue;
+        has_threads |= !strcmp(argv[i], "--threads") || !strncmp(argv[i], "--threads=", 10);
+        fputc(' ', stderr);
+        print_word(stderr, argv[i]);
+    }
+    if (!has_threads) fprintf(stderr, " --threads %d", threads);
+    fputs(" --resume ", stderr);
+    print_word(stderr, ckpt);
+    fputc('\n', stderr);
 }
 
 /* Parses "w1,w2,..." into a malloc'd array. */
@@ -109,7 +184,9 @@ static int parse_weights(const char *s, float **out, int *n)
 
 int cmd_train(int argc, char **argv)
 {
-    const char *cmd = "train", *data = NULL, *out_path = NULL, *v;
+    const char *cmd = "train", *data = NULL, *out_path = NULL, *plot_path = NULL, *v;
+    const char *ckpt_path = NULL;
+    char *stop_ckpt = NULL;
     struct lstmsrc_columns cols;
     struct lstmsrc_train_config cfg;
     float *weights = NULL;
@@ -125,6 +202,15 @@ int cmd_train(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
+        } else if (cli_flag(argv, argc, &i, "--plot", &v)) {
+            if (!v) goto usage_missing;
+            plot_path = v;
+        } else if (cli_flag(argv, argc, &i, "--checkpoint", &v)) {
+            if (!v) goto usage_missing;
+            ckpt_path = v;
+        } else if (cli_flag(argv, argc, &i, "--resume", &v)) {
+            if (!v) goto usage_missing;
+            cfg.resume = v;
         } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
             if (!v) goto usage_missing;
             out_path = v;
@@ -215,6 +301,22 @@ int cmd_train(int argc, char **argv)
         rc = cli_usage(cmd, "no model file given (-o MODEL)");
         goto done;
     }
+    if (ckpt_path && !strcmp(ckpt_path, out_path)) {
+        rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
+        goto done;
+    }
+    /* without --checkpoint the state is still saved, next to the model, when a signal stops
+     * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
+    struct stat out_st;
+    if (ckpt_path) {
+        cfg.checkpoint = ckpt_path;
+    } else if ((stat(out_path, &out_st) != 0 || S_ISREG(out_st.st_mode)) &&
+               (stop_ckpt = malloc(strlen(out_path) + sizeof ".ckpt")) != NULL) {
+        strcpy(stop_ckpt, out_path);
+        strcat(stop_ckpt, ".ckpt");
+        cfg.checkpoint = stop_ckpt;
+        cfg.checkpoint_on_stop_only = 1;
+    }
 
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_dataset *ds = NULL;
@@ -223,10 +325,12 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(cmd, &err);
         goto done;
     }
-    struct progress_state ps = {isatty(2), 0.0};
-    if (!quiet) {
+    struct progress_state ps = {isatty(2), 0.0, quiet, plot_path != NULL, NULL, 0, 0, 0};
+    if (!quiet || plot_path) {
         cfg.progress = on_progress;
         cfg.progress_user = &ps;
+    }
+    if (!quiet) {
         fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d\n", data,
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
                 lstmsrc_dataset_inputs(ds) == 1 ? "" : "s", lstmsrc_dataset_outputs(ds),
@@ -242,6 +346,7 @@ int cmd_train(int argc, char **argv)
     if (st && st != LSTMSRC_ERR_INTERRUPTED) {
         rc = cli_fail(cmd, &err);
         lstmsrc_dataset_free(ds);
+        free(ps.curve);
         goto done;
     }
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
@@ -266,6 +371,28 @@ int cmd_train(int argc, char **argv)
         }
         rc = 0;
     }
+    /* the library wrote the state before returning (a failed write is an error instead) */
+    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
+        fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
+                cfg.checkpoint);
+        struct lstmsrc_model_info rinfo;
+        lstmsrc_model_get_info(m, &rinfo);
+        print_resume_command(argc, argv, cfg.checkpoint, rinfo.threads);
+    }
+    if (plot_path && (rc == 0 || rc == 130)) {
+        struct lstmsrc_model_info pinfo;
+        char title[512];
+        lstmsrc_model_get_info(m, &pinfo);
+        snprintf(title, sizeof title, "training on %s: window %d, LSTM %dx%d, %d epochs (best %d)",
+                 data, pinfo.seq_len, pinfo.layers, pinfo.hidden, pinfo.epochs_run,
+                 pinfo.best_epoch);
+        errno = ENOMEM;
+        if (ps.oom || !plot_curves(plot_path, title, ps.curve, ps.n_curve, pinfo.best_epoch)) {
+            fprintf(stderr, "lstmsrc: train: cannot write %s: %s\n", plot_path, strerror(errno));
+            if (rc == 0) rc = 1;
+        }
+    }
+    free(ps.curve);
     lstmsrc_model_free(m);
     lstmsrc_dataset_free(ds);
     goto done;
@@ -273,5 +400,6 @@ usage:
     rc = EXIT_USAGE;
 done:
     free(weights);
+    free(stop_ckpt);
     return rc;
 }

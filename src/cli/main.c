@@ -15,6 +15,11 @@ static const struct {
     {"train", cmd_train, "train a model on a CSV"},
     {"eval", cmd_eval, "evaluate a model on a CSV, next to trivial baselines"},
     {"inspect", cmd_inspect, "print everything a model file holds"},
+    {"doctor", cmd_doctor, "say what will go wrong with a data set, and what to do"},
+    {"plot", cmd_plot, "draw what a model makes of a data set (SVG)"},
+    {"predict", cmd_predict, "predict every row of a CSV, in constant memory"},
+    {"stream", cmd_stream, "predict line by line from stdin, as readings arrive"},
+    {"export-c", cmd_export_c, "write a model as one self-contained C99 header"},
 };
 
 static void usage(FILE *fp)
@@ -28,6 +33,9 @@ static void usage(FILE *fp)
                 "  lstmsrc gen --rows 200000 --sources 3 -o train.csv\n"
                 "  lstmsrc train train.csv -o model.lsm\n"
                 "  lstmsrc eval model.lsm test.csv\n"
+                "  lstmsrc predict model.lsm new.csv -o predictions.csv\n"
+                "  meter-reader | lstmsrc stream model.lsm\n"
+                "  lstmsrc export-c model.lsm -o model.h\n"
                 "\n'lstmsrc COMMAND --help' describes each command.\n");
 }
 

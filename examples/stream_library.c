@@ -1,0 +1,77 @@
+/*
+ * stream_library.c — the lstmsrc library in a few lines: load a model, push readings from
+ * stdin through a stream one at a time, print each prediction as soon as it is made.
+ *
+ *   make && cc -Iinclude examples/stream_library.c build/liblstmsrc.a -lm -lpthread -lopenblas
+ *   printf 'reading\n2832.26\n2833.10\n...' | ./a.out model.lsm
+ *
+ * Input: one line per row, the model's inputs as its first comma-separated fields (labels
+ * after them are ignored; a first line that is not a number, like a CSV header, is skipped).
+ * Output: one line per row: the 0/1 decision of every output (multi-class: 1 for the most
+ * probable class), then every probability; empty fields until the window is full. For a
+ * multi-label model these are the lines of `lstmsrc predict --proba` (without the header).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lstmsrc.h"
+
+int main(int argc, char **argv)
+{
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_stream *s = NULL;
+    struct lstmsrc_model_info info;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s MODEL < readings\n", argv[0]);
+        return 2;
+    }
+    if (lstmsrc_model_load(argv[1], &m, &err) || lstmsrc_stream_create(m, &s, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        lstmsrc_model_free(m);
+        return 1;
+    }
+    lstmsrc_model_get_info(m, &info);
+
+    float row[LSTMSRC_MAX_INPUTS], probs[LSTMSRC_MAX_CLASSES];
+    uint8_t on[LSTMSRC_MAX_CLASSES];
+    char line[4096];
+    long n = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, stdin)) {
+        n++;
+        char *p = line;
+        int i;
+        for (i = 0; i < info.inputs; i++) {               /* the first fields are the inputs */
+            size_t len = strcspn(p, ",\r\n");
+            if (!lstmsrc_parse_number(p, len, &row[i])) break;
+            p += len + (p[len] == ',');
+        }
+        if (i < info.inputs) {
+            if (n == 1) continue;                         /* a header line */
+            fprintf(stderr, "line %ld: not a row of %d numbers\n", n, info.inputs);
+            rc = 1;
+            break;
+        }
+        int ready;
+        if (lstmsrc_stream_push(s, row, probs, &ready, &err)) {
+            fprintf(stderr, "line %ld: %s\n", n, err.msg);
+            rc = 1;
+            break;
+        }
+        if (!ready) {                                     /* the first seq_len - 1 rows */
+            for (int k = 1; k < 2 * info.outputs; k++) putchar(',');
+            putchar('\n');
+            continue;
+        }
+        lstmsrc_decide(m, probs, 1, on);
+        for (int k = 0; k < info.outputs; k++) printf("%s%d", k ? "," : "", on[k]);
+        for (int k = 0; k < info.outputs; k++) printf(",%.6f", probs[k]);
+        putchar('\n');
+        fflush(stdout);                                   /* each line as soon as it is known */
+    }
+    lstmsrc_stream_free(s);
+    lstmsrc_model_free(m);
+    return rc;
+}

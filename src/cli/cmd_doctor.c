@@ -1,0 +1,413 @@
+/*
+ * cmd_doctor.c — `lstmsrc doctor DATA.csv [--json]`: what lstmsrc_doctor found in a data set,
+ * for people (tables, then each finding with what to do, wrapped to the terminal's usual width)
+ * or as one JSON object for scripts. Findings are advice: the exit status is 0 whatever they
+ * say, and 1 or 2 only when the file cannot be read or the flags are wrong.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "svg.h"
+
+static const char cmd[] = "doctor";
+
+static const char usage_text[] =
+    "usage: lstmsrc doctor DATA.csv [options]\n"
+    "\n"
+    "Reads a data set and says what will go wrong in training and what to do about it: label\n"
+    "framing, class balance (and what \"all off\" would score), input scale, constant or\n"
+    "duplicate columns, sources whose on-levels overlap, typical on/off durations and the\n"
+    "window that covers them, flickering labels, suspicious readings (negative, outage-like\n"
+    "zeros, clipping, jumps no label explains), sources with too few positives. Ends with the\n"
+    "training settings the data suggests. Exits 0 whatever it finds.\n"
+    "\n"
+    "options:\n"
+    "  --input COLS          input channels, names or 1-based indexes (default: 1)\n"
+    "  --labels COLS         0/1 label columns (default: all other columns)\n"
+    "  --class-column COL    one integer class column (multi-class)\n"
+    "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n"
+    "  --json                one JSON object instead of text\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "example:\n"
+    "  lstmsrc doctor data/refit_house2_1min_train.csv\n";
+
+#define WIDTH 100
+
+/* ============================== text ============================== */
+
+/* Prints `text` word-wrapped to WIDTH columns: the first line continues where the cursor is
+ * (column `col`), later lines are indented by `indent` spaces. */
+static void wrap(const char *text, int col, int indent)
+{
+    const char *p = text;
+    int start = col;   /* no space before the first word of a line */
+    while (*p) {
+        while (*p == ' ') p++;
+        /* a word runs to the next space, except one before '%': "12.5 %" stays whole */
+        const char *e = p;
+        while (*e && (*e != ' ' || e[1] == '%')) e++;
+        int len = (int)(e - p);
+        if (col > start && col + 1 + len > WIDTH) {
+            printf("\n%*s", indent, "");
+            col = indent;
+            start = indent;
+        } else if (col > start) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", len, p);
+        col += len;
+        p = e;
+    }
+    putchar('\n');
+}
+
+static const char *or_q(const char *s)
+{
+    return s ? s : "?";
+}
+
+/* A number in a fixed-width column: no exponent, precision matched to the size. */
+static void cell(double v, int w)
+{
+    if (!isfinite(v))
+        printf(" %*s", w, "-");
+    else if (fabs(v) >= 100.0 || v == floor(v))
+        printf(" %*.0f", w, v);
+    else
+        printf(" %*.1f", w, v);
+}
+
+static void text_report(const struct lstmsrc_report *r, const char *path)
+{
+    int ml = r->task == LSTMSRC_TASK_MULTILABEL;
+    printf("%s: %zu rows, %d input%s", path, r->rows, r->inputs, r->inputs == 1 ? "" : "s");
+    if (r->has_labels)
+        printf(", %d %s (%s)", r->outputs, ml ? "sources" : "classes",
+               ml ? "multi-label" : "multi-class");
+    else
+        printf(", no labels");
+    printf("\n\n%-20s %9s %9s %9s %9s %9s %8s %7s %7s %6s\n", "input", "min", "max", "mean", "std",
+           "median", "negative", "~0 runs", "at max", "jumps");
+    for (int i = 0; i < r->inputs; i++) {
+        const struct lstmsrc_input_stats *s = &r->input[i];
+        printf("%-20.20s", or_q(s->name));
+        cell(s->min, 9);
+        cell(s->max, 9);
+        cell(s->mean, 9);
+        cell(s->std, 9);
+        cell(s->median, 9);
+        printf(" %8zu %7zu %7zu %6zu\n", s->negative, s->outage_runs, s->at_max, s->jumps);
+    }
+    if (r->has_labels) {
+        printf("\n%-16s %8s %7s %5s %6s %5s %5s %6s %7s %6s %13s %7s\n", ml ? "source" : "class",
+               "on rows", "share", "runs", "cycles", "cycle", "p90", "gap", "flicker", "val on",
+               "level p10-p90", "as base");
+        for (int j = 0; j < r->outputs; j++) {
+            const struct lstmsrc_output_stats *o = &r->output[j];
+            char level[32] = "-", base[16] = "-";
+            if (isfinite(o->level_median))
+                snprintf(level, sizeof level, "%.0f-%.0f", o->level_p10, o->level_p90);
+            if (isfinite(o->base_like)) snprintf(base, sizeof base, "%.1f %%", 100 * o->base_like);
+            printf("%-16.16s %8zu %5.1f %% %5zu %6zu", or_q(o->name), o->on_rows,
+                   100.0 * o->on_share, o->on_runs, o->cycles);
+            cell(o->cycle_median, 5);
+            cell(o->cycle_p90, 5);
+            cell(o->off_run_median, 6);
+            printf(" %7.2f %6zu %13s %7s\n", o->flicker, o->val_on_rows, level, base);
+        }
+        printf("(runs, cycles, gaps in rows: medians; cycles join on-runs across gaps of up to 5 "
+               "rows;\n val on: on-rows in the last %zu rows, the default validation part; level: "
+               "input 1\n while only this one is on; as base: share of those rows reading like "
+               "nothing on)\n",
+               r->val_rows);
+        if (ml && isfinite(r->base_median))
+            printf("nothing on: %zu rows (%.1f %%), reading p10-p90 %.0f-%.0f, median %.0f\n",
+                   r->rows_none_on, 100.0 * (double)r->rows_none_on / (double)r->rows,
+                   r->base_p10, r->base_p90, r->base_median);
+    }
+
+    int count[3] = {0, 0, 0};
+    for (int i = 0; i < r->n_findings; i++) count[r->findings[i].severity]++;
+    printf("\n%d problem%s, %d warning%s, %d note%s\n", count[2], count[2] == 1 ? "" : "s",
+           count[1], count[1] == 1 ? "" : "s", count[0], count[0] == 1 ? "" : "s");
+    static const char *const sev[] = {"note", "WARN", "PROBLEM"};
+    const int indent = 23;
+    for (int i = 0; i < r->n_findings; i++) {
+        const struct lstmsrc_finding *f = &r->findings[i];
+        printf("\n%-8s %-13s ", sev[f->severity], lstmsrc_finding_code_str(f->code));
+        wrap(f->message, indent, indent);
+        if (f->advice && f->advice[0]) {
+            printf("%*s-> ", indent, "");
+            wrap(f->advice, indent + 3, indent + 3);
+        }
+    }
+
+    struct lstmsrc_train_config def;
+    lstmsrc_train_config_default(&def);
+    const float default_val = def.val_fraction;
+    if (r->suggested_seq_len > 0 || r->val_fraction_reason) {
+        printf("\nsuggested training settings:\n");
+        char line[64];
+        if (r->suggested_seq_len > 0) {
+            int w = snprintf(line, sizeof line, "  --seq %d   ", r->suggested_seq_len);
+            fputs(line, stdout);
+            wrap(or_q(r->seq_len_reason), w, w);
+        }
+        if (r->val_fraction_reason) {
+            int w = snprintf(line, sizeof line, "  --val %g%s   ", (double)r->suggested_val_fraction,
+                             r->suggested_val_fraction == default_val ? " stays" : "");
+            fputs(line, stdout);
+            wrap(r->val_fraction_reason, w, w);
+        }
+    }
+}
+
+/* ============================== JSON ============================== */
+
+/* json_str, but bytes that are not UTF-8 (column names may hold any) become U+FFFD, so the
+ * output stays valid JSON. */
+static void jstr(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 0) {
+            fputs("\\ufffd", o);
+            n = 1;
+        } else if (n > 1) {
+            fwrite(p, 1, (size_t)n, o);
+        } else if (*p == '"' || *p == '\\') {
+            fputc('\\', o);
+            fputc(*p, o);
+        } else if (*p < 0x20) {
+            fprintf(o, "\\u%04x", *p);
+        } else {
+            fputc(*p, o);
+        }
+        p += n;
+    }
+    fputc('"', o);
+}
+
+static void key(FILE *o, const char *k, int first)
+{
+    if (!first) fputc(',', o);
+    jstr(o, k);
+    fputc(':', o);
+}
+
+static void knum(FILE *o, const char *k, double v)
+{
+    key(o, k, 0);
+    json_num(o, v);
+}
+
+static void ksize(FILE *o, const char *k, size_t v)
+{
+    key(o, k, 0);
+    fprintf(o, "%zu", v);
+}
+
+static void json_report(const struct lstmsrc_report *r, const char *path)
+{
+    FILE *o = stdout;
+    fputc('{', o);
+    key(o, "data", 1);
+    jstr(o, path);
+    ksize(o, "rows", r->rows);
+    key(o, "task", 0);
+    jstr(o, r->task == LSTMSRC_TASK_MULTILABEL ? "multilabel" : "multiclass");
+    key(o, "has_labels", 0);
+    fputs(r->has_labels ? "true" : "false", o);
+
+    key(o, "inputs", 0);
+    fputc('[', o);
+    for (int i = 0; i < r->inputs; i++) {
+        const struct lstmsrc_input_stats *s = &r->input[i];
+        fputs(i ? ",{" : "{", o);
+        key(o, "name", 1);
+        jstr(o, or_q(s->name));
+        knum(o, "min", s->min);
+        knum(o, "max", s->max);
+        knum(o, "mean", s->mean);
+        knum(o, "std", s->std);
+        knum(o, "median", s->median);
+        ksize(o, "negative", s->negative);
+        ksize(o, "outage_runs", s->outage_runs);
+        ksize(o, "outage_rows", s->outage_rows);
+        ksize(o, "at_max", s->at_max);
+        ksize(o, "near_max", s->near_max);
+        knum(o, "max_step", s->max_step);
+        knum(o, "jump_threshold", s->jump_threshold);
+        ksize(o, "jumps", s->jumps);
+        fputc('}', o);
+    }
+    fputc(']', o);
+
+    if (r->has_labels) {
+        key(o, "outputs", 0);
+        fputc('[', o);
+        for (int j = 0; j < r->outputs; j++) {
+            const struct lstmsrc_output_stats *s = &r->output[j];
+            fputs(j ? ",{" : "{", o);
+            key(o, "name", 1);
+            jstr(o, or_q(s->name));
+            ksize(o, "on_rows", s->on_rows);
+            knum(o, "on_share", s->on_share);
+            ksize(o, "on_runs", s->on_runs);
+            ksize(o, "cycles", s->cycles);
+            knum(o, "on_run_median", s->on_run_median);
+            knum(o, "on_run_p90", s->on_run_p90);
+            knum(o, "off_run_median", s->off_run_median);
+            knum(o, "off_run_p90", s->off_run_p90);
+            knum(o, "cycle_median", s->cycle_median);
+            knum(o, "cycle_p90", s->cycle_p90);
+            knum(o, "flicker", s->flicker);
+            ksize(o, "val_on_rows", s->val_on_rows);
+            ksize(o, "last_on_row", s->last_on_row);
+            ksize(o, "alone_rows", s->alone_rows);
+            knum(o, "level_p10", s->level_p10);
+            knum(o, "level_median", s->level_median);
+            knum(o, "level_p90", s->level_p90);
+            knum(o, "base_like", s->base_like);
+            knum(o, "pos_weight", s->pos_weight);
+            key(o, "overlap", 0);
+            fputc('{', o);
+            for (int k = 0, first = 1; k < r->outputs; k++) {
+                double v = r->overlap[(size_t)j * (size_t)r->outputs + (size_t)k];
+                if (!isfinite(v)) continue;
+                key(o, or_q(r->output[k].name), first);
+                json_num(o, v);
+                first = 0;
+            }
+            fputs("}}", o);
+        }
+        fputc(']', o);
+        ksize(o, "rows_none_on", r->rows_none_on);
+        ksize(o, "rows_multi_on", r->rows_multi_on);
+        knum(o, "all_off_accuracy", r->all_off_accuracy);
+        knum(o, "base_p10", r->base_p10);
+        knum(o, "base_median", r->base_median);
+        knum(o, "base_p90", r->base_p90);
+        ksize(o, "val_rows", r->val_rows);
+    }
+
+    key(o, "findings", 0);
+    fputc('[', o);
+    for (int i = 0; i < r->n_findings; i++) {
+        const struct lstmsrc_finding *f = &r->findings[i];
+        fputs(i ? ",{" : "{", o);
+        key(o, "severity", 1);
+        jstr(o, lstmsrc_severity_str(f->severity));
+        key(o, "code", 0);
+        jstr(o, lstmsrc_finding_code_str(f->code));
+        if (f->output >= 0) {
+            key(o, "output", 0);
+            jstr(o, or_q(r->output[f->output].name));
+        }
+        if (f->other >= 0) {
+            key(o, "other", 0);
+            jstr(o, or_q(f->output >= 0 ? r->output[f->other].name : r->input[f->other].name));
+        }
+        if (f->input >= 0) {
+            key(o, "input", 0);
+            jstr(o, or_q(r->input[f->input].name));
+        }
+        knum(o, "value", f->value);
+        key(o, "message", 0);
+        jstr(o, f->message);
+        key(o, "advice", 0);
+        jstr(o, f->advice);
+        fputc('}', o);
+    }
+    fputc(']', o);
+    key(o, "suggested", 0);
+    fputc('{', o);
+    key(o, "seq_len", 1);
+    if (r->suggested_seq_len > 0)
+        fprintf(o, "%d", r->suggested_seq_len);
+    else
+        fputs("null", o);
+    knum(o, "val_fraction", r->suggested_val_fraction);
+    key(o, "seq_len_reason", 0);
+    if (r->seq_len_reason)
+        jstr(o, r->seq_len_reason);
+    else
+        fputs("null", o);
+    key(o, "val_fraction_reason", 0);
+    if (r->val_fraction_reason)
+        jstr(o, r->val_fraction_reason);
+    else
+        fputs("null", o);
+    fputs("}}\n", o);
+}
+
+/* ============================== command ============================== */
+
+int cmd_doctor(int argc, char **argv)
+{
+    const char *data = NULL, *v;
+    struct lstmsrc_columns cols;
+    int json = 0;
+    memset(&cols, 0, sizeof cols);
+    cols.labels_optional = 1;   /* a file of readings alone still gets its inputs examined */
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (cli_flag(argv, argc, &i, "--input", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            cols.input = v;
+        } else if (cli_flag(argv, argc, &i, "--labels", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            cols.labels = v;
+        } else if (cli_flag(argv, argc, &i, "--class-column", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            cols.class_column = v;
+            cols.mode = LSTMSRC_LABELS_CLASS;
+        } else if (cli_flag(argv, argc, &i, "--task", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            if (!strcmp(v, "multiclass")) {
+                if (cols.mode != LSTMSRC_LABELS_CLASS) cols.mode = LSTMSRC_LABELS_COMBINED;
+            } else if (strcmp(v, "multilabel")) {
+                return cli_usage(cmd, "--task expects multilabel or multiclass, found \"%s\"", v);
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage(cmd, "unknown option '%s'", a);
+        } else if (!data) {
+            data = a;
+        } else {
+            return cli_usage(cmd, "unexpected argument '%s'", a);
+        }
+    }
+    if (!data) return cli_usage(cmd, "no data file given");
+
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_report *rep = NULL;
+    int rc = 0;
+    if (lstmsrc_dataset_load(data, &cols, &ds, &err) || lstmsrc_doctor(ds, &rep, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    if (json)
+        json_report(rep, data);
+    else
+        text_report(rep, data);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
+        rc = 1;
+    }
+done:
+    lstmsrc_report_free(rep);
+    lstmsrc_dataset_free(ds);
+    return rc;
+}

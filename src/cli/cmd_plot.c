@@ -1,0 +1,231 @@
+/*
+ * cmd_plot.c — `lstmsrc plot MODEL DATA.csv -o FILE.svg`: one SVG picture of what a model makes
+ * of a data set. On top, a timeline of the reading with each output's true and predicted
+ * on-periods as bands (right, false alarm, missed); below, precision, recall and F1 of each
+ * output against the decision threshold over every window of the file.
+ *
+ * This file lines the model's windows up with rows and hands arrays to plot.c; it does not
+ * draw. Without label columns the truth bands and the threshold figure are left out.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plot.h"
+
+static const char cmd[] = "plot";
+
+static const char usage_text[] =
+    "usage: lstmsrc plot MODEL DATA.csv -o FILE.svg [options]\n"
+    "\n"
+    "Draws what MODEL makes of DATA.csv as one SVG picture (no plotting software needed):\n"
+    "  1. timeline: the reading over the rows, and under it for each source two bands, when it\n"
+    "     was truly on, and what the model said: blue where right, red for a false alarm,\n"
+    "     orange where it missed. Long ranges are drawn one pixel column at a time, so a\n"
+    "     one-row event stays visible.\n"
+    "  2. precision, recall and F1 of each source against the decision threshold, over every\n"
+    "     window of the file, with the model's tuned threshold marked.\n"
+    "DATA.csv needs the model's input columns; without its label columns only the predictions\n"
+    "are drawn.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE   the SVG to write (required)\n"
+    "  --from ROW          first row of the timeline, 1 = first data row (default 1)\n"
+    "  --rows N            rows in the timeline (default: to the end of the file)\n"
+    "  --figure F          timeline, pr or both (default both)\n"
+    "  --width PX          picture width in pixels, 600 to 4000 (default 1000)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "example:\n"
+    "  lstmsrc plot model.lsm test.csv --from 2000 --rows 1440 -o timeline.svg\n";
+
+/* Row (0-based) whose label window w predicts: the window's last row. */
+static size_t label_row(const struct lstmsrc_model_info *info, size_t w)
+{
+    return w + (size_t)info->seq_len - 1;
+}
+
+/* Truth of output j at row r, or -1 when the data has no labels. */
+static int truth_at(const struct lstmsrc_dataset *ds, size_t r, int j, int k)
+{
+    const uint8_t *y = lstmsrc_dataset_labels_data(ds);
+    const int32_t *c = lstmsrc_dataset_classes_data(ds);
+    if (y) return y[r * (size_t)k + (size_t)j] != 0;
+    if (c) return c[r] == j;
+    return -1;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *v;
+    size_t from = 1, nrows = 0;
+    int width = 1000, want_tl = 1, want_pr = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            out_path = v;
+        } else if (cli_flag(argv, argc, &i, "--from", &v)) {
+            if (!cli_size(cmd, a, v, 1, (size_t)-1 / 2, &from)) return EXIT_USAGE;
+        } else if (cli_flag(argv, argc, &i, "--rows", &v)) {
+            if (!cli_size(cmd, a, v, 1, (size_t)-1 / 2, &nrows)) return EXIT_USAGE;
+        } else if (cli_flag(argv, argc, &i, "--width", &v)) {
+            if (!cli_int(cmd, a, v, 600, 4000, &width)) return EXIT_USAGE;
+        } else if (cli_flag(argv, argc, &i, "--figure", &v)) {
+            if (!v) return cli_usage(cmd, "%s needs a value", a);
+            want_tl = !strcmp(v, "timeline") || !strcmp(v, "both");
+            want_pr = !strcmp(v, "pr") || !strcmp(v, "both");
+            if (!want_tl && !want_pr)
+                return cli_usage(cmd, "--figure expects timeline, pr or both, found \"%s\"", v);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage(cmd, "unknown option '%s'", a);
+        } else if (!model_path) {
+            model_path = a;
+        } else if (!data_path) {
+            data_path = a;
+        } else {
+            return cli_usage(cmd, "unexpected argument '%s'", a);
+        }
+    }
+    if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    if (!out_path) return cli_usage(cmd, "no output file given (-o FILE.svg)");
+
+    int rc = 1;
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_dataset *ds = NULL;
+    float *probs = NULL, *reading = NULL;
+    uint8_t *on = NULL, *truth = NULL, *pred = NULL, *wtruth = NULL;
+    struct lstmsrc_model_info info;
+    struct lstmsrc_columns cols;
+
+    if (lstmsrc_model_load(model_path, &m, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    lstmsrc_model_get_info(m, &info);
+    lstmsrc_model_columns(m, 1, &cols);
+    if (lstmsrc_dataset_load(data_path, &cols, &ds, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    size_t n = lstmsrc_dataset_rows(ds), K = (size_t)info.outputs, T = (size_t)info.seq_len;
+    int labelled = lstmsrc_dataset_has_labels(ds);
+    if (n < T) {
+        fprintf(stderr, "lstmsrc: %s: %s: %zu rows, fewer than the model's window of %zu rows\n",
+                cmd, data_path, n, T);
+        goto done;
+    }
+    if (from > n) {
+        rc = cli_usage(cmd, "--from %zu is past the last row (%zu)", from, n);
+        goto done;
+    }
+    if (nrows == 0 || nrows > n - from + 1) nrows = n - from + 1;
+    size_t windows = n - T + 1;
+
+    /* sizes: every product below is at most windows * K or nrows * K, checked once here */
+    size_t wk, rk;
+    if (K == 0 || (size_t)-1 / K < windows || (size_t)-1 / K < nrows) {
+        fprintf(stderr, "lstmsrc: %s: %zu rows x %zu outputs is too large\n", cmd, n, K);
+        goto done;
+    }
+    wk = windows * K;
+    rk = nrows * K;
+    probs = malloc(wk * sizeof *probs);
+    on = malloc(wk);
+    reading = malloc(nrows * sizeof *reading);
+    pred = malloc(rk);
+    truth = labelled ? malloc(rk) : NULL;
+    if (!probs || !on || !reading || !pred || (labelled && !truth)) {
+        fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
+        goto done;
+    }
+    if (lstmsrc_predict(m, ds, probs, windows, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    lstmsrc_decide(m, probs, windows, on);
+
+    /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1) */
+    const float *x = lstmsrc_dataset_inputs_data(ds);
+    size_t f = (size_t)lstmsrc_dataset_inputs(ds);
+    for (size_t i = 0; i < nrows; i++) {
+        size_t r = from - 1 + i;
+        reading[i] = x[r * f];
+        for (size_t j = 0; j < K; j++) {
+            pred[i * K + j] = r + 1 < T ? PLOT_NO_PREDICTION : on[(r + 1 - T) * K + j];
+            if (truth) truth[i * K + j] = (uint8_t)truth_at(ds, r, (int)j, (int)K);
+        }
+    }
+
+    char title[320], sub[640], pr_title[320], pr_sub[640];
+    snprintf(title, sizeof title, "%s on %s", base_name(model_path), base_name(data_path));
+    snprintf(sub, sizeof sub,
+             "rows %zu-%zu of %zu; window %zu rows, a window's prediction drawn at its last row",
+             from, from + nrows - 1, n, T);
+    snprintf(pr_title, sizeof pr_title, "Precision and recall against the decision threshold");
+    snprintf(pr_sub, sizeof pr_sub, "every window of %s (%zu windows): on if probability > t",
+             base_name(data_path), windows);
+
+    struct timeline tl = {title, sub, info.input_names[0], reading, nrows, from, (int)K,
+                          info.output_names, truth, pred};
+    /* the threshold figure needs labels: the windows' truth at their label rows */
+    struct pr_input pr = {pr_title, pr_sub, (int)K, info.output_names, probs, NULL, windows,
+                          info.task == LSTMSRC_TASK_MULTILABEL ? info.thresholds : NULL};
+    if (labelled && want_pr) {
+        if (!(wtruth = malloc(wk))) {
+            fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
+            goto done;
+        }
+        for (size_t w = 0; w < windows; w++)
+            for (size_t j = 0; j < K; j++)
+                wtruth[w * K + j] = (uint8_t)truth_at(ds, label_row(&info, w), (int)j, (int)K);
+        pr.truth = wtruth;
+    } else if (want_pr && !want_tl) {
+        rc = cli_usage(cmd, "%s has no label columns: the threshold figure needs them",
+                       data_path);
+        goto done;
+    }
+    int draw_pr_fig = want_pr && labelled;
+
+    double height = (want_tl ? timeline_height((int)K) : 0) + (draw_pr_fig ? pr_height((int)K) : 0);
+    struct svg s;
+    if (!svg_open(&s, out_path, width, height, title)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write %s: %s\n", cmd, out_path, strerror(errno));
+        goto done;
+    }
+    double y = 0;
+    if (want_tl) {
+        draw_timeline(&s, y, width, &tl);
+        y += timeline_height((int)K);
+    }
+    if (draw_pr_fig) draw_pr(&s, y, width, &pr);
+    if (!svg_close(&s)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write %s: %s\n", cmd, out_path, strerror(errno));
+        goto done;
+    }
+    fprintf(stderr, "%s: rows %zu-%zu%s\n", out_path, from, from + nrows - 1,
+            draw_pr_fig ? ", with precision/recall against threshold"
+                        : want_pr ? " (no labels: no threshold figure)" : "");
+    rc = 0;
+done:
+    free(probs);
+    free(on);
+    free(reading);
+    free(pred);
+    free(truth);
+    free(wtruth);
+    lstmsrc_dataset_free(ds);
+    lstmsrc_model_free(m);
+    return rc;
+}

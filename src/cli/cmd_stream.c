@@ -1,0 +1,393 @@
+/*
+ * cmd_stream.c — `lstmsrc stream MODEL`: readings in on stdin, one line at a time, predictions
+ * out on stdout, one line per input line, flushed as soon as it is written, until EOF. Memory is
+ * one line buffer and one lstmsrc_stream, whatever the length of the stream.
+ *
+ * Input lines: a bare number per line (one-input model), or CSV fields. A first line that names
+ * the model's input columns is a header: columns are then found by name, and the output starts
+ * with predict's header line. Without a header the first `inputs` fields of each line are the
+ * inputs (further fields, e.g. labels, are ignored). Separator per line: ',' if present outside
+ * quotes, else ';', else tab, else runs of blanks (with a header: the header's).
+ *
+ * Output lines are byte for byte those of `lstmsrc predict` on the same rows. A malformed line
+ * (a non-number, too few fields, a blank line) gets the empty row on stdout and a message with
+ * its line number on stderr; the stream goes on without it (--strict stops instead).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char cmd[] = "stream";
+
+#define EXCERPT 40
+
+static void stream_usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lstmsrc stream MODEL [--proba] [--strict]\n"
+            "\n"
+            "Reads readings from stdin one line at a time and writes one prediction line per\n"
+            "input line to stdout, flushed at once, until end of input:\n"
+            "  meter-reader | lstmsrc stream model.lsm\n"
+            "\n"
+            "Input: a bare number per line (one-input model), or CSV lines. A first line that\n"
+            "names the model's input columns is a header (columns then found by name, and the\n"
+            "output starts with a header line); otherwise the first fields of a line are the\n"
+            "inputs in the model's order and further fields are ignored.\n"
+            "Output: the lines of `lstmsrc predict` for the same rows (same bytes): decisions\n"
+            "(multi-label) or class,prob (multi-class), --proba adds every probability, and\n"
+            "every field empty until the model's window is full.\n"
+            "A malformed line gets an empty output line and an error on stderr naming its line\n"
+            "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
+            "\n"
+            "options:\n"
+            "  --proba      add each output's probability\n"
+            "  --strict     stop at the first malformed line (exit status 1)\n"
+            "  -h, --help   this text\n"
+            "\n"
+            "example:\n"
+            "  printf '2832.26\\n2833.10\\n2835.90\\n2836.00\\n2838.70\\n' | lstmsrc stream model.lsm\n");
+}
+
+struct field {
+    char *s;
+    size_t len;
+};
+
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* The separator of a line: ',' outside quotes, else ';', else tab, else ' ' (runs of blanks). */
+static char detect_sep(const char *s, size_t n)
+{
+    int inq = 0, semi = 0, tab = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') inq = !inq;
+        else if (!inq && s[i] == ',') return ',';
+        else if (!inq) {
+            semi |= s[i] == ';';
+            tab |= s[i] == '\t';
+        }
+    }
+    return semi ? ';' : tab ? '\t' : ' ';
+}
+
+/* Splits s[0..n) in place into at most `max` fields (quotes removed, "" -> "). Returns the
+ * field count, -1 for a bad quote, -2 for more than `max` fields. */
+static int split(char *s, size_t n, char sep, struct field *f, int max)
+{
+    size_t i = 0;
+    int nf = 0;
+    if (sep == ' ')
+        while (i < n && is_blank(s[i])) i++;
+    for (;;) {
+        if (nf == max) return -2;
+        if (sep != ' ')
+            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t') i++;
+        if (i < n && s[i] == '"') {
+            size_t w = ++i, start = i;
+            for (;;) {
+                if (i >= n) return -1;
+                if (s[i] == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        s[w++] = '"';
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                s[w++] = s[i++];
+            }
+            f[nf].s = s + start;
+            f[nf].len = w - start;
+            nf++;
+            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t') i++;
+        } else {
+            size_t start = i;
+            if (sep == ' ')
+                while (i < n && !is_blank(s[i])) i++;
+            else
+                while (i < n && s[i] != sep) i++;
+            f[nf].s = s + start;
+            f[nf].len = i - start;
+            nf++;
+        }
+        if (sep == ' ') {
+            while (i < n && is_blank(s[i])) i++;
+            if (i >= n) return nf;
+            continue;
+        }
+        if (i >= n) return nf;
+        if (s[i] != sep) return -1;   /* junk after a closing quote */
+        i++;
+    }
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && is_blank(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && is_blank((*s)[*n - 1])) (*n)--;
+}
+
+static int same_name(const struct field *f, const char *name)
+{
+    const char *s = f->s;
+    size_t n = f->len;
+    trim(&s, &n);
+    return strlen(name) == n && memcmp(s, name, n) == 0;
+}
+
+struct state {
+    struct lstmsrc_model_info info;
+    int header;           /* a header line was seen */
+    char sep;             /* the header's separator */
+    int ncols;            /* the header's field count */
+    int idx[LSTMSRC_MAX_INPUTS];   /* input i is field idx[i] */
+    struct field *fields; /* (LSTMSRC_MAX_COLUMNS) */
+};
+
+/* 1 when s[0..n) is a number strtod reads whole but that is not a finite float (nan, inf,
+ * 1e400): the loader calls that "a finite number" too. */
+static int overflows(const char *s, size_t n)
+{
+    char b[64], *end;
+    trim(&s, &n);
+    if (n == 0 || n >= sizeof b) return 0;
+    memcpy(b, s, n);
+    b[n] = '\0';
+    double v = strtod(b, &end);
+    return end == b + n && !isfinite((float)v);
+}
+
+/* Fills row from line s[0..n); returns 0, or 1 with msg = why not (" expected ..." or
+ * "COL: expected ...", to follow "<stdin>:LINE:"). */
+static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, size_t cap)
+{
+    const int F = S->info.inputs;
+    char sep = S->header ? S->sep : detect_sep(s, n);
+    int nf = split(s, n, sep, S->fields, LSTMSRC_MAX_COLUMNS);
+    if (nf == -1) {
+        snprintf(msg, cap, " unterminated quote or junk after a closing quote");
+        return 1;
+    }
+    if (nf == -2) {
+        snprintf(msg, cap, " more than %d fields", LSTMSRC_MAX_COLUMNS);
+        return 1;
+    }
+    if (S->header && nf != S->ncols) {
+        snprintf(msg, cap, " expected %d fields, found %d", S->ncols, nf);
+        return 1;
+    }
+    if (!S->header && nf < F) {
+        snprintf(msg, cap, " expected %d field%s, found %d", F, F == 1 ? "" : "s", nf);
+        return 1;
+    }
+    for (int i = 0; i < F; i++) {
+        int c = S->header ? S->idx[i] : i;
+        const struct field *f = &S->fields[c];
+        if (!lstmsrc_parse_number(f->s, f->len, &row[i])) {
+            char t[EXCERPT + 1];
+            size_t l = f->len < EXCERPT ? f->len : EXCERPT;
+            memcpy(t, f->s, l);
+            t[l] = '\0';
+            for (size_t k = 0; k < l; k++)
+                if ((unsigned char)t[k] < 0x20) t[k] = '?';
+            snprintf(msg, cap, "%d: expected %s, found \"%s%s\"", c + 1,
+                     overflows(f->s, f->len) ? "a finite number" : "a number", t,
+                     f->len > EXCERPT ? "..." : "");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A first line that is not all numbers and names any of the model's inputs is a header: all of
+ * them must be there.
+ * Returns 1 for a header, 0 for data, -1 after printing a fatal error. */
+static int try_header(struct state *S, char *s, size_t n)
+{
+    char sep = detect_sep(s, n);
+    char *copy = malloc(n + 1);
+    if (!copy) return 0;
+    memcpy(copy, s, n);
+    int nf = split(copy, n, sep, S->fields, LSTMSRC_MAX_COLUMNS);
+    int any = 0, numbers = nf > 0;
+    for (int c = 0; c < nf && numbers; c++) {
+        float v;
+        numbers = lstmsrc_parse_number(S->fields[c].s, S->fields[c].len, &v);
+    }
+    if (numbers) nf = 0;   /* a row of numbers is data, even if a name looks like a number */
+    for (int c = 0; c < nf && !any; c++)
+        for (int i = 0; i < S->info.inputs; i++) any |= same_name(&S->fields[c], S->info.input_names[i]);
+    if (!any) {
+        free(copy);
+        return 0;
+    }
+    for (int i = 0; i < S->info.inputs; i++) {
+        int found = -1;
+        for (int c = 0; c < nf && found < 0; c++)
+            if (same_name(&S->fields[c], S->info.input_names[i])) found = c;
+        if (found < 0) {
+            fprintf(stderr, "lstmsrc: %s: <stdin>:1: no column \"%.40s\" in the header line\n",
+                    cmd, S->info.input_names[i]);
+            free(copy);
+            return -1;
+        }
+        S->idx[i] = found;
+    }
+    free(copy);
+    S->header = 1;
+    S->sep = sep;
+    S->ncols = nf;
+    return 1;
+}
+
+/* Reads one line of stdin without its '\n' into buf (cap bytes + NUL); bytes beyond cap are
+ * dropped and flagged. Returns 0 at the end of input. NUL bytes are kept (and later refused as
+ * part of a field), so a NUL never cuts a line short. */
+static int read_line(char *buf, size_t cap, size_t *len, int *too_long)
+{
+    size_t n = 0;
+    int c;
+    *too_long = 0;
+    while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
+        if (n < cap) buf[n++] = (char)c;
+        else *too_long = 1;
+    }
+    if (c == EOF && n == 0 && !*too_long) return 0;
+    buf[n] = '\0';
+    *len = n;
+    return 1;
+}
+
+static int put_line(const char *p, size_t n)
+{
+    return fwrite(p, 1, n, stdout) == n && fflush(stdout) == 0;
+}
+
+int cmd_stream(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    int proba = 0, strict = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            stream_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--proba")) {
+            proba = 1;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
+        } else if (!model_path) {
+            model_path = argv[i];
+        } else {
+            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (!model_path) return cli_usage(cmd, "needs MODEL");
+
+    int rc = 1;
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_stream *s = NULL;
+    struct pred_out po = {0};
+    struct state S;
+    memset(&S, 0, sizeof S);
+    const size_t cap = (size_t)LSTMSRC_MAX_LINE + 2;
+    char *line = NULL, *out = NULL;
+    float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
+
+    enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
+    if (!st) st = lstmsrc_stream_create(m, &s, &err);
+    if (st) {
+        rc = cli_fail(cmd, &err);
+        goto cleanup;
+    }
+    lstmsrc_model_get_info(m, &S.info);
+    line = malloc(cap + 1);
+    S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
+    probs = malloc((size_t)S.info.outputs * sizeof *probs);
+    if (!line || !S.fields || !probs || !pred_out_init(&po, m, proba) ||
+        !(out = malloc(po.row_max))) {
+        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+        goto cleanup;
+    }
+
+    long lineno = 0, bad = 0;
+    for (;;) {
+        size_t n;
+        int too_long;
+        if (!read_line(line, cap, &n, &too_long)) break;
+        lineno++;
+        char msg[LSTMSRC_ERROR_SIZE + 8];
+        if (n && line[n - 1] == '\r') n--;
+        line[n] = '\0';
+        const char *t = line;
+        size_t tn = n;
+        trim(&t, &tn);
+        int failed;
+        if (too_long) {
+            snprintf(msg, sizeof msg, " line longer than %d bytes", LSTMSRC_MAX_LINE);
+            failed = 1;
+        } else if (tn == 0) {
+            snprintf(msg, sizeof msg, " blank line, expected a reading");
+            failed = 1;
+        } else {
+            if (lineno == 1) {
+                int h = try_header(&S, line, n);
+                if (h < 0) {
+                    rc = EXIT_USAGE;
+                    goto cleanup;
+                }
+                if (h > 0) {
+                    if (!put_line(po.header, po.header_len)) goto write_failed;
+                    continue;
+                }
+            }
+            failed = parse_row(&S, line, n, row, msg, sizeof msg);
+            if (!failed) {
+                int ready;
+                if ((st = lstmsrc_stream_push(s, row, probs, &ready, &err))) {
+                    snprintf(msg, sizeof msg, " %s", err.msg);
+                    failed = 1;
+                } else {
+                    int ok = ready ? put_line(out, pred_out_row(&po, probs, out))
+                                   : put_line(po.empty, po.empty_len);
+                    if (!ok) goto write_failed;
+                    continue;
+                }
+            }
+        }
+        /* a malformed line */
+        bad++;
+        fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, lineno, msg);
+        if (strict) goto cleanup;
+        if (!put_line(po.empty, po.empty_len)) goto write_failed;
+    }
+    if (ferror(stdin)) {
+        fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
+        goto cleanup;
+    }
+    rc = bad ? 1 : 0;
+    goto cleanup;
+
+write_failed:
+    fprintf(stderr, "lstmsrc: %s: cannot write to stdout: %s\n", cmd, strerror(errno));
+    rc = 1;
+cleanup:
+    pred_out_free(&po);
+    free(out);
+    free(probs);
+    free(line);
+    free(S.fields);
+    lstmsrc_stream_free(s);
+    lstmsrc_model_free(m);
+    return rc;
+}

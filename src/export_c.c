@@ -1,0 +1,485 @@
+/*
+ * export_c.c — a model as one self-contained C99 header for devices: weights, scaler,
+ * thresholds and names as `static const` data, plus a streaming predictor over a small state
+ * struct (ring of the last seq_len rows, per-layer h and c, the gates). No malloc, and nothing
+ * from libm but expf (tanh is 2 sigmoid(2x) - 1, as in the library).
+ *
+ * The generated step follows the library's arithmetic (gate sums from the bias over the input
+ * then the recurrent columns; c = f*c + i*g; h = o*tanh(c); the head summed over h then biased;
+ * sigmoid 1/(1+expf(-z)) and softmax as model_probs). Rounding differs only where the library
+ * fuses or regroups products and uses its own exp polynomial where the header calls expf:
+ * probabilities agree to about 1e-6. The gate weights are stored transposed so each input value
+ * updates a block of gate sums held in registers: no long dependency chain per gate, which
+ * vectorises on a desktop and keeps loads low on a microcontroller. Floats are printed with 9 significant digits, which round-trips binary32
+ * exactly. Names are escaped for C string literals ('?' too: no trigraphs under -std=c99).
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "model.h"
+
+/* Floats per line in the weight arrays. */
+#define PER_LINE 8
+
+struct out {
+    FILE *fp;
+    const char *p;              /* prefix, as given */
+    char P[LSTMSRC_MAX_PREFIX + 1]; /* upper case, for macros */
+};
+
+static int valid_prefix(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > LSTMSRC_MAX_PREFIX) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return 0;
+    }
+    return 1;
+}
+
+void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_size *size)
+{
+    size_t names = 0;
+    for (int i = 0; i < m->f; i++) names += strlen(m->input_names[i] ? m->input_names[i] : "") + 1;
+    for (int k = 0; k < m->k; k++)
+        names += strlen(m->output_names[k] ? m->output_names[k] : "") + 1;
+    size_t consts = 2 * (size_t)m->f + (m->task == LSTMSRC_TASK_MULTILABEL ? (size_t)m->k : 0);
+    size->weight_bytes = m->n_params * sizeof(float);
+    size->flash_bytes = size->weight_bytes + consts * sizeof(float) + names;
+    size->ram_bytes = ((size_t)m->seq_len * (size_t)m->f + 2 * (size_t)m->layers * (size_t)m->h +
+                       4 * (size_t)m->h) * 4 + 2 * 4;
+}
+
+/* ============================== printing ============================== */
+
+/* A float as a C99 float constant that reads back as the same binary32 value. */
+static void put_float(FILE *fp, float v)
+{
+    char b[40];
+    snprintf(b, sizeof b, "%.9g", (double)v);
+    if (!strpbrk(b, ".eEn")) strcat(b, ".0");  /* "1" -> "1.0": "1f" is not a constant */
+    fputs(b, fp);
+    fputc('f', fp);
+}
+
+static void put_floats(FILE *fp, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs(i % PER_LINE == 0 ? "\n    " : " ", fp);
+        put_float(fp, v[i]);
+        if (i + 1 < n) fputc(',', fp);
+    }
+    fputc('\n', fp);
+}
+
+/* A C string literal; '?' escaped against trigraphs, bytes outside printable ASCII as octal. */
+static void put_cstr(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '?') fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f) fprintf(fp, "\\%03o", *p);
+        else fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+/* A name for a comment: printable ASCII only, no comment terminator, shortened. */
+static void put_comment_name(FILE *fp, const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n < 40; p++, n++) {
+        int ok = *p >= 0x20 && *p < 0x7f && !(*p == '/' && p[1] == '*') &&
+                 !(*p == '*' && p[1] == '/');
+        fputc(ok ? *p : '?', fp);
+    }
+    if (s && strlen(s) > 40) fputs("...", fp);
+}
+
+static void put_name_list(FILE *fp, char *const *names, int n)
+{
+    for (int i = 0; i < n && i < 8; i++) {
+        if (i) fputs(", ", fp);
+        put_comment_name(fp, names[i]);
+    }
+    if (n > 8) fputs(", ...", fp);
+}
+
+static void put_names(const struct out *o, const char *what, const char *count, char *const *names,
+                      int n)
+{
+    fprintf(o->fp, "static const char *const %s_%s[%s_%s] = {", o->p, what, o->P, count);
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ", " : "", o->fp);
+        put_cstr(o->fp, names[i]);
+    }
+    fputs("};\n", o->fp);
+}
+
+/* ============================== the header ============================== */
+
+/* Writes text with "@p" replaced by the prefix and "@P" by its upper-case form. */
+static void tpl(const struct out *o, const char *text)
+{
+    for (const char *s = text; *s; s++) {
+        if (s[0] == '@' && (s[1] == 'p' || s[1] == 'P')) {
+            fputs(s[1] == 'p' ? o->p : o->P, o->fp);
+            s++;
+        } else {
+            fputc(*s, o->fp);
+        }
+    }
+}
+
+static const char usage_doc[] =
+    " *\n"
+    " * Self-contained: no other source, no malloc, nothing from libm but expf (link with\n"
+    " * -lm where libm is separate). Include it in one .c file; every name\n"
+    " * starts with @p_ or @P_, so several exported models can live in one program.\n"
+    " *\n"
+    " *     @p_state st;\n"
+    " *     float x[@P_INPUTS], probs[@P_OUTPUTS];\n"
+    " *     unsigned char on[@P_OUTPUTS];\n"
+    " *     @p_init(&st);\n"
+    " *     for (;;) {\n"
+    " *         x[0] = read_meter();   (inputs in @p_input_names order)\n"
+    " *         if (@p_push(&st, x, probs))   (1 once @P_SEQ_LEN rows are in)\n"
+    " *             @p_decide(probs, on);   (on[k] = 1: output k is ON)\n"
+    " *     }\n"
+    " *\n"
+    " * @p_push(st, x, probs): standardises one row of @P_INPUTS raw readings into the\n"
+    " *     state's ring of the last @P_SEQ_LEN rows; once the ring is full, runs that window\n"
+    " *     through the LSTM (@P_SEQ_LEN steps from a zero state, as in training), writes\n"
+    " *     @P_OUTPUTS probabilities for the window ending at this row and returns 1; returns\n"
+    " *     0 before. @P_SEQ_LEN * 4*@P_HIDDEN * (@P_INPUTS + @P_HIDDEN) multiply-adds per\n"
+    " *     layer (first layer; @P_HIDDEN + @P_HIDDEN above) and push; no allocation.\n";
+
+static const char doc_multilabel[] =
+    " * @p_decide(probs, on): on[k] = probs[k] > @p_thresholds[k] (tuned in training);\n"
+    " *     returns the number of sources ON.\n";
+static const char doc_multiclass[] =
+    " * @p_decide(probs, on): on[k] = 1 for the most probable class (the first on ties),\n"
+    " *     0 for the others; returns its index (@p_output_name(k) names it).\n";
+
+static const char state_code[] =
+    "\n"
+    "typedef struct {\n"
+    "    float ring[@P_SEQ_LEN * @P_INPUTS]; /* last rows, standardised; oldest at head */\n"
+    "    float h[@P_LAYERS * @P_HIDDEN];     /* hidden state per layer */\n"
+    "    float c[@P_LAYERS * @P_HIDDEN];     /* cell state per layer */\n"
+    "    float z[4 * @P_HIDDEN];             /* gates of the step in progress */\n"
+    "    unsigned head, filled;              /* next ring slot; rows in the ring */\n"
+    "} @p_state;\n"
+    "\n"
+    "static inline void @p_reset(@p_state *s)\n"
+    "{\n"
+    "    s->head = 0;\n"
+    "    s->filled = 0;\n"
+    "}\n"
+    "\n"
+    "static inline void @p_init(@p_state *s) { @p_reset(s); }\n"
+    "\n"
+    "static inline const char *@p_input_name(unsigned i)\n"
+    "{\n"
+    "    return i < @P_INPUTS ? @p_input_names[i] : 0;\n"
+    "}\n"
+    "\n"
+    "static inline const char *@p_output_name(unsigned k)\n"
+    "{\n"
+    "    return k < @P_OUTPUTS ? @p_output_names[k] : 0;\n"
+    "}\n"
+    "\n"
+    "static inline float @p_sigmoid_(float x) { return 1.0f / (1.0f + expf(-x)); }\n"
+    "\n"
+    "/* tanh(x) = 2 sigmoid(2x) - 1, as the library computes it (and cheaper than tanhf) */\n"
+    "static inline float @p_tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }\n"
+    "\n"
+    "/* One LSTM step of one layer: gates z = b + W [x ; h] (h left out on the first step, where\n"
+    " * it is zero), then c and h in place. wt is W transposed, (in + @P_HIDDEN, 4 * @P_HIDDEN), so\n"
+    " * each input value meets a contiguous run of gates; @P_GATE_BLOCK sums at a time stay in\n"
+    " * registers. Every gate is summed in the same order: bias, inputs, then recurrent inputs. */\n"
+    "static inline void @p_cell_(const float *wt, const float *b, unsigned in, const float *x,\n"
+    "                            float *h, float *c, float *z, int first)\n"
+    "{\n"
+    "    const unsigned H = @P_HIDDEN, G = 4 * @P_HIDDEN;\n"
+    "    unsigned j, q, r;\n"
+    "    for (j = 0; j < G; j += @P_GATE_BLOCK) {\n"
+    "        float acc[@P_GATE_BLOCK];\n"
+    "        for (r = 0; r < @P_GATE_BLOCK; r++) acc[r] = b[j + r];\n"
+    "        for (q = 0; q < in; q++) {\n"
+    "            const float v = x[q], *w = wt + q * G + j;\n"
+    "            for (r = 0; r < @P_GATE_BLOCK; r++) acc[r] += v * w[r];\n"
+    "        }\n"
+    "        if (!first)\n"
+    "            for (q = 0; q < H; q++) {\n"
+    "                const float v = h[q], *w = wt + (in + q) * G + j;\n"
+    "                for (r = 0; r < @P_GATE_BLOCK; r++) acc[r] += v * w[r];\n"
+    "            }\n"
+    "        for (r = 0; r < @P_GATE_BLOCK; r++) z[j + r] = acc[r];\n"
+    "    }\n"
+    "    for (j = 0; j < H; j++) {\n"
+    "        float i = @p_sigmoid_(z[j]), f = @p_sigmoid_(z[H + j]);\n"
+    "        float g = @p_tanh_(z[2 * H + j]), o = @p_sigmoid_(z[3 * H + j]);\n"
+    "        c[j] = first ? i * g : f * c[j] + i * g;\n"
+    "        h[j] = o * @p_tanh_(c[j]);\n"
+    "    }\n"
+    "}\n"
+    "\n"
+    "static inline int @p_push(@p_state *s, const float *x, float *probs)\n"
+    "{\n"
+    "    float *r = s->ring + s->head * @P_INPUTS;\n"
+    "    const float *top = s->h + (@P_LAYERS - 1) * @P_HIDDEN;\n"
+    "    unsigned t, j, k;\n"
+    "    for (j = 0; j < @P_INPUTS; j++) r[j] = (x[j] - @p_scale_mean[j]) / @p_scale_std[j];\n"
+    "    s->head = s->head + 1 == @P_SEQ_LEN ? 0 : s->head + 1;\n"
+    "    if (s->filled < @P_SEQ_LEN) s->filled++;\n"
+    "    if (s->filled < @P_SEQ_LEN) return 0;\n"
+    "    for (t = 0; t < @P_SEQ_LEN; t++) {\n"
+    "        unsigned slot = s->head + t >= @P_SEQ_LEN ? s->head + t - @P_SEQ_LEN : s->head + t;\n"
+    "        @p_cell_(@p_w0, @p_b0, @P_INPUTS, s->ring + slot * @P_INPUTS, s->h, s->c, s->z, t == 0);\n";
+
+static const char head_code[] =
+    "    }\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        float acc = 0.0f;\n"
+    "        for (j = 0; j < @P_HIDDEN; j++) acc += top[j] * @p_wd[k * @P_HIDDEN + j];\n"
+    "        probs[k] = acc + @p_bd[k];\n"
+    "    }\n";
+
+static const char probs_multilabel[] =
+    "    for (k = 0; k < @P_OUTPUTS; k++) probs[k] = @p_sigmoid_(probs[k]);\n"
+    "    return 1;\n"
+    "}\n"
+    "\n"
+    "static inline int @p_decide(const float *probs, unsigned char *on)\n"
+    "{\n"
+    "    unsigned k;\n"
+    "    int n = 0;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        on[k] = probs[k] > @p_thresholds[k];\n"
+    "        n += on[k];\n"
+    "    }\n"
+    "    return n;\n"
+    "}\n";
+
+static const char probs_multiclass[] =
+    "    {\n"
+    "        float mx = probs[0], sum = 0.0f;\n"
+    "        for (k = 1; k < @P_OUTPUTS; k++) mx = probs[k] > mx ? probs[k] : mx;\n"
+    "        for (k = 0; k < @P_OUTPUTS; k++) sum += (probs[k] = expf(probs[k] - mx));\n"
+    "        for (k = 0; k < @P_OUTPUTS; k++) probs[k] /= sum;\n"
+    "    }\n"
+    "    return 1;\n"
+    "}\n"
+    "\n"
+    "static inline int @p_decide(const float *probs, unsigned char *on)\n"
+    "{\n"
+    "    unsigned k, best = 0;\n"
+    "    for (k = 1; k < @P_OUTPUTS; k++)\n"
+    "        if (probs[k] > probs[best]) best = k;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) on[k] = k == best;\n"
+    "    return (int)best;\n"
+    "}\n";
+
+static void write_header(const struct lstmsrc_model *m, const struct out *o)
+{
+    FILE *fp = o->fp;
+    const char *p = o->p, *P = o->P;
+    const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
+    struct model_layout lay;
+    struct lstmsrc_export_size sz;
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    lstmsrc_export_c_size(m, &sz);
+    /* gate sums computed together: 16 (two AVX registers, half an FPv4 register file) when 4H
+     * allows, else 8 or 4 (4H always does) */
+    const int gate_block = (4 * m->h) % 16 == 0 ? 16 : (4 * m->h) % 8 == 0 ? 8 : 4;
+
+    fprintf(fp,
+            "/*\n"
+            " * %s.h - an lstmsrc model as plain C99, written by `lstmsrc export-c` (lstmsrc %s).\n"
+            " * Generated: do not edit; export the model again instead.\n"
+            " *\n"
+            " * Model:  %s, %d input%s (",
+            p, LSTMSRC_VERSION, ml ? "multi-label" : "multi-class", m->f, m->f == 1 ? "" : "s");
+    put_name_list(fp, m->input_names, m->f);
+    fprintf(fp, ") -> %d %s (", m->k, ml ? "sources" : "classes");
+    put_name_list(fp, m->output_names, m->k);
+    fprintf(fp,
+            ")\n"
+            " *         LSTM %d layer%s x %d units, window of %d rows, %zu parameters\n"
+            " * Flash:  %zu bytes of weights, %zu bytes of constant data in all (+ name pointers)\n"
+            " * RAM:    %zu bytes per %s_state (4-byte float and unsigned)\n",
+            m->layers, m->layers == 1 ? "" : "s", m->h, m->seq_len, m->n_params, sz.weight_bytes,
+            sz.flash_bytes, sz.ram_bytes, p);
+    tpl(o, usage_doc);
+    tpl(o, ml ? doc_multilabel : doc_multiclass);
+    tpl(o, " * @p_reset(st): forgets the rows pushed (after a gap in the readings).\n"
+           " */\n"
+           "#ifndef LSTMSRC_EXPORT_@P_H\n"
+           "#define LSTMSRC_EXPORT_@P_H\n"
+           "\n"
+           "#include <math.h>\n"
+           "\n");
+    fprintf(fp,
+            "#define %s_INPUTS %d\n"
+            "#define %s_OUTPUTS %d\n"
+            "#define %s_HIDDEN %d\n"
+            "#define %s_LAYERS %d\n"
+            "#define %s_SEQ_LEN %d\n"
+            "#define %s_MULTICLASS %d\n"
+            "#define %s_PARAMS %zu\n"
+            "#define %s_FLASH_BYTES %zu\n"
+            "#define %s_RAM_BYTES %zu\n"
+            "#define %s_GATE_BLOCK %d\n"
+            "\n",
+            P, m->f, P, m->k, P, m->h, P, m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params,
+            P, sz.flash_bytes, P, sz.ram_bytes, P, gate_block);
+
+    put_names(o, "input_names", "INPUTS", m->input_names, m->f);
+    put_names(o, "output_names", "OUTPUTS", m->output_names, m->k);
+    tpl(o, "\n/* standardised input = (x - mean) / std, per input */\n"
+           "static const float @p_scale_mean[@P_INPUTS] = {");
+    put_floats(fp, m->scale_mean, (size_t)m->f);
+    tpl(o, "};\nstatic const float @p_scale_std[@P_INPUTS] = {");
+    put_floats(fp, m->scale_std, (size_t)m->f);
+    fputs("};\n", fp);
+    if (ml) {
+        tpl(o, "/* a source is ON when its probability > its threshold */\n"
+               "static const float @p_thresholds[@P_OUTPUTS] = {");
+        put_floats(fp, m->threshold, (size_t)m->k);
+        fputs("};\n", fp);
+    }
+
+    for (int l = 0; l < m->layers; l++) {
+        int in = l == 0 ? m->f : m->h;
+        size_t G = 4 * (size_t)m->h, IH = (size_t)(in + m->h);
+        fprintf(fp,
+                "\n/* layer %d: W transposed, (%d + %s_HIDDEN, 4 * %s_HIDDEN): row q holds input q's\n"
+                " * weights into the gates, in blocks i, f, g, o (PyTorch [weight_ih | weight_hh]\n"
+                " * transposed); b = bias_ih + bias_hh */\n",
+                l, in, P, P);
+        fprintf(fp, "static const float %s_w%d[(%d + %s_HIDDEN) * 4 * %s_HIDDEN] = {", p, l, in,
+                P, P);
+        const float *w = m->params + lay.w[l];
+        for (size_t q = 0; q < IH; q++)
+            for (size_t j = 0; j < G; j++) {
+                size_t i = q * G + j;
+                fputs(i % PER_LINE == 0 ? "\n    " : " ", fp);
+                put_float(fp, w[j * IH + q]);
+                if (i + 1 < IH * G) fputc(',', fp);
+            }
+        fputc('\n', fp);
+        fprintf(fp, "};\nstatic const float %s_b%d[4 * %s_HIDDEN] = {", p, l, P);
+        put_floats(fp, m->params + lay.b[l], (size_t)4 * m->h);
+        fputs("};\n", fp);
+    }
+    tpl(o, "\n/* dense head on the top layer's last hidden state: (@P_OUTPUTS, @P_HIDDEN) */\n"
+           "static const float @p_wd[@P_OUTPUTS * @P_HIDDEN] = {");
+    put_floats(fp, m->params + lay.wd, (size_t)m->k * (size_t)m->h);
+    tpl(o, "};\nstatic const float @p_bd[@P_OUTPUTS] = {");
+    put_floats(fp, m->params + lay.bd, (size_t)m->k);
+    fputs("};\n", fp);
+
+    tpl(o, state_code);
+    for (int l = 1; l < m->layers; l++)
+        fprintf(fp,
+                "        %s_cell_(%s_w%d, %s_b%d, %s_HIDDEN, s->h + %d * %s_HIDDEN,\n"
+                "                 s->h + %d * %s_HIDDEN, s->c + %d * %s_HIDDEN, s->z, t == 0);\n",
+                p, p, l, p, l, P, l - 1, P, l, P, l, P);
+    tpl(o, head_code);
+    tpl(o, ml ? probs_multilabel : probs_multiclass);
+    tpl(o, "\n#endif /* LSTMSRC_EXPORT_@P_H */\n");
+}
+
+/* ============================== entry points ============================== */
+
+static enum lstmsrc_status check(const struct lstmsrc_model *m, const char *prefix,
+                                 struct out *o, struct lstmsrc_error *err)
+{
+    if (!prefix || !valid_prefix(prefix))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "prefix \"%.64s\" is not a C identifier of 1 to %d characters "
+                         "(letters, digits, '_', not starting with a digit)",
+                         prefix ? prefix : "", LSTMSRC_MAX_PREFIX);
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]))
+            return set_error(err, LSTMSRC_ERR_FORMAT, "parameter %zu is not finite", i);
+    o->p = prefix;
+    size_t n = strlen(prefix);
+    for (size_t i = 0; i <= n; i++)
+        o->P[i] = prefix[i] >= 'a' && prefix[i] <= 'z' ? (char)(prefix[i] - 'a' + 'A') : prefix[i];
+    return LSTMSRC_OK;
+}
+
+/* Writes the header to an open stream; returns 0 or the errno of the first failure. */
+static int write_to(const struct lstmsrc_model *m, struct out *o, FILE *fp)
+{
+    o->fp = fp;
+    errno = 0;
+    write_header(m, o);
+    if (ferror(fp) || fflush(fp) != 0) return errno ? errno : EIO;
+    return 0;
+}
+
+enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const char *prefix,
+                                          FILE *fp, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(m && fp);
+    struct out o;
+    enum lstmsrc_status st = check(m, prefix, &o, err);
+    if (st) return st;
+    int e = write_to(m, &o, fp);
+    return e ? set_error(err, LSTMSRC_ERR_IO, "write failed: %s", strerror(e)) : LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_export_c(const struct lstmsrc_model *m, const char *prefix,
+                                     const char *path, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(m && path);
+    struct out o;
+    enum lstmsrc_status st = check(m, prefix, &o, err);
+    if (st) return st;
+    if (!strcmp(path, "-")) {
+        int e = write_to(m, &o, stdout);
+        return e ? set_error(err, LSTMSRC_ERR_IO, "stdout: write failed: %s", strerror(e))
+                 : LSTMSRC_OK;
+    }
+    /* a device or a FIFO is written in place: renaming over it would replace the node */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        FILE *fp = fopen(path, "wb");
+        if (!fp) return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        int e = write_to(m, &o, fp);
+        if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
+        return e ? set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s", path, strerror(e))
+                 : LSTMSRC_OK;
+    }
+    size_t cap;
+    char *tmp;
+    if (!add_size(strlen(path), 32, &cap) || !(tmp = malloc(cap)))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create %s: %s", path, tmp,
+                       strerror(errno));
+        free(tmp);
+        return st;
+    }
+    int e = write_to(m, &o, fp);
+    if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
+    if (e)
+        st = set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s", tmp, strerror(e));
+    else if (rename(tmp, path) != 0)
+        st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
+                       strerror(errno));
+    if (st) remove(tmp);
+    free(tmp);
+    return st;
+}

@@ -1,0 +1,55 @@
+#!/bin/sh
+# cli_examples.sh — runs the programs in examples/ that `make test` builds (BUILD/examples) on a
+# later data file and checks them against `lstmsrc predict --proba` on the same rows:
+#   stream_library (the library API, one row at a time): the same lines;
+#   exported_model (nothing but the header `export-c` wrote, built as strict C99): the same
+#   decisions, probabilities within 1e-5.
+# Usage: sh tests/cli_examples.sh [BUILD]. Ends with "N passed, N failed".
+BUILD=${1:-build}
+L=$BUILD/lstmsrc
+EX=$BUILD/examples
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0
+failed=0
+
+check() {
+    name=$1
+    shift
+    if "$@" >"$T/check.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+        sed -n 1,20p "$T/check.log"
+    fi
+}
+
+for f in "$EX/stream_library" "$EX/exported_model" "$EX/model.lsm"; do
+    if [ ! -e "$f" ]; then
+        echo "FAIL $f is missing: run make test (or make examples)"
+        echo "cli_examples: 0 passed, 1 failed"
+        exit 1
+    fi
+done
+
+"$L" gen --rows 5000 --seed 4 -o "$T/test.csv" || exit 1
+"$L" predict "$EX/model.lsm" "$T/test.csv" --proba -o "$T/p.csv" || exit 1
+tail -n +2 "$T/p.csv" >"$T/p_body.csv"
+
+"$EX/stream_library" "$EX/model.lsm" <"$T/test.csv" >"$T/lib.csv"
+check "examples/stream_library runs" test $? -eq 0
+check "examples/stream_library == predict (decisions equal, probabilities to 6 decimals)" \
+    awk -v tol=1.5e-6 -f tests/compare_pred.awk "$T/p_body.csv" "$T/lib.csv"
+printf 'reading\n1\noops\n' | "$EX/stream_library" "$EX/model.lsm" >/dev/null 2>"$T/err"
+check "examples/stream_library reports a bad line" \
+    sh -c "test $? -ne 0 && grep -q 'line 3' '$T/err'"
+
+"$EX/exported_model" <"$T/test.csv" >"$T/exp.csv"
+check "examples/exported_model runs" test $? -eq 0
+check "examples/exported_model == predict (same decisions, probabilities within 1e-5)" \
+    awk -v tol=1e-5 -f tests/compare_pred.awk "$T/p.csv" "$T/exp.csv"
+
+echo "cli_examples: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
