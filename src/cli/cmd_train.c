@@ -27,7 +27,8 @@ static const char usage_text[] =
     "  --class-column COL    one integer class column (multi-class)\n"
     "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n"
     "model:\n"
-    "  --seq N               window length in rows (default 5)\n"
+    "  --seq N               window length in rows (default 5, or what the data doctor\n"
+    "                        suggests: a window covering the longest typical cycle)\n"
     "  --hidden H            LSTM units (default 64)\n"
     "  --layers L            stacked LSTM layers (default 1)\n"
     "training:\n"
@@ -35,7 +36,8 @@ static const char usage_text[] =
     "  --batch B             (default 512)\n"
     "  --lr X                Adam learning rate (default 0.001)\n"
     "  --clip X              clip the global gradient norm to X (default off)\n"
-    "  --val F               last fraction of rows held out for validation (default 0.1)\n"
+    "  --val F               last fraction of rows held out for validation (default 0.1, or\n"
+    "                        the doctor's choice when the tail misses a source)\n"
     "  --patience P          stop after P epochs without a better validation loss (default off)\n"
     "  --pos-weight W        auto (negatives/positives, capped at 50), none, or w1,w2,...\n"
     "  --threshold T         tune (per-source best F1 on validation, default) or a number\n"
@@ -191,6 +193,7 @@ int cmd_train(int argc, char **argv)
     struct lstmsrc_train_config cfg;
     float *weights = NULL;
     int quiet = 0, rc = 1;
+    unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION; /* for the doctor */
     memset(&cols, 0, sizeof cols);
     lstmsrc_train_config_default(&cfg);
 
@@ -234,6 +237,7 @@ int cmd_train(int argc, char **argv)
             }
         } else if (cli_flag(argv, argc, &i, "--seq", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.seq_len)) goto usage;
+            unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
         } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_HIDDEN, &cfg.hidden)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--layers", &v)) {
@@ -252,6 +256,7 @@ int cmd_train(int argc, char **argv)
             if (!cli_float(cmd, a, v, 0.0, 1e9, &cfg.clip)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--val", &v)) {
             if (!cli_float(cmd, a, v, 0.0, 0.5, &cfg.val_fraction)) goto usage;
+            unset &= ~LSTMSRC_SUGGEST_VAL_FRACTION;
         } else if (cli_flag(argv, argc, &i, "--seed", &v)) {
             if (!cli_u64(cmd, a, v, &cfg.seed)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--pos-weight", &v)) {
@@ -324,6 +329,23 @@ int cmd_train(int argc, char **argv)
     if (lstmsrc_dataset_load(data, &cols, &ds, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
+    }
+    /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
+     * that covers the longest cycle of sources the reading alone cannot separate, a validation
+     * part that holds every source), and train says so. */
+    if (unset && lstmsrc_dataset_has_labels(ds)) {
+        struct lstmsrc_report *rep = NULL;
+        if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
+            unsigned changed = lstmsrc_doctor_suggest(rep, unset, &cfg);
+            if (!quiet && (changed & LSTMSRC_SUGGEST_SEQ_LEN))
+                fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s (pass --seq "
+                                "to choose yourself)\n", cfg.seq_len, rep->seq_len_reason);
+            if (!quiet && (changed & LSTMSRC_SUGGEST_VAL_FRACTION))
+                fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
+                                "to choose yourself)\n", (double)cfg.val_fraction,
+                        rep->val_fraction_reason);
+            lstmsrc_report_free(rep);
+        }
     }
     struct progress_state ps = {isatty(2), 0.0, quiet, plot_path != NULL, NULL, 0, 0, 0};
     if (!quiet || plot_path) {
