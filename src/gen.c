@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -203,6 +204,9 @@ enum lstmsrc_status lstmsrc_gen_write(const struct lstmsrc_gen_config *cfg, cons
                          cfg->sources);
 
     int to_stdout = !strcmp(path, "-");
+    /* an existing device or FIFO is written in place: renaming over it would replace the node */
+    struct stat sb;
+    int in_place = !to_stdout && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
     o.buf = malloc(CHUNK);
     if (!o.buf) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "gen: out of memory");
@@ -210,6 +214,12 @@ enum lstmsrc_status lstmsrc_gen_write(const struct lstmsrc_gen_config *cfg, cons
     }
     if (to_stdout) {
         o.fp = stdout;
+    } else if (in_place) {
+        o.fp = fopen(path, "wb");
+        if (!o.fp) {
+            st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            goto cleanup;
+        }
     } else {
         /* the pid keeps two concurrent writers of one path from sharing a temporary */
         size_t cap;
@@ -237,11 +247,11 @@ enum lstmsrc_status lstmsrc_gen_write(const struct lstmsrc_gen_config *cfg, cons
         o.fp = NULL;
     }
     if (o.failed) {
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s", to_stdout ? "stdout" : tmp,
-                       errno_str(o.failed));
+        st = set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s",
+                       to_stdout ? "stdout" : in_place ? path : tmp, errno_str(o.failed));
         goto cleanup;
     }
-    if (!to_stdout && rename(tmp, path) != 0) {
+    if (created && rename(tmp, path) != 0) {
         st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
                        strerror(errno));
         goto cleanup;
