@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "common.h"
 #include "dataset.h"
 #include "head.h"
@@ -491,12 +492,43 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     long step = 0;
     memcpy(best, m->params, m->n_params * sizeof(float));
 
-    for (int epoch = 1; epoch <= cfg->epochs && !interrupted; epoch++) {
+    /* checkpoints (checkpoint.h): what a resumed run restores instead of recomputing */
+    struct ckpt_id cid;
+    struct ckpt_state cs = {.params = m->params, .adam_m = adam_m, .adam_v = adam_v, .best = best};
+    int first_epoch = 1;
+    if (cfg->checkpoint || cfg->resume) ckpt_id_init(&cid, ds, cfg, m, nthreads, sp.train_windows);
+    if (cfg->resume) {
+        if ((st = ckpt_load(cfg->resume, &cid, &cs, err))) goto fail;
+        first_epoch = cs.next_epoch;
+        rng = cs.rng;
+        step = cs.step;
+        epochs_run = cs.epochs_run;
+        best_epoch = cs.best_epoch;
+        best_val = cs.best_val;
+        best_f1 = cs.best_f1;
+        /* the best epoch's validation outputs (for the thresholds) are recomputed from its
+         * weights: same weights, batches and threads give the same bits */
+        if (best_epoch > 0 && sp.val_windows) {
+            float *cur = m->params;
+            m->params = best;
+            validate(tr, bstarts, sp.val_first, sp.val_windows, best_probs);
+            m->params = cur;
+        }
+    }
+
+    for (int epoch = first_epoch; epoch <= cfg->epochs && !interrupted; epoch++) {
+        /* a resumed run that had already stopped early stops again */
+        if (cfg->patience > 0 && sp.val_windows && epoch - 1 - best_epoch >= cfg->patience) break;
         double t0 = now_seconds(), loss_sum = 0.0;
         size_t done = 0;
+        struct rng epoch_rng = rng; /* a mid-epoch checkpoint redoes this epoch's shuffle */
         for (size_t i = 0; i < sp.train_windows; i++) order[i] = i;
         rng_shuffle(&rng, order, sp.train_windows);
-        for (size_t b0 = 0; b0 < sp.train_windows; b0 += (size_t)cfg->batch) {
+        if (epoch == first_epoch && cfg->resume) {
+            done = cs.done;
+            loss_sum = cs.loss_sum;
+        }
+        for (size_t b0 = done; b0 < sp.train_windows; b0 += (size_t)cfg->batch) {
             int B = sp.train_windows - b0 < (size_t)cfg->batch ? (int)(sp.train_windows - b0)
                                                                 : cfg->batch;
             tr->starts = order + b0;
@@ -522,7 +554,18 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                 break;
             }
         }
-        if (interrupted && done < sp.train_windows) break; /* a partial epoch is not scored */
+        if (interrupted && done < sp.train_windows) { /* a partial epoch is not scored */
+            if (cfg->checkpoint) {
+                cs = (struct ckpt_state){.next_epoch = epoch, .epochs_run = epochs_run,
+                                         .best_epoch = best_epoch, .done = done, .step = step,
+                                         .rng = epoch_rng, .loss_sum = loss_sum,
+                                         .best_val = best_val, .best_f1 = best_f1,
+                                         .params = m->params, .adam_m = adam_m,
+                                         .adam_v = adam_v, .best = best};
+                if ((st = ckpt_save(cfg->checkpoint, &cid, &cs, err))) goto fail;
+            }
+            break;
+        }
         epochs_run = epoch;
 
         double vloss = -1.0, vf1 = -1.0;
@@ -548,6 +591,14 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                                          now_seconds() - t0, loss_sum / ((double)done * norm_div),
                                          vloss, vf1, 1, improved};
             cfg->progress(&p, cfg->progress_user);
+        }
+        if (cfg->checkpoint && (!cfg->checkpoint_on_stop_only || interrupted)) {
+            cs = (struct ckpt_state){.next_epoch = epoch + 1, .epochs_run = epochs_run,
+                                     .best_epoch = best_epoch, .step = step, .rng = rng,
+                                     .best_val = best_val, .best_f1 = best_f1,
+                                     .params = m->params, .adam_m = adam_m, .adam_v = adam_v,
+                                     .best = best};
+            if ((st = ckpt_save(cfg->checkpoint, &cid, &cs, err))) goto fail;
         }
         if (cfg->patience > 0 && sp.val_windows && epoch - best_epoch >= cfg->patience) break;
     }
