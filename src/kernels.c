@@ -1,10 +1,18 @@
 /*
- * kernels.c — GEMMs (BLAS or our own loops), the fused LSTM cell and small row helpers.
+ * kernels.c — GEMMs (BLAS or our own register-blocked kernels), the packed-panel GEMM of the
+ * LSTM step, the fused LSTM cell forward/backward and small row helpers.
  *
- * The fallback GEMMs are written so the innermost loop is an axpy over contiguous memory, which
- * the compiler vectorises without -ffast-math; the summation order is fixed, so results are
- * reproducible run to run. Activations use a branch-free polynomial exp (see exp_poly) so
- * they vectorise; on x86-64 the hot loops are also compiled for AVX2+FMA and picked at run time.
+ * Two implementations of each hot kernel, chosen per call by kernels_simd() (a CPU feature
+ * test whose answer never changes within a process, so every caller gets the same bits):
+ *   - AVX2+FMA on x86-64, written with intrinsics: the build is -std=c11, under which GCC never
+ *     contracts a*b+c into an FMA, so plain C (and the target_clones of it) would run at half the
+ *     FMA peak. Products use a 6 x 16 register tile (12 accumulators) over k;
+ *   - portable C with small fixed-size tiles that the compiler vectorises, used elsewhere and
+ *     kept callable (the *_portable functions) so tests can check one against the other.
+ * Each output element is its initial value plus the products summed over k in order, in both;
+ * no kernel depends on how many rows a call has. Activations use a branch-free polynomial exp
+ * (exp_poly, exp8) with max error ~2 ulp against libm's expf (tests/test_kernels.c).
+ * Not here: threads (train.c shards batches), allocation, the parameter layout (model.c).
  */
 #include "kernels.h"
 
@@ -17,6 +25,15 @@
 void openblas_set_num_threads(int num_threads);
 #endif
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LSTMSRC_NO_SIMD)
+#define KERNELS_X86 1
+#include <immintrin.h>
+#else
+#define KERNELS_X86 0
+#endif
+
+#define PANEL KERNELS_PANEL
+
 void kernels_init(void)
 {
 #ifdef LSTMSRC_USE_CBLAS
@@ -24,107 +41,175 @@ void kernels_init(void)
 #endif
 }
 
-/* ============================== GEMM ============================== */
+int kernels_simd(void)
+{
+#if KERNELS_X86
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
+}
 
 static void scale_c(float *C, int ldc, int M, int N, float beta)
 {
     for (int i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
-        if (beta == 0.0f) memset(c, 0, (size_t)N * sizeof *c);
+        if (beta == 0.0f)
+            memset(c, 0, (size_t)N * sizeof *c);
         else if (beta != 1.0f)
-            for (int j = 0; j < N; j++) c[j] *= beta;
+            for (int j = 0; j < N; j++)
+                c[j] *= beta;
     }
 }
 
-LSTMSRC_CLONES void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
-             int K, float beta)
+/* How a product tile starts: from zero, from a bias row, or from C itself. */
+enum { INIT_ZERO, INIT_BIAS, INIT_ACC };
+
+/* ============================== packing ============================== */
+
+size_t pack_floats(int K, int N)
 {
-    scale_c(C, ldc, M, N, beta);
-    /* 4 rows of C at a time share each row of B while it is in L1 */
-    int i = 0;
-    for (; i + 4 <= M; i += 4) {
-        float *restrict c0 = C + (size_t)i * ldc, *restrict c1 = c0 + ldc;
-        float *restrict c2 = c1 + ldc, *restrict c3 = c2 + ldc;
-        const float *a0 = A + (size_t)i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        for (int p = 0; p < K; p++) {
-            const float *restrict b = B + (size_t)p * ldb;
-            float x0 = a0[p], x1 = a1[p], x2 = a2[p], x3 = a3[p];
-            for (int j = 0; j < N; j++) {
-                float bj = b[j];
-                c0[j] += x0 * bj;
-                c1[j] += x1 * bj;
-                c2[j] += x2 * bj;
-                c3[j] += x3 * bj;
+    return (size_t)K * (size_t)((N + PANEL - 1) / PANEL) * PANEL;
+}
+
+void pack_b_t(float *bp, const float *src, int lds, int K, int N)
+{
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        float *p = bp + (size_t)(n0 / PANEL) * K * PANEL;
+        int nn = imin(PANEL, N - n0);
+        for (int k = 0; k < K; k++) {
+            for (int j = 0; j < nn; j++)
+                p[(size_t)k * PANEL + j] = src[(size_t)(n0 + j) * lds + k];
+            for (int j = nn; j < PANEL; j++)
+                p[(size_t)k * PANEL + j] = 0.0f;
+        }
+    }
+}
+
+void pack_b_n(float *bp, const float *src, int lds, int K, int N)
+{
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        float *p = bp + (size_t)(n0 / PANEL) * K * PANEL;
+        int nn = imin(PANEL, N - n0);
+        for (int k = 0; k < K; k++) {
+            memcpy(p + (size_t)k * PANEL, src + (size_t)k * lds + n0, (size_t)nn * sizeof *p);
+            for (int j = nn; j < PANEL; j++)
+                p[(size_t)k * PANEL + j] = 0.0f;
+        }
+    }
+}
+
+/* ============================== portable products ============================== */
+
+#define PMR 4 /* rows per portable tile */
+
+/* One (mr <= PMR) x (nn <= PANEL) tile of C = init + A1 @ B[0:K1] + A2 @ B[K1:]; row k of B
+ * (starting at this tile's first column) is at b + k*bs and holds nn valid floats. */
+static void tile_nn_c(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                      int lda2, int K2, const float *b, size_t bs, const float *bias, int init,
+                      int mr, int nn)
+{
+    float acc[PMR][PANEL];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < PANEL; j++)
+            acc[i][j] = j >= nn             ? 0.0f
+                        : init == INIT_ACC  ? C[(size_t)i * ldc + j]
+                        : init == INIT_BIAS ? bias[j]
+                                            : 0.0f;
+    for (int part = 0; part < 2; part++) {
+        const float *A = part ? A2 : A1;
+        const int lda = part ? lda2 : lda1, K = part ? K2 : K1;
+        const float *bb = part ? b + (size_t)K1 * bs : b;
+        for (int k = 0; k < K; k++) {
+            const float *restrict bk = bb + (size_t)k * bs;
+            for (int i = 0; i < mr; i++) {
+                float a = A[(size_t)i * lda + k];
+                if (nn == PANEL)
+                    for (int j = 0; j < PANEL; j++)
+                        acc[i][j] += a * bk[j];
+                else
+                    for (int j = 0; j < nn; j++)
+                        acc[i][j] += a * bk[j];
             }
         }
     }
-    for (; i < M; i++) {
-        float *restrict c = C + (size_t)i * ldc;
-        const float *a = A + (size_t)i * lda;
-        for (int p = 0; p < K; p++) {
-            const float *restrict b = B + (size_t)p * ldb;
-            float x = a[p];
-            for (int j = 0; j < N; j++) c[j] += x * b[j];
-        }
+    for (int i = 0; i < mr; i++)
+        memcpy(C + (size_t)i * ldc, acc[i], (size_t)nn * sizeof(float));
+}
+
+void gemm_packed_portable(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                          int lda2, int K2, const float *bp, int kp, const float *bias,
+                          int accumulate, int M, int N)
+{
+    const int init = accumulate ? INIT_ACC : bias ? INIT_BIAS : INIT_ZERO;
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        const float *b = bp + (size_t)(n0 / PANEL) * kp * PANEL;
+        int nn = imin(PANEL, N - n0);
+        for (int i0 = 0; i0 < M; i0 += PMR)
+            tile_nn_c(C + (size_t)i0 * ldc + n0, ldc, A1 + (size_t)i0 * lda1, lda1, K1,
+                      A2 ? A2 + (size_t)i0 * lda2 : NULL, lda2, K2, b, PANEL,
+                      bias ? bias + n0 : NULL, init, imin(PMR, M - i0), nn);
     }
 }
 
-
-void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
-             int K, float beta)
+void gemm_nn_portable(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M,
+                      int N, int K, float beta)
 {
-#ifdef LSTMSRC_USE_CBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-                ldc);
-#else
-    gemm_nn_own(C, ldc, A, lda, B, ldb, M, N, K, beta);
-#endif
-}
-
-void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
-             int K, float beta)
-{
-#ifdef LSTMSRC_USE_CBLAS
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-                ldc);
-#else
     scale_c(C, ldc, M, N, beta);
-    /* C[i,:] += A[p,i] * B[p,:]; 4 rows of C per pass over B */
-    int i = 0;
-    for (; i + 4 <= M; i += 4) {
-        float *restrict c0 = C + (size_t)i * ldc, *restrict c1 = c0 + ldc;
-        float *restrict c2 = c1 + ldc, *restrict c3 = c2 + ldc;
-        for (int p = 0; p < K; p++) {
-            const float *a = A + (size_t)p * lda + i;
-            const float *restrict b = B + (size_t)p * ldb;
-            float x0 = a[0], x1 = a[1], x2 = a[2], x3 = a[3];
-            for (int j = 0; j < N; j++) {
-                float bj = b[j];
-                c0[j] += x0 * bj;
-                c1[j] += x1 * bj;
-                c2[j] += x2 * bj;
-                c3[j] += x3 * bj;
-            }
-        }
-    }
-    for (; i < M; i++) {
-        float *restrict c = C + (size_t)i * ldc;
-        for (int p = 0; p < K; p++) {
-            const float *restrict b = B + (size_t)p * ldb;
-            float x = A[(size_t)p * lda + i];
-            for (int j = 0; j < N; j++) c[j] += x * b[j];
-        }
-    }
-#endif
+    const int init = beta == 0.0f ? INIT_ZERO : INIT_ACC;
+    for (int n0 = 0; n0 < N; n0 += PANEL)
+        for (int i0 = 0; i0 < M; i0 += PMR)
+            tile_nn_c(C + (size_t)i0 * ldc + n0, ldc, A + (size_t)i0 * lda, lda, K, NULL, 0, 0,
+                      B + n0, (size_t)ldb, NULL, init, imin(PMR, M - i0), imin(PANEL, N - n0));
 }
 
-void transpose(float *dst, const float *src, int rows, int cols)
+/* C (M,N) += A^T B, A (K,M), B (K,N): for each k, row k of A (contiguous over m) times row k of
+ * B (contiguous over n), so neither operand needs packing. Segments: see gemm_tn_seg. */
+void gemm_tn_seg_portable(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B,
+                          int ldb, size_t b_seg, int M, int N, int K, int nseg, int skip_below)
 {
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+    for (int i0 = 0; i0 < M; i0 += PMR) {
+        const int mr = imin(PMR, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
+        for (int n0 = 0; n0 < N; n0 += PANEL) {
+            const int nn = imin(PANEL, N - n0);
+            float acc[PMR][PANEL];
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < PANEL; j++)
+                    acc[i][j] = j < nn ? C[(size_t)(i0 + i) * ldc + n0 + j] : 0.0f;
+            for (int sg = s0; sg < nseg; sg++) {
+                const float *As = A + sg * a_seg + i0, *Bs = B + sg * b_seg + n0;
+                for (int k = 0; k < K; k++) {
+                    const float *restrict bk = Bs + (size_t)k * ldb;
+                    const float *ak = As + (size_t)k * lda;
+                    for (int i = 0; i < mr; i++) {
+                        float a = ak[i];
+                        if (nn == PANEL)
+                            for (int j = 0; j < PANEL; j++)
+                                acc[i][j] += a * bk[j];
+                        else
+                            for (int j = 0; j < nn; j++)
+                                acc[i][j] += a * bk[j];
+                    }
+                }
+            }
+            for (int i = 0; i < mr; i++)
+                memcpy(C + (size_t)(i0 + i) * ldc + n0, acc[i], (size_t)nn * sizeof(float));
+        }
+    }
 }
 
-/* ============================== activations ============================== */
+void gemm_tn_portable(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M,
+                      int N, int K)
+{
+    gemm_tn_seg_portable(C, ldc, A, lda, 0, B, ldb, 0, M, N, K, 1, 0);
+}
+
+/* ============================== scalar activations ============================== */
 
 /* exp(x) for x in [-88, 88] (callers clamp): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
  * a degree-6 polynomial for e^r (Cephes expf coefficients), and 2^n built from the exponent
@@ -152,83 +237,663 @@ static inline float exp_poly(float x)
     return p * scale;
 }
 
-static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
+static inline float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
 
 /* 1 / (1 + e^-x); saturates cleanly to 0 and 1 */
-static inline float sigmoid_poly(float x) { return 1.0f / (1.0f + exp_poly(clampf(-x, -88.0f, 88.0f))); }
+static inline float sigmoid_poly(float x)
+{
+    return 1.0f / (1.0f + exp_poly(clampf(-x, -88.0f, 88.0f)));
+}
 
 /* tanh(x) = 2 sigmoid(2x) - 1: absolute error below 1e-7, which is what the cell needs */
-static inline float tanh_poly(float x) { return 2.0f / (1.0f + exp_poly(clampf(-2.0f * x, -88.0f, 88.0f))) - 1.0f; }
+static inline float tanh_poly(float x)
+{
+    return 2.0f / (1.0f + exp_poly(clampf(-2.0f * x, -88.0f, 88.0f))) - 1.0f;
+}
 
 LSTMSRC_CLONES void vec_sigmoid(float *y, const float *x, int n)
 {
-    for (int i = 0; i < n; i++) y[i] = sigmoid_poly(x[i]);
+    for (int i = 0; i < n; i++)
+        y[i] = sigmoid_poly(x[i]);
 }
 
 LSTMSRC_CLONES void vec_tanh(float *y, const float *x, int n)
 {
-    for (int i = 0; i < n; i++) y[i] = tanh_poly(x[i]);
+    for (int i = 0; i < n; i++)
+        y[i] = tanh_poly(x[i]);
 }
 
-float scalar_expf(float x) { return exp_poly(clampf(x, -88.0f, 88.0f)); }
+float scalar_expf(float x)
+{
+    return exp_poly(clampf(x, -88.0f, 88.0f));
+}
 
-/* ============================== LSTM cell ============================== */
+/* ============================== portable LSTM cell ============================== */
 
-LSTMSRC_CLONES void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh,
-                                      const float *c_prev, const float *b, int B, int H)
+LSTMSRC_CLONES void lstm_cell_forward_portable(float *z, float *c, float *tc, float *h, int ldh,
+                                               const float *c_prev, const float *b, int B, int H)
 {
     for (int r = 0; r < B; r++) {
         float *restrict zr = z + (size_t)r * 4 * H;
         float *restrict cr = c + (size_t)r * H, *restrict tcr = tc + (size_t)r * H;
         float *restrict hr = h + (size_t)r * ldh;
-        for (int j = 0; j < 4 * H; j++) zr[j] += b[j];
+        if (b)
+            for (int j = 0; j < 4 * H; j++)
+                zr[j] += b[j];
         /* i, f: sigmoid over the first 2H; g: tanh; o: sigmoid */
-        for (int j = 0; j < 2 * H; j++) zr[j] = sigmoid_poly(zr[j]);
-        for (int j = 2 * H; j < 3 * H; j++) zr[j] = tanh_poly(zr[j]);
-        for (int j = 3 * H; j < 4 * H; j++) zr[j] = sigmoid_poly(zr[j]);
+        for (int j = 0; j < 2 * H; j++)
+            zr[j] = sigmoid_poly(zr[j]);
+        for (int j = 2 * H; j < 3 * H; j++)
+            zr[j] = tanh_poly(zr[j]);
+        for (int j = 3 * H; j < 4 * H; j++)
+            zr[j] = sigmoid_poly(zr[j]);
         const float *zi = zr, *zf = zr + H, *zg = zr + 2 * H, *zo = zr + 3 * H;
         /* c_t = f # c_{t-1} + i # g;  h_t = o # tanh(c_t) */
         if (c_prev) {
             const float *restrict cp = c_prev + (size_t)r * H;
-            for (int j = 0; j < H; j++) cr[j] = zf[j] * cp[j] + zi[j] * zg[j];
+            for (int j = 0; j < H; j++)
+                cr[j] = zf[j] * cp[j] + zi[j] * zg[j];
         } else {
-            for (int j = 0; j < H; j++) cr[j] = zi[j] * zg[j];
+            for (int j = 0; j < H; j++)
+                cr[j] = zi[j] * zg[j];
         }
-        for (int j = 0; j < H; j++) tcr[j] = tanh_poly(cr[j]);
-        for (int j = 0; j < H; j++) hr[j] = zo[j] * tcr[j];
+        for (int j = 0; j < H; j++)
+            tcr[j] = tanh_poly(cr[j]);
+        for (int j = 0; j < H; j++)
+            hr[j] = zo[j] * tcr[j];
     }
 }
 
 /* One row of the cell backward; cp NULL means c_{t-1} = 0 (then df = 0). */
 static inline void cell_backward_row(float *restrict dz, float *restrict dc,
-                                     const float *restrict dh, const float *restrict gates,
-                                     const float *restrict cp, const float *restrict tc, int H)
+                                     const float *restrict dh1, const float *restrict dh2,
+                                     const float *restrict gates, const float *restrict cp,
+                                     const float *restrict tc, int H)
 {
     const float *gi = gates, *gf = gates + H, *gg = gates + 2 * H, *go = gates + 3 * H;
     float *di = dz, *df = dz + H, *dg = dz + 2 * H, *dO = dz + 3 * H;
     for (int j = 0; j < H; j++) {
         float i = gi[j], f = gf[j], g = gg[j], o = go[j], t = tc[j];
+        float dh = dh2 ? dh1[j] + dh2[j] : dh1[j];
         /* dc_t = dc_next + dh * o * (1 - tanh^2 c_t) */
-        float dcv = dc[j] + dh[j] * o * (1.0f - t * t);
+        float dcv = dc[j] + dh * o * (1.0f - t * t);
         di[j] = dcv * g * i * (1.0f - i);
         df[j] = cp ? dcv * cp[j] * f * (1.0f - f) : 0.0f;
         dg[j] = dcv * i * (1.0f - g * g);
-        dO[j] = dh[j] * t * o * (1.0f - o);
+        dO[j] = dh * t * o * (1.0f - o);
         dc[j] = dcv * f; /* flows to c_{t-1} */
     }
 }
 
-LSTMSRC_CLONES void lstm_cell_backward(float *dz, float *dc, const float *dh, const float *gates,
-                                       const float *c_prev, const float *tc, int B, int H)
+LSTMSRC_CLONES void lstm_cell_backward_portable(float *dz, int ldz, float *dc, const float *dh1,
+                                                const float *dh2, const float *gates,
+                                                const float *c_prev, const float *tc, int B, int H)
 {
     for (int r = 0; r < B; r++) {
-        size_t o4 = (size_t)r * 4 * H, o1 = (size_t)r * H;
-        /* two call sites so each inlined copy has no branch in its loop */
-        if (c_prev)
-            cell_backward_row(dz + o4, dc + o1, dh + o1, gates + o4, c_prev + o1, tc + o1, H);
+        size_t o4 = (size_t)r * 4 * H, o1 = (size_t)r * H, oz = (size_t)r * ldz;
+        /* separate call sites so each inlined copy has no branch in its loop */
+        const float *d2 = dh2 ? dh2 + o1 : NULL;
+        if (c_prev && d2)
+            cell_backward_row(dz + oz, dc + o1, dh1 + o1, d2, gates + o4, c_prev + o1, tc + o1, H);
+        else if (c_prev)
+            cell_backward_row(dz + oz, dc + o1, dh1 + o1, NULL, gates + o4, c_prev + o1, tc + o1,
+                              H);
+        else if (d2)
+            cell_backward_row(dz + oz, dc + o1, dh1 + o1, d2, gates + o4, NULL, tc + o1, H);
         else
-            cell_backward_row(dz + o4, dc + o1, dh + o1, gates + o4, NULL, tc + o1, H);
+            cell_backward_row(dz + oz, dc + o1, dh1 + o1, NULL, gates + o4, NULL, tc + o1, H);
     }
+}
+
+/* ============================== AVX2 + FMA ============================== */
+
+#if KERNELS_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
+#define MR 6 /* rows per AVX2 tile: 6 x 2 accumulators + 2 B rows + 1 broadcast of 16 ymm */
+
+/* lanes j < n of a row of 8 (n may be <= 0 or >= 8) */
+AVX2_INLINE __m256i lane_mask(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+AVX2_INLINE __m256 load16(const float *p, int half, int full, __m256i m)
+{
+    return full ? _mm256_loadu_ps(p + 8 * half) : _mm256_maskload_ps(p + 8 * half, m);
+}
+
+AVX2_INLINE void store16(float *p, int half, int full, __m256i m, __m256 v)
+{
+    if (full)
+        _mm256_storeu_ps(p + 8 * half, v);
+    else
+        _mm256_maskstore_ps(p + 8 * half, m, v);
+}
+
+/* The accumulators are named variables, not arrays: GCC keeps an array of vectors in memory
+ * and stores it back on every k. Row i's two vectors are c<i>0 (columns 0..7), c<i>1 (8..15);
+ * a row beyond mr is dead code once mr is a constant. */
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DECL_ACC(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
+#define LOAD_ACC(i)                                                                                \
+    if (mr > i) {                                                                                  \
+        c##i##0 = load16(C + (size_t)i * ldc, 0, full, m0);                                        \
+        c##i##1 = load16(C + (size_t)i * ldc, 1, full, m1);                                        \
+    }
+#define BIAS_ACC(i)                                                                                \
+    if (mr > i) {                                                                                  \
+        c##i##0 = bias0;                                                                           \
+        c##i##1 = bias1;                                                                           \
+    }
+#define STORE_ACC(i)                                                                               \
+    if (mr > i) {                                                                                  \
+        store16(C + (size_t)i * ldc, 0, full, m0, c##i##0);                                        \
+        store16(C + (size_t)i * ldc, 1, full, m1, c##i##1);                                        \
+    }
+/* a row of A at stride lda: broadcast a[i*lda] */
+#define FMA_ROW(i)                                                                                 \
+    if (mr > i) {                                                                                  \
+        __m256 a = _mm256_broadcast_ss(ak + (size_t)i * lda);                                      \
+        c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                                                 \
+        c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);                                                 \
+    }
+/* a row of A^T: broadcast ak[i] */
+#define FMA_COL(i)                                                                                 \
+    if (mr > i) {                                                                                  \
+        __m256 a = _mm256_broadcast_ss(ak + i);                                                    \
+        c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                                                 \
+        c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);                                                 \
+    }
+
+/* k = 0..K-1 of one A operand (rows at ak + i*lda, column k) against B rows b + k*bs */
+#define NN_PART(A, LDA, K, B)                                                                      \
+    for (int k = 0; k < (K); k++) {                                                                \
+        const float *bk = (B) + (size_t)k * bs, *ak = (A) + k;                                     \
+        const size_t lda = (size_t)(LDA);                                                          \
+        __m256 b0 = load16(bk, 0, full, m0), b1 = load16(bk, 1, full, m1);                         \
+        FOR_ROWS(FMA_ROW)                                                                          \
+    }
+
+/* mr x 16 tile of C = init + A1 @ B[0:K1] + A2 @ B[K1:K1+K2]; row k of B at b + k*bs. `full`:
+ * all 16 columns valid (else nn of them, masked). mr and full are constants after inlining. */
+AVX2_INLINE void tile_nn_avx2(const int mr, const int full, float *C, int ldc, const float *A1,
+                              int lda1, int K1, const float *A2, int lda2, int K2, const float *b,
+                              size_t bs, const float *bias, int init, int nn)
+{
+    const __m256i m0 = lane_mask(nn), m1 = lane_mask(nn - 8);
+    FOR_ROWS(DECL_ACC)
+    if (init == INIT_ACC) {
+        FOR_ROWS(LOAD_ACC)
+    } else if (init == INIT_BIAS) {
+        const __m256 bias0 = load16(bias, 0, full, m0), bias1 = load16(bias, 1, full, m1);
+        FOR_ROWS(BIAS_ACC)
+    }
+    NN_PART(A1, lda1, K1, b)
+    NN_PART(A2, lda2, K2, b + (size_t)K1 * bs)
+    FOR_ROWS(STORE_ACC)
+}
+
+#define TILE_NN_CASE(MRV)                                                                          \
+    case MRV:                                                                                      \
+        if (nn == PANEL)                                                                           \
+            tile_nn_avx2(MRV, 1, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, bias, init, nn);       \
+        else                                                                                       \
+            tile_nn_avx2(MRV, 0, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, bias, init, nn);       \
+        break;
+
+AVX2 static void tile_nn_dispatch(int mr, float *C, int ldc, const float *A1, int lda1, int K1,
+                                  const float *A2, int lda2, int K2, const float *b, size_t bs,
+                                  const float *bias, int init, int nn)
+{
+    switch (mr) {
+        TILE_NN_CASE(1)
+        TILE_NN_CASE(2)
+        TILE_NN_CASE(3)
+        TILE_NN_CASE(4)
+        TILE_NN_CASE(5)
+        TILE_NN_CASE(6)
+    }
+}
+
+/* One or two rows (a stream, or a batch's last rows) against NP panels at once: the 6 x 16 tile
+ * would leave only 2 or 4 independent accumulator chains and wait on FMA latency. Each element
+ * is still init + the same FMAs in the same k order, so the bits equal the 6 x 16 tile's. */
+#define WIDE_DECL(q) __m256 w0##q = _mm256_setzero_ps(), w1##q = _mm256_setzero_ps();
+#define WIDE_INIT(q)                                                                               \
+    if (np > q / 2) {                                                                              \
+        const int col = 8 * q;                                                                     \
+        if (init == INIT_ACC) {                                                                    \
+            w0##q = _mm256_loadu_ps(C + col);                                                      \
+            if (mr > 1) w1##q = _mm256_loadu_ps(C + ldc + col);                                    \
+        } else if (init == INIT_BIAS) {                                                            \
+            w0##q = w1##q = _mm256_loadu_ps(bias + col);                                           \
+        }                                                                                          \
+    }
+#define WIDE_FMA(q)                                                                                \
+    if (np > q / 2) {                                                                              \
+        __m256 bq = _mm256_loadu_ps(bk + (size_t)(q / 2) * pstride + 8 * (q % 2));                 \
+        w0##q = _mm256_fmadd_ps(a0, bq, w0##q);                                                    \
+        if (mr > 1) w1##q = _mm256_fmadd_ps(a1, bq, w1##q);                                        \
+    }
+#define WIDE_STORE(q)                                                                              \
+    if (np > q / 2) {                                                                              \
+        _mm256_storeu_ps(C + 8 * q, w0##q);                                                        \
+        if (mr > 1) _mm256_storeu_ps(C + ldc + 8 * q, w1##q);                                      \
+    }
+#define FOR_WIDE(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* mr (1 or 2) rows x np full panels (np * 16 columns, np <= 4 / mr) */
+AVX2_INLINE void tile_wide_avx2(const int mr, const int np, float *C, int ldc, const float *A1,
+                                int lda1, int K1, const float *A2, int lda2, int K2, const float *b,
+                                size_t bs, size_t pstride, const float *bias, int init)
+{
+    FOR_WIDE(WIDE_DECL)
+    FOR_WIDE(WIDE_INIT)
+    for (int part = 0; part < 2; part++) {
+        const float *A = part ? A2 : A1;
+        const int K = part ? K2 : K1;
+        const size_t lda = (size_t)(part ? lda2 : lda1);
+        const float *bb = part ? b + (size_t)K1 * bs : b;
+        for (int k = 0; k < K; k++) {
+            const float *bk = bb + (size_t)k * bs;
+            __m256 a0 = _mm256_broadcast_ss(A + k), a1 = a0;
+            if (mr > 1) a1 = _mm256_broadcast_ss(A + lda + k);
+            FOR_WIDE(WIDE_FMA)
+        }
+    }
+    FOR_WIDE(WIDE_STORE)
+}
+
+/* Panels outer, row tiles inner: the panel (K x 16) stays in L1 while all rows pass it. */
+AVX2 static void gemm_nn_avx2(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                              int lda2, int K2, const float *b, size_t bs, size_t panel_stride,
+                              const float *bias, int init, int M, int N)
+{
+    if (M <= 2) {
+        /* full panels four (one row) or two (two rows) at a time, then the rest as usual */
+        const int per = M == 1 ? 4 : 2, full = N / PANEL;
+        int p = 0;
+        for (; p + per <= full; p += per) {
+            if (M == 1)
+                tile_wide_avx2(1, 4, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
+                               b + p * panel_stride, bs, panel_stride,
+                               bias ? bias + p * PANEL : NULL, init);
+            else
+                tile_wide_avx2(2, 2, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
+                               b + p * panel_stride, bs, panel_stride,
+                               bias ? bias + p * PANEL : NULL, init);
+        }
+        if (p * PANEL >= N) return;
+        C += p * PANEL;
+        b += p * panel_stride;
+        if (bias) bias += p * PANEL;
+        N -= p * PANEL;
+    }
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        const float *bpanel = b + (size_t)(n0 / PANEL) * panel_stride;
+        const int nn = imin(PANEL, N - n0);
+        for (int i0 = 0; i0 < M; i0 += MR)
+            tile_nn_dispatch(imin(MR, M - i0), C + (size_t)i0 * ldc + n0, ldc,
+                             A1 + (size_t)i0 * lda1, lda1, K1, A2 ? A2 + (size_t)i0 * lda2 : NULL,
+                             lda2, K2, bpanel, bs, bias ? bias + n0 : NULL, init, nn);
+    }
+}
+
+/* mr x 16 tile of C += A^T B over segments s0..nseg-1: A (K, M) rows give mr broadcasts,
+ * B (K, N) rows two vectors. */
+AVX2_INLINE void tile_tn_avx2(const int mr, const int full, float *C, int ldc, const float *A,
+                              int lda, size_t a_seg, const float *B, int ldb, size_t b_seg, int K,
+                              int s0, int nseg, int nn)
+{
+    const __m256i m0 = lane_mask(nn), m1 = lane_mask(nn - 8);
+    FOR_ROWS(DECL_ACC)
+    FOR_ROWS(LOAD_ACC)
+    for (int sg = s0; sg < nseg; sg++) {
+        const float *As = A + sg * a_seg, *Bs = B + sg * b_seg;
+        for (int k = 0; k < K; k++) {
+            const float *bk = Bs + (size_t)k * ldb, *ak = As + (size_t)k * lda;
+            __m256 b0 = load16(bk, 0, full, m0), b1 = load16(bk, 1, full, m1);
+            FOR_ROWS(FMA_COL)
+        }
+    }
+    FOR_ROWS(STORE_ACC)
+}
+
+#define TILE_TN_CASE(MRV)                                                                          \
+    case MRV:                                                                                      \
+        if (nn == PANEL)                                                                           \
+            tile_tn_avx2(MRV, 1, C, ldc, A, lda, a_seg, B, ldb, b_seg, K, s0, nseg, nn);           \
+        else                                                                                       \
+            tile_tn_avx2(MRV, 0, C, ldc, A, lda, a_seg, B, ldb, b_seg, K, s0, nseg, nn);           \
+        break;
+
+AVX2 static void tile_tn_dispatch(int mr, float *C, int ldc, const float *A, int lda, size_t a_seg,
+                                  const float *B, int ldb, size_t b_seg, int K, int s0, int nseg,
+                                  int nn)
+{
+    switch (mr) {
+        TILE_TN_CASE(1)
+        TILE_TN_CASE(2)
+        TILE_TN_CASE(3)
+        TILE_TN_CASE(4)
+        TILE_TN_CASE(5)
+        TILE_TN_CASE(6)
+    }
+}
+
+AVX2 static void gemm_tn_avx2(float *C, int ldc, const float *A, int lda, size_t a_seg,
+                              const float *B, int ldb, size_t b_seg, int M, int N, int K, int nseg,
+                              int skip_below)
+{
+    /* Panels outer: a panel of B (nseg*K x 16 floats) stays in L1 for every row tile, and A is
+     * streamed once per panel: 6/16 of the traffic of the other order, which streams all of B
+     * once per row tile. When the panel would not fit in L1, row tiles go outer instead. */
+    if ((size_t)nseg * K > 256) {
+        for (int i0 = 0; i0 < M; i0 += MR) {
+            const int mr = imin(MR, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
+            for (int n0 = 0; n0 < N; n0 += PANEL)
+                tile_tn_dispatch(mr, C + (size_t)i0 * ldc + n0, ldc, A + i0, lda, a_seg, B + n0,
+                                 ldb, b_seg, K, s0, nseg, imin(PANEL, N - n0));
+        }
+    } else {
+        for (int n0 = 0; n0 < N; n0 += PANEL)
+            for (int i0 = 0; i0 < M; i0 += MR) {
+                const int mr = imin(MR, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
+                tile_tn_dispatch(mr, C + (size_t)i0 * ldc + n0, ldc, A + i0, lda, a_seg, B + n0,
+                                 ldb, b_seg, K, s0, nseg, imin(PANEL, N - n0));
+            }
+    }
+}
+
+/* ---------- activations ---------- */
+
+/* exp_poly on 8 lanes, x in [-88, 88] (NaN stays NaN). n = round(x log2e) with the 1.5*2^23
+ * trick, as in exp_poly: the sum t + 1.5*2^23 holds n in its low mantissa bits, so 2^n is built
+ * from those bits with an integer add and shift (no round/convert instructions: the cell is
+ * bound by FP-pipe throughput, not latency). */
+AVX2_INLINE __m256 exp8(__m256 x)
+{
+    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f), magic = _mm256_set1_ps(12582912.0f);
+    const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f);
+    __m256 tm = _mm256_fmadd_ps(x, log2e, magic);
+    __m256 n = _mm256_sub_ps(tm, magic);
+    __m256 r = _mm256_fnmadd_ps(n, c1, x);
+    r = _mm256_fnmadd_ps(n, c2, r);
+    /* e^r = 1 + r + r^2 P(r) with P of degree 4 fitted for float (minimax relative error
+     * 3e-9; Cephes' degree 5 buys nothing in float), by Estrin's scheme */
+    __m256 r2 = _mm256_mul_ps(r, r), r4 = _mm256_mul_ps(r2, r2);
+    __m256 q0 = _mm256_fmadd_ps(_mm256_set1_ps(0.1666652113199234f), r,
+                                _mm256_set1_ps(0.4999999403953552f));
+    __m256 q1 = _mm256_fmadd_ps(_mm256_set1_ps(0.008368710055947304f), r,
+                                _mm256_set1_ps(0.04166838899254799f));
+    __m256 p =
+        _mm256_fmadd_ps(_mm256_set1_ps(0.001381461275741458f), r4, _mm256_fmadd_ps(q1, r2, q0));
+    p = _mm256_fmadd_ps(p, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* low bits of tm: n + 2^22 (two's complement for n < 0); (n + 127) << 23 is the float 2^n */
+    __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_castps_si256(tm), _mm256_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* 1 / (1 + e^(s*x)) with s*x clamped to [-88, 88]; max(lo, v) keeps a NaN v */
+AVX2_INLINE __m256 recip_one_plus_exp(__m256 sx)
+{
+    const __m256 lo = _mm256_set1_ps(-88.0f), hi = _mm256_set1_ps(88.0f);
+    __m256 e = exp8(_mm256_min_ps(hi, _mm256_max_ps(lo, sx)));
+    __m256 d = _mm256_add_ps(_mm256_set1_ps(1.0f), e);
+    /* a true division: rcp + Newton measured no faster here, and is not exact */
+    return _mm256_div_ps(_mm256_set1_ps(1.0f), d);
+}
+
+AVX2_INLINE __m256 sigmoid8(__m256 x)
+{
+    return recip_one_plus_exp(_mm256_sub_ps(_mm256_setzero_ps(), x));
+}
+
+/* tanh(x) = 2 / (1 + e^-2x) - 1 */
+AVX2_INLINE __m256 tanh8(__m256 x)
+{
+    __m256 s = recip_one_plus_exp(_mm256_mul_ps(_mm256_set1_ps(-2.0f), x));
+    return _mm256_fmsub_ps(_mm256_set1_ps(2.0f), s, _mm256_set1_ps(1.0f));
+}
+
+/* ---------- cell ---------- */
+
+/* In place over n floats: y = sigmoid(y) (tanh = 0) or y = tanh(y) (tanh = 1). Every 8 lanes
+ * are independent of the others, so out-of-order execution overlaps the exp/divide chains of
+ * neighbouring iterations (one fused pass per unit would be one long dependent chain). */
+AVX2_INLINE void activate_avx2(float *y, int n, const int tanh)
+{
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_loadu_ps(y + j);
+        _mm256_storeu_ps(y + j, tanh ? tanh8(v) : sigmoid8(v));
+    }
+    if (j < n) {
+        /* the last n % 8 through a zero-padded copy: same arithmetic per element */
+        float t[8] = {0};
+        memcpy(t, y + j, (size_t)(n - j) * sizeof(float));
+        __m256 v = _mm256_loadu_ps(t);
+        _mm256_storeu_ps(t, tanh ? tanh8(v) : sigmoid8(v));
+        memcpy(y + j, t, (size_t)(n - j) * sizeof(float));
+    }
+}
+
+/* 8 units: c = f # c_prev + i # g (cp NULL: c_prev = 0), tc = tanh(c), h = o # tc */
+AVX2_INLINE void cell_state8(const float *zi, const float *zf, const float *zg, const float *zo,
+                             const float *cp, float *c, float *tc, float *h)
+{
+    __m256 ig = _mm256_mul_ps(_mm256_loadu_ps(zi), _mm256_loadu_ps(zg));
+    __m256 cv = cp ? _mm256_fmadd_ps(_mm256_loadu_ps(zf), _mm256_loadu_ps(cp), ig) : ig;
+    __m256 t = tanh8(cv);
+    _mm256_storeu_ps(c, cv);
+    _mm256_storeu_ps(tc, t);
+    _mm256_storeu_ps(h, _mm256_mul_ps(_mm256_loadu_ps(zo), t));
+}
+
+AVX2 static void cell_forward_avx2(float *z, float *c, float *tc, float *h, int ldh,
+                                   const float *c_prev, const float *b, int B, int H)
+{
+    const int H8 = H / 8 * 8;
+    for (int r = 0; r < B; r++) {
+        float *zr = z + (size_t)r * 4 * H, *cr = c + (size_t)r * H, *tcr = tc + (size_t)r * H;
+        float *hr = h + (size_t)r * ldh;
+        const float *cp = c_prev ? c_prev + (size_t)r * H : NULL;
+        if (b)
+            for (int j = 0; j < 4 * H; j++)
+                zr[j] += b[j];
+        /* i, f: sigmoid over the first 2H; g: tanh; o: sigmoid */
+        activate_avx2(zr, 2 * H, 0);
+        activate_avx2(zr + 2 * H, H, 1);
+        activate_avx2(zr + 3 * H, H, 0);
+        /* c_t = f # c_{t-1} + i # g;  h_t = o # tanh(c_t) */
+        for (int j = 0; j < H8; j += 8)
+            cell_state8(zr + j, zr + H + j, zr + 2 * H + j, zr + 3 * H + j, cp ? cp + j : NULL,
+                        cr + j, tcr + j, hr + j);
+        if (H8 < H) {
+            float t[8][8] = {{0}};
+            const int n = H - H8;
+            for (int q = 0; q < 4; q++)
+                memcpy(t[q], zr + q * H + H8, (size_t)n * sizeof(float));
+            if (cp) memcpy(t[4], cp + H8, (size_t)n * sizeof(float));
+            cell_state8(t[0], t[1], t[2], t[3], cp ? t[4] : NULL, t[5], t[6], t[7]);
+            memcpy(cr + H8, t[5], (size_t)n * sizeof(float));
+            memcpy(tcr + H8, t[6], (size_t)n * sizeof(float));
+            memcpy(hr + H8, t[7], (size_t)n * sizeof(float));
+        }
+    }
+}
+
+/* 8 units of one row of the cell backward; see cell_backward_row for the equations. */
+AVX2_INLINE void cell_bwd8(float *di, float *df, float *dg, float *dO, float *dc, const float *dh1,
+                           const float *dh2, const float *gi, const float *gf, const float *gg,
+                           const float *go, const float *cp, const float *tc)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 i = _mm256_loadu_ps(gi), f = _mm256_loadu_ps(gf), g = _mm256_loadu_ps(gg);
+    __m256 o = _mm256_loadu_ps(go), t = _mm256_loadu_ps(tc);
+    __m256 dh = _mm256_loadu_ps(dh1);
+    if (dh2) dh = _mm256_add_ps(dh, _mm256_loadu_ps(dh2));
+    __m256 dcv =
+        _mm256_fmadd_ps(_mm256_mul_ps(dh, o), _mm256_fnmadd_ps(t, t, one), _mm256_loadu_ps(dc));
+    _mm256_storeu_ps(di,
+                     _mm256_mul_ps(_mm256_mul_ps(dcv, g), _mm256_mul_ps(i, _mm256_sub_ps(one, i))));
+    _mm256_storeu_ps(df, cp ? _mm256_mul_ps(_mm256_mul_ps(dcv, _mm256_loadu_ps(cp)),
+                                            _mm256_mul_ps(f, _mm256_sub_ps(one, f)))
+                            : _mm256_setzero_ps());
+    _mm256_storeu_ps(dg, _mm256_mul_ps(_mm256_mul_ps(dcv, i), _mm256_fnmadd_ps(g, g, one)));
+    _mm256_storeu_ps(dO,
+                     _mm256_mul_ps(_mm256_mul_ps(dh, t), _mm256_mul_ps(o, _mm256_sub_ps(one, o))));
+    _mm256_storeu_ps(dc, _mm256_mul_ps(dcv, f));
+}
+
+AVX2 static void cell_backward_avx2(float *dz, int ldz, float *dc, const float *dh1,
+                                    const float *dh2, const float *gates, const float *c_prev,
+                                    const float *tc, int B, int H)
+{
+    const int H8 = H / 8 * 8;
+    for (int r = 0; r < B; r++) {
+        size_t o4 = (size_t)r * 4 * H, o1 = (size_t)r * H;
+        float *d = dz + (size_t)r * ldz, *dcr = dc + o1;
+        const float *g = gates + o4, *d1 = dh1 + o1, *d2 = dh2 ? dh2 + o1 : NULL;
+        const float *cp = c_prev ? c_prev + o1 : NULL, *t = tc + o1;
+        for (int j = 0; j < H8; j += 8)
+            cell_bwd8(d + j, d + H + j, d + 2 * H + j, d + 3 * H + j, dcr + j, d1 + j,
+                      d2 ? d2 + j : NULL, g + j, g + H + j, g + 2 * H + j, g + 3 * H + j,
+                      cp ? cp + j : NULL, t + j);
+        if (H8 < H) {
+            float q[13][8] = {{0}};
+            const int n = H - H8;
+            const size_t sz = (size_t)n * sizeof(float);
+            memcpy(q[4], dcr + H8, sz);
+            memcpy(q[5], d1 + H8, sz);
+            if (d2) memcpy(q[6], d2 + H8, sz);
+            for (int k = 0; k < 4; k++)
+                memcpy(q[7 + k], g + k * H + H8, sz);
+            if (cp) memcpy(q[11], cp + H8, sz);
+            memcpy(q[12], t + H8, sz);
+            cell_bwd8(q[0], q[1], q[2], q[3], q[4], q[5], d2 ? q[6] : NULL, q[7], q[8], q[9], q[10],
+                      cp ? q[11] : NULL, q[12]);
+            for (int k = 0; k < 4; k++)
+                memcpy(d + k * H + H8, q[k], sz);
+            memcpy(dcr + H8, q[4], sz);
+        }
+    }
+}
+#endif /* KERNELS_X86 */
+
+/* ============================== dispatch ============================== */
+
+void gemm_packed(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2, int lda2,
+                 int K2, const float *bp, int kp, const float *bias, int accumulate, int M, int N)
+{
+#if KERNELS_X86
+    if (kernels_simd()) {
+        gemm_nn_avx2(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, PANEL, (size_t)kp * PANEL, bias,
+                     accumulate ? INIT_ACC
+                     : bias     ? INIT_BIAS
+                                : INIT_ZERO,
+                     M, N);
+        return;
+    }
+#endif
+    gemm_packed_portable(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp, bias, accumulate, M, N);
+}
+
+void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                 int K, float beta)
+{
+#if KERNELS_X86
+    if (kernels_simd()) {
+        scale_c(C, ldc, M, N, beta);
+        gemm_nn_avx2(C, ldc, A, lda, K, NULL, 0, 0, B, (size_t)ldb, PANEL, NULL,
+                     beta == 0.0f ? INIT_ZERO : INIT_ACC, M, N);
+        return;
+    }
+#endif
+    gemm_nn_portable(C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+
+void gemm_tn_seg(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B, int ldb,
+                 size_t b_seg, int M, int N, int K, int nseg, int skip_below)
+{
+#if KERNELS_X86
+    if (kernels_simd()) {
+        gemm_tn_avx2(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
+        return;
+    }
+#endif
+    gemm_tn_seg_portable(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
+}
+
+void gemm_tn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                 int K)
+{
+    gemm_tn_seg(C, ldc, A, lda, 0, B, ldb, 0, M, N, K, 1, 0);
+}
+
+void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+             int K, float beta)
+{
+#ifdef LSTMSRC_USE_CBLAS
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
+                ldc);
+#else
+    gemm_nn_own(C, ldc, A, lda, B, ldb, M, N, K, beta);
+#endif
+}
+
+void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+             int K, float beta)
+{
+#ifdef LSTMSRC_USE_CBLAS
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
+                ldc);
+#else
+    scale_c(C, ldc, M, N, beta);
+    gemm_tn_own(C, ldc, A, lda, B, ldb, M, N, K);
+#endif
+}
+
+void transpose(float *dst, const float *src, int rows, int cols)
+{
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+}
+
+void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh, const float *c_prev,
+                       const float *b, int B, int H)
+{
+#if KERNELS_X86
+    if (kernels_simd()) {
+        cell_forward_avx2(z, c, tc, h, ldh, c_prev, b, B, H);
+        return;
+    }
+#endif
+    lstm_cell_forward_portable(z, c, tc, h, ldh, c_prev, b, B, H);
+}
+
+void lstm_cell_backward2(float *dz, int ldz, float *dc, const float *dh1, const float *dh2,
+                         const float *gates, const float *c_prev, const float *tc, int B, int H)
+{
+#if KERNELS_X86
+    if (kernels_simd()) {
+        cell_backward_avx2(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
+        return;
+    }
+#endif
+    lstm_cell_backward_portable(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
+}
+
+void lstm_cell_backward(float *dz, float *dc, const float *dh, const float *gates,
+                        const float *c_prev, const float *tc, int B, int H)
+{
+    lstm_cell_backward2(dz, 4 * H, dc, dh, NULL, gates, c_prev, tc, B, H);
 }
 
 /* ============================== row helpers ============================== */
@@ -237,7 +902,8 @@ void add_bias_rows(float *y, int ldy, const float *b, int B, int N)
 {
     for (int r = 0; r < B; r++) {
         float *yr = y + (size_t)r * ldy;
-        for (int j = 0; j < N; j++) yr[j] += b[j];
+        for (int j = 0; j < N; j++)
+            yr[j] += b[j];
     }
 }
 
@@ -245,6 +911,7 @@ void sum_rows(float *db, const float *x, int R, int N)
 {
     for (int r = 0; r < R; r++) {
         const float *xr = x + (size_t)r * N;
-        for (int j = 0; j < N; j++) db[j] += xr[j];
+        for (int j = 0; j < N; j++)
+            db[j] += xr[j];
     }
 }

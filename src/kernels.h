@@ -1,15 +1,20 @@
 /*
- * kernels.h — the few dense operations everything else is made of: two GEMM shapes, the fused
- * LSTM gate step, row-wise bias broadcast and column sums. With LSTMSRC_USE_CBLAS the GEMMs go
- * to the BLAS; otherwise our own loops (libc + libm only). Kernels never allocate and keep no
- * state. All matrices are row-major; shapes are in the comments as (rows, cols).
+ * kernels.h — the dense operations everything else is made of: GEMMs (BLAS or our own
+ * register-blocked kernels), a packed-panel GEMM for the LSTM step, the fused LSTM cell forward
+ * and backward, vectorised sigmoid/tanh, row-wise bias broadcast and column sums.
+ *
+ * On x86-64 CPUs with AVX2+FMA the hot kernels run hand-written AVX2 code picked at run time;
+ * elsewhere (and with -DLSTMSRC_NO_SIMD) portable C that the compiler vectorises. Kernels never
+ * allocate and keep no state. All matrices are row-major; shapes are in the comments as
+ * (rows, cols). Every product here sums each output element over k in order 0..K-1 after its
+ * initial value, so a row's result never depends on the other rows of the call.
  */
 #ifndef LSTMSRC_KERNELS_H
 #define LSTMSRC_KERNELS_H
 
 #include <stddef.h>
 
-/* Hot loops get an AVX2+FMA clone picked at load time on x86-64 (GCC/clang function
+/* Elementwise loops get an AVX2 clone picked at load time on x86-64 (GCC function
  * multi-versioning); elsewhere they are plain C. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(LSTMSRC_NO_CLONES)
 #define LSTMSRC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -21,10 +26,15 @@
  * shards and an inner thread pool on top of them would oversubscribe the cores. */
 void kernels_init(void);
 
+/* 1 when the AVX2+FMA kernels are in use on this machine (fixed for the life of the process). */
+int kernels_simd(void);
+
+/* ============================== general GEMMs ============================== */
+
 /* C (M,N) = beta*C + A (M,K) @ B (K,N)          lda/ldb/ldc are row strides */
 void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta);
-/* Same product with our own loops even when a BLAS is linked. Each element of C is summed over
+/* Same product with our own kernels even when a BLAS is linked. Each element of C is summed over
  * k in order 0..K-1 whatever M is, so a row's result does not depend on the batch it is in:
  * inference uses it so that streaming one row at a time equals batch prediction bit for bit. */
 void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
@@ -32,16 +42,52 @@ void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int
 /* C (M,N) = beta*C + A^T @ B, with A (K,M), B (K,N) */
 void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta);
+/* C (M,N) += A^T @ B with our own kernels; A (K,M), B (K,N). Summed over k in order. */
+void gemm_tn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                 int K);
+
+/* C (M,N) += sum over segments s of A_s^T @ B_s, each A_s (K,M) at A + s*a_seg and B_s (K,N) at
+ * B + s*b_seg: one product over nseg*K rows that need not be contiguous (the time steps of a
+ * block of rows), with C held in registers across them. The caller guarantees that columns
+ * 0..skip_below-1 of A_0 are zero; rows of C that only they feed may skip segment 0. Per
+ * element: segments in order, k in order. */
+void gemm_tn_seg(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B, int ldb,
+                 size_t b_seg, int M, int N, int K, int nseg, int skip_below);
+
+/* ============================== packed-panel GEMM ============================== */
+
+/* B operands that are reused across many products (the LSTM weights) are packed once into
+ * panels of PANEL columns: panel p holds rows k = 0..K-1 of columns p*PANEL .. p*PANEL+15,
+ * contiguous, zero-padded past N. A panel row is one cache line; a panel of the LSTM step
+ * (K = 65) is 4 KB and stays in L1 while a block of rows streams past it. */
+#define KERNELS_PANEL 16
+
+/* floats needed to pack a (K, N) operand */
+size_t pack_floats(int K, int N);
+/* Bp = B (K, N) where B[k][n] = src[n*lds + k]  (src is B^T, e.g. W (N, K) for x @ W^T) */
+void pack_b_t(float *bp, const float *src, int lds, int K, int N);
+/* Bp = B (K, N) where B[k][n] = src[k*lds + n] */
+void pack_b_n(float *bp, const float *src, int lds, int K, int N);
+
+/* C (M,N) = init + A1 (M,K1) @ B[0:K1] + A2 (M,K2) @ B[K1:K1+K2], B packed with kp rows
+ * (kp >= K1 + K2; rows past K1 + K2 are ignored, so the recurrent part can be skipped while
+ * h_{-1} = 0). A2 may be NULL when K2 = 0.
+ * init: C itself when accumulate, else bias (N) broadcast over rows, else zero.
+ * Per element: init, then k = 0..K1-1 of A1, then k = 0..K2-1 of A2, in order. */
+void gemm_packed(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2, int lda2,
+                 int K2, const float *bp, int kp, const float *bias, int accumulate, int M, int N);
+
+/* ============================== LSTM cell ============================== */
 
 /* dst (cols, rows) = src (rows, cols)^T */
 void transpose(float *dst, const float *src, int rows, int cols);
 
 /* Fused LSTM cell for one time step, in place on the gate pre-activations:
- *   z (B, 4H) = x W_x^T + h_prev W_h^T (+ b added here), blocks in order i, f, g, o
+ *   z (B, 4H) = x W_x^T + h_prev W_h^T (+ b added here unless b is NULL), blocks i, f, g, o
  *   i = sigmoid(z_i)  f = sigmoid(z_f)  g = tanh(z_g)  o = sigmoid(z_o)
  *   c = f * c_prev + i * g        h = o * tanh(c)
  * z becomes the activated gates (cached for backward); c_prev NULL means zeros.
- * z (B,4H)  b (4H)  c_prev, c, tc = tanh(c), h (B,H); h has row stride ldh. */
+ * z (B,4H)  b (4H)  c_prev, c, tc = tanh(c) (B,H);  h (B,H) with row stride ldh. */
 void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh, const float *c_prev,
                        const float *b, int B, int H);
 
@@ -51,6 +97,9 @@ void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh, const f
  *   dz (B,4H) out: gradient w.r.t. the pre-activations. */
 void lstm_cell_backward(float *dz, float *dc, const float *dh, const float *gates,
                         const float *c_prev, const float *tc, int B, int H);
+/* The same with dh = dh1 + dh2 formed on the fly (dh2 may be NULL) and dz rows ldz apart. */
+void lstm_cell_backward2(float *dz, int ldz, float *dc, const float *dh1, const float *dh2,
+                         const float *gates, const float *c_prev, const float *tc, int B, int H);
 
 /* y = sigmoid(x), y = tanh(x) elementwise (may alias); vectorised polynomial, see kernels.c */
 void vec_sigmoid(float *y, const float *x, int n);
@@ -62,5 +111,24 @@ float scalar_expf(float x);
 void add_bias_rows(float *y, int ldy, const float *b, int B, int N);
 /* db (N) += column sums of x (R,N) */
 void sum_rows(float *db, const float *x, int R, int N);
+
+/* ============================== for tests ============================== */
+
+/* The portable C versions of the dispatched kernels above, callable on any machine so tests can
+ * hold the SIMD kernels against them. */
+void gemm_packed_portable(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                          int lda2, int K2, const float *bp, int kp, const float *bias,
+                          int accumulate, int M, int N);
+void gemm_nn_portable(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M,
+                      int N, int K, float beta);
+void gemm_tn_portable(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M,
+                      int N, int K);
+void gemm_tn_seg_portable(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B,
+                          int ldb, size_t b_seg, int M, int N, int K, int nseg, int skip_below);
+void lstm_cell_forward_portable(float *z, float *c, float *tc, float *h, int ldh,
+                                const float *c_prev, const float *b, int B, int H);
+void lstm_cell_backward_portable(float *dz, int ldz, float *dc, const float *dh1, const float *dh2,
+                                 const float *gates, const float *c_prev, const float *tc, int B,
+                                 int H);
 
 #endif

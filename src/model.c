@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "head.h"
 #include "kernels.h"
 #include "lstm.h"
 #include "rng.h"
@@ -234,36 +235,55 @@ void model_init_params(struct lstmsrc_model *m, struct rng *rng)
 
 struct model_ws {
     int cap, T, backward;
+    const struct lstmsrc_model *frozen; /* inference: the model whose weights are packed */
     struct lstm_buf layer[LSTMSRC_MAX_LAYERS];
     float *dhseq[LSTMSRC_MAX_LAYERS]; /* (T, B, H) gradient into each layer's outputs */
     float *wdt;                       /* (H, K) head weights transposed */
     float *logits;                    /* (B, K) */
+    float *dlogits;                   /* (B, K) model_train_step's loss gradient (backward) */
     float *mem;
 };
+
+/* Every buffer starts on a 64-byte line, so a packed panel row is exactly one cache line. */
+#define WS_ALIGN 16 /* floats */
 
 struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
 {
     const size_t B = (size_t)cap, T = (size_t)m->seq_len, H = (size_t)m->h, K = (size_t)m->k;
     size_t total = 0, sz[16 * LSTMSRC_MAX_LAYERS + 4], nsz = 0;
-    /* count sizes first, all in floats, with checked math */
+    /* count sizes first, all in floats, with checked math (fast-path buffers, see lstm.h) */
     for (int l = 0; l < m->layers; l++) {
-        size_t I = (size_t)(l == 0 ? m->f : m->h), IH = I + H;
-        if (!mul_size(IH, 4 * H, &sz[nsz++])) return NULL;                /* wt */
-        if (!mul3_size(T, B, IH, &sz[nsz++])) return NULL;                 /* xh */
-        if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;              /* gates */
-        for (int r = 0; r < 3; r++)
-            if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* c, tc, h */
+        int I = l == 0 ? m->f : m->h;
+        sz[nsz++] = lstm_fast_floats(0, m->seq_len, I, m->h);             /* wf */
         if (with_backward) {
-            if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;          /* dz */
-            for (int r = 0; r < 3; r++) sz[nsz++] = B * H;                 /* dh, dhnext, dc */
-            if (!mul_size(B, IH, &sz[nsz++])) return NULL;                 /* dxh */
+            if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;          /* gates */
+            for (int r = 0; r < 2; r++)
+                if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;          /* c, tc */
+        } else {
+            /* inference: one block's scratch (lstm.h, scratch) */
+            sz[nsz++] = LSTM_ROW_BLOCK * 4 * H;                            /* gates */
+            sz[nsz++] = 2 * LSTM_ROW_BLOCK * H;                            /* c */
+            sz[nsz++] = LSTM_ROW_BLOCK * H;                                /* tc */
+        }
+        if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;                  /* h */
+        if (with_backward) {
+            if (!mul3_size(T, B, lstm_fast_floats(5, m->seq_len, I, m->h), &sz[nsz++]))
+                return NULL;                                               /* dz */
+            for (int r = 0; r < 2; r++) sz[nsz++] = B * H;                 /* dhnext, dc */
+            for (int q = 1; q <= 4; q++)                                   /* wbh, wbx, dwt, xa */
+                sz[nsz++] = q == 2 && l == 0 ? 0 : lstm_fast_floats(q, m->seq_len, I, m->h);
             if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* dhseq */
         }
     }
-    sz[nsz++] = H * K; /* wdt */
-    sz[nsz++] = B * K; /* logits */
-    for (size_t i = 0; i < nsz; i++)
+    sz[nsz++] = H * K;                    /* wdt */
+    sz[nsz++] = B * K;                    /* logits */
+    sz[nsz++] = with_backward ? B * K : 0; /* dlogits */
+    for (size_t i = 0; i < nsz; i++) {
+        if (!add_size(sz[i], WS_ALIGN - 1, &sz[i])) return NULL;
+        sz[i] -= sz[i] % WS_ALIGN;
         if (!add_size(total, sz[i], &total)) return NULL;
+    }
+    if (!add_size(total, WS_ALIGN, &total)) return NULL;
 
     struct model_ws *ws = calloc(1, sizeof *ws);
     if (!ws) return NULL;
@@ -276,30 +296,49 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     ws->T = m->seq_len;
     ws->backward = with_backward;
     float *p = ws->mem;
+    p += (WS_ALIGN - ((uintptr_t)p / sizeof(float)) % WS_ALIGN) % WS_ALIGN;
     nsz = 0;
     /* carve the block in the order the sizes were counted */
 #define TAKE() (p += sz[nsz], p - sz[nsz++])
     for (int l = 0; l < m->layers; l++) {
         struct lstm_buf *b = &ws->layer[l];
-        b->wt = TAKE();
-        b->xh = TAKE();
+        b->wf = TAKE();
         b->gates = TAKE();
         b->c = TAKE();
         b->tc = TAKE();
         b->h = TAKE();
+        b->scratch = !with_backward;
         if (with_backward) {
             b->dz = TAKE();
-            b->dh = TAKE();
             b->dhnext = TAKE();
             b->dc = TAKE();
-            b->dxh = TAKE();
+            b->wbh = TAKE();
+            b->wbx = TAKE();
+            if (l == 0) b->wbx = NULL;
+            b->dwt = TAKE();
+            b->xa = TAKE();
             ws->dhseq[l] = TAKE();
         }
     }
     ws->wdt = TAKE();
     ws->logits = TAKE();
+    ws->dlogits = TAKE();
 #undef TAKE
+    /* inference: the model does not change while the workspace lives, so its weights are
+     * packed once here instead of on every forward (one row at a time, packing would cost more
+     * than the step itself) */
+    if (!with_backward) model_ws_pack(ws, m);
     return ws;
+}
+
+void model_ws_pack(struct model_ws *ws, const struct lstmsrc_model *m)
+{
+    struct model_layout lay;
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    for (int l = 0; l < m->layers; l++)
+        lstm_pack_weights(&ws->layer[l], m->params + lay.w[l], l == 0 ? m->f : m->h, m->h);
+    transpose(ws->wdt, m->params + lay.wd, m->k, m->h);
+    ws->frozen = m;
 }
 
 void model_ws_free(struct model_ws *ws)
@@ -311,26 +350,93 @@ void model_ws_free(struct model_ws *ws)
 
 /* ============================== forward / backward ============================== */
 
+/* All of these work block by block (LSTM_ROW_BLOCK rows through every layer and the head), so a
+ * block's activations are still in cache for the next layer, and, in model_train_step, for its
+ * backward. Rows are independent until the weight gradients, which are summed block by block in
+ * order: model_forward + loss + model_backward and model_train_step give the same bits. */
+
+static void forward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
+                            const struct model_layout *lay)
+{
+    for (int l = 0; l < m->layers; l++)
+        lstm_forward_prepare(&ws->layer[l], m->params + lay->w[l], l == 0 ? m->f : m->h, m->h);
+    if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->h);
+}
+
+/* rows [r0, r0 + nb) of xb (T, B, F) through every layer; logits (B, K) of those rows */
+static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
+                          const struct model_layout *lay, const float *xb, int B, int r0, int nb)
+{
+    const int T = m->seq_len, H = m->h, K = m->k;
+    const float *x = xb;
+    for (int l = 0; l < m->layers; l++) {
+        lstm_forward_rows(&ws->layer[l], x, m->params + lay->b[l], B, r0, nb, T,
+                          l == 0 ? m->f : H, H);
+        x = ws->layer[l].h;
+    }
+    /* logits (nb, K) = h_{T-1} (nb, H) @ Wd^T + bd */
+    const float *hlast = ws->layer[m->layers - 1].h + ((size_t)(T - 1) * B + r0) * H;
+    float *logits = ws->logits + (size_t)r0 * K;
+    gemm_nn_own(logits, K, hlast, H, ws->wdt, K, nb, K, H, 0.0f);
+    add_bias_rows(logits, K, m->params + lay->bd, nb, K);
+}
+
+static void backward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
+                             const struct model_layout *lay)
+{
+    for (int l = 0; l < m->layers; l++)
+        lstm_backward_prepare(&ws->layer[l], m->params + lay->w[l], m->seq_len,
+                              l == 0 ? m->f : m->h, m->h, l > 0);
+}
+
+/* Given dlogits (B, K) for rows [r0, r0 + nb): the head's gradient (+= into grads), then every
+ * layer's backward for those rows (weight gradients summed in the layers until finish). */
+static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
+                           const struct model_layout *lay, float *grads, const float *dlogits,
+                           int B, int r0, int nb)
+{
+    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
+    const float *hlast = ws->layer[L - 1].h + ((size_t)(T - 1) * B + r0) * H;
+    const float *dl = dlogits + (size_t)r0 * K;
+    /* head: dWd (K, H) += dl^T @ hlast;  dbd += sum dl;  dh_{T-1} = dl @ Wd; the top layer's
+     * other steps get nothing from above. (Zeroed on every call: where a step's rows lie
+     * depends on B, so an earlier call with another B may have left values there.) */
+    gemm_tn_own(grads + lay->wd, H, dl, K, hlast, H, K, H, nb);
+    sum_rows(grads + lay->bd, dl, nb, K);
+    for (int t = 0; t < T - 1; t++)
+        memset(ws->dhseq[L - 1] + ((size_t)t * B + r0) * H, 0, (size_t)nb * H * sizeof(float));
+    gemm_nn_own(ws->dhseq[L - 1] + ((size_t)(T - 1) * B + r0) * H, H, dl, K, m->params + lay->wd,
+                H, nb, H, K, 0.0f);
+    for (int l = L - 1; l >= 0; l--) {
+        float *dx = NULL;
+        if (l > 0) {
+            /* layer l's input gradient accumulates into layer l-1's dhseq rows */
+            dx = ws->dhseq[l - 1];
+            for (int t = 0; t < T; t++)
+                memset(dx + ((size_t)t * B + r0) * H, 0, (size_t)nb * H * sizeof *dx);
+        }
+        lstm_backward_rows(&ws->layer[l], ws->dhseq[l], dx, B, r0, nb, T, l == 0 ? m->f : H, H);
+    }
+}
+
+static void backward_finish(const struct lstmsrc_model *m, struct model_ws *ws,
+                            const struct model_layout *lay, float *grads)
+{
+    for (int l = 0; l < m->layers; l++)
+        lstm_backward_finish(&ws->layer[l], grads + lay->w[l], grads + lay->b[l],
+                             l == 0 ? m->f : m->h, m->h);
+}
+
 const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, const float *xb,
                            int B)
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(B >= 1 && B <= ws->cap && ws->T == m->seq_len);
+    LSTMSRC_ASSERT(!ws->frozen || ws->frozen == m);
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
-    const int T = m->seq_len, H = m->h, K = m->k;
-    const float *x = xb;
-    for (int l = 0; l < m->layers; l++) {
-        int I = l == 0 ? m->f : H;
-        /* inference workspaces use the batch-independent product (stream == predict) */
-        lstm_forward(&ws->layer[l], x, m->params + lay.w[l], m->params + lay.b[l], B, T, I, H,
-                     !ws->backward);
-        x = ws->layer[l].h;
-    }
-    /* logits (B, K) = h_{T-1} (B, H) @ Wd^T + bd */
-    const float *hlast = ws->layer[m->layers - 1].h + (size_t)(T - 1) * B * H;
-    transpose(ws->wdt, m->params + lay.wd, K, H);
-    (ws->backward ? gemm_nn : gemm_nn_own)(ws->logits, K, hlast, H, ws->wdt, K, B, K, H, 0.0f);
-    add_bias_rows(ws->logits, K, m->params + lay.bd, B, K);
+    forward_prepare(m, ws, &lay);
+    for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
+        forward_block(m, ws, &lay, xb, B, r0, B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK);
     return ws->logits;
 }
 
@@ -340,19 +446,35 @@ void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *g
     struct model_layout lay;
     LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap);
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
-    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
-    const float *hlast = ws->layer[L - 1].h + (size_t)(T - 1) * B * H;
-    /* head: dWd (K, H) += dlogits^T @ hlast;  dbd += sum dlogits;  dh_{T-1} = dlogits @ Wd */
-    gemm_tn(grads + lay.wd, H, dlogits, K, hlast, H, K, H, B, 1.0f);
-    sum_rows(grads + lay.bd, dlogits, B, K);
-    for (int l = 0; l < L; l++) memset(ws->dhseq[l], 0, (size_t)T * B * H * sizeof(float));
-    gemm_nn(ws->dhseq[L - 1] + (size_t)(T - 1) * B * H, H, dlogits, K, m->params + lay.wd, H, B,
-            H, K, 0.0f);
-    for (int l = L - 1; l >= 0; l--) {
-        int I = l == 0 ? m->f : H;
-        lstm_backward(grads + lay.w[l], grads + lay.b[l], l > 0 ? ws->dhseq[l - 1] : NULL,
-                      &ws->layer[l], ws->dhseq[l], m->params + lay.w[l], B, T, I, H);
+    backward_prepare(m, ws, &lay);
+    for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
+        backward_block(m, ws, &lay, grads, dlogits, B, r0,
+                       B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK);
+    backward_finish(m, ws, &lay, grads);
+}
+
+double model_train_step(const struct lstmsrc_model *m, struct model_ws *ws, float *grads,
+                        const float *xb, const float *y, const int32_t *cls, int B, float norm)
+{
+    struct model_layout lay;
+    const int K = m->k, multi = m->task == LSTMSRC_TASK_MULTILABEL;
+    LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap && ws->T == m->seq_len);
+    LSTMSRC_ASSERT(multi ? y != NULL : cls != NULL);
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    forward_prepare(m, ws, &lay);
+    backward_prepare(m, ws, &lay);
+    double loss = 0.0;
+    for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK) {
+        const int nb = B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK;
+        const size_t o = (size_t)r0 * K;
+        forward_block(m, ws, &lay, xb, B, r0, nb);
+        loss += multi ? loss_bce_logits(ws->dlogits + o, ws->logits + o, y + o, m->pos_weight, nb,
+                                        K, norm)
+                      : loss_softmax_ce(ws->dlogits + o, ws->logits + o, cls + r0, nb, K, norm);
+        backward_block(m, ws, &lay, grads, ws->dlogits, B, r0, nb);
     }
+    backward_finish(m, ws, &lay, grads);
+    return loss;
 }
 
 void model_probs(const struct lstmsrc_model *m, float *logits, int B)
