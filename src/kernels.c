@@ -220,7 +220,8 @@ static inline float exp_poly(float x)
     const float log2e = 1.44269504088896341f, c1 = 0.693359375f, c2 = -2.12194440e-4f;
     float t = x * log2e;
     /* round to nearest with the 1.5*2^23 trick: exact for |t| < 2^22, no libm call */
-    float n = (t + 12582912.0f) - 12582912.0f;
+    float big = t + 12582912.0f;
+    float n = big - 12582912.0f;
     float r = x - n * c1;
     r = r - n * c2;
     float p = 1.9875691500e-4f;
@@ -230,8 +231,11 @@ static inline float exp_poly(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t e = (int32_t)n + 127;
-    uint32_t bits = (uint32_t)e << 23;
+    /* 2^n from the integer held in big's low mantissa bits (0x400000 + n): converting the float
+     * n to an int would be undefined for the NaN that a non-finite input brings */
+    uint32_t nb;
+    memcpy(&nb, &big, sizeof nb);
+    uint32_t bits = ((nb & 0x7fffffu) - 0x400000u + 127u) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;

@@ -25,6 +25,7 @@
 #include "window.h"
 
 #define MAX_THREADS 256
+#define BASELINE_ROWS ((size_t)1 << 20)
 
 void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
 {
@@ -437,14 +438,19 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     /* scaler and baselines from the training part only */
     scale_fit(m->scale_mean, m->scale_std, ds->x, sp.train_rows, ds->f);
     fit_pos_weights(m, ds, cfg, sp.train_windows);
+    /* The baseline rule is fitted on every training row, or on every n-th row past 2^20 of
+     * them: its sort needs 16 bytes a row, which must not outgrow the data itself. */
+    const size_t every =
+        sp.train_rows > BASELINE_ROWS ? (sp.train_rows + BASELINE_ROWS - 1) / BASELINE_ROWS : 1;
+    float maxv = ds->x[0];
+    for (size_t r = 0; r < sp.train_rows; r++)
+        if (ds->x[r * ds->f] > maxv) maxv = ds->x[r * ds->f];
     for (int j = 0; j < m->k; j++) {
         if (m->task != LSTMSRC_TASK_MULTILABEL) break;
         double f1;
-        float maxv = ds->x[0];
-        for (size_t r = 0; r < sp.train_rows; r++)
-            if (ds->x[r * ds->f] > maxv) maxv = ds->x[r * ds->f];
-        if (best_f1_threshold(ds->x, (size_t)ds->f, ds->y + j, (size_t)m->k, sp.train_rows, maxv,
-                              &m->base_threshold[j], &f1)) {
+        if (best_f1_threshold(ds->x, (size_t)ds->f * every, ds->y + j, (size_t)m->k * every,
+                              (sp.train_rows + every - 1) / every, maxv, &m->base_threshold[j],
+                              &f1)) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
             goto fail;
         }
