@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "binio.h"
 #include "common.h"
 #include "model.h"
 
@@ -52,66 +53,10 @@ enum {
 
 /* ============================== bytes and checksum ============================== */
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    put_u32(p, (uint32_t)v);
-    put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static uint32_t f32_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static float bits_f32(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 /* Two's complement without relying on implementation-defined unsigned -> signed conversion. */
 static int32_t u32_to_i32(uint32_t v)
 {
     return v <= INT32_MAX ? (int32_t)v : (int32_t)(v - 0x80000000u) - INT32_MAX - 1;
-}
-
-/* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32), four bits at a time: a
- * 16-entry constant table is small enough to read and about four times faster than bitwise. */
-static uint32_t crc32_ieee(const unsigned char *p, size_t n)
-{
-    static const uint32_t t[16] = {
-        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
-        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
-        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
-    };
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ t[c & 15];
-        c = (c >> 4) ^ t[c & 15];
-    }
-    return c ^ 0xffffffffu;
 }
 
 /* Thread-safe strerror (the XSI strerror_r that _POSIX_C_SOURCE selects). */
@@ -342,7 +287,7 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
 
     w_u64(&w, (uint64_t)m->n_params);
     w_floats(&w, m->params, m->n_params);
-    w_u32(&w, crc32_ieee(w.p, w.pos));
+    w_u32(&w, crc32_update(0, w.p, w.pos));
     LSTMSRC_ASSERT(w.pos == size);
     *out = w.p;
     *out_len = size;
@@ -584,7 +529,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     if (len < HEADER_SIZE + META_SIZE + 8 + CRC_SIZE)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: file has %zu bytes, too few for any model",
                          name, len);
-    if (crc32_ieee(b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
+    if (crc32_update(0, b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", name);
 
     /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
