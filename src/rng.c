@@ -63,3 +63,13 @@ void rng_shuffle(struct rng *r, size_t *a, size_t n)
         a[j] = t;
     }
 }
+
+void rng_shuffle_u32(struct rng *r, uint32_t *a, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)rng_below(r, i);
+        uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}

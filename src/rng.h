@@ -22,5 +22,7 @@ double rng_normal(struct rng *r);
 uint64_t rng_below(struct rng *r, uint64_t n);
 /* Fisher-Yates shuffle of n size_t. */
 void rng_shuffle(struct rng *r, size_t *a, size_t n);
+/* The same shuffle (the same draws, so the same permutation) over 32-bit indexes. */
+void rng_shuffle_u32(struct rng *r, uint32_t *a, size_t n);
 
 #endif

@@ -414,6 +414,9 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     struct window_split sp;
     window_split(ds->n, cfg->seq_len, cfg->val_fraction, &sp);
+    if (sp.train_windows > UINT32_MAX)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu training windows; supported: up to %u",
+                         ds->source, sp.train_windows, (unsigned)UINT32_MAX);
     if (sp.train_windows == 0)
         return set_error(err, LSTMSRC_ERR_ARG,
                          "%s: %zu training rows, too few for one window of %d rows", ds->source,
@@ -422,7 +425,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct lstmsrc_model *m = NULL;
     struct trainer *tr = NULL;
     float *adam_m = NULL, *adam_v = NULL, *best = NULL, *val_probs = NULL, *best_probs = NULL;
-    size_t *order = NULL, *bstarts = NULL;
+    uint32_t *order = NULL; /* 4 bytes a window: at 50M rows the order is the largest buffer */
+    size_t *bstarts = NULL;
     int interrupted = 0;
 
     st = model_create(ds->f, cfg->hidden, cfg->layers, ds->k, cfg->seq_len, ds->n_labels,
@@ -528,8 +532,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         double t0 = now_seconds(), loss_sum = 0.0;
         size_t done = 0;
         struct rng epoch_rng = rng; /* a mid-epoch checkpoint redoes this epoch's shuffle */
-        for (size_t i = 0; i < sp.train_windows; i++) order[i] = i;
-        rng_shuffle(&rng, order, sp.train_windows);
+        for (size_t i = 0; i < sp.train_windows; i++) order[i] = (uint32_t)i;
+        rng_shuffle_u32(&rng, order, sp.train_windows);
         if (epoch == first_epoch && cfg->resume) {
             done = cs.done;
             loss_sum = cs.loss_sum;
@@ -537,7 +541,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         for (size_t b0 = done; b0 < sp.train_windows; b0 += (size_t)cfg->batch) {
             int B = sp.train_windows - b0 < (size_t)cfg->batch ? (int)(sp.train_windows - b0)
                                                                 : cfg->batch;
-            tr->starts = order + b0;
+            for (int b = 0; b < B; b++) bstarts[b] = order[b0 + (size_t)b];
+            tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
             loss_sum += run_batch(tr, JOB_TRAIN);
