@@ -241,6 +241,7 @@ struct model_ws {
     float *wdt;                       /* (H, K) head weights transposed */
     float *logits;                    /* (B, K) */
     float *dlogits;                   /* (B, K) model_train_step's loss gradient (backward) */
+    float *xblk;                      /* (T, LSTM_ROW_BLOCK, F) model_train_step's block input */
     float *mem;
 };
 
@@ -278,6 +279,7 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     sz[nsz++] = H * K;                    /* wdt */
     sz[nsz++] = B * K;                    /* logits */
     sz[nsz++] = with_backward ? B * K : 0; /* dlogits */
+    sz[nsz++] = with_backward ? T * LSTM_ROW_BLOCK * (size_t)m->f : 0; /* xblk */
     for (size_t i = 0; i < nsz; i++) {
         if (!add_size(sz[i], WS_ALIGN - 1, &sz[i])) return NULL;
         sz[i] -= sz[i] % WS_ALIGN;
@@ -323,6 +325,7 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     ws->wdt = TAKE();
     ws->logits = TAKE();
     ws->dlogits = TAKE();
+    ws->xblk = TAKE();
 #undef TAKE
     /* inference: the model does not change while the workspace lives, so its weights are
      * packed once here instead of on every forward (one row at a time, packing would cost more
@@ -363,9 +366,11 @@ static void forward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
     if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->h);
 }
 
-/* rows [r0, r0 + nb) of xb (T, B, F) through every layer; logits (B, K) of those rows */
+/* rows [r0, r0 + nb) of xb (T, B, F) through every layer, into the workspace's rows laid out
+ * for B; logits (nb, K) of those rows */
 static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
-                          const struct model_layout *lay, const float *xb, int B, int r0, int nb)
+                          const struct model_layout *lay, const float *xb, int B, int r0, int nb,
+                          float *logits)
 {
     const int T = m->seq_len, H = m->h, K = m->k;
     const float *x = xb;
@@ -376,7 +381,6 @@ static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
     }
     /* logits (nb, K) = h_{T-1} (nb, H) @ Wd^T + bd */
     const float *hlast = ws->layer[m->layers - 1].h + ((size_t)(T - 1) * B + r0) * H;
-    float *logits = ws->logits + (size_t)r0 * K;
     gemm_nn_own(logits, K, hlast, H, ws->wdt, K, nb, K, H, 0.0f);
     add_bias_rows(logits, K, m->params + lay->bd, nb, K);
 }
@@ -389,15 +393,15 @@ static void backward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
                               l == 0 ? m->f : m->h, m->h, l > 0);
 }
 
-/* Given dlogits (B, K) for rows [r0, r0 + nb): the head's gradient (+= into grads), then every
- * layer's backward for those rows (weight gradients summed in the layers until finish). */
+/* Given dl (nb, K), the loss gradient of rows [r0, r0 + nb) of the workspace laid out for B:
+ * the head's gradient (+= into grads), then every layer's backward for those rows (weight
+ * gradients summed in the layers until finish). */
 static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
-                           const struct model_layout *lay, float *grads, const float *dlogits,
-                           int B, int r0, int nb)
+                           const struct model_layout *lay, float *grads, const float *dl, int B,
+                           int r0, int nb)
 {
     const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
     const float *hlast = ws->layer[L - 1].h + ((size_t)(T - 1) * B + r0) * H;
-    const float *dl = dlogits + (size_t)r0 * K;
     /* head: dWd (K, H) += dl^T @ hlast;  dbd += sum dl;  dh_{T-1} = dl @ Wd; the top layer's
      * other steps get nothing from above. (Zeroed on every call: where a step's rows lie
      * depends on B, so an earlier call with another B may have left values there.) */
@@ -436,7 +440,8 @@ const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, c
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
     forward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
-        forward_block(m, ws, &lay, xb, B, r0, B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK);
+        forward_block(m, ws, &lay, xb, B, r0, B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK,
+                      ws->logits + (size_t)r0 * m->k);
     return ws->logits;
 }
 
@@ -448,7 +453,7 @@ void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *g
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
     backward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
-        backward_block(m, ws, &lay, grads, dlogits, B, r0,
+        backward_block(m, ws, &lay, grads, dlogits + (size_t)r0 * m->k, B, r0,
                        B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK);
     backward_finish(m, ws, &lay, grads);
 }
@@ -464,14 +469,22 @@ double model_train_step(const struct lstmsrc_model *m, struct model_ws *ws, floa
     forward_prepare(m, ws, &lay);
     backward_prepare(m, ws, &lay);
     double loss = 0.0;
+    const int T = m->seq_len, F = m->f;
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK) {
         const int nb = B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK;
         const size_t o = (size_t)r0 * K;
-        forward_block(m, ws, &lay, xb, B, r0, nb);
+        /* Every block runs in the same first rows of the workspace, laid out as a batch of nb:
+         * its activations stay in L2 from its forward to its backward and for the next block,
+         * where batch-sized buffers would stream the whole batch's state through L3. The
+         * arithmetic per row, and the blocks' order in the weight gradients, are unchanged. */
+        for (int t = 0; t < T; t++)
+            memcpy(ws->xblk + (size_t)t * nb * F, xb + ((size_t)t * B + r0) * F,
+                   (size_t)nb * F * sizeof *xb);
+        forward_block(m, ws, &lay, ws->xblk, nb, 0, nb, ws->logits + o);
         loss += multi ? loss_bce_logits(ws->dlogits + o, ws->logits + o, y + o, m->pos_weight, nb,
                                         K, norm)
                       : loss_softmax_ce(ws->dlogits + o, ws->logits + o, cls + r0, nb, K, norm);
-        backward_block(m, ws, &lay, grads, ws->dlogits, B, r0, nb);
+        backward_block(m, ws, &lay, grads, ws->dlogits + o, nb, 0, nb);
     }
     backward_finish(m, ws, &lay, grads);
     return loss;
