@@ -1,7 +1,33 @@
 /*
- * binio.c — the CRC-32 behind the model file's and the checkpoint's checksums.
+ * binio.c — the CRC-32 behind the model file's and the checkpoint's checksums, and the raw write
+ * loop both use.
  */
 #include "binio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (r == 0) return EIO;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+const char *errno_str(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
+    return buf;
+}
 
 uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {

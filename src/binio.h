@@ -1,7 +1,7 @@
 /*
  * binio.h — what the model file and the checkpoint share to write their bytes: little-endian
- * integers and floats regardless of the host, and a resumable CRC-32 (zlib's). Pure functions on
- * caller buffers; no I/O, no allocation.
+ * integers and floats regardless of the host, a resumable CRC-32 (zlib's), and a write loop that
+ * survives short writes. No allocation.
  */
 #ifndef LSTMSRC_BINIO_H
 #define LSTMSRC_BINIO_H
@@ -61,6 +61,12 @@ static inline double bits_f64(uint64_t u)
     memcpy(&x, &u, sizeof x);
     return x;
 }
+
+/* Writes all n bytes to fd, retrying short writes and EINTR; returns 0 or an errno value. */
+int write_all(int fd, const unsigned char *p, size_t n);
+
+/* Thread-safe strerror into buf (the XSI strerror_r that _POSIX_C_SOURCE selects). */
+const char *errno_str(int e, char *buf, size_t cap);
 
 /* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32), resumable: pass 0 to start,
  * then the previous result. */

@@ -148,29 +148,6 @@ static void encode_fixed(unsigned char *b, const struct ckpt_id *id, const struc
 
 /* ============================== save ============================== */
 
-/* Thread-safe strerror (the XSI strerror_r that _POSIX_C_SOURCE selects). */
-static const char *errno_str(int e, char *buf, size_t cap)
-{
-    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
-    return buf;
-}
-
-/* Returns 0 or an errno value. */
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (r == 0) return EIO;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* Streams the whole checkpoint to fd; returns 0 or an errno value. */
 static int write_ckpt(int fd, const struct ckpt_id *id, const struct ckpt_state *s,
                       uint64_t file_size)

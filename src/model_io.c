@@ -59,13 +59,6 @@ static int32_t u32_to_i32(uint32_t v)
     return v <= INT32_MAX ? (int32_t)v : (int32_t)(v - 0x80000000u) - INT32_MAX - 1;
 }
 
-/* Thread-safe strerror (the XSI strerror_r that _POSIX_C_SOURCE selects). */
-static const char *errno_str(int e, char *buf, size_t cap)
-{
-    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
-    return buf;
-}
-
 /* ============================== validation (save and load) ============================== */
 
 /* Checks an architecture read from a header (or held by a model about to be saved). Values are
@@ -292,22 +285,6 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     *out = w.p;
     *out_len = size;
     return LSTMSRC_OK;
-}
-
-/* Returns 0 or an errno value. */
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (r == 0) return EIO;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
 }
 
 /* Devices and FIFOs are written where they are: renaming a file over /dev/null or a pipe somebody
