@@ -192,5 +192,11 @@ fi
 "$L" doctor "$T/odd.csv" --json >"$T/odd.json" && json_ok "$T/odd.json" &&
     ok "doctor --json with odd names parses" || bad "odd json" "invalid"
 
+"$L" inspect "$T/odd.lsm" --json >"$T/odd-inspect.json" && json_ok "$T/odd-inspect.json" &&
+    grep -q 'ufffdsrc' "$T/odd-inspect.json" &&
+    ok "inspect --json with odd names parses" || bad "odd inspect json" "invalid or no U+FFFD"
+"$L" eval "$T/odd.lsm" "$T/odd.csv" --json >"$T/odd-eval.json" && json_ok "$T/odd-eval.json" &&
+    ok "eval --json with odd names parses" || bad "odd eval json" "invalid"
+
 echo "cli_doctor: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

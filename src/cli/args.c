@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "svg.h" /* utf8_len */
 
 int cli_fail(const char *cmd, const struct lstmsrc_error *err)
 {
@@ -113,17 +114,26 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
 void json_str(FILE *fp, const char *s)
 {
     fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", fp); break;
-        case '\\': fputs("\\\\", fp); break;
-        case '\n': fputs("\\n", fp); break;
-        case '\r': fputs("\\r", fp); break;
-        case '\t': fputs("\\t", fp); break;
-        default:
-            if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
-            else fputc(*p, fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 0) {
+            fputs("\\ufffd", fp); /* not UTF-8 (names may hold any bytes): stay valid JSON */
+            n = 1;
+        } else if (n > 1) {
+            fwrite(p, 1, (size_t)n, fp);
+        } else {
+            switch (*p) {
+            case '"': fputs("\\\"", fp); break;
+            case '\\': fputs("\\\\", fp); break;
+            case '\n': fputs("\\n", fp); break;
+            case '\r': fputs("\\r", fp); break;
+            case '\t': fputs("\\t", fp); break;
+            default:
+                if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
+                else fputc(*p, fp);
+            }
         }
+        p += n;
     }
     fputc('"', fp);
 }

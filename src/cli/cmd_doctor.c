@@ -168,35 +168,10 @@ static void text_report(const struct lstmsrc_report *r, const char *path)
 
 /* ============================== JSON ============================== */
 
-/* json_str, but bytes that are not UTF-8 (column names may hold any) become U+FFFD, so the
- * output stays valid JSON. */
-static void jstr(FILE *o, const char *s)
-{
-    fputc('"', o);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = utf8_len(p);
-        if (n == 0) {
-            fputs("\\ufffd", o);
-            n = 1;
-        } else if (n > 1) {
-            fwrite(p, 1, (size_t)n, o);
-        } else if (*p == '"' || *p == '\\') {
-            fputc('\\', o);
-            fputc(*p, o);
-        } else if (*p < 0x20) {
-            fprintf(o, "\\u%04x", *p);
-        } else {
-            fputc(*p, o);
-        }
-        p += n;
-    }
-    fputc('"', o);
-}
-
 static void key(FILE *o, const char *k, int first)
 {
     if (!first) fputc(',', o);
-    jstr(o, k);
+    json_str(o, k);
     fputc(':', o);
 }
 
@@ -217,10 +192,10 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
     FILE *o = stdout;
     fputc('{', o);
     key(o, "data", 1);
-    jstr(o, path);
+    json_str(o, path);
     ksize(o, "rows", r->rows);
     key(o, "task", 0);
-    jstr(o, r->task == LSTMSRC_TASK_MULTILABEL ? "multilabel" : "multiclass");
+    json_str(o, r->task == LSTMSRC_TASK_MULTILABEL ? "multilabel" : "multiclass");
     key(o, "has_labels", 0);
     fputs(r->has_labels ? "true" : "false", o);
 
@@ -230,7 +205,7 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
         const struct lstmsrc_input_stats *s = &r->input[i];
         fputs(i ? ",{" : "{", o);
         key(o, "name", 1);
-        jstr(o, or_q(s->name));
+        json_str(o, or_q(s->name));
         knum(o, "min", s->min);
         knum(o, "max", s->max);
         knum(o, "mean", s->mean);
@@ -255,7 +230,7 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
             const struct lstmsrc_output_stats *s = &r->output[j];
             fputs(j ? ",{" : "{", o);
             key(o, "name", 1);
-            jstr(o, or_q(s->name));
+            json_str(o, or_q(s->name));
             ksize(o, "on_rows", s->on_rows);
             knum(o, "on_share", s->on_share);
             ksize(o, "on_runs", s->on_runs);
@@ -302,26 +277,26 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
         const struct lstmsrc_finding *f = &r->findings[i];
         fputs(i ? ",{" : "{", o);
         key(o, "severity", 1);
-        jstr(o, lstmsrc_severity_str(f->severity));
+        json_str(o, lstmsrc_severity_str(f->severity));
         key(o, "code", 0);
-        jstr(o, lstmsrc_finding_code_str(f->code));
+        json_str(o, lstmsrc_finding_code_str(f->code));
         if (f->output >= 0) {
             key(o, "output", 0);
-            jstr(o, or_q(r->output[f->output].name));
+            json_str(o, or_q(r->output[f->output].name));
         }
         if (f->other >= 0) {
             key(o, "other", 0);
-            jstr(o, or_q(f->output >= 0 ? r->output[f->other].name : r->input[f->other].name));
+            json_str(o, or_q(f->output >= 0 ? r->output[f->other].name : r->input[f->other].name));
         }
         if (f->input >= 0) {
             key(o, "input", 0);
-            jstr(o, or_q(r->input[f->input].name));
+            json_str(o, or_q(r->input[f->input].name));
         }
         knum(o, "value", f->value);
         key(o, "message", 0);
-        jstr(o, f->message);
+        json_str(o, f->message);
         key(o, "advice", 0);
-        jstr(o, f->advice);
+        json_str(o, f->advice);
         fputc('}', o);
     }
     fputc(']', o);
@@ -335,12 +310,12 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
     knum(o, "val_fraction", r->suggested_val_fraction);
     key(o, "seq_len_reason", 0);
     if (r->seq_len_reason)
-        jstr(o, r->seq_len_reason);
+        json_str(o, r->seq_len_reason);
     else
         fputs("null", o);
     key(o, "val_fraction_reason", 0);
     if (r->val_fraction_reason)
-        jstr(o, r->val_fraction_reason);
+        json_str(o, r->val_fraction_reason);
     else
         fputs("null", o);
     fputs("}}\n", o);
