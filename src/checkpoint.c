@@ -1,9 +1,9 @@
 /*
  * checkpoint.c — saving and resuming the full training state (layout in checkpoint.h).
  *
- * Saving streams the state through a small buffer (no copy of the arrays) into a unique
- * temporary file next to the target, fsyncs it and renames it over the target, so a failed or
- * interrupted save leaves the previous checkpoint intact. Loading reads the whole file, then
+ * Saving streams the state through a small buffer (no copy of the arrays) into outfile.c's
+ * temporary file, renamed over the target once complete, so a failed or interrupted save leaves
+ * the previous checkpoint intact. Loading reads the whole file, then
  * checks it in the order a reader can trust it: magic, version, sizes, CRC, then whether it
  * belongs to this run, then its progress fields. Deliberately not here: when to save (train.c),
  * and the model file (model_io.c), whose validation this mirrors.
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "binio.h"
+#include "outfile.h"
 #include "common.h"
 #include "dataset.h"
 #include "model.h"
@@ -175,82 +176,18 @@ static int write_ckpt(int fd, const struct ckpt_id *id, const struct ckpt_state 
     return e;
 }
 
-/* Makes a finished rename durable; a failure here loses nothing already written. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? str_ndup(path, slash == path ? 1 : (size_t)(slash - path)) : str_dup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 enum lstmsrc_status ckpt_save(const char *path, const struct ckpt_id *id,
                               const struct ckpt_state *s, struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(path && id && s && s->params && s->adam_m && s->adam_v && s->best);
-    char eb[128], *tmp = NULL;
-    const char *what = "cannot write";
-    enum lstmsrc_status status = LSTMSRC_OK;
-    struct stat st;
     size_t bytes, size;
     if (!mul3_size(id->n_params, N_ARRAYS, 4, &bytes) ||
         !add_size(bytes, FIXED_SIZE + CRC_SIZE, &size))
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: training state too large for a file", path);
-
-    /* a device or FIFO is written where it is: renaming over it would replace the node */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0) {
-            int e = errno;
-            return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path,
-                             errno_str(e, eb, sizeof eb));
-        }
-        int e = write_ckpt(fd, id, s, size);
-        if (close(fd) != 0 && !e) e = errno;
-        if (e)
-            return set_error(err, LSTMSRC_ERR_IO, "%s: cannot write: %s", path,
-                             errno_str(e, eb, sizeof eb));
-        return LSTMSRC_OK;
-    }
-
-    /* a unique name in the target's directory: rename is atomic only within a file system,
-     * and O_EXCL keeps concurrent savers and stale leftovers apart */
-    size_t cap = strlen(path) + 48;
-    int fd = -1, e = 0;
-    if (!(tmp = malloc(cap))) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
-    for (int n = 0; n < 1000; n++) {
-        snprintf(tmp, cap, "%s.tmp.%ld.%d", path, (long)getpid(), n);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        e = errno;
-        status = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create %s: %s", path, tmp,
-                           errno_str(e, eb, sizeof eb));
-        free(tmp);
-        return status;
-    }
-    e = write_ckpt(fd, id, s, size);
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) {
-        e = errno;
-        what = "cannot replace";
-    }
-    if (e) {
-        status =
-            set_error(err, LSTMSRC_ERR_IO, "%s: %s: %s", path, what, errno_str(e, eb, sizeof eb));
-        unlink(tmp);
-    } else {
-        sync_parent_dir(path);
-    }
-    free(tmp);
-    return status;
+    struct outfile o;
+    enum lstmsrc_status st = outfile_open(&o, path, err);
+    if (st) return st;
+    return outfile_commit(&o, write_ckpt(outfile_fd(&o), id, s, size), err);
 }
 
 /* ============================== load ============================== */

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "model.h"
+#include "outfile.h"
 
 /* Floats per line in the weight arrays. */
 #define PER_LINE 8
@@ -445,41 +446,7 @@ enum lstmsrc_status lstmsrc_export_c(const struct lstmsrc_model *m, const char *
     struct out o;
     enum lstmsrc_status st = check(m, prefix, &o, err);
     if (st) return st;
-    if (!strcmp(path, "-")) {
-        int e = write_to(m, &o, stdout);
-        return e ? set_error(err, LSTMSRC_ERR_IO, "stdout: write failed: %s", strerror(e))
-                 : LSTMSRC_OK;
-    }
-    /* a device or a FIFO is written in place: renaming over it would replace the node */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        FILE *fp = fopen(path, "wb");
-        if (!fp) return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        int e = write_to(m, &o, fp);
-        if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
-        return e ? set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s", path, strerror(e))
-                 : LSTMSRC_OK;
-    }
-    size_t cap;
-    char *tmp;
-    if (!add_size(strlen(path), 32, &cap) || !(tmp = malloc(cap)))
-        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
-    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create %s: %s", path, tmp,
-                       strerror(errno));
-        free(tmp);
-        return st;
-    }
-    int e = write_to(m, &o, fp);
-    if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
-    if (e)
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s", tmp, strerror(e));
-    else if (rename(tmp, path) != 0)
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-    if (st) remove(tmp);
-    free(tmp);
-    return st;
+    struct outfile f;
+    if ((st = outfile_open(&f, path, err))) return st;
+    return outfile_commit(&f, write_to(m, &o, f.fp), err);
 }

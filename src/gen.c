@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "outfile.h"
 #include "rng.h"
 
 void lstmsrc_gen_config_default(struct lstmsrc_gen_config *cfg)
@@ -182,18 +183,11 @@ static void write_rows(struct out *o, const struct lstmsrc_gen_config *cfg)
     out_flush(o);
 }
 
-static const char *errno_str(int e)
-{
-    return e > 0 ? strerror(e) : "unknown error";
-}
-
 enum lstmsrc_status lstmsrc_gen_write(const struct lstmsrc_gen_config *cfg, const char *path,
                                       struct lstmsrc_error *err)
 {
     enum lstmsrc_status st = LSTMSRC_OK;
     struct out o = {NULL, NULL, 0, 0};
-    char *tmp = NULL;
-    int created = 0; /* tmp exists and is ours to remove on failure */
     LSTMSRC_ASSERT(cfg && path);
 
     int max_src = cfg->classes ? LSTMSRC_MAX_COMBINED : LSTMSRC_MAX_SOURCES;
@@ -203,64 +197,14 @@ enum lstmsrc_status lstmsrc_gen_write(const struct lstmsrc_gen_config *cfg, cons
                          max_src, cfg->classes ? " with classes (2^sources classes)" : "",
                          cfg->sources);
 
-    int to_stdout = !strcmp(path, "-");
-    /* an existing device or FIFO is written in place: renaming over it would replace the node */
-    struct stat sb;
-    int in_place = !to_stdout && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
+    struct outfile f;
     o.buf = malloc(CHUNK);
-    if (!o.buf) {
-        st = set_error(err, LSTMSRC_ERR_NOMEM, "gen: out of memory");
-        goto cleanup;
+    if (!o.buf) return set_error(err, LSTMSRC_ERR_NOMEM, "gen: out of memory");
+    if ((st = outfile_open(&f, path, err)) == LSTMSRC_OK) {
+        o.fp = f.fp;
+        write_rows(&o, cfg);
+        st = outfile_commit(&f, o.failed, err);
     }
-    if (to_stdout) {
-        o.fp = stdout;
-    } else if (in_place) {
-        o.fp = fopen(path, "wb");
-        if (!o.fp) {
-            st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-            goto cleanup;
-        }
-    } else {
-        /* the pid keeps two concurrent writers of one path from sharing a temporary */
-        size_t cap;
-        if (!add_size(strlen(path), 32, &cap) || !(tmp = malloc(cap))) {
-            st = set_error(err, LSTMSRC_ERR_NOMEM, "gen: out of memory");
-            goto cleanup;
-        }
-        snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
-        o.fp = fopen(tmp, "wb");
-        if (!o.fp) {
-            st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-            goto cleanup;
-        }
-        created = 1;
-    }
-
-    write_rows(&o, cfg);
-    if (!o.failed) {
-        errno = 0;
-        if (fflush(o.fp) != 0 || ferror(o.fp)) o.failed = errno ? errno : -1;
-    }
-    if (!to_stdout) {
-        errno = 0;
-        if (fclose(o.fp) != 0 && !o.failed) o.failed = errno ? errno : -1;
-        o.fp = NULL;
-    }
-    if (o.failed) {
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: write failed: %s",
-                       to_stdout ? "stdout" : in_place ? path : tmp, errno_str(o.failed));
-        goto cleanup;
-    }
-    if (created && rename(tmp, path) != 0) {
-        st = set_error(err, LSTMSRC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-                       strerror(errno));
-        goto cleanup;
-    }
-
-cleanup:
-    if (!to_stdout && o.fp) fclose(o.fp);
-    if (st && created) remove(tmp);
-    free(tmp);
     free(o.buf);
     return st;
 }

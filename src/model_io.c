@@ -3,9 +3,8 @@
  * from memory. Every byte is written and read explicitly little-endian, so a file is the same on
  * every host. The loader distrusts the file (ggml gguf.cpp): magic, version, total size and a
  * CRC-32 are checked up front, then every count against the limits in lstmsrc.h and the bytes
- * left, and every float for finiteness. Saving serialises to memory, writes a unique temporary
- * file in the same directory, fsyncs it and renames it over the target, so a failure never
- * leaves half a model behind. Deliberately not here: the parameter layout (model.c owns it via
+ * left, and every float for finiteness. Saving serialises to memory and hands the bytes to
+ * outfile.c (temporary name, fsync, rename), so a failure never leaves half a model behind. Deliberately not here: the parameter layout (model.c owns it via
  * model_layout_fill), mmap, and reading any version newer than this build's.
  */
 #include <errno.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "binio.h"
+#include "outfile.h"
 #include "common.h"
 #include "model.h"
 
@@ -287,104 +287,17 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     return LSTMSRC_OK;
 }
 
-/* Devices and FIFOs are written where they are: renaming a file over /dev/null or a pipe somebody
- * reads would replace the node. fsync on them is meaningless (EINVAL), so it is not checked. */
-static enum lstmsrc_status write_in_place(const char *path, const unsigned char *buf, size_t len,
-                                          struct lstmsrc_error *err)
-{
-    char eb[128];
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path,
-                         errno_str(e, eb, sizeof eb));
-    }
-    int e = write_all(fd, buf, len);
-    if (e == 0) (void)fsync(fd);
-    if (close(fd) != 0 && e == 0) e = errno;
-    if (e)
-        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot write: %s", path,
-                         errno_str(e, eb, sizeof eb));
-    return LSTMSRC_OK;
-}
-
-/* Makes a finished rename durable; failure here loses nothing already written, so it is not
- * reported. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? str_ndup(path, slash == path ? 1 : (size_t)(slash - path)) : str_dup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 enum lstmsrc_status lstmsrc_model_save(const struct lstmsrc_model *m, const char *path,
                                        struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(m && path);
     unsigned char *buf = NULL;
     size_t len = 0;
-    char *tmp = NULL;
-    int fd = -1, e = 0;
-    char eb[128];
-    const char *what = "cannot write";
-    struct stat st;
-
+    struct outfile o;
     enum lstmsrc_status status = model_serialise(m, path, &buf, &len, err);
-    if (status != LSTMSRC_OK) return status;
-
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        status = write_in_place(path, buf, len, err);
-        goto done;
-    }
-
-    /* A unique name in the target's directory (rename is atomic only within a file system);
-     * O_EXCL makes concurrent savers, and stale leftovers of a crashed process, pick another. */
-    size_t cap = strlen(path) + 48;
-    tmp = malloc(cap);
-    if (!tmp) {
-        status = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    for (int n = 0; n < 1000; n++) {
-        snprintf(tmp, cap, "%s.tmp.%ld.%d", path, (long)getpid(), n);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        e = errno;
-        status = set_error(err, LSTMSRC_ERR_IO, "%s: cannot create %s: %s", path, tmp,
-                           errno_str(e, eb, sizeof eb));
-        free(tmp);
-        tmp = NULL; /* not ours: nothing to remove */
-        goto done;
-    }
-    e = write_all(fd, buf, len);
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    fd = -1;
-    if (!e && rename(tmp, path) != 0) {
-        e = errno;
-        what = "cannot replace";
-    }
-    if (e) {
-        status =
-            set_error(err, LSTMSRC_ERR_IO, "%s: %s: %s", path, what, errno_str(e, eb, sizeof eb));
-        goto done;
-    }
-    free(tmp);
-    tmp = NULL;
-    sync_parent_dir(path);
-
-done:
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
+    if (status == LSTMSRC_OK && (status = outfile_open(&o, path, err)) == LSTMSRC_OK) {
+        fflush(o.fp); /* nothing buffered: the bytes go straight to the descriptor */
+        status = outfile_commit(&o, write_all(outfile_fd(&o), buf, len), err);
     }
     free(buf);
     return status;

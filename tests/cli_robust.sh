@@ -137,6 +137,7 @@ writers() { # OUT
     echo "train $T/d.csv -o $out $FAST"
     echo "predict $T/good.lsm $T/d.csv -o $out"
     echo "export-c $T/good.lsm -o $out"
+    echo "plot $T/good.lsm $T/d.csv -o $out"
 }
 if mknod "$T/full" c 1 7 2>/dev/null && [ -c "$T/full" ]; then
     writers "$T/full" | while read -r cmd; do
@@ -207,6 +208,8 @@ mkdir -p "$T/mnt"
 if mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then
     MNT="$T/mnt"
     cp "$T/good.lsm" "$MNT/m.lsm"
+    "$L" plot "$T/good.lsm" "$T/d.csv" --rows 50 -o "$T/old.svg" 2>/dev/null
+    cp "$T/old.svg" "$MNT/p.svg"
     # fill what is left, so the next model cannot be written whole
     dd if=/dev/zero of="$MNT/filler" bs=4k 2>/dev/null
     # a bigger model (other bytes) must fail to write and leave m.lsm as it was
@@ -214,7 +217,7 @@ if mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then
         >/dev/null 2>"$T/err"
     rc=$?
     if [ "$rc" -eq 1 ] && grep -q "m.lsm: .*No space left on device" "$T/err" &&
-        cmp -s "$T/good.lsm" "$MNT/m.lsm" && [ "$(ls "$MNT" | wc -l)" -eq 2 ]; then
+        cmp -s "$T/good.lsm" "$MNT/m.lsm" && [ "$(ls "$MNT" | wc -l)" -eq 3 ]; then
         ok "full tmpfs: $(cat "$T/err"); the old model is intact, no temporary file"
     else
         bad "full tmpfs" "exit $rc, $(ls "$MNT" | tr '\n' ' '): $(cat "$T/err")"
@@ -224,7 +227,7 @@ if mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then
         --seq 3 --threads 1 --quiet >/dev/null 2>"$T/err"
     rc=$?
     if [ "$rc" -eq 1 ] && grep -q "c.ckpt: .*No space left on device" "$T/err" && [ ! -e "$T/ck.lsm" ] &&
-        [ "$(ls "$MNT" | wc -l)" -eq 2 ]; then
+        [ "$(ls "$MNT" | wc -l)" -eq 3 ]; then
         ok "checkpoint on a full tmpfs: $(cat "$T/err")"
     else
         bad "checkpoint on full tmpfs" "exit $rc: $(cat "$T/err")"
@@ -233,11 +236,24 @@ if mount -t tmpfs -o size=300k tmpfs "$T/mnt" 2>/dev/null; then
     "$L" gen --rows 100000 -o "$MNT/big.csv" >/dev/null 2>"$T/err"
     rc=$?
     if [ "$rc" -eq 1 ] && grep -q "No space left on device" "$T/err" && [ ! -e "$MNT/big.csv" ] &&
-        [ "$(ls "$MNT" | wc -l)" -eq 2 ]; then
+        [ "$(ls "$MNT" | wc -l)" -eq 3 ]; then
         ok "gen on a full tmpfs: $(cat "$T/err")"
     else
         bad "gen on full tmpfs" "exit $rc, $(ls "$MNT" | tr '\n' ' '): $(cat "$T/err")"
     fi
+    # every other writer: an error naming the file, the old file intact, nothing left behind
+    for w in "predict $T/good.lsm $T/d.csv -o $MNT/p.svg" "export-c $T/good.lsm -o $MNT/p.svg" \
+        "plot $T/good.lsm $T/d.csv -o $MNT/p.svg"; do
+        # shellcheck disable=SC2086
+        "$L" $w >/dev/null 2>"$T/err"
+        rc=$?
+        if [ "$rc" -eq 1 ] && grep -q "p.svg: .*No space left on device" "$T/err" &&
+            cmp -s "$T/old.svg" "$MNT/p.svg" && [ "$(ls "$MNT" | wc -l)" -eq 3 ]; then
+            ok "${w%% *} on a full tmpfs keeps the old file: $(cat "$T/err")"
+        else
+            bad "${w%% *} on full tmpfs" "exit $rc, $(ls "$MNT" | tr '\n' ' '): $(cat "$T/err")"
+        fi
+    done
     umount "$MNT" && MNT=
 else
     echo "skipped: tmpfs (mount -t tmpfs not permitted)"

@@ -200,8 +200,8 @@ int cmd_plot(int argc, char **argv)
 
     double height = (want_tl ? timeline_height((int)K) : 0) + (draw_pr_fig ? pr_height((int)K) : 0);
     struct svg s;
-    if (!svg_open(&s, out_path, width, height, title)) {
-        fprintf(stderr, "lstmsrc: %s: cannot write %s: %s\n", cmd, out_path, strerror(errno));
+    if (!svg_open(&s, out_path, width, height, title, &err)) {
+        rc = cli_fail(cmd, &err);
         goto done;
     }
     double y = 0;
@@ -210,8 +210,8 @@ int cmd_plot(int argc, char **argv)
         y += timeline_height((int)K);
     }
     if (draw_pr_fig) draw_pr(&s, y, width, &pr);
-    if (!svg_close(&s)) {
-        fprintf(stderr, "lstmsrc: %s: cannot write %s: %s\n", cmd, out_path, strerror(errno));
+    if (!svg_close(&s, &err)) {
+        rc = cli_fail(cmd, &err);
         goto done;
     }
     fprintf(stderr, "%s: rows %zu-%zu%s\n", out_path, from, from + nrows - 1,

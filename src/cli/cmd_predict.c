@@ -6,8 +6,8 @@
  * columns are not needed). The last seq_len - 1 rows of a chunk are kept in front of the next,
  * so every window is predicted exactly once and lines up with the row it ends at; the first
  * seq_len - 1 rows of the file get the empty row. Lines are formatted into one large buffer and
- * written in big blocks. A file written with -o goes to "OUT.tmp.PID" and is renamed into place
- * when complete (a device or FIFO is written in place).
+ * written in big blocks. A file written with -o goes to a temporary name next to it and is
+ * renamed into place when complete (outfile.c; a device or FIFO is written in place).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 static const char cmd[] = "predict";
 
@@ -119,8 +120,8 @@ int cmd_predict(int argc, char **argv)
     struct pred_out po = {0};
     struct sink sk = {NULL, NULL, 0, 0};
     float *x = NULL, *probs = NULL;
-    char *tmp = NULL;
-    int to_stdout = !strcmp(out_path, "-");
+    struct outfile of;
+    int opened = 0; /* of holds a temporary to remove on failure */
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
     if (!st) {
@@ -141,29 +142,12 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
         goto cleanup;
     }
-    struct stat sb;
-    if (to_stdout) {
-        sk.fp = stdout;
-    } else if (stat(out_path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        /* a device or a FIFO is written in place: renaming over it would replace the node */
-        if (!(sk.fp = fopen(out_path, "wb"))) {
-            fprintf(stderr, "lstmsrc: %s: %s: cannot open: %s\n", cmd, out_path, strerror(errno));
-            goto cleanup;
-        }
-    } else {
-        size_t cap = strlen(out_path) + 32;
-        if (!(tmp = malloc(cap))) {
-            fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-            goto cleanup;
-        }
-        snprintf(tmp, cap, "%s.tmp.%ld", out_path, (long)getpid());
-        if (!(sk.fp = fopen(tmp, "wb"))) {
-            fprintf(stderr, "lstmsrc: %s: %s: cannot create: %s\n", cmd, tmp, strerror(errno));
-            free(tmp);
-            tmp = NULL;
-            goto cleanup;
-        }
+    if ((st = outfile_open(&of, out_path, &err))) {
+        rc = cli_fail(cmd, &err);
+        goto cleanup;
     }
+    opened = 1;
+    sk.fp = of.fp;
 
     sink_put(&sk, po.header, po.header_len);
     size_t have = 0, total = 0;   /* rows in x (carried + new); rows read so far */
@@ -204,34 +188,15 @@ int cmd_predict(int argc, char **argv)
         goto cleanup;
     }
     sink_flush(&sk);
-    if (!sk.failed) {
-        errno = 0;
-        if (fflush(sk.fp) != 0 || ferror(sk.fp)) sk.failed = errno ? errno : -1;
-    }
-    if (!to_stdout) {
-        errno = 0;
-        if (fclose(sk.fp) != 0 && !sk.failed) sk.failed = errno ? errno : -1;
-        sk.fp = NULL;
-    }
-    if (sk.failed) {
-        fprintf(stderr, "lstmsrc: %s: cannot write %s: %s\n", cmd,
-                to_stdout ? "stdout" : tmp ? tmp : out_path,
-                sk.failed > 0 ? strerror(sk.failed) : "write error");
-        goto cleanup;
-    }
-    if (tmp && rename(tmp, out_path) != 0) {
-        fprintf(stderr, "lstmsrc: %s: cannot rename %s to %s: %s\n", cmd, tmp, out_path,
-                strerror(errno));
+    opened = 0;
+    if ((st = outfile_commit(&of, sk.failed, &err))) {
+        rc = cli_fail(cmd, &err);
         goto cleanup;
     }
     rc = 0;
 
 cleanup:
-    if (!to_stdout && sk.fp) fclose(sk.fp);
-    if (tmp) {
-        if (rc) remove(tmp);
-        free(tmp);
-    }
+    if (opened) outfile_abort(&of);
     pred_out_free(&po);
     free(sk.buf);
     free(x);

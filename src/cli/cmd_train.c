@@ -408,9 +408,12 @@ int cmd_train(int argc, char **argv)
         snprintf(title, sizeof title, "training on %s: window %d, LSTM %dx%d, %d epochs (best %d)",
                  data, pinfo.seq_len, pinfo.layers, pinfo.hidden, pinfo.epochs_run,
                  pinfo.best_epoch);
-        errno = ENOMEM;
-        if (ps.oom || !plot_curves(plot_path, title, ps.curve, ps.n_curve, pinfo.best_epoch)) {
-            fprintf(stderr, "lstmsrc: train: cannot write %s: %s\n", plot_path, strerror(errno));
+        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
+        if (ps.oom)
+            snprintf(perr.msg, sizeof perr.msg, "%s: out of memory for the curves", plot_path);
+        if (ps.oom || !plot_curves(plot_path, title, ps.curve, ps.n_curve, pinfo.best_epoch,
+                                   &perr)) {
+            fprintf(stderr, "lstmsrc: train: %s\n", perr.msg);
             if (rc == 0) rc = 1;
         }
     }

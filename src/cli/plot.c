@@ -55,11 +55,11 @@ static const char *short_name(char dst[NAME_MAX_BYTES + 4], const char *name)
 /* ============================== training curves ============================== */
 
 int plot_curves(const char *path, const char *title, const struct curve_epoch *e, int n,
-                int best_epoch)
+                int best_epoch, struct lstmsrc_error *err)
 {
     const double W = 900, H = 340, top = 70, bottom = 280;
     struct svg s;
-    if (!svg_open(&s, path, W, H, title)) return 0;
+    if (!svg_open(&s, path, W, H, title, err)) return 0;
     svg_text(&s, 20, 24, 15, "start", 1, C_TEXT, title ? title : "training");
 
     int has_val = 0;
@@ -119,7 +119,7 @@ int plot_curves(const char *path, const char *title, const struct curve_epoch *e
                 }
         }
     }
-    return svg_close(&s);
+    return svg_close(&s, err);
 }
 
 /* ============================== timeline ============================== */

@@ -23,9 +23,9 @@ struct curve_epoch {
 };
 
 /* Writes `path`: loss (training, validation) and validation macro F1 per epoch, the best epoch
- * marked (0: none). Returns 1, or 0 with errno set. */
+ * marked (0: none). Returns 1, or 0 with err set. */
 int plot_curves(const char *path, const char *title, const struct curve_epoch *e, int n,
-                int best_epoch);
+                int best_epoch, struct lstmsrc_error *err);
 
 /* ---- timeline ---- */
 

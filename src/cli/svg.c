@@ -65,13 +65,11 @@ static void put_escaped(FILE *fp, const char *text)
 
 /* ============================== file ============================== */
 
-int svg_open(struct svg *s, const char *path, double w, double h, const char *title)
+int svg_open(struct svg *s, const char *path, double w, double h, const char *title,
+             struct lstmsrc_error *err)
 {
-    struct stat st;
-    s->path = path;
-    s->fp = fopen(path, "w");
-    if (!s->fp) return 0;
-    s->regular = fstat(fileno(s->fp), &st) == 0 && S_ISREG(st.st_mode);
+    if (outfile_open(&s->out, path, err)) return 0;
+    s->fp = s->out.fp;
     fprintf(s->fp,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -87,22 +85,11 @@ int svg_open(struct svg *s, const char *path, double w, double h, const char *ti
     return 1;
 }
 
-int svg_close(struct svg *s)
+int svg_close(struct svg *s, struct lstmsrc_error *err)
 {
     fputs("</svg>\n", s->fp);
-    int bad = ferror(s->fp);
-    int saved = errno;
-    if (fclose(s->fp) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
     s->fp = NULL;
-    if (bad) {
-        if (s->regular) remove(s->path);
-        errno = saved ? saved : EIO;
-        return 0;
-    }
-    return 1;
+    return outfile_commit(&s->out, 0, err) == LSTMSRC_OK;
 }
 
 /* ============================== shapes ============================== */

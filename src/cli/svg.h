@@ -13,18 +13,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "outfile.h"
+
 struct svg {
     FILE *fp;
-    const char *path;
-    int regular;    /* a regular file: removed when writing fails (a FIFO or device never is) */
+    struct outfile out; /* a temporary renamed over the target at svg_close (outfile.h) */
 };
 
-/* Creates `path` and writes the header for a w x h picture with a white background. Returns 1,
- * or 0 with errno set. */
-int svg_open(struct svg *s, const char *path, double w, double h, const char *title);
-/* Writes the end, closes the file; returns 1, or 0 (with errno) if anything failed to write, in
- * which case a regular file is removed. Call exactly once after a successful svg_open. */
-int svg_close(struct svg *s);
+/* Starts `path` (through a temporary name, so an existing picture survives a failure) and writes
+ * the header for a w x h picture with a white background. Returns 1, or 0 with err set. */
+int svg_open(struct svg *s, const char *path, double w, double h, const char *title,
+             struct lstmsrc_error *err);
+/* Writes the end and puts the file in place; returns 1, or 0 with err set if anything failed to
+ * write (the target is then left as it was). Call exactly once after a successful svg_open. */
+int svg_close(struct svg *s, struct lstmsrc_error *err);
 
 /* `fill`/`stroke` are SVG colours ("#4e79a7", "none"); `dash` NULL for a solid line. */
 void svg_rect(struct svg *s, double x, double y, double w, double h, const char *fill,
