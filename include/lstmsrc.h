@@ -314,6 +314,7 @@ struct lstmsrc_output_metrics {
     double threshold;            /* decision threshold used (multi-label) */
     double baseline_f1;          /* "on if reading > t" rule (multi-label) */
     double baseline_threshold;
+    int min_on, min_off;         /* minimum durations the decisions were filtered with (1 = none) */
 };
 
 struct lstmsrc_eval {
@@ -334,7 +335,11 @@ struct lstmsrc_eval {
     size_t *confusion;                    /* (outputs, outputs): row = true class, col = predicted */
 };
 
-/* Evaluates `m` on every full window of `ds` (which must have the model's label columns). */
+/* Evaluates `m` on every full window of `ds` (which must have the model's label columns).
+ * Multi-label decisions are thresholded, then filtered by the model's minimum durations over the
+ * windows of `ds` as one sequence (lstmsrc_filter_rows); for the unfiltered scores, evaluate a
+ * model whose durations are reset with lstmsrc_model_set_durations(m, NULL, NULL, err). The
+ * "on if reading > t" baseline is never filtered. */
 enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                      struct lstmsrc_eval **out, struct lstmsrc_error *err);
 void lstmsrc_eval_free(struct lstmsrc_eval *ev);
