@@ -373,7 +373,8 @@ void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t wi
  * shorter than min_off rows between two on-runs is filled, then every on-run shorter than
  * min_on rows is dropped (gaps at the ends are never filled; short runs at the ends are
  * dropped). 1/1 changes nothing. The durations are tuned in training and stored in the model;
- * `lstmsrc eval`, `predict` and `stream` apply them (the C of lstmsrc_export_c does not).
+ * `lstmsrc eval`, `predict` and `stream` apply them, and lstmsrc_export_c writes the same
+ * filter into its C.
  *
  * lstmsrc_filter_rows filters (windows, outputs) decisions of lstmsrc_decide in place, as one
  * sequence. The streaming filter gives the same bytes one row at a time:
@@ -458,9 +459,10 @@ void lstmsrc_stream_free(struct lstmsrc_stream *s);
 
 #define LSTMSRC_MAX_PREFIX 64          /* bytes in an export name prefix */
 
-/* Writes one self-contained C99 header for `m`: weights, scaler, thresholds and names as
- * `static const` data, and a streaming predictor (PREFIX_init, PREFIX_push, PREFIX_decide) with
- * no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
+/* Writes one self-contained C99 header for `m`: weights, scaler, thresholds, minimum durations
+ * and names as `static const` data, a streaming predictor (PREFIX_init, PREFIX_push,
+ * PREFIX_decide) and the minimum durations filter (PREFIX_filter_init, _push, _pop, _flush:
+ * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
  * identifier; macros with its upper-case form), so two models can share a program. Probabilities
  * agree with lstmsrc_predict to about 1e-6 (libm's expf instead of the library's). The
  * path variant writes "PATH.tmp.PID" and renames it into place ("-" = stdout; a device or FIFO
@@ -469,8 +471,9 @@ enum lstmsrc_status lstmsrc_export_c(const struct lstmsrc_model *m, const char *
                                      const char *path, struct lstmsrc_error *err);
 enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const char *prefix,
                                           FILE *fp, struct lstmsrc_error *err);
-/* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, names), RAM =
- * one PREFIX_state (the ring of the last seq_len rows and the LSTM state). */
+/* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, minimum
+ * durations, names), RAM = one PREFIX_state (the ring of the last seq_len rows and the LSTM
+ * state; a PREFIX_filter comes on top). */
 struct lstmsrc_export_size {
     size_t weight_bytes;               /* LSTM and head parameters, float32 */
     size_t flash_bytes;                /* weights + scaler, thresholds, name strings */

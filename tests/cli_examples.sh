@@ -3,9 +3,9 @@
 # later data file and checks them against `lstmsrc predict --proba` on the same rows:
 #   stream_library (the library API, one row at a time, minimum durations filter included): the
 #   same lines;
-#   exported_model (nothing but the header `export-c` wrote, built as strict C99): the same
-#   decisions as `predict --raw` (the header does not apply the minimum durations),
-#   probabilities within 1e-5.
+#   exported_model (nothing but the header `export-c` wrote, built as strict C99, its own
+#   minimum durations filter included): the same decisions, probabilities within 1e-5; also
+#   rebuilt from the header of a model whose durations change many decisions.
 # Usage: sh tests/cli_examples.sh [BUILD]. Ends with "N passed, N failed".
 BUILD=${1:-build}
 L=$BUILD/lstmsrc
@@ -62,8 +62,18 @@ check "examples/stream_library reports a bad line" \
 
 "$EX/exported_model" <"$T/test.csv" >"$T/exp.csv"
 check "examples/exported_model runs" test $? -eq 0
-check "examples/exported_model == predict --raw (same decisions, probabilities within 1e-5)" \
-    awk -v tol=1e-5 -f tests/compare_pred.awk "$T/praw.csv" "$T/exp.csv"
+check "examples/exported_model == predict (same decisions, probabilities within 1e-5)" \
+    awk -v tol=1e-5 -f tests/compare_pred.awk "$T/p.csv" "$T/exp.csv"
+"$L" export-c "$T/dur.lsm" -o "$T/model.h" --quiet || exit 1
+CCX=${CC_C99:-$(command -v gcc || echo cc)}
+check "examples/exported_model builds from a header with minimum durations (-std=c99 -Werror)" \
+    "$CCX" -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I"$T" examples/exported_model.c -lm \
+    -o "$T/expdur"
+"$T/expdur" <"$T/test.csv" >"$T/expdur.csv"
+check "examples/exported_model with minimum durations == predict (min on 4, off 6)" \
+    awk -v tol=1e-5 -f tests/compare_pred.awk "$T/pdur.csv" "$T/expdur.csv"
+check "... and differs from predict --raw" \
+    sh -c "! awk -v tol=1e-5 -f tests/compare_pred.awk '$T/pdurraw.csv' '$T/expdur.csv'"
 
 echo "cli_examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
