@@ -336,8 +336,8 @@ nomem:
 
 /* Per-source minimum on/off durations (durations.h) for the best F1 of the filtered decisions on
  * the validation windows, with the thresholds already tuned. Unlike the thresholds, a source
- * never on in the validation part keeps 1/1: the training windows' output is in-sample and
- * smoother than new data's, so durations tuned there would be too long. */
+ * never on in the validation part keeps 1/1: there is nothing there to judge a filter by, and
+ * the training windows' output is in-sample, its flicker not that of new data. */
 static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                           const struct window_split *sp, const float *val_probs)
 {
