@@ -53,6 +53,7 @@
  *     uint8_t *on = malloc(windows * info.outputs);
  *     lstmsrc_predict_rows(m, x, rows, probs, windows, 0, &err);   // 0 = all cores
  *     lstmsrc_decide(m, probs, windows, on);      // ON iff probability > tuned threshold
+ *     lstmsrc_filter_rows(m, on, windows);        // + the tuned minimum on/off durations
  *
  *     // a stream: one reading at a time, microseconds per step, no allocation per step
  *     struct lstmsrc_stream *s;
@@ -62,7 +63,7 @@
  *     while (read_meter(&row[0])) {
  *         if (lstmsrc_stream_push(s, row, p, &ready, &err)) continue;   // not finite: skipped
  *         if (ready) lstmsrc_decide(m, p, 1, on); // from the seq_len-th row on
- *     }
+ *     }                                           // (+ lstmsrc_filter for the durations)
  *     lstmsrc_stream_free(s);
  *     lstmsrc_model_free(m);
  *
@@ -237,7 +238,7 @@ struct lstmsrc_train_config {
     int checkpoint_on_stop_only;
     /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
      * come from the same data, seed, thread count and model and optimiser settings, or training
-     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience and thresholds may
+     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and durations may
      * differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
     const char *resume;
 };
