@@ -238,8 +238,8 @@ struct lstmsrc_train_config {
     int checkpoint_on_stop_only;
     /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
      * come from the same data, seed, thread count and model and optimiser settings, or training
-     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and durations may
-     * differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
+     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and
+     * durations may differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
     const char *resume;
 };
 
