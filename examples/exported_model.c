@@ -2,8 +2,10 @@
  * exported_model.c — a program built from nothing but the header `lstmsrc export-c` writes
  * (default prefix "model"): no lstmsrc library, no malloc. Reads one CSV line per reading from
  * stdin (the first MODEL_INPUTS fields are the inputs; a header line is skipped) and prints one
- * line per reading as `lstmsrc predict --proba` does: the decisions, then the probabilities,
- * every field empty until the window is full.
+ * line per reading as `lstmsrc predict --proba` does: the decisions after the model's minimum
+ * on/off durations, then the probabilities, every field empty until the window is full.
+ * A row's line comes out once the filter has settled its decision (at most MODEL_DELAY rows
+ * later), so the probabilities wait in a ring of MODEL_DELAY + 1 rows.
  *
  *   lstmsrc export-c model.lsm -o model.h
  *   cc -std=c99 -O2 -I. examples/exported_model.c -lm -o exported_model
@@ -11,19 +13,40 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
+
+static float held_probs[(MODEL_DELAY + 1) * MODEL_OUTPUTS];
+static unsigned held_head;
+
+static void put_row(const unsigned char *on)
+{
+    const float *probs = held_probs + held_head * MODEL_OUTPUTS;
+    unsigned k, c = 0;
+    if (MODEL_MULTICLASS) {
+        while (c + 1 < MODEL_OUTPUTS && !on[c]) c++;
+        printf("%s,%.6f", model_output_name(c), probs[c]);
+    } else {
+        for (k = 0; k < MODEL_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
+    }
+    for (k = 0; k < MODEL_OUTPUTS; k++) printf(",%.6f", probs[k]);
+    putchar('\n');
+    held_head = (held_head + 1) % (MODEL_DELAY + 1);
+}
 
 int main(void)
 {
     model_state st;                      /* MODEL_RAM_BYTES: all the state there is */
+    model_filter flt;                    /* and the minimum durations filter's */
     float x[MODEL_INPUTS], probs[MODEL_OUTPUTS];
     unsigned char on[MODEL_OUTPUTS];
     char line[4096];
-    unsigned k;
+    unsigned k, held = 0;
     int first = 1;
 
     model_init(&st);
+    model_filter_init(&flt);
     if (MODEL_MULTICLASS)
         fputs("class,prob", stdout);
     else
@@ -54,13 +77,17 @@ int main(void)
             putchar('\n');
             continue;
         }
-        k = (unsigned)model_decide(probs, on);
-        if (MODEL_MULTICLASS)
-            printf("%s,%.6f", model_output_name(k), probs[k]);
-        else
-            for (k = 0; k < MODEL_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
-        for (k = 0; k < MODEL_OUTPUTS; k++) printf(",%.6f", probs[k]);
-        putchar('\n');
+        model_decide(probs, on);
+        memcpy(held_probs + (held_head + held) % (MODEL_DELAY + 1) * MODEL_OUTPUTS, probs,
+               sizeof probs);
+        held++;
+        model_filter_push(&flt, on);     /* room: the settled rows are popped right after */
+        while (model_filter_pop(&flt, on)) {
+            put_row(on);
+            held--;
+        }
     }
+    model_filter_flush(&flt);            /* end of the readings: every row settles */
+    while (model_filter_pop(&flt, on)) put_row(on);
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * stream_library.c — the lstmsrc library in a few lines: load a model, push readings from
- * stdin through a stream one at a time, print each prediction as soon as it is made.
+ * stdin through a stream one at a time, pass the decisions through the model's minimum on/off
+ * durations filter, print each row as soon as its decision is settled.
  *
  *   make && cc -Iinclude examples/stream_library.c build/liblstmsrc.a -lm -lpthread -lopenblas
  *   printf 'reading\n2832.26\n2833.10\n...' | ./a.out model.lsm
@@ -10,6 +11,8 @@
  * Output: one line per row: the 0/1 decision of every output (multi-class: 1 for the most
  * probable class), then every probability; empty fields until the window is full. For a
  * multi-label model these are the lines of `lstmsrc predict --proba` (without the header).
+ * A row's line comes out once the filter has settled its decision: up to the model's
+ * decision_delay rows later, so its probabilities wait in a small ring until then.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +20,42 @@
 
 #include "lstmsrc.h"
 
+static void put_row(const uint8_t *on, const float *probs, int outputs)
+{
+    for (int k = 0; k < outputs; k++) printf("%s%d", k ? "," : "", on[k]);
+    for (int k = 0; k < outputs; k++) printf(",%.6f", probs[k]);
+    putchar('\n');
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     struct lstmsrc_error err;
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_stream *s = NULL;
+    struct lstmsrc_filter *f = NULL;
     struct lstmsrc_model_info info;
     if (argc != 2) {
         fprintf(stderr, "usage: %s MODEL < readings\n", argv[0]);
         return 2;
     }
-    if (lstmsrc_model_load(argv[1], &m, &err) || lstmsrc_stream_create(m, &s, &err)) {
+    if (lstmsrc_model_load(argv[1], &m, &err) || lstmsrc_stream_create(m, &s, &err) ||
+        lstmsrc_filter_create(m, &f, &err)) {
         fprintf(stderr, "%s\n", err.msg);
+        lstmsrc_stream_free(s);
         lstmsrc_model_free(m);
         return 1;
     }
     lstmsrc_model_get_info(m, &info);
+    /* probabilities of the rows the filter holds: at most decision_delay + 1 */
+    size_t cap = (size_t)info.decision_delay + 1, head = 0, held = 0;
+    float *ring = malloc(cap * (size_t)info.outputs * sizeof *ring);
+    if (!ring) {
+        lstmsrc_filter_free(f);
+        lstmsrc_stream_free(s);
+        lstmsrc_model_free(m);
+        return 1;
+    }
 
     float row[LSTMSRC_MAX_INPUTS], probs[LSTMSRC_MAX_CLASSES];
     uint8_t on[LSTMSRC_MAX_CLASSES];
@@ -66,11 +89,23 @@ int main(int argc, char **argv)
             continue;
         }
         lstmsrc_decide(m, probs, 1, on);
-        for (int k = 0; k < info.outputs; k++) printf("%s%d", k ? "," : "", on[k]);
-        for (int k = 0; k < info.outputs; k++) printf(",%.6f", probs[k]);
-        putchar('\n');
-        fflush(stdout);                                   /* each line as soon as it is known */
+        memcpy(ring + (head + held) % cap * (size_t)info.outputs, probs,
+               (size_t)info.outputs * sizeof *probs);
+        held++;
+        lstmsrc_filter_push(f, on, &err);                 /* room: settled rows popped below */
+        while (lstmsrc_filter_pop(f, on)) {               /* each line as soon as it is settled */
+            put_row(on, ring + head * (size_t)info.outputs, info.outputs);
+            head = (head + 1) % cap;
+            held--;
+        }
     }
+    lstmsrc_filter_flush(f);                              /* the end: every row settles */
+    while (lstmsrc_filter_pop(f, on)) {
+        put_row(on, ring + head * (size_t)info.outputs, info.outputs);
+        head = (head + 1) % cap;
+    }
+    free(ring);
+    lstmsrc_filter_free(f);
     lstmsrc_stream_free(s);
     lstmsrc_model_free(m);
     return rc;

@@ -53,6 +53,7 @@
  *     uint8_t *on = malloc(windows * info.outputs);
  *     lstmsrc_predict_rows(m, x, rows, probs, windows, 0, &err);   // 0 = all cores
  *     lstmsrc_decide(m, probs, windows, on);      // ON iff probability > tuned threshold
+ *     lstmsrc_filter_rows(m, on, windows);        // + the tuned minimum on/off durations
  *
  *     // a stream: one reading at a time, microseconds per step, no allocation per step
  *     struct lstmsrc_stream *s;
@@ -62,7 +63,7 @@
  *     while (read_meter(&row[0])) {
  *         if (lstmsrc_stream_push(s, row, p, &ready, &err)) continue;   // not finite: skipped
  *         if (ready) lstmsrc_decide(m, p, 1, on); // from the seq_len-th row on
- *     }
+ *     }                                           // (+ lstmsrc_filter for the durations)
  *     lstmsrc_stream_free(s);
  *     lstmsrc_model_free(m);
  *
@@ -120,6 +121,7 @@ const char *lstmsrc_status_str(enum lstmsrc_status status);
 #define LSTMSRC_MAX_LAYERS 16
 #define LSTMSRC_MAX_SEQ 100000
 #define LSTMSRC_MAX_NAME 256           /* bytes in a column name */
+#define LSTMSRC_MAX_DURATION 10000     /* rows in a minimum on or off duration */
 
 /* ============================== data sets ============================== */
 
@@ -216,6 +218,12 @@ struct lstmsrc_train_config {
     float pos_weight_cap;       /* AUTO caps negatives/positives at this; default 50 */
     int tune_thresholds;        /* 1: per-source thresholds tuned on validation for best F1 */
     float threshold;            /* decision threshold for every source when not tuned; 0.5 */
+    /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1 (default): per
+     * source, min_on and min_off in rows tuned on the validation windows for the best F1 of the
+     * filtered decisions, after the thresholds (a source without validation positives keeps
+     * 1/1). 0: min_on and min_off below for every source (1/1 = no filter). */
+    int tune_durations;
+    int min_on, min_off;        /* when not tuned; default 1, 1 */
     /* Called after every few batches and once at the end of each epoch; may be NULL. */
     void (*progress)(const struct lstmsrc_progress *p, void *user);
     void *progress_user;
@@ -230,8 +238,8 @@ struct lstmsrc_train_config {
     int checkpoint_on_stop_only;
     /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
      * come from the same data, seed, thread count and model and optimiser settings, or training
-     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience and thresholds may
-     * differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
+     * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and
+     * durations may differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
     const char *resume;
 };
 
@@ -280,6 +288,10 @@ struct lstmsrc_model_info {
     int epochs_run, best_epoch, batch, threads;
     float lr;
     float val_loss, val_macro_f1;    /* at the best epoch; negative if no validation part */
+    /* post-processing: minimum durations in rows per output (all 1 for multi-class), and the
+     * most rows a filtered decision is settled after its own row (lstmsrc_filter_delay) */
+    const int *min_on, *min_off;     /* outputs */
+    int decision_delay;
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 
@@ -303,6 +315,7 @@ struct lstmsrc_output_metrics {
     double threshold;            /* decision threshold used (multi-label) */
     double baseline_f1;          /* "on if reading > t" rule (multi-label) */
     double baseline_threshold;
+    int min_on, min_off;         /* minimum durations the decisions were filtered with (1 = none) */
 };
 
 struct lstmsrc_eval {
@@ -323,7 +336,11 @@ struct lstmsrc_eval {
     size_t *confusion;                    /* (outputs, outputs): row = true class, col = predicted */
 };
 
-/* Evaluates `m` on every full window of `ds` (which must have the model's label columns). */
+/* Evaluates `m` on every full window of `ds` (which must have the model's label columns).
+ * Multi-label decisions are thresholded, then filtered by the model's minimum durations over the
+ * windows of `ds` as one sequence (lstmsrc_filter_rows); for the unfiltered scores, evaluate a
+ * model whose durations are reset with lstmsrc_model_set_durations(m, NULL, NULL, err). The
+ * "on if reading > t" baseline is never filtered. */
 enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                      struct lstmsrc_eval **out, struct lstmsrc_error *err);
 void lstmsrc_eval_free(struct lstmsrc_eval *ev);
@@ -350,6 +367,52 @@ enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const fl
  * the most probable class (the first one on ties), 0 for the others. */
 void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows,
                     uint8_t *on);
+
+/* ---- minimum on/off durations: post-processing of multi-label decisions ---- */
+
+/* Per source, over the decisions of consecutive windows (one sequence): first every off-gap
+ * shorter than min_off rows between two on-runs is filled, then every on-run shorter than
+ * min_on rows is dropped (gaps at the ends are never filled; short runs at the ends are
+ * dropped). 1/1 changes nothing. The durations are tuned in training and stored in the model;
+ * `lstmsrc eval`, `predict` and `stream` apply them, and lstmsrc_export_c writes the same
+ * filter into its C.
+ *
+ * lstmsrc_filter_rows filters (windows, outputs) decisions of lstmsrc_decide in place, as one
+ * sequence. The streaming filter gives the same bytes one row at a time:
+ *
+ *     lstmsrc_filter_create(m, &f, &err);
+ *     for each window in order: lstmsrc_decide(m, p, 1, raw);
+ *                               lstmsrc_filter_push(f, raw, &err);
+ *                               while (lstmsrc_filter_pop(f, on)) use(on);  // oldest first
+ *     at the end (or before a gap in the readings): lstmsrc_filter_flush(f);
+ *                               while (lstmsrc_filter_pop(f, on)) use(on);
+ *
+ * A row is popped once every source has settled it: at most lstmsrc_filter_delay(f) =
+ * max over sources of (min_on - 1) + (min_off - 1) rows after it was pushed, and at the latest
+ * by the flush. The filter copies the durations at creation; it holds delay + 1 rows, so pop
+ * every settled row before the next push (else push fails with LSTMSRC_ERR_ARG). */
+void lstmsrc_filter_rows(const struct lstmsrc_model *m, uint8_t *on, size_t windows);
+
+struct lstmsrc_filter;
+enum lstmsrc_status lstmsrc_filter_create(const struct lstmsrc_model *m,
+                                          struct lstmsrc_filter **out, struct lstmsrc_error *err);
+/* One row of `outputs` raw decisions (nonzero = on). */
+enum lstmsrc_status lstmsrc_filter_push(struct lstmsrc_filter *f, const uint8_t *on,
+                                        struct lstmsrc_error *err);
+/* Writes the oldest settled row (outputs, 0/1) to on and returns 1; 0 when none is settled. */
+int lstmsrc_filter_pop(struct lstmsrc_filter *f, uint8_t *on);
+/* Ends the sequence: every row pushed becomes settled; the next push starts a new sequence. */
+void lstmsrc_filter_flush(struct lstmsrc_filter *f);
+/* Forgets every row pushed and not popped, and the sequence. */
+void lstmsrc_filter_reset(struct lstmsrc_filter *f);
+int lstmsrc_filter_delay(const struct lstmsrc_filter *f);
+void lstmsrc_filter_free(struct lstmsrc_filter *f);
+
+/* Replaces a model's minimum durations, e.g. to override the tuned ones (min_on and min_off:
+ * `outputs` values each, 1..LSTMSRC_MAX_DURATION; NULL = all 1, i.e. no filtering). Multi-class
+ * models take only 1s. Call it before sharing the model: filters and streams read it. */
+enum lstmsrc_status lstmsrc_model_set_durations(struct lstmsrc_model *m, const int *min_on,
+                                                const int *min_off, struct lstmsrc_error *err);
 
 /* Parses s[0..len) as a finite number exactly as the CSV loader does (same float, same
  * rejections: hex, nan, inf, overflow, trailing junk; surrounding blanks allowed). Returns 1 on
@@ -397,9 +460,10 @@ void lstmsrc_stream_free(struct lstmsrc_stream *s);
 
 #define LSTMSRC_MAX_PREFIX 64          /* bytes in an export name prefix */
 
-/* Writes one self-contained C99 header for `m`: weights, scaler, thresholds and names as
- * `static const` data, and a streaming predictor (PREFIX_init, PREFIX_push, PREFIX_decide) with
- * no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
+/* Writes one self-contained C99 header for `m`: weights, scaler, thresholds, minimum durations
+ * and names as `static const` data, a streaming predictor (PREFIX_init, PREFIX_push,
+ * PREFIX_decide) and the minimum durations filter (PREFIX_filter_init, _push, _pop, _flush:
+ * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
  * identifier; macros with its upper-case form), so two models can share a program. Probabilities
  * agree with lstmsrc_predict to about 1e-6 (libm's expf instead of the library's). The
  * path variant writes "PATH.tmp.PID" and renames it into place ("-" = stdout; a device or FIFO
@@ -408,8 +472,9 @@ enum lstmsrc_status lstmsrc_export_c(const struct lstmsrc_model *m, const char *
                                      const char *path, struct lstmsrc_error *err);
 enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const char *prefix,
                                           FILE *fp, struct lstmsrc_error *err);
-/* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, names), RAM =
- * one PREFIX_state (the ring of the last seq_len rows and the LSTM state). */
+/* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, minimum
+ * durations, names), RAM = one PREFIX_state (the ring of the last seq_len rows and the LSTM
+ * state; a PREFIX_filter comes on top). */
 struct lstmsrc_export_size {
     size_t weight_bytes;               /* LSTM and head parameters, float32 */
     size_t flash_bytes;                /* weights + scaler, thresholds, name strings */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "durations.h"
 #include "model.h"
 #include "outfile.h"
 
@@ -52,7 +53,8 @@ void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_
         names += strlen(m->output_names[k] ? m->output_names[k] : "") + 1;
     size_t consts = 2 * (size_t)m->f + (m->task == LSTMSRC_TASK_MULTILABEL ? (size_t)m->k : 0);
     size->weight_bytes = m->n_params * sizeof(float);
-    size->flash_bytes = size->weight_bytes + consts * sizeof(float) + names;
+    /* + min_on and min_off, 4-byte unsigned per output */
+    size->flash_bytes = size->weight_bytes + consts * sizeof(float) + 8 * (size_t)m->k + names;
     size->ram_bytes = ((size_t)m->seq_len * (size_t)m->f + 2 * (size_t)m->layers * (size_t)m->h +
                        4 * (size_t)m->h) * 4 + 2 * 4;
 }
@@ -288,6 +290,127 @@ static const char probs_multiclass[] =
     "    return (int)best;\n"
     "}\n";
 
+/* Minimum on/off durations: the streaming filter of src/durations.c, state machine for state
+ * machine, so the same rows come out in the same order (tests/cli_examples.sh checks it). */
+static const char filter_doc[] =
+    " * @p_filter: minimum on/off durations, as `lstmsrc predict` and `stream` apply them to the\n"
+    " *     decisions, per output: off-gaps shorter than @p_min_off[k] rows between two on-runs\n"
+    " *     are filled, then on-runs shorter than @p_min_on[k] rows dropped (all 1: no change).\n"
+    " *     Push each row's decisions, pop the rows that are settled (oldest first, at most\n"
+    " *     @P_DELAY rows after they were pushed), flush at the end of the readings:\n"
+    " *\n"
+    " *         @p_filter f;  @p_filter_init(&f);\n"
+    " *         @p_decide(probs, on);  @p_filter_push(&f, on);\n"
+    " *         while (@p_filter_pop(&f, on)) use(on);   (on: a row @P_DELAY rows old at most)\n"
+    " *         ...  @p_filter_flush(&f);  while (@p_filter_pop(&f, on)) use(on);\n"
+    " *\n"
+    " *     push returns 0 (and ignores the row) if the filter already holds @P_DELAY + 1\n"
+    " *     rows: pop the settled ones after every push.\n";
+
+static const char filter_code[] =
+    "\n"
+    "typedef struct {\n"
+    "    unsigned char ring[(@P_DELAY + 1) * @P_OUTPUTS]; /* settled rows; the oldest at head */\n"
+    "    unsigned head, held;                /* oldest row not popped; rows pushed, not popped */\n"
+    "    unsigned seen[@P_OUTPUTS];          /* an on-row seen in this sequence */\n"
+    "    unsigned gap[@P_OUTPUTS], gap_held[@P_OUTPUTS]; /* current off-gap (up to min_off); undecided rows */\n"
+    "    unsigned run[@P_OUTPUTS], run_held[@P_OUTPUTS]; /* current on-run (up to min_on); unconfirmed rows */\n"
+    "    unsigned ready[@P_OUTPUTS];         /* settled rows not popped */\n"
+    "} @p_filter;\n"
+    "\n"
+    "static inline void @p_filter_init(@p_filter *f)\n"
+    "{\n"
+    "    unsigned k;\n"
+    "    f->head = f->held = 0;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++)\n"
+    "        f->seen[k] = f->gap[k] = f->gap_held[k] = f->run[k] = f->run_held[k] = f->ready[k] = 0;\n"
+    "}\n"
+    "\n"
+    "static inline void @p_emit_(@p_filter *f, unsigned k, unsigned char bit, unsigned n)\n"
+    "{\n"
+    "    unsigned c;\n"
+    "    for (c = 0; c < n; c++)\n"
+    "        f->ring[(f->head + f->ready[k] + c) % (@P_DELAY + 1) * @P_OUTPUTS + k] = bit;\n"
+    "    f->ready[k] += n;\n"
+    "}\n"
+    "\n"
+    "/* second stage: n rows of the gap-filled decisions, all `bit`; runs shorter than min_on\n"
+    " * are dropped */\n"
+    "static inline void @p_stage2_(@p_filter *f, unsigned k, unsigned char bit, unsigned n)\n"
+    "{\n"
+    "    if (n == 0) return;\n"
+    "    if (bit) {\n"
+    "        f->run_held[k] += n;\n"
+    "        f->run[k] = f->run[k] + n >= @p_min_on[k] ? @p_min_on[k] : f->run[k] + n;\n"
+    "        if (f->run[k] >= @p_min_on[k]) {\n"
+    "            @p_emit_(f, k, 1, f->run_held[k]);\n"
+    "            f->run_held[k] = 0;\n"
+    "        }\n"
+    "        return;\n"
+    "    }\n"
+    "    if (f->run_held[k]) @p_emit_(f, k, 0, f->run_held[k]);\n"
+    "    f->run_held[k] = 0;\n"
+    "    f->run[k] = 0;\n"
+    "    @p_emit_(f, k, 0, n);\n"
+    "}\n"
+    "\n"
+    "static inline int @p_filter_push(@p_filter *f, const unsigned char *on)\n"
+    "{\n"
+    "    unsigned k;\n"
+    "    if (f->held == @P_DELAY + 1) return 0;\n"
+    "    f->held++;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        if (on[k]) {   /* a gap still held started after an on-row and is short: filled */\n"
+    "            @p_stage2_(f, k, 1, f->gap_held[k]);\n"
+    "            f->gap_held[k] = 0;\n"
+    "            f->gap[k] = 0;\n"
+    "            f->seen[k] = 1;\n"
+    "            @p_stage2_(f, k, 1, 1);\n"
+    "            continue;\n"
+    "        }\n"
+    "        f->gap_held[k]++;\n"
+    "        if (f->gap[k] < @p_min_off[k]) f->gap[k]++;\n"
+    "        if (!f->seen[k] || f->gap[k] >= @p_min_off[k]) {   /* can no longer be filled */\n"
+    "            @p_stage2_(f, k, 0, f->gap_held[k]);\n"
+    "            f->gap_held[k] = 0;\n"
+    "        }\n"
+    "    }\n"
+    "    return 1;\n"
+    "}\n"
+    "\n"
+    "static inline int @p_filter_pop(@p_filter *f, unsigned char *on)\n"
+    "{\n"
+    "    unsigned k;\n"
+    "    if (f->held == 0) return 0;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++)\n"
+    "        if (f->ready[k] == 0) return 0;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        on[k] = f->ring[f->head * @P_OUTPUTS + k];\n"
+    "        f->ready[k]--;\n"
+    "    }\n"
+    "    f->head = (f->head + 1) % (@P_DELAY + 1);\n"
+    "    f->held--;\n"
+    "    return 1;\n"
+    "}\n"
+    "\n"
+    "/* the end of a sequence: gaps at the end stay off, short runs at the end are dropped */\n"
+    "static inline void @p_filter_flush(@p_filter *f)\n"
+    "{\n"
+    "    unsigned k;\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        @p_stage2_(f, k, 0, f->gap_held[k]);\n"
+    "        f->gap_held[k] = 0;\n"
+    "        if (f->run_held[k]) @p_emit_(f, k, 0, f->run_held[k]);\n"
+    "        f->run_held[k] = 0;\n"
+    "        f->seen[k] = f->gap[k] = f->run[k] = 0;\n"
+    "    }\n"
+    "}\n";
+
+static void put_uints(FILE *fp, const int *v, int n)
+{
+    for (int i = 0; i < n; i++) fprintf(fp, "%s%d", i ? ", " : "", v[i]);
+}
+
 static void write_header(const struct lstmsrc_model *m, const struct out *o)
 {
     FILE *fp = o->fp;
@@ -320,6 +443,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             sz.flash_bytes, sz.ram_bytes, p);
     tpl(o, usage_doc);
     tpl(o, ml ? doc_multilabel : doc_multiclass);
+    tpl(o, filter_doc);
     tpl(o, " * @p_reset(st): forgets the rows pushed (after a gap in the readings).\n"
            " */\n"
            "#ifndef LSTMSRC_EXPORT_@P_H\n"
@@ -338,9 +462,10 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             "#define %s_FLASH_BYTES %zu\n"
             "#define %s_RAM_BYTES %zu\n"
             "#define %s_GATE_BLOCK %d\n"
+            "#define %s_DELAY %d /* rows a filtered decision may be settled late */\n"
             "\n",
             P, m->f, P, m->k, P, m->h, P, m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params,
-            P, sz.flash_bytes, P, sz.ram_bytes, P, gate_block);
+            P, sz.flash_bytes, P, sz.ram_bytes, P, gate_block, P, durations_model_delay(m));
 
     put_names(o, "input_names", "INPUTS", m->input_names, m->f);
     put_names(o, "output_names", "OUTPUTS", m->output_names, m->k);
@@ -356,6 +481,12 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
         put_floats(fp, m->threshold, (size_t)m->k);
         fputs("};\n", fp);
     }
+    tpl(o, "/* minimum on and off durations in rows, per output (@p_filter) */\n"
+           "static const unsigned @p_min_on[@P_OUTPUTS] = {");
+    put_uints(fp, m->min_on, m->k);
+    tpl(o, "};\nstatic const unsigned @p_min_off[@P_OUTPUTS] = {");
+    put_uints(fp, m->min_off, m->k);
+    fputs("};\n", fp);
 
     for (int l = 0; l < m->layers; l++) {
         int in = l == 0 ? m->f : m->h;
@@ -395,6 +526,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
                 p, p, l, p, l, P, l - 1, P, l, P, l, P);
     tpl(o, head_code);
     tpl(o, ml ? probs_multilabel : probs_multiclass);
+    tpl(o, filter_code);
     tpl(o, "\n#endif /* LSTMSRC_EXPORT_@P_H */\n");
 }
 

@@ -183,8 +183,9 @@ static int reading_channel(const struct lstmsrc_model *m, const struct lstmsrc_d
     return 0;
 }
 
+/* on (W, K): the model's decisions, thresholded and filtered by its minimum durations. */
 static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model *m,
-                            const struct lstmsrc_dataset *ds, const float *probs)
+                            const struct lstmsrc_dataset *ds, const uint8_t *on)
 {
     size_t W = ev->windows, K = (size_t)m->k, T = (size_t)m->seq_len, F = (size_t)ds->f;
     int ch = reading_channel(m, ds);
@@ -200,7 +201,7 @@ static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model 
         int miss = 0, rule_miss = 0, any = 0;
         for (size_t j = 0; j < K; j++) {
             int t = y[j] != 0;
-            int p = probs[w * K + j] > m->threshold[j];
+            int p = on[w * K + j] != 0;
             int b = reading > m->base_threshold[j];
             counts_add(&cm[j], p, t);
             counts_add(&cb[j], b, t);
@@ -226,6 +227,8 @@ static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model 
         o->threshold = m->threshold[j];
         o->baseline_f1 = counts_f1(&cb[j]);
         o->baseline_threshold = m->base_threshold[j];
+        o->min_on = m->min_on[j];
+        o->min_off = m->min_off[j];
         sum += o->f1;
         rule_sum += o->baseline_f1;
         positives += o->support;
@@ -274,6 +277,8 @@ static void eval_multiclass(struct lstmsrc_eval *ev, const struct lstmsrc_model 
         o->threshold = 0.0;
         o->baseline_f1 = 0.0;
         o->baseline_threshold = 0.0;
+        o->min_on = 1;
+        o->min_off = 1;
         sum += o->f1;
         if (row > ev->per[majority].support) majority = (int)c; /* first on ties */
     }
@@ -294,6 +299,7 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
     enum lstmsrc_status st = LSTMSRC_OK;
     struct lstmsrc_eval *ev = NULL;
     float *probs = NULL;
+    uint8_t *on = NULL;
     LSTMSRC_ASSERT(m && ds && out);
     const char *src = ds->source ? ds->source : "data";
 
@@ -326,12 +332,14 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
         goto cleanup;
     }
     probs = xmalloc_n(n_probs, sizeof *probs);
+    if (m->task == LSTMSRC_TASK_MULTILABEL) on = xmalloc_n(n_probs, 1);
     ev = calloc(1, sizeof *ev);
     if (ev) {
         ev->per = xcalloc_n((size_t)m->k, sizeof *ev->per);
         if (n_conf) ev->confusion = xcalloc_n(n_conf, sizeof *ev->confusion);
     }
-    if (!probs || !ev || !ev->per || (n_conf && !ev->confusion)) {
+    if (!probs || !ev || !ev->per || (n_conf && !ev->confusion) ||
+        (m->task == LSTMSRC_TASK_MULTILABEL && !on)) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory for %zu windows", src, windows);
         goto cleanup;
     }
@@ -344,9 +352,12 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
     ev->outputs = m->k;
     for (int j = 0; j < m->k; j++)
         ev->per[j].name = m->output_names ? m->output_names[j] : NULL;
-    if (m->task == LSTMSRC_TASK_MULTILABEL)
-        eval_multilabel(ev, m, ds, probs);
-    else
+    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+        /* the windows of one file are one sequence: the durations filter runs over all of them */
+        lstmsrc_decide(m, probs, windows, on);
+        lstmsrc_filter_rows(m, on, windows);
+        eval_multilabel(ev, m, ds, on);
+    } else
         eval_multiclass(ev, m, ds, probs);
 
     *out = ev;
@@ -354,5 +365,6 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
 cleanup:
     lstmsrc_eval_free(ev);
     free(probs);
+    free(on);
     return st;
 }

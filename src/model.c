@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "durations.h"
 #include "head.h"
 #include "kernels.h"
 #include "lstm.h"
@@ -85,15 +86,19 @@ enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, i
     m->threshold = calloc((size_t)k, sizeof(float));
     m->base_threshold = calloc((size_t)k, sizeof(float));
     m->pos_weight = calloc((size_t)k, sizeof(float));
+    m->min_on = calloc((size_t)k, sizeof(int));
+    m->min_off = calloc((size_t)k, sizeof(int));
     m->n_params = lay.total;
     m->params = xcalloc_n(lay.total, sizeof(float));
     if (!m->input_names || !m->label_names || !m->output_names || !m->scale_mean ||
-        !m->scale_std || !m->threshold || !m->base_threshold || !m->pos_weight || !m->params)
+        !m->scale_std || !m->threshold || !m->base_threshold || !m->pos_weight || !m->min_on || !m->min_off || !m->params)
         goto nomem;
     for (int i = 0; i < f; i++) m->scale_std[i] = 1.0f;
     for (int j = 0; j < k; j++) {
         m->threshold[j] = 0.5f;
         m->pos_weight[j] = 1.0f;
+        m->min_on[j] = 1;
+        m->min_off[j] = 1;
     }
     m->meta.val_loss = -1.0f;
     m->meta.val_macro_f1 = -1.0f;
@@ -115,6 +120,8 @@ void lstmsrc_model_free(struct lstmsrc_model *m)
     free(m->threshold);
     free(m->base_threshold);
     free(m->pos_weight);
+    free(m->min_on);
+    free(m->min_off);
     free(m->params);
     free(m);
 }
@@ -151,6 +158,9 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->lr = m->meta.lr;
     info->val_loss = m->meta.val_loss;
     info->val_macro_f1 = m->meta.val_macro_f1;
+    info->min_on = m->min_on;
+    info->min_off = m->min_off;
+    info->decision_delay = durations_model_delay(m);
 }
 
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,

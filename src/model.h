@@ -46,6 +46,7 @@ struct lstmsrc_model {
     float *threshold;     /* (k) decision thresholds, multi-label; 0.5 otherwise */
     float *base_threshold;/* (k) baseline rule "on if input channel 0 > t" fitted on training rows */
     float *pos_weight;    /* (k) as used by the loss (1 for multi-class) */
+    int *min_on, *min_off;/* (k) minimum durations in rows (durations.h); 1 = no filter */
     struct model_train_meta meta;
     size_t n_params;
     float *params;        /* (n_params) layout above */

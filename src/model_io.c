@@ -19,6 +19,7 @@
 #include "binio.h"
 #include "outfile.h"
 #include "common.h"
+#include "durations.h"
 #include "model.h"
 
 _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats");
@@ -27,9 +28,10 @@ _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats")
 
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
 #define META_SIZE 68u   /* training metadata block */
+#define POST_ENTRY 8u   /* post block, per output: u32 min_on, u32 min_off (version 2 on) */
 #define CRC_SIZE 4u
 /* Files (and buffers) above this are refused on load, so save refuses to write them. */
 #define MODEL_MAX_FILE ((size_t)1 << 31)
@@ -144,6 +146,14 @@ static int check_values(const struct lstmsrc_model *m, char *why, size_t cap)
                      (double)m->pos_weight[j]);
             return 0;
         }
+        if (!durations_valid(m->min_on[j], m->min_off[j]) ||
+            (m->task != LSTMSRC_TASK_MULTILABEL && (m->min_on[j] != 1 || m->min_off[j] != 1))) {
+            snprintf(why, cap,
+                     "output %d minimum durations on %d, off %d rows: need 1..%d (1 for "
+                     "multi-class)",
+                     j, m->min_on[j], m->min_off[j], LSTMSRC_MAX_DURATION);
+            return 0;
+        }
     }
     for (size_t i = 0; i < m->n_params; i++) {
         if (!isfinite(m->params[i])) {
@@ -229,8 +239,8 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     LSTMSRC_ASSERT(model_layout_fill(&l, m->f, m->h, m->layers, m->k) && l.total == m->n_params);
 
     /* fixed parts are tiny; only the parameter block can be large */
-    size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE + 8 +
-           CRC_SIZE;
+    size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
+           POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE;
     if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
         size > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT,
@@ -277,6 +287,12 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     w_u32(&w, f32_bits(t->lr));
     w_u32(&w, f32_bits(t->val_loss));
     w_u32(&w, f32_bits(t->val_macro_f1));
+
+    /* post block */
+    for (int j = 0; j < m->k; j++) {
+        w_u32(&w, (uint32_t)m->min_on[j]);
+        w_u32(&w, (uint32_t)m->min_off[j]);
+    }
 
     w_u64(&w, (uint64_t)m->n_params);
     w_floats(&w, m->params, m->n_params);
@@ -464,10 +480,38 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         !r_u64(&r, &t->rows_train) || !r_u64(&r, &t->rows_val) || !r_u64(&r, &t->windows_train) ||
         !r_u64(&r, &t->windows_val) || !r_u32(&r, &u[0]) || !r_u32(&r, &u[1]) ||
         !r_u32(&r, &u[2]) || !r_u32(&r, &u[3]) || !r_u32(&r, &u[4]) || !r_u32(&r, &u[5]) ||
-        !r_u32(&r, &u[6]) || !r_u64(&r, &n_params)) {
+        !r_u32(&r, &u[6])) {
         status = set_error(err, LSTMSRC_ERR_FORMAT,
                            "%s: vectors and metadata from offset %zu run past the end at %zu", name,
                            at, r.end);
+        goto fail;
+    }
+    /* post block (version 2 on; a version 1 file has none: no filtering) */
+    for (int j = 0; version >= 2 && j < m->k; j++) {
+        uint32_t on, off;
+        at = r.pos;
+        if (!r_u32(&r, &on) || !r_u32(&r, &off)) {
+            status = set_error(err, LSTMSRC_ERR_FORMAT,
+                               "%s: post block entry %d at offset %zu runs past the end at %zu",
+                               name, j, at, r.end);
+            goto fail;
+        }
+        if (!durations_valid(on, off) ||
+            (m->task != LSTMSRC_TASK_MULTILABEL && (on != 1 || off != 1))) {
+            status = set_error(err, LSTMSRC_ERR_FORMAT,
+                               "%s: post block entry %d at offset %zu: minimum durations on %" PRIu32
+                               ", off %" PRIu32 " rows; need 1..%d (1 for multi-class)",
+                               name, j, at, on, off, LSTMSRC_MAX_DURATION);
+            goto fail;
+        }
+        m->min_on[j] = (int)on;
+        m->min_off[j] = (int)off;
+    }
+    at = r.pos;
+    if (!r_u64(&r, &n_params)) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT,
+                           "%s: parameter count at offset %zu runs past the end at %zu", name, at,
+                           r.end);
         goto fail;
     }
     t->epochs_run = u32_to_i32(u[0]);

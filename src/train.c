@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "common.h"
 #include "dataset.h"
+#include "durations.h"
 #include "head.h"
 #include "kernels.h"
 #include "metrics.h"
@@ -48,6 +49,9 @@ void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
     cfg->pos_weight_cap = 50.0f;
     cfg->tune_thresholds = 1;
     cfg->threshold = 0.5f;
+    cfg->tune_durations = 1;
+    cfg->min_on = 1;
+    cfg->min_off = 1;
 }
 
 /* ============================== thread pool ============================== */
@@ -330,6 +334,26 @@ nomem:
     return LSTMSRC_ERR_NOMEM;
 }
 
+/* Per-source minimum on/off durations (durations.h) for the best F1 of the filtered decisions on
+ * the validation windows, with the thresholds already tuned. Unlike the thresholds, a source
+ * never on in the validation part keeps 1/1: there is nothing there to judge a filter by, and
+ * the training windows' output is in-sample, its flicker not that of new data. */
+static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
+                                          const struct window_split *sp, const float *val_probs)
+{
+    const int K = m->k, T = m->seq_len;
+    for (int j = 0; j < K; j++) {
+        const uint8_t *yv = ds->y + (sp->val_first + (size_t)T - 1) * K + j;
+        size_t pos = 0;
+        for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
+        double raw, best;
+        if (pos && durations_tune(val_probs + j, (size_t)K, m->threshold[j], yv, (size_t)K,
+                                  sp->val_windows, &m->min_on[j], &m->min_off[j], &raw, &best))
+            return LSTMSRC_ERR_NOMEM;
+    }
+    return LSTMSRC_OK;
+}
+
 /* ============================== setup helpers ============================== */
 
 static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
@@ -371,6 +395,12 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
         return set_error(err, LSTMSRC_ERR_ARG, "threshold must be between 0 and 1");
     if (c->pos_weight == LSTMSRC_POS_WEIGHT_AUTO && !(c->pos_weight_cap >= 1.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "positive weight cap must be >= 1");
+    if (!c->tune_durations && !durations_valid(c->min_on, c->min_off))
+        return set_error(err, LSTMSRC_ERR_ARG, "minimum durations on %d, off %d rows; supported: "
+                         "1 to %d", c->min_on, c->min_off, LSTMSRC_MAX_DURATION);
+    if (!c->tune_durations && ds->task != LSTMSRC_TASK_MULTILABEL &&
+        (c->min_on != 1 || c->min_off != 1))
+        return set_error(err, LSTMSRC_ERR_ARG, "minimum durations apply to multi-label sources only");
     return LSTMSRC_OK;
 }
 
@@ -623,6 +653,17 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning thresholds");
             goto fail;
         }
+    }
+    /* minimum durations after the thresholds, on the same validation output; multi-class
+     * decisions are never filtered (1/1) */
+    for (int j = 0; j < m->k && m->task == LSTMSRC_TASK_MULTILABEL && !cfg->tune_durations; j++) {
+        m->min_on[j] = cfg->min_on;
+        m->min_off[j] = cfg->min_off;
+    }
+    if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_durations && sp.val_windows &&
+        best_epoch > 0 && tune_durations(m, ds, &sp, best_probs)) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning minimum durations");
+        goto fail;
     }
     m->meta.seed = cfg->seed;
     m->meta.rows_train = sp.train_rows;

@@ -166,6 +166,81 @@ else
     echo "skipped: stream flushing (mkfifo failed)"
 fi
 
+# ---- minimum on/off durations ----
+# A model with fixed durations, on readings with random spikes so that its raw decisions
+# flicker and the filter changes many lines (generated data alone gives clean long runs).
+noisy() { awk -F, 'BEGIN { srand(7); OFS = "," } NR == 1 { print; next }
+                   { $1 = sprintf("%.1f", $1 + (rand() < 0.3 ? 3000 * rand() : 0)); print }' "$1"; }
+noisy "$T/test.csv" >"$T/nz.csv"
+noisy "$T/long.csv" >"$T/nzlong.csv"
+"$L" train "$T/train.csv" -o "$T/dur.lsm" --epochs 1 --hidden 16 --threads 1 --quiet \
+    --min-on 4 --min-off 7 >/dev/null
+"$L" inspect "$T/dur.lsm" >"$T/dur.txt"
+check "durations: inspect prints min on/off and the decision delay (3 + 6 rows)" \
+    sh -c "grep -qE '^  src1 .* 4 +7\$' '$T/dur.txt' && grep -q 'decision delay 9 rows' '$T/dur.txt'"
+"$L" inspect "$T/dur.lsm" --json >"$T/dur.json"
+check "durations: inspect --json" \
+    sh -c "grep -q '\"min_on\":4,\"min_off\":7}' '$T/dur.json' && grep -q '\"decision_delay\":9' '$T/dur.json'"
+"$L" predict "$T/dur.lsm" "$T/nz.csv" --proba -o "$T/pd.csv"
+"$L" predict "$T/dur.lsm" "$T/nz.csv" --proba --raw -o "$T/pdr.csv"
+check "durations: predict --raw differs, probabilities and line count equal" \
+    sh -c "! cmp -s '$T/pd.csv' '$T/pdr.csv' && test \$(wc -l <'$T/pd.csv') -eq 3001 &&
+           cut -d, -f4- '$T/pd.csv' | cmp -s - \"\$(cut -d, -f4- '$T/pdr.csv' >'$T/pdr4'; echo '$T/pdr4')\""
+check "durations: no on-run shorter than 4 rows, no inner off-gap shorter than 7 (every source)" \
+    awk -F, 'NR > 5 { for (k = 1; k <= 3; k++) { v = $k
+                 if (v == prev[k]) { run[k]++; continue }
+                 if (prev[k] == 1 && run[k] < 4) bad = 1
+                 if (prev[k] == 0 && seen[k] && run[k] < 7) bad = 1
+                 if (v == 1) seen[k] = 1
+                 prev[k] = v; run[k] = 1 } }
+             NR == 5 { for (k = 1; k <= 3; k++) prev[k] = -1 }
+             END { for (k = 1; k <= 3; k++) if (prev[k] == 1 && run[k] < 4) bad = 1; exit bad }' \
+        "$T/pd.csv"
+check "durations: stream == predict, byte for byte" \
+    sh -c "'$L' stream '$T/dur.lsm' --proba <'$T/nz.csv' | cmp - '$T/pd.csv'"
+check "durations: stream --raw == predict --raw" \
+    sh -c "'$L' stream '$T/dur.lsm' --proba --raw <'$T/nz.csv' | cmp - '$T/pdr.csv'"
+"$L" predict "$T/dur.lsm" "$T/nzlong.csv" -o "$T/pdl.csv"
+check "durations: stream == predict across predict's chunk boundaries" \
+    sh -c "'$L' stream '$T/dur.lsm' <'$T/nzlong.csv' | cmp - '$T/pdl.csv'"
+# malformed lines inside held-back rows keep their place
+awk 'NR == 1 || NR % 50 != 0 { print; next } { print "bad"; print }' "$T/nz.csv" >"$T/tb.csv"
+"$L" stream "$T/dur.lsm" --proba <"$T/tb.csv" >"$T/sdb.csv" 2>/dev/null
+check "durations: stream with malformed lines: one line each, in place, rest as predict" \
+    sh -c "test \$(wc -l <'$T/sdb.csv') -eq \$(wc -l <'$T/tb.csv') &&
+           awk 'NR == FNR { bad[FNR] = \$0 == \"bad\"; next } !bad[FNR]' '$T/tb.csv' '$T/sdb.csv' |
+           cmp - '$T/pd.csv' &&
+           awk 'NR == FNR { bad[FNR] = \$0 == \"bad\"; next } bad[FNR]' '$T/tb.csv' '$T/sdb.csv' |
+           grep -qv '^,,,,,\$' && exit 1 || exit 0"
+# the stream writes a line once it is settled, never later than the decision delay
+head -n 200 "$T/nz.csv" | cut -d, -f1 | tail -n +2 >"$T/h200.txt"
+check "durations: the stream's lines trail its input by at most the delay (9 rows)" \
+    sh -c "{ cat '$T/h200.txt'; sleep 2; } | '$L' stream '$T/dur.lsm' >'$T/part.csv' &
+           sleep 1; n=\$(wc -l <'$T/part.csv'); wait; test \$n -ge \$((199 - 9)) ||
+           { echo \"lines after 1 s: \$n\"; exit 1; }"
+"$L" train "$T/train.csv" -o "$T/off.lsm" --epochs 1 --hidden 16 --threads 1 --quiet \
+    --durations off >/dev/null
+check "durations: --durations off stores 1/1 and no delay" \
+    sh -c "'$L' inspect '$T/off.lsm' | grep -q 'decision delay 0 rows'"
+"$L" eval "$T/dur.lsm" "$T/nz.csv" --json >"$T/ed.json"
+"$L" eval "$T/dur.lsm" "$T/nz.csv" --json --raw >"$T/edr.json"
+check "durations: eval scores the filtered decisions, --raw the unfiltered ones" \
+    sh -c "grep -q '\"durations\":\"model\"' '$T/ed.json' && grep -q '\"durations\":\"raw\"' '$T/edr.json' &&
+           grep -q '\"min_on\":4,\"min_off\":7' '$T/ed.json' && grep -q '\"min_on\":1,\"min_off\":1' '$T/edr.json' &&
+           ! cmp -s '$T/ed.json' '$T/edr.json'"
+"$L" eval "$T/dur.lsm" "$T/test.csv" >"$T/ed.txt"
+check "durations: eval text says the decisions are filtered" \
+    grep -q "after the model's minimum on/off durations" "$T/ed.txt"
+"$L" train "$T/train.csv" -o "$T/x.lsm" --epochs 1 --hidden 8 --threads 1 --quiet --min-on 0 \
+    >/dev/null 2>"$T/err"
+rc=$?
+check "durations: --min-on 0 is a usage error" sh -c "test $rc -eq 2 && grep -q 'min-on' '$T/err'"
+"$L" train "$T/train.csv" -o "$T/x.lsm" --task multiclass --epochs 1 --hidden 8 --threads 1 \
+    --quiet --min-off 3 >/dev/null 2>"$T/err"
+rc=$?
+check "durations: multi-class refuses minimum durations" \
+    sh -c "test $rc -eq 2 && grep -q 'multi-label sources only' '$T/err'"
+
 # ---- export-c ----
 "$L" export-c "$T/ml.lsm" -o "$T/ml.h" --prefix ml >"$T/sizes" 2>&1
 check "export-c: exit 0" test $? -eq 0
@@ -227,9 +302,9 @@ check "export-c: two headers in one program build with -std=c99 -Wall -Wextra -W
     "$CCX" -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I"$T" "$T/two.c" -lm -o "$T/two"
 "$T/two" "$T/ea.csv" "$T/eb.csv" <"$T/test.csv"
 check "export-c: the program runs" test $? -eq 0
-tail -n +2 "$T/p.csv" >"$T/p_body.csv"
+"$L" predict "$T/ml.lsm" "$T/test.csv" --proba --raw | tail -n +2 >"$T/p_body.csv"
 tail -n +2 "$T/pc.csv" >"$T/pc_body.csv"
-check "export-c == predict, multi-label: same decisions, probabilities within 1e-5" \
+check "export-c == predict --raw, multi-label: same decisions, probabilities within 1e-5" \
     $CMP -v tol=1e-5 "$T/p_body.csv" "$T/ea.csv"
 check "export-c == predict, multi-class 2 layers: same classes, probabilities within 1e-5" \
     $CMP -v tol=1e-5 "$T/pc_body.csv" "$T/eb.csv"

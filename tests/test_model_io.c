@@ -128,6 +128,8 @@ static struct lstmsrc_model *make_model(void)
         m->threshold[j] = 0.3f + 0.1f * (float)j;
         m->base_threshold[j] = 1234.5f - (float)j;
         m->pos_weight[j] = 2.0f + (float)j;
+        m->min_on[j] = 1 + 4 * j;     /* 1, 5, 9 */
+        m->min_off[j] = 30 - 7 * j;   /* 30, 23, 16 */
     }
     m->meta = (struct model_train_meta){.seed = 0x0123456789abcdefull,
                                         .rows_train = 90000,
@@ -222,6 +224,8 @@ static void test_round_trip(void)
     CHECK(same_floats(r->threshold, m->threshold, 3));
     CHECK(same_floats(r->base_threshold, m->base_threshold, 3));
     CHECK(same_floats(r->pos_weight, m->pos_weight, 3));
+    CHECK(r->min_on[0] == 1 && r->min_on[1] == 5 && r->min_on[2] == 9);
+    CHECK(r->min_off[0] == 30 && r->min_off[1] == 23 && r->min_off[2] == 16);
     CHECK(same_floats(r->params, m->params, m->n_params));
     CHECK(signbit(r->params[0]));
     CHECK(r->meta.seed == m->meta.seed && r->meta.rows_train == 90000 && r->meta.rows_val == 10000);
@@ -235,7 +239,7 @@ static void test_round_trip(void)
     size_t n1 = 0, n2 = 0;
     unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
-    CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 1);
+    CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 2);
     CHECK(b1 && get32(b1 + n1 - 4) == crc_bitwise(b1, n1 - 4)); /* library CRC == reference */
     CHECK(b1 && load_copy(b1, n1, &err) == LSTMSRC_OK);
     CHECK(dir_entries() == 2); /* no temporary files left */
@@ -342,12 +346,56 @@ static void test_version(void)
     put32(b + 8, 3);
     fix_crc(b, n);
     CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_VERSION && err.code == LSTMSRC_ERR_VERSION);
-    CHECK(strcmp(err.msg, "model.lsm: file version 3, this build reads up to 1") == 0);
+    CHECK(strcmp(err.msg, "model.lsm: file version 3, this build reads up to 2") == 0);
     /* a newer file is recognised by its version even when too short to hold our header */
     CHECK(load_copy(b, 12, &err) == LSTMSRC_ERR_VERSION);
     put32(b + 8, 0);
     fix_crc(b, n);
     CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_FORMAT);
+    free(b);
+}
+
+/* A version 1 file (no post block) still loads, with no filtering (1/1 for every source). It is
+ * made from a version 2 file by cutting the post block out (docs/FORMAT.md). */
+static void test_version1_loads(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL);
+    if (!b) return;
+    const size_t names_end =
+        60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
+    const size_t post = names_end + 16 + 36 + 68, cut = 3 * 8;
+    unsigned char *c = malloc(n);
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = NULL;
+    memcpy(c, b, post);
+    memcpy(c + post, b + post + cut, n - post - cut);
+    size_t n1 = n - cut;
+    put32(c + 8, 1);
+    put64(c + 16, n1);
+    fix_crc(c, n1);
+    CHECK(lstmsrc_model_load_mem("v1.lsm", c, n1, &m, &err) == LSTMSRC_OK);
+    if (m) {
+        CHECK(m->k == 3 && m->min_on[0] == 1 && m->min_on[2] == 1 && m->min_off[1] == 1);
+        CHECK(m->params[2] == 3.0e38f);
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(m, &info);
+        CHECK(info.decision_delay == 0);
+        lstmsrc_model_free(m);
+    } else {
+        fprintf(stderr, "  v1: %s\n", err.msg);
+    }
+    /* the same bytes labelled version 2 lack the post block: refused, not misread */
+    put32(c + 8, 2);
+    fix_crc(c, n1);
+    CHECK(load_copy(c, n1, &err) == LSTMSRC_ERR_FORMAT);
+    /* and a version 2 file labelled 1 has 24 bytes too many for its parameters */
+    memcpy(c, b, n);
+    put32(c + 8, 1);
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "params section"));
+    free(c);
     free(b);
 }
 
@@ -364,7 +412,8 @@ static void test_checked_contents(void)
     const size_t names_end =
         60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
     const size_t scale_std = names_end + 8, pos_weight = names_end + 16 + 24;
-    const size_t n_params_at = pos_weight + 12 + 68, params = n_params_at + 8;
+    const size_t post = pos_weight + 12 + 68, n_params_at = post + 3 * 8;
+    const size_t params = n_params_at + 8;
     CHECK(get32(b + n_params_at) == 168 && params + 168 * 4 + 4 == n);
     struct {
         size_t off;
@@ -385,6 +434,10 @@ static void test_checked_contents(void)
         {scale_std, 0, "std 0"},               /* std must be > 0 */
         {scale_std, 0xbf800000u, "std -1"},    /* negative std */
         {pos_weight, 0x7fc00000u, "positive weight nan"},
+        {post, 0, "post block entry 0 at offset"},                 /* min_on 0 */
+        {post + 4, 0, "minimum durations on 1, off 0 rows; need 1..10000"},
+        {post + 8, 10001, "post block entry 1 at offset"},         /* absurd min_on */
+        {post + 20, 0xffffffffu, "off 4294967295 rows"},          /* absurd min_off */
         {n_params_at, 167, "params section has 167 floats, architecture needs 168"},
         {params + 40, 0x7f800000u, "parameter 10 of 168 is not finite"},
         {params, 0xff800000u, "parameter 0 of 168 is not finite"},
@@ -429,6 +482,9 @@ static void test_save_refuses_invalid_model(void)
     m->params[5] = 0.0f;
     m->scale_std[1] = 0.0f;
     CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG);
+    m->scale_std[1] = 1.0f;
+    m->min_off[2] = 0;
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "minimum durations"));
     CHECK(access(p, F_OK) != 0 && dir_entries() == 0);
     lstmsrc_model_free(m);
 }
@@ -563,6 +619,7 @@ int main(void)
     RUN(test_truncated_everywhere);
     RUN(test_byte_flips);
     RUN(test_version);
+    RUN(test_version1_loads);
     RUN(test_checked_contents);
     RUN(test_save_refuses_invalid_model);
     RUN(test_save_into_file_fails);

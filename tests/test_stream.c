@@ -367,8 +367,9 @@ static void test_export_c(void)
     struct lstmsrc_export_size sz;
     lstmsrc_export_c_size(m, &sz);
     CHECK(sz.weight_bytes == m->n_params * 4);
-    /* + mean, std (2 inputs) and 3 thresholds, + "reading", "x2", "src0".."src2" with NULs */
-    CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 8 + 3 + 3 * 5);
+    /* + mean, std (2 inputs) and 3 thresholds, + 3 x (min_on, min_off), + "reading", "x2",
+     * "src0".."src2" with NULs */
+    CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 3 * 8 + 8 + 3 + 3 * 5);
     /* ring 5x2, h and c 2x4 each, gates 16, head + filled */
     CHECK(sz.ram_bytes == (10 + 16 + 16) * 4 + 8);
 

@@ -26,7 +26,13 @@ int cmd_export_c(int argc, char **argv);
 /* Prediction output shared by predict and stream (pred_out.c), so both print the same bytes:
  * header "src1,src2,src3" (multi-label decisions) or "class,prob" (multi-class), then with
  * --proba one "NAME_prob" column per output; rows "0,1,0" / "src2,0.912345" (+ probabilities
- * with 6 decimals); the empty row (every field empty) where there is no prediction. */
+ * with 6 decimals); the empty row (every field empty) where there is no prediction.
+ *
+ * Multi-label decisions go through the model's minimum on/off durations (lstmsrc_filter), so a
+ * row's line is ready only once its decision is settled, up to the model's decision delay later.
+ * The queue keeps input order: feed every input row with pred_out_push (a window's
+ * probabilities) or pred_out_empty (no prediction), take the lines that are ready with
+ * pred_out_next after each, and at the end call pred_out_finish and take the rest. */
 struct pred_out {
     const struct lstmsrc_model *m;
     int k, multiclass, proba;
@@ -35,12 +41,27 @@ struct pred_out {
     size_t header_len, empty_len;
     size_t row_max;                /* bytes pred_out_row may write at most */
     uint8_t *on;                   /* (k) scratch decisions */
+    /* the queue of rows whose decision is not settled yet */
+    struct lstmsrc_filter *filter;
+    size_t cap;                    /* decision delay + 1 */
+    size_t head, n;                /* oldest pending row in the rings; pending rows */
+    float *pend_probs;             /* (cap, k) probabilities of the pending rows */
+    size_t *pend_empty;            /* (cap) empty lines that follow each pending row */
+    size_t owed;                   /* empty lines due before the next row */
 };
 /* Returns 1, or 0 when out of memory. */
 int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba);
 void pred_out_free(struct pred_out *o);
-/* Writes the line for one window's probabilities (k) to dst (row_max bytes); returns bytes. */
+/* Writes the line for one window's probabilities (k) to dst (row_max bytes), its own decision
+ * without the durations filter; returns bytes. */
 size_t pred_out_row(struct pred_out *o, const float *probs, char *dst);
+/* Queues the next input row: a window's probabilities (k), or a row without a prediction. */
+void pred_out_push(struct pred_out *o, const float *probs);
+void pred_out_empty(struct pred_out *o);
+/* Ends the sequence: every queued row becomes ready. */
+void pred_out_finish(struct pred_out *o);
+/* Writes the next ready line to dst (row_max bytes) and returns its bytes; 0 when none. */
+size_t pred_out_next(struct pred_out *o, char *dst);
 
 /* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1). */
 int cli_fail(const char *cmd, const struct lstmsrc_error *err);

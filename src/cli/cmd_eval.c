@@ -14,7 +14,7 @@ static const char cmd[] = "eval";
 static void eval_usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: lstmsrc eval MODEL DATA.csv [--json]\n"
+            "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw]\n"
             "\n"
             "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
             "and label columns (matched by name). A window's label is the state at its last row.\n"
@@ -22,9 +22,13 @@ static void eval_usage(FILE *fp)
             "accuracy and Hamming loss, beside the all-off and \"on if reading > t\" baselines.\n"
             "Multi-class: accuracy, per-class table, macro F1, confusion matrix, beside the\n"
             "majority-class baseline.\n"
+            "Multi-label decisions are scored after the model's minimum on/off durations (tuned\n"
+            "in training, see `lstmsrc inspect`), as predict and stream give them; --raw scores\n"
+            "the thresholded decisions without them.\n"
             "\n"
             "options:\n"
             "  --json       print one JSON object instead of tables (default: text)\n"
+            "  --raw        no minimum on/off durations: every window's own decision\n"
             "  -h, --help   this text\n"
             "\n"
             "example:\n"
@@ -52,12 +56,14 @@ static int name_width(const struct lstmsrc_eval *ev, int min)
 static void text_multilabel(const struct lstmsrc_eval *ev)
 {
     int nw = name_width(ev, 6);
-    printf("%-*s  precision  recall      F1  support  threshold |  rule F1  rule: reading >\n", nw,
-           "source");
+    printf("%-*s  precision  recall      F1  support  threshold  min on/off |  rule F1  "
+           "rule: reading >\n", nw, "source");
     for (int j = 0; j < ev->outputs; j++) {
         const struct lstmsrc_output_metrics *o = &ev->per[j];
-        printf("%-*.*s  %9.3f  %6.3f  %6.3f  %7zu  %9.3f |  %7.3f  %15.1f\n", nw, nw,
-               name_or(o->name), o->precision, o->recall, o->f1, o->support, o->threshold,
+        char mins[32];
+        snprintf(mins, sizeof mins, "%d/%d", o->min_on, o->min_off);
+        printf("%-*.*s  %9.3f  %6.3f  %6.3f  %7zu  %9.3f  %10s |  %7.3f  %15.1f\n", nw, nw,
+               name_or(o->name), o->precision, o->recall, o->f1, o->support, o->threshold, mins,
                o->baseline_f1, o->baseline_threshold);
     }
     printf("\n%-22s %7s  %7s  %14s\n", "", "model", "all off", "threshold rule");
@@ -142,7 +148,7 @@ static void json_multilabel(const struct lstmsrc_eval *ev)
         json_key_num("f1", m->f1);
         fprintf(o, ",\"support\":%zu,", m->support);
         json_key_num("threshold", m->threshold);
-        fputc('}', o);
+        fprintf(o, ",\"min_on\":%d,\"min_off\":%d}", m->min_on, m->min_off);
     }
     fputs("],\"baselines\":{\"all_off\":{", o);
     json_key_num("subset_accuracy", ev->all_off_subset_accuracy);
@@ -212,13 +218,15 @@ static void json_multiclass(const struct lstmsrc_eval *ev)
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL;
-    int json = 0;
+    int json = 0, raw = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             eval_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--raw")) {
+            raw = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
         } else if (!model_path) {
@@ -240,6 +248,7 @@ int cmd_eval(int argc, char **argv)
     struct lstmsrc_model_info info;
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
+    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) {
         lstmsrc_model_columns(m, 0, &cols);
         st = lstmsrc_dataset_load(data_path, &cols, &ds, &err);
@@ -261,13 +270,18 @@ int cmd_eval(int argc, char **argv)
         json_str(stdout, model_path);
         fputs(",\"data\":", stdout);
         json_str(stdout, data_path);
-        printf(",\"seq_len\":%d}\n", info.seq_len);
+        printf(",\"seq_len\":%d,\"durations\":\"%s\"}\n", info.seq_len, raw ? "raw" : "model");
     } else {
         int ml = ev->task == LSTMSRC_TASK_MULTILABEL;
         printf("%s on %s: %zu windows of %d rows, %s, %d %s\n", model_path, data_path, ev->windows,
                info.seq_len, ml ? "multi-label" : "multi-class", ev->outputs,
                ml ? "sources" : "classes");
-        printf("(a window's label is the state at its last row)\n\n");
+        printf("(a window's label is the state at its last row)\n");
+        if (ml)
+            printf("%s\n", raw ? "(decisions without minimum on/off durations: --raw)"
+                               : "(decisions after the model's minimum on/off durations; --raw: "
+                                 "without)");
+        printf("\n");
         if (ml)
             text_multilabel(ev);
         else

@@ -23,7 +23,8 @@ static void inspect_usage(FILE *fp)
             "Prints everything MODEL holds: task and label columns, architecture, parameter\n"
             "count, window length, per input the scaler mean and std, per output the decision\n"
             "threshold, the \"on if reading > t\" baseline threshold and the positive weight used\n"
-            "in training, and the training metadata (seed, rows, windows, epochs, batch, threads,\n"
+            "in training, the minimum on/off durations applied to its decisions and the delay\n"
+            "they add to a stream, and the training metadata (seed, rows, windows, epochs, batch, threads,\n"
             "learning rate, validation loss and macro F1; null in JSON when there was no\n"
             "validation part).\n"
             "\n"
@@ -118,17 +119,26 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
     w = names_width(in->output_names, in->outputs, 6);
     printf("\noutputs\n  ");
     put_name(ml ? "source" : "class", w);
-    printf("  %9s  %14s  %10s\n", "threshold", "rule: input >", "pos weight");
+    printf("  %9s  %14s  %10s  %6s  %7s\n", "threshold", "rule: input >", "pos weight", "min on",
+           "min off");
     for (int j = 0; j < in->outputs; j++) {
         printf("  ");
         put_name(in->output_names[j], w);
-        printf("  %9.4g  %14.6g  %10.4g\n", (double)in->thresholds[j],
-               (double)in->baseline_thresholds[j], (double)in->pos_weights[j]);
+        printf("  %9.4g  %14.6g  %10.4g  %6d  %7d\n", (double)in->thresholds[j],
+               (double)in->baseline_thresholds[j], (double)in->pos_weights[j], in->min_on[j],
+               in->min_off[j]);
     }
     printf("  (rule: on if ");
     put_name(in->input_names[0], 0);
     printf(" > t, fitted on the training rows%s)\n",
            ml ? "" : "; thresholds and weights matter for multi-label only");
+    if (ml)
+        printf("  (min on/off: decisions are post-processed per source, in rows: off-gaps shorter\n"
+               "   than min off between two on-runs are filled, then on-runs shorter than min on\n"
+               "   dropped; 1 = nothing changed)\n"
+               "  decision delay %d row%s: a stream settles each decision that many rows later "
+               "at most\n",
+               in->decision_delay, in->decision_delay == 1 ? "" : "s");
 
     printf("\ntraining\n");
     printf("  seed          %" PRIu64 "\n", in->seed);
@@ -198,10 +208,11 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
         json_key_num(o, "baseline_threshold", in->baseline_thresholds[j]);
         fputc(',', o);
         json_key_num(o, "pos_weight", in->pos_weights[j]);
-        fputc('}', o);
+        fprintf(o, ",\"min_on\":%d,\"min_off\":%d}", in->min_on[j], in->min_off[j]);
     }
+    fprintf(o, "],\"decision_delay\":%d", in->decision_delay);
     fprintf(o,
-            "],\"training\":{\"seed\":%" PRIu64 ",\"rows_train\":%" PRIu64 ",\"rows_val\":%" PRIu64
+            ",\"training\":{\"seed\":%" PRIu64 ",\"rows_train\":%" PRIu64 ",\"rows_val\":%" PRIu64
             ",\"windows_train\":%" PRIu64 ",\"windows_val\":%" PRIu64
             ",\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,\"threads\":%d,",
             in->seed, in->rows_train, in->rows_val, in->windows_train, in->windows_val,

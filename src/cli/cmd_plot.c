@@ -21,7 +21,8 @@ static const char usage_text[] =
     "\n"
     "Draws what MODEL makes of DATA.csv as one SVG picture (no plotting software needed):\n"
     "  1. timeline: the reading over the rows, and under it for each source two bands, when it\n"
-    "     was truly on, and what the model said: blue where right, red for a false alarm,\n"
+    "     was truly on, and what the model said (after its minimum on/off durations, as\n"
+    "     predict gives it): blue where right, red for a false alarm,\n"
     "     orange where it missed. Long ranges are drawn one pixel column at a time, so a\n"
     "     one-row event stays visible.\n"
     "  2. precision, recall and F1 of each source against the decision threshold, over every\n"
@@ -155,6 +156,7 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     lstmsrc_decide(m, probs, windows, on);
+    lstmsrc_filter_rows(m, on, windows);   /* the on-periods predict gives */
 
     /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1) */
     const float *x = lstmsrc_dataset_inputs_data(ds);

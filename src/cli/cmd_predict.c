@@ -27,7 +27,7 @@ static const char cmd[] = "predict";
 static void predict_usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: lstmsrc predict MODEL DATA.csv [--proba] [-o OUT.csv] [--threads N]\n"
+            "usage: lstmsrc predict MODEL DATA.csv [--proba] [--raw] [-o OUT.csv] [--threads N]\n"
             "\n"
             "Predicts every row of DATA.csv (\"-\" = stdin): the window of the model's length that\n"
             "ends at the row. Input columns are matched by the names stored in the model; other\n"
@@ -36,7 +36,9 @@ static void predict_usage(FILE *fp)
             "\n"
             "Output (CSV, one line per input row, in order, after a header line):\n"
             "  multi-label   one 0/1 column per source, named after it: 1 = ON, i.e. the\n"
-            "                probability > the source's threshold tuned in training\n"
+            "                probability > the source's threshold tuned in training, then\n"
+            "                the source's minimum on/off durations (see lstmsrc inspect) over\n"
+            "                the whole file; --raw leaves them out\n"
             "  multi-class   class,prob: the most probable class and its probability\n"
             "  --proba       adds NAME_prob: every output's probability\n"
             "Probabilities have 6 decimals. The first seq_len-1 rows have no full window: their\n"
@@ -44,6 +46,7 @@ static void predict_usage(FILE *fp)
             "\n"
             "options:\n"
             "  --proba         add each output's probability\n"
+            "  --raw           decisions without the minimum on/off durations\n"
             "  -o FILE         output file, written to a temporary name and renamed\n"
             "                  (default \"-\" = stdout)\n"
             "  --threads N     (default 0 = all cores; the output is the same for any N)\n"
@@ -82,10 +85,17 @@ static void sink_put(struct sink *s, const char *p, size_t n)
     s->used += n;
 }
 
+/* Writes every line the prediction queue has ready. */
+static void sink_drain(struct sink *s, struct pred_out *po)
+{
+    size_t n;
+    while ((n = pred_out_next(po, sink_room(s, po->row_max))) > 0) s->used += n;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *out_path = "-";
-    int proba = 0, threads = 0;
+    int proba = 0, threads = 0, raw = 0;
     for (int i = 1; i < argc; i++) {
         const char *val;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -93,6 +103,8 @@ int cmd_predict(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--proba")) {
             proba = 1;
+        } else if (!strcmp(argv[i], "--raw")) {
+            raw = 1;
         } else if (cli_flag(argv, argc, &i, "-o", &val) ||
                    cli_flag(argv, argc, &i, "--output", &val)) {
             if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
@@ -124,6 +136,7 @@ int cmd_predict(int argc, char **argv)
     int opened = 0; /* of holds a temporary to remove on failure */
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
+    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) {
         lstmsrc_model_columns(m, 1, &cols);
         st = lstmsrc_rows_open(data_path, &cols, &rows, &err);
@@ -163,8 +176,10 @@ int cmd_predict(int argc, char **argv)
         total += n;
         /* rows [carried, have) are new; row i ends a full window iff i >= keep */
         size_t first_full = carried > keep ? carried : keep;
-        for (size_t i = carried; i < have && i < first_full; i++)
-            sink_put(&sk, po.empty, po.empty_len);
+        for (size_t i = carried; i < have && i < first_full; i++) {
+            pred_out_empty(&po);
+            sink_drain(&sk, &po);
+        }
         if (have > keep) {
             size_t w0 = first_full - keep, nw = have - keep - w0;
             /* the windows ending at rows [first_full, have): start rows [w0, w0 + nw) */
@@ -173,8 +188,8 @@ int cmd_predict(int argc, char **argv)
                 goto cleanup;
             }
             for (size_t w = 0; w < nw; w++) {
-                char *d = sink_room(&sk, po.row_max);
-                sk.used += pred_out_row(&po, probs + w * K, d);
+                pred_out_push(&po, probs + w * K);
+                sink_drain(&sk, &po);
             }
         }
         /* carry the last `keep` rows (fewer at the start of a short file) */
@@ -183,6 +198,8 @@ int cmd_predict(int argc, char **argv)
         have = c;
         if (sk.failed) break;
     }
+    pred_out_finish(&po);
+    sink_drain(&sk, &po);
     if (total == 0 && !sk.failed) {
         fprintf(stderr, "lstmsrc: %s: %s: no data rows\n", cmd, data_path);
         goto cleanup;

@@ -12,6 +12,10 @@
  * Output lines are byte for byte those of `lstmsrc predict` on the same rows. A malformed line
  * (a non-number, too few fields, a blank line) gets the empty row on stdout and a message with
  * its line number on stderr; the stream goes on without it (--strict stops instead).
+ *
+ * Multi-label decisions pass the model's minimum on/off durations filter, so a line is written
+ * once its decision is settled: at most the model's decision delay (lstmsrc inspect) lines
+ * after its input line, in order, and every line at the end of input.
  */
 #include <errno.h>
 #include <math.h>
@@ -27,7 +31,7 @@ static const char cmd[] = "stream";
 static void stream_usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: lstmsrc stream MODEL [--proba] [--strict]\n"
+            "usage: lstmsrc stream MODEL [--proba] [--raw] [--strict]\n"
             "\n"
             "Reads readings from stdin one line at a time and writes one prediction line per\n"
             "input line to stdout, flushed at once, until end of input:\n"
@@ -40,11 +44,16 @@ static void stream_usage(FILE *fp)
             "Output: the lines of `lstmsrc predict` for the same rows (same bytes): decisions\n"
             "(multi-label) or class,prob (multi-class), --proba adds every probability, and\n"
             "every field empty until the model's window is full.\n"
+            "Multi-label decisions go through the model's minimum on/off durations, so a line is\n"
+            "written once its decision is settled: up to the model's decision delay (see\n"
+            "`lstmsrc inspect`) input lines later, always in order, the rest at end of input.\n"
+            "--raw writes each line at once, without the durations.\n"
             "A malformed line gets an empty output line and an error on stderr naming its line\n"
             "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
             "\n"
             "options:\n"
             "  --proba      add each output's probability\n"
+            "  --raw        decisions without the minimum on/off durations (no delay)\n"
             "  --strict     stop at the first malformed line (exit status 1)\n"
             "  -h, --help   this text\n"
             "\n"
@@ -271,16 +280,27 @@ static int put_line(const char *p, size_t n)
     return fwrite(p, 1, n, stdout) == n && fflush(stdout) == 0;
 }
 
+/* Writes every line the prediction queue has ready; 0 when writing failed. */
+static int put_ready(struct pred_out *po, char *buf)
+{
+    size_t n;
+    while ((n = pred_out_next(po, buf)) > 0)
+        if (!put_line(buf, n)) return 0;
+    return 1;
+}
+
 int cmd_stream(int argc, char **argv)
 {
     const char *model_path = NULL;
-    int proba = 0, strict = 0;
+    int proba = 0, strict = 0, raw = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             stream_usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--proba")) {
             proba = 1;
+        } else if (!strcmp(argv[i], "--raw")) {
+            raw = 1;
         } else if (!strcmp(argv[i], "--strict")) {
             strict = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -305,6 +325,7 @@ int cmd_stream(int argc, char **argv)
     float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
+    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) st = lstmsrc_stream_create(m, &s, &err);
     if (st) {
         rc = cli_fail(cmd, &err);
@@ -358,9 +379,11 @@ int cmd_stream(int argc, char **argv)
                     snprintf(msg, sizeof msg, " %s", err.msg);
                     failed = 1;
                 } else {
-                    int ok = ready ? put_line(out, pred_out_row(&po, probs, out))
-                                   : put_line(po.empty, po.empty_len);
-                    if (!ok) goto write_failed;
+                    if (ready)
+                        pred_out_push(&po, probs);
+                    else
+                        pred_out_empty(&po);
+                    if (!put_ready(&po, out)) goto write_failed;
                     continue;
                 }
             }
@@ -368,9 +391,16 @@ int cmd_stream(int argc, char **argv)
         /* a malformed line */
         bad++;
         fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, lineno, msg);
-        if (strict) goto cleanup;
-        if (!put_line(po.empty, po.empty_len)) goto write_failed;
+        if (strict) { /* the lines before this one are complete: write them out */
+            pred_out_finish(&po);
+            if (!put_ready(&po, out)) goto write_failed;
+            goto cleanup;
+        }
+        pred_out_empty(&po);
+        if (!put_ready(&po, out)) goto write_failed;
     }
+    pred_out_finish(&po);
+    if (!put_ready(&po, out)) goto write_failed;
     if (ferror(stdin)) {
         fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
         goto cleanup;

@@ -41,6 +41,10 @@ static const char usage_text[] =
     "  --patience P          stop after P epochs without a better validation loss (default off)\n"
     "  --pos-weight W        auto (negatives/positives, capped at 50), none, or w1,w2,...\n"
     "  --threshold T         tune (per-source best F1 on validation, default) or a number\n"
+    "  --durations D         minimum on/off durations applied to the decisions (multi-label):\n"
+    "                        tune (per source, best F1 on validation, default) or off\n"
+    "  --min-on N            every source: drop on-runs shorter than N rows (no tuning)\n"
+    "  --min-off N           every source: fill off-gaps shorter than N rows (no tuning)\n"
     "  --seed S              (default 1)\n"
     "  --threads T           (default: all cores; same seed + threads = same model bytes)\n"
     "  --quiet               no progress\n"
@@ -284,6 +288,25 @@ int cmd_train(int argc, char **argv)
                 if (!cli_float(cmd, a, v, 0.0, 1.0, &cfg.threshold)) goto usage;
                 cfg.tune_thresholds = 0;
             }
+        } else if (cli_flag(argv, argc, &i, "--durations", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "tune")) {
+                cfg.tune_durations = 1;
+            } else if (!strcmp(v, "off")) {
+                cfg.tune_durations = 0;
+                cfg.min_on = cfg.min_off = 1;
+            } else {
+                rc = cli_usage(cmd, "--durations expects tune or off, found \"%s\"", v);
+                goto done;
+            }
+        } else if (cli_flag(argv, argc, &i, "--min-on", &v) ||
+                   cli_flag(argv, argc, &i, "--min-off", &v)) {
+            if (!v) goto usage_missing;
+            int on_flag = !strncmp(a, "--min-on", 8);
+            if (!cli_int(cmd, on_flag ? "--min-on" : "--min-off", v, 1, LSTMSRC_MAX_DURATION,
+                         on_flag ? &cfg.min_on : &cfg.min_off))
+                goto usage;
+            cfg.tune_durations = 0;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = cli_usage(cmd, "unknown option '%s'", a);
             goto done;
@@ -386,10 +409,15 @@ int cmd_train(int argc, char **argv)
             printf("validation (%llu windows): loss %.4f, macro F1 %.3f\n",
                    (unsigned long long)info.windows_val, info.val_loss, info.val_macro_f1);
         if (info.task == LSTMSRC_TASK_MULTILABEL) {
-            printf("%-20s %9s %10s %12s\n", "source", "threshold", "pos_weight", "rule: >");
+            printf("%-20s %9s %10s %12s %7s %8s\n", "source", "threshold", "pos_weight", "rule: >",
+                   "min on", "min off");
             for (int j = 0; j < info.outputs; j++)
-                printf("%-20s %9.3f %10.2f %12.1f\n", info.output_names[j], info.thresholds[j],
-                       info.pos_weights[j], info.baseline_thresholds[j]);
+                printf("%-20s %9.3f %10.2f %12.1f %7d %8d\n", info.output_names[j],
+                       info.thresholds[j], info.pos_weights[j], info.baseline_thresholds[j],
+                       info.min_on[j], info.min_off[j]);
+            printf("(min on/off: minimum durations in rows applied to the decisions; "
+                   "decisions settle %d row%s late in a stream)\n",
+                   info.decision_delay, info.decision_delay == 1 ? "" : "s");
         }
         rc = 0;
     }

@@ -3,6 +3,9 @@
  * the same bytes for the same window: a CSV header, one row per input row, and the empty-fields
  * row for input rows without a prediction. Rows are formatted by hand into a caller buffer
  * (no printf per number): decisions "0"/"1", probabilities with 6 decimals ("0.031250").
+ * Multi-label decisions pass through the model's minimum on/off durations filter; rows wait in a
+ * queue of (decision delay + 1) rows until their decision is settled, with the empty lines that
+ * came after them, so lines leave in input order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +55,15 @@ void pred_out_free(struct pred_out *o)
     free(o->header);
     free(o->empty);
     free(o->on);
+    lstmsrc_filter_free(o->filter);
+    free(o->pend_probs);
+    free(o->pend_empty);
     o->qnames = NULL;
     o->header = o->empty = NULL;
     o->on = NULL;
+    o->filter = NULL;
+    o->pend_probs = NULL;
+    o->pend_empty = NULL;
 }
 
 int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba)
@@ -68,7 +77,11 @@ int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba)
     o->proba = proba;
     o->qnames = calloc((size_t)o->k, sizeof *o->qnames);
     o->on = malloc((size_t)o->k);
-    if (!o->qnames || !o->on) goto nomem;
+    if (!o->qnames || !o->on || lstmsrc_filter_create(m, &o->filter, NULL)) goto nomem;
+    o->cap = (size_t)lstmsrc_filter_delay(o->filter) + 1;
+    o->pend_probs = malloc(o->cap * (size_t)o->k * sizeof *o->pend_probs);
+    o->pend_empty = calloc(o->cap, sizeof *o->pend_empty);
+    if (!o->pend_probs || !o->pend_empty) goto nomem;
     size_t names = 0, longest = 0;
     for (int k = 0; k < o->k; k++) {
         if (!(o->qnames[k] = csv_quote(info.output_names[k]))) goto nomem;
@@ -143,11 +156,11 @@ static char *put_prob(char *d, float p)
     return d + 8;
 }
 
-size_t pred_out_row(struct pred_out *o, const float *probs, char *dst)
+/* The line for probabilities `probs` with decisions o->on. */
+static size_t format_row(struct pred_out *o, const float *probs, char *dst)
 {
     char *w = dst;
     const int K = o->k;
-    lstmsrc_decide(o->m, probs, 1, o->on);
     if (o->multiclass) {
         int c = 0;
         while (c < K - 1 && !o->on[c]) c++;
@@ -170,4 +183,51 @@ size_t pred_out_row(struct pred_out *o, const float *probs, char *dst)
         }
     *w++ = '\n';
     return (size_t)(w - dst);
+}
+
+size_t pred_out_row(struct pred_out *o, const float *probs, char *dst)
+{
+    lstmsrc_decide(o->m, probs, 1, o->on);
+    return format_row(o, probs, dst);
+}
+
+void pred_out_push(struct pred_out *o, const float *probs)
+{
+    /* the filter settles at least one row per push once it holds cap rows, and every caller
+     * takes the ready lines after each push: there is always room */
+    if (o->n == o->cap) abort();
+    size_t slot = (o->head + o->n) % o->cap;
+    memcpy(o->pend_probs + slot * (size_t)o->k, probs, (size_t)o->k * sizeof *probs);
+    o->pend_empty[slot] = 0;
+    o->n++;
+    lstmsrc_decide(o->m, probs, 1, o->on);
+    if (lstmsrc_filter_push(o->filter, o->on, NULL)) abort();
+}
+
+void pred_out_empty(struct pred_out *o)
+{
+    if (o->n == 0)
+        o->owed++;
+    else
+        o->pend_empty[(o->head + o->n - 1) % o->cap]++;
+}
+
+void pred_out_finish(struct pred_out *o)
+{
+    lstmsrc_filter_flush(o->filter);
+}
+
+size_t pred_out_next(struct pred_out *o, char *dst)
+{
+    if (o->owed) {
+        o->owed--;
+        memcpy(dst, o->empty, o->empty_len);
+        return o->empty_len;
+    }
+    if (o->n == 0 || !lstmsrc_filter_pop(o->filter, o->on)) return 0;
+    size_t len = format_row(o, o->pend_probs + o->head * (size_t)o->k, dst);
+    o->owed = o->pend_empty[o->head];
+    o->head = (o->head + 1) % o->cap;
+    o->n--;
+    return len;
 }
