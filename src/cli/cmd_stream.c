@@ -12,6 +12,11 @@
  * Output lines are byte for byte those of `lstmsrc predict` on the same rows. A malformed line
  * (a non-number, too few fields, a blank line) gets the empty row on stdout and a message with
  * its line number on stderr; the stream goes on without it (--strict stops instead).
+ *
+ * A model labelled at the window's centre decides row t once row t + label_offset is in: each
+ * line waits in a queue of label_offset + 1 rows (malformed lines behind a waiting row wait with
+ * it, so the output keeps the input's order), and at the end of input the rows still waiting get
+ * the empty row, as predict gives the last label_offset rows of a file.
  */
 #include <errno.h>
 #include <math.h>
@@ -39,7 +44,9 @@ static void stream_usage(FILE *fp)
             "inputs in the model's order and further fields are ignored.\n"
             "Output: the lines of `lstmsrc predict` for the same rows (same bytes): decisions\n"
             "(multi-label) or class,prob (multi-class), --proba adds every probability, and\n"
-            "every field empty until the model's window is full.\n"
+            "every field empty until the model's window is full. A model trained with\n"
+            "--label-at center answers each row seq/2 rows later; the last seq/2 rows get empty\n"
+            "lines at the end of input.\n"
             "A malformed line gets an empty output line and an error on stderr naming its line\n"
             "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
             "\n"
@@ -271,6 +278,27 @@ static int put_line(const char *p, size_t n)
     return fwrite(p, 1, n, stdout) == n && fflush(stdout) == 0;
 }
 
+/* Rows waiting for their decision (label_offset of them at most, plus the one just pushed),
+ * oldest first; bad_after[i] counts the malformed lines read after waiting row i. */
+struct waiting {
+    long *bad_after;    /* (cap) ring */
+    int cap, head, n;
+};
+
+/* Writes the oldest waiting row's line (line, len) and the empty lines of the malformed lines
+ * behind it; returns 0 on a write error. */
+static int release(struct waiting *q, const struct pred_out *po, const char *line, size_t len)
+{
+    if (q->n <= 0) return 1; /* nothing waits (cannot happen: callers check) */
+    long bad = q->bad_after[q->head];
+    q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+    q->n--;
+    if (!put_line(line, len)) return 0;
+    for (long i = 0; i < bad; i++)
+        if (!put_line(po->empty, po->empty_len)) return 0;
+    return 1;
+}
+
 int cmd_stream(int argc, char **argv)
 {
     const char *model_path = NULL;
@@ -303,6 +331,7 @@ int cmd_stream(int argc, char **argv)
     const size_t cap = (size_t)LSTMSRC_MAX_LINE + 2;
     char *line = NULL, *out = NULL;
     float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
+    struct waiting q = {NULL, 0, 0, 0};
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
     if (!st) st = lstmsrc_stream_create(m, &s, &err);
@@ -314,13 +343,15 @@ int cmd_stream(int argc, char **argv)
     line = malloc(cap + 1);
     S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
     probs = malloc((size_t)S.info.outputs * sizeof *probs);
-    if (!line || !S.fields || !probs || !pred_out_init(&po, m, proba) ||
+    q.cap = S.info.label_offset + 1;
+    q.bad_after = malloc((size_t)q.cap * sizeof *q.bad_after);
+    if (!line || !S.fields || !probs || !q.bad_after || !pred_out_init(&po, m, proba) ||
         !(out = malloc(po.row_max))) {
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
         goto cleanup;
     }
 
-    long lineno = 0, bad = 0;
+    long lineno = 0, bad = 0, good = 0;
     for (;;) {
         size_t n;
         int too_long;
@@ -358,9 +389,15 @@ int cmd_stream(int argc, char **argv)
                     snprintf(msg, sizeof msg, " %s", err.msg);
                     failed = 1;
                 } else {
-                    int ok = ready ? put_line(out, pred_out_row(&po, probs, out))
-                                   : put_line(po.empty, po.empty_len);
-                    if (!ok) goto write_failed;
+                    /* this row waits; the push decided the row label_offset good rows back */
+                    int tail = (q.head + q.n) % q.cap;
+                    q.bad_after[tail] = 0;
+                    q.n++;
+                    if (good++ >= S.info.label_offset) {
+                        int ok = ready ? release(&q, &po, out, pred_out_row(&po, probs, out))
+                                       : release(&q, &po, po.empty, po.empty_len);
+                        if (!ok) goto write_failed;
+                    }
                     continue;
                 }
             }
@@ -369,12 +406,19 @@ int cmd_stream(int argc, char **argv)
         bad++;
         fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, lineno, msg);
         if (strict) goto cleanup;
-        if (!put_line(po.empty, po.empty_len)) goto write_failed;
+        if (q.n > 0) {
+            q.bad_after[(q.head + q.n - 1) % q.cap]++;   /* its line follows the waiting row's */
+        } else if (!put_line(po.empty, po.empty_len)) {
+            goto write_failed;
+        }
     }
     if (ferror(stdin)) {
         fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
         goto cleanup;
     }
+    /* the last rows have no full window around them: the empty row, as predict gives them */
+    while (q.n > 0)
+        if (!release(&q, &po, po.empty, po.empty_len)) goto write_failed;
     rc = bad ? 1 : 0;
     goto cleanup;
 
@@ -383,6 +427,7 @@ write_failed:
     rc = 1;
 cleanup:
     pred_out_free(&po);
+    free(q.bad_after);
     free(out);
     free(probs);
     free(line);
