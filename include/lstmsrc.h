@@ -232,7 +232,7 @@ struct lstmsrc_train_config {
     int tune_thresholds;        /* 1: per-source thresholds tuned on validation for best F1 */
     float threshold;            /* decision threshold for every source when not tuned; 0.5 */
     unsigned features;          /* LSTMSRC_FEATURE_* bits; default raw + first difference */
-    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_CENTER */
+    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_LAST */
     int stride;                 /* a training window every `stride` rows (validation uses every
                                    window); default 1 */
     /* Called after every few batches and once at the end of each epoch; may be NULL. */

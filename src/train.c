@@ -48,7 +48,7 @@ void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
     cfg->pos_weight_cap = 50.0f;
     cfg->tune_thresholds = 1;
     cfg->threshold = 0.5f;
-    cfg->features = LSTMSRC_FEATURE_RAW;
+    cfg->features = LSTMSRC_FEATURE_RAW | LSTMSRC_FEATURE_DIFF;
     cfg->label_at = LSTMSRC_LABEL_LAST;
     cfg->stride = 1;
 }
