@@ -1,7 +1,9 @@
 /*
  * predict.c — running a trained model over every full window of a data set, in batches of one
  * reusable workspace. The data set's raw readings are standardised with the model's scaler as
- * each batch is gathered, so nothing the size of the data is copied.
+ * each batch is gathered, so for a model on raw channels nothing the size of the data is copied;
+ * derived channels (first differences) are computed once over the whole series first, as
+ * training computed them (lstmsrc_predict_rows does it batch by batch in bounded memory).
  */
 #include <string.h>
 
