@@ -335,6 +335,7 @@ static int mode_train(const char *csv, int H, int threads, int epochs)
     struct lstmsrc_train_config cfg;
     lstmsrc_train_config_default(&cfg);
     cfg.hidden = H;
+    cfg.features = LSTMSRC_FEATURE_RAW; /* the reference configuration: one input, as PyTorch */
     cfg.threads = threads;
     cfg.epochs = epochs;
     struct epoch_log log = {{0}, 0};

@@ -55,6 +55,7 @@ done
 echo "== lstmsrc inference and stream"
 for h in 64 16; do
     "$CLI" train "$OUT/ref.csv" -o "$OUT/m$h.lsm" --hidden "$h" --epochs 1 --threads 2 --quiet \
+        --features raw \
         >/dev/null
     run "$B" infer "$OUT/m$h.lsm" "$OUT/ref.csv"
 done
@@ -62,7 +63,7 @@ echo "== CSV parsing and peak memory"
 run "$B" csv "$OUT/big.csv" 5
 if [ -x /usr/bin/time ]; then
     /usr/bin/time -f "%M" -o "$OUT/rss.txt" "$CLI" train "$OUT/big.csv" -o "$OUT/big.lsm" \
-        --epochs 1 --threads 1 --quiet >/dev/null
+        --epochs 1 --threads 1 --quiet --features raw >/dev/null
     echo "train_1100k_peak_rss_kb $(tail -n 1 "$OUT/rss.txt")" | tee -a "$KV"
 else
     echo "(no /usr/bin/time: peak memory not measured)"

@@ -102,13 +102,18 @@ static void check_model(const struct lstmsrc_model *m)
     if (info.inputs < 1 || info.inputs > LSTMSRC_MAX_INPUTS || info.hidden < 1 ||
         info.hidden > LSTMSRC_MAX_HIDDEN || info.layers < 1 || info.layers > LSTMSRC_MAX_LAYERS ||
         info.seq_len < 1 || info.seq_len > LSTMSRC_MAX_SEQ || info.outputs < 1 ||
-        info.outputs > LSTMSRC_MAX_CLASSES || info.n_params == 0)
+        info.outputs > LSTMSRC_MAX_CLASSES || info.n_params == 0 ||
+        info.channels < info.inputs || info.channels > LSTMSRC_MAX_INPUTS ||
+        info.channels % info.inputs != 0 || info.label_offset < 0 ||
+        info.label_offset >= info.seq_len)
         fail("loaded model outside the stated limits", NULL);
     for (int i = 0; i < info.inputs; i++)
-        if (!info.input_names[i] || strlen(info.input_names[i]) > LSTMSRC_MAX_NAME ||
-            !isfinite(info.scale_mean[i]) || !(info.scale_std[i] > 0) ||
-            !isfinite(info.scale_std[i]))
+        if (!info.input_names[i] || strlen(info.input_names[i]) > LSTMSRC_MAX_NAME)
             fail("bad input", NULL);
+    for (int c = 0; c < info.channels; c++)
+        if (!isfinite(info.scale_mean[c]) || !(info.scale_std[c] > 0) ||
+            !isfinite(info.scale_std[c]))
+            fail("bad channel scaler", NULL);
     for (int j = 0; j < info.outputs; j++)
         if (!info.output_names[j] || !isfinite(info.thresholds[j]) || !(info.pos_weights[j] >= 0))
             fail("bad output", NULL);

@@ -186,6 +186,21 @@ const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
 
 enum lstmsrc_pos_weight { LSTMSRC_POS_WEIGHT_AUTO = 0, LSTMSRC_POS_WEIGHT_NONE, LSTMSRC_POS_WEIGHT_MANUAL };
 
+/* Channels the network sees, derived from each input column (a bit set, at least one bit):
+ * the reading as read, and its first difference d_t = x_t - x_{t-1} (0 for the first row of a
+ * file or a stream). Channels are laid out kind by kind in bit order, each over the input
+ * columns: with both, [x_1 .. x_F, d_1 .. d_F]. Each channel has its own scaler entry. */
+#define LSTMSRC_FEATURE_RAW 0x1u
+#define LSTMSRC_FEATURE_DIFF 0x2u
+#define LSTMSRC_FEATURES_ALL 0x3u
+
+/* Which row of a window its label (and its prediction) belongs to. */
+enum lstmsrc_label_at {
+    LSTMSRC_LABEL_LAST = 0,   /* the window's last row: causal, decisions as rows arrive */
+    LSTMSRC_LABEL_CENTER = 1  /* row seq_len/2 before the last: the window also sees seq_len/2
+                                 rows after the labelled row (files, or a stream that may lag) */
+};
+
 /* Per-epoch progress, handed to the callback. */
 struct lstmsrc_progress {
     int epoch;                  /* 1-based */
@@ -218,6 +233,10 @@ struct lstmsrc_train_config {
     float pos_weight_cap;       /* AUTO caps negatives/positives at this; default 50 */
     int tune_thresholds;        /* 1: per-source thresholds tuned on validation for best F1 */
     float threshold;            /* decision threshold for every source when not tuned; 0.5 */
+    unsigned features;          /* LSTMSRC_FEATURE_* bits; default raw + first difference */
+    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_LAST */
+    int stride;                 /* a training window every `stride` rows (validation uses every
+                                   window); default 1 */
     /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1 (default): per
      * source, min_on and min_off in rows tuned on the validation windows for the best F1 of the
      * filtered decisions, after the thresholds (a source without validation positives keeps
@@ -272,13 +291,19 @@ void lstmsrc_model_free(struct lstmsrc_model *m);
 struct lstmsrc_model_info {
     enum lstmsrc_task task;
     enum lstmsrc_label_mode label_mode;
-    int inputs, outputs, hidden, layers, seq_len;
+    int inputs;                      /* raw input columns a row of data carries */
+    int outputs, hidden, layers, seq_len;
     int n_labels;                    /* label columns the model was trained on */
     size_t n_params;
-    const char *const *input_names;  /* inputs */
+    const char *const *input_names;  /* inputs: the columns read from a file */
     const char *const *label_names;  /* n_labels: label columns as named in the training file */
     const char *const *output_names; /* outputs: sources or classes */
-    const float *scale_mean, *scale_std;   /* inputs */
+    int channels;                    /* network inputs derived from the columns (see features) */
+    unsigned features;               /* LSTMSRC_FEATURE_* bits */
+    enum lstmsrc_label_at label_at;
+    int label_offset;                /* rows from the labelled row to the window's last row */
+    int stride;                      /* training metadata: a training window every N rows */
+    const float *scale_mean, *scale_std;   /* channels, in channel order */
     const float *thresholds;         /* outputs (multi-label decision thresholds) */
     const float *baseline_thresholds;/* outputs: "on if reading > t" rule fitted on training rows */
     const float *pos_weights;        /* outputs (multi-label), as used in training */
@@ -300,9 +325,11 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
                            struct lstmsrc_columns *cols);
 
-/* Predicts every full window of `ds`: window i ends at row i + seq_len - 1. `probs` receives
+/* Predicts every full window of `ds`: window i ends at row i + seq_len - 1 and its prediction
+ * belongs to row i + seq_len - 1 - label_offset (lstmsrc_model_info). `probs` receives
  * (windows, outputs) probabilities (sigmoid per source, or softmax over classes); `windows` must
- * equal lstmsrc_dataset_rows(ds) - seq_len + 1. Input columns are matched by name. */
+ * equal lstmsrc_dataset_rows(ds) - seq_len + 1. Input columns are matched by name; derived
+ * channels (first differences) are computed from them, row 0 starting the series. */
 enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                     float *probs, size_t windows, struct lstmsrc_error *err);
 
@@ -353,14 +380,23 @@ void lstmsrc_eval_free(struct lstmsrc_eval *ev);
  * lstmsrc_stream_push and the CLI's predict and stream, one window gives the same bits. */
 
 /* Predicts every full window of `rows` raw rows x (rows, inputs), columns in the model's input
- * order (lstmsrc_model_info.input_names), standardised with the model's scaler here. Window i
- * ends at row i + seq_len - 1; probs receives (windows, outputs) probabilities and `windows`
- * must equal rows - seq_len + 1 (at least 1). threads: 0 = all online cores, else at most that
- * many; the result is the same bits for any number of threads. Allocates a workspace per call
- * (bounded, independent of rows); call it on chunks of a few thousand rows or more. */
+ * order (lstmsrc_model_info.input_names); derived channels are computed and standardised with
+ * the model's scaler here, x[0] starting the series (its first difference is 0). Window i
+ * ends at row i + seq_len - 1 and belongs to row i + seq_len - 1 - label_offset; probs receives
+ * (windows, outputs) probabilities and `windows` must equal rows - seq_len + 1 (at least 1).
+ * threads: 0 = all online cores, else at most that many; the result is the same bits for any
+ * number of threads. Allocates a workspace per call (bounded, independent of rows); call it on
+ * chunks of a few thousand rows or more. */
 enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x,
                                          size_t rows, float *probs, size_t windows, int threads,
                                          struct lstmsrc_error *err);
+/* The same for a chunk that continues a series: prev (inputs) is the raw row just before x[0]
+ * (NULL: x[0] starts the series). Only models with a first-difference channel look at it; with
+ * it, chunked prediction gives the bits of one call over the whole series. */
+enum lstmsrc_status lstmsrc_predict_rows_after(const struct lstmsrc_model *m, const float *prev,
+                                               const float *x, size_t rows, float *probs,
+                                               size_t windows, int threads,
+                                               struct lstmsrc_error *err);
 
 /* Turns (windows, outputs) probabilities into (windows, outputs) 0/1 decisions. Multi-label:
  * a source is ON when its probability > its threshold (tuned in training). Multi-class: 1 for
@@ -448,11 +484,14 @@ enum lstmsrc_status lstmsrc_stream_create(const struct lstmsrc_model *m,
                                           struct lstmsrc_stream **out, struct lstmsrc_error *err);
 /* Pushes one row of `inputs` raw readings (model input order). When the window is full, *ready
  * = 1 and probs (outputs; may be NULL) receives the probabilities of the window ending at this
- * row; before that (the first seq_len - 1 rows) *ready = 0 and probs is untouched. A reading
- * that is not finite fails with LSTMSRC_ERR_ARG and leaves the stream as it was. */
+ * row, which belong to the row pushed label_offset pushes ago (0 for a model labelled at the
+ * window's last row: this row); before that (the first seq_len - 1 rows) *ready = 0 and probs
+ * is untouched. The stream keeps the previous row for the first-difference channel (0 on the
+ * first row). A reading that is not finite fails with LSTMSRC_ERR_ARG and leaves the stream as
+ * it was. */
 enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *row, float *probs,
                                         int *ready, struct lstmsrc_error *err);
-/* Forgets every row pushed (e.g. after a gap in the readings). */
+/* Forgets every row pushed, the previous row too (e.g. after a gap in the readings). */
 void lstmsrc_stream_reset(struct lstmsrc_stream *s);
 void lstmsrc_stream_free(struct lstmsrc_stream *s);
 

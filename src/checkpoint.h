@@ -20,7 +20,8 @@
  *    40  u32    inputs, outputs, task, label_mode, seq_len, hidden, layers, batch, threads
  *    76  u64    seed
  *    84  f32    lr, beta1, beta2, eps, clip, val_fraction (bit patterns)
- *   108  u64    pos_weight_hash  the positive weights the loss uses (auto, none or given)
+ *   108  u64    pos_weight_hash  the positive weights the loss uses (auto, none or given), mixed
+ *                               with the windows: features, label position, stride
  *   116  u64    n_params
  *   progress
  *   124  u32    next_epoch     1-based epoch to run next

@@ -48,15 +48,16 @@ static int valid_prefix(const char *s)
 void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_size *size)
 {
     size_t names = 0;
-    for (int i = 0; i < m->f; i++) names += strlen(m->input_names[i] ? m->input_names[i] : "") + 1;
+    for (int i = 0; i < m->n_raw; i++)
+        names += strlen(m->input_names[i] ? m->input_names[i] : "") + 1;
     for (int k = 0; k < m->k; k++)
         names += strlen(m->output_names[k] ? m->output_names[k] : "") + 1;
     size_t consts = 2 * (size_t)m->f + (m->task == LSTMSRC_TASK_MULTILABEL ? (size_t)m->k : 0);
     size->weight_bytes = m->n_params * sizeof(float);
-    /* + min_on and min_off, 4-byte unsigned per output */
+    /* + min_on and min_off, 4-byte unsigned per output (the filter's state is its own struct) */
     size->flash_bytes = size->weight_bytes + consts * sizeof(float) + 8 * (size_t)m->k + names;
-    size->ram_bytes = ((size_t)m->seq_len * (size_t)m->f + 2 * (size_t)m->layers * (size_t)m->h +
-                       4 * (size_t)m->h) * 4 + 2 * 4;
+    size->ram_bytes = ((size_t)m->seq_len * (size_t)m->f + (size_t)m->n_raw +
+                       2 * (size_t)m->layers * (size_t)m->h + 4 * (size_t)m->h) * 4 + 3 * 4;
 }
 
 /* ============================== printing ============================== */
@@ -153,15 +154,20 @@ static const char usage_doc[] =
     " *     for (;;) {\n"
     " *         x[0] = read_meter();   (inputs in @p_input_names order)\n"
     " *         if (@p_push(&st, x, probs))   (1 once @P_SEQ_LEN rows are in)\n"
-    " *             @p_decide(probs, on);   (on[k] = 1: output k is ON)\n"
+    " *             @p_decide(probs, on);   (on[k] = 1: output k is ON at the row pushed\n"
+    " *                                      @P_LABEL_OFFSET pushes ago)\n"
     " *     }\n"
     " *\n"
-    " * @p_push(st, x, probs): standardises one row of @P_INPUTS raw readings into the\n"
-    " *     state's ring of the last @P_SEQ_LEN rows; once the ring is full, runs that window\n"
-    " *     through the LSTM (@P_SEQ_LEN steps from a zero state, as in training), writes\n"
-    " *     @P_OUTPUTS probabilities for the window ending at this row and returns 1; returns\n"
-    " *     0 before. @P_SEQ_LEN * 4*@P_HIDDEN * (@P_INPUTS + @P_HIDDEN) multiply-adds per\n"
-    " *     layer (first layer; @P_HIDDEN + @P_HIDDEN above) and push; no allocation.\n";
+    " * @p_push(st, x, probs): turns one row of @P_INPUTS raw readings into @P_CHANNELS channels\n"
+    " *     (the readings and/or their first differences, 0 on the first row, as @P_FEATURES\n"
+    " *     says: bit 0 raw, bit 1 difference), standardises them into the state's ring of the\n"
+    " *     last @P_SEQ_LEN rows; once the ring is full, runs that window through the LSTM\n"
+    " *     (@P_SEQ_LEN steps from a zero state, as in training), writes @P_OUTPUTS\n"
+    " *     probabilities for the window ending at this row and returns 1; returns 0 before.\n"
+    " *     They belong to the row pushed @P_LABEL_OFFSET pushes ago (0: this row; a model\n"
+    " *     trained with its label at the window's centre answers that many rows late).\n"
+    " *     @P_SEQ_LEN * 4*@P_HIDDEN * (@P_CHANNELS + @P_HIDDEN) multiply-adds per layer (first\n"
+    " *     layer; @P_HIDDEN + @P_HIDDEN above) and push; no allocation.\n";
 
 static const char doc_multilabel[] =
     " * @p_decide(probs, on): on[k] = probs[k] > @p_thresholds[k] (tuned in training);\n"
@@ -173,17 +179,19 @@ static const char doc_multiclass[] =
 static const char state_code[] =
     "\n"
     "typedef struct {\n"
-    "    float ring[@P_SEQ_LEN * @P_INPUTS]; /* last rows, standardised; oldest at head */\n"
+    "    float ring[@P_SEQ_LEN * @P_CHANNELS]; /* last rows' channels, standardised; oldest at head */\n"
+    "    float prev[@P_INPUTS];              /* the last raw row, for first differences */\n"
     "    float h[@P_LAYERS * @P_HIDDEN];     /* hidden state per layer */\n"
     "    float c[@P_LAYERS * @P_HIDDEN];     /* cell state per layer */\n"
     "    float z[4 * @P_HIDDEN];             /* gates of the step in progress */\n"
-    "    unsigned head, filled;              /* next ring slot; rows in the ring */\n"
+    "    unsigned head, filled, has_prev;    /* next ring slot; rows in the ring; prev is set */\n"
     "} @p_state;\n"
     "\n"
     "static inline void @p_reset(@p_state *s)\n"
     "{\n"
     "    s->head = 0;\n"
     "    s->filled = 0;\n"
+    "    s->has_prev = 0;\n"
     "}\n"
     "\n"
     "static inline void @p_init(@p_state *s) { @p_reset(s); }\n"
@@ -236,16 +244,25 @@ static const char state_code[] =
     "\n"
     "static inline int @p_push(@p_state *s, const float *x, float *probs)\n"
     "{\n"
-    "    float *r = s->ring + s->head * @P_INPUTS;\n"
+    "    float *r = s->ring + s->head * @P_CHANNELS;\n"
     "    const float *top = s->h + (@P_LAYERS - 1) * @P_HIDDEN;\n"
-    "    unsigned t, j, k;\n"
-    "    for (j = 0; j < @P_INPUTS; j++) r[j] = (x[j] - @p_scale_mean[j]) / @p_scale_std[j];\n"
+    "    unsigned t, j, k, c = 0;\n"
+    "    if (@P_FEATURES & 1)\n"
+    "        for (j = 0; j < @P_INPUTS; j++, c++) r[c] = (x[j] - @p_scale_mean[c]) / @p_scale_std[c];\n"
+    "    if (@P_FEATURES & 2)\n"
+    "        for (j = 0; j < @P_INPUTS; j++, c++) {\n"
+    "            float d = s->has_prev ? x[j] - s->prev[j] : 0.0f;\n"
+    "            r[c] = (d - @p_scale_mean[c]) / @p_scale_std[c];\n"
+    "        }\n"
+    "    for (j = 0; j < @P_INPUTS; j++) s->prev[j] = x[j];\n"
+    "    s->has_prev = 1;\n"
     "    s->head = s->head + 1 == @P_SEQ_LEN ? 0 : s->head + 1;\n"
     "    if (s->filled < @P_SEQ_LEN) s->filled++;\n"
     "    if (s->filled < @P_SEQ_LEN) return 0;\n"
     "    for (t = 0; t < @P_SEQ_LEN; t++) {\n"
     "        unsigned slot = s->head + t >= @P_SEQ_LEN ? s->head + t - @P_SEQ_LEN : s->head + t;\n"
-    "        @p_cell_(@p_w0, @p_b0, @P_INPUTS, s->ring + slot * @P_INPUTS, s->h, s->c, s->z, t == 0);\n";
+    "        @p_cell_(@p_w0, @p_b0, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->h, s->c, s->z,\n"
+    "                 t == 0);\n";
 
 static const char head_code[] =
     "    }\n"
@@ -430,15 +447,21 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             " * Generated: do not edit; export the model again instead.\n"
             " *\n"
             " * Model:  %s, %d input%s (",
-            p, LSTMSRC_VERSION, ml ? "multi-label" : "multi-class", m->f, m->f == 1 ? "" : "s");
-    put_name_list(fp, m->input_names, m->f);
+            p, LSTMSRC_VERSION, ml ? "multi-label" : "multi-class", m->n_raw,
+            m->n_raw == 1 ? "" : "s");
+    put_name_list(fp, m->input_names, m->n_raw);
     fprintf(fp, ") -> %d %s (", m->k, ml ? "sources" : "classes");
     put_name_list(fp, m->output_names, m->k);
     fprintf(fp,
             ")\n"
+            " *         %d channel%s (%s%s%s), labelled %s\n"
             " *         LSTM %d layer%s x %d units, window of %d rows, %zu parameters\n"
             " * Flash:  %zu bytes of weights, %zu bytes of constant data in all (+ name pointers)\n"
             " * RAM:    %zu bytes per %s_state (4-byte float and unsigned)\n",
+            m->f, m->f == 1 ? "" : "s", m->features & LSTMSRC_FEATURE_RAW ? "raw" : "",
+            m->features == LSTMSRC_FEATURES_ALL ? " + " : "",
+            m->features & LSTMSRC_FEATURE_DIFF ? "first difference" : "",
+            m->label_at == LSTMSRC_LABEL_CENTER ? "at the window's centre" : "at its last row",
             m->layers, m->layers == 1 ? "" : "s", m->h, m->seq_len, m->n_params, sz.weight_bytes,
             sz.flash_bytes, sz.ram_bytes, p);
     tpl(o, usage_doc);
@@ -453,6 +476,9 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
            "\n");
     fprintf(fp,
             "#define %s_INPUTS %d\n"
+            "#define %s_CHANNELS %d\n"
+            "#define %s_FEATURES %u\n"
+            "#define %s_LABEL_OFFSET %d\n"
             "#define %s_OUTPUTS %d\n"
             "#define %s_HIDDEN %d\n"
             "#define %s_LAYERS %d\n"
@@ -464,15 +490,16 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             "#define %s_GATE_BLOCK %d\n"
             "#define %s_DELAY %d /* rows a filtered decision may be settled late */\n"
             "\n",
-            P, m->f, P, m->k, P, m->h, P, m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params,
-            P, sz.flash_bytes, P, sz.ram_bytes, P, gate_block, P, durations_model_delay(m));
+            P, m->n_raw, P, m->f, P, m->features, P, m->label_offset, P, m->k, P, m->h, P,
+            m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params, P, sz.flash_bytes, P,
+            sz.ram_bytes, P, gate_block, P, durations_model_delay(m));
 
-    put_names(o, "input_names", "INPUTS", m->input_names, m->f);
+    put_names(o, "input_names", "INPUTS", m->input_names, m->n_raw);
     put_names(o, "output_names", "OUTPUTS", m->output_names, m->k);
-    tpl(o, "\n/* standardised input = (x - mean) / std, per input */\n"
-           "static const float @p_scale_mean[@P_INPUTS] = {");
+    tpl(o, "\n/* standardised channel = (x - mean) / std, per channel */\n"
+           "static const float @p_scale_mean[@P_CHANNELS] = {");
     put_floats(fp, m->scale_mean, (size_t)m->f);
-    tpl(o, "};\nstatic const float @p_scale_std[@P_INPUTS] = {");
+    tpl(o, "};\nstatic const float @p_scale_std[@P_CHANNELS] = {");
     put_floats(fp, m->scale_std, (size_t)m->f);
     fputs("};\n", fp);
     if (ml) {

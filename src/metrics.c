@@ -15,6 +15,7 @@
 #include "common.h"
 #include "dataset.h"
 #include "model.h"
+#include "window.h"
 
 /* ============================== counts ============================== */
 
@@ -194,10 +195,12 @@ static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model 
     memset(cm, 0, sizeof cm);
     memset(cb, 0, sizeof cb);
 
+    /* window w is scored on its labelled row (its last, or its centre) */
+    const size_t off = (size_t)m->label_offset;
     for (size_t w = 0; w < W; w++) {
-        size_t last = w + T - 1;
-        const uint8_t *y = ds->y + last * K;
-        float reading = ds->x[last * F + (size_t)ch];
+        size_t row = window_label_row(w, (int)T, (int)off);
+        const uint8_t *y = ds->y + row * K;
+        float reading = ds->x[row * F + (size_t)ch];
         int miss = 0, rule_miss = 0, any = 0;
         for (size_t j = 0; j < K; j++) {
             int t = y[j] != 0;
@@ -252,7 +255,7 @@ static void eval_multiclass(struct lstmsrc_eval *ev, const struct lstmsrc_model 
     size_t *conf = ev->confusion;
     size_t correct = 0;
     for (size_t w = 0; w < W; w++) {
-        int32_t t = ds->cls[w + T - 1];
+        int32_t t = ds->cls[window_label_row(w, (int)T, m->label_offset)];
         LSTMSRC_ASSERT(t >= 0 && (size_t)t < K);
         size_t p = (size_t)argmax(probs + w * K, (int)K);
         conf[(size_t)t * K + p]++;

@@ -102,11 +102,55 @@ enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, i
     }
     m->meta.val_loss = -1.0f;
     m->meta.val_macro_f1 = -1.0f;
+    m->meta.stride = 1;
+    m->n_raw = f;
+    m->features = LSTMSRC_FEATURE_RAW;
+    m->label_at = LSTMSRC_LABEL_LAST;
+    m->label_offset = 0;
     *out = m;
     return LSTMSRC_OK;
 nomem:
     lstmsrc_model_free(m);
     return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory creating a model");
+}
+
+int model_feature_count(unsigned features)
+{
+    if (features == 0 || (features & ~LSTMSRC_FEATURES_ALL)) return 0;
+    int n = 0;
+    for (unsigned b = features; b; b >>= 1) n += (int)(b & 1u);
+    return n;
+}
+
+int model_set_framing(struct lstmsrc_model *m, unsigned features, enum lstmsrc_label_at at)
+{
+    int per = model_feature_count(features);
+    if (per == 0 || m->f % per != 0) return 0;
+    if (at != LSTMSRC_LABEL_LAST && at != LSTMSRC_LABEL_CENTER) return 0;
+    m->features = features;
+    m->n_raw = m->f / per;
+    m->label_at = at;
+    m->label_offset = at == LSTMSRC_LABEL_CENTER ? m->seq_len / 2 : 0;
+    return 1;
+}
+
+/* out (rows, f); raw (rows, n_raw); prev (n_raw) or NULL. The difference is one float
+ * subtraction, x_t - x_{t-1}, everywhere (training, batch, stream, export), so every path
+ * gives the same bits. */
+void model_channels(const struct lstmsrc_model *m, float *out, const float *raw, size_t rows,
+                    const float *prev)
+{
+    const size_t R = (size_t)m->n_raw, F = (size_t)m->f;
+    for (size_t i = 0; i < rows; i++) {
+        const float *x = raw + i * R, *p = i ? x - R : prev;
+        float *o = out + i * F;
+        if (m->features & LSTMSRC_FEATURE_RAW) {
+            memcpy(o, x, R * sizeof *o);
+            o += R;
+        }
+        if (m->features & LSTMSRC_FEATURE_DIFF)
+            for (size_t j = 0; j < R; j++) o[j] = p ? x[j] - p[j] : 0.0f;
+    }
 }
 
 void lstmsrc_model_free(struct lstmsrc_model *m)
@@ -131,7 +175,12 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     memset(info, 0, sizeof *info);
     info->task = m->task;
     info->label_mode = m->label_mode;
-    info->inputs = m->f;
+    info->inputs = m->n_raw;
+    info->channels = m->f;
+    info->features = m->features;
+    info->label_at = m->label_at;
+    info->label_offset = m->label_offset;
+    info->stride = m->meta.stride;
     info->outputs = m->k;
     info->hidden = m->h;
     info->layers = m->layers;
@@ -170,7 +219,7 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
     cols->mode = m->label_mode;
     cols->labels_optional = labels_optional;
     cols->input_names = (const char *const *)m->input_names;
-    cols->n_input_names = m->f;
+    cols->n_input_names = m->n_raw;
     cols->label_names = (const char *const *)m->label_names;
     cols->n_label_names = m->n_labels;
 }

@@ -27,18 +27,25 @@ struct model_train_meta {
     int32_t epochs_run, best_epoch, batch, threads;
     float lr;
     float val_loss, val_macro_f1;     /* at the best epoch; -1 if no validation part */
+    int32_t stride;                   /* a training window every `stride` rows */
 };
 
 struct lstmsrc_model {
     enum lstmsrc_task task;
     enum lstmsrc_label_mode label_mode;
-    int f;                /* input channels */
+    int f;                /* network input channels, derived from the n_raw columns */
+    int n_raw;            /* input columns read from data (f / popcount(features)) */
+    unsigned features;    /* LSTMSRC_FEATURE_* bits; channel c = kind c / n_raw of column
+                             c % n_raw, kinds in bit order */
+    enum lstmsrc_label_at label_at;
+    int label_offset;     /* rows from the labelled row to the window's last row */
     int h;                /* hidden units per layer */
     int layers;
     int k;                /* outputs */
     int seq_len;
     int n_labels;         /* label columns (sources, 1 class column, or N combined) */
-    char **input_names;   /* (f) */
+    char **input_names;   /* (f) the column each channel comes from; the first n_raw are the
+                             input columns in order */
     char **label_names;   /* (n_labels) */
     char **output_names;  /* (k) */
     float *scale_mean;    /* (f) */
@@ -64,6 +71,17 @@ struct model_layout {
 enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, int n_labels,
                                  enum lstmsrc_task task, enum lstmsrc_label_mode mode,
                                  struct lstmsrc_model **out, struct lstmsrc_error *err);
+/* Sets the derived-channel and label framing of a model made by model_create (whose f is then
+ * the channel count): n_raw = f / popcount(features), label_offset from label_at. Returns 0
+ * (nothing changed) when features is empty, has unknown bits or does not divide f. */
+int model_set_framing(struct lstmsrc_model *m, unsigned features, enum lstmsrc_label_at at);
+/* Channels per input column for a feature set: its popcount, 0 if empty or unknown bits. */
+int model_feature_count(unsigned features);
+/* rows of network channels: out (rows, m->f) from raw (rows, m->n_raw), unscaled. prev (n_raw)
+ * is the raw row before raw[0]; NULL when raw[0] starts the series (its difference is 0). */
+void model_channels(const struct lstmsrc_model *m, float *out, const float *raw, size_t rows,
+                    const float *prev);
+
 /* Fills the layout for a shape; returns 0 on size overflow. */
 int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k);
 

@@ -31,6 +31,7 @@ static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', 
 #define FORMAT_VERSION 2u
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
 #define META_SIZE 68u   /* training metadata block */
+#define INPUT_SIZE 16u  /* version 2: input block (features, label_at, label_offset, stride) */
 #define POST_ENTRY 8u   /* post block, per output: u32 min_on, u32 min_off (version 2 on) */
 #define CRC_SIZE 4u
 /* Files (and buffers) above this are refused on load, so save refuses to write them. */
@@ -164,6 +165,54 @@ static int check_values(const struct lstmsrc_model *m, char *why, size_t cap)
     return 1;
 }
 
+/* Checks the input block against the model's shape and names (read before it): known feature
+ * bits, channels a whole number of columns, each channel named after its column, the label
+ * offset that label_at gives for the window, a stride within the window limit. */
+static int check_input_block(const struct lstmsrc_model *m, uint32_t features, uint32_t label_at,
+                             uint32_t label_offset, uint32_t stride, char *why, size_t cap)
+{
+    int per = model_feature_count(features);
+    if (per == 0) {
+        snprintf(why, cap,
+                 "input block: features 0x%" PRIx32 ", expected bit 0 (raw) and/or bit 1 "
+                 "(first difference) and no other",
+                 features);
+        return 0;
+    }
+    if (m->f % per != 0) {
+        snprintf(why, cap, "input block: %d channels are not %d per input column", m->f, per);
+        return 0;
+    }
+    int raw = m->f / per;
+    for (int c = raw; c < m->f; c++) {
+        const char *a = m->input_names[c] ? m->input_names[c] : "";
+        const char *b = m->input_names[c % raw] ? m->input_names[c % raw] : "";
+        if (strcmp(a, b) != 0) {
+            snprintf(why, cap, "input block: channel %d is named \"%.40s\", its column is \"%.40s\"",
+                     c, a, b);
+            return 0;
+        }
+    }
+    if (label_at > LSTMSRC_LABEL_CENTER) {
+        snprintf(why, cap, "input block: label_at %" PRIu32 " is not 0 (last) or 1 (center)",
+                 label_at);
+        return 0;
+    }
+    uint32_t want = label_at == LSTMSRC_LABEL_CENTER ? (uint32_t)m->seq_len / 2 : 0;
+    if (label_offset != want) {
+        snprintf(why, cap,
+                 "input block: label offset %" PRIu32 ", a window of %d labelled at its %s has %" PRIu32,
+                 label_offset, m->seq_len, label_at ? "centre" : "last row", want);
+        return 0;
+    }
+    if (stride > LSTMSRC_MAX_SEQ) { /* metadata: 0 = not recorded (not made by training) */
+        snprintf(why, cap, "input block: stride %" PRIu32 " outside 0..%d", stride,
+                 LSTMSRC_MAX_SEQ);
+        return 0;
+    }
+    return 1;
+}
+
 /* ============================== save ============================== */
 
 struct wbuf {
@@ -234,13 +283,15 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
         !names_size(m->input_names, m->f, "input", &ni, why, sizeof why) ||
         !names_size(m->label_names, m->n_labels, "label", &nl, why, sizeof why) ||
         !names_size(m->output_names, m->k, "output", &no, why, sizeof why) ||
+        !check_input_block(m, m->features, (uint32_t)m->label_at, (uint32_t)m->label_offset,
+                           (uint32_t)m->meta.stride, why, sizeof why) ||
         !check_values(m, why, sizeof why))
         return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
     LSTMSRC_ASSERT(model_layout_fill(&l, m->f, m->h, m->layers, m->k) && l.total == m->n_params);
 
     /* fixed parts are tiny; only the parameter block can be large */
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
-           POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE;
+           INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE;
     if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
         size > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT,
@@ -288,6 +339,11 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     w_u32(&w, f32_bits(t->val_loss));
     w_u32(&w, f32_bits(t->val_macro_f1));
 
+    /* input block (version 2) */
+    w_u32(&w, m->features);
+    w_u32(&w, (uint32_t)m->label_at);
+    w_u32(&w, (uint32_t)m->label_offset);
+    w_u32(&w, (uint32_t)t->stride);
     /* post block */
     for (int j = 0; j < m->k; j++) {
         w_u32(&w, (uint32_t)m->min_on[j]);
@@ -432,7 +488,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     if (len > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu bytes, more than the 2 GiB model limit",
                          name, len);
-    if (len < HEADER_SIZE + META_SIZE + 8 + CRC_SIZE)
+    if (len < HEADER_SIZE + META_SIZE + (version >= 2 ? INPUT_SIZE : 0) + 8 + CRC_SIZE)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: file has %zu bytes, too few for any model",
                          name, len);
     if (crc32_update(0, b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
@@ -486,6 +542,31 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
                            at, r.end);
         goto fail;
     }
+    t->epochs_run = u32_to_i32(u[0]);
+    t->best_epoch = u32_to_i32(u[1]);
+    t->batch = u32_to_i32(u[2]);
+    t->threads = u32_to_i32(u[3]);
+    t->lr = bits_f32(u[4]);
+    t->val_loss = bits_f32(u[5]);
+    t->val_macro_f1 = bits_f32(u[6]);
+
+    /* version 2: the input block; a version-1 file is raw channels labelled at the last row */
+    uint32_t in[4] = {LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_LAST, 0, 1};
+    at = r.pos;
+    if (version >= 2 && (!r_u32(&r, &in[0]) || !r_u32(&r, &in[1]) || !r_u32(&r, &in[2]) ||
+                         !r_u32(&r, &in[3]))) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT,
+                           "%s: input block from offset %zu runs past the end at %zu", name, at,
+                           r.end);
+        goto fail;
+    }
+    if (!check_input_block(m, in[0], in[1], in[2], in[3], why, sizeof why)) {
+        status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
+        goto fail;
+    }
+    int framed = model_set_framing(m, in[0], (enum lstmsrc_label_at)in[1]);
+    LSTMSRC_ASSERT(framed && (uint32_t)m->label_offset == in[2]);
+    t->stride = (int32_t)in[3];
     /* post block (version 2 on; a version 1 file has none: no filtering) */
     for (int j = 0; version >= 2 && j < m->k; j++) {
         uint32_t on, off;
@@ -514,13 +595,6 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
                            r.end);
         goto fail;
     }
-    t->epochs_run = u32_to_i32(u[0]);
-    t->best_epoch = u32_to_i32(u[1]);
-    t->batch = u32_to_i32(u[2]);
-    t->threads = u32_to_i32(u[3]);
-    t->lr = bits_f32(u[4]);
-    t->val_loss = bits_f32(u[5]);
-    t->val_macro_f1 = bits_f32(u[6]);
 
     if (n_params != l.total) {
         status = set_error(err, LSTMSRC_ERR_FORMAT,

@@ -1,7 +1,9 @@
 /*
  * predict.c — running a trained model over every full window of a data set, in batches of one
  * reusable workspace. The data set's raw readings are standardised with the model's scaler as
- * each batch is gathered, so nothing the size of the data is copied.
+ * each batch is gathered, so for a model on raw channels nothing the size of the data is copied;
+ * derived channels (first differences) are computed once over the whole series first, as
+ * training computed them (lstmsrc_predict_rows does it batch by batch in bounded memory).
  */
 #include <string.h>
 
@@ -16,10 +18,10 @@
 static enum lstmsrc_status check_inputs(const struct lstmsrc_model *m,
                                         const struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
 {
-    if (ds->f != m->f)
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d input channel%s, the model expects %d",
-                         ds->source, ds->f, ds->f == 1 ? "" : "s", m->f);
-    for (int i = 0; i < m->f; i++)
+    if (ds->f != m->n_raw)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d input column%s, the model expects %d",
+                         ds->source, ds->f, ds->f == 1 ? "" : "s", m->n_raw);
+    for (int i = 0; i < m->n_raw; i++)
         if (m->input_names[i] && ds->input_names[i] && strcmp(m->input_names[i], ds->input_names[i]))
             return set_error(err, LSTMSRC_ERR_ARG, "%s: input column %d is \"%s\", the model expects \"%s\"",
                              ds->source, i + 1, ds->input_names[i], m->input_names[i]);
@@ -42,14 +44,19 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
     struct model_ws *ws = model_ws_create(m, cap, 0);
     size_t *starts = xmalloc_n((size_t)cap, sizeof *starts);
     float *xb = xmalloc_n((size_t)cap * m->seq_len, (size_t)m->f * sizeof(float));
-    if (!ws || !starts || !xb) {
+    /* derived channels over the whole series, as training computed them */
+    float *xc = m->features == LSTMSRC_FEATURE_RAW ? NULL
+                                                   : xmalloc_n(ds->n, (size_t)m->f * sizeof(float));
+    const float *x = xc ? xc : ds->x;
+    if (!ws || !starts || !xb || (m->features != LSTMSRC_FEATURE_RAW && !xc)) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for a prediction batch");
         goto done;
     }
+    if (xc) model_channels(m, xc, ds->x, ds->n, NULL);
     for (size_t w0 = 0; w0 < nw; w0 += (size_t)cap) {
         int B = nw - w0 < (size_t)cap ? (int)(nw - w0) : cap;
         for (int b = 0; b < B; b++) starts[b] = w0 + (size_t)b;
-        window_gather(xb, ds->x, m->f, starts, B, m->seq_len, m->scale_mean, m->scale_std);
+        window_gather(xb, x, m->f, starts, B, m->seq_len, m->scale_mean, m->scale_std);
         const float *logits = model_forward(m, ws, xb, B);
         float *out = probs + w0 * (size_t)m->k;
         memcpy(out, logits, (size_t)B * m->k * sizeof *out);
@@ -59,5 +66,6 @@ done:
     model_ws_free(ws);
     free(starts);
     free(xb);
+    free(xc);
     return st;
 }

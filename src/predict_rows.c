@@ -26,6 +26,7 @@
 
 struct job {
     const struct lstmsrc_model *m;
+    const float *prev;  /* (n_raw) raw row before x[0], or NULL */
     const float *x;
     float *probs;
     size_t w0, w1;      /* windows [w0, w1) */
@@ -55,14 +56,26 @@ static void run_job(struct job *j)
     struct model_ws *ws = model_ws_create(m, cap, 0);
     size_t *starts = xmalloc_n((size_t)cap, sizeof *starts);
     float *xb = xmalloc_n((size_t)cap * (size_t)T, (size_t)m->f * sizeof(float));
-    if (!ws || !starts || !xb) {
+    /* derived channels of one batch's rows (cap + T - 1 of them), so memory stays bounded */
+    const int derived = m->features != LSTMSRC_FEATURE_RAW;
+    float *xc = derived ? xmalloc_n((size_t)cap + (size_t)T - 1, (size_t)m->f * sizeof(float))
+                        : NULL;
+    if (!ws || !starts || !xb || (derived && !xc)) {
         j->st = LSTMSRC_ERR_NOMEM;
         goto done;
     }
+    const size_t R = (size_t)m->n_raw;
     for (size_t w = j->w0; w < j->w1; w += (size_t)cap) {
         int B = j->w1 - w < (size_t)cap ? (int)(j->w1 - w) : cap;
-        for (int b = 0; b < B; b++) starts[b] = w + (size_t)b;
-        window_gather(xb, j->x, m->f, starts, B, T, m->scale_mean, m->scale_std);
+        if (derived) {
+            model_channels(m, xc, j->x + w * R, (size_t)B + (size_t)T - 1,
+                           w ? j->x + (w - 1) * R : j->prev);
+            for (int b = 0; b < B; b++) starts[b] = (size_t)b;
+            window_gather(xb, xc, m->f, starts, B, T, m->scale_mean, m->scale_std);
+        } else {
+            for (int b = 0; b < B; b++) starts[b] = w + (size_t)b;
+            window_gather(xb, j->x, m->f, starts, B, T, m->scale_mean, m->scale_std);
+        }
         const float *logits = model_forward(m, ws, xb, B);
         float *out = j->probs + w * (size_t)K;
         memcpy(out, logits, (size_t)B * (size_t)K * sizeof *out);
@@ -72,6 +85,7 @@ done:
     model_ws_free(ws);
     free(starts);
     free(xb);
+    free(xc);
 }
 
 static void *job_main(void *arg)
@@ -83,6 +97,14 @@ static void *job_main(void *arg)
 enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x,
                                          size_t rows, float *probs, size_t windows, int threads,
                                          struct lstmsrc_error *err)
+{
+    return lstmsrc_predict_rows_after(m, NULL, x, rows, probs, windows, threads, err);
+}
+
+enum lstmsrc_status lstmsrc_predict_rows_after(const struct lstmsrc_model *m, const float *prev,
+                                               const float *x, size_t rows, float *probs,
+                                               size_t windows, int threads,
+                                               struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(m && (x || rows == 0) && (probs || windows == 0));
     size_t nw = window_count(rows, m->seq_len);
@@ -112,7 +134,7 @@ enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const fl
     pthread_t th[MAX_THREADS];
     int started = 0;
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (struct job){m, x, probs, nw * (size_t)i / (size_t)threads,
+        jobs[i] = (struct job){m, prev, x, probs, nw * (size_t)i / (size_t)threads,
                                nw * (size_t)(i + 1) / (size_t)threads, (int)cap, LSTMSRC_OK};
     }
     /* threads 1..n-1 run beside the caller, which takes range 0; a thread that cannot start

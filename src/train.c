@@ -49,6 +49,9 @@ void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
     cfg->pos_weight_cap = 50.0f;
     cfg->tune_thresholds = 1;
     cfg->threshold = 0.5f;
+    cfg->features = LSTMSRC_FEATURE_RAW | LSTMSRC_FEATURE_DIFF;
+    cfg->label_at = LSTMSRC_LABEL_LAST;
+    cfg->stride = 1;
     cfg->tune_durations = 1;
     cfg->min_on = 1;
     cfg->min_off = 1;
@@ -72,6 +75,7 @@ struct worker {
 
 struct trainer {
     const struct lstmsrc_dataset *ds;
+    const float *x;                /* (n, m->f) network channels: ds->x, or derived from it */
     struct lstmsrc_model *m;
     const struct lstmsrc_train_config *cfg;
     int nthreads, cap;             /* shards per batch; rows per shard at most */
@@ -102,6 +106,7 @@ static void run_shard(struct worker *w)
     const struct lstmsrc_model *m = tr->m;
     const struct lstmsrc_dataset *ds = tr->ds;
     const int T = m->seq_len, K = m->k;
+    const size_t lab = window_label_row(0, T, m->label_offset); /* labelled row in a window */
     int r0, r1;
     shard(tr, w->id, &r0, &r1);
     int B = r1 - r0;
@@ -109,16 +114,16 @@ static void run_shard(struct worker *w)
     if (tr->job == JOB_TRAIN) memset(w->grads, 0, m->n_params * sizeof(float));
     if (B <= 0) return;
     const size_t *st = tr->starts + r0;
-    window_gather(w->xb, ds->x, m->f, st, B, T, m->scale_mean, m->scale_std);
+    window_gather(w->xb, tr->x, m->f, st, B, T, m->scale_mean, m->scale_std);
     const float *logits = model_forward(m, w->ws, w->xb, B);
     if (m->task == LSTMSRC_TASK_MULTILABEL) {
         for (int b = 0; b < B; b++) {
-            const uint8_t *y = ds->y + (st[b] + (size_t)T - 1) * (size_t)K;
+            const uint8_t *y = ds->y + (st[b] + lab) * (size_t)K;
             for (int j = 0; j < K; j++) w->yb[(size_t)b * K + j] = y[j];
         }
         w->loss = loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm);
     } else {
-        for (int b = 0; b < B; b++) w->cb[b] = ds->cls[st[b] + (size_t)T - 1];
+        for (int b = 0; b < B; b++) w->cb[b] = ds->cls[st[b] + lab];
         w->loss = loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
     }
     if (tr->job == JOB_TRAIN) {
@@ -248,13 +253,14 @@ static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error
 static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                            const float *probs, size_t first, size_t nw, float *thr)
 {
-    const int K = m->k, T = m->seq_len;
+    const int K = m->k;
+    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
     double sum = 0.0;
     if (m->task == LSTMSRC_TASK_MULTILABEL) {
         for (int j = 0; j < K; j++) {
             float t;
             double f1;
-            if (best_f1_threshold(probs + j, (size_t)K, ds->y + (first + (size_t)T - 1) * K + j,
+            if (best_f1_threshold(probs + j, (size_t)K, ds->y + (first + lab) * K + j,
                                   (size_t)K, nw, 0.5f, &t, &f1))
                 return -1.0;
             if (thr) thr[j] = t;
@@ -269,7 +275,7 @@ static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_d
             int best = 0;
             for (int j = 1; j < K; j++)
                 if (p[j] > p[best]) best = j;
-            int truth = ds->cls[first + i + (size_t)T - 1];
+            int truth = ds->cls[first + i + lab];
             cnt.tp += best == c && truth == c;
             cnt.fp += best == c && truth != c;
             cnt.fn += best != c && truth == c;
@@ -305,11 +311,12 @@ static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct wind
 {
     struct lstmsrc_model *m = tr->m;
     const struct lstmsrc_dataset *ds = tr->ds;
-    const int K = m->k, T = m->seq_len;
+    const int K = m->k;
+    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
     float *train_probs = NULL;
     double f1;
     for (int j = 0; j < K; j++) {
-        const uint8_t *yv = ds->y + (sp->val_first + (size_t)T - 1) * K + j;
+        const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
         size_t pos = 0;
         for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
         if (pos) {
@@ -323,7 +330,7 @@ static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct wind
             if (!train_probs) goto nomem;
             validate(tr, bstarts, 0, sp->train_windows, train_probs);
         }
-        if (best_f1_threshold(train_probs + j, (size_t)K, ds->y + ((size_t)T - 1) * K + j,
+        if (best_f1_threshold(train_probs + j, (size_t)K, ds->y + lab * K + j,
                               (size_t)K, sp->train_windows, m->threshold[j], &m->threshold[j], &f1))
             goto nomem;
     }
@@ -341,9 +348,10 @@ nomem:
 static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                           const struct window_split *sp, const float *val_probs)
 {
-    const int K = m->k, T = m->seq_len;
+    const int K = m->k;
+    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
     for (int j = 0; j < K; j++) {
-        const uint8_t *yv = ds->y + (sp->val_first + (size_t)T - 1) * K + j;
+        const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
         size_t pos = 0;
         for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
         double raw, best;
@@ -395,6 +403,21 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
         return set_error(err, LSTMSRC_ERR_ARG, "threshold must be between 0 and 1");
     if (c->pos_weight == LSTMSRC_POS_WEIGHT_AUTO && !(c->pos_weight_cap >= 1.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "positive weight cap must be >= 1");
+    int per = model_feature_count(c->features);
+    if (per == 0)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "features 0x%x; supported: raw (0x1), first difference (0x2) or both",
+                         c->features);
+    if (ds->f * per > LSTMSRC_MAX_INPUTS)
+        return set_error(err, LSTMSRC_ERR_LIMIT,
+                         "%d input columns x %d channels each = %d channels; supported: up to %d",
+                         ds->f, per, ds->f * per, LSTMSRC_MAX_INPUTS);
+    if (c->label_at != LSTMSRC_LABEL_LAST && c->label_at != LSTMSRC_LABEL_CENTER)
+        return set_error(err, LSTMSRC_ERR_ARG, "label position %d is not last (0) or center (1)",
+                         (int)c->label_at);
+    if (c->stride < 1 || c->stride > LSTMSRC_MAX_SEQ)
+        return set_error(err, LSTMSRC_ERR_ARG, "stride %d; supported: 1 to %d", c->stride,
+                         LSTMSRC_MAX_SEQ);
     if (!c->tune_durations && !durations_valid(c->min_on, c->min_off))
         return set_error(err, LSTMSRC_ERR_ARG, "minimum durations on %d, off %d rows; supported: "
                          "1 to %d", c->min_on, c->min_off, LSTMSRC_MAX_DURATION);
@@ -404,10 +427,14 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     return LSTMSRC_OK;
 }
 
-static enum lstmsrc_status copy_names(char **dst, char *const *src, int n)
+/* dst (n) from src (n_src): dst[i] = src[i % n_src], so each derived channel is named after its
+ * column. */
+static enum lstmsrc_status copy_names(char **dst, int n, char *const *src, int n_src)
 {
-    for (int i = 0; i < n; i++)
-        if (!(dst[i] = str_dup(src[i] ? src[i] : ""))) return LSTMSRC_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        const char *s = src[i % n_src];
+        if (!(dst[i] = str_dup(s ? s : ""))) return LSTMSRC_ERR_NOMEM;
+    }
     return LSTMSRC_OK;
 }
 
@@ -422,9 +449,10 @@ static void fit_pos_weights(struct lstmsrc_model *m, const struct lstmsrc_datase
         } else if (cfg->pos_weight == LSTMSRC_POS_WEIGHT_MANUAL) {
             m->pos_weight[j] = cfg->pos_weights[j];
         } else {
+            const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
             size_t pos = 0;
             for (size_t w = 0; w < train_windows; w++)
-                pos += ds->y[(w + (size_t)m->seq_len - 1) * K + j];
+                pos += ds->y[(w + lab) * K + j];
             double wgt = pos ? (double)(train_windows - pos) / (double)pos : 1.0;
             if (wgt > cfg->pos_weight_cap) wgt = cfg->pos_weight_cap;
             if (wgt < 1.0 / cfg->pos_weight_cap) wgt = 1.0 / cfg->pos_weight_cap;
@@ -456,21 +484,41 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct trainer *tr = NULL;
     float *adam_m = NULL, *adam_v = NULL, *best = NULL, *val_probs = NULL, *best_probs = NULL;
     uint32_t *order = NULL; /* 4 bytes a window: at 50M rows the order is the largest buffer */
+    float *xc = NULL;       /* (n, channels) derived channels, when not the raw columns alone */
     size_t *bstarts = NULL;
     int interrupted = 0;
 
-    st = model_create(ds->f, cfg->hidden, cfg->layers, ds->k, cfg->seq_len, ds->n_labels,
+    const int channels = ds->f * model_feature_count(cfg->features);
+    st = model_create(channels, cfg->hidden, cfg->layers, ds->k, cfg->seq_len, ds->n_labels,
                       ds->task, ds->mode, &m, err);
     if (st) return st;
-    if (copy_names(m->input_names, ds->input_names, ds->f) ||
-        copy_names(m->label_names, ds->label_names, ds->n_labels) ||
-        copy_names(m->output_names, ds->output_names, ds->k)) {
+    int framed = model_set_framing(m, cfg->features, cfg->label_at);
+    LSTMSRC_ASSERT(framed && m->n_raw == ds->f);
+    m->meta.stride = cfg->stride;
+    if (copy_names(m->input_names, m->f, ds->input_names, ds->f) ||
+        (ds->n_labels && copy_names(m->label_names, ds->n_labels, ds->label_names, ds->n_labels)) ||
+        copy_names(m->output_names, ds->k, ds->output_names, ds->k)) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    /* Derived channels are computed once over the whole row sequence, before windowing, exactly
+     * as prediction computes them; raw columns alone are used where they lie. */
+    const float *x = ds->x;
+    if (m->features != LSTMSRC_FEATURE_RAW) {
+        if (!(xc = xmalloc_n(ds->n, (size_t)m->f * sizeof(float)))) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %d channels of %zu rows",
+                           m->f, ds->n);
+            goto fail;
+        }
+        model_channels(m, xc, ds->x, ds->n, NULL);
+        x = xc;
+    }
+    /* training windows: every stride-th one of the training part */
+    const size_t stride = (size_t)cfg->stride;
+    const size_t n_train = window_strided_count(sp.train_windows, cfg->stride);
 
     /* scaler and baselines from the training part only */
-    scale_fit(m->scale_mean, m->scale_std, ds->x, sp.train_rows, ds->f);
+    scale_fit(m->scale_mean, m->scale_std, x, sp.train_rows, m->f);
     fit_pos_weights(m, ds, cfg, sp.train_windows);
     /* The baseline rule is fitted on every training row, or on every n-th row past 2^20 of
      * them: its sort needs 16 bytes a row, which must not outgrow the data itself. */
@@ -506,7 +554,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     adam_m = xcalloc_n(m->n_params, sizeof(float));
     adam_v = xcalloc_n(m->n_params, sizeof(float));
     best = xmalloc_n(m->n_params, sizeof(float));
-    order = xmalloc_n(sp.train_windows, sizeof *order);
+    order = xmalloc_n(n_train, sizeof *order);
     bstarts = xmalloc_n((size_t)cfg->batch, sizeof *bstarts);
     if (sp.val_windows) {
         val_probs = xmalloc_n(sp.val_windows, (size_t)m->k * sizeof(float));
@@ -518,6 +566,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         goto fail;
     }
     tr->ds = ds;
+    tr->x = x;
     tr->m = m;
     tr->cfg = cfg;
     tr->nthreads = nthreads;
@@ -536,7 +585,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct ckpt_id cid;
     struct ckpt_state cs = {.params = m->params, .adam_m = adam_m, .adam_v = adam_v, .best = best};
     int first_epoch = 1;
-    if (cfg->checkpoint || cfg->resume) ckpt_id_init(&cid, ds, cfg, m, nthreads, sp.train_windows);
+    if (cfg->checkpoint || cfg->resume) ckpt_id_init(&cid, ds, cfg, m, nthreads, n_train);
     if (cfg->resume) {
         if ((st = ckpt_load(cfg->resume, &cid, &cs, err))) goto fail;
         first_epoch = cs.next_epoch;
@@ -562,16 +611,15 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         double t0 = now_seconds(), loss_sum = 0.0;
         size_t done = 0;
         struct rng epoch_rng = rng; /* a mid-epoch checkpoint redoes this epoch's shuffle */
-        for (size_t i = 0; i < sp.train_windows; i++) order[i] = (uint32_t)i;
-        rng_shuffle_u32(&rng, order, sp.train_windows);
+        for (size_t i = 0; i < n_train; i++) order[i] = (uint32_t)i;
+        rng_shuffle_u32(&rng, order, n_train);
         if (epoch == first_epoch && cfg->resume) {
             done = cs.done;
             loss_sum = cs.loss_sum;
         }
-        for (size_t b0 = done; b0 < sp.train_windows; b0 += (size_t)cfg->batch) {
-            int B = sp.train_windows - b0 < (size_t)cfg->batch ? (int)(sp.train_windows - b0)
-                                                                : cfg->batch;
-            for (int b = 0; b < B; b++) bstarts[b] = order[b0 + (size_t)b];
+        for (size_t b0 = done; b0 < n_train; b0 += (size_t)cfg->batch) {
+            int B = n_train - b0 < (size_t)cfg->batch ? (int)(n_train - b0) : cfg->batch;
+            for (int b = 0; b < B; b++) bstarts[b] = (size_t)order[b0 + (size_t)b] * stride;
             tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
@@ -585,7 +633,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                       cfg->beta2, cfg->eps, ++step);
             done += (size_t)B;
             if (cfg->progress) {
-                struct lstmsrc_progress p = {epoch, cfg->epochs, done, sp.train_windows,
+                struct lstmsrc_progress p = {epoch, cfg->epochs, done, n_train,
                                              now_seconds() - t0, loss_sum / ((double)done * norm_div),
                                              -1.0, -1.0, 0, 0};
                 cfg->progress(&p, cfg->progress_user);
@@ -595,7 +643,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                 break;
             }
         }
-        if (interrupted && done < sp.train_windows) { /* a partial epoch is not scored */
+        if (interrupted && done < n_train) { /* a partial epoch is not scored */
             if (cfg->checkpoint) {
                 cs = (struct ckpt_state){.next_epoch = epoch, .epochs_run = epochs_run,
                                          .best_epoch = best_epoch, .done = done, .step = step,
@@ -628,7 +676,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             memcpy(best, m->params, m->n_params * sizeof(float));
         }
         if (cfg->progress) {
-            struct lstmsrc_progress p = {epoch, cfg->epochs, done, sp.train_windows,
+            struct lstmsrc_progress p = {epoch, cfg->epochs, done, n_train,
                                          now_seconds() - t0, loss_sum / ((double)done * norm_div),
                                          vloss, vf1, 1, improved};
             cfg->progress(&p, cfg->progress_user);
@@ -668,7 +716,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     m->meta.seed = cfg->seed;
     m->meta.rows_train = sp.train_rows;
     m->meta.rows_val = sp.val_rows;
-    m->meta.windows_train = sp.train_windows;
+    m->meta.windows_train = n_train;
     m->meta.windows_val = sp.val_windows;
     m->meta.epochs_run = epochs_run;
     m->meta.best_epoch = best_epoch;
@@ -691,6 +739,7 @@ fail:
     free(adam_v);
     free(best);
     free(order);
+    free(xc);
     free(bstarts);
     free(val_probs);
     free(best_probs);

@@ -19,6 +19,18 @@ size_t window_count(size_t rows, int seq)
     return rows >= (size_t)seq ? rows - (size_t)seq + 1 : 0;
 }
 
+size_t window_label_row(size_t start, int seq, int label_offset)
+{
+    LSTMSRC_ASSERT(seq >= 1 && label_offset >= 0 && label_offset < seq);
+    return start + (size_t)(seq - 1 - label_offset);
+}
+
+size_t window_strided_count(size_t windows, int stride)
+{
+    LSTMSRC_ASSERT(stride >= 1);
+    return windows / (size_t)stride + (windows % (size_t)stride != 0);
+}
+
 /* floor(n * fraction) with the fraction taken to 6 decimals, so 0.7f (0.699999988...) means
  * 0.7 and floor(10 * 0.7f) is 7, as the user wrote it, not 6. */
 static size_t fraction_of(size_t n, float fraction)

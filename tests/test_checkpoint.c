@@ -147,6 +147,7 @@ static void small_config(struct lstmsrc_train_config *cfg)
     cfg->epochs = 3;
     cfg->threads = 2;
     cfg->lr = 3e-3f;
+    cfg->features = LSTMSRC_FEATURE_RAW; /* the offsets and step counts below assume one channel */
 }
 
 /* Stops training after `at` steps (counted over every call that is not an epoch's end). */
@@ -308,6 +309,25 @@ static void test_resume_best_epoch_earlier(void)
     CHECK(stop_and_resume(ml, &cfg, 255, 3));
     for (size_t i = 2700 * (size_t)ml->k; i < ml->n * (size_t)ml->k; i++)
         ml->y[i] ^= 1;
+}
+
+/* The default channels (reading and first difference), a centred label and a stride resume to
+ * the uninterrupted run's model too. */
+static void test_resume_diff_centre_stride(void)
+{
+    struct lstmsrc_train_config cfg;
+    int run = 0, best = 0;
+    small_config(&cfg);
+    CHECK(ml != NULL);
+    if (!ml) return;
+    cfg.features = LSTMSRC_FEATURE_RAW | LSTMSRC_FEATURE_DIFF;
+    cfg.label_at = LSTMSRC_LABEL_CENTER;
+    cfg.stride = 2;
+    CHECK(reference(ml, &cfg, &run, &best) == LSTMSRC_OK && run == 3);
+    /* 2698 windows, every second one: 1349 -> 43 steps per epoch */
+    CHECK(stop_and_resume(ml, &cfg, 20, 3));
+    CHECK(stop_and_resume(ml, &cfg, 43, 3));
+    CHECK(stop_and_resume(ml, &cfg, 100, 3));
 }
 
 static void test_resume_multiclass_patience(void)
@@ -553,6 +573,16 @@ static void test_other_run_refused(void)
     c = cfg;
     c.pos_weight = LSTMSRC_POS_WEIGHT_NONE;
     CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "positive"));
+    /* other windows: a centred label or another stride (same channel count and weights) */
+    c = cfg;
+    c.label_at = LSTMSRC_LABEL_CENTER;
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--label-at"));
+    c = cfg;
+    c.stride = 2;
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG);
+    c = cfg;
+    c.features = LSTMSRC_FEATURE_DIFF;
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--features"));
     /* the same data with one reading changed */
     float keep = ml->x[100];
     ml->x[100] += 1.0f;
@@ -678,6 +708,7 @@ int main(void)
     mc = gen_data(1, 8);
     RUN(test_resume_multilabel);
     RUN(test_resume_best_epoch_earlier);
+    RUN(test_resume_diff_centre_stride);
     RUN(test_resume_multiclass_patience);
     RUN(test_truncated_and_flipped);
     RUN(test_version_and_contents);

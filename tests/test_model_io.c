@@ -355,8 +355,8 @@ static void test_version(void)
     free(b);
 }
 
-/* A version 1 file (no post block) still loads, with no filtering (1/1 for every source). It is
- * made from a version 2 file by cutting the post block out (docs/FORMAT.md). */
+/* A version 1 file (no input or post block) still loads, with no filtering (1/1 for every
+ * source). It is made from a version 2 file by cutting both blocks out (docs/FORMAT.md). */
 static void test_version1_loads(void)
 {
     size_t n = 0;
@@ -365,7 +365,7 @@ static void test_version1_loads(void)
     if (!b) return;
     const size_t names_end =
         60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
-    const size_t post = names_end + 16 + 36 + 68, cut = 3 * 8;
+    const size_t post = names_end + 16 + 36 + 68, cut = 16 + 3 * 8; /* input + post blocks */
     unsigned char *c = malloc(n);
     struct lstmsrc_error err;
     struct lstmsrc_model *m = NULL;
@@ -386,11 +386,11 @@ static void test_version1_loads(void)
     } else {
         fprintf(stderr, "  v1: %s\n", err.msg);
     }
-    /* the same bytes labelled version 2 lack the post block: refused, not misread */
+    /* the same bytes labelled version 2 lack both blocks: refused, not misread */
     put32(c + 8, 2);
     fix_crc(c, n1);
     CHECK(load_copy(c, n1, &err) == LSTMSRC_ERR_FORMAT);
-    /* and a version 2 file labelled 1 has 24 bytes too many for its parameters */
+    /* and a version 2 file labelled 1 has 40 bytes too many for its parameters */
     memcpy(c, b, n);
     put32(c + 8, 1);
     fix_crc(c, n);
@@ -412,7 +412,8 @@ static void test_checked_contents(void)
     const size_t names_end =
         60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
     const size_t scale_std = names_end + 8, pos_weight = names_end + 16 + 24;
-    const size_t post = pos_weight + 12 + 68, n_params_at = post + 3 * 8;
+    const size_t input_block = pos_weight + 12 + 68, post = input_block + 16,
+                 n_params_at = post + 3 * 8;
     const size_t params = n_params_at + 8;
     CHECK(get32(b + n_params_at) == 168 && params + 168 * 4 + 4 == n);
     struct {
@@ -439,6 +440,13 @@ static void test_checked_contents(void)
         {post + 8, 10001, "post block entry 1 at offset"},         /* absurd min_on */
         {post + 20, 0xffffffffu, "off 4294967295 rows"},          /* absurd min_off */
         {n_params_at, 167, "params section has 167 floats, architecture needs 168"},
+        {input_block, 0, "features 0x0, expected bit 0 (raw)"},
+        {input_block, 4, "features 0x4"},
+        {input_block, 3, "channel 1 is named \"power, \"kW\"\", its column is \"reading\""},
+        {input_block + 4, 2, "label_at 2 is not 0 (last) or 1 (center)"},
+        {input_block + 4, 1, "label offset 0, a window of 5 labelled at its centre has 2"},
+        {input_block + 8, 1, "label offset 1, a window of 5 labelled at its last row has 0"},
+        {input_block + 12, 100001, "stride 100001 outside 0..100000"},
         {params + 40, 0x7f800000u, "parameter 10 of 168 is not finite"},
         {params, 0xff800000u, "parameter 0 of 168 is not finite"},
     };
@@ -467,6 +475,129 @@ static void test_checked_contents(void)
     put64(c + 16, UINT64_MAX);
     CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "truncated"));
     free(c);
+    free(b);
+}
+
+/* A model with derived channels, a centred label and a stride: the input block round-trips,
+ * and the loaded model computes its channels as the saved one did. */
+static void test_v2_input_block_round_trip(void)
+{
+    char p1[512], p2[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = NULL, *r = NULL;
+    CHECK(model_create(4, 3, 1, 2, 7, 2, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m,
+                       &err) == LSTMSRC_OK);
+    if (!m) return;
+    CHECK(model_set_framing(m, LSTMSRC_FEATURES_ALL, LSTMSRC_LABEL_CENTER));
+    CHECK(m->n_raw == 2 && m->label_offset == 3);
+    const char *in[] = {"a", "b", "a", "b"};
+    for (int i = 0; i < 4; i++) {
+        m->input_names[i] = str_dup(in[i]);
+        m->scale_mean[i] = (float)i;
+        m->scale_std[i] = 1.0f + (float)i;
+    }
+    for (int j = 0; j < 2; j++) {
+        m->label_names[j] = str_dup(j ? "y" : "x");
+        m->output_names[j] = str_dup(j ? "y" : "x");
+    }
+    m->meta.stride = 4;
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = cosf((float)i);
+    path_in(p1, sizeof p1, "v2a.lsm");
+    path_in(p2, sizeof p2, "v2b.lsm");
+    CHECK(lstmsrc_model_save(m, p1, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_model_load(p1, &r, &err) == LSTMSRC_OK);
+    if (r) {
+        CHECK(r->f == 4 && r->n_raw == 2 && r->features == LSTMSRC_FEATURES_ALL);
+        CHECK(r->label_at == LSTMSRC_LABEL_CENTER && r->label_offset == 3);
+        CHECK(r->meta.stride == 4);
+        CHECK(same_names(r->input_names, m->input_names, 4));
+        CHECK(same_floats(r->scale_std, m->scale_std, 4));
+        CHECK(same_floats(r->params, m->params, m->n_params));
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(r, &info);
+        CHECK(info.inputs == 2 && info.channels == 4 && info.label_offset == 3);
+        CHECK(info.features == LSTMSRC_FEATURES_ALL && info.stride == 4);
+        CHECK(info.label_at == LSTMSRC_LABEL_CENTER);
+        struct lstmsrc_columns cols;
+        lstmsrc_model_columns(r, 1, &cols);
+        CHECK(cols.n_input_names == 2 && !strcmp(cols.input_names[1], "b"));
+        CHECK(lstmsrc_model_save(r, p2, &err) == LSTMSRC_OK);
+        size_t n1 = 0, n2 = 0;
+        unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+        CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
+        free(b1);
+        free(b2);
+    }
+    /* the writer refuses what the reader would refuse */
+    m->meta.stride = 100001;
+    CHECK(lstmsrc_model_save(m, p2, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "stride 100001"));
+    m->meta.stride = 1;
+    free(m->input_names[2]);
+    m->input_names[2] = str_dup("c");
+    CHECK(lstmsrc_model_save(m, p2, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "channel 2"));
+    lstmsrc_model_free(m);
+    lstmsrc_model_free(r);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* Version 1 (no input block) still loads: raw channels, labelled at the last row, stride 1.
+ * Made here from a version-2 file by cutting the block out, and read from a file the version-1
+ * writer made (tests/fixtures/model_v1.lsm). */
+static void test_v1_still_loads(void)
+{
+    size_t n = 0;
+    unsigned char *b = good_bytes(&n);
+    CHECK(b != NULL);
+    if (!b) return;
+    struct lstmsrc_error err;
+    struct lstmsrc_model *r = NULL, *ref = NULL;
+    const size_t names_end =
+        60 + (4 + 7) + (4 + 11) + (4 + 6) + (4 + 9) + 4 + (4 + 6) + (4 + 9) + (4 + 5);
+    const size_t input_block = names_end + 16 + 36 + 68;
+    CHECK(get32(b + input_block) == LSTMSRC_FEATURE_RAW && get32(b + input_block + 4) == 0);
+    unsigned char *v1 = malloc(n);
+    memcpy(v1, b, input_block);
+    /* version 1 has neither the input block nor the post block (3 outputs x 8 bytes) */
+    memcpy(v1 + input_block, b + input_block + 16 + 24, n - input_block - 16 - 24);
+    size_t n1 = n - 16 - 24;
+    put32(v1 + 8, 1);
+    put64(v1 + 16, n1);
+    fix_crc(v1, n1);
+    CHECK(lstmsrc_model_load_mem("v1", v1, n1, &r, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_model_load_mem("v2", b, n, &ref, &err) == LSTMSRC_OK);
+    if (r && ref) {
+        CHECK(r->features == LSTMSRC_FEATURE_RAW && r->label_at == LSTMSRC_LABEL_LAST);
+        CHECK(r->label_offset == 0 && r->meta.stride == 1 && r->n_raw == r->f);
+        CHECK(ref->meta.stride == 0); /* the test model's metadata records none */
+        CHECK(same_floats(r->params, ref->params, ref->n_params));
+        CHECK(r->meta.val_loss == ref->meta.val_loss);
+    }
+    lstmsrc_model_free(r);
+    r = NULL;
+    /* a version-1 file is never read as holding an input block, nor a version-2 one without */
+    put32(v1 + 8, 2);
+    fix_crc(v1, n1);
+    CHECK(lstmsrc_model_load_mem("v1as2", v1, n1, &r, &err) == LSTMSRC_ERR_FORMAT);
+    put32(b + 8, 1);
+    fix_crc(b, n);
+    CHECK(lstmsrc_model_load_mem("v2as1", b, n, &r, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(r == NULL);
+
+    /* the version-1 writer's own file */
+    CHECK(lstmsrc_model_load("tests/fixtures/model_v1.lsm", &r, &err) == LSTMSRC_OK);
+    if (r) {
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(r, &info);
+        CHECK(info.inputs == 1 && info.channels == 1 && info.features == LSTMSRC_FEATURE_RAW);
+        CHECK(info.label_at == LSTMSRC_LABEL_LAST && info.label_offset == 0 && info.stride == 1);
+        CHECK(info.seq_len == 4 && info.hidden == 3);
+    } else {
+        fprintf(stderr, "  %s\n", err.msg);
+    }
+    lstmsrc_model_free(r);
+    lstmsrc_model_free(ref);
+    free(v1);
     free(b);
 }
 
@@ -621,6 +752,8 @@ int main(void)
     RUN(test_version);
     RUN(test_version1_loads);
     RUN(test_checked_contents);
+    RUN(test_v2_input_block_round_trip);
+    RUN(test_v1_still_loads);
     RUN(test_save_refuses_invalid_model);
     RUN(test_save_into_file_fails);
     RUN(test_failed_save_keeps_old);

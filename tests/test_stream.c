@@ -370,8 +370,8 @@ static void test_export_c(void)
     /* + mean, std (2 inputs) and 3 thresholds, + 3 x (min_on, min_off), + "reading", "x2",
      * "src0".."src2" with NULs */
     CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 3 * 8 + 8 + 3 + 3 * 5);
-    /* ring 5x2, h and c 2x4 each, gates 16, head + filled */
-    CHECK(sz.ram_bytes == (10 + 16 + 16) * 4 + 8);
+    /* ring 5x2, previous row 2, h and c 2x4 each, gates 16, head + filled + has_prev */
+    CHECK(sz.ram_bytes == (10 + 2 + 16 + 16) * 4 + 12);
 
     const char *bad[] = {"", "9lives", "a-b", "a b", "x\xc3\xa9",
                          "a1234567890123456789012345678901234567890123456789012345678901234"};

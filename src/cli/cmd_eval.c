@@ -17,7 +17,8 @@ static void eval_usage(FILE *fp)
             "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw]\n"
             "\n"
             "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
-            "and label columns (matched by name). A window's label is the state at its last row.\n"
+            "and label columns (matched by name). A window's label is the state at its last row, or\n"
+            "at its centre for a model trained with --label-at center.\n"
             "Multi-label: per-source precision, recall, F1 and support, macro F1, exact-match\n"
             "accuracy and Hamming loss, beside the all-off and \"on if reading > t\" baselines.\n"
             "Multi-class: accuracy, per-class table, macro F1, confusion matrix, beside the\n"
@@ -270,13 +271,18 @@ int cmd_eval(int argc, char **argv)
         json_str(stdout, model_path);
         fputs(",\"data\":", stdout);
         json_str(stdout, data_path);
-        printf(",\"seq_len\":%d,\"durations\":\"%s\"}\n", info.seq_len, raw ? "raw" : "model");
+        printf(",\"seq_len\":%d,\"label_offset\":%d,\"durations\":\"%s\"}\n", info.seq_len,
+               info.label_offset, raw ? "raw" : "model");
     } else {
         int ml = ev->task == LSTMSRC_TASK_MULTILABEL;
         printf("%s on %s: %zu windows of %d rows, %s, %d %s\n", model_path, data_path, ev->windows,
                info.seq_len, ml ? "multi-label" : "multi-class", ev->outputs,
                ml ? "sources" : "classes");
-        printf("(a window's label is the state at its last row)\n");
+        if (info.label_offset)
+            printf("(a window's label is the state at its centre, %d rows before its last)\n",
+                   info.label_offset);
+        else
+            printf("(a window's label is the state at its last row)\n");
         if (ml)
             printf("%s\n", raw ? "(decisions without minimum on/off durations: --raw)"
                                : "(decisions after the model's minimum on/off durations; --raw: "

@@ -77,6 +77,13 @@ static int names_width(const char *const *names, int n, int min)
     return w;
 }
 
+/* Channel c is column c % inputs; it is a first difference when it lies past the raw block. */
+static int channel_is_diff(const struct lstmsrc_model_info *in, int c)
+{
+    return (in->features & LSTMSRC_FEATURE_DIFF) &&
+           (!(in->features & LSTMSRC_FEATURE_RAW) || c >= in->inputs);
+}
+
 static void print_text(const char *path, const struct lstmsrc_model_info *in)
 {
     int ml = in->task == LSTMSRC_TASK_MULTILABEL;
@@ -105,15 +112,28 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
            ml ? "sigmoid" : "softmax");
     printf("  parameters    %zu (%zu bytes as float32)\n", in->n_params, in->n_params * 4);
     printf("  window        %d rows\n", in->seq_len);
+    printf("  channels      %s%s%s per input column (%d in all)\n",
+           in->features & LSTMSRC_FEATURE_RAW ? "raw" : "",
+           in->features == LSTMSRC_FEATURES_ALL ? " + " : "",
+           in->features & LSTMSRC_FEATURE_DIFF ? "first difference" : "", in->channels);
+    if (in->label_at == LSTMSRC_LABEL_CENTER)
+        printf("  labelled row  centre: %d rows before the window's last (decisions %d rows late)\n",
+               in->label_offset, in->label_offset);
+    else
+        printf("  labelled row  the window's last (online)\n");
 
-    int w = names_width(in->input_names, in->inputs, 5);
-    printf("\ninputs (standardised as (x - mean) / std)\n  ");
+    int w = names_width(in->input_names, in->inputs, 5) + 3;
+    printf("\nchannels (standardised as (x - mean) / std; d() = first difference)\n  ");
     put_name("name", w);
     printf("  %14s  %14s\n", "mean", "std");
-    for (int i = 0; i < in->inputs; i++) {
-        printf("  ");
-        put_name(in->input_names[i], w);
-        printf("  %14.6g  %14.6g\n", (double)in->scale_mean[i], (double)in->scale_std[i]);
+    for (int c = 0; c < in->channels; c++) {
+        int diff = channel_is_diff(in, c);
+        const char *nm = in->input_names[c % in->inputs];
+        printf("  %s", diff ? "d(" : "");
+        put_name(nm, 0);
+        int used = (int)strlen(nm) + (diff ? 3 : 0);
+        printf("%s%*s", diff ? ")" : "", w > used ? w - used : 0, "");
+        printf("  %14.6g  %14.6g\n", (double)in->scale_mean[c], (double)in->scale_std[c]);
     }
 
     w = names_width(in->output_names, in->outputs, 6);
@@ -146,6 +166,9 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
            in->rows_val);
     printf("  windows       %" PRIu64 " train, %" PRIu64 " validation\n", in->windows_train,
            in->windows_val);
+    if (in->stride > 0)
+        printf("  stride        a training window every %d row%s\n", in->stride,
+           in->stride == 1 ? "" : "s");
     printf("  epochs        %d run, best %d\n", in->epochs_run, in->best_epoch);
     printf("  batch         %d\n", in->batch);
     printf("  threads       %d\n", in->threads);
@@ -188,14 +211,20 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
         if (i) fputc(',', o);
         json_str(o, in->label_names[i]);
     }
-    fputs("],\"inputs\":[", o);
-    for (int i = 0; i < in->inputs; i++) {
-        fputs(i ? ",{\"name\":" : "{\"name\":", o);
-        json_str(o, in->input_names[i]);
+    fprintf(o, "],\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
+            in->label_at == LSTMSRC_LABEL_CENTER ? "center" : "last", in->label_offset,
+            in->features & LSTMSRC_FEATURE_RAW ? "\"raw\"" : "",
+            in->features == LSTMSRC_FEATURES_ALL ? "," : "",
+            in->features & LSTMSRC_FEATURE_DIFF ? "\"diff\"" : "");
+    /* one entry per network channel: the column it comes from and how */
+    fputs(",\"inputs\":[", o);
+    for (int c = 0; c < in->channels; c++) {
+        fputs(c ? ",{\"name\":" : "{\"name\":", o);
+        json_str(o, in->input_names[c % in->inputs]);
+        fprintf(o, ",\"channel\":\"%s\",", channel_is_diff(in, c) ? "diff" : "raw");
+        json_key_num(o, "mean", in->scale_mean[c]);
         fputc(',', o);
-        json_key_num(o, "mean", in->scale_mean[i]);
-        fputc(',', o);
-        json_key_num(o, "std", in->scale_std[i]);
+        json_key_num(o, "std", in->scale_std[c]);
         fputc('}', o);
     }
     fputs("],\"outputs\":[", o);
@@ -214,9 +243,9 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     fprintf(o,
             ",\"training\":{\"seed\":%" PRIu64 ",\"rows_train\":%" PRIu64 ",\"rows_val\":%" PRIu64
             ",\"windows_train\":%" PRIu64 ",\"windows_val\":%" PRIu64
-            ",\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,\"threads\":%d,",
+            ",\"epochs_run\":%d,\"best_epoch\":%d,\"batch\":%d,\"threads\":%d,\"stride\":%d,",
             in->seed, in->rows_train, in->rows_val, in->windows_train, in->windows_val,
-            in->epochs_run, in->best_epoch, in->batch, in->threads);
+            in->epochs_run, in->best_epoch, in->batch, in->threads, in->stride);
     json_key_num(o, "lr", in->lr);
     fputc(',', o);
     json_key_opt(o, "val_loss", in->val_loss);

@@ -41,10 +41,10 @@ static const char usage_text[] =
     "example:\n"
     "  lstmsrc plot model.lsm test.csv --from 2000 --rows 1440 -o timeline.svg\n";
 
-/* Row (0-based) whose label window w predicts: the window's last row. */
+/* Row (0-based) whose label window w predicts: the window's last row, or label_offset before. */
 static size_t label_row(const struct lstmsrc_model_info *info, size_t w)
 {
-    return w + (size_t)info->seq_len - 1;
+    return w + (size_t)info->seq_len - 1 - (size_t)info->label_offset;
 }
 
 /* Truth of output j at row r, or -1 when the data has no labels. */
@@ -158,14 +158,17 @@ int cmd_plot(int argc, char **argv)
     lstmsrc_decide(m, probs, windows, on);
     lstmsrc_filter_rows(m, on, windows);   /* the on-periods predict gives */
 
-    /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1) */
+    /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1 - offset),
+     * when that window exists */
     const float *x = lstmsrc_dataset_inputs_data(ds);
     size_t f = (size_t)lstmsrc_dataset_inputs(ds);
+    const size_t lead = T - 1 - (size_t)info.label_offset;
     for (size_t i = 0; i < nrows; i++) {
         size_t r = from - 1 + i;
         reading[i] = x[r * f];
         for (size_t j = 0; j < K; j++) {
-            pred[i * K + j] = r + 1 < T ? PLOT_NO_PREDICTION : on[(r + 1 - T) * K + j];
+            pred[i * K + j] = r < lead || r - lead >= windows ? PLOT_NO_PREDICTION
+                                                              : on[(r - lead) * K + j];
             if (truth) truth[i * K + j] = (uint8_t)truth_at(ds, r, (int)j, (int)K);
         }
     }
@@ -173,8 +176,9 @@ int cmd_plot(int argc, char **argv)
     char title[320], sub[640], pr_title[320], pr_sub[640];
     snprintf(title, sizeof title, "%s on %s", base_name(model_path), base_name(data_path));
     snprintf(sub, sizeof sub,
-             "rows %zu-%zu of %zu; window %zu rows, a window's prediction drawn at its last row",
-             from, from + nrows - 1, n, T);
+             "rows %zu-%zu of %zu; window %zu rows, a window's prediction drawn at its %s",
+             from, from + nrows - 1, n, T,
+             info.label_offset ? "labelled row (its centre)" : "last row");
     snprintf(pr_title, sizeof pr_title, "Precision and recall against the decision threshold");
     snprintf(pr_sub, sizeof pr_sub, "every window of %s (%zu windows): on if probability > t",
              base_name(data_path), windows);

@@ -3,11 +3,15 @@
  * input row, in order, in constant memory whatever the file size.
  *
  * The file is read in chunks of CHUNK rows of the model's input columns (matched by name; label
- * columns are not needed). The last seq_len - 1 rows of a chunk are kept in front of the next,
- * so every window is predicted exactly once and lines up with the row it ends at; the first
- * seq_len - 1 rows of the file get the empty row. Lines are formatted into one large buffer and
- * written in big blocks. A file written with -o goes to a temporary name next to it and is
- * renamed into place when complete (outfile.c; a device or FIFO is written in place).
+ * columns are not needed). The last seq_len - 1 rows of a chunk are kept in front of the next
+ * (and the row before them, for a first-difference channel), so every window is predicted
+ * exactly once and lines up with its labelled row: the row it ends at, or for a model labelled
+ * at the centre the row label_offset before. Rows without a full window around them (the first
+ * seq_len - 1 - label_offset and the last label_offset) get the empty row. Decisions pass
+ * through the model's minimum-duration filter (pred_out.c), which holds a row back until it is
+ * settled. Lines are formatted into one large buffer and written in big blocks. A file written
+ * with -o goes to a temporary name next to it and is renamed into place when complete
+ * (outfile.c; a device or FIFO is written in place).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,8 +45,10 @@ static void predict_usage(FILE *fp)
             "                the whole file; --raw leaves them out\n"
             "  multi-class   class,prob: the most probable class and its probability\n"
             "  --proba       adds NAME_prob: every output's probability\n"
-            "Probabilities have 6 decimals. The first seq_len-1 rows have no full window: their\n"
-            "line has every field empty (\",,\"), so line N+1 of the output is row N of the input.\n"
+            "Probabilities have 6 decimals. Rows without a full window have every field empty\n"
+            "(\",,\"): the first seq_len-1 rows, or for a model trained with --label-at center\n"
+            "the first seq_len-1-seq_len/2 and the last seq_len/2. Line N+1 of the output is\n"
+            "row N of the input.\n"
             "\n"
             "options:\n"
             "  --proba         add each output's probability\n"
@@ -148,6 +154,10 @@ int cmd_predict(int argc, char **argv)
     lstmsrc_model_get_info(m, &info);
     const size_t F = (size_t)info.inputs, K = (size_t)info.outputs;
     const size_t keep = (size_t)info.seq_len - 1;   /* rows carried into the next chunk */
+    const size_t lead = keep - (size_t)info.label_offset; /* empty rows before the first window */
+    float prev[LSTMSRC_MAX_INPUTS];                  /* the row before x[0], once there is one */
+    int has_prev = 0;
+    size_t emitted = 0;                              /* output rows written */
     x = malloc((keep + CHUNK) * F * sizeof *x);
     probs = malloc((size_t)CHUNK * K * sizeof *probs);
     sk.buf = malloc(OUT_BUF);
@@ -176,17 +186,17 @@ int cmd_predict(int argc, char **argv)
         total += n;
         /* rows [carried, have) are new; row i ends a full window iff i >= keep */
         size_t first_full = carried > keep ? carried : keep;
-        for (size_t i = carried; i < have && i < first_full; i++) {
-            pred_out_empty(&po);
-            sink_drain(&sk, &po);
-        }
         if (have > keep) {
             size_t w0 = first_full - keep, nw = have - keep - w0;
             /* the windows ending at rows [first_full, have): start rows [w0, w0 + nw) */
-            if ((st = lstmsrc_predict_rows(m, x + w0 * F, nw + keep, probs, nw, threads, &err))) {
+            const float *before = w0 ? x + (w0 - 1) * F : has_prev ? prev : NULL;
+            if ((st = lstmsrc_predict_rows_after(m, before, x + w0 * F, nw + keep, probs, nw,
+                                                 threads, &err))) {
                 rc = cli_fail(cmd, &err);
                 goto cleanup;
             }
+            for (; emitted < lead; emitted++) sink_put(&sk, po.empty, po.empty_len);
+            emitted += nw;
             for (size_t w = 0; w < nw; w++) {
                 pred_out_push(&po, probs + w * K);
                 sink_drain(&sk, &po);
@@ -194,6 +204,10 @@ int cmd_predict(int argc, char **argv)
         }
         /* carry the last `keep` rows (fewer at the start of a short file) */
         size_t c = have < keep ? have : keep;
+        if (have > c) {
+            memcpy(prev, x + (have - c - 1) * F, F * sizeof *x);
+            has_prev = 1;
+        }
         memmove(x, x + (have - c) * F, c * F * sizeof *x);
         have = c;
         if (sk.failed) break;
@@ -204,6 +218,8 @@ int cmd_predict(int argc, char **argv)
         fprintf(stderr, "lstmsrc: %s: %s: no data rows\n", cmd, data_path);
         goto cleanup;
     }
+    /* the rows after the last labelled row, or every row of a file shorter than a window */
+    for (; emitted < total; emitted++) sink_put(&sk, po.empty, po.empty_len);
     sink_flush(&sk);
     opened = 0;
     if ((st = outfile_commit(&of, sk.failed, &err))) {

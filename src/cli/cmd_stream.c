@@ -13,9 +13,13 @@
  * (a non-number, too few fields, a blank line) gets the empty row on stdout and a message with
  * its line number on stderr; the stream goes on without it (--strict stops instead).
  *
- * Multi-label decisions pass the model's minimum on/off durations filter, so a line is written
- * once its decision is settled: at most the model's decision delay (lstmsrc inspect) lines
- * after its input line, in order, and every line at the end of input.
+ * A model labelled at the window's centre decides row t once row t + label_offset is in: each
+ * line waits in a queue of label_offset + 1 rows (malformed lines behind a waiting row wait with
+ * it, so the output keeps the input's order), and at the end of input the rows still waiting get
+ * the empty row, as predict gives the last label_offset rows of a file. Then multi-label
+ * decisions pass the model's minimum on/off durations filter (pred_out.c), so a line is written
+ * once its decision is settled: at most label_offset + the model's decision delay (lstmsrc
+ * inspect) lines after its input line, in order, and every line at the end of input.
  */
 #include <errno.h>
 #include <math.h>
@@ -43,11 +47,12 @@ static void stream_usage(FILE *fp)
             "inputs in the model's order and further fields are ignored.\n"
             "Output: the lines of `lstmsrc predict` for the same rows (same bytes): decisions\n"
             "(multi-label) or class,prob (multi-class), --proba adds every probability, and\n"
-            "every field empty until the model's window is full.\n"
-            "Multi-label decisions go through the model's minimum on/off durations, so a line is\n"
-            "written once its decision is settled: up to the model's decision delay (see\n"
-            "`lstmsrc inspect`) input lines later, always in order, the rest at end of input.\n"
-            "--raw writes each line at once, without the durations.\n"
+            "every field empty until the model's window is full. A model trained with\n"
+            "--label-at center answers each row seq/2 rows later; the last seq/2 rows get empty\n"
+            "lines at the end of input. Multi-label decisions go through the model's minimum\n"
+            "on/off durations, so a line is written once its decision is settled: up to the\n"
+            "model's decision delay (see `lstmsrc inspect`) input lines later again, always in\n"
+            "order, the rest at end of input. --raw leaves the durations out.\n"
             "A malformed line gets an empty output line and an error on stderr naming its line\n"
             "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
             "\n"
@@ -289,6 +294,28 @@ static int put_ready(struct pred_out *po, char *buf)
     return 1;
 }
 
+/* Rows waiting for their decision (label_offset of them at most, plus the one just pushed),
+ * oldest first; bad_after[i] counts the malformed lines read after waiting row i. */
+struct waiting {
+    long *bad_after;    /* (cap) ring */
+    int cap, head, n;
+};
+
+/* Hands the oldest waiting row to the output queue, with its window's probabilities (NULL: no
+ * prediction), then the empty lines of the malformed lines behind it. */
+static void release(struct waiting *q, struct pred_out *po, const float *probs)
+{
+    if (q->n <= 0) return; /* nothing waits (cannot happen: callers check) */
+    long bad = q->bad_after[q->head];
+    q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
+    q->n--;
+    if (probs)
+        pred_out_push(po, probs);
+    else
+        pred_out_empty(po);
+    for (long i = 0; i < bad; i++) pred_out_empty(po);
+}
+
 int cmd_stream(int argc, char **argv)
 {
     const char *model_path = NULL;
@@ -323,6 +350,7 @@ int cmd_stream(int argc, char **argv)
     const size_t cap = (size_t)LSTMSRC_MAX_LINE + 2;
     char *line = NULL, *out = NULL;
     float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
+    struct waiting q = {NULL, 0, 0, 0};
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
     if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
@@ -335,13 +363,15 @@ int cmd_stream(int argc, char **argv)
     line = malloc(cap + 1);
     S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
     probs = malloc((size_t)S.info.outputs * sizeof *probs);
-    if (!line || !S.fields || !probs || !pred_out_init(&po, m, proba) ||
+    q.cap = S.info.label_offset + 1;
+    q.bad_after = malloc((size_t)q.cap * sizeof *q.bad_after);
+    if (!line || !S.fields || !probs || !q.bad_after || !pred_out_init(&po, m, proba) ||
         !(out = malloc(po.row_max))) {
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
         goto cleanup;
     }
 
-    long lineno = 0, bad = 0;
+    long lineno = 0, bad = 0, good = 0;
     for (;;) {
         size_t n;
         int too_long;
@@ -379,11 +409,14 @@ int cmd_stream(int argc, char **argv)
                     snprintf(msg, sizeof msg, " %s", err.msg);
                     failed = 1;
                 } else {
-                    if (ready)
-                        pred_out_push(&po, probs);
-                    else
-                        pred_out_empty(&po);
-                    if (!put_ready(&po, out)) goto write_failed;
+                    /* this row waits; the push decided the row label_offset good rows back */
+                    int tail = (q.head + q.n) % q.cap;
+                    q.bad_after[tail] = 0;
+                    q.n++;
+                    if (good++ >= S.info.label_offset) {
+                        release(&q, &po, ready ? probs : NULL);
+                        if (!put_ready(&po, out)) goto write_failed;
+                    }
                     continue;
                 }
             }
@@ -392,13 +425,20 @@ int cmd_stream(int argc, char **argv)
         bad++;
         fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, lineno, msg);
         if (strict) { /* the lines before this one are complete: write them out */
+            while (q.n > 0) release(&q, &po, NULL);
             pred_out_finish(&po);
             if (!put_ready(&po, out)) goto write_failed;
             goto cleanup;
         }
-        pred_out_empty(&po);
-        if (!put_ready(&po, out)) goto write_failed;
+        if (q.n > 0) {
+            q.bad_after[(q.head + q.n - 1) % q.cap]++;   /* its line follows the waiting row's */
+        } else {
+            pred_out_empty(&po);
+            if (!put_ready(&po, out)) goto write_failed;
+        }
     }
+    /* the last rows have no full window around them: the empty row, as predict gives them */
+    while (q.n > 0) release(&q, &po, NULL);
     pred_out_finish(&po);
     if (!put_ready(&po, out)) goto write_failed;
     if (ferror(stdin)) {
@@ -413,6 +453,7 @@ write_failed:
     rc = 1;
 cleanup:
     pred_out_free(&po);
+    free(q.bad_after);
     free(out);
     free(probs);
     free(line);

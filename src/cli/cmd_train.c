@@ -31,9 +31,17 @@ static const char usage_text[] =
     "                        suggests: a window covering the longest typical cycle)\n"
     "  --hidden H            LSTM units (default 64)\n"
     "  --layers L            stacked LSTM layers (default 1)\n"
+    "  --features LIST       channels per input column: raw, diff (first difference,\n"
+    "                        x[t] - x[t-1], 0 on the first row) or raw,diff (default\n"
+    "                        raw,diff)\n"
+    "  --label-at POS        last (the window's last row: online, default) or center (the\n"
+    "                        window also sees seq/2 rows after the labelled row; predict\n"
+    "                        and stream then answer seq/2 rows late)\n"
     "training:\n"
     "  --epochs E            (default 10)\n"
     "  --batch B             (default 512)\n"
+    "  --stride N            a training window every N rows (default 1; validation and eval\n"
+    "                        use every window)\n"
     "  --lr X                Adam learning rate (default 0.001)\n"
     "  --clip X              clip the global gradient norm to X (default off)\n"
     "  --val F               last fraction of rows held out for validation (default 0.1, or\n"
@@ -59,6 +67,25 @@ static const char usage_text[] =
     "\n"
     "example:\n"
     "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
+
+/* "raw", "diff", "raw,diff" (any order, no repeats) -> LSTMSRC_FEATURE_* bits; 0 if not */
+static int parse_features(const char *v, unsigned *out)
+{
+    unsigned bits = 0;
+    const char *p = v;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        unsigned b = n == 3 && !strncmp(p, "raw", 3)    ? LSTMSRC_FEATURE_RAW
+                     : n == 4 && !strncmp(p, "diff", 4) ? LSTMSRC_FEATURE_DIFF
+                                                        : 0;
+        if (!b || (bits & b)) return 0;
+        bits |= b;
+        if (!p[n]) break;
+        p += n + 1;
+    }
+    *out = bits;
+    return 1;
+}
 
 /* the one flag a signal handler may set; training polls it after every step */
 static volatile sig_atomic_t stop_flag;
@@ -242,6 +269,24 @@ int cmd_train(int argc, char **argv)
         } else if (cli_flag(argv, argc, &i, "--seq", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.seq_len)) goto usage;
             unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
+        } else if (cli_flag(argv, argc, &i, "--features", &v)) {
+            if (!v) goto usage_missing;
+            if (!parse_features(v, &cfg.features)) {
+                rc = cli_usage(cmd, "--features expects raw, diff or raw,diff, found \"%s\"", v);
+                goto done;
+            }
+        } else if (cli_flag(argv, argc, &i, "--label-at", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "last")) {
+                cfg.label_at = LSTMSRC_LABEL_LAST;
+            } else if (!strcmp(v, "center") || !strcmp(v, "centre")) {
+                cfg.label_at = LSTMSRC_LABEL_CENTER;
+            } else {
+                rc = cli_usage(cmd, "--label-at expects last or center, found \"%s\"", v);
+                goto done;
+            }
+        } else if (cli_flag(argv, argc, &i, "--stride", &v)) {
+            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.stride)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_HIDDEN, &cfg.hidden)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--layers", &v)) {
