@@ -106,24 +106,27 @@ static void run_shard(struct worker *w)
     if (B <= 0) return;
     const size_t *st = tr->starts + r0;
     window_gather(w->xb, ds->x, m->f, st, B, T, m->scale_mean, m->scale_std);
-    const float *logits = model_forward(m, w->ws, w->xb, B);
-    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+    const int multi = m->task == LSTMSRC_TASK_MULTILABEL;
+    if (multi)
         for (int b = 0; b < B; b++) {
             const uint8_t *y = ds->y + (st[b] + (size_t)T - 1) * (size_t)K;
             for (int j = 0; j < K; j++) w->yb[(size_t)b * K + j] = y[j];
         }
-        w->loss = loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm);
-    } else {
+    else
         for (int b = 0; b < B; b++) w->cb[b] = ds->cls[st[b] + (size_t)T - 1];
-        w->loss = loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
-    }
     if (tr->job == JOB_TRAIN) {
-        model_backward(m, w->ws, w->grads, w->dlogits, B);
-    } else {
-        float *out = tr->probs + (size_t)r0 * K;
-        memcpy(out, logits, (size_t)B * K * sizeof *out);
-        model_probs(m, out, B);
+        /* forward, loss and backward block by block (the same gradient bits as the three
+         * calls, with each block's activations still in cache for its backward) */
+        w->loss = model_train_step(m, w->ws, w->grads, w->xb, multi ? w->yb : NULL,
+                                   multi ? NULL : w->cb, B, tr->norm);
+        return;
     }
+    const float *logits = model_forward(m, w->ws, w->xb, B);
+    w->loss = multi ? loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm)
+                    : loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
+    float *out = tr->probs + (size_t)r0 * K;
+    memcpy(out, logits, (size_t)B * K * sizeof *out);
+    model_probs(m, out, B);
 }
 
 static void *worker_main(void *arg)
