@@ -122,7 +122,7 @@ demo: $(CLI)
 	@sh scripts/demo.sh $(CLI)
 
 bench: $(LIB) $(CLI)
-	@sh bench/run.sh $(BUILD)
+	@MAKE="$(MAKE)" CC="$(CC)" sh bench/run.sh $(BUILD)
 
 clean:
 	rm -rf build build-san build-san-clang build-none build-fuzz

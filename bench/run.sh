@@ -28,6 +28,16 @@ if nm "$LIB" 2>/dev/null | grep -q " U cblas_sgemm"; then
     BLASFLAGS="-DLSTMSRC_USE_CBLAS -lopenblas"
     BLASNAME="OpenBLAS linked (not on the LSTM's hot path; see bench/README.md)"
 fi
+# the BLAS-free build, when this one links OpenBLAS
+NONE=""
+if [ -n "$BLASFLAGS" ] && [ "${BENCH_NO_NONE:-0}" != 1 ]; then
+    NB=${BENCH_NONE_BUILD:-build-none}
+    ${MAKE:-make} -s BLAS=none BUILD="$NB" lib
+    ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wvla -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$NB/liblstmsrc.a" \
+        -lm -lpthread -o "$OUT/bench_lstm_none"
+    NONE="$OUT/bench_lstm_none"
+fi
 # shellcheck disable=SC2086
 ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
     -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$LIB" -lm -lpthread \
@@ -36,6 +46,8 @@ B="$OUT/bench_lstm"
 KV="$OUT/results.txt"
 : >"$KV"
 run() { "$@" | tee -a "$KV"; }
+# the same measure with the BLAS-free build, its keys prefixed none_ (nothing without it)
+run_none() { if [ -n "$NONE" ]; then "$NONE" "$@" | sed 's/^/none_/' | tee -a "$KV"; fi; }
 
 echo "== data: $ROWS rows (reference), 1,100,000 rows (memory)"
 "$CLI" gen --rows "$ROWS" --sources 3 --seed 1 -o "$OUT/ref.csv"
@@ -47,10 +59,12 @@ run "$B" peak
 run "$B" gemm
 echo "== one training step, batch 512 (median of 200)"
 run "$B" step 64 512 5 200
+run_none step 64 512 5 200
 run "$B" step 16 512 5 400
 echo "== lstmsrc training, $EPOCHS epochs per configuration"
 for h in 64 16; do
     for t in 1 2; do run "$B" train "$OUT/ref.csv" "$h" "$t" "$EPOCHS"; done
+    [ "$h" = 64 ] && run_none train "$OUT/ref.csv" 64 1 "$EPOCHS"
 done
 echo "== lstmsrc inference and stream"
 for h in 64 16; do
@@ -58,6 +72,7 @@ for h in 64 16; do
         --features raw \
         >/dev/null
     run "$B" infer "$OUT/m$h.lsm" "$OUT/ref.csv"
+    [ "$h" = 64 ] && run_none infer "$OUT/m$h.lsm" "$OUT/ref.csv"
 done
 echo "== CSV parsing and peak memory"
 run "$B" csv "$OUT/big.csv" 5
@@ -87,7 +102,8 @@ fi
 
 echo "load_end $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$KV"
 CPU=$(grep -m1 "model name" /proc/cpuinfo | sed 's/.*: //')
-FLAGS=$(grep -m1 "^flags" /proc/cpuinfo | grep -o -w -E "avx512f|avx2|fma" | sort -u | tr '\n' ' ')
+FLAGS=$(awk '/^flags/ { for (i = 1; i <= NF; i++)
+    if ($i == "avx2" || $i == "fma" || $i == "avx512f") printf "%s ", $i; exit }' /proc/cpuinfo)
 NCPU=$(nproc)
 sh bench/report.sh "$KV" "$CPU ($NCPU cores; $FLAGS)" "$BLASNAME" "$TORCH" "$ROWS" "$EPOCHS" \
     "$TEPOCHS" >bench/RESULTS.md

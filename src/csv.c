@@ -267,30 +267,6 @@ static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc
     return LSTMSRC_OK;
 }
 
-/* First byte at or after p equal to a or b; one must occur before the buffer's padding ends. */
-static char *find2(char *p, char a, char b)
-{
-#if CSV_SWAR
-    /* Eight bytes per step: a byte equal to `a` becomes zero in w ^ (a * ones), and
-     * (x - ones) & ~x & highs flags zero bytes, exactly for the lowest one (a borrow only
-     * travels upwards), which is the first in memory on little-endian machines. */
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    const uint64_t ma = ones * (unsigned char)a, mb = ones * (unsigned char)b;
-    for (;; p += 8) {
-        uint64_t w, xa, xb;
-        memcpy(&w, p, 8);
-        xa = w ^ ma;
-        xb = w ^ mb;
-        uint64_t z = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
-        if (z) return p + (__builtin_ctzll(z) >> 3);
-    }
-#else
-    while (*p != a && *p != b)
-        p++;
-    return p;
-#endif
-}
-
 enum { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_FAIL = -1 };
 
 /* The common case in one pass: a separated (not blank-run) record with no quoted field whose
@@ -298,6 +274,55 @@ enum { SCAN_MORE = 0, SCAN_DONE = 1, SCAN_FAIL = -1 };
  * field when asked, so cells only converted by csv_field_float cost no store. Returns
  * SCAN_DONE, SCAN_FAIL, or SCAN_MORE when it meets a quoted field, which the general scanner
  * then takes from the start of the record. */
+#if CSV_SWAR
+/* High bit set in each byte of w equal to the byte in every lane of m (exact for every byte:
+ * the sum of the low seven bits cannot carry into the next byte). */
+static inline uint64_t eq_bytes(uint64_t w, uint64_t m)
+{
+    const uint64_t lows = 0x7F7F7F7F7F7F7F7Fu;
+    const uint64_t x = w ^ m;
+    return ~(((x & lows) + lows) | x | lows);
+}
+
+/* Eight bytes per step: every separator and the line end in a word at once, then one field per
+ * set bit, so a record of short fields costs about one load per eight bytes. */
+static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *st,
+                      struct lstmsrc_error *err)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    char *const base = r->buf + r->start;
+    const uint64_t ms = ones * (unsigned char)r->sep, mn = ones * (unsigned char)'\n';
+    char *fs = base; /* current field's first byte */
+    r->nf = 0;
+    if (*fs == '"') return SCAN_MORE;
+    for (char *p = base;; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        /* bits in memory order: the first line end returns before any byte past it counts */
+        for (uint64_t m = eq_bytes(w, ms) | eq_bytes(w, mn); m; m &= m - 1) {
+            char *q = p + (__builtin_ctzll(m) >> 3);
+            if (r->nf == r->fcap && (*st = grow_fields(r, err))) return SCAN_FAIL;
+            struct csv_field *f = &r->fields[r->nf++];
+            f->s = fs;
+            if (*q != '\n') {
+                f->len = (size_t)(q - fs);
+                fs = q + 1;
+                if (*fs == '"') return SCAN_MORE;
+                continue;
+            }
+            char *fe = q > fs && q[-1] == '\r' ? q - 1 : q;
+            f->len = (size_t)(fe - fs);
+            if ((size_t)(fe - base) > (size_t)LSTMSRC_MAX_LINE) {
+                *st = set_error(err, LSTMSRC_ERR_LIMIT, "%s:%ld: line longer than %d bytes",
+                                r->name, r->line, LSTMSRC_MAX_LINE);
+                return SCAN_FAIL;
+            }
+            *next = (size_t)(q + 1 - r->buf);
+            return SCAN_DONE;
+        }
+    }
+}
+#else
 static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *st,
                       struct lstmsrc_error *err)
 {
@@ -308,7 +333,8 @@ static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *s
     for (;;) {
         if (*p == '"') return SCAN_MORE;
         char *fs = p;
-        p = find2(p, sep, '\n');
+        while (*p != sep && *p != '\n')
+            p++;
         if (r->nf == r->fcap && (*st = grow_fields(r, err))) return SCAN_FAIL;
         struct csv_field *f = &r->fields[r->nf++];
         f->s = fs;
@@ -328,6 +354,7 @@ static int scan_plain(struct csv_reader *r, size_t *next, enum lstmsrc_status *s
         return SCAN_DONE;
     }
 }
+#endif
 
 /* Splits the record at buf[start] into fields (offsets only; nothing is written). Returns
  * SCAN_DONE with *next = offset just past the record, SCAN_MORE when the buffer ends first and
@@ -695,4 +722,11 @@ int csv_field_float(const struct csv_reader *r, int i, float *out)
     }
 #endif
     return csv_parse_float(f->s, f->len, out);
+}
+
+int csv_field_bit(const struct csv_reader *r, int i)
+{
+    LSTMSRC_ASSERT(i >= 0 && i < r->nf);
+    const struct csv_field *f = &r->fields[i];
+    return f->len == 1 && (f->s[0] == '0' || f->s[0] == '1') ? f->s[0] - '0' : -1;
 }

@@ -37,6 +37,9 @@ enum lstmsrc_status csv_next(struct csv_reader *r, int *nfields, struct lstmsrc_
 const char *csv_field(const struct csv_reader *r, int i, size_t *len);
 /* csv_parse_float of field i, with a faster path for short plain decimals ("2832.26"). */
 int csv_field_float(const struct csv_reader *r, int i, float *out);
+/* Field i when it is exactly "0" or "1" (0 or 1), else -1; does not terminate the field. A
+ * quick test for label cells: a caller gives other spellings to its own parser. */
+int csv_field_bit(const struct csv_reader *r, int i);
 /* 1-based line number where the current record starts. */
 long csv_line(const struct csv_reader *r);
 const char *csv_name(const struct csv_reader *r);

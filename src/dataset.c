@@ -538,10 +538,13 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
             uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)nl : NULL; /* (nl) */
             int32_t c = 0;
             for (int j = 0; j < nl; j++) {
-                size_t len;
-                const char *s = csv_field(r, lab->idx[j], &len);
-                int b = parse_bit(s, len);
-                if (b < 0) return cell_error(r, lab->idx[j], "0 or 1", s, len, err);
+                int b = csv_field_bit(r, lab->idx[j]);
+                if (b < 0) {
+                    size_t len;
+                    const char *s = csv_field(r, lab->idx[j], &len);
+                    if ((b = parse_bit(s, len)) < 0)
+                        return cell_error(r, lab->idx[j], "0 or 1", s, len, err);
+                }
                 if (yr) yr[j] = (uint8_t)b;
                 c = (c << 1) | b;
             }

@@ -7,11 +7,12 @@
  *   - AVX2+FMA on x86-64, written with intrinsics: the build is -std=c11, under which GCC never
  *     contracts a*b+c into an FMA, so plain C (and the target_clones of it) would run at half the
  *     FMA peak. Products use a 6 x 16 register tile (12 accumulators) over k;
- *   - portable C with small fixed-size tiles that the compiler vectorises, used elsewhere and
- *     kept callable (the *_portable functions) so tests can check one against the other.
+ *   - portable C, used elsewhere and kept callable (the *_portable functions) so tests can check
+ *     one against the other: 4 x 8 tiles in GCC/clang generic vector types (SSE2, NEON, ...;
+ *     plain loops for other compilers or with -DLSTMSRC_NO_VECTOR_EXT).
  * Each output element is its initial value plus the products summed over k in order, in both;
  * no kernel depends on how many rows a call has. Activations use a branch-free polynomial exp
- * (exp_poly, exp8) with max error ~2 ulp against libm's expf (tests/test_kernels.c).
+ * (exp_poly; exp8 on 8 lanes) within ~1 ulp of libm's (tests/test_kernels.c).
  * Not here: threads (train.c shards batches), allocation, the parameter layout (model.c).
  */
 #include "kernels.h"
@@ -108,12 +109,130 @@ void pack_b_n(float *bp, const float *src, int lds, int K, int N)
 
 #define PMR 4 /* rows per portable tile */
 
+/* The full 4 x 8 part of tile_nn_c (below), C += A (4, K) @ B (K, 8), k outer, the 4 x 8
+ * accumulators in vector registers: 8 of SSE2's 16, a quarter of NEON's 32. Same per-element
+ * order as tile_nn_c. With GCC or clang, generic vector types (any target); left to the
+ * vectoriser, GCC turns the four rows into shuffles and runs at a tenth of the speed. */
+#define PNR 8
+#if defined(__GNUC__) && !defined(LSTMSRC_NO_VECTOR_EXT)
+typedef float vf4 __attribute__((vector_size(16)));
+static inline vf4 ld4(const float *p)
+{
+    vf4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void st4(float *p, vf4 v) { memcpy(p, &v, sizeof v); }
+
+static void tile_nn_c_full(float *C, int ldc, const float *A, int lda, int K, const float *b,
+                           size_t bs)
+{
+    float *r0 = C, *r1 = r0 + ldc, *r2 = r1 + ldc, *r3 = r2 + ldc;
+    vf4 c00 = ld4(r0), c01 = ld4(r0 + 4), c10 = ld4(r1), c11 = ld4(r1 + 4);
+    vf4 c20 = ld4(r2), c21 = ld4(r2 + 4), c30 = ld4(r3), c31 = ld4(r3 + 4);
+    const float *a0 = A, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * bs;
+        const vf4 b0 = ld4(bk), b1 = ld4(bk + 4);
+        const float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+        c00 += x0 * b0;
+        c01 += x0 * b1;
+        c10 += x1 * b0;
+        c11 += x1 * b1;
+        c20 += x2 * b0;
+        c21 += x2 * b1;
+        c30 += x3 * b0;
+        c31 += x3 * b1;
+    }
+    st4(r0, c00);
+    st4(r0 + 4, c01);
+    st4(r1, c10);
+    st4(r1 + 4, c11);
+    st4(r2, c20);
+    st4(r2 + 4, c21);
+    st4(r3, c30);
+    st4(r3 + 4, c31);
+}
+
+/* C (4, 8) += sum over segments of A_s^T (4, K) @ B_s (K, 8); A_s rows give the 4 values of
+ * one k, contiguous */
+static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg,
+                           const float *B, int ldb, size_t b_seg, int K, int s0, int nseg)
+{
+    float *r0 = C, *r1 = r0 + ldc, *r2 = r1 + ldc, *r3 = r2 + ldc;
+    vf4 c00 = ld4(r0), c01 = ld4(r0 + 4), c10 = ld4(r1), c11 = ld4(r1 + 4);
+    vf4 c20 = ld4(r2), c21 = ld4(r2 + 4), c30 = ld4(r3), c31 = ld4(r3 + 4);
+    for (int sg = s0; sg < nseg; sg++)
+        for (int k = 0; k < K; k++) {
+            const float *ak = A + sg * a_seg + (size_t)k * lda, *bk = B + sg * b_seg + (size_t)k * ldb;
+            const vf4 b0 = ld4(bk), b1 = ld4(bk + 4);
+            c00 += ak[0] * b0;
+            c01 += ak[0] * b1;
+            c10 += ak[1] * b0;
+            c11 += ak[1] * b1;
+            c20 += ak[2] * b0;
+            c21 += ak[2] * b1;
+            c30 += ak[3] * b0;
+            c31 += ak[3] * b1;
+        }
+    st4(r0, c00);
+    st4(r0 + 4, c01);
+    st4(r1, c10);
+    st4(r1 + 4, c11);
+    st4(r2, c20);
+    st4(r2 + 4, c21);
+    st4(r3, c30);
+    st4(r3 + 4, c31);
+}
+#else
+static void tile_nn_c_full(float *C, int ldc, const float *A, int lda, int K,
+                           const float *restrict b, size_t bs)
+{
+    for (int i = 0; i < PMR; i++) {
+        float c[PNR];
+        memcpy(c, C + (size_t)i * ldc, sizeof c);
+        for (int k = 0; k < K; k++) {
+            const float x = A[(size_t)i * lda + k], *bk = b + (size_t)k * bs;
+            for (int j = 0; j < PNR; j++) c[j] += x * bk[j];
+        }
+        memcpy(C + (size_t)i * ldc, c, sizeof c);
+    }
+}
+
+static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg,
+                           const float *B, int ldb, size_t b_seg, int K, int s0, int nseg)
+{
+    for (int i = 0; i < PMR; i++) {
+        float c[PNR];
+        memcpy(c, C + (size_t)i * ldc, sizeof c);
+        for (int sg = s0; sg < nseg; sg++)
+            for (int k = 0; k < K; k++) {
+                const float x = A[sg * a_seg + (size_t)k * lda + i];
+                const float *bk = B + sg * b_seg + (size_t)k * ldb;
+                for (int j = 0; j < PNR; j++) c[j] += x * bk[j];
+            }
+        memcpy(C + (size_t)i * ldc, c, sizeof c);
+    }
+}
+#endif
+
 /* One (mr <= PMR) x (nn <= PANEL) tile of C = init + A1 @ B[0:K1] + A2 @ B[K1:]; row k of B
  * (starting at this tile's first column) is at b + k*bs and holds nn valid floats. */
 static void tile_nn_c(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
                       int lda2, int K2, const float *b, size_t bs, const float *bias, int init,
                       int mr, int nn)
 {
+    if (mr == PMR && nn == PANEL) {
+        /* full tile: the start value written into C, then the two parts as 4 x 8 halves */
+        for (int i = 0; i < PMR; i++)
+            for (int j = 0; j < PANEL; j++)
+                if (init != INIT_ACC) C[(size_t)i * ldc + j] = init == INIT_BIAS ? bias[j] : 0.0f;
+        for (int h = 0; h < PANEL; h += PNR) {
+            tile_nn_c_full(C + h, ldc, A1, lda1, K1, b + h, bs);
+            if (K2) tile_nn_c_full(C + h, ldc, A2, lda2, K2, b + (size_t)K1 * bs + h, bs);
+        }
+        return;
+    }
     float acc[PMR][PANEL];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < PANEL; j++)
@@ -177,6 +296,12 @@ void gemm_tn_seg_portable(float *C, int ldc, const float *A, int lda, size_t a_s
         const int mr = imin(PMR, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
         for (int n0 = 0; n0 < N; n0 += PANEL) {
             const int nn = imin(PANEL, N - n0);
+            if (mr == PMR && nn == PANEL) {
+                for (int h = 0; h < PANEL; h += PNR)
+                    tile_tn_c_full(C + (size_t)i0 * ldc + n0 + h, ldc, A + i0, lda, a_seg,
+                                   B + n0 + h, ldb, b_seg, K, s0, nseg);
+                continue;
+            }
             float acc[PMR][PANEL];
             for (int i = 0; i < mr; i++)
                 for (int j = 0; j < PANEL; j++)
@@ -596,6 +721,14 @@ AVX2 static void gemm_tn_avx2(float *C, int ldc, const float *A, int lda, size_t
     /* Panels outer: a panel of B (nseg*K x 16 floats) stays in L1 for every row tile, and A is
      * streamed once per panel: 6/16 of the traffic of the other order, which streams all of B
      * once per row tile. When the panel would not fit in L1, row tiles go outer instead. */
+    if (nseg == 1 && K > 256) {
+        /* a long product (the plain path's dW over all T*B rows): K in chunks, C reloaded between
+         * them (exact), so each chunk's panel fits in L1 */
+        for (int k0 = 0; k0 < K; k0 += 256)
+            gemm_tn_avx2(C, ldc, A + (size_t)k0 * lda, lda, 0, B + (size_t)k0 * ldb, ldb, 0, M, N,
+                         K - k0 < 256 ? K - k0 : 256, 1, skip_below);
+        return;
+    }
     if ((size_t)nseg * K > 256) {
         for (int i0 = 0; i0 < M; i0 += MR) {
             const int mr = imin(MR, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;

@@ -3,9 +3,10 @@
  * part only, Keras initialisation, shuffled mini-batches, Adam, validation every epoch, early
  * stopping with the best weights kept, per-source thresholds tuned on validation.
  *
- * Threads split each mini-batch into contiguous shards; each thread has its own workspace and
- * gradient buffer, and the buffers are summed in thread order once per step, so a given seed and
- * thread count always give the same model bytes. Nothing allocates inside the step loop.
+ * Threads take fixed chunks of each mini-batch as they get free; each thread has its own
+ * workspace, each chunk its own gradient buffer, and the buffers are summed in chunk order once
+ * per step, so a given seed and thread count always give the same model bytes. Nothing
+ * allocates inside the step loop.
  * It does not parse files or print: progress goes to the caller's callback.
  */
 #include <math.h>
@@ -19,6 +20,7 @@
 #include "durations.h"
 #include "head.h"
 #include "kernels.h"
+#include "lstm.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -65,20 +67,23 @@ struct worker {
     struct trainer *tr;
     int id;
     struct model_ws *ws;
-    float *grads;     /* (n_params) this shard's gradient */
-    float *xb;        /* (T, cap, F) gathered windows */
-    float *yb;        /* (cap, K) multi-label targets */
-    int32_t *cb;      /* (cap) multi-class targets */
-    float *dlogits;   /* (cap, K) */
-    double loss;      /* summed loss of this shard */
+    int packed;       /* ws holds the current job's weights */
+    float *xb;        /* (T, chunk, F) gathered windows */
+    float *yb;        /* (chunk, K) multi-label targets */
+    int32_t *cb;      /* (chunk) multi-class targets */
+    float *dlogits;   /* (chunk, K) */
 };
 
+/* A batch is cut into fixed chunks of `chunk` rows (one chunk per batch on one thread), which
+ * the threads take in turn as they get free: a thread held up (by another process on its core)
+ * delays a step by one chunk at most, not by half the batch. Each chunk has its own gradient
+ * buffer and loss, summed in chunk order, so which thread ran a chunk changes no bit. */
 struct trainer {
     const struct lstmsrc_dataset *ds;
     const float *x;                /* (n, m->f) network channels: ds->x, or derived from it */
     struct lstmsrc_model *m;
     const struct lstmsrc_train_config *cfg;
-    int nthreads, cap;             /* shards per batch; rows per shard at most */
+    int nthreads, chunk, max_chunks;
     struct worker w[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int running;                   /* worker threads started (1..running-1 are threads) */
@@ -90,49 +95,75 @@ struct trainer {
     enum job job;
     const size_t *starts;          /* window start rows of the current batch */
     int B;                         /* rows in the current batch */
+    int nchunks, next;             /* chunks in the current batch; the next one to take */
     float norm;                    /* loss normaliser for the whole batch */
     float *probs;                  /* JOB_EVAL: (B, K) out */
+    float *grads;                  /* (max_chunks, n_params) JOB_TRAIN: chunk c's gradient at
+                                      c * n_params; the first ends as the batch's */
+    double *loss;                  /* (max_chunks) summed loss of each chunk */
 };
 
-static void shard(const struct trainer *tr, int id, int *r0, int *r1)
+/* Rows per chunk: the whole batch on one thread; else about a third of a thread's share, in
+ * whole row blocks (model.h works LSTM_ROW_BLOCK rows at a time). */
+static int chunk_rows(int batch, int nthreads)
 {
-    *r0 = (int)((long)tr->B * id / tr->nthreads);
-    *r1 = (int)((long)tr->B * (id + 1) / tr->nthreads);
+    if (nthreads == 1) return batch;
+    int per = (batch + 3 * nthreads - 1) / (3 * nthreads);
+    per = (per + LSTM_ROW_BLOCK - 1) / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
+    return per < batch ? per : batch;
 }
 
-static void run_shard(struct worker *w)
+static void run_chunk(struct worker *w, int c)
 {
     struct trainer *tr = w->tr;
     const struct lstmsrc_model *m = tr->m;
     const struct lstmsrc_dataset *ds = tr->ds;
-    const int T = m->seq_len, K = m->k;
+    const int T = m->seq_len, K = m->k, multi = m->task == LSTMSRC_TASK_MULTILABEL;
     const size_t lab = window_label_row(0, T, m->label_offset); /* labelled row in a window */
-    int r0, r1;
-    shard(tr, w->id, &r0, &r1);
-    int B = r1 - r0;
-    w->loss = 0.0;
-    if (tr->job == JOB_TRAIN) memset(w->grads, 0, m->n_params * sizeof(float));
-    if (B <= 0) return;
+    const int r0 = c * tr->chunk, B = tr->B - r0 < tr->chunk ? tr->B - r0 : tr->chunk;
     const size_t *st = tr->starts + r0;
+    if (!w->packed) {
+        model_ws_pack(w->ws, m); /* once per job, not once per chunk */
+        w->packed = 1;
+    }
     window_gather(w->xb, tr->x, m->f, st, B, T, m->scale_mean, m->scale_std);
-    const float *logits = model_forward(m, w->ws, w->xb, B);
-    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+    if (multi)
         for (int b = 0; b < B; b++) {
             const uint8_t *y = ds->y + (st[b] + lab) * (size_t)K;
             for (int j = 0; j < K; j++) w->yb[(size_t)b * K + j] = y[j];
         }
-        w->loss = loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm);
-    } else {
+    else
         for (int b = 0; b < B; b++) w->cb[b] = ds->cls[st[b] + lab];
-        w->loss = loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
-    }
     if (tr->job == JOB_TRAIN) {
-        model_backward(m, w->ws, w->grads, w->dlogits, B);
-    } else {
-        float *out = tr->probs + (size_t)r0 * K;
-        memcpy(out, logits, (size_t)B * K * sizeof *out);
-        model_probs(m, out, B);
+        float *g = tr->grads + (size_t)c * m->n_params;
+        memset(g, 0, m->n_params * sizeof *g);
+        tr->loss[c] = model_train_step(m, w->ws, g, w->xb, multi ? w->yb : NULL,
+                                       multi ? NULL : w->cb, B, tr->norm);
+        return;
     }
+    const float *logits = model_forward(m, w->ws, w->xb, B);
+    tr->loss[c] = multi ? loss_bce_logits(w->dlogits, logits, w->yb, m->pos_weight, B, K, tr->norm)
+                        : loss_softmax_ce(w->dlogits, logits, w->cb, B, K, tr->norm);
+    float *out = tr->probs + (size_t)r0 * K;
+    memcpy(out, logits, (size_t)B * K * sizeof *out);
+    model_probs(m, out, B);
+}
+
+/* The next chunk of the current job, or -1 when all are taken. */
+static int take_chunk(struct trainer *tr)
+{
+    int c;
+    if (tr->running > 1) pthread_mutex_lock(&tr->mu);
+    c = tr->next < tr->nchunks ? tr->next++ : -1;
+    if (tr->running > 1) pthread_mutex_unlock(&tr->mu);
+    return c;
+}
+
+static void run_chunks(struct worker *w)
+{
+    int c;
+    w->packed = 0;
+    while ((c = take_chunk(w->tr)) >= 0) run_chunk(w, c);
 }
 
 static void *worker_main(void *arg)
@@ -147,7 +178,7 @@ static void *worker_main(void *arg)
         enum job job = tr->job;
         pthread_mutex_unlock(&tr->mu);
         if (job == JOB_QUIT) break;
-        run_shard(w);
+        run_chunks(w);
         pthread_mutex_lock(&tr->mu);
         if (--tr->pending == 0) pthread_cond_signal(&tr->done);
         pthread_mutex_unlock(&tr->mu);
@@ -166,19 +197,29 @@ static void pool_dispatch(struct trainer *tr, enum job job)
     pthread_mutex_unlock(&tr->mu);
 }
 
-/* Runs `job` on the current batch across all threads; returns the summed loss. */
+/* Runs `job` on the current batch across all threads; returns the summed loss. JOB_TRAIN
+ * leaves the batch's gradient in tr->grads. */
 static double run_batch(struct trainer *tr, enum job job)
 {
     tr->job = job;
+    tr->nchunks = (tr->B + tr->chunk - 1) / tr->chunk;
+    tr->next = 0;
     if (tr->running > 1) pool_dispatch(tr, job);
-    run_shard(&tr->w[0]);
+    run_chunks(&tr->w[0]);
     if (tr->running > 1) {
         pthread_mutex_lock(&tr->mu);
         while (tr->pending > 0) pthread_cond_wait(&tr->done, &tr->mu);
         pthread_mutex_unlock(&tr->mu);
     }
     double loss = 0.0;
-    for (int i = 0; i < tr->nthreads; i++) loss += tr->w[i].loss;
+    for (int c = 0; c < tr->nchunks; c++) loss += tr->loss[c];
+    if (job == JOB_TRAIN) {
+        const size_t n = tr->m->n_params;
+        for (int c = 1; c < tr->nchunks; c++) {
+            const float *g = tr->grads + (size_t)c * n;
+            for (size_t p = 0; p < n; p++) tr->grads[p] += g[p];
+        }
+    }
     return loss;
 }
 
@@ -194,10 +235,11 @@ static void trainer_free(struct trainer *tr)
         pthread_cond_destroy(&tr->go);
         pthread_cond_destroy(&tr->done);
     }
+    free(tr->grads);
+    free(tr->loss);
     for (int i = 0; i < tr->nthreads; i++) {
         struct worker *w = &tr->w[i];
         model_ws_free(w->ws);
-        free(w->grads);
         free(w->xb);
         free(w->yb);
         free(w->cb);
@@ -208,18 +250,22 @@ static void trainer_free(struct trainer *tr)
 static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error *err)
 {
     const struct lstmsrc_model *m = tr->m;
-    tr->cap = (tr->cfg->batch + tr->nthreads - 1) / tr->nthreads;
+    const int cap = tr->chunk = chunk_rows(tr->cfg->batch, tr->nthreads);
+    tr->max_chunks = (tr->cfg->batch + cap - 1) / cap;
+    tr->grads = xmalloc_n((size_t)tr->max_chunks, m->n_params * sizeof(float));
+    tr->loss = xmalloc_n((size_t)tr->max_chunks, sizeof *tr->loss);
+    if (!tr->grads || !tr->loss)
+        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the training gradients");
     for (int i = 0; i < tr->nthreads; i++) {
         struct worker *w = &tr->w[i];
         w->tr = tr;
         w->id = i;
-        w->ws = model_ws_create(m, tr->cap, 1);
-        w->grads = xmalloc_n(m->n_params, sizeof(float));
-        w->xb = xmalloc_n((size_t)tr->cap * m->seq_len, (size_t)m->f * sizeof(float));
-        w->yb = xmalloc_n((size_t)tr->cap, (size_t)m->k * sizeof(float));
-        w->cb = xmalloc_n((size_t)tr->cap, sizeof(int32_t));
-        w->dlogits = xmalloc_n((size_t)tr->cap, (size_t)m->k * sizeof(float));
-        if (!w->ws || !w->grads || !w->xb || !w->yb || !w->cb || !w->dlogits)
+        w->ws = model_ws_create(m, cap, 1);
+        w->xb = xmalloc_n((size_t)cap * m->seq_len, (size_t)m->f * sizeof(float));
+        w->yb = xmalloc_n((size_t)cap, (size_t)m->k * sizeof(float));
+        w->cb = xmalloc_n((size_t)cap, sizeof(int32_t));
+        w->dlogits = xmalloc_n((size_t)cap, (size_t)m->k * sizeof(float));
+        if (!w->ws || !w->xb || !w->yb || !w->cb || !w->dlogits)
             return set_error(err, LSTMSRC_ERR_NOMEM,
                              "out of memory for the training workspace (batch %d, window %d, "
                              "hidden %d)", tr->cfg->batch, m->seq_len, m->h);
@@ -575,7 +621,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     const int K = m->k;
     const float norm_div = m->task == LSTMSRC_TASK_MULTILABEL ? (float)K : 1.0f;
-    float *grads = tr->w[0].grads;
+    float *grads = tr->grads;
     double best_val = INFINITY, best_f1 = -1.0;
     int best_epoch = 0, epochs_run = 0;
     long step = 0;
@@ -624,10 +670,6 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
             loss_sum += run_batch(tr, JOB_TRAIN);
-            for (int i = 1; i < nthreads; i++) {
-                const float *g = tr->w[i].grads;
-                for (size_t p = 0; p < m->n_params; p++) grads[p] += g[p];
-            }
             if (cfg->clip > 0.0f) clip_grad_norm(grads, m->n_params, cfg->clip);
             adam_step(m->params, grads, adam_m, adam_v, m->n_params, cfg->lr, cfg->beta1,
                       cfg->beta2, cfg->eps, ++step);

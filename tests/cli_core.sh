@@ -81,6 +81,17 @@ if ! cmp -s "$T/d1.lsm" "$T/d3.lsm"; then ok "another seed: another model"; else
 "$L" train "$T/small.csv" -o "$T/s1.lsm" --epochs 1 --hidden 16 --threads 1 --seed 7 --quiet >/dev/null
 "$L" train "$T/small.csv" -o "$T/s2.lsm" --epochs 1 --hidden 16 --threads 1 --seed 7 --quiet >/dev/null
 cmp -s "$T/s1.lsm" "$T/s2.lsm" && ok "single thread deterministic" || bad det1 "models differ"
+# more threads than a batch has chunks, and a last batch of one partial chunk: whichever
+# thread runs a chunk, the same bytes
+for i in 1 2 3; do
+    "$L" train "$T/small.csv" -o "$T/c$i.lsm" --epochs 1 --hidden 16 --threads 5 --batch 200 \
+        --seed 7 --quiet >/dev/null
+done
+if cmp -s "$T/c1.lsm" "$T/c2.lsm" && cmp -s "$T/c1.lsm" "$T/c3.lsm"; then
+    ok "5 threads on chunks of a batch: identical model bytes"
+else
+    bad det5 "models differ"
+fi
 
 # ---- inspect prints the model; --json is one object
 if "$L" inspect "$T/d1.lsm" >"$T/inspect.txt" && grep -q "src1" "$T/inspect.txt" &&

@@ -126,6 +126,61 @@ static void test_quotes_crlf_bom(void)
     CHECK(strcmp(got, "@1:a|b/@2:x\ny|1/@4:2|3/") == 0);
 }
 
+/* Random records of 1..40 fields of 0..19 bytes (several separators in one 8-byte word, fields
+ * across words, "\r\n" or "\n", quoted fields here and there), against the joined fields. */
+static void test_tokens_random(void)
+{
+    static const char alpha[] = "ab19.-x\"";
+    const size_t cap = 1 << 17;
+    char *text = malloc(cap), *want = malloc(cap), *got = malloc(cap);
+    CHECK(text && want && got);
+    if (!text || !want || !got) goto done;
+    uint64_t seed = 11;
+    for (int round = 0; round < 40; round++) {
+        size_t tl = 0, wl = 0;
+        const int quotes = round % 2, crlf = round % 3 == 0;
+        tl += (size_t)sprintf(text, "h1,h2\n");
+        wl += (size_t)sprintf(want, "h1|h2/");
+        while (tl < cap - 2000) {
+            const int nf = 1 + below(&seed, 40);
+            for (int i = 0; i < nf; i++) {
+                const int len = below(&seed, 20), q = quotes && below(&seed, 8) == 0;
+                if (i) text[tl++] = ',', want[wl++] = '|';
+                if (q) text[tl++] = '"';
+                for (int k = 0; k < len; k++) {
+                    /* a quote only inside a quoted field (doubled) or past an unquoted
+                     * field's first byte (literal) */
+                    char c = alpha[below(&seed, (int)sizeof alpha - 1 - !quotes)];
+                    if (c == '"' && !q && k == 0) c = 'a';
+                    if (c == '"' && q) text[tl++] = '"';
+                    text[tl++] = c;
+                    want[wl++] = c;
+                }
+                if (!len && nf == 1 && !q) text[tl++] = 'z', want[wl++] = 'z'; /* no blank line */
+                if (q) text[tl++] = '"';
+            }
+            if (crlf) text[tl++] = '\r';
+            text[tl++] = '\n';
+            want[wl++] = '/';
+        }
+        want[wl] = '\0';
+        struct lstmsrc_error err = {0};
+        CHECK(tokens(text, tl, got, cap, 0, &err) == LSTMSRC_OK);
+        if (strcmp(got, want) != 0) {
+            size_t k = 0;
+            while (got[k] == want[k]) k++;
+            char m[200];
+            snprintf(m, sizeof m, "round %d: tokens differ at byte %zu of the joined fields", round,
+                     k);
+            test_fail_(__FILE__, __LINE__, m);
+        }
+    }
+done:
+    free(text);
+    free(want);
+    free(got);
+}
+
 static void test_blank_lines(void)
 {
     expect_tokens("a,b\n1,2\n\n\n", "a|b/1|2/");
@@ -905,6 +960,7 @@ int main(void)
 {
     RUN(test_separators);
     RUN(test_quotes_crlf_bom);
+    RUN(test_tokens_random);
     RUN(test_blank_lines);
     RUN(test_field_limit);
     RUN(test_long_lines_and_refill);

@@ -1,7 +1,7 @@
 /*
  * test_kernels.c — the kernels against references that share no code with them:
  *   - every product (gemm_nn_own, gemm_tn_own, gemm_tn_seg, gemm_packed) against a product in
- *     double, on shapes that are not multiples of the 6 x 16 tile (M, N, K from 1 to 67);
+ *     double, on shapes that are not multiples of the 6 x 16 tile (M, N from 1 to 67, K up to 600);
  *   - batch independence: each row of a product, and each window of an LSTM forward, gives the
  *     same bits alone as inside any batch (what stream == predict rests on);
  *   - the AVX2 kernels against the portable ones (when this machine runs AVX2);
@@ -45,7 +45,7 @@ static int near_sum(double got, double want, double mag, double tol)
 
 static const int dims_m[] = {1, 2, 5, 6, 7, 13, 48, 67};
 static const int dims_n[] = {1, 3, 8, 15, 16, 17, 33, 64};
-static const int dims_k[] = {1, 2, 7, 16, 65};
+static const int dims_k[] = {1, 2, 7, 16, 65, 600};
 #define NDIM(a) (int)(sizeof a / sizeof a[0])
 
 /* gemm_nn_own C = beta*C + A B, against double; and every row alone equals the same row in the
