@@ -237,10 +237,10 @@ struct lstmsrc_train_config {
     enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_LAST */
     int stride;                 /* a training window every `stride` rows (validation uses every
                                    window); default 1 */
-    /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1 (default): per
-     * source, min_on and min_off in rows tuned on the validation windows for the best F1 of the
-     * filtered decisions, after the thresholds (a source without validation positives keeps
-     * 1/1). 0: min_on and min_off below for every source (1/1 = no filter). */
+    /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1: per source, min_on
+     * and min_off in rows tuned on the validation windows for the best F1 of the filtered
+     * decisions, after the thresholds (a source without validation positives keeps 1/1).
+     * 0 (default): min_on and min_off below for every source (1/1 = no filter). */
     int tune_durations;
     int min_on, min_off;        /* when not tuned; default 1, 1 */
     /* Called after every few batches and once at the end of each epoch; may be NULL. */

@@ -50,7 +50,7 @@ static const char usage_text[] =
     "  --pos-weight W        auto (negatives/positives, capped at 50), none, or w1,w2,...\n"
     "  --threshold T         tune (per-source best F1 on validation, default) or a number\n"
     "  --durations D         minimum on/off durations applied to the decisions (multi-label):\n"
-    "                        tune (per source, best F1 on validation, default) or off\n"
+    "                        tune (per source, best F1 on validation) or off (default)\n"
     "  --min-on N            every source: drop on-runs shorter than N rows (no tuning)\n"
     "  --min-off N           every source: fill off-gaps shorter than N rows (no tuning)\n"
     "  --seed S              (default 1)\n"
