@@ -184,6 +184,11 @@ const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
 
 enum lstmsrc_pos_weight { LSTMSRC_POS_WEIGHT_AUTO = 0, LSTMSRC_POS_WEIGHT_NONE, LSTMSRC_POS_WEIGHT_MANUAL };
 
+/* Which epoch's weights training keeps: the lowest validation loss, or the highest validation
+ * macro F1 (multi-label: each source at its best threshold on the validation windows; a source
+ * never on there counts 0; multi-class: of the argmax). Ties keep the earlier epoch. */
+enum lstmsrc_select { LSTMSRC_SELECT_LOSS = 0, LSTMSRC_SELECT_F1 };
+
 /* Per-epoch progress, handed to the callback. */
 struct lstmsrc_progress {
     int epoch;                  /* 1-based */
@@ -194,7 +199,7 @@ struct lstmsrc_progress {
     double val_loss;            /* validation loss; negative when there is no validation part */
     double val_f1;              /* validation macro F1 (multi-class: accuracy-free macro F1) */
     int end_of_epoch;           /* 1 on the final call of an epoch (val_* valid then) */
-    int improved;               /* 1 when this epoch is the best so far on validation loss */
+    int improved;               /* 1 when this epoch is the best so far (config's `select`) */
 };
 
 struct lstmsrc_train_config {
@@ -203,7 +208,9 @@ struct lstmsrc_train_config {
     int layers;                 /* stacked LSTM layers; default 1 */
     int epochs;                 /* default 10 */
     int batch;                  /* default 512 */
-    int patience;               /* early stopping on validation loss; 0 = off */
+    int patience;               /* stop after this many epochs without a better `select`
+                                 * score; 0 = off */
+    enum lstmsrc_select select; /* best epoch by validation loss (default) or macro F1 */
     int threads;                /* 0 = all online cores */
     float lr;                   /* Adam; Keras defaults 1e-3, 0.9, 0.999, 1e-7 */
     float beta1, beta2, eps;
