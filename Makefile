@@ -6,6 +6,8 @@
 #   make check      the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make BLAS=none  libc + libm only (own GEMM kernels), for embedded targets
 #   make bench      benchmarks, results in bench/RESULTS.md
+#   make baselines  gradient-boosted trees vs lstmsrc on the real meters (needs python3-sklearn),
+#                   results in bench/BASELINES.md
 #   make fuzz       libFuzzer targets (clang) under ASan + UBSan, FUZZ_TIME seconds each
 #
 # No -ffast-math: it lets the compiler reorder float sums and drop NaN/inf handling, which would
@@ -50,7 +52,7 @@ FUZZ_CLI = $(BUILD)/libcli-fuzz.a
 LIB = $(BUILD)/liblstmsrc.a
 CLI = $(BUILD)/lstmsrc
 
-.PHONY: all lib cli test check demo bench clean format fuzz fuzz-run examples
+.PHONY: all lib cli test check demo bench baselines clean format fuzz fuzz-run examples
 all: $(LIB) $(CLI)
 lib: $(LIB)
 cli: $(CLI)
@@ -123,6 +125,9 @@ demo: $(CLI)
 
 bench: $(LIB) $(CLI)
 	@MAKE="$(MAKE)" CC="$(CC)" sh bench/run.sh $(BUILD)
+
+baselines: $(CLI)
+	/usr/bin/python3 bench/baselines.py --lstmsrc $(CLI)
 
 clean:
 	rm -rf build build-san build-san-clang build-none build-fuzz

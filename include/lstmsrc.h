@@ -200,6 +200,10 @@ enum lstmsrc_label_at {
     LSTMSRC_LABEL_CENTER = 1  /* row seq_len/2 before the last: the window also sees seq_len/2
                                  rows after the labelled row (files, or a stream that may lag) */
 };
+/* Which epoch's weights training keeps: the lowest validation loss, or the highest validation
+ * macro F1 (multi-label: each source at its best threshold on the validation windows; a source
+ * never on there counts 0; multi-class: of the argmax). Ties keep the earlier epoch. */
+enum lstmsrc_select { LSTMSRC_SELECT_LOSS = 0, LSTMSRC_SELECT_F1 };
 
 /* Per-epoch progress, handed to the callback. */
 struct lstmsrc_progress {
@@ -211,7 +215,7 @@ struct lstmsrc_progress {
     double val_loss;            /* validation loss; negative when there is no validation part */
     double val_f1;              /* validation macro F1 (multi-class: accuracy-free macro F1) */
     int end_of_epoch;           /* 1 on the final call of an epoch (val_* valid then) */
-    int improved;               /* 1 when this epoch is the best so far on validation loss */
+    int improved;               /* 1 when this epoch is the best so far (config's `select`) */
 };
 
 struct lstmsrc_train_config {
@@ -220,7 +224,9 @@ struct lstmsrc_train_config {
     int layers;                 /* stacked LSTM layers; default 1 */
     int epochs;                 /* default 10 */
     int batch;                  /* default 512 */
-    int patience;               /* early stopping on validation loss; 0 = off */
+    int patience;               /* stop after this many epochs without a better `select`
+                                 * score; 0 = off */
+    enum lstmsrc_select select; /* best epoch by validation loss (default) or macro F1 */
     int threads;                /* 0 = all online cores */
     float lr;                   /* Adam; Keras defaults 1e-3, 0.9, 0.999, 1e-7 */
     float beta1, beta2, eps;

@@ -31,9 +31,9 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE-754 binary32 and
 static const unsigned char ckpt_magic[8] = {'L', 'S', 'R', 'C', 'C', 'K', 'P', '\0'};
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 #define HEADER_SIZE 24u /* magic, version, header_size, file_size */
-#define FIXED_SIZE 208u /* header + identity + progress: where the arrays start */
+#define FIXED_SIZE 212u /* header + identity + progress: where the arrays start */
 #define CRC_SIZE 4u
 #define N_ARRAYS 4u /* params, adam_m, adam_v, best */
 /* Bytes encoded per write when saving. */
@@ -116,6 +116,7 @@ void ckpt_id_init(struct ckpt_id *id, const struct lstmsrc_dataset *ds,
                                                             (uint64_t)m->label_at << 32 |
                                                             (uint64_t)(uint32_t)cfg->stride);
     id->n_params = m->n_params;
+    id->select = (uint32_t)cfg->select;
     id->train_windows = train_windows;
 }
 
@@ -149,6 +150,7 @@ static void encode_fixed(unsigned char *b, const struct ckpt_id *id, const struc
     put_u64(b + 184, f64_bits(s->loss_sum));
     put_u64(b + 192, f64_bits(s->best_val));
     put_u64(b + 200, f64_bits(s->best_f1));
+    put_u32(b + 208, id->select);
 }
 
 /* ============================== save ============================== */
@@ -258,6 +260,12 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
                      (double)bits_f32(f[i].saved), f[i].flag, (double)f[i].now, hint);
             return 0;
         }
+    if (get_u32(b + 208) != id->select) {
+        snprintf(why, cap, "made with --select %s, this run has --select %s%s",
+                 get_u32(b + 208) == LSTMSRC_SELECT_F1 ? "f1" : "loss",
+                 id->select == LSTMSRC_SELECT_F1 ? "f1" : "loss", hint);
+        return 0;
+    }
     if (get_u64(b + 108) != id->pos_weight_hash) {
         snprintf(why, cap,
                  "made with other positive weights or windows (--pos-weight, --features, "
@@ -329,13 +337,18 @@ enum lstmsrc_status ckpt_load_mem(const char *name, const unsigned char *b, size
                          version, CKPT_VERSION);
     if (version == 0)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checkpoint version 0 is not valid", name);
+    if (version < CKPT_VERSION)
+        return set_error(err, LSTMSRC_ERR_VERSION,
+                         "%s: checkpoint version %" PRIu32 " from an older lstmsrc, this build "
+                         "reads version %u; start the run afresh",
+                         name, version, CKPT_VERSION);
     if (len < FIXED_SIZE + CRC_SIZE)
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: truncated: file has %zu bytes, the header alone needs %u", name, len,
                          FIXED_SIZE + CRC_SIZE);
     if (get_u32(b + 12) != HEADER_SIZE)
-        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: header size %" PRIu32 ", version 1 has %u",
-                         name, get_u32(b + 12), HEADER_SIZE);
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: header size %" PRIu32 ", version %u has %u",
+                         name, get_u32(b + 12), CKPT_VERSION, HEADER_SIZE);
     uint64_t file_size = get_u64(b + 16);
     if (file_size > len)
         return set_error(err, LSTMSRC_ERR_FORMAT,

@@ -5,13 +5,13 @@
  * A checkpoint holds what lstmsrc_train cannot recompute: the weights, both Adam moments, the
  * Adam step, the RNG state at the start of the epoch to run next (its shuffle is redone from
  * it), how many of that epoch's windows are already trained, and the best-so-far weights,
- * validation loss, F1 and epoch. What is a pure function of the data and configuration (scaler,
+ * validation loss, F1 and epoch (chosen by the run's `select`, which the resuming run must match). What is a pure function of the data and configuration (scaler,
  * positive weights, baselines, the best epoch's validation outputs) is recomputed instead, and
  * an identity block makes sure the data and settings really are the same.
  *
  * File layout, little-endian, no padding (offsets in bytes):
  *     0  u8[8]  magic "LSRCCKP\0"
- *     8  u32    version (1)
+ *     8  u32    version (2; version 1 lacked `select`)
  *    12  u32    header_size: offset of the identity block (24)
  *    16  u64    file_size, checksum included
  *   identity (what the resuming run must match)
@@ -33,7 +33,9 @@
  *   184  f64    loss_sum       summed loss of next_epoch's `done` windows
  *   192  f64    best_val       best validation loss (+inf until there is one)
  *   200  f64    best_f1        its macro F1 (-1 until there is one)
- *   208  f32    params[n_params], adam_m[n_params], adam_v[n_params], best[n_params]
+ *   identity, continued
+ *   208  u32    select         how the best epoch is chosen (enum lstmsrc_select)
+ *   212  f32    params[n_params], adam_m[n_params], adam_v[n_params], best[n_params]
  *        u32    crc32 (zlib's) of every byte before it
  *
  * Deliberately not here: deciding when to write (train.c) and any use of a checkpoint other
@@ -58,6 +60,7 @@ struct ckpt_id {
     float lr, beta1, beta2, eps, clip, val_fraction;
     uint64_t pos_weight_hash;
     uint64_t n_params;
+    uint32_t select;
     /* not stored: used to check the progress fields */
     uint64_t train_windows;
 };

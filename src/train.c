@@ -1,7 +1,8 @@
 /*
  * train.c — the training loop: chronological split, scaler and baselines fitted on the training
  * part only, Keras initialisation, shuffled mini-batches, Adam, validation every epoch, early
- * stopping with the best weights kept, per-source thresholds tuned on validation.
+ * stopping with the best epoch's weights kept (lowest validation loss or highest validation
+ * macro F1, cfg->select), per-source thresholds tuned on validation.
  *
  * Threads take fixed chunks of each mini-batch as they get free; each thread has its own
  * workspace, each chunk its own gradient buffer, and the buffers are summed in chunk order once
@@ -445,6 +446,9 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
             if (!(c->pos_weights[j] > 0.0f) || !isfinite(c->pos_weights[j]))
                 return set_error(err, LSTMSRC_ERR_ARG, "positive weight %d must be > 0", j + 1);
     }
+    if (c->select != LSTMSRC_SELECT_LOSS && c->select != LSTMSRC_SELECT_F1)
+        return set_error(err, LSTMSRC_ERR_ARG, "epoch selection %d; supported: 0 (validation "
+                         "loss) or 1 (validation macro F1)", (int)c->select);
     if (!(c->threshold >= 0.0f && c->threshold <= 1.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "threshold must be between 0 and 1");
     if (c->pos_weight == LSTMSRC_POS_WEIGHT_AUTO && !(c->pos_weight_cap >= 1.0f))
@@ -704,7 +708,13 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         if (sp.val_windows) {
             vloss = validate(tr, bstarts, sp.val_first, sp.val_windows, val_probs);
             vf1 = val_macro_f1(m, ds, val_probs, sp.val_first, sp.val_windows, NULL);
-            if (vloss < best_val) {
+            if (vf1 < 0.0) {
+                st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory scoring validation");
+                goto fail;
+            }
+            /* a diverged epoch (NaN loss) is never kept, whatever its F1 */
+            if (cfg->select == LSTMSRC_SELECT_F1 ? !isnan(vloss) && vf1 > best_f1
+                                                 : vloss < best_val) {
                 improved = 1;
                 best_val = vloss;
                 best_f1 = vf1;
@@ -734,7 +744,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         if (cfg->patience > 0 && sp.val_windows && epoch - best_epoch >= cfg->patience) break;
     }
 
-    /* keep the best weights (by validation loss); tune thresholds on their validation output */
+    /* keep the best weights (cfg->select); tune thresholds on their validation output */
     if (best_epoch > 0) memcpy(m->params, best, m->n_params * sizeof(float));
     for (int j = 0; j < m->k; j++) m->threshold[j] = cfg->threshold;
     if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_thresholds && sp.val_windows &&

@@ -130,11 +130,15 @@ rc=$?
     bad column "exit $rc: $(cat "$T/err")"
 
 # ---- impossible options: exit 2
-for opts in "--seq 0" "--hidden -3" "--epochs x" "--val 0.9" "--lr nan" "--bogus" "--threshold 2" "--pos-weight 1,-2"; do
+for opts in "--seq 0" "--hidden -3" "--epochs x" "--val 0.9" "--lr nan" "--bogus" "--threshold 2" "--pos-weight 1,-2" \
+    "--select best" "--select"; do
     "$L" train "$T/small.csv" -o "$T/never.lsm" $opts --quiet >/dev/null 2>"$T/err"
     rc=$?
     [ $rc -eq 2 ] && [ ! -e "$T/never.lsm" ] && ok "usage error for $opts" || bad "opts $opts" "exit $rc: $(cat "$T/err")"
 done
+"$L" train "$T/small.csv" -o "$T/f1.lsm" --select f1 --epochs 2 --hidden 16 --threads 1 \
+    --quiet >/dev/null 2>"$T/err"
+[ $? -eq 0 ] && [ -s "$T/f1.lsm" ] && ok "--select f1 trains" || bad "select f1" "$(cat "$T/err")"
 "$L" eval "$T/small.csv" "$T/small.csv" >/dev/null 2>"$T/err"
 [ $? -eq 1 ] && ok "eval of a CSV as a model: $(cat "$T/err")" || bad evalcsv "$(cat "$T/err")"
 

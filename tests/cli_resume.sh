@@ -94,6 +94,15 @@ if [ "$rc" -eq 2 ] && grep -q "checkpoint made with --hidden 8, this run has --h
 else
     bad "other options" "exit $rc: $(cat "$T/err")"
 fi
+"$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/e.ckpt" $O --select f1 --quiet \
+    >/dev/null 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "checkpoint made with --select loss, this run has --select f1" "$T/err" &&
+    [ ! -e "$T/x.lsm" ]; then
+    ok "other epoch selection refused: $(cat "$T/err")"
+else
+    bad "other select" "exit $rc: $(cat "$T/err")"
+fi
 cp "$T/e.ckpt" "$T/bad.ckpt"
 printf 'X' | dd of="$T/bad.ckpt" bs=1 seek=300 conv=notrunc 2>/dev/null
 "$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/bad.ckpt" $O --quiet >/dev/null 2>"$T/err"

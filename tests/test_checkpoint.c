@@ -307,6 +307,11 @@ static void test_resume_best_epoch_earlier(void)
     CHECK(run == 3 && best >= 1 && best < 3);
     CHECK(stop_and_resume(ml, &cfg, 130, 3));
     CHECK(stop_and_resume(ml, &cfg, 255, 3));
+    /* the same with the best epoch chosen by validation F1 */
+    cfg.select = LSTMSRC_SELECT_F1;
+    CHECK(reference(ml, &cfg, &run, &best) == LSTMSRC_OK && run == 3 && best >= 1);
+    CHECK(stop_and_resume(ml, &cfg, 130, 3));
+    CHECK(stop_and_resume(ml, &cfg, 255, 3));
     for (size_t i = 2700 * (size_t)ml->k; i < ml->n * (size_t)ml->k; i++)
         ml->y[i] ^= 1;
 }
@@ -359,6 +364,65 @@ static void test_resume_multiclass_patience(void)
     c2.epochs = 50;
     CHECK(train_to(mc, &c2, "late.lsm", &err) == LSTMSRC_OK);
     CHECK(same_file("ref.lsm", "late.lsm"));
+}
+
+/* ============================== choosing the best epoch ============================== */
+
+struct epochs_seen {
+    int n, improved[16];
+    double loss[16], f1[16];
+};
+
+static void record_epochs(const struct lstmsrc_progress *p, void *user)
+{
+    struct epochs_seen *e = user;
+    if (!p->end_of_epoch || e->n >= 16) return;
+    e->improved[e->n] = p->improved;
+    e->loss[e->n] = p->val_loss;
+    e->f1[e->n] = p->val_f1;
+    e->n++;
+}
+
+/* The kept epoch is the first with the lowest validation loss (select loss) or the first with
+ * the highest validation macro F1 (select f1), "improved" marks exactly the new bests, and the
+ * model's metadata holds that epoch's numbers. Validation labels are partly inverted so loss
+ * and F1 do not simply agree. */
+static void test_select_best_epoch(void)
+{
+    if (!ml) return;
+    for (size_t i = 2700 * (size_t)ml->k; i < ml->n * (size_t)ml->k; i += 3)
+        ml->y[i] ^= 1;
+    for (int sel = 0; sel < 2; sel++) {
+        struct lstmsrc_train_config cfg;
+        struct lstmsrc_error err;
+        struct epochs_seen e;
+        memset(&e, 0, sizeof e);
+        small_config(&cfg);
+        cfg.epochs = 8;
+        cfg.lr = 0.02f;
+        cfg.select = sel ? LSTMSRC_SELECT_F1 : LSTMSRC_SELECT_LOSS;
+        cfg.progress = record_epochs;
+        cfg.progress_user = &e;
+        struct lstmsrc_model *m = NULL;
+        CHECK(lstmsrc_train(ml, &cfg, &m, &err) == LSTMSRC_OK && m && e.n == 8);
+        if (!m || e.n != 8) {
+            lstmsrc_model_free(m);
+            continue;
+        }
+        int best = 0, wrong_flags = 0;
+        for (int i = 0; i < e.n; i++) {
+            int better = i == 0 || (sel ? e.f1[i] > e.f1[best] : e.loss[i] < e.loss[best]);
+            wrong_flags += better != e.improved[i];
+            if (better) best = i;
+        }
+        CHECK(wrong_flags == 0);
+        CHECK(m->meta.best_epoch == best + 1);
+        CHECK(m->meta.val_macro_f1 == (float)e.f1[best]);
+        CHECK(m->meta.val_loss == (float)e.loss[best]);
+        lstmsrc_model_free(m);
+    }
+    for (size_t i = 2700 * (size_t)ml->k; i < ml->n * (size_t)ml->k; i += 3)
+        ml->y[i] ^= 1;
 }
 
 /* ============================== refusing bad checkpoints ============================== */
@@ -416,6 +480,7 @@ static void id_of(const unsigned char *b, struct ckpt_id *id)
     }
     id->pos_weight_hash = get_le(b + 108, 8);
     id->n_params = get_le(b + 116, 8);
+    id->select = (uint32_t)get_le(b + 208, 4);
     id->train_windows = 2698;
 }
 
@@ -447,8 +512,8 @@ static void test_truncated_and_flipped(void)
     struct lstmsrc_error err;
     size_t n = 0;
     unsigned char *b = good_checkpoint(&n, &cfg);
-    CHECK(b != NULL && n > 212);
-    if (!b || n <= 212) {
+    CHECK(b != NULL && n > 216);
+    if (!b || n <= 216) {
         free(b);
         return;
     }
@@ -465,7 +530,7 @@ static void test_truncated_and_flipped(void)
     static const unsigned char masks[] = {0x01, 0x10, 0x80, 0xff};
     bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i >= 212 && i % 5 != 0 && i < n - 4) continue; /* fixed part, CRC, every 5th byte */
+        if (i >= 216 && i % 5 != 0 && i < n - 4) continue; /* fixed part, CRC, every 5th byte */
         for (size_t k = 0; k < sizeof masks; k++) {
             b[i] ^= masks[k];
             enum lstmsrc_status st = load_copy(b, n, &id, &err);
@@ -502,11 +567,16 @@ static void test_version_and_contents(void)
         return;
     }
     memcpy(c, b, n);
-    put_le(c + 8, 2, 4);
+    put_le(c + 8, 3, 4);
     fix_crc(c, n);
     CHECK(load_copy(c, n, &id, &err) == LSTMSRC_ERR_VERSION);
-    CHECK(strcmp(err.msg, "run.ckpt: checkpoint version 2, this build reads up to 1") == 0);
+    CHECK(strcmp(err.msg, "run.ckpt: checkpoint version 3, this build reads up to 2") == 0);
     CHECK(load_copy(c, 12, &id, &err) == LSTMSRC_ERR_VERSION); /* even when cut short */
+    put_le(c + 8, 1, 4); /* version 1 had no `select`: refused by name, not misread */
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &id, &err) == LSTMSRC_ERR_VERSION);
+    CHECK(strcmp(err.msg, "run.ckpt: checkpoint version 1 from an older lstmsrc, this build "
+                          "reads version 2; start the run afresh") == 0);
 
     /* progress fields edited behind a valid CRC */
     struct {
@@ -532,6 +602,7 @@ static void test_version_and_contents(void)
         {24, 8, 12345, LSTMSRC_ERR_ARG, "made from other data (same 3000 rows"},
         {84, 4, 0x3f800000u, LSTMSRC_ERR_ARG, "--lr 1, this run has --lr 0.003"},
         {108, 8, 9, LSTMSRC_ERR_ARG, "other positive weights"},
+        {208, 4, 1, LSTMSRC_ERR_ARG, "made with --select f1, this run has --select loss"},
     };
     for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
         memcpy(c, b, n);
@@ -583,6 +654,10 @@ static void test_other_run_refused(void)
     c = cfg;
     c.features = LSTMSRC_FEATURE_DIFF;
     CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--features"));
+    c = cfg;
+    c.select = LSTMSRC_SELECT_F1;
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG &&
+          strstr(err.msg, "made with --select loss, this run has --select f1"));
     /* the same data with one reading changed */
     float keep = ml->x[100];
     ml->x[100] += 1.0f;
@@ -671,7 +746,7 @@ static void test_write_errors(void)
         m = NULL;
         unsigned char buf[4096];
         ssize_t r = rfd >= 0 ? read(rfd, buf, sizeof buf) : -1;
-        CHECK(r > 212 && memcmp(buf, "LSRCCKP\0", 8) == 0);
+        CHECK(r > 216 && memcmp(buf, "LSRCCKP\0", 8) == 0);
         struct stat st;
         CHECK(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode));
         if (rfd >= 0) close(rfd);
@@ -710,6 +785,7 @@ int main(void)
     RUN(test_resume_best_epoch_earlier);
     RUN(test_resume_diff_centre_stride);
     RUN(test_resume_multiclass_patience);
+    RUN(test_select_best_epoch);
     RUN(test_truncated_and_flipped);
     RUN(test_version_and_contents);
     RUN(test_other_run_refused);

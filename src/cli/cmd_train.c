@@ -46,7 +46,10 @@ static const char usage_text[] =
     "  --clip X              clip the global gradient norm to X (default off)\n"
     "  --val F               last fraction of rows held out for validation (default 0.1, or\n"
     "                        the doctor's choice when the tail misses a source)\n"
-    "  --patience P          stop after P epochs without a better validation loss (default off)\n"
+    "  --select S            the epoch whose weights are kept: loss (lowest validation loss,\n"
+    "                        default) or f1 (highest validation macro F1, thresholds tuned)\n"
+    "  --patience P          stop after P epochs without a better validation score (--select;\n"
+    "                        default off)\n"
     "  --pos-weight W        auto (negatives/positives, capped at 50), none, or w1,w2,...\n"
     "  --threshold T         tune (per-source best F1 on validation, default) or a number\n"
     "  --durations D         minimum on/off durations applied to the decisions (multi-label):\n"
@@ -297,6 +300,16 @@ int cmd_train(int argc, char **argv)
             if (!cli_int(cmd, a, v, 1, 1 << 20, &cfg.batch)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--patience", &v)) {
             if (!cli_int(cmd, a, v, 0, 1000000, &cfg.patience)) goto usage;
+        } else if (cli_flag(argv, argc, &i, "--select", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "loss")) {
+                cfg.select = LSTMSRC_SELECT_LOSS;
+            } else if (!strcmp(v, "f1")) {
+                cfg.select = LSTMSRC_SELECT_F1;
+            } else {
+                rc = cli_usage(cmd, "--select expects loss or f1, found \"%s\"", v);
+                goto done;
+            }
         } else if (cli_flag(argv, argc, &i, "--threads", &v)) {
             if (!cli_int(cmd, a, v, 0, 256, &cfg.threads)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--lr", &v)) {
