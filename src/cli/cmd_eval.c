@@ -283,7 +283,7 @@ int cmd_eval(int argc, char **argv)
                    info.label_offset);
         else
             printf("(a window's label is the state at its last row)\n");
-        if (ml)
+        if (ml && (raw || info.decision_delay > 0))
             printf("%s\n", raw ? "(decisions without minimum on/off durations: --raw)"
                                : "(decisions after the model's minimum on/off durations; --raw: "
                                  "without)");

@@ -473,9 +473,12 @@ int cmd_train(int argc, char **argv)
                 printf("%-20s %9.3f %10.2f %12.1f %7d %8d\n", info.output_names[j],
                        info.thresholds[j], info.pos_weights[j], info.baseline_thresholds[j],
                        info.min_on[j], info.min_off[j]);
-            printf("(min on/off: minimum durations in rows applied to the decisions; "
-                   "decisions settle %d row%s late in a stream)\n",
-                   info.decision_delay, info.decision_delay == 1 ? "" : "s");
+            if (info.decision_delay > 0)
+                printf("(min on/off: minimum durations in rows applied to the decisions; "
+                       "decisions settle %d row%s late in a stream)\n",
+                       info.decision_delay, info.decision_delay == 1 ? "" : "s");
+            else
+                printf("(min on/off 1/1: no minimum durations; --durations tune chooses them)\n");
         }
         rc = 0;
     }
