@@ -7,26 +7,8 @@
 #   minimum durations filter included): the same decisions, probabilities within 1e-5; also
 #   rebuilt from the header of a model whose durations change many decisions.
 # Usage: sh tests/cli_examples.sh [BUILD]. Ends with "N passed, N failed".
-BUILD=${1:-build}
-L=$BUILD/lstmsrc
+. tests/lib_cli.sh "$@"
 EX=$BUILD/examples
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-check() {
-    name=$1
-    shift
-    if "$@" >"$T/check.log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed -n 1,20p "$T/check.log"
-    fi
-}
 
 for f in "$EX/stream_library" "$EX/exported_model" "$EX/model.lsm"; do
     if [ ! -e "$f" ]; then
@@ -65,7 +47,6 @@ check "examples/exported_model runs" test $? -eq 0
 check "examples/exported_model == predict (same decisions, probabilities within 1e-5)" \
     awk -v tol=1e-5 -f tests/compare_pred.awk "$T/p.csv" "$T/exp.csv"
 "$L" export-c "$T/dur.lsm" -o "$T/model.h" --quiet || exit 1
-CCX=${CC_C99:-$(command -v gcc || echo cc)}
 check "examples/exported_model builds from a header with minimum durations (-std=c99 -Werror)" \
     "$CCX" -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I"$T" examples/exported_model.c -lm \
     -o "$T/expdur"

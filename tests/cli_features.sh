@@ -9,29 +9,7 @@
 #   export-c: same decisions as predict, probabilities within 1e-5;
 #   a model file written by version 1 (tests/fixtures/model_v1.lsm) still predicts as it did.
 # Usage: sh tests/cli_features.sh [BUILD]. Ends with "N passed, N failed".
-BUILD=${1:-build}
-L=$BUILD/lstmsrc
-CMP="awk -f tests/compare_pred.awk"
-CCX=${CC_C99:-$(command -v gcc || echo cc)}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-check() {   # check NAME COMMAND...: passes when the command succeeds
-    name=$1
-    shift
-    if "$@" >"$T/check.log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed -n 1,20p "$T/check.log"
-    fi
-}
-
-lines() { wc -l <"$1" | tr -d ' '; }
+. tests/lib_cli.sh "$@"
 
 "$L" gen --rows 20000 --seed 1 -o "$T/train.csv" || exit 1
 "$L" gen --rows 3000 --seed 2 -o "$T/test.csv" || exit 1

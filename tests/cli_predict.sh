@@ -9,29 +9,7 @@
 #     cc -std=c99 -Wall -Wextra -Werror -pedantic and nothing else, same decisions as predict and
 #     probabilities within 1e-5, nothing undefined but expf (tanhf would be allowed too).
 # Usage: sh tests/cli_predict.sh [BUILD]. Ends with "N passed, N failed".
-BUILD=${1:-build}
-L=$BUILD/lstmsrc
-CMP="awk -f tests/compare_pred.awk"
-CCX=${CC_C99:-$(command -v gcc || echo cc)}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-
-check() {   # check NAME COMMAND...: passes when the command succeeds
-    name=$1
-    shift
-    if "$@" >"$T/check.log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        sed -n 1,20p "$T/check.log"
-    fi
-}
-
-lines() { wc -l <"$1" | tr -d ' '; }
+. tests/lib_cli.sh "$@"
 
 # ---- models and data (a few seconds) ----
 "$L" gen --rows 20000 --seed 1 -o "$T/train.csv" || exit 1
