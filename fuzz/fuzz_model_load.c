@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lstmsrc.h"
+#include "../tests/testio.h"
 
 const char *const fuzz_seed_dirs[] = {"fuzz/corpus/model_load", NULL};
 
@@ -26,24 +27,6 @@ static void fail(const char *what, const char *detail)
 {
     fprintf(stderr, "fuzz_model_load: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     abort();
-}
-
-/* zlib's CRC-32, bitwise: independent of the library's table version. */
-static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int b = 0; b < 8; b++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Appends s to the CSV as a quoted field ("" for "). */
@@ -153,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load(copy, size);
     if (size >= 28 && size <= MAX_FIXUP) {
         put_le(copy + 16, size, 8); /* file_size */
-        put_le(copy + size - 4, crc32_bitwise(copy, size - 4), 4);
+        put_le(copy + size - 4, crc_bitwise(copy, size - 4), 4);
         load(copy, size);
     }
     free(copy);

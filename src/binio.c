@@ -5,6 +5,7 @@
 #include "binio.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -45,4 +46,17 @@ uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
         c = (c >> 4) ^ t[c & 15];
     }
     return ~c;
+}
+
+int check_file_size(const char *name, size_t len, uint64_t file_size, char *why, size_t cap)
+{
+    if (file_size > len)
+        snprintf(why, cap, "%s: truncated: file has %zu bytes, header promises %" PRIu64, name,
+                 len, file_size);
+    else if (file_size < len)
+        snprintf(why, cap,
+                 "%s: file has %zu bytes, header promises %" PRIu64
+                 " (trailing data or corrupted size)",
+                 name, len, file_size);
+    return file_size != len;
 }

@@ -1,7 +1,7 @@
 /*
- * binio.h — what the model file and the checkpoint share to write their bytes: little-endian
- * integers and floats regardless of the host, a resumable CRC-32 (zlib's), and a write loop that
- * survives short writes. No allocation.
+ * binio.h — what the model file and the checkpoint share to write and check their bytes:
+ * little-endian integers and floats regardless of the host, a resumable CRC-32 (zlib's), a write
+ * loop that survives short writes, and the recorded-size check. No allocation.
  */
 #ifndef LSTMSRC_BINIO_H
 #define LSTMSRC_BINIO_H
@@ -71,5 +71,10 @@ const char *errno_str(int e, char *buf, size_t cap);
 /* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320, as zlib's crc32), resumable: pass 0 to start,
  * then the previous result. */
 uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n);
+
+/* The model file and the checkpoint both record their total size: 0 when it equals len (the
+ * bytes read), else 1 with a one-line reason naming `name` in why (truncated, or trailing data
+ * or a corrupted size). */
+int check_file_size(const char *name, size_t len, uint64_t file_size, char *why, size_t cap);
 
 #endif

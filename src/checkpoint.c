@@ -312,7 +312,7 @@ enum lstmsrc_status ckpt_load_mem(const char *name, const unsigned char *b, size
                                   struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(name && id && s && (b || len == 0));
-    char why[224];
+    char why[LSTMSRC_ERROR_SIZE];
     if (len == 0)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: empty file, not an lstmsrc checkpoint",
                          name);
@@ -349,16 +349,8 @@ enum lstmsrc_status ckpt_load_mem(const char *name, const unsigned char *b, size
     if (get_u32(b + 12) != HEADER_SIZE)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: header size %" PRIu32 ", version %u has %u",
                          name, get_u32(b + 12), CKPT_VERSION, HEADER_SIZE);
-    uint64_t file_size = get_u64(b + 16);
-    if (file_size > len)
-        return set_error(err, LSTMSRC_ERR_FORMAT,
-                         "%s: truncated: file has %zu bytes, header promises %" PRIu64, name, len,
-                         file_size);
-    if (file_size < len)
-        return set_error(err, LSTMSRC_ERR_FORMAT,
-                         "%s: file has %zu bytes, header promises %" PRIu64
-                         " (trailing data or corrupted size)",
-                         name, len, file_size);
+    if (check_file_size(name, len, get_u64(b + 16), why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s", why);
     if (crc32_update(0, b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", name);
 

@@ -445,7 +445,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error cerr;
     struct model_layout l;
-    char why[200];
+    char why[LSTMSRC_ERROR_SIZE];
     enum lstmsrc_status status = LSTMSRC_OK;
     if (!name) name = "model";
 
@@ -475,16 +475,8 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: header size %" PRIu32 ", version %" PRIu32 " has %u", name,
                          header_size, version, HEADER_SIZE);
-    uint64_t file_size = get_u64(b + OFF_FILE_SIZE);
-    if (file_size > len)
-        return set_error(err, LSTMSRC_ERR_FORMAT,
-                         "%s: truncated: file has %zu bytes, header promises %" PRIu64, name, len,
-                         file_size);
-    if (file_size < len)
-        return set_error(err, LSTMSRC_ERR_FORMAT,
-                         "%s: file has %zu bytes, header promises %" PRIu64
-                         " (trailing data or corrupted size)",
-                         name, len, file_size);
+    if (check_file_size(name, len, get_u64(b + OFF_FILE_SIZE), why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s", why);
     if (len > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu bytes, more than the 2 GiB model limit",
                          name, len);

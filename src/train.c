@@ -350,6 +350,14 @@ static double validate(struct trainer *tr, size_t *starts, size_t first, size_t 
     return loss / ((double)nw * (tr->m->task == LSTMSRC_TASK_MULTILABEL ? K : 1));
 }
 
+/* Whether a source is on in any of n windows (labels y[w * stride]). */
+static int any_on(const uint8_t *y, size_t stride, size_t n)
+{
+    for (size_t w = 0; w < n; w++)
+        if (y[w * stride]) return 1;
+    return 0;
+}
+
 /* Per-source decision thresholds for the best F1 on the validation windows. A source that is
  * never on in the validation part (a rare appliance and a short tail) is tuned on the training
  * windows instead: in-sample, but better than a fixed guess on a pos_weight-shifted output. */
@@ -364,9 +372,7 @@ static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct wind
     double f1;
     for (int j = 0; j < K; j++) {
         const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
-        size_t pos = 0;
-        for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
-        if (pos) {
+        if (any_on(yv, (size_t)K, sp->val_windows)) {
             if (best_f1_threshold(val_probs + j, (size_t)K, yv, (size_t)K, sp->val_windows,
                                   m->threshold[j], &m->threshold[j], &f1))
                 goto nomem;
@@ -399,11 +405,10 @@ static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct 
     const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
     for (int j = 0; j < K; j++) {
         const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
-        size_t pos = 0;
-        for (size_t w = 0; w < sp->val_windows; w++) pos += yv[w * K];
         double raw, best;
-        if (pos && durations_tune(val_probs + j, (size_t)K, m->threshold[j], yv, (size_t)K,
-                                  sp->val_windows, &m->min_on[j], &m->min_off[j], &raw, &best))
+        if (any_on(yv, (size_t)K, sp->val_windows) &&
+            durations_tune(val_probs + j, (size_t)K, m->threshold[j], yv, (size_t)K,
+                           sp->val_windows, &m->min_on[j], &m->min_off[j], &raw, &best))
             return LSTMSRC_ERR_NOMEM;
     }
     return LSTMSRC_OK;

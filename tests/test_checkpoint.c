@@ -26,6 +26,7 @@
 #include "dataset.h"
 #include "model.h"
 #include "test.h"
+#include "testio.h"
 
 static char dir[64];
 static struct lstmsrc_dataset *ml, *mc; /* multi-label and multi-class data */
@@ -35,85 +36,6 @@ static struct lstmsrc_dataset *ml, *mc; /* multi-label and multi-class data */
 static void path_in(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", dir, name);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    unsigned char *buf = NULL;
-    long n = -1;
-    if (fseek(fp, 0, SEEK_END) == 0) n = ftell(fp);
-    if (n >= 0 && fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-        fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    *len = n > 0 ? (size_t)n : 0;
-    return buf;
-}
-
-static int spit(const char *path, const unsigned char *b, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp) return 0;
-    int ok = fwrite(b, 1, n, fp) == n;
-    return fclose(fp) == 0 && ok;
-}
-
-static int dir_entries(void)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
-static void clean_dir(void)
-{
-    DIR *d = opendir(dir);
-    char p[512];
-    if (!d) return;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        path_in(p, sizeof p, e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
-}
-
-static uint32_t crc_bitwise(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int b = 0; b < 8; b++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void fix_crc(unsigned char *b, size_t n)
-{
-    put_le(b + n - 4, crc_bitwise(b, n - 4), 4);
 }
 
 static struct lstmsrc_dataset *gen_data(int classes, uint64_t seed)
@@ -694,14 +616,14 @@ static void test_write_errors(void)
     cfg.epochs = 1;
 
     /* a path through a regular file: training stops with the error, nothing is left */
-    clean_dir();
+    clean_dir(dir);
     path_in(f, sizeof f, "file");
     CHECK(spit(f, (const unsigned char *)"x", 1));
     snprintf(p, sizeof p, "%s/run.ckpt", f);
     cfg.checkpoint = p;
     CHECK(lstmsrc_train(ml, &cfg, &m, &err) == LSTMSRC_ERR_IO && m == NULL);
     CHECK(strstr(err.msg, "run.ckpt: cannot create") && strstr(err.msg, "Not a directory"));
-    CHECK(dir_entries() == 1);
+    CHECK(dir_entries(dir) == 1);
     unlink(f);
 
     /* a good checkpoint in place, then a save that hits the file size limit: the old one stays
@@ -729,7 +651,7 @@ static void test_write_errors(void)
     signal(SIGXFSZ, prev);
     after = slurp(p, &n1);
     CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
-    CHECK(dir_entries() == 1);
+    CHECK(dir_entries(dir) == 1);
     free(before);
     free(after);
     unlink(p);
@@ -765,7 +687,7 @@ static void test_write_errors(void)
         CHECK(lstmsrc_train(ml, &cfg, &m, &err) == LSTMSRC_ERR_IO && m == NULL);
         CHECK(strstr(err.msg, "full: cannot write: No space left on device") != NULL);
         CHECK(lstat(p, &st) == 0 && S_ISCHR(st.st_mode));
-        CHECK(dir_entries() == 1);
+        CHECK(dir_entries(dir) == 1);
     } else {
         fprintf(stderr, "  skipped: mknod failed (needs root)\n");
     }
@@ -792,7 +714,7 @@ int main(void)
     RUN(test_write_errors);
     lstmsrc_dataset_free(ml);
     lstmsrc_dataset_free(mc);
-    clean_dir();
+    clean_dir(dir);
     rmdir(dir);
     return test_report("test_checkpoint");
 }

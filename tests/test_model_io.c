@@ -20,90 +20,15 @@
 #include "common.h"
 #include "model.h"
 #include "test.h"
+#include "testio.h"
 
 static char dir[64];
 
 /* ============================== helpers ============================== */
 
-static uint32_t crc_bitwise(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int b = 0; b < 8; b++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Rewrites the trailing CRC so a deliberate edit passes the checksum. */
-static void fix_crc(unsigned char *b, size_t n)
-{
-    put32(b + n - 4, crc_bitwise(b, n - 4));
-}
-
 static void path_in(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", dir, name);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    unsigned char *buf = NULL;
-    long n = -1;
-    if (fseek(fp, 0, SEEK_END) == 0) n = ftell(fp);
-    if (n >= 0 && fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-        fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    *len = (size_t)n;
-    return buf;
-}
-
-/* Entries in the test directory (excluding . and ..), to prove failures leave no temp files. */
-static int dir_entries(void)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    closedir(d);
-    return n;
-}
-
-static void clean_dir(void)
-{
-    DIR *d = opendir(dir);
-    char p[512];
-    if (!d) return;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        path_in(p, sizeof p, e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    closedir(d);
 }
 
 /* f=2, h=3, 2 layers, 3 sources, seq 5; every field set to something recognisable. Parameters
@@ -242,7 +167,7 @@ static void test_round_trip(void)
     CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 2);
     CHECK(b1 && get32(b1 + n1 - 4) == crc_bitwise(b1, n1 - 4)); /* library CRC == reference */
     CHECK(b1 && load_copy(b1, n1, &err) == LSTMSRC_OK);
-    CHECK(dir_entries() == 2); /* no temporary files left */
+    CHECK(dir_entries(dir) == 2); /* no temporary files left */
     free(b1);
     free(b2);
     lstmsrc_model_free(m);
@@ -616,7 +541,7 @@ static void test_save_refuses_invalid_model(void)
     m->scale_std[1] = 1.0f;
     m->min_off[2] = 0;
     CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "minimum durations"));
-    CHECK(access(p, F_OK) != 0 && dir_entries() == 0);
+    CHECK(access(p, F_OK) != 0 && dir_entries(dir) == 0);
     lstmsrc_model_free(m);
 }
 
@@ -633,7 +558,7 @@ static void test_save_into_file_fails(void)
     snprintf(p, sizeof p, "%s/model.lsm", f);
     CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_IO && err.code == LSTMSRC_ERR_IO);
     CHECK(strncmp(err.msg, p, strlen(p)) == 0 && strstr(err.msg, "Not a directory"));
-    CHECK(dir_entries() == 1);
+    CHECK(dir_entries(dir) == 1);
     struct lstmsrc_model *r = NULL;
     CHECK(lstmsrc_model_load(p, &r, &err) == LSTMSRC_ERR_IO && r == NULL);
     CHECK(lstmsrc_model_load(dir, &r, &err) == LSTMSRC_ERR_IO && r == NULL);   /* a directory */
@@ -671,7 +596,7 @@ static void test_failed_save_keeps_old(void)
     signal(SIGXFSZ, prev);
     unsigned char *after = slurp(p, &n1);
     CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
-    CHECK(dir_entries() == 1);
+    CHECK(dir_entries(dir) == 1);
     free(before);
     free(after);
     unlink(p);
@@ -701,7 +626,7 @@ static void test_fifo_written_in_place(void)
     ssize_t r = rfd >= 0 && got ? read(rfd, got, n + 16) : -1;
     CHECK(r == (ssize_t)n && memcmp(got, want, n) == 0);
     CHECK(lstat(p, &st) == 0 && S_ISFIFO(st.st_mode));
-    CHECK(dir_entries() == 1);
+    CHECK(dir_entries(dir) == 1);
     if (rfd >= 0) close(rfd);
     free(got);
     free(want);
@@ -731,7 +656,7 @@ static void test_device_written_in_place(void)
         CHECK(lstat(full, &st) == 0 && S_ISCHR(st.st_mode));
         CHECK(lstmsrc_model_save(m, null, &err) == LSTMSRC_OK);
         CHECK(lstat(null, &st) == 0 && S_ISCHR(st.st_mode));
-        CHECK(dir_entries() == 2);
+        CHECK(dir_entries(dir) == 2);
     }
     unlink(full);
     unlink(null);
@@ -759,7 +684,7 @@ int main(void)
     RUN(test_failed_save_keeps_old);
     RUN(test_fifo_written_in_place);
     RUN(test_device_written_in_place);
-    clean_dir();
+    clean_dir(dir);
     rmdir(dir);
     return test_report("test_model_io");
 }
