@@ -28,11 +28,34 @@ enum lstmsrc_status set_error(struct lstmsrc_error *err, enum lstmsrc_status cod
                               ...)
 {
     if (err) {
+        char raw[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* One line, whatever the quoted names hold: control bytes (a column name with a
+         * newline, a tab) are written as \n, \r, \t or \xHH; what no longer fits is cut. */
+        static const char hex[] = "0123456789abcdef";
+        size_t w = 0;
+        for (const unsigned char *r = (const unsigned char *)raw; *r; r++) {
+            char esc[4];
+            size_t n = 0;
+            if (*r >= 0x20 && *r != 0x7f) esc[n++] = (char)*r;
+            else if (*r == '\n' || *r == '\r' || *r == '\t') {
+                esc[n++] = '\\';
+                esc[n++] = *r == '\n' ? 'n' : *r == '\r' ? 'r' : 't';
+            } else {
+                esc[n++] = '\\';
+                esc[n++] = 'x';
+                esc[n++] = hex[*r >> 4];
+                esc[n++] = hex[*r & 15];
+            }
+            if (w + n >= sizeof err->msg) break;
+            memcpy(err->msg + w, esc, n);
+            w += n;
+        }
+        err->msg[w] = '\0';
     }
     return code;
 }

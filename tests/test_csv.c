@@ -728,6 +728,18 @@ static void test_load_selection_errors(void)
     CHECK(lstmsrc_dataset_load_mem("e", emptyname, strlen(emptyname), NULL, &ds, &err) ==
           LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg, "e:1:2: empty column name") == 0 && ds == NULL);
+
+    /* a quoted name may hold a newline, a tab or any byte: the message stays one line */
+    static const char ctl[] = "r,\"a\nb\",\"a\nb\",\"c\td\x01\"\n1,0,1,0\n";
+    CHECK(lstmsrc_dataset_load_mem("ctl", ctl, strlen(ctl), NULL, &ds, &err) ==
+          LSTMSRC_ERR_PARSE);
+    CHECK(strcmp(err.msg, "ctl:1: duplicate column name \"a b\" (columns 2 and 3)") == 0);
+    c.labels = "zz";
+    c.input = NULL;
+    c.mode = LSTMSRC_LABELS_SOURCES;
+    static const char ctl2[] = "r,\"c\td\x01\x7f\"\n1,0\n";
+    CHECK(lstmsrc_dataset_load_mem("ctl2", ctl2, strlen(ctl2), &c, &ds, &err) == LSTMSRC_ERR_ARG);
+    CHECK(strcmp(err.msg, "ctl2:1: no column \"zz\" (columns: r, c\\td\\x01\\x7f)") == 0);
 }
 
 static void test_load_combined_and_class(void)
