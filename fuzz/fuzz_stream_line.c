@@ -34,7 +34,7 @@ static struct lstmsrc_model *make_model(int f, int k, enum lstmsrc_task task,
     static const char *const lab[] = {"kettle", "washer, \"eco\""};
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(f, 3, 1, k, 3, n_labels, task, mode, &m, &err)) fail("model", err.msg);
+    if (model_create(f, 3, 1, 1, k, 3, n_labels, task, mode, &m, &err)) fail("model", err.msg);
     for (int i = 0; i < f; i++) {
         m->input_names[i] = str_dup(in[i]);
         m->scale_mean[i] = 100.0f;

@@ -222,6 +222,10 @@ struct lstmsrc_train_config {
     int seq_len;                /* window length (rows); default 5 */
     int hidden;                 /* LSTM units per layer; default 64 */
     int layers;                 /* stacked LSTM layers; default 1 */
+    int bidirectional;          /* 1: the top layer also reads the window backwards, from its
+                                   last row to the labelled row, and the head sees both
+                                   directions there (with LSTMSRC_LABEL_CENTER the window's
+                                   second half); default 0 */
     int epochs;                 /* default 10 */
     int batch;                  /* default 512 */
     int patience;               /* stop after this many epochs without a better `select`
@@ -299,6 +303,7 @@ struct lstmsrc_model_info {
     enum lstmsrc_label_mode label_mode;
     int inputs;                      /* raw input columns a row of data carries */
     int outputs, hidden, layers, seq_len;
+    int directions;                  /* 1, or 2 for a bidirectional top layer */
     int n_labels;                    /* label columns the model was trained on */
     size_t n_params;
     const char *const *input_names;  /* inputs: the columns read from a file */

@@ -112,7 +112,8 @@ void ckpt_id_init(struct ckpt_id *id, const struct lstmsrc_dataset *ds,
     id->val_fraction = cfg->val_fraction;
     id->pos_weight_hash = hash_bytes(0x7077, m->pos_weight, (size_t)m->k * sizeof(float));
     /* what the windows hold and which row they answer for change the run as the weights do */
-    id->pos_weight_hash = hash_mix(id->pos_weight_hash, (uint64_t)m->features << 40 |
+    id->pos_weight_hash = hash_mix(id->pos_weight_hash, (uint64_t)(m->dirs - 1) << 48 |
+                                                            (uint64_t)m->features << 40 |
                                                             (uint64_t)m->label_at << 32 |
                                                             (uint64_t)(uint32_t)cfg->stride);
     id->n_params = m->n_params;
@@ -268,8 +269,8 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
     }
     if (get_u64(b + 108) != id->pos_weight_hash) {
         snprintf(why, cap,
-                 "made with other positive weights or windows (--pos-weight, --features, "
-                 "--label-at, --stride)%s",
+                 "made with other positive weights, windows or directions (--pos-weight, --features, "
+                 "--label-at, --stride, --bidirectional)%s",
                  hint);
         return 0;
     }

@@ -435,7 +435,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
     struct model_layout lay;
     struct lstmsrc_export_size sz;
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     lstmsrc_export_c_size(m, &sz);
     /* gate sums computed together: 16 (two AVX registers, half an FPv4 register file) when 4H
      * allows, else 8 or 4 (4H always does) */

@@ -20,28 +20,36 @@
 
 /* ============================== shape and layout ============================== */
 
-int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k)
+int model_layout_fill(struct model_layout *l, int f, int h, int layers, int dirs, int k)
 {
     size_t off = 0, n;
     memset(l, 0, sizeof *l);
-    if (layers < 1 || layers > LSTMSRC_MAX_LAYERS) return 0;
-    for (int i = 0; i < layers; i++) {
-        size_t in = (size_t)(i == 0 ? f : h);
-        l->w[i] = off;
+    if (layers < 1 || layers > LSTMSRC_MAX_LAYERS || dirs < 1 || dirs > 2) return 0;
+    for (int i = 0; i < layers + dirs - 1; i++) {
+        /* i == layers: the top layer's reverse direction, whose input is the top layer's */
+        size_t in = (size_t)((i == 0 || (i == layers && layers == 1)) ? f : h);
+        size_t *w = i < layers ? &l->w[i] : &l->wr, *b = i < layers ? &l->b[i] : &l->br;
+        *w = off;
         if (!mul_size(4 * (size_t)h, in + (size_t)h, &n) || !add_size(off, n, &off)) return 0;
-        l->b[i] = off;
+        *b = off;
         if (!add_size(off, 4 * (size_t)h, &off)) return 0;
     }
     l->wd = off;
-    if (!mul_size((size_t)k, (size_t)h, &n) || !add_size(off, n, &off)) return 0;
+    if (!mul3_size((size_t)k, (size_t)dirs, (size_t)h, &n) || !add_size(off, n, &off)) return 0;
     l->bd = off;
     if (!add_size(off, (size_t)k, &off)) return 0;
     l->total = off;
     return 1;
 }
 
-enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, int n_labels,
-                                 enum lstmsrc_task task, enum lstmsrc_label_mode mode,
+void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv)
+{
+    *fw = m->dirs == 2 ? m->seq_len - m->label_offset : m->seq_len;
+    *rv = m->dirs == 2 ? m->label_offset + 1 : 0;
+}
+
+enum lstmsrc_status model_create(int f, int h, int layers, int dirs, int k, int seq_len,
+                                 int n_labels, enum lstmsrc_task task, enum lstmsrc_label_mode mode,
                                  struct lstmsrc_model **out, struct lstmsrc_error *err)
 {
     struct model_layout lay;
@@ -55,6 +63,8 @@ enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, i
     if (layers < 1 || layers > LSTMSRC_MAX_LAYERS)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%d layers; supported: 1 to %d", layers,
                          LSTMSRC_MAX_LAYERS);
+    if (dirs != 1 && dirs != 2)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d directions; supported: 1 or 2", dirs);
     if (k < (task == LSTMSRC_TASK_MULTICLASS ? 2 : 1) || k > kmax)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%d %s; supported: %d to %d", k,
                          task == LSTMSRC_TASK_MULTICLASS ? "classes" : "sources",
@@ -65,7 +75,7 @@ enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, i
     if (n_labels < 0 || n_labels > LSTMSRC_MAX_CLASSES)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%d label columns; supported: up to %d",
                          n_labels, LSTMSRC_MAX_CLASSES);
-    if (!model_layout_fill(&lay, f, h, layers, k))
+    if (!model_layout_fill(&lay, f, h, layers, dirs, k))
         return set_error(err, LSTMSRC_ERR_LIMIT, "model too large");
 
     struct lstmsrc_model *m = calloc(1, sizeof *m);
@@ -75,6 +85,7 @@ enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, i
     m->f = f;
     m->h = h;
     m->layers = layers;
+    m->dirs = dirs;
     m->k = k;
     m->seq_len = seq_len;
     m->n_labels = n_labels;
@@ -184,6 +195,7 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->outputs = m->k;
     info->hidden = m->h;
     info->layers = m->layers;
+    info->directions = m->dirs;
     info->seq_len = m->seq_len;
     info->n_labels = m->n_labels;
     info->n_params = m->n_params;
@@ -259,34 +271,39 @@ static void orthogonal(float *w, int ld, int H, struct rng *rng)
     free(a);
 }
 
+/* One direction of one layer: Keras LSTM kernel (glorot over fan_in = in, fan_out = 4H),
+ * orthogonal recurrent kernel, zero biases but the forget gate's 1 (unit_forget_bias:
+ * Jozefowicz et al., 2015, "An Empirical Exploration of Recurrent Network Architectures"). */
+static void init_lstm(float *w, float *b, int in, int H, struct rng *rng)
+{
+    float *tmp = malloc((size_t)in * 4 * H * sizeof *tmp);
+    LSTMSRC_ASSERT(tmp != NULL);
+    glorot_uniform(tmp, (size_t)in * 4 * H, in, 4 * H, rng);
+    for (int r = 0; r < 4 * H; r++)
+        for (int c = 0; c < in; c++) w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
+    free(tmp);
+    orthogonal(w + in, in + H, H, rng);
+    for (int j = 0; j < H; j++) b[H + j] = 1.0f;
+}
+
 void model_init_params(struct lstmsrc_model *m, struct rng *rng)
 {
     struct model_layout lay;
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
-    const int H = m->h;
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
+    const int H = m->h, D = m->dirs * H;
     memset(m->params, 0, m->n_params * sizeof(float));
-    for (int l = 0; l < m->layers; l++) {
-        int in = l == 0 ? m->f : H;
-        float *w = m->params + lay.w[l], *b = m->params + lay.b[l];
-        /* input kernel: Keras shape (in, 4H), glorot over fan_in = in, fan_out = 4H */
-        float *tmp = malloc((size_t)in * 4 * H * sizeof *tmp);
-        LSTMSRC_ASSERT(tmp != NULL);
-        glorot_uniform(tmp, (size_t)in * 4 * H, in, 4 * H, rng);
-        for (int r = 0; r < 4 * H; r++)
-            for (int c = 0; c < in; c++) w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
-        free(tmp);
-        orthogonal(w + in, in + H, H, rng);
-        /* unit_forget_bias: b_f = 1 (Jozefowicz et al., 2015, "An Empirical Exploration of
-         * Recurrent Network Architectures"); other biases 0 */
-        for (int j = 0; j < H; j++) b[H + j] = 1.0f;
-    }
-    /* Dense head: Keras kernel (H, K) glorot_uniform, stored as (K, H) */
+    for (int l = 0; l < m->layers; l++)
+        init_lstm(m->params + lay.w[l], m->params + lay.b[l], l == 0 ? m->f : H, H, rng);
+    /* Keras Bidirectional: the reverse direction is a second LSTM initialised the same way */
+    if (m->dirs == 2)
+        init_lstm(m->params + lay.wr, m->params + lay.br, m->layers == 1 ? m->f : H, H, rng);
+    /* Dense head: Keras kernel (dirs*H, K) glorot_uniform, stored as (K, dirs*H) */
     float *wd = m->params + lay.wd;
-    float *tmp = malloc((size_t)H * m->k * sizeof *tmp);
+    float *tmp = malloc((size_t)D * m->k * sizeof *tmp);
     LSTMSRC_ASSERT(tmp != NULL);
-    glorot_uniform(tmp, (size_t)H * m->k, H, m->k, rng);
+    glorot_uniform(tmp, (size_t)D * m->k, D, m->k, rng);
     for (int r = 0; r < m->k; r++)
-        for (int c = 0; c < H; c++) wd[(size_t)r * H + c] = tmp[(size_t)c * m->k + r];
+        for (int c = 0; c < D; c++) wd[(size_t)r * D + c] = tmp[(size_t)c * m->k + r];
     free(tmp);
 }
 
@@ -295,9 +312,12 @@ void model_init_params(struct lstmsrc_model *m, struct rng *rng)
 struct model_ws {
     int cap, T, backward;
     const struct lstmsrc_model *frozen; /* inference: the model whose weights are packed */
-    struct lstm_buf layer[LSTMSRC_MAX_LAYERS];
-    float *dhseq[LSTMSRC_MAX_LAYERS]; /* (T, B, H) gradient into each layer's outputs */
-    float *wdt;                       /* (H, K) head weights transposed */
+    /* layer[l] for l < layers; layer[layers]: the top layer's reverse direction (dirs = 2) */
+    struct lstm_buf layer[LSTMSRC_MAX_LAYERS + 1];
+    float *dhseq[LSTMSRC_MAX_LAYERS + 1]; /* (steps, B, H) gradient into each one's outputs */
+    float *xr;                        /* (rv, B, I_top) the top layer's input, last row first */
+    float *dxr;                       /* (rv, B, I_top) its gradient (backward, layers > 1) */
+    float *wdt;                       /* (dirs*H, K) head weights transposed */
     float *logits;                    /* (B, K) */
     float *dlogits;                   /* (B, K) model_train_step's loss gradient (backward) */
     float *xblk;                      /* (T, LSTM_ROW_BLOCK, F) model_train_step's block input */
@@ -307,14 +327,32 @@ struct model_ws {
 /* Every buffer starts on a 64-byte line, so a packed panel row is exactly one cache line. */
 #define WS_ALIGN 16 /* floats */
 
+/* Input width of layer l (l == layers: the reverse direction of the top layer). */
+static int unit_in(const struct lstmsrc_model *m, int l)
+{
+    int top = l >= m->layers - 1;
+    return (top ? m->layers == 1 : l == 0) ? m->f : m->h;
+}
+
+/* Whether layer l's backward passes a gradient to its input (not to the data's channels). */
+static int unit_has_dx(const struct lstmsrc_model *m, int l)
+{
+    return l != 0 && !(l == m->layers && m->layers == 1);
+}
+
 struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
 {
-    const size_t B = (size_t)cap, T = (size_t)m->seq_len, H = (size_t)m->h, K = (size_t)m->k;
-    size_t total = 0, sz[16 * LSTMSRC_MAX_LAYERS + 4], nsz = 0;
+    const size_t B = (size_t)cap, H = (size_t)m->h, K = (size_t)m->k;
+    const int units = m->layers + m->dirs - 1;
+    int fw, rv;
+    model_top_steps(m, &fw, &rv);
+    const size_t Itop = (size_t)unit_in(m, m->layers - 1);
+    size_t total = 0, sz[16 * (LSTMSRC_MAX_LAYERS + 1) + 6], nsz = 0;
     /* count sizes first, all in floats, with checked math (fast-path buffers, see lstm.h) */
-    for (int l = 0; l < m->layers; l++) {
-        int I = l == 0 ? m->f : m->h;
-        sz[nsz++] = lstm_fast_floats(0, m->seq_len, I, m->h);             /* wf */
+    for (int l = 0; l < units; l++) {
+        const int I = unit_in(m, l), Tl = l < m->layers ? m->seq_len : rv;
+        const size_t T = (size_t)Tl;
+        sz[nsz++] = lstm_fast_floats(0, Tl, I, m->h);                      /* wf */
         if (with_backward) {
             if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;          /* gates */
             for (int r = 0; r < 2; r++)
@@ -327,18 +365,23 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
         }
         if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;                  /* h */
         if (with_backward) {
-            if (!mul3_size(T, B, lstm_fast_floats(5, m->seq_len, I, m->h), &sz[nsz++]))
+            if (!mul3_size(T, B, lstm_fast_floats(5, Tl, I, m->h), &sz[nsz++]))
                 return NULL;                                               /* dz */
             for (int r = 0; r < 2; r++) sz[nsz++] = B * H;                 /* dhnext, dc */
             for (int q = 1; q <= 4; q++)                                   /* wbh, wbx, dwt, xa */
-                sz[nsz++] = q == 2 && l == 0 ? 0 : lstm_fast_floats(q, m->seq_len, I, m->h);
+                sz[nsz++] = q == 2 && !unit_has_dx(m, l) ? 0 : lstm_fast_floats(q, Tl, I, m->h);
             if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* dhseq */
         }
     }
-    sz[nsz++] = H * K;                    /* wdt */
+    if (!mul3_size((size_t)rv, B, Itop, &sz[nsz++])) return NULL;          /* xr */
+    sz[nsz] = 0;                                                           /* dxr */
+    if (with_backward && m->layers > 1 && !mul3_size((size_t)rv, B, Itop, &sz[nsz]))
+        return NULL;
+    nsz++;
+    sz[nsz++] = (size_t)m->dirs * H * K;  /* wdt */
     sz[nsz++] = B * K;                    /* logits */
     sz[nsz++] = with_backward ? B * K : 0; /* dlogits */
-    sz[nsz++] = with_backward ? T * LSTM_ROW_BLOCK * (size_t)m->f : 0; /* xblk */
+    sz[nsz++] = with_backward ? (size_t)m->seq_len * LSTM_ROW_BLOCK * (size_t)m->f : 0; /* xblk */
     for (size_t i = 0; i < nsz; i++) {
         if (!add_size(sz[i], WS_ALIGN - 1, &sz[i])) return NULL;
         sz[i] -= sz[i] % WS_ALIGN;
@@ -361,7 +404,7 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     nsz = 0;
     /* carve the block in the order the sizes were counted */
 #define TAKE() (p += sz[nsz], p - sz[nsz++])
-    for (int l = 0; l < m->layers; l++) {
+    for (int l = 0; l < units; l++) {
         struct lstm_buf *b = &ws->layer[l];
         b->wf = TAKE();
         b->gates = TAKE();
@@ -375,12 +418,14 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
             b->dc = TAKE();
             b->wbh = TAKE();
             b->wbx = TAKE();
-            if (l == 0) b->wbx = NULL;
+            if (!unit_has_dx(m, l)) b->wbx = NULL;
             b->dwt = TAKE();
             b->xa = TAKE();
             ws->dhseq[l] = TAKE();
         }
     }
+    ws->xr = TAKE();
+    ws->dxr = TAKE();
     ws->wdt = TAKE();
     ws->logits = TAKE();
     ws->dlogits = TAKE();
@@ -393,13 +438,19 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     return ws;
 }
 
+/* Weights of layer l (l == layers: the reverse direction). */
+static const float *unit_w(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
+{
+    return m->params + (l < m->layers ? lay->w[l] : lay->wr);
+}
+
 void model_ws_pack(struct model_ws *ws, const struct lstmsrc_model *m)
 {
     struct model_layout lay;
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
-    for (int l = 0; l < m->layers; l++)
-        lstm_pack_weights(&ws->layer[l], m->params + lay.w[l], l == 0 ? m->f : m->h, m->h);
-    transpose(ws->wdt, m->params + lay.wd, m->k, m->h);
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
+    for (int l = 0; l < m->layers + m->dirs - 1; l++)
+        lstm_pack_weights(&ws->layer[l], unit_w(m, &lay, l), unit_in(m, l), m->h);
+    transpose(ws->wdt, m->params + lay.wd, m->k, m->dirs * m->h);
     ws->frozen = m;
 }
 
@@ -417,12 +468,18 @@ void model_ws_free(struct model_ws *ws)
  * backward. Rows are independent until the weight gradients, which are summed block by block in
  * order: model_forward + loss + model_backward and model_train_step give the same bits. */
 
+/* Bias of layer l (l == layers: the reverse direction). */
+static const float *unit_b(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
+{
+    return m->params + (l < m->layers ? lay->b[l] : lay->br);
+}
+
 static void forward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
                             const struct model_layout *lay)
 {
-    for (int l = 0; l < m->layers; l++)
-        lstm_forward_prepare(&ws->layer[l], m->params + lay->w[l], l == 0 ? m->f : m->h, m->h);
-    if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->h);
+    for (int l = 0; l < m->layers + m->dirs - 1; l++)
+        lstm_forward_prepare(&ws->layer[l], unit_w(m, lay, l), unit_in(m, l), m->h);
+    if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->dirs * m->h);
 }
 
 /* rows [r0, r0 + nb) of xb (T, B, F) through every layer, into the workspace's rows laid out
@@ -431,25 +488,46 @@ static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
                           const struct model_layout *lay, const float *xb, int B, int r0, int nb,
                           float *logits)
 {
-    const int T = m->seq_len, H = m->h, K = m->k;
-    const float *x = xb;
-    for (int l = 0; l < m->layers; l++) {
-        lstm_forward_rows(&ws->layer[l], x, m->params + lay->b[l], B, r0, nb, T,
-                          l == 0 ? m->f : H, H);
-        x = ws->layer[l].h;
+    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
+    int fw, rv;
+    model_top_steps(m, &fw, &rv);
+    const float *x = xb; /* the input of layer l */
+    for (int l = 0; l < L; l++) {
+        lstm_forward_rows(&ws->layer[l], x, unit_b(m, lay, l), B, r0, nb, l == L - 1 ? fw : T,
+                          unit_in(m, l), H);
+        if (l < L - 1) x = ws->layer[l].h;
     }
-    /* logits (nb, K) = h_{T-1} (nb, H) @ Wd^T + bd */
-    const float *hlast = ws->layer[m->layers - 1].h + ((size_t)(T - 1) * B + r0) * H;
+    /* logits (nb, K) = h_{fw-1} (nb, H) @ Wd^T + bd */
+    const float *hlast = ws->layer[L - 1].h + ((size_t)(fw - 1) * B + r0) * H;
     gemm_nn_own(logits, K, hlast, H, ws->wdt, K, nb, K, H, 0.0f);
+    if (m->dirs == 2) {
+        /* the reverse direction reads the top layer's input from the window's last row back
+         * to the labelled row; the head adds its last state @ Wd[:, H:]^T */
+        const int I = unit_in(m, L);
+        for (int s = 0; s < rv; s++)
+            memcpy(ws->xr + ((size_t)s * B + r0) * I, x + ((size_t)(T - 1 - s) * B + r0) * I,
+                   (size_t)nb * I * sizeof *x);
+        lstm_forward_rows(&ws->layer[L], ws->xr, unit_b(m, lay, L), B, r0, nb, rv, I, H);
+        const float *hrev = ws->layer[L].h + ((size_t)(rv - 1) * B + r0) * H;
+        gemm_nn_own(logits, K, hrev, H, ws->wdt + (size_t)H * K, K, nb, K, H, 1.0f);
+    }
     add_bias_rows(logits, K, m->params + lay->bd, nb, K);
 }
 
 static void backward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
                              const struct model_layout *lay)
 {
-    for (int l = 0; l < m->layers; l++)
-        lstm_backward_prepare(&ws->layer[l], m->params + lay->w[l], m->seq_len,
-                              l == 0 ? m->f : m->h, m->h, l > 0);
+    for (int l = 0; l < m->layers + m->dirs - 1; l++)
+        lstm_backward_prepare(&ws->layer[l], unit_w(m, lay, l),
+                              l < m->layers ? m->seq_len : m->label_offset + 1, unit_in(m, l),
+                              m->h, unit_has_dx(m, l));
+}
+
+/* Zeroes rows [r0, r0 + nb) of steps [0, steps) of a (steps, B, width) buffer. */
+static void zero_rows(float *a, int steps, int B, int r0, int nb, int width)
+{
+    for (int t = 0; t < steps; t++)
+        memset(a + ((size_t)t * B + r0) * width, 0, (size_t)nb * width * sizeof *a);
 }
 
 /* Given dl (nb, K), the loss gradient of rows [r0, r0 + nb) of the workspace laid out for B:
@@ -459,35 +537,56 @@ static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
                            const struct model_layout *lay, float *grads, const float *dl, int B,
                            int r0, int nb)
 {
-    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers;
-    const float *hlast = ws->layer[L - 1].h + ((size_t)(T - 1) * B + r0) * H;
-    /* head: dWd (K, H) += dl^T @ hlast;  dbd += sum dl;  dh_{T-1} = dl @ Wd; the top layer's
+    const int T = m->seq_len, H = m->h, K = m->k, L = m->layers, D = m->dirs * H;
+    int fw, rv;
+    model_top_steps(m, &fw, &rv);
+    const float *hlast = ws->layer[L - 1].h + ((size_t)(fw - 1) * B + r0) * H;
+    /* head: dWd (K, H) += dl^T @ hlast;  dbd += sum dl;  dh_{fw-1} = dl @ Wd; the top layer's
      * other steps get nothing from above. (Zeroed on every call: where a step's rows lie
      * depends on B, so an earlier call with another B may have left values there.) */
-    gemm_tn_own(grads + lay->wd, H, dl, K, hlast, H, K, H, nb);
+    gemm_tn_own(grads + lay->wd, D, dl, K, hlast, H, K, H, nb);
     sum_rows(grads + lay->bd, dl, nb, K);
-    for (int t = 0; t < T - 1; t++)
-        memset(ws->dhseq[L - 1] + ((size_t)t * B + r0) * H, 0, (size_t)nb * H * sizeof(float));
-    gemm_nn_own(ws->dhseq[L - 1] + ((size_t)(T - 1) * B + r0) * H, H, dl, K, m->params + lay->wd,
-                H, nb, H, K, 0.0f);
+    zero_rows(ws->dhseq[L - 1], fw - 1, B, r0, nb, H);
+    gemm_nn_own(ws->dhseq[L - 1] + ((size_t)(fw - 1) * B + r0) * H, H, dl, K, m->params + lay->wd,
+                D, nb, H, K, 0.0f);
+    if (m->dirs == 2) {
+        /* the same for the reverse direction's last state, Wd[:, H:] */
+        const float *hrev = ws->layer[L].h + ((size_t)(rv - 1) * B + r0) * H;
+        gemm_tn_own(grads + lay->wd + H, D, dl, K, hrev, H, K, H, nb);
+        zero_rows(ws->dhseq[L], rv - 1, B, r0, nb, H);
+        gemm_nn_own(ws->dhseq[L] + ((size_t)(rv - 1) * B + r0) * H, H, dl, K,
+                    m->params + lay->wd + H, D, nb, H, K, 0.0f);
+    }
     for (int l = L - 1; l >= 0; l--) {
         float *dx = NULL;
         if (l > 0) {
             /* layer l's input gradient accumulates into layer l-1's dhseq rows */
             dx = ws->dhseq[l - 1];
-            for (int t = 0; t < T; t++)
-                memset(dx + ((size_t)t * B + r0) * H, 0, (size_t)nb * H * sizeof *dx);
+            zero_rows(dx, T, B, r0, nb, H);
         }
-        lstm_backward_rows(&ws->layer[l], ws->dhseq[l], dx, B, r0, nb, T, l == 0 ? m->f : H, H);
+        lstm_backward_rows(&ws->layer[l], ws->dhseq[l], dx, B, r0, nb, l == L - 1 ? fw : T,
+                           unit_in(m, l), H);
+        if (l == L - 1 && m->dirs == 2) {
+            /* the reverse direction; its input gradient goes back to the rows it read */
+            float *dxr = dx ? ws->dxr : NULL;
+            if (dxr) zero_rows(dxr, rv, B, r0, nb, H);
+            lstm_backward_rows(&ws->layer[L], ws->dhseq[L], dxr, B, r0, nb, rv, unit_in(m, L), H);
+            for (int s = 0; dxr && s < rv; s++) {
+                float *d = dx + ((size_t)(T - 1 - s) * B + r0) * H;
+                const float *e = dxr + ((size_t)s * B + r0) * H;
+                for (size_t i = 0; i < (size_t)nb * H; i++) d[i] += e[i];
+            }
+        }
     }
 }
 
 static void backward_finish(const struct lstmsrc_model *m, struct model_ws *ws,
                             const struct model_layout *lay, float *grads)
 {
-    for (int l = 0; l < m->layers; l++)
-        lstm_backward_finish(&ws->layer[l], grads + lay->w[l], grads + lay->b[l],
-                             l == 0 ? m->f : m->h, m->h);
+    for (int l = 0; l < m->layers + m->dirs - 1; l++) {
+        size_t w = l < m->layers ? lay->w[l] : lay->wr, b = l < m->layers ? lay->b[l] : lay->br;
+        lstm_backward_finish(&ws->layer[l], grads + w, grads + b, unit_in(m, l), m->h);
+    }
 }
 
 const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, const float *xb,
@@ -496,7 +595,7 @@ const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, c
     struct model_layout lay;
     LSTMSRC_ASSERT(B >= 1 && B <= ws->cap && ws->T == m->seq_len);
     LSTMSRC_ASSERT(!ws->frozen || ws->frozen == m);
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     forward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
         forward_block(m, ws, &lay, xb, B, r0, B - r0 < LSTM_ROW_BLOCK ? B - r0 : LSTM_ROW_BLOCK,
@@ -509,7 +608,7 @@ void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *g
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap);
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     backward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
         backward_block(m, ws, &lay, grads, dlogits + (size_t)r0 * m->k, B, r0,
@@ -524,7 +623,7 @@ double model_train_step(const struct lstmsrc_model *m, struct model_ws *ws, floa
     const int K = m->k, multi = m->task == LSTMSRC_TASK_MULTILABEL;
     LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap && ws->T == m->seq_len);
     LSTMSRC_ASSERT(multi ? y != NULL : cls != NULL);
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->k));
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     forward_prepare(m, ws, &lay);
     backward_prepare(m, ws, &lay);
     double loss = 0.0;

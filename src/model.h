@@ -9,9 +9,19 @@
  *     w_l  (4H, in_l + H)   rows i,f,g,o gates; columns [input | recurrent]
  *                           = PyTorch [weight_ih_l | weight_hh_l]
  *     b_l  (4H)             = PyTorch bias_ih_l + bias_hh_l
+ *   bidirectional models (dirs = 2) only: the top layer's reverse direction (in = the top
+ *   layer's input width), which reads the window backwards from its last row to the labelled row
+ *     wr   (4H, in + H)     = PyTorch [weight_ih_l{L-1}_reverse | weight_hh_l{L-1}_reverse]
+ *     br   (4H)             = PyTorch bias_ih_l{L-1}_reverse + bias_hh_l{L-1}_reverse
  *   head:
- *     wd   (K, H)           dense on the last hidden state of the top layer
+ *     wd   (K, dirs*H)      dense on the top layer's hidden state: [forward | reverse]
  *     bd   (K)
+ *
+ * Which step the head reads: one direction, the window's last step (for a centred label the
+ * window runs seq/2 rows past the labelled row). Two directions, both at the labelled row: the
+ * forward direction runs from the window's first row to it, the reverse from the window's last
+ * row back to it (PyTorch's bidirectional output at that row). Layers below the top run forward
+ * over the whole window.
  */
 #ifndef LSTMSRC_MODEL_H
 #define LSTMSRC_MODEL_H
@@ -41,6 +51,7 @@ struct lstmsrc_model {
     int label_offset;     /* rows from the labelled row to the window's last row */
     int h;                /* hidden units per layer */
     int layers;
+    int dirs;             /* 1, or 2: the top layer is bidirectional (see the layout above) */
     int k;                /* outputs */
     int seq_len;
     int n_labels;         /* label columns (sources, 1 class column, or N combined) */
@@ -62,14 +73,15 @@ struct lstmsrc_model {
 /* Offsets into a flat parameter (or gradient, or Adam moment) array. */
 struct model_layout {
     size_t w[LSTMSRC_MAX_LAYERS], b[LSTMSRC_MAX_LAYERS];
+    size_t wr, br; /* reverse direction of the top layer (dirs = 2; else 0) */
     size_t wd, bd;
     size_t total;
 };
 
 /* Creates an empty model with the given shape: names and vectors allocated (names NULL,
  * thresholds 0.5, scaler 0/1, pos_weight 1), params zeroed. Checks sizes against limits. */
-enum lstmsrc_status model_create(int f, int h, int layers, int k, int seq_len, int n_labels,
-                                 enum lstmsrc_task task, enum lstmsrc_label_mode mode,
+enum lstmsrc_status model_create(int f, int h, int layers, int dirs, int k, int seq_len,
+                                 int n_labels, enum lstmsrc_task task, enum lstmsrc_label_mode mode,
                                  struct lstmsrc_model **out, struct lstmsrc_error *err);
 /* Sets the derived-channel and label framing of a model made by model_create (whose f is then
  * the channel count): n_raw = f / popcount(features), label_offset from label_at. Returns 0
@@ -82,8 +94,11 @@ int model_feature_count(unsigned features);
 void model_channels(const struct lstmsrc_model *m, float *out, const float *raw, size_t rows,
                     const float *prev);
 
-/* Fills the layout for a shape; returns 0 on size overflow. */
-int model_layout_fill(struct model_layout *l, int f, int h, int layers, int k);
+/* Fills the layout for a shape; returns 0 on size overflow or a bad layer/direction count. */
+int model_layout_fill(struct model_layout *l, int f, int h, int layers, int dirs, int k);
+/* Steps the top layer runs: *fw forward (the whole window, or up to the labelled row when
+ * bidirectional) and *rv in reverse (0 for one direction, else label_offset + 1). */
+void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv);
 
 /* Keras initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
  * with forget-gate bias 1 (Jozefowicz et al. 2015), Glorot-uniform head, zero head bias. */

@@ -28,7 +28,10 @@ _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats")
 
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define FORMAT_VERSION 2u
+#define FORMAT_VERSION 3u /* the newest this build reads */
+/* Header flags (version 3 on): bit 0, the top layer is bidirectional. A model without one is
+ * written as version 2, which builds before version 3 read as well. */
+#define FLAG_BIDIRECTIONAL 1u
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
 #define META_SIZE 68u   /* training metadata block */
 #define INPUT_SIZE 16u  /* version 2: input block (features, label_at, label_offset, stride) */
@@ -287,7 +290,8 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
                            (uint32_t)m->meta.stride, why, sizeof why) ||
         !check_values(m, why, sizeof why))
         return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
-    LSTMSRC_ASSERT(model_layout_fill(&l, m->f, m->h, m->layers, m->k) && l.total == m->n_params);
+    LSTMSRC_ASSERT(model_layout_fill(&l, m->f, m->h, m->layers, m->dirs, m->k) &&
+                   l.total == m->n_params);
 
     /* fixed parts are tiny; only the parameter block can be large */
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
@@ -302,10 +306,10 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
     memcpy(w.p, model_magic, sizeof model_magic);
     w.pos = sizeof model_magic;
-    w_u32(&w, FORMAT_VERSION);
+    w_u32(&w, m->dirs == 2 ? 3u : 2u);
     w_u32(&w, HEADER_SIZE);
     w_u64(&w, (uint64_t)size);
-    w_u32(&w, 0); /* flags */
+    w_u32(&w, m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u);
     w_u32(&w, (uint32_t)m->task);
     w_u32(&w, (uint32_t)m->label_mode);
     w_u32(&w, (uint32_t)m->f);
@@ -488,15 +492,16 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
 
     /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
     uint32_t flags = get_u32(b + OFF_FLAGS);
-    if (flags != 0)
-        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: unknown flags 0x%08" PRIx32, name, flags);
+    if (flags & ~(version >= 3 ? FLAG_BIDIRECTIONAL : 0u))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags, version);
+    const int dirs = flags & FLAG_BIDIRECTIONAL ? 2 : 1;
     uint32_t task = get_u32(b + OFF_TASK), mode = get_u32(b + OFF_LABEL_MODE);
     uint32_t f = get_u32(b + OFF_F), h = get_u32(b + OFF_H), layers = get_u32(b + OFF_LAYERS);
     uint32_t k = get_u32(b + OFF_K), seq = get_u32(b + OFF_SEQ_LEN);
     uint32_t n_labels = get_u32(b + OFF_N_LABELS);
     if (!check_shape(task, mode, f, h, layers, k, seq, n_labels, why, sizeof why))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
-    if (!model_layout_fill(&l, (int)f, (int)h, (int)layers, (int)k))
+    if (!model_layout_fill(&l, (int)f, (int)h, (int)layers, dirs, (int)k))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: architecture too large to address", name);
     /* every remaining section is at least this large: refuse before allocating for it */
     size_t need;
@@ -505,7 +510,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
                          "%s: architecture needs %zu parameters, the file has %zu bytes", name,
                          l.total, len);
 
-    status = model_create((int)f, (int)h, (int)layers, (int)k, (int)seq, (int)n_labels,
+    status = model_create((int)f, (int)h, (int)layers, dirs, (int)k, (int)seq, (int)n_labels,
                           (enum lstmsrc_task)task, (enum lstmsrc_label_mode)mode, &m, &cerr);
     if (status == LSTMSRC_ERR_NOMEM) return set_error(err, status, "%s: out of memory", name);
     if (status != LSTMSRC_OK) return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, cerr.msg);

@@ -544,7 +544,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     int interrupted = 0;
 
     const int channels = ds->f * model_feature_count(cfg->features);
-    st = model_create(channels, cfg->hidden, cfg->layers, ds->k, cfg->seq_len, ds->n_labels,
+    st = model_create(channels, cfg->hidden, cfg->layers, cfg->bidirectional ? 2 : 1, ds->k,
+                      cfg->seq_len, ds->n_labels,
                       ds->task, ds->mode, &m, err);
     if (st) return st;
     int framed = model_set_framing(m, cfg->features, cfg->label_at);

@@ -30,7 +30,7 @@ static struct lstmsrc_model *make_model(int k, enum lstmsrc_task task)
 {
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(1, 2, 1, k, 3, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task,
+    if (model_create(1, 2, 1, 1, k, 3, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task,
                      task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS,
                      &m, &err))
         return NULL;

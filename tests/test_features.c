@@ -28,7 +28,7 @@ static struct lstmsrc_model *shaped(int raw, unsigned features, enum lstmsrc_lab
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
     int per = model_feature_count(features);
-    if (model_create(raw * per, 6, 1, 2, seq, 2, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES,
+    if (model_create(raw * per, 6, 1, 1, 2, seq, 2, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES,
                      &m, &err))
         return NULL;
     if (!model_set_framing(m, features, at)) {

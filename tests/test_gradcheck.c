@@ -183,7 +183,7 @@ static void test_ce_dlogits(void)
 
 struct gc {
     enum lstmsrc_task task;
-    int L, K;
+    int L, D, K; /* layers, directions of the top layer, outputs */
     struct lstmsrc_model *m;
     struct model_ws *ws;
     float x[T_ * B_ * F_]; /* (T, B, F) */
@@ -194,16 +194,21 @@ struct gc {
     float *grads;          /* (n_params) */
 };
 
-static int gc_open(struct gc *g, enum lstmsrc_task task, int layers, int k, uint64_t seed)
+/* dirs 2: a bidirectional top layer, labelled at the window's centre or last row (the
+ * reverse direction then runs 2 or 1 of the T_ = 3 steps, the forward one 2 or 3). */
+static int gc_open_dirs(struct gc *g, enum lstmsrc_task task, int layers, int dirs,
+                        enum lstmsrc_label_at at, int k, uint64_t seed)
 {
     memset(g, 0, sizeof *g);
     g->task = task;
     g->L = layers;
+    g->D = dirs;
     g->K = k;
     int multi = task == LSTMSRC_TASK_MULTILABEL;
-    if (model_create(F_, H_, layers, k, T_, multi ? k : 1, task,
+    if (model_create(F_, H_, layers, dirs, k, T_, multi ? k : 1, task,
                      multi ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS, &g->m,
-                     NULL) != LSTMSRC_OK)
+                     NULL) != LSTMSRC_OK ||
+        !model_set_framing(g->m, LSTMSRC_FEATURE_RAW, at))
         return 0;
     g->ws = model_ws_create(g->m, B_, 1);
     g->grads = calloc(g->m->n_params, sizeof *g->grads);
@@ -222,6 +227,11 @@ static int gc_open(struct gc *g, enum lstmsrc_task task, int layers, int k, uint
     for (int b = 0; b < B_; b++)
         g->cls[b] = (int32_t)rng_below(&r, (uint64_t)k);
     return 1;
+}
+
+static int gc_open(struct gc *g, enum lstmsrc_task task, int layers, int k, uint64_t seed)
+{
+    return gc_open_dirs(g, task, layers, 1, LSTMSRC_LABEL_LAST, k, seed);
 }
 
 static void gc_close(struct gc *g)
@@ -271,11 +281,11 @@ static size_t check_blocks(const struct gc *g, const double *num, const float *a
                            double atol, int quiet)
 {
     struct model_layout lay;
-    LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, g->L, g->K));
+    LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, g->L, g->D, g->K));
     struct {
         const char *name;
         size_t off, n;
-    } blk[2 * LSTMSRC_MAX_LAYERS + 2];
+    } blk[2 * LSTMSRC_MAX_LAYERS + 4];
     int nb = 0;
     static char names[2 * LSTMSRC_MAX_LAYERS][16];
     for (int l = 0; l < g->L; l++) {
@@ -286,6 +296,14 @@ static size_t check_blocks(const struct gc *g, const double *num, const float *a
         blk[nb++].n = lay.b[l] - lay.w[l];
         blk[nb].name = names[2 * l + 1];
         blk[nb].off = lay.b[l];
+        blk[nb++].n = 4 * H_;
+    }
+    if (g->D == 2) {
+        blk[nb].name = "w_rev";
+        blk[nb].off = lay.wr;
+        blk[nb++].n = lay.br - lay.wr;
+        blk[nb].name = "b_rev";
+        blk[nb].off = lay.br;
         blk[nb++].n = 4 * H_;
     }
     blk[nb].name = "wd";
@@ -302,8 +320,10 @@ static size_t check_blocks(const struct gc *g, const double *num, const float *a
                     quiet);
         if (!quiet) {
             char what[64];
-            snprintf(what, sizeof what, "%s L=%d K=%d %s",
-                     g->task == LSTMSRC_TASK_MULTILABEL ? "bce" : "ce", g->L, g->K, blk[b].name);
+            snprintf(what, sizeof what, "%s L=%d%s K=%d %s",
+                     g->task == LSTMSRC_TASK_MULTILABEL ? "bce" : "ce", g->L,
+                     g->D == 2 ? (g->m->label_offset ? " bi centre" : " bi last") : "", g->K,
+                     blk[b].name);
             cmp_print(what, &st);
         }
         bad += st.bad;
@@ -311,10 +331,11 @@ static size_t check_blocks(const struct gc *g, const double *num, const float *a
     return bad;
 }
 
-static void check_all_params(enum lstmsrc_task task, int layers, int k, uint64_t seed)
+static void check_all_params_dirs(enum lstmsrc_task task, int layers, int dirs,
+                                  enum lstmsrc_label_at at, int k, uint64_t seed)
 {
     struct gc g;
-    int ok = gc_open(&g, task, layers, k, seed);
+    int ok = gc_open_dirs(&g, task, layers, dirs, at, k, seed);
     CHECK(ok);
     if (ok) {
         double *num = malloc(g.m->n_params * sizeof *num);
@@ -327,6 +348,22 @@ static void check_all_params(enum lstmsrc_task task, int layers, int k, uint64_t
         }
     }
     gc_close(&g);
+}
+
+static void check_all_params(enum lstmsrc_task task, int layers, int k, uint64_t seed)
+{
+    check_all_params_dirs(task, layers, 1, LSTMSRC_LABEL_LAST, k, seed);
+}
+
+/* a bidirectional top layer: its reverse direction, the head's second half and, with two
+ * layers, the reverse direction's input gradient into the layer below (rows it read backwards) */
+static void test_params_bidirectional(void)
+{
+    check_all_params_dirs(LSTMSRC_TASK_MULTILABEL, 1, 2, LSTMSRC_LABEL_CENTER, 3, 24);
+    check_all_params_dirs(LSTMSRC_TASK_MULTILABEL, 1, 2, LSTMSRC_LABEL_LAST, 2, 25);
+    check_all_params_dirs(LSTMSRC_TASK_MULTILABEL, 2, 2, LSTMSRC_LABEL_CENTER, 3, 26);
+    check_all_params_dirs(LSTMSRC_TASK_MULTICLASS, 2, 2, LSTMSRC_LABEL_LAST, 4, 27);
+    check_all_params_dirs(LSTMSRC_TASK_MULTICLASS, 1, 2, LSTMSRC_LABEL_CENTER, 3, 28);
 }
 
 static void test_params_bce_1layer(void)
@@ -438,7 +475,7 @@ static void test_input_gradient(void)
         if (!ok) goto next;
         const int K = g.K;
         struct model_layout lay;
-        LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, 2, K));
+        LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, 2, 1, K));
         const float *P = g.m->params;
         dw = calloc(g.m->n_params, sizeof *dw);
         LSTMSRC_ASSERT(dw != NULL);
@@ -514,7 +551,7 @@ static void test_wrong_gradient_fails(void)
         CHECK(check_blocks(&g, num, g.grads, MODEL_RTOL, MODEL_ATOL, 1) == 0);
         /* the largest gradient of w_0, 5% off: exactly one failure */
         struct model_layout lay;
-        LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, 2, 3));
+        LSTMSRC_ASSERT(model_layout_fill(&lay, F_, H_, 2, 1, 3));
         size_t worst = lay.w[0];
         for (size_t i = lay.w[0]; i < lay.b[0]; i++)
             if (fabs(g.grads[i]) > fabs(g.grads[worst])) worst = i;
@@ -546,6 +583,7 @@ int main(void)
     RUN(test_params_bce_1layer);
     RUN(test_params_bce_2layer);
     RUN(test_params_ce_2layer);
+    RUN(test_params_bidirectional);
     RUN(test_random_direction);
     RUN(test_input_gradient);
     RUN(test_wrong_gradient_fails);

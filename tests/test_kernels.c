@@ -457,7 +457,7 @@ static void test_train_step_fused(void)
         const int F = 2, H = 7, L = 2, K = c ? 4 : 3, T = 4, B = LSTM_ROW_BLOCK * 2 + 5;
         struct lstmsrc_model *m = NULL;
         struct lstmsrc_error err;
-        CHECK(model_create(F, H, L, K, T, c ? 1 : K, tasks[c],
+        CHECK(model_create(F, H, L, 1, K, T, c ? 1 : K, tasks[c],
                            c ? LSTMSRC_LABELS_CLASS : LSTMSRC_LABELS_SOURCES, &m, &err) == 0);
         if (!m) return;
         struct rng r;

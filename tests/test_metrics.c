@@ -255,12 +255,12 @@ static struct lstmsrc_model *const_model(int k, int seq, enum lstmsrc_task task,
     enum lstmsrc_label_mode mode =
         task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS;
     int n_labels = task == LSTMSRC_TASK_MULTILABEL ? k : 1;
-    if (model_create(1, 2, 1, k, seq, n_labels, task, mode, &m, &err)) {
+    if (model_create(1, 2, 1, 1, k, seq, n_labels, task, mode, &m, &err)) {
         fprintf(stderr, "  model_create: %s\n", err.msg);
         return NULL;
     }
     struct model_layout l;
-    LSTMSRC_ASSERT(model_layout_fill(&l, 1, 2, 1, k));
+    LSTMSRC_ASSERT(model_layout_fill(&l, 1, 2, 1, 1, k));
     for (int j = 0; j < k; j++) {
         m->params[l.bd + (size_t)j] = bias[j];
         m->output_names[j] = str_dup(names[j]);

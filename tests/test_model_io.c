@@ -37,7 +37,7 @@ static struct lstmsrc_model *make_model(void)
 {
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(2, 3, 2, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err))
+    if (model_create(2, 3, 2, 1, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err))
         return NULL;
     const char *in[] = {"reading", "power, \"kW\""};
     const char *lab[] = {"Kettle", "Microwave", ""};
@@ -181,7 +181,7 @@ static void test_multiclass_round_trip(void)
     char p[512];
     struct lstmsrc_error err;
     struct lstmsrc_model *m = NULL, *r = NULL;
-    CHECK(model_create(1, 4, 1, 4, 3, 2, LSTMSRC_TASK_MULTICLASS, LSTMSRC_LABELS_COMBINED, &m,
+    CHECK(model_create(1, 4, 1, 1, 4, 3, 2, LSTMSRC_TASK_MULTICLASS, LSTMSRC_LABELS_COMBINED, &m,
                        &err) == LSTMSRC_OK);
     if (!m) return;
     const char *cls[] = {"none", "b", "a", "a+b"};
@@ -268,10 +268,10 @@ static void test_version(void)
     CHECK(b != NULL);
     if (!b) return;
     struct lstmsrc_error err;
-    put32(b + 8, 3);
+    put32(b + 8, 4);
     fix_crc(b, n);
     CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_VERSION && err.code == LSTMSRC_ERR_VERSION);
-    CHECK(strcmp(err.msg, "model.lsm: file version 3, this build reads up to 2") == 0);
+    CHECK(strcmp(err.msg, "model.lsm: file version 4, this build reads up to 3") == 0);
     /* a newer file is recognised by its version even when too short to hold our header */
     CHECK(load_copy(b, 12, &err) == LSTMSRC_ERR_VERSION);
     put32(b + 8, 0);
@@ -410,7 +410,7 @@ static void test_v2_input_block_round_trip(void)
     char p1[512], p2[512];
     struct lstmsrc_error err;
     struct lstmsrc_model *m = NULL, *r = NULL;
-    CHECK(model_create(4, 3, 1, 2, 7, 2, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m,
+    CHECK(model_create(4, 3, 1, 1, 2, 7, 2, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m,
                        &err) == LSTMSRC_OK);
     if (!m) return;
     CHECK(model_set_framing(m, LSTMSRC_FEATURES_ALL, LSTMSRC_LABEL_CENTER));
@@ -460,6 +460,12 @@ static void test_v2_input_block_round_trip(void)
     free(m->input_names[2]);
     m->input_names[2] = str_dup("c");
     CHECK(lstmsrc_model_save(m, p2, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "channel 2"));
+    /* names are quoted into messages with their control bytes escaped: still one line */
+    free(m->input_names[2]);
+    m->input_names[2] = str_dup("a\nb\tc\x01");
+    CHECK(lstmsrc_model_save(m, p2, &err) == LSTMSRC_ERR_ARG);
+    CHECK(strstr(err.msg, "named \"a\\nb\\tc\\x01\", its column is \"a\"") != NULL);
+    CHECK(!strchr(err.msg, '\n') && !strchr(err.msg, '\t') && !strchr(err.msg, '\x01'));
     lstmsrc_model_free(m);
     lstmsrc_model_free(r);
     unlink(p1);

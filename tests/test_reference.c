@@ -248,7 +248,7 @@ static int case_open(struct ref_case *c, const char *path, enum lstmsrc_task tas
     struct lstmsrc_error err;
     int multi = task == LSTMSRC_TASK_MULTILABEL;
     enum lstmsrc_status st =
-        model_create(c->F, c->H, c->L, c->K, c->T, multi ? c->K : 1, task,
+        model_create(c->F, c->H, c->L, 1, c->K, c->T, multi ? c->K : 1, task,
                      multi ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS, &c->m, &err);
     CHECK(st == LSTMSRC_OK);
     if (st != LSTMSRC_OK) return 0;
@@ -358,7 +358,7 @@ static void run_case(const char *path, enum lstmsrc_task task)
     CHECK((r = fx_get(fx, "grads", n)) != NULL);
     if (r) {
         struct model_layout lay;
-        CHECK(model_layout_fill(&lay, c.F, c.H, c.L, c.K));
+        CHECK(model_layout_fill(&lay, c.F, c.H, c.L, 1, c.K));
         CHECK(compare("grads (all)", c.grads, r->v, n, GRAD_RTOL, GRAD_ATOL) == 0);
         /* per tensor, so a failure names the block */
         char name[32];

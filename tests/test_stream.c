@@ -57,7 +57,7 @@ static struct lstmsrc_model *make_model(int f, int h, int layers, int k, int seq
     struct lstmsrc_error err;
     enum lstmsrc_label_mode mode =
         task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS;
-    if (model_create(f, h, layers, k, seq, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task, mode,
+    if (model_create(f, h, layers, 1, k, seq, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task, mode,
                      &m, &err))
         return NULL;
     const char *in[] = {"reading", "x2"};

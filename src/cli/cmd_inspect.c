@@ -107,8 +107,9 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
         if (i) printf(", ");
         put_name(in->label_names[i], 0);
     }
-    printf("\n  architecture  %d input%s -> %d x LSTM(%d) -> dense %d (%s)\n", in->inputs,
-           in->inputs == 1 ? "" : "s", in->layers, in->hidden, in->outputs,
+    printf("\n  architecture  %d input%s -> %d x LSTM(%d)%s -> dense %d (%s)\n", in->inputs,
+           in->inputs == 1 ? "" : "s", in->layers, in->hidden,
+           in->directions == 2 ? ", the top one bidirectional" : "", in->outputs,
            ml ? "sigmoid" : "softmax");
     printf("  parameters    %zu (%zu bytes as float32)\n", in->n_params, in->n_params * 4);
     printf("  window        %d rows\n", in->seq_len);
@@ -204,8 +205,9 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     json_str(o, task_str(in->task));
     fputs(",\"label_mode\":", o);
     json_str(o, mode_str(in->label_mode));
-    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"seq_len\":%d,\"params\":%zu,\"param_bytes\":%zu",
-            in->hidden, in->layers, in->seq_len, in->n_params, in->n_params * 4);
+    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"directions\":%d,\"seq_len\":%d,\"params\":%zu,"
+               "\"param_bytes\":%zu",
+            in->hidden, in->layers, in->directions, in->seq_len, in->n_params, in->n_params * 4);
     fputs(",\"label_columns\":[", o);
     for (int i = 0; i < in->n_labels; i++) {
         if (i) fputc(',', o);

@@ -37,6 +37,9 @@ static const char usage_text[] =
     "  --label-at POS        last (the window's last row: online, default) or center (the\n"
     "                        window also sees seq/2 rows after the labelled row; predict\n"
     "                        and stream then answer seq/2 rows late)\n"
+    "  --bidirectional       the top layer also reads the window backwards, from its last\n"
+    "                        row to the labelled row (with --label-at center: the rows\n"
+    "                        after it); the head sees both directions at the labelled row\n"
     "training:\n"
     "  --epochs E            (default 10)\n"
     "  --batch B             (default 512)\n"
@@ -288,6 +291,8 @@ int cmd_train(int argc, char **argv)
                 rc = cli_usage(cmd, "--label-at expects last or center, found \"%s\"", v);
                 goto done;
             }
+        } else if (!strcmp(a, "--bidirectional")) {
+            cfg.bidirectional = 1;
         } else if (cli_flag(argv, argc, &i, "--stride", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.stride)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
@@ -434,11 +439,11 @@ int cmd_train(int argc, char **argv)
         cfg.progress_user = &ps;
     }
     if (!quiet) {
-        fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d\n", data,
+        fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", data,
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
                 lstmsrc_dataset_inputs(ds) == 1 ? "" : "s", lstmsrc_dataset_outputs(ds),
                 lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL ? "sources" : "classes",
-                cfg.seq_len, cfg.layers, cfg.hidden);
+                cfg.seq_len, cfg.layers, cfg.hidden, cfg.bidirectional ? ", bidirectional top" : "");
     }
     cfg.stop = &stop_flag;
     signal(SIGINT, on_signal);
