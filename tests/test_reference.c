@@ -5,6 +5,11 @@
  * and the final parameters, with and without clip_grad_norm_. The fixtures are committed, so this
  * test needs no Python. One training step here is what training does: zero the grads, forward,
  * loss (mean: BCE norm 1/(B*K), CE norm 1/B), backward, optional clipping, adam_step(t).
+ * The gradients are also checked through the fused model_train_step that training runs.
+ *
+ * Bidirectional fixtures (ref_bi*.txt, records dirs = 2 and label_offset): 1 or 2 layers, the top
+ * one nn.LSTM(bidirectional=True) with the head nn.Linear(2H, K) on its output at the labelled row
+ * (centred or last), both losses; the reverse direction maps to wr/br (see make_ref.py).
  *
  * Tolerances, |got - want| <= atol + rtol*|want| per element:
  *   forward (logits, loss)          rtol 1e-5, atol 1e-6
@@ -13,8 +18,9 @@
  *   losses after Adam steps         rtol 1e-5, atol 1e-6
  *   parameters after 5 Adam steps   rtol 0,    atol 2e-6 (each step moves a parameter by ~lr =
  *                                   1e-2 whatever its gradient's size, so errors are absolute)
- * Measured (gcc, own GEMM and OpenBLAS alike): logits 4e-8, loss 1.2e-7, grads 1.5e-8 absolute,
- * losses over the steps 2.4e-7, parameters after 5 steps 1.4e-7.
+ * Measured (gcc, own GEMM and OpenBLAS alike), unidirectional / bidirectional fixtures: logits
+ * 2.9e-8 / 9.1e-8, loss 1.2e-7 / 2.3e-7, grads 1.7e-8 / 4.1e-8 absolute, losses over the steps
+ * 2.4e-7 / 2.3e-7, parameters after 5 steps 2.5e-6 / 4.8e-7.
  */
 #include <stdint.h>
 #include <string.h>
@@ -161,6 +167,14 @@ static int fx_int(const struct fixture *fx, const char *name)
     return r ? (int)r->v[0] : -1;
 }
 
+/* An optional one-value record: its value, def when absent, -1 when present with another count. */
+static int fx_int_or(const struct fixture *fx, const char *name, int def)
+{
+    for (int i = 0; i < fx->nrec; i++)
+        if (strcmp(fx->r[i].name, name) == 0) return fx_int(fx, name);
+    return def;
+}
+
 /* ============================== comparison ============================== */
 
 /* Counts elements with |got - want| > atol + rtol*|want|, prints the first few and the maxima. */
@@ -192,6 +206,7 @@ struct ref_case {
     struct fixture fx;
     enum lstmsrc_task task;
     int T, B, F, H, K, L;
+    int D, label_offset; /* directions of the top layer; rows from the labelled row to the last */
     struct lstmsrc_model *m;
     struct model_ws *ws;
     float *x;          /* (T, B, F) */
@@ -242,16 +257,26 @@ static int case_open(struct ref_case *c, const char *path, enum lstmsrc_task tas
     c->H = fx_int(&c->fx, "H");
     c->K = fx_int(&c->fx, "K");
     c->L = fx_int(&c->fx, "layers");
+    c->D = fx_int_or(&c->fx, "dirs", 1);
+    c->label_offset = fx_int_or(&c->fx, "label_offset", 0);
     CHECK(c->T > 0 && c->B > 0 && c->F > 0 && c->H > 0 && c->K > 0 && c->L > 0);
     if (!(c->T > 0 && c->B > 0 && c->F > 0 && c->H > 0 && c->K > 0 && c->L > 0)) return 0;
+    CHECK((c->D == 1 && c->label_offset == 0) || (c->D == 2 && c->label_offset >= 0));
+    if (!((c->D == 1 && c->label_offset == 0) || (c->D == 2 && c->label_offset >= 0))) return 0;
 
     struct lstmsrc_error err;
     int multi = task == LSTMSRC_TASK_MULTILABEL;
     enum lstmsrc_status st =
-        model_create(c->F, c->H, c->L, 1, c->K, c->T, multi ? c->K : 1, task,
+        model_create(c->F, c->H, c->L, c->D, c->K, c->T, multi ? c->K : 1, task,
                      multi ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS, &c->m, &err);
     CHECK(st == LSTMSRC_OK);
     if (st != LSTMSRC_OK) return 0;
+    /* torch's head reads row T-1-label_offset; ours is set by the label framing, so the
+     * fixture's offset must be what --label-at gives for this window */
+    enum lstmsrc_label_at at = c->label_offset ? LSTMSRC_LABEL_CENTER : LSTMSRC_LABEL_LAST;
+    CHECK(model_set_framing(c->m, LSTMSRC_FEATURE_RAW, at));
+    CHECK(c->m->label_offset == c->label_offset);
+    if (c->m->label_offset != c->label_offset) return 0;
     const size_t n = c->m->n_params;
     const size_t TBF = (size_t)c->T * c->B * c->F, BK = (size_t)c->B * c->K;
     const struct rec *px = fx_get(&c->fx, "x", TBF), *pp = fx_get(&c->fx, "params", n);
@@ -284,6 +309,8 @@ static int case_open(struct ref_case *c, const char *path, enum lstmsrc_task tas
         for (int r = 0; r < c->B; r++)
             CHECK(c->cls[r] >= 0 && c->cls[r] < c->K);
     memcpy(c->m->params, c->params0, n * sizeof(float));
+    if (multi) /* model_train_step weighs positives with the model's own pos_weight */
+        memcpy(c->m->pos_weight, c->pos_weight, (size_t)c->K * sizeof(float));
     return 1;
 }
 
@@ -358,7 +385,8 @@ static void run_case(const char *path, enum lstmsrc_task task)
     CHECK((r = fx_get(fx, "grads", n)) != NULL);
     if (r) {
         struct model_layout lay;
-        CHECK(model_layout_fill(&lay, c.F, c.H, c.L, 1, c.K));
+        CHECK(model_layout_fill(&lay, c.F, c.H, c.L, c.D, c.K));
+        CHECK(lay.total == n);
         CHECK(compare("grads (all)", c.grads, r->v, n, GRAD_RTOL, GRAD_ATOL) == 0);
         /* per tensor, so a failure names the block */
         char name[32];
@@ -370,9 +398,26 @@ static void run_case(const char *path, enum lstmsrc_task task)
             compare(name, c.grads + lay.b[l], r->v + lay.b[l], 4 * (size_t)c.H, GRAD_RTOL,
                     GRAD_ATOL);
         }
+        if (c.D == 2) {
+            compare("  grad w_rev", c.grads + lay.wr, r->v + lay.wr, lay.br - lay.wr, GRAD_RTOL,
+                    GRAD_ATOL);
+            compare("  grad b_rev", c.grads + lay.br, r->v + lay.br, 4 * (size_t)c.H, GRAD_RTOL,
+                    GRAD_ATOL);
+        }
         compare("  grad wd", c.grads + lay.wd, r->v + lay.wd, lay.bd - lay.wd, GRAD_RTOL,
                 GRAD_ATOL);
         compare("  grad bd", c.grads + lay.bd, r->v + lay.bd, (size_t)c.K, GRAD_RTOL, GRAD_ATOL);
+
+        /* the fused step training runs: same loss and gradients */
+        memset(c.grads, 0, n * sizeof *c.grads);
+        const int multi = c.task == LSTMSRC_TASK_MULTILABEL;
+        const float norm = multi ? 1.0f / (float)BK : 1.0f / (float)c.B;
+        double fused = model_train_step(c.m, c.ws, c.grads, c.x, multi ? c.y : NULL,
+                                        multi ? NULL : c.cls, c.B, norm) /
+                       (double)(multi ? BK : (size_t)c.B);
+        const struct rec *rl = fx_get(fx, "loss", 1);
+        if (rl) compare_doubles("loss (train_step)", &fused, rl, 1, FWD_RTOL, FWD_ATOL);
+        CHECK(compare("grads (train_step)", c.grads, r->v, n, GRAD_RTOL, GRAD_ATOL) == 0);
     }
 
     /* Adam, then Adam with clipping */
@@ -425,6 +470,16 @@ static void test_reference_multiclass(void)
     run_case("tests/fixtures/ref_multiclass.txt", LSTMSRC_TASK_MULTICLASS);
 }
 
+/* nn.LSTM(bidirectional=True) as the top layer, the head at the labelled row */
+static void test_reference_bidirectional(void)
+{
+    run_case("tests/fixtures/ref_bi1_center_multilabel.txt", LSTMSRC_TASK_MULTILABEL);
+    run_case("tests/fixtures/ref_bi1_last_multilabel.txt", LSTMSRC_TASK_MULTILABEL);
+    run_case("tests/fixtures/ref_bi2_center_multilabel.txt", LSTMSRC_TASK_MULTILABEL);
+    run_case("tests/fixtures/ref_bi2_center_multiclass.txt", LSTMSRC_TASK_MULTICLASS);
+    run_case("tests/fixtures/ref_bi1_last_multiclass.txt", LSTMSRC_TASK_MULTICLASS);
+}
+
 /* The reader rejects what it cannot parse instead of reading garbage. */
 static void test_fixture_reader(void)
 {
@@ -444,5 +499,6 @@ int main(void)
     RUN(test_fixture_reader);
     RUN(test_reference_multilabel);
     RUN(test_reference_multiclass);
+    RUN(test_reference_bidirectional);
     return test_report("test_reference");
 }
