@@ -12,6 +12,13 @@
  * updates a block of gate sums held in registers: no long dependency chain per gate, which
  * vectorises on a desktop and keeps loads low on a microcontroller. Floats are printed with 9 significant digits, which round-trips binary32
  * exactly. Names are escaped for C string literals ('?' too: no trigraphs under -std=c99).
+ *
+ * Bidirectional models (model.h): the window loop stops the top layer's forward direction at
+ * the labelled row (PREFIX_FORWARD_STEPS) and, with layers below the top, keeps their output at
+ * the last PREFIX_REVERSE_STEPS rows; the reverse direction (PREFIX_wr, PREFIX_br, its own h
+ * and c) then runs from the window's last row back to the labelled row, and the head sums
+ * (K, 2H) over [forward | reverse] in one accumulator, as the library does. One-direction
+ * headers are written exactly as before (no PREFIX_DIRECTIONS there).
  */
 #include <errno.h>
 #include <math.h>
