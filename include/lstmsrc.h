@@ -524,7 +524,8 @@ enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const c
                                           FILE *fp, struct lstmsrc_error *err);
 /* Sizes of the exported model: flash = constant data (weights, scaler, thresholds, minimum
  * durations, names), RAM = one PREFIX_state (the ring of the last seq_len rows and the LSTM
- * state; a PREFIX_filter comes on top). */
+ * state, with a bidirectional top layer's reverse direction and the rows it reads; a
+ * PREFIX_filter comes on top). */
 struct lstmsrc_export_size {
     size_t weight_bytes;               /* LSTM and head parameters, float32 */
     size_t flash_bytes;                /* weights + scaler, thresholds, name strings */

@@ -12,6 +12,13 @@
  * updates a block of gate sums held in registers: no long dependency chain per gate, which
  * vectorises on a desktop and keeps loads low on a microcontroller. Floats are printed with 9 significant digits, which round-trips binary32
  * exactly. Names are escaped for C string literals ('?' too: no trigraphs under -std=c99).
+ *
+ * Bidirectional models (model.h): the window loop stops the top layer's forward direction at
+ * the labelled row (PREFIX_FORWARD_STEPS) and, with layers below the top, keeps their output at
+ * the last PREFIX_REVERSE_STEPS rows; the reverse direction (PREFIX_wr, PREFIX_br, its own h
+ * and c) then runs from the window's last row back to the labelled row, and the head sums
+ * (K, 2H) over [forward | reverse] in one accumulator, as the library does. One-direction
+ * headers are written exactly as before (no PREFIX_DIRECTIONS there).
  */
 #include <errno.h>
 #include <math.h>
@@ -56,8 +63,16 @@ void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_
     size->weight_bytes = m->n_params * sizeof(float);
     /* + min_on and min_off, 4-byte unsigned per output (the filter's state is its own struct) */
     size->flash_bytes = size->weight_bytes + consts * sizeof(float) + 8 * (size_t)m->k + names;
-    size->ram_bytes = ((size_t)m->seq_len * (size_t)m->f + (size_t)m->n_raw +
-                       2 * (size_t)m->layers * (size_t)m->h + 4 * (size_t)m->h) * 4 + 3 * 4;
+    size_t floats = (size_t)m->seq_len * (size_t)m->f + (size_t)m->n_raw +
+                    2 * (size_t)m->layers * (size_t)m->h + 4 * (size_t)m->h;
+    if (m->dirs == 2) {
+        /* the reverse direction's h and c; with layers below the top, their output at the
+         * rows it reads */
+        int fw, rv;
+        model_top_steps(m, &fw, &rv);
+        floats += 2 * (size_t)m->h + (m->layers > 1 ? (size_t)rv * (size_t)m->h : 0);
+    }
+    size->ram_bytes = floats * 4 + 3 * 4;
 }
 
 /* ============================== printing ============================== */
@@ -128,18 +143,24 @@ static void put_names(const struct out *o, const char *what, const char *count, 
 
 /* ============================== the header ============================== */
 
-/* Writes text with "@p" replaced by the prefix and "@P" by its upper-case form. */
-static void tpl(const struct out *o, const char *text)
+/* Writes text with "@p" replaced by the prefix, "@P" by its upper-case form, and "@B", "@T" by
+ * the numbers of the layer below the top and of the top layer. */
+static void tpl_layers(const struct out *o, const char *text, int below, int top)
 {
     for (const char *s = text; *s; s++) {
         if (s[0] == '@' && (s[1] == 'p' || s[1] == 'P')) {
             fputs(s[1] == 'p' ? o->p : o->P, o->fp);
+            s++;
+        } else if (s[0] == '@' && (s[1] == 'B' || s[1] == 'T')) {
+            fprintf(o->fp, "%d", s[1] == 'B' ? below : top);
             s++;
         } else {
             fputc(*s, o->fp);
         }
     }
 }
+
+static void tpl(const struct out *o, const char *text) { tpl_layers(o, text, 0, 0); }
 
 static const char usage_doc[] =
     " *\n"
@@ -169,6 +190,13 @@ static const char usage_doc[] =
     " *     @P_SEQ_LEN * 4*@P_HIDDEN * (@P_CHANNELS + @P_HIDDEN) multiply-adds per layer (first\n"
     " *     layer; @P_HIDDEN + @P_HIDDEN above) and push; no allocation.\n";
 
+static const char doc_bidirectional[] =
+    " *     Bidirectional (@P_DIRECTIONS directions): the top layer's forward direction runs the\n"
+    " *     window's first @P_FORWARD_STEPS rows, up to the labelled row; its reverse direction\n"
+    " *     (@p_wr, @p_br) runs @P_REVERSE_STEPS rows from the window's last row back to the\n"
+    " *     labelled row; the head reads both there (@P_SEQ_LEN + 1 steps of the top layer in\n"
+    " *     all). Layers below the top run over the whole window.\n";
+
 static const char doc_multilabel[] =
     " * @p_decide(probs, on): on[k] = probs[k] > @p_thresholds[k] (tuned in training);\n"
     " *     returns the number of sources ON.\n";
@@ -183,7 +211,17 @@ static const char state_code[] =
     "    float prev[@P_INPUTS];              /* the last raw row, for first differences */\n"
     "    float h[@P_LAYERS * @P_HIDDEN];     /* hidden state per layer */\n"
     "    float c[@P_LAYERS * @P_HIDDEN];     /* cell state per layer */\n"
-    "    float z[4 * @P_HIDDEN];             /* gates of the step in progress */\n"
+    "    float z[4 * @P_HIDDEN];             /* gates of the step in progress */\n";
+
+/* Bidirectional models only: the state of the top layer's reverse direction. */
+static const char state_reverse[] =
+    "    float hr[@P_HIDDEN], cr[@P_HIDDEN];  /* the top layer's reverse direction: h and c */\n";
+/* ... and with layers below the top: their output at the rows the reverse direction reads */
+static const char state_reverse_input[] =
+    "    float xr[@P_REVERSE_STEPS * @P_HIDDEN]; /* the top layer's input at the window's last\n"
+    "                                         @P_REVERSE_STEPS rows, oldest first */\n";
+
+static const char state_code_rest[] =
     "    unsigned head, filled, has_prev;    /* next ring slot; rows in the ring; prev is set */\n"
     "} @p_state;\n"
     "\n"
@@ -258,17 +296,65 @@ static const char state_code[] =
     "    s->has_prev = 1;\n"
     "    s->head = s->head + 1 == @P_SEQ_LEN ? 0 : s->head + 1;\n"
     "    if (s->filled < @P_SEQ_LEN) s->filled++;\n"
-    "    if (s->filled < @P_SEQ_LEN) return 0;\n"
+    "    if (s->filled < @P_SEQ_LEN) return 0;\n";
+
+/* The loop over the window's rows, up to the first layer's step (the others follow). */
+static const char window_loop[] =
     "    for (t = 0; t < @P_SEQ_LEN; t++) {\n"
     "        unsigned slot = s->head + t >= @P_SEQ_LEN ? s->head + t - @P_SEQ_LEN : s->head + t;\n"
     "        @p_cell_(@p_w0, @p_b0, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->h, s->c, s->z,\n"
     "                 t == 0);\n";
+
+/* Bidirectional, one layer: the forward direction stops at the labelled row, then the reverse
+ * direction reads the ring from the window's last row back to it. */
+static const char window_loop_bi1[] =
+    "    /* forward: from the window's first row to the labelled row */\n"
+    "    for (t = 0; t < @P_FORWARD_STEPS; t++) {\n"
+    "        unsigned slot = s->head + t >= @P_SEQ_LEN ? s->head + t - @P_SEQ_LEN : s->head + t;\n"
+    "        @p_cell_(@p_w0, @p_b0, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->h, s->c, s->z,\n"
+    "                 t == 0);\n"
+    "    }\n"
+    "    /* reverse: from the window's last row back to the labelled row */\n"
+    "    for (t = 0; t < @P_REVERSE_STEPS; t++) {\n"
+    "        unsigned slot = s->head + (@P_SEQ_LEN - 1 - t);\n"
+    "        if (slot >= @P_SEQ_LEN) slot -= @P_SEQ_LEN;\n"
+    "        @p_cell_(@p_wr, @p_br, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->hr, s->cr, s->z,\n"
+    "                 t == 0);\n";
+
+/* Bidirectional, layers below the top: after them, keep their output at the last
+ * REVERSE_STEPS rows; the top layer's forward direction stops at the labelled row; after the
+ * window, the reverse direction reads the kept rows, last first. @B is the layer below the
+ * top, @T the top layer. */
+static const char window_top_bi[] =
+    "        if (t + @P_REVERSE_STEPS >= @P_SEQ_LEN)   /* a row the reverse direction reads */\n"
+    "            for (j = 0; j < @P_HIDDEN; j++)\n"
+    "                s->xr[(t + @P_REVERSE_STEPS - @P_SEQ_LEN) * @P_HIDDEN + j] =\n"
+    "                    s->h[@B * @P_HIDDEN + j];\n"
+    "        if (t < @P_FORWARD_STEPS)   /* forward: up to the labelled row */\n"
+    "            @p_cell_(@p_w@T, @p_b@T, @P_HIDDEN, s->h + @B * @P_HIDDEN, s->h + @T * @P_HIDDEN,\n"
+    "                     s->c + @T * @P_HIDDEN, s->z, t == 0);\n"
+    "    }\n"
+    "    /* reverse: from the window's last row back to the labelled row */\n"
+    "    for (t = 0; t < @P_REVERSE_STEPS; t++) {\n"
+    "        @p_cell_(@p_wr, @p_br, @P_HIDDEN, s->xr + (@P_REVERSE_STEPS - 1 - t) * @P_HIDDEN, s->hr,\n"
+    "                 s->cr, s->z, t == 0);\n";
 
 static const char head_code[] =
     "    }\n"
     "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
     "        float acc = 0.0f;\n"
     "        for (j = 0; j < @P_HIDDEN; j++) acc += top[j] * @p_wd[k * @P_HIDDEN + j];\n"
+    "        probs[k] = acc + @p_bd[k];\n"
+    "    }\n";
+
+/* The head of a bidirectional model: [forward | reverse] at the labelled row, one sum as the
+ * library accumulates it. */
+static const char head_code_bi[] =
+    "    }\n"
+    "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
+    "        float acc = 0.0f;\n"
+    "        for (j = 0; j < @P_HIDDEN; j++) acc += top[j] * @p_wd[2 * k * @P_HIDDEN + j];\n"
+    "        for (j = 0; j < @P_HIDDEN; j++) acc += s->hr[j] * @p_wd[(2 * k + 1) * @P_HIDDEN + j];\n"
     "        probs[k] = acc + @p_bd[k];\n"
     "    }\n";
 
@@ -423,6 +509,19 @@ static const char filter_code[] =
     "    }\n"
     "}\n";
 
+/* W (rows, cols) row-major, written transposed: (cols, rows), PER_LINE floats a line. */
+static void put_transposed(FILE *fp, const float *w, size_t rows, size_t cols)
+{
+    for (size_t q = 0; q < cols; q++)
+        for (size_t j = 0; j < rows; j++) {
+            size_t i = q * rows + j;
+            fputs(i % PER_LINE == 0 ? "\n    " : " ", fp);
+            put_float(fp, w[j * cols + q]);
+            if (i + 1 < cols * rows) fputc(',', fp);
+        }
+    fputc('\n', fp);
+}
+
 static void put_uints(FILE *fp, const int *v, int n)
 {
     for (int i = 0; i < n; i++) fprintf(fp, "%s%d", i ? ", " : "", v[i]);
@@ -455,16 +554,20 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     fprintf(fp,
             ")\n"
             " *         %d channel%s (%s%s%s), labelled %s\n"
-            " *         LSTM %d layer%s x %d units, window of %d rows, %zu parameters\n"
+            " *         LSTM %d layer%s x %d units%s, window of %d rows, %zu parameters\n"
             " * Flash:  %zu bytes of weights, %zu bytes of constant data in all (+ name pointers)\n"
             " * RAM:    %zu bytes per %s_state (4-byte float and unsigned)\n",
             m->f, m->f == 1 ? "" : "s", m->features & LSTMSRC_FEATURE_RAW ? "raw" : "",
             m->features == LSTMSRC_FEATURES_ALL ? " + " : "",
             m->features & LSTMSRC_FEATURE_DIFF ? "first difference" : "",
             m->label_at == LSTMSRC_LABEL_CENTER ? "at the window's centre" : "at its last row",
-            m->layers, m->layers == 1 ? "" : "s", m->h, m->seq_len, m->n_params, sz.weight_bytes,
+            m->layers, m->layers == 1 ? "" : "s", m->h,
+            m->dirs == 2 ? (m->layers == 1 ? ", bidirectional" : ", the top one bidirectional")
+                         : "",
+            m->seq_len, m->n_params, sz.weight_bytes,
             sz.flash_bytes, sz.ram_bytes, p);
     tpl(o, usage_doc);
+    if (m->dirs == 2) tpl(o, doc_bidirectional);
     tpl(o, ml ? doc_multilabel : doc_multiclass);
     tpl(o, filter_doc);
     tpl(o, " * @p_reset(st): forgets the rows pushed (after a gap in the readings).\n"
@@ -493,6 +596,16 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             P, m->n_raw, P, m->f, P, m->features, P, m->label_offset, P, m->k, P, m->h, P,
             m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params, P, sz.flash_bytes, P,
             sz.ram_bytes, P, gate_block, P, durations_model_delay(m));
+    if (m->dirs == 2) {
+        int fw, rv;
+        model_top_steps(m, &fw, &rv);
+        fprintf(fp,
+                "#define %s_DIRECTIONS 2 /* the top layer is bidirectional */\n"
+                "#define %s_FORWARD_STEPS %d /* its forward direction: first row to labelled row */\n"
+                "#define %s_REVERSE_STEPS %d /* its reverse direction: last row to labelled row */\n"
+                "\n",
+                P, P, fw, P, rv);
+    }
 
     put_names(o, "input_names", "INPUTS", m->input_names, m->n_raw);
     put_names(o, "output_names", "OUTPUTS", m->output_names, m->k);
@@ -525,33 +638,53 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
                 l, in, P, P);
         fprintf(fp, "static const float %s_w%d[(%d + %s_HIDDEN) * 4 * %s_HIDDEN] = {", p, l, in,
                 P, P);
-        const float *w = m->params + lay.w[l];
-        for (size_t q = 0; q < IH; q++)
-            for (size_t j = 0; j < G; j++) {
-                size_t i = q * G + j;
-                fputs(i % PER_LINE == 0 ? "\n    " : " ", fp);
-                put_float(fp, w[j * IH + q]);
-                if (i + 1 < IH * G) fputc(',', fp);
-            }
-        fputc('\n', fp);
+        put_transposed(fp, m->params + lay.w[l], G, IH);
         fprintf(fp, "};\nstatic const float %s_b%d[4 * %s_HIDDEN] = {", p, l, P);
         put_floats(fp, m->params + lay.b[l], (size_t)4 * m->h);
         fputs("};\n", fp);
     }
-    tpl(o, "\n/* dense head on the top layer's last hidden state: (@P_OUTPUTS, @P_HIDDEN) */\n"
-           "static const float @p_wd[@P_OUTPUTS * @P_HIDDEN] = {");
-    put_floats(fp, m->params + lay.wd, (size_t)m->k * (size_t)m->h);
+    if (m->dirs == 2) {
+        int in = m->layers == 1 ? m->f : m->h;
+        size_t G = 4 * (size_t)m->h, IH = (size_t)(in + m->h);
+        fprintf(fp,
+                "\n/* layer %d, reverse direction: as above (PyTorch weight_ih_l%d_reverse,\n"
+                " * weight_hh_l%d_reverse; bias_ih_l%d_reverse + bias_hh_l%d_reverse) */\n",
+                m->layers - 1, m->layers - 1, m->layers - 1, m->layers - 1, m->layers - 1);
+        fprintf(fp, "static const float %s_wr[(%d + %s_HIDDEN) * 4 * %s_HIDDEN] = {", p, in, P, P);
+        put_transposed(fp, m->params + lay.wr, G, IH);
+        tpl(o, "};\nstatic const float @p_br[4 * @P_HIDDEN] = {");
+        put_floats(fp, m->params + lay.br, (size_t)4 * m->h);
+        fputs("};\n", fp);
+        tpl(o, "\n/* dense head on the top layer's hidden states at the labelled row, forward then\n"
+               " * reverse: (@P_OUTPUTS, 2 * @P_HIDDEN) */\n"
+               "static const float @p_wd[@P_OUTPUTS * 2 * @P_HIDDEN] = {");
+    } else {
+        tpl(o, "\n/* dense head on the top layer's last hidden state: (@P_OUTPUTS, @P_HIDDEN) */\n"
+               "static const float @p_wd[@P_OUTPUTS * @P_HIDDEN] = {");
+    }
+    put_floats(fp, m->params + lay.wd, (size_t)m->k * (size_t)m->dirs * (size_t)m->h);
     tpl(o, "};\nstatic const float @p_bd[@P_OUTPUTS] = {");
     put_floats(fp, m->params + lay.bd, (size_t)m->k);
     fputs("};\n", fp);
 
     tpl(o, state_code);
-    for (int l = 1; l < m->layers; l++)
-        fprintf(fp,
-                "        %s_cell_(%s_w%d, %s_b%d, %s_HIDDEN, s->h + %d * %s_HIDDEN,\n"
-                "                 s->h + %d * %s_HIDDEN, s->c + %d * %s_HIDDEN, s->z, t == 0);\n",
-                p, p, l, p, l, P, l - 1, P, l, P, l, P);
-    tpl(o, head_code);
+    if (m->dirs == 2) tpl(o, state_reverse);
+    if (m->dirs == 2 && m->layers > 1) tpl(o, state_reverse_input);
+    tpl(o, state_code_rest);
+    if (m->dirs == 2 && m->layers == 1) {
+        tpl(o, window_loop_bi1);
+    } else {
+        /* the top layer runs here too unless it is bidirectional */
+        int below_top = m->dirs == 2 ? m->layers - 1 : m->layers;
+        tpl(o, window_loop);
+        for (int l = 1; l < below_top; l++)
+            fprintf(fp,
+                    "        %s_cell_(%s_w%d, %s_b%d, %s_HIDDEN, s->h + %d * %s_HIDDEN,\n"
+                    "                 s->h + %d * %s_HIDDEN, s->c + %d * %s_HIDDEN, s->z, t == 0);\n",
+                    p, p, l, p, l, P, l - 1, P, l, P, l, P);
+        if (m->dirs == 2) tpl_layers(o, window_top_bi, m->layers - 2, m->layers - 1);
+    }
+    tpl(o, m->dirs == 2 ? head_code_bi : head_code);
     tpl(o, ml ? probs_multilabel : probs_multiclass);
     tpl(o, filter_code);
     tpl(o, "\n#endif /* LSTMSRC_EXPORT_@P_H */\n");

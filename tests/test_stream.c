@@ -402,6 +402,35 @@ static void test_export_c(void)
     m->params[3] = (float)NAN;
     CHECK(lstmsrc_export_c(m, "x", path, &err) == LSTMSRC_ERR_FORMAT);
     lstmsrc_model_free(m);
+
+    /* bidirectional, 2 layers, centred label (window 5: the reverse direction reads 3 rows):
+     * the same flash formula over more weights; RAM adds its h and c and the 3 rows of the
+     * lower layer's output it reads */
+    struct lstmsrc_model *b = NULL;
+    CHECK(model_create(2, 4, 2, 2, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &b,
+                       &err) == LSTMSRC_OK);
+    if (!b) return;
+    CHECK(model_set_framing(b, LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_CENTER));
+    lstmsrc_export_c_size(b, &sz);
+    CHECK(sz.weight_bytes == b->n_params * 4);
+    CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 3 * 8 + 2 + 3);  /* names all "" */
+    CHECK(sz.ram_bytes == (10 + 2 + 16 + 16 + 8 + 3 * 4) * 4 + 12);
+    FILE *bf = tmpfile();
+    char *bt = calloc(1, 1 << 20);
+    CHECK(bf && bt && lstmsrc_export_c_file(b, "bi", bf, &err) == LSTMSRC_OK);
+    if (bf && bt) {
+        rewind(bf);
+        size_t n = fread(bt, 1, (1 << 20) - 1, bf);
+        bt[n] = '\0';
+        CHECK(strstr(bt, "#define BI_DIRECTIONS 2 ") != NULL);
+        CHECK(strstr(bt, "#define BI_FORWARD_STEPS 3 ") != NULL);
+        CHECK(strstr(bt, "#define BI_REVERSE_STEPS 3 ") != NULL);
+        CHECK(strstr(bt, "static const float bi_wr[(4 + BI_HIDDEN) * 4 * BI_HIDDEN]") != NULL);
+        CHECK(strstr(bt, "static const float bi_wd[BI_OUTPUTS * 2 * BI_HIDDEN]") != NULL);
+    }
+    if (bf) fclose(bf);
+    free(bt);
+    lstmsrc_model_free(b);
 }
 
 int main(void)
