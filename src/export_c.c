@@ -17,8 +17,8 @@
  * the labelled row (PREFIX_FORWARD_STEPS) and, with layers below the top, keeps their output at
  * the last PREFIX_REVERSE_STEPS rows; the reverse direction (PREFIX_wr, PREFIX_br, its own h
  * and c) then runs from the window's last row back to the labelled row, and the head sums
- * (K, 2H) over [forward | reverse] in one accumulator, as the library does. One-direction
- * headers are written exactly as before (no PREFIX_DIRECTIONS there).
+ * (K, 2H) over [forward | reverse] in one accumulator, as the library does. Every header
+ * defines PREFIX_DIRECTIONS (1 or 2), so code shared across models can test it.
  */
 #include <errno.h>
 #include <math.h>
@@ -605,6 +605,8 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
                 "#define %s_REVERSE_STEPS %d /* its reverse direction: last row to labelled row */\n"
                 "\n",
                 P, P, fw, P, rv);
+    } else {
+        fprintf(fp, "#define %s_DIRECTIONS 1 /* every layer reads the window forward */\n\n", P);
     }
 
     put_names(o, "input_names", "INPUTS", m->input_names, m->n_raw);

@@ -391,6 +391,7 @@ static void test_export_c(void)
         size_t n = fread(text, 1, (1 << 20) - 1, fp);
         text[n] = '\0';
         CHECK(strstr(text, "#define DEV_1_INPUTS 2\n") != NULL);
+        CHECK(strstr(text, "#define DEV_1_DIRECTIONS 1 ") != NULL);
         CHECK(strstr(text, "static inline int Dev_1_push(Dev_1_state *s") != NULL);
         CHECK(strstr(text, "\"q\\\"uote\\?\\\\\"") != NULL);
         CHECK(strstr(text, "Dev_1_w1[") != NULL && strstr(text, "Dev_1_w2[") == NULL);
