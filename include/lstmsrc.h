@@ -225,7 +225,8 @@ struct lstmsrc_train_config {
     int bidirectional;          /* 1: the top layer also reads the window backwards, from its
                                    last row to the labelled row, and the head sees both
                                    directions there (with LSTMSRC_LABEL_CENTER the window's
-                                   second half); default 0 */
+                                   second half); 0: one direction; -1 (default): 1 when the
+                                   label is at the centre, else 0 */
     int epochs;                 /* default 10 */
     int batch;                  /* default 512 */
     int patience;               /* stop after this many epochs without a better `select`

@@ -54,10 +54,18 @@ void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg)
     cfg->threshold = 0.5f;
     cfg->features = LSTMSRC_FEATURE_RAW | LSTMSRC_FEATURE_DIFF;
     cfg->label_at = LSTMSRC_LABEL_LAST;
+    cfg->bidirectional = -1; /* with a centred label: one-directional centred scored far lower */
     cfg->stride = 1;
     cfg->tune_durations = 0; /* tuned on a short validation tail they did not carry to new weeks */
     cfg->min_on = 1;
     cfg->min_off = 1;
+}
+
+/* Directions of the top layer a config asks for (bidirectional -1: with a centred label). */
+static int train_directions(const struct lstmsrc_train_config *cfg)
+{
+    if (cfg->bidirectional < 0) return cfg->label_at == LSTMSRC_LABEL_CENTER ? 2 : 1;
+    return cfg->bidirectional ? 2 : 1;
 }
 
 /* ============================== thread pool ============================== */
@@ -470,6 +478,10 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     if (c->label_at != LSTMSRC_LABEL_LAST && c->label_at != LSTMSRC_LABEL_CENTER)
         return set_error(err, LSTMSRC_ERR_ARG, "label position %d is not last (0) or center (1)",
                          (int)c->label_at);
+    if (c->bidirectional < -1 || c->bidirectional > 1)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "bidirectional %d is not -1 (with a centred label), 0 or 1",
+                         c->bidirectional);
     if (c->stride < 1 || c->stride > LSTMSRC_MAX_SEQ)
         return set_error(err, LSTMSRC_ERR_ARG, "stride %d; supported: 1 to %d", c->stride,
                          LSTMSRC_MAX_SEQ);
@@ -544,7 +556,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     int interrupted = 0;
 
     const int channels = ds->f * model_feature_count(cfg->features);
-    st = model_create(channels, cfg->hidden, cfg->layers, cfg->bidirectional ? 2 : 1, ds->k,
+    st = model_create(channels, cfg->hidden, cfg->layers, train_directions(cfg), ds->k,
                       cfg->seq_len, ds->n_labels,
                       ds->task, ds->mode, &m, err);
     if (st) return st;

@@ -37,9 +37,10 @@ static const char usage_text[] =
     "  --label-at POS        last (the window's last row: online, default) or center (the\n"
     "                        window also sees seq/2 rows after the labelled row; predict\n"
     "                        and stream then answer seq/2 rows late)\n"
-    "  --bidirectional       the top layer also reads the window backwards, from its last\n"
-    "                        row to the labelled row (with --label-at center: the rows\n"
-    "                        after it); the head sees both directions at the labelled row\n"
+    "  --directions N        2: the top layer also reads the window backwards, from its\n"
+    "                        last row to the labelled row, and the head sees both\n"
+    "                        directions there (default: 2 with --label-at center, else 1)\n"
+    "  --bidirectional       the same as --directions 2\n"
     "training:\n"
     "  --epochs E            (default 10)\n"
     "  --batch B             (default 512)\n"
@@ -293,6 +294,10 @@ int cmd_train(int argc, char **argv)
             }
         } else if (!strcmp(a, "--bidirectional")) {
             cfg.bidirectional = 1;
+        } else if (cli_flag(argv, argc, &i, "--directions", &v)) {
+            int d;
+            if (!cli_int(cmd, a, v, 1, 2, &d)) goto usage;
+            cfg.bidirectional = d == 2;
         } else if (cli_flag(argv, argc, &i, "--stride", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.stride)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
@@ -443,7 +448,10 @@ int cmd_train(int argc, char **argv)
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
                 lstmsrc_dataset_inputs(ds) == 1 ? "" : "s", lstmsrc_dataset_outputs(ds),
                 lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL ? "sources" : "classes",
-                cfg.seq_len, cfg.layers, cfg.hidden, cfg.bidirectional ? ", bidirectional top" : "");
+                cfg.seq_len, cfg.layers, cfg.hidden,
+                cfg.bidirectional > 0 || (cfg.bidirectional < 0 && cfg.label_at == LSTMSRC_LABEL_CENTER)
+                    ? ", bidirectional top"
+                    : "");
     }
     cfg.stop = &stop_flag;
     signal(SIGINT, on_signal);
