@@ -5,8 +5,9 @@
  * and resumed from its checkpoint ends with the same model file, byte for byte, as a run that
  * was never stopped, for multi-label (2 threads, tuned thresholds; also with a bidirectional
  * top layer over 2 layers and a centred label) and multi-class (patience) data; a checkpoint is
- * refused to a run with the other --bidirectional setting. A checkpoint cut at every byte offset, or with any header byte and a sample of body
- * bytes flipped, is refused with a clear error and never crashes; one edited behind a
+ * refused to a run with the other --bidirectional setting. A checkpoint cut at every byte
+ * offset, or with any header byte and a sample of body bytes flipped, is refused with a clear
+ * error and never crashes; one edited behind a
  * recomputed CRC is refused by the progress checks; one of other data or settings names the
  * difference; a newer version names both versions. Failed saves (path through a file, full
  * device, size limit) report the error and leave the previous checkpoint intact, and devices
