@@ -6,7 +6,7 @@
  * limits, and a small one is run over a few windows of synthetic data, which must give
  * probabilities in [0, 1] (or NaN, see predict_small). On failure *out stays untouched and the
  * message is one line naming the file. Seeds: fuzz/corpus/model_load (small models written by the
- * library).
+ * library, bidirectional version-3 ones among them).
  */
 #include <math.h>
 #include <stdint.h>

@@ -7,6 +7,9 @@
 #   stream == predict byte for byte (3000 rows, and 70000 rows across predict's read chunks),
 #     malformed lines keep their place in the output, end of input flushes the waiting rows;
 #   export-c: same decisions as predict, probabilities within 1e-5;
+#   a bidirectional top layer (1 layer labelled at the last row, 2 layers at the centre): file
+#     version 3, inspect names it, stream == predict byte for byte, one window alone == inside
+#     a batch;
 #   a model file written by version 1 (tests/fixtures/model_v1.lsm) still predicts as it did.
 # Usage: sh tests/cli_features.sh [BUILD]. Ends with "N passed, N failed".
 . tests/lib_cli.sh "$@"
@@ -114,6 +117,58 @@ check "export-c: a diff + centre model builds with -std=c99 -Wall -Wextra -Werro
 grep -v '^,' "$T/p_raw.csv" | tail -n +2 >"$T/p_body.csv"
 check "export-c == predict --raw: same decisions, probabilities within 1e-5" \
     $CMP -v tol=1e-5 "$T/p_body.csv" "$T/e.csv"
+
+# ---- bidirectional top layer ----
+# one layer labelled at the last row (the reverse direction reads that row alone) with the
+# default raw + difference channels, and two layers labelled at the centre (the reverse
+# direction reads the 3 rows after the labelled one back to it) with raw channels only
+"$L" train "$T/train.csv" -o "$T/bl.lsm" --bidirectional --seq 5 --epochs 1 --hidden 8 \
+    --threads 1 --quiet >/dev/null
+check "train --bidirectional: exit 0" test $? -eq 0
+"$L" train "$T/train.csv" -o "$T/bc.lsm" --bidirectional --layers 2 --label-at center --seq 6 \
+    --features raw --epochs 1 --hidden 8 --threads 1 --quiet >/dev/null
+check "train --bidirectional --layers 2 --label-at center: exit 0" test $? -eq 0
+check "bidirectional: model file version 3 with flag bit 0, one direction still version 2" \
+    sh -c "test \"\$(od -An -tu4 -j8 -N4 '$T/bc.lsm' | tr -d ' ')\" = 3 &&
+           test \"\$(od -An -tu4 -j24 -N4 '$T/bc.lsm' | tr -d ' ')\" = 1 &&
+           test \"\$(od -An -tu4 -j8 -N4 '$T/dc.lsm' | tr -d ' ')\" = 2 &&
+           test \"\$(od -An -tu4 -j24 -N4 '$T/dc.lsm' | tr -d ' ')\" = 0"
+"$L" inspect "$T/bc.lsm" >"$T/bi.txt"
+"$L" inspect "$T/bc.lsm" --json >"$T/bi.json"
+check "inspect: the top layer is bidirectional (text and --json \"directions\":2)" \
+    sh -c "grep -q 'architecture  1 input -> 2 x LSTM(8), the top one bidirectional -> dense 3' '$T/bi.txt' &&
+           grep -q '\"layers\":2,\"directions\":2,' '$T/bi.json'"
+check "inspect: one direction (text and --json \"directions\":1)" \
+    sh -c "grep -q 'architecture  1 input -> 1 x LSTM(8) -> dense 3' '$T/inspect.txt' &&
+           grep -q '\"layers\":1,\"directions\":1,' '$T/inspect.json'"
+for m in bl bc; do
+    "$L" predict "$T/$m.lsm" "$T/test.csv" --proba -o "$T/p_$m.csv"
+    check "bidirectional ($m): stream == predict, byte for byte" \
+        sh -c "'$L' stream '$T/$m.lsm' --proba <'$T/test.csv' | cmp - '$T/p_$m.csv'"
+    check "bidirectional ($m): predict with 3 threads == 1 thread" \
+        sh -c "'$L' predict '$T/$m.lsm' '$T/test.csv' --proba --threads 3 | cmp - '$T/p_$m.csv'"
+done
+# The window of data rows 1010..1015 (counting from 1) alone, a file of just those rows (one
+# window, a batch of one), answers for row 1012 as it does inside the whole file's batches,
+# where it is neither the first of its batch nor of its row block. With difference channels a
+# window needs the row before it too, so bl gets rows 1009..1014: two windows, the second the
+# one compared.
+{ head -n 1 "$T/test.csv"; sed -n 1011,1016p "$T/test.csv"; } >"$T/one_bc.csv"
+check "bidirectional (bc): one window alone == the same window inside a batch" \
+    sh -c "'$L' predict '$T/bc.lsm' '$T/one_bc.csv' --proba --raw | tail -n +2 | grep -v '^,' >'$T/o1' &&
+           '$L' predict '$T/bc.lsm' '$T/test.csv' --proba --raw | sed -n 1013p >'$T/o2' &&
+           test \$(wc -l <'$T/o1') -eq 1 && cmp '$T/o1' '$T/o2'"
+{ head -n 1 "$T/test.csv"; sed -n 1010,1015p "$T/test.csv"; } >"$T/one_bl.csv"
+check "bidirectional (bl): a window of a short file == the same window inside a batch" \
+    sh -c "'$L' predict '$T/bl.lsm' '$T/one_bl.csv' --proba --raw | tail -n 1 >'$T/o1' &&
+           '$L' predict '$T/bl.lsm' '$T/test.csv' --proba --raw | sed -n 1015p >'$T/o2' &&
+           grep -q '^[01],' '$T/o1' && cmp '$T/o1' '$T/o2'"
+"$L" predict "$T/bl.lsm" "$T/long.csv" --proba -o "$T/pbl.csv"
+check "bidirectional: stream == predict across predict's chunk boundaries (70000 rows)" \
+    sh -c "'$L' stream '$T/bl.lsm' --proba <'$T/long.csv' | cmp - '$T/pbl.csv'"
+check "bidirectional (bc): the first seq-1-seq/2 = 2 rows and the last 3 are empty" \
+    sh -c "test \"\$(sed -n 2,3p '$T/p_bc.csv' | sort -u)\" = ',,,,,' && ! sed -n 4p '$T/p_bc.csv' | grep -q '^,' &&
+           test \"\$(tail -n 3 '$T/p_bc.csv' | sort -u)\" = ',,,,,'"
 
 # ---- version 1 model files ----
 check "a version-1 model file predicts as the version-1 build did" \

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Nothing lost on interruption, through the CLI:
 #  - train --checkpoint after epoch 1, then --resume to 3 epochs: the model equals an
-#    uninterrupted 3-epoch run, byte for byte;
+#    uninterrupted 3-epoch run, byte for byte (also with a bidirectional top layer);
 #  - SIGINT in the middle of training: exit 130, the best model so far and the checkpoint are
 #    written, the message says how to resume; running that command (with the epochs cut to
 #    just past the interruption) ends with the uninterrupted run's model, byte for byte;
 #  - SIGTERM without --checkpoint still saves the state to MODEL.ckpt;
-#  - a checkpoint of other options or a corrupted one is refused with a clear message.
+#  - a checkpoint of other options (--bidirectional added or dropped among them) or a corrupted
+#    one is refused with a clear message.
 # usage: sh tests/cli_resume.sh BUILD_DIR
 BUILD=${1:-build}
 L="$BUILD/lstmsrc"
@@ -28,6 +29,17 @@ if "$L" train "$T/d.csv" -o "$T/res3.lsm" --epochs 3 --resume "$T/e.ckpt" $O --q
     ok "resumed after epoch 1 == uninterrupted, byte for byte"
 else
     bad resume "resumed model differs from the uninterrupted one"
+fi
+
+# ---- the same with a bidirectional top layer (2 layers, centred label)
+B="$O --bidirectional --layers 2 --label-at center"
+"$L" train "$T/d.csv" -o "$T/bref3.lsm" --epochs 3 $B --quiet >/dev/null || bad bref "train failed"
+"$L" train "$T/d.csv" -o "$T/bone.lsm" --epochs 1 --checkpoint "$T/b.ckpt" $B --quiet >/dev/null
+if "$L" train "$T/d.csv" -o "$T/bres3.lsm" --epochs 3 --resume "$T/b.ckpt" $B --quiet >/dev/null &&
+    cmp -s "$T/bref3.lsm" "$T/bres3.lsm"; then
+    ok "bidirectional: resumed after epoch 1 == uninterrupted, byte for byte"
+else
+    bad "bidirectional resume" "resumed model differs from the uninterrupted one"
 fi
 
 # ---- SIGINT mid-training: wait for epoch 1's checkpoint, then interrupt (lands in a later
@@ -103,6 +115,18 @@ if [ "$rc" -eq 2 ] && grep -q "checkpoint made with --select loss, this run has 
 else
     bad "other select" "exit $rc: $(cat "$T/err")"
 fi
+# a checkpoint resumed with the other --bidirectional setting, both ways (everything else equal)
+for c in "e.ckpt:$O --bidirectional" "b.ckpt:$O --layers 2 --label-at center"; do
+    "$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/${c%%:*}" ${c#*:} --quiet \
+        >/dev/null 2>"$T/err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "${c%%:*}: checkpoint made with" "$T/err" &&
+        grep -q -- "--bidirectional" "$T/err" && [ ! -e "$T/x.lsm" ]; then
+        ok "other direction count refused (${c%%:*}): $(cat "$T/err")"
+    else
+        bad "other direction count (${c%%:*})" "exit $rc: $(cat "$T/err")"
+    fi
+done
 cp "$T/e.ckpt" "$T/bad.ckpt"
 printf 'X' | dd of="$T/bad.ckpt" bs=1 seek=300 conv=notrunc 2>/dev/null
 "$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/bad.ckpt" $O --quiet >/dev/null 2>"$T/err"

@@ -3,9 +3,11 @@
  *
  * A run stopped anywhere (first step, mid-epoch, the last step of an epoch, after an early stop)
  * and resumed from its checkpoint ends with the same model file, byte for byte, as a run that
- * was never stopped, for multi-label (2 threads, tuned thresholds) and multi-class (patience)
- * data. A checkpoint cut at every byte offset, or with any header byte and a sample of body
- * bytes flipped, is refused with a clear error and never crashes; one edited behind a
+ * was never stopped, for multi-label (2 threads, tuned thresholds; also with a bidirectional
+ * top layer over 2 layers and a centred label) and multi-class (patience) data; a checkpoint is
+ * refused to a run with the other --bidirectional setting. A checkpoint cut at every byte
+ * offset, or with any header byte and a sample of body bytes flipped, is refused with a clear
+ * error and never crashes; one edited behind a
  * recomputed CRC is refused by the progress checks; one of other data or settings names the
  * difference; a newer version names both versions. Failed saves (path through a file, full
  * device, size limit) report the error and leave the previous checkpoint intact, and devices
@@ -255,6 +257,38 @@ static void test_resume_diff_centre_stride(void)
     CHECK(stop_and_resume(ml, &cfg, 20, 3));
     CHECK(stop_and_resume(ml, &cfg, 43, 3));
     CHECK(stop_and_resume(ml, &cfg, 100, 3));
+}
+
+/* A bidirectional top layer over two layers with a centred label resumes to the uninterrupted
+ * run's model, and its checkpoint is refused to a run with one direction. */
+static void test_resume_bidirectional(void)
+{
+    struct lstmsrc_train_config cfg;
+    struct lstmsrc_error err;
+    int run = 0, best = 0;
+    small_config(&cfg);
+    CHECK(ml != NULL);
+    if (!ml) return;
+    cfg.bidirectional = 1;
+    cfg.layers = 2;
+    cfg.label_at = LSTMSRC_LABEL_CENTER;
+    CHECK(reference(ml, &cfg, &run, &best) == LSTMSRC_OK && run == 3);
+    CHECK(stop_and_resume(ml, &cfg, 20, 3));
+    CHECK(stop_and_resume(ml, &cfg, 100, 3));
+    char ck[512];
+    path_in(ck, sizeof ck, "bi.ckpt");
+    struct lstmsrc_train_config c2 = cfg;
+    c2.checkpoint = ck;
+    c2.epochs = 1;
+    CHECK(train_to(ml, &c2, "bi1.lsm", &err) == LSTMSRC_OK);
+    c2.checkpoint = NULL;
+    c2.resume = ck;
+    c2.epochs = 3;
+    CHECK(train_to(ml, &c2, "bi3.lsm", &err) == LSTMSRC_OK);
+    CHECK(same_file("ref.lsm", "bi3.lsm"));
+    c2.bidirectional = 0;
+    CHECK(train_to(ml, &c2, "uni3.lsm", &err) == LSTMSRC_ERR_ARG);
+    CHECK(strstr(err.msg, "bi.ckpt: ") && strstr(err.msg, "--bidirectional"));
 }
 
 static void test_resume_multiclass_patience(void)
@@ -576,6 +610,11 @@ static void test_other_run_refused(void)
     c = cfg;
     c.features = LSTMSRC_FEATURE_DIFF;
     CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--features"));
+    /* a bidirectional top layer where the checkpoint has one direction */
+    c = cfg;
+    c.bidirectional = 1;
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--bidirectional"));
+    CHECK(!strchr(err.msg, '\n'));
     c = cfg;
     c.select = LSTMSRC_SELECT_F1;
     CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG &&
@@ -706,6 +745,7 @@ int main(void)
     RUN(test_resume_multilabel);
     RUN(test_resume_best_epoch_earlier);
     RUN(test_resume_diff_centre_stride);
+    RUN(test_resume_bidirectional);
     RUN(test_resume_multiclass_patience);
     RUN(test_select_best_epoch);
     RUN(test_truncated_and_flipped);

@@ -3,7 +3,10 @@
  * a file cut at every offset, or with any header byte (and a sample of body bytes) flipped, fails
  * with LSTMSRC_ERR_FORMAT/VERSION and never crashes or leaks; a newer version is named in the
  * message; failed saves leave nothing behind and never damage the model already in place;
- * devices and FIFOs are written in place, never replaced. Works in a private mkdtemp directory.
+ * devices and FIFOs are written in place, never replaced. A bidirectional model is written as
+ * version 3 with flag bit 0 and round-trips byte for byte; a model with one direction is still
+ * version 2; flag bit 0 in a version-2 file and any other bit in version 3 are refused. Works
+ * in a private mkdtemp directory.
  * Offsets below follow docs/FORMAT.md; the CRC is recomputed here bitwise, independently of the
  * library's table, so corrupted-but-checksummed files reach the semantic checks.
  */
@@ -31,13 +34,15 @@ static void path_in(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
-/* f=2, h=3, 2 layers, 3 sources, seq 5; every field set to something recognisable. Parameters
- * include -0.0, a subnormal and large magnitudes, which only a bit-exact writer keeps. */
-static struct lstmsrc_model *make_model(void)
+/* f=2, h=3, 2 layers, 3 sources, seq 5, `dirs` directions in the top layer; every field set to
+ * something recognisable. Parameters include -0.0, a subnormal and large magnitudes, which only
+ * a bit-exact writer keeps. */
+static struct lstmsrc_model *make_model_dirs(int dirs)
 {
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(2, 3, 2, 1, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err))
+    if (model_create(2, 3, 2, dirs, 3, 5, 3, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m,
+                     &err))
         return NULL;
     const char *in[] = {"reading", "power, \"kW\""};
     const char *lab[] = {"Kettle", "Microwave", ""};
@@ -76,18 +81,28 @@ static struct lstmsrc_model *make_model(void)
     return m;
 }
 
-/* Saves the test model to NAME in the test directory and returns the file's bytes. */
-static unsigned char *good_bytes(size_t *len)
+static struct lstmsrc_model *make_model(void)
+{
+    return make_model_dirs(1);
+}
+
+/* Saves the test model (with `dirs` directions) and returns the file's bytes. */
+static unsigned char *model_bytes(int dirs, size_t *len)
 {
     char p[512];
     struct lstmsrc_error err;
-    struct lstmsrc_model *m = make_model();
+    struct lstmsrc_model *m = make_model_dirs(dirs);
     path_in(p, sizeof p, "good.lsm");
     unsigned char *b = NULL;
     if (m && lstmsrc_model_save(m, p, &err) == LSTMSRC_OK) b = slurp(p, len);
     lstmsrc_model_free(m);
     unlink(p);
     return b;
+}
+
+static unsigned char *good_bytes(size_t *len)
+{
+    return model_bytes(1, len);
 }
 
 /* Loads a private copy of exactly n bytes, so ASan sees any read past the end. */
@@ -164,7 +179,11 @@ static void test_round_trip(void)
     size_t n1 = 0, n2 = 0;
     unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
-    CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 2);
+    /* one direction: still version 2 with no flags, which builds before version 3 read */
+    CHECK(b1 && memcmp(b1, "LSRCMDL\0", 8) == 0 && get32(b1 + 8) == 2 && get32(b1 + 24) == 0);
+    struct lstmsrc_model_info info;
+    lstmsrc_model_get_info(r, &info);
+    CHECK(info.directions == 1 && info.n_params == 168);
     CHECK(b1 && get32(b1 + n1 - 4) == crc_bitwise(b1, n1 - 4)); /* library CRC == reference */
     CHECK(b1 && load_copy(b1, n1, &err) == LSTMSRC_OK);
     CHECK(dir_entries(dir) == 2); /* no temporary files left */
@@ -532,6 +551,127 @@ static void test_v1_still_loads(void)
     free(b);
 }
 
+/* A bidirectional top layer: version 3 with header flag bit 0, the reverse direction's weights
+ * after the layers and a (K, 2H) head (docs/FORMAT.md); save -> load -> save gives the same
+ * bytes, and a cut anywhere is refused. */
+static void test_bidirectional_round_trip(void)
+{
+    char p1[512], p2[512];
+    struct lstmsrc_error err;
+    struct model_layout l;
+    struct lstmsrc_model *m = make_model_dirs(2), *r = NULL;
+    CHECK(m != NULL);
+    if (!m) return;
+    /* 4H(in + H) + 4H per unit: layer 0 (in 2) 72, layer 1 (in 3) 84, layer 1 reverse 84; head
+     * K x 2H + K = 21 */
+    CHECK(m->n_params == 72 + 84 + 84 + 21);
+    CHECK(model_layout_fill(&l, 2, 3, 2, 2, 3) && l.w[1] == 72 && l.wr == 156 && l.br == 228 &&
+          l.wd == 240 && l.bd == 258 && l.total == 261);
+    path_in(p1, sizeof p1, "bi_a.lsm");
+    path_in(p2, sizeof p2, "bi_b.lsm");
+    CHECK(lstmsrc_model_save(m, p1, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_model_load(p1, &r, &err) == LSTMSRC_OK);
+    if (!r) {
+        fprintf(stderr, "  load: %s\n", err.msg);
+        lstmsrc_model_free(m);
+        return;
+    }
+    struct lstmsrc_model_info info;
+    lstmsrc_model_get_info(r, &info);
+    CHECK(r->dirs == 2 && info.directions == 2 && info.n_params == 261);
+    CHECK(info.layers == 2 && info.hidden == 3 && info.outputs == 3 && info.seq_len == 5);
+    CHECK(r->n_params == m->n_params && same_floats(r->params, m->params, m->n_params));
+    CHECK(signbit(r->params[0]) && r->params[2] == 3.0e38f);
+    CHECK(same_floats(r->threshold, m->threshold, 3) && r->min_on[2] == 9);
+
+    CHECK(lstmsrc_model_save(r, p2, &err) == LSTMSRC_OK);
+    size_t n1 = 0, n2 = 0, nu = 0;
+    unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2), *u = good_bytes(&nu);
+    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
+    CHECK(b1 && get32(b1 + 8) == 3 && get32(b1 + 24) == 1); /* version 3, flag bit 0 */
+    /* the same model with one direction: 93 floats fewer, nothing else differs in size */
+    CHECK(b1 && u && n1 == nu + 93 * 4);
+    CHECK(b1 && n1 > 261 * 4 + 12 && get32(b1 + n1 - 4 - 261 * 4 - 8) == 261);
+    CHECK(b1 && get32(b1 + n1 - 4) == crc_bitwise(b1, n1 - 4));
+    int bad = 0;
+    for (size_t cut = 0; b1 && cut < n1; cut++) {
+        err.msg[0] = '\0';
+        if (load_copy(b1, cut, &err) != LSTMSRC_ERR_FORMAT && bad++ < 5)
+            fprintf(stderr, "  cut at %zu: %s\n", cut, err.msg);
+    }
+    CHECK(bad == 0);
+    CHECK(dir_entries(dir) == 2);
+    free(b1);
+    free(b2);
+    free(u);
+    lstmsrc_model_free(m);
+    lstmsrc_model_free(r);
+    unlink(p1);
+    unlink(p2);
+}
+
+/* Flag bit 0 exists from version 3 on, and no other bit does; the flag decides the parameter
+ * layout, so a file whose flag and parameter count disagree is refused. */
+static void test_bidirectional_flags(void)
+{
+    size_t n = 0, nu = 0;
+    unsigned char *b = model_bytes(2, &n), *u = good_bytes(&nu);
+    unsigned char *c = b ? malloc(n) : NULL;
+    struct lstmsrc_error err;
+    char want[128];
+    CHECK(b && u && c);
+    if (!b || !u || !c) goto done;
+    CHECK(load_copy(b, n, &err) == LSTMSRC_OK);
+
+    /* a version-2 file with flag bit 0: the bidirectional file labelled 2, and a unidirectional
+     * version-2 file with the bit set */
+    memcpy(c, b, n);
+    put32(c + 8, 2);
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT && err.code == LSTMSRC_ERR_FORMAT);
+    CHECK(strcmp(err.msg, "model.lsm: unknown flags 0x00000001 for version 2") == 0);
+    put32(u + 24, 1);
+    fix_crc(u, nu);
+    CHECK(load_copy(u, nu, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(strcmp(err.msg, "model.lsm: unknown flags 0x00000001 for version 2") == 0);
+    CHECK(!strchr(err.msg, '\n'));
+
+    /* version 3: any bit but bit 0 is unknown, alone or with it */
+    const uint32_t unknown[] = {0x2u, 0x3u, 0x100u, 0x80000001u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        memcpy(c, b, n);
+        put32(c + 24, unknown[i]);
+        fix_crc(c, n);
+        CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT);
+        snprintf(want, sizeof want, "model.lsm: unknown flags 0x%08x for version 3",
+                 (unsigned)unknown[i]);
+        if (strcmp(err.msg, want) != 0) {
+            fprintf(stderr, "  flags 0x%08x: \"%s\"\n", (unsigned)unknown[i], err.msg);
+            CHECK(!"message");
+        }
+        CHECK(!strchr(err.msg, '\n'));
+    }
+
+    /* the flag cleared: one direction's layout has 93 floats fewer than the file holds */
+    memcpy(c, b, n);
+    put32(c + 24, 0);
+    fix_crc(c, n);
+    CHECK(load_copy(c, n, &err) == LSTMSRC_ERR_FORMAT);
+    CHECK(strstr(err.msg, "params section has 261 floats, architecture needs 168") != NULL);
+    /* a unidirectional file labelled version 3 with the flag: too few parameters */
+    put32(u + 8, 3);
+    fix_crc(u, nu);
+    CHECK(load_copy(u, nu, &err) == LSTMSRC_ERR_FORMAT && strstr(err.msg, "261") != NULL);
+    /* and without the flag a version-3 reader takes it as one direction */
+    put32(u + 24, 0);
+    fix_crc(u, nu);
+    CHECK(load_copy(u, nu, &err) == LSTMSRC_OK);
+done:
+    free(b);
+    free(u);
+    free(c);
+}
+
 static void test_save_refuses_invalid_model(void)
 {
     char p[512];
@@ -685,6 +825,8 @@ int main(void)
     RUN(test_checked_contents);
     RUN(test_v2_input_block_round_trip);
     RUN(test_v1_still_loads);
+    RUN(test_bidirectional_round_trip);
+    RUN(test_bidirectional_flags);
     RUN(test_save_refuses_invalid_model);
     RUN(test_save_into_file_fails);
     RUN(test_failed_save_keeps_old);

@@ -1,8 +1,9 @@
 /*
  * test_stream.c — using a model on new data, at the library level:
  *   - lstmsrc_stream_push gives, row by row, the same bits as lstmsrc_predict on the same
- *     windows (multi-label 1 layer, multi-class 2 layers and 2 inputs, window of 1), and so does
- *     lstmsrc_predict_rows for any thread count;
+ *     windows (multi-label 1 layer, multi-class 2 layers and 2 inputs, window of 1, a
+ *     bidirectional top layer labelled at the last row and at the centre with 1 and 2 layers),
+ *     and so does lstmsrc_predict_rows for any thread count and for one window alone;
  *   - reset starts a new window; a non-finite reading is refused and changes nothing;
  *   - the row reader gives the loader's floats, chunk by chunk, matching columns by name or
  *     index, and fails like the loader on missing columns, bad cells and ragged rows;
@@ -50,16 +51,22 @@ static void make_csv(void)
     }
 }
 
-static struct lstmsrc_model *make_model(int f, int h, int layers, int k, int seq,
-                                        enum lstmsrc_task task, uint64_t seed)
+/* A random model: `dirs` directions in the top layer, raw channels labelled at `at`. */
+static struct lstmsrc_model *make_model_dirs(int f, int h, int layers, int dirs,
+                                             enum lstmsrc_label_at at, int k, int seq,
+                                             enum lstmsrc_task task, uint64_t seed)
 {
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
     enum lstmsrc_label_mode mode =
         task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS;
-    if (model_create(f, h, layers, 1, k, seq, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task, mode,
-                     &m, &err))
+    if (model_create(f, h, layers, dirs, k, seq, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task,
+                     mode, &m, &err))
         return NULL;
+    if (!model_set_framing(m, LSTMSRC_FEATURE_RAW, at)) {
+        lstmsrc_model_free(m);
+        return NULL;
+    }
     const char *in[] = {"reading", "x2"};
     for (int i = 0; i < f; i++) {
         m->input_names[i] = str_dup(in[i]);
@@ -83,6 +90,12 @@ static struct lstmsrc_model *make_model(int f, int h, int layers, int k, int seq
     /* non-zero biases and a bigger head, so the outputs spread */
     for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 1.5f;
     return m;
+}
+
+static struct lstmsrc_model *make_model(int f, int h, int layers, int k, int seq,
+                                        enum lstmsrc_task task, uint64_t seed)
+{
+    return make_model_dirs(f, h, layers, 1, LSTMSRC_LABEL_LAST, k, seq, task, seed);
 }
 
 static struct lstmsrc_dataset *load_for(const struct lstmsrc_model *m)
@@ -154,6 +167,18 @@ static void check_model(struct lstmsrc_model *m)
     CHECK(lstmsrc_predict_rows(m, x + 100 * (size_t)info.inputs, 50 + T - 1, p, 50, 2, &err) ==
           LSTMSRC_OK);
     CHECK(memcmp(p, ref + 100 * K, 50 * K * sizeof *p) == 0);
+    /* one window alone (a batch of one) gives the bits it has inside a batch: the first, one at
+     * a row-block boundary, one mid-batch, the last */
+    size_t one[] = {0, 47, 48, 100, 1023, 1024, nw - 1};
+    size_t alone = 0;
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
+        size_t w = one[i] < nw ? one[i] : nw - 1;
+        memset(p, 0xff, K * sizeof *p);
+        CHECK(lstmsrc_predict_rows(m, x + w * (size_t)info.inputs, T, p, 1, 1, &err) ==
+              LSTMSRC_OK);
+        alone += memcmp(p, ref + w * K, K * sizeof *p) == 0;
+    }
+    CHECK(alone == sizeof one / sizeof one[0]);
     CHECK(lstmsrc_predict_rows(m, x, n, p, nw - 1, 1, &err) == LSTMSRC_ERR_ARG);
     CHECK(lstmsrc_predict_rows(m, x, T - 1, p, 0, 1, &err) == LSTMSRC_ERR_ARG ||
           T == 1);
@@ -187,6 +212,33 @@ static void test_stream_window_of_one(void)
     CHECK(m != NULL);
     if (m) check_model(m);
     lstmsrc_model_free(m);
+}
+
+/* A bidirectional top layer, labelled at the last row and at the centre, with 1 and 2 layers:
+ * the stream, predict, predict_rows and a window alone all give the same bits. */
+static void test_stream_equals_predict_bidirectional(void)
+{
+    const struct {
+        int f, h, layers, k, seq;
+        enum lstmsrc_label_at at;
+        enum lstmsrc_task task;
+    } c[] = {
+        {1, 12, 1, 3, 6, LSTMSRC_LABEL_LAST, LSTMSRC_TASK_MULTILABEL},
+        {1, 12, 1, 3, 7, LSTMSRC_LABEL_CENTER, LSTMSRC_TASK_MULTILABEL},
+        {2, 9, 2, 4, 5, LSTMSRC_LABEL_LAST, LSTMSRC_TASK_MULTICLASS},
+        {2, 9, 2, 4, 6, LSTMSRC_LABEL_CENTER, LSTMSRC_TASK_MULTICLASS},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct lstmsrc_model *m = make_model_dirs(c[i].f, c[i].h, c[i].layers, 2, c[i].at, c[i].k,
+                                                  c[i].seq, c[i].task, 21 + i);
+        CHECK(m != NULL);
+        if (!m) continue;
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(m, &info);
+        CHECK(info.directions == 2 && info.label_offset == (c[i].at ? c[i].seq / 2 : 0));
+        check_model(m);
+        lstmsrc_model_free(m);
+    }
 }
 
 static void test_stream_reset_and_nonfinite(void)
@@ -445,6 +497,7 @@ int main(void)
     RUN(test_stream_equals_predict_multilabel);
     RUN(test_stream_equals_predict_multiclass_2layers_2inputs);
     RUN(test_stream_window_of_one);
+    RUN(test_stream_equals_predict_bidirectional);
     RUN(test_stream_reset_and_nonfinite);
     RUN(test_rows_match_loader);
     RUN(test_rows_selection_and_errors);
