@@ -270,7 +270,7 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
     if (get_u64(b + 108) != id->pos_weight_hash) {
         snprintf(why, cap,
                  "made with other positive weights, windows or directions (--pos-weight, --features, "
-                 "--label-at, --stride, --bidirectional)%s",
+                 "--label-at, --stride, --directions)%s",
                  hint);
         return 0;
     }

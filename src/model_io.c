@@ -493,7 +493,9 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
     uint32_t flags = get_u32(b + OFF_FLAGS);
     if (flags & ~(version >= 3 ? FLAG_BIDIRECTIONAL : 0u))
-        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags, version);
+        return set_error(err, LSTMSRC_ERR_FORMAT,
+                         "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags,
+                         version);
     const int dirs = flags & FLAG_BIDIRECTIONAL ? 2 : 1;
     uint32_t task = get_u32(b + OFF_TASK), mode = get_u32(b + OFF_LABEL_MODE);
     uint32_t f = get_u32(b + OFF_F), h = get_u32(b + OFF_H), layers = get_u32(b + OFF_LAYERS);

@@ -28,7 +28,7 @@ for bad in "--features raw,raw" "--features rawdiff" "--features" "--label-at mi
         sh -c "test $rc -eq 2 && test ! -e '$T/bad.lsm' && grep -q 'lstmsrc: train:' '$T/err'"
 done
 
-"$L" train "$T/train.csv" -o "$T/dc.lsm" --features raw,diff --label-at center --stride 2 \
+"$L" train "$T/train.csv" -o "$T/dc.lsm" --features raw,diff --label-at center --stride 2 --directions 1 \
     --seq 6 --epochs 1 --hidden 8 --threads 1 --quiet >/dev/null
 check "train --features raw,diff --label-at center --stride 2: exit 0" test $? -eq 0
 "$L" inspect "$T/dc.lsm" >"$T/inspect.txt"
@@ -138,6 +138,11 @@ check "bidirectional: model file version 3 with flag bit 0, one direction still 
 check "inspect: the top layer is bidirectional (text and --json \"directions\":2)" \
     sh -c "grep -q 'architecture  1 input -> 2 x LSTM(8), the top one bidirectional -> dense 3' '$T/bi.txt' &&
            grep -q '\"layers\":2,\"directions\":2,' '$T/bi.json'"
+"$L" train "$T/train.csv" -o "$T/cd.lsm" --label-at center --seq 6 --epochs 1 --hidden 4 \
+    --threads 1 --quiet >/dev/null
+"$L" inspect "$T/cd.lsm" --json >"$T/cd.json"
+check "--label-at center alone: a bidirectional top layer (directions 2)" \
+    grep -q '"layers":1,"directions":2,' "$T/cd.json"
 check "inspect: one direction (text and --json \"directions\":1)" \
     sh -c "grep -q 'architecture  1 input -> 1 x LSTM(8) -> dense 3' '$T/inspect.txt' &&
            grep -q '\"layers\":1,\"directions\":1,' '$T/inspect.json'"

@@ -116,12 +116,12 @@ else
     bad "other select" "exit $rc: $(cat "$T/err")"
 fi
 # a checkpoint resumed with the other --bidirectional setting, both ways (everything else equal)
-for c in "e.ckpt:$O --bidirectional" "b.ckpt:$O --layers 2 --label-at center"; do
+for c in "e.ckpt:$O --bidirectional" "b.ckpt:$O --layers 2 --label-at center --directions 1"; do
     "$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/${c%%:*}" ${c#*:} --quiet \
         >/dev/null 2>"$T/err"
     rc=$?
     if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "${c%%:*}: checkpoint made with" "$T/err" &&
-        grep -q -- "--bidirectional" "$T/err" && [ ! -e "$T/x.lsm" ]; then
+        grep -q -- "--directions" "$T/err" && [ ! -e "$T/x.lsm" ]; then
         ok "other direction count refused (${c%%:*}): $(cat "$T/err")"
     else
         bad "other direction count (${c%%:*})" "exit $rc: $(cat "$T/err")"

@@ -288,7 +288,7 @@ static void test_resume_bidirectional(void)
     CHECK(same_file("ref.lsm", "bi3.lsm"));
     c2.bidirectional = 0;
     CHECK(train_to(ml, &c2, "uni3.lsm", &err) == LSTMSRC_ERR_ARG);
-    CHECK(strstr(err.msg, "bi.ckpt: ") && strstr(err.msg, "--bidirectional"));
+    CHECK(strstr(err.msg, "bi.ckpt: ") && strstr(err.msg, "--directions"));
 }
 
 static void test_resume_multiclass_patience(void)
@@ -613,7 +613,7 @@ static void test_other_run_refused(void)
     /* a bidirectional top layer where the checkpoint has one direction */
     c = cfg;
     c.bidirectional = 1;
-    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--bidirectional"));
+    CHECK(resume_bytes(&c, b, n, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "--directions"));
     CHECK(!strchr(err.msg, '\n'));
     c = cfg;
     c.select = LSTMSRC_SELECT_F1;
