@@ -654,7 +654,9 @@ const char *lstmsrc_severity_str(enum lstmsrc_severity severity);
 #define LSTMSRC_SUGGEST_SEQ_LEN 0x1u
 #define LSTMSRC_SUGGEST_VAL_FRACTION 0x2u
 /* Copies the report's suggestions into `cfg` for the fields in `fields` only (pass the ones the
- * user did not set); returns the fields it changed. */
+ * user did not set); returns the fields it changed. With cfg->label_at LSTMSRC_LABEL_CENTER the
+ * window is twice suggested_seq_len (capped at LSTMSRC_MAX_SEQ), a cycle on each side of the
+ * labelled row: set label_at before calling. */
 unsigned lstmsrc_doctor_suggest(const struct lstmsrc_report *r, unsigned fields,
                                 struct lstmsrc_train_config *cfg);
 

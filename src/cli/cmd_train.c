@@ -429,8 +429,11 @@ int cmd_train(int argc, char **argv)
         if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
             unsigned changed = lstmsrc_doctor_suggest(rep, unset, &cfg);
             if (!quiet && (changed & LSTMSRC_SUGGEST_SEQ_LEN))
-                fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s (pass --seq "
-                                "to choose yourself)\n", cfg.seq_len, rep->seq_len_reason);
+                fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s%s (pass "
+                                "--seq to choose yourself)\n", cfg.seq_len, rep->seq_len_reason,
+                        cfg.label_at == LSTMSRC_LABEL_CENTER
+                            ? "; twice that, as the label sits at the window's centre"
+                            : "");
             if (!quiet && (changed & LSTMSRC_SUGGEST_VAL_FRACTION))
                 fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
                                 "to choose yourself)\n", (double)cfg.val_fraction,
