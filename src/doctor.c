@@ -925,8 +925,11 @@ static int diagnose_durations(struct diag *d)
               pct(&d->n2, typical > 0 ? fmin(1.0, dseq / typical) : 1.0));
     if (seq > dseq)
         sb_printf(&d->a, "Train with --seq %d so a window covers a whole typical cycle%s; an "
-                         "epoch costs about %dx the time of --seq %d.",
-                  seq, typical > SEQ_CAP ? " (capped)" : "", (seq + dseq - 1) / dseq, dseq);
+                         "epoch costs about %dx the time of --seq %d. For files analysed after "
+                         "the fact, --label-at center (window %d, a cycle on each side, both "
+                         "directions) sees how the cycle goes on.",
+                  seq, typical > SEQ_CAP ? " (capped)" : "", (seq + dseq - 1) / dseq, dseq,
+                  2 * seq <= LSTMSRC_MAX_SEQ ? 2 * seq : LSTMSRC_MAX_SEQ);
     else
         sb_printf(&d->a, "A window of %d rows covers the typical cycles.", seq);
 

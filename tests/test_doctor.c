@@ -315,6 +315,11 @@ static void test_overlap_and_window(void)
     CHECK(lstmsrc_doctor_suggest(r, 0, &cfg) == 0 && cfg.seq_len == 5);   /* user set it */
     CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN, &cfg) == LSTMSRC_SUGGEST_SEQ_LEN);
     CHECK(cfg.seq_len == 60);
+    /* a centred label: a cycle on each side of the labelled row */
+    lstmsrc_train_config_default(&cfg);
+    cfg.label_at = LSTMSRC_LABEL_CENTER;
+    CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN, &cfg) == LSTMSRC_SUGGEST_SEQ_LEN);
+    CHECK(cfg.seq_len == 120);
     lstmsrc_report_free(r);
 
     /* a source whose on-rows read like the house with nothing on */
