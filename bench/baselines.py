@@ -10,6 +10,9 @@ W = 60), trained on the training file and scored on the later test file. The win
 ones lstmsrc uses (src/window.c, src/metrics.c): a window is W consecutive rows, its label is
 the state at its last row, so the first W-1 rows of a file have no window and are not scored;
 the validation part is the last 10 % of the training file's rows and no window straddles it.
+For the offline comparison the trees also get W = 120 readings labelled at the window's centre
+(row W/2 before its last: 59 readings before the labelled one, 60 after), next to lstmsrc
+trained with --label-at center (its window from the doctor, doubled, bidirectional top layer).
 
 Two decision rules, both reported:
   p > 0.5  the classifier's default; model fitted on every window of the training file.
@@ -18,7 +21,8 @@ Two decision rules, both reported:
            source never on in the tail keeps 0.5.
 Rows of the printed table: the threshold floor ("on if reading > T", T stored in the lstmsrc
 model file, i.e. fitted on its training part; without --lstmsrc fitted here the same way), the
-trees, and lstmsrc trained with every default and --threads 1 (when --lstmsrc is given).
+trees, and lstmsrc trained with every default and --threads 1, and with --label-at center
+(when --lstmsrc is given).
 Nothing here is tuned on the test file. Needs numpy and scikit-learn (Debian: python3-sklearn).
 """
 import argparse
@@ -96,17 +100,19 @@ def best_f1_threshold(score, y, fallback):
     return best_t
 
 
-def trees(train, test, w, tune):
+def trees(train, test, w, tune, off=0):
+    """off: rows from the labelled row to the window's last (w // 2: centred, as lstmsrc's
+    --label-at center labels row seq/2 before the last)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     names, xtr, ytr = train
     _, xte, yte = test
     n = len(xtr)
     rows = split_rows(n, w) if tune else n
-    xw, yw = windows(xtr[:rows], w), ytr[w - 1 : rows]
+    xw, yw = windows(xtr[:rows], w), ytr[w - 1 - off : rows - off]
     xv = windows(xtr[rows:], w) if tune and rows < n else None
-    yv = ytr[rows + w - 1 :] if xv is not None else None
-    xt, yt = windows(xte, w), yte[w - 1 :]
+    yv = ytr[rows + w - 1 - off : n - off] if xv is not None else None
+    xt, yt = windows(xte, w), yte[w - 1 - off : len(yte) - off]
     out, thr = [], []
     for j in range(len(names)):
         clf = HistGradientBoostingClassifier(random_state=SEED)
@@ -130,12 +136,12 @@ def floor_rule(train, test):
     return out
 
 
-def run_lstmsrc(exe, train_csv, test_csv, tmp):
+def run_lstmsrc(exe, train_csv, test_csv, tmp, extra=()):
     model = os.path.join(tmp, "m.lsm")
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = ru.ru_utime + ru.ru_stime
-    tr = subprocess.run([exe, "train", train_csv, "-o", model, "--threads", "1", "--quiet"],
-                        capture_output=True, text=True)
+    tr = subprocess.run([exe, "train", train_csv, "-o", model, "--threads", "1", "--quiet",
+                         *extra], capture_output=True, text=True)
     if tr.returncode:
         sys.exit("baselines: lstmsrc train failed: " + tr.stderr.strip())
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -154,20 +160,27 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "BASELINES.md"),
                     help="markdown report (default bench/BASELINES.md; '-' = none)")
     ap.add_argument("--windows", default="5,60", help="tree window lengths (default 5,60)")
+    ap.add_argument("--center-windows", default="120",
+                    help="tree window lengths labelled at their centre, next to lstmsrc "
+                         "--label-at center (default 120; '' = none)")
     args = ap.parse_args()
     import sklearn
 
-    ws = [int(v) for v in args.windows.split(",")]
+    ws = [(int(v), 0) for v in args.windows.split(",") if v]
+    ws += [(int(v), int(v) // 2) for v in args.center_windows.split(",") if v]
     md = []
     for title, trf, tef in SETS:
         train, test = load(os.path.join(ROOT, trf)), load(os.path.join(ROOT, tef))
         names = train[0]
         rows = []  # (label, per-source F1, note)
-        lsm = None
+        lsm = lsc = None
         if args.lstmsrc:
             with tempfile.TemporaryDirectory() as tmp:
                 lsm = run_lstmsrc(args.lstmsrc, os.path.join(ROOT, trf), os.path.join(ROOT, tef),
                                   tmp)
+                if any(off for _, off in ws):
+                    lsc = run_lstmsrc(args.lstmsrc, os.path.join(ROOT, trf),
+                                      os.path.join(ROOT, tef), tmp, ("--label-at", "center"))
             ev = lsm[0]
             rows.append(("threshold floor (reading > T, T from the model file)",
                          [s["f1"] for s in ev["baselines"]["threshold"]["sources"]],
@@ -175,11 +188,13 @@ def main():
         else:
             rows.append(("threshold floor (reading > T, T fitted on the training part)",
                          floor_rule(train, test), f"{len(test[1])} rows"))
-        for w in ws:
+        for w, off in ws:
             for tune in (False, True):
                 t0 = time.process_time()
-                f1, thr, nw = trees(train, test, w, tune)
+                f1, thr, nw = trees(train, test, w, tune, off)
                 rule = "tuned thresholds" if tune else "p > 0.5"
+                if off:
+                    rule = "labelled at its centre, " + rule
                 note = f"{nw} windows, {time.process_time() - t0:.0f} s CPU"
                 if tune:
                     note += ", thresholds " + " ".join(f"{t:.3f}" for t in thr)
@@ -187,6 +202,11 @@ def main():
         if lsm:
             ev, secs, seq = lsm
             rows.append((f"lstmsrc, defaults (window {seq})", [s["f1"] for s in ev["sources"]],
+                         f"{ev['windows']} windows, trained in {secs:.0f} s CPU"))
+        if lsc:
+            ev, secs, seq = lsc
+            rows.append((f"lstmsrc, --label-at center (window {seq}, bidirectional)",
+                         [s["f1"] for s in ev["sources"]],
                          f"{ev['windows']} windows, trained in {secs:.0f} s CPU"))
         head = "| model | " + " | ".join(names) + " | macro F1 | |"
         md.append(f"### {title} (test file `{tef}`)\n")
