@@ -245,7 +245,8 @@ struct lstmsrc_train_config {
     int tune_thresholds;        /* 1: per-source thresholds tuned on validation for best F1 */
     float threshold;            /* decision threshold for every source when not tuned; 0.5 */
     unsigned features;          /* LSTMSRC_FEATURE_* bits; default raw + first difference */
-    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_LAST */
+    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_CENTER (files); LSTMSRC_LABEL_LAST
+                                        for decisions as rows arrive */
     int stride;                 /* a training window every `stride` rows (validation uses every
                                    window); default 1 */
     /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1: per source, min_on

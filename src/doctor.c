@@ -923,15 +923,15 @@ static int diagnose_durations(struct diag *d)
                      "cycle, %s rows; a window of %d rows sees %s of it.",
               oname(r, need), num(&d->n1, typical), dseq,
               pct(&d->n2, typical > 0 ? fmin(1.0, dseq / typical) : 1.0));
-    if (seq > dseq)
-        sb_printf(&d->a, "Train with --seq %d so a window covers a whole typical cycle%s; an "
-                         "epoch costs about %dx the time of --seq %d. For files analysed after "
-                         "the fact, --label-at center (window %d, a cycle on each side, both "
-                         "directions) sees how the cycle goes on.",
-                  seq, typical > SEQ_CAP ? " (capped)" : "", (seq + dseq - 1) / dseq, dseq,
-                  2 * seq <= LSTMSRC_MAX_SEQ ? 2 * seq : LSTMSRC_MAX_SEQ);
-    else
+    if (seq > dseq) {
+        int seq2 = 2 * seq <= LSTMSRC_MAX_SEQ ? 2 * seq : LSTMSRC_MAX_SEQ;
+        sb_printf(&d->a, "Let a window cover a whole typical cycle%s: train picks --seq %d by "
+                         "itself (a cycle on each side of its default centred label; --seq %d "
+                         "with --label-at last); an epoch costs about %dx the time of --seq %d.",
+                  typical > SEQ_CAP ? " (capped)" : "", seq2, seq, (seq2 + dseq - 1) / dseq, dseq);
+    } else {
         sb_printf(&d->a, "A window of %d rows covers the typical cycles.", seq);
+    }
 
     struct sbuf why = {NULL, 0, 0, 0};
     sb_printf(&why, "covers \"%s\"'s typical cycle of %s rows%s", oname(r, need),

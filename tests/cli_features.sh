@@ -122,7 +122,7 @@ check "export-c == predict --raw: same decisions, probabilities within 1e-5" \
 # one layer labelled at the last row (the reverse direction reads that row alone) with the
 # default raw + difference channels, and two layers labelled at the centre (the reverse
 # direction reads the 3 rows after the labelled one back to it) with raw channels only
-"$L" train "$T/train.csv" -o "$T/bl.lsm" --bidirectional --seq 5 --epochs 1 --hidden 8 \
+"$L" train "$T/train.csv" -o "$T/bl.lsm" --bidirectional --label-at last --seq 5 --epochs 1 --hidden 8 \
     --threads 1 --quiet >/dev/null
 check "train --bidirectional: exit 0" test $? -eq 0
 "$L" train "$T/train.csv" -o "$T/bc.lsm" --bidirectional --layers 2 --label-at center --seq 6 \

@@ -14,9 +14,9 @@
 # ---- models and data (a few seconds) ----
 "$L" gen --rows 20000 --seed 1 -o "$T/train.csv" || exit 1
 "$L" gen --rows 3000 --seed 2 -o "$T/test.csv" || exit 1
-"$L" train "$T/train.csv" -o "$T/ml.lsm" --epochs 1 --hidden 16 --threads 1 --quiet >/dev/null ||
+"$L" train "$T/train.csv" -o "$T/ml.lsm" --label-at last --epochs 1 --hidden 16 --threads 1 --quiet >/dev/null ||
     exit 1
-"$L" train "$T/train.csv" -o "$T/mc.lsm" --task multiclass --epochs 1 --hidden 8 --layers 2 \
+"$L" train "$T/train.csv" -o "$T/mc.lsm" --label-at last --task multiclass --epochs 1 --hidden 8 --layers 2 \
     --seq 4 --threads 1 --quiet >/dev/null || exit 1
 
 # ---- predict ----
@@ -108,7 +108,7 @@ awk -F, 'BEGIN{OFS=","} {print $2, $1}' "$T/test.csv" | "$L" stream "$T/ml.lsm" 
 check "stream: a header line finds the input by name" cmp "$T/s3.csv" "$T/p.csv"
 
 # a two-input model
-"$L" train "$T/train.csv" -o "$T/m2.lsm" --input reading,src1 --labels src2,src3 --epochs 1 \
+"$L" train "$T/train.csv" -o "$T/m2.lsm" --label-at last --input reading,src1 --labels src2,src3 --epochs 1 \
     --hidden 8 --threads 1 --quiet >/dev/null
 "$L" predict "$T/m2.lsm" "$T/test.csv" --proba -o "$T/p2.csv"
 check "stream == predict, two inputs (header)" \
@@ -151,7 +151,7 @@ noisy() { awk -F, 'BEGIN { srand(7); OFS = "," } NR == 1 { print; next }
                    { $1 = sprintf("%.1f", $1 + (rand() < 0.3 ? 3000 * rand() : 0)); print }' "$1"; }
 noisy "$T/test.csv" >"$T/nz.csv"
 noisy "$T/long.csv" >"$T/nzlong.csv"
-"$L" train "$T/train.csv" -o "$T/dur.lsm" --epochs 1 --hidden 16 --threads 1 --quiet \
+"$L" train "$T/train.csv" -o "$T/dur.lsm" --label-at last --epochs 1 --hidden 16 --threads 1 --quiet \
     --min-on 4 --min-off 7 >/dev/null
 "$L" inspect "$T/dur.lsm" >"$T/dur.txt"
 check "durations: inspect prints min on/off and the decision delay (3 + 6 rows)" \
@@ -196,7 +196,7 @@ check "durations: the stream's lines trail its input by at most the delay (9 row
     sh -c "{ cat '$T/h200.txt'; sleep 2; } | '$L' stream '$T/dur.lsm' >'$T/part.csv' &
            sleep 1; n=\$(wc -l <'$T/part.csv'); wait; test \$n -ge \$((199 - 9)) ||
            { echo \"lines after 1 s: \$n\"; exit 1; }"
-"$L" train "$T/train.csv" -o "$T/off.lsm" --epochs 1 --hidden 16 --threads 1 --quiet \
+"$L" train "$T/train.csv" -o "$T/off.lsm" --label-at last --epochs 1 --hidden 16 --threads 1 --quiet \
     --durations off >/dev/null
 check "durations: --durations off stores 1/1 and no delay" \
     sh -c "'$L' inspect '$T/off.lsm' | grep -q 'decision delay 0 rows'"

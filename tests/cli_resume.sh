@@ -18,7 +18,7 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok $1"; }
 bad() { fail=$((fail + 1)); echo "not ok $1: $2"; }
 
-O="--seq 4 --hidden 8 --batch 32 --threads 2 --lr 0.003"
+O="--label-at last --seq 4 --hidden 8 --batch 32 --threads 2 --lr 0.003"
 "$L" gen --rows 12000 --sources 3 --seed 21 -o "$T/d.csv" || bad gen "gen failed"
 
 # ---- end-of-epoch checkpoint, resumed

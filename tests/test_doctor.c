@@ -312,6 +312,7 @@ static void test_overlap_and_window(void)
 
     struct lstmsrc_train_config cfg;
     lstmsrc_train_config_default(&cfg);
+    cfg.label_at = LSTMSRC_LABEL_LAST;
     CHECK(lstmsrc_doctor_suggest(r, 0, &cfg) == 0 && cfg.seq_len == 5);   /* user set it */
     CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN, &cfg) == LSTMSRC_SUGGEST_SEQ_LEN);
     CHECK(cfg.seq_len == 60);
