@@ -82,7 +82,13 @@ $(BUILD)/tests/test_fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB)
 	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"fuzz_$*"' $< fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB) $(LDLIBS) \
 	    -o $@
 
-test: $(CLI) $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES)
+# the benchmark program is built by `make bench` (bench/run.sh); `make test` builds it too, so
+# an API change cannot leave it behind
+$(BUILD)/bench/bench_lstm: bench/bench_lstm.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+test: $(CLI) $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES) $(BUILD)/bench/bench_lstm
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # examples/: one program on the library API, one on nothing but a header from `export-c` (for a

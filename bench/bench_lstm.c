@@ -237,7 +237,7 @@ static int mode_step(int H, int B, int T, int reps)
     const int F = 1, K = 3;
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(F, H, 1, K, T, K, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err)) {
+    if (model_create(F, H, 1, 1, K, T, K, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }
@@ -336,6 +336,7 @@ static int mode_train(const char *csv, int H, int threads, int epochs)
     lstmsrc_train_config_default(&cfg);
     cfg.hidden = H;
     cfg.features = LSTMSRC_FEATURE_RAW; /* the reference configuration: one input, as PyTorch */
+    cfg.label_at = LSTMSRC_LABEL_LAST;  /* and one direction read at the last row */
     cfg.threads = threads;
     cfg.epochs = epochs;
     struct epoch_log log = {{0}, 0};
