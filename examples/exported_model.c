@@ -3,9 +3,13 @@
  * (default prefix "model"): no lstmsrc library, no malloc. Reads one CSV line per reading from
  * stdin (the first MODEL_INPUTS fields are the inputs; a header line is skipped) and prints one
  * line per reading as `lstmsrc predict --proba` does: the decisions after the model's minimum
- * on/off durations, then the probabilities, every field empty until the window is full.
- * A row's line comes out once the filter has settled its decision (at most MODEL_DELAY rows
- * later), so the probabilities wait in a ring of MODEL_DELAY + 1 rows.
+ * on/off durations, then the probabilities, every field empty for a row without a full window.
+ * model_push answers for the row pushed MODEL_LABEL_OFFSET pushes ago (0 for a model labelled
+ * at the window's last row, MODEL_SEQ_LEN / 2 for one labelled at its centre), so the first
+ * MODEL_SEQ_LEN - 1 - MODEL_LABEL_OFFSET rows and the last MODEL_LABEL_OFFSET rows get empty
+ * lines. A row's line comes out once the filter has settled its decision (at most
+ * MODEL_LABEL_OFFSET + MODEL_DELAY rows later), so the probabilities wait in a ring of
+ * MODEL_DELAY + 1 rows.
  *
  *   lstmsrc export-c model.lsm -o model.h
  *   cc -std=c99 -O2 -I. examples/exported_model.c -lm -o exported_model
@@ -35,6 +39,13 @@ static void put_row(const unsigned char *on)
     held_head = (held_head + 1) % (MODEL_DELAY + 1);
 }
 
+static void put_empty(void)              /* as many empty fields as put_row writes */
+{
+    unsigned k;
+    for (k = 1; k < MODEL_OUTPUTS * 2 + MODEL_MULTICLASS * (2 - MODEL_OUTPUTS); k++) putchar(',');
+    putchar('\n');
+}
+
 int main(void)
 {
     model_state st;                      /* MODEL_RAM_BYTES: all the state there is */
@@ -43,6 +54,7 @@ int main(void)
     unsigned char on[MODEL_OUTPUTS];
     char line[4096];
     unsigned k, held = 0;
+    long rows = 0, i;                    /* rows pushed */
     int first = 1;
 
     model_init(&st);
@@ -71,10 +83,9 @@ int main(void)
             return 1;
         }
         first = 0;
-        if (!model_push(&st, x, probs)) {  /* window not full yet: empty fields */
-            for (k = 1; k < MODEL_OUTPUTS * 2 + MODEL_MULTICLASS * (2 - MODEL_OUTPUTS); k++)
-                putchar(',');
-            putchar('\n');
+        rows++;          /* this push answers row rows - 1 - MODEL_LABEL_OFFSET, if >= 0 */
+        if (!model_push(&st, x, probs)) {  /* window not full yet: that row has no window */
+            if (rows > MODEL_LABEL_OFFSET) put_empty();
             continue;
         }
         model_decide(probs, on);
@@ -89,5 +100,6 @@ int main(void)
     }
     model_filter_flush(&flt);            /* end of the readings: every row settles */
     while (model_filter_pop(&flt, on)) put_row(on);
+    for (i = 0; i < rows && i < MODEL_LABEL_OFFSET; i++) put_empty();  /* the last rows */
     return 0;
 }

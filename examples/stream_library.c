@@ -8,11 +8,14 @@
  *
  * Input: one line per row, the model's inputs as its first comma-separated fields (labels
  * after them are ignored; a first line that is not a number, like a CSV header, is skipped).
- * Output: one line per row: the 0/1 decision of every output (multi-class: 1 for the most
- * probable class), then every probability; empty fields until the window is full. For a
- * multi-label model these are the lines of `lstmsrc predict --proba` (without the header).
- * A row's line comes out once the filter has settled its decision: up to the model's
- * decision_delay rows later, so its probabilities wait in a small ring until then.
+ * Output: one line per row, in order: the 0/1 decision of every output (multi-class: 1 for the
+ * most probable class), then every probability; empty fields for a row without a full window.
+ * For a multi-label model these are the lines of `lstmsrc predict --proba` (without the header).
+ * A push answers for the row pushed label_offset pushes ago (0 for a model labelled at the
+ * window's last row, seq_len / 2 for one labelled at its centre), so the first
+ * seq_len - 1 - label_offset rows and the last label_offset rows have no window: empty lines.
+ * A row's line comes out once the filter has settled its decision: up to label_offset + the
+ * model's decision_delay rows later, so its probabilities wait in a small ring until then.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,13 @@ static void put_row(const uint8_t *on, const float *probs, int outputs)
 {
     for (int k = 0; k < outputs; k++) printf("%s%d", k ? "," : "", on[k]);
     for (int k = 0; k < outputs; k++) printf(",%.6f", probs[k]);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void put_empty(int outputs)
+{
+    for (int k = 1; k < 2 * outputs; k++) putchar(',');
     putchar('\n');
     fflush(stdout);
 }
@@ -60,7 +70,7 @@ int main(int argc, char **argv)
     float row[LSTMSRC_MAX_INPUTS], probs[LSTMSRC_MAX_CLASSES];
     uint8_t on[LSTMSRC_MAX_CLASSES];
     char line[4096];
-    long n = 0;
+    long n = 0, rows = 0;                                 /* lines read, rows pushed */
     int rc = 0;
     while (fgets(line, sizeof line, stdin)) {
         n++;
@@ -83,9 +93,9 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        if (!ready) {                                     /* the first seq_len - 1 rows */
-            for (int k = 1; k < 2 * info.outputs; k++) putchar(',');
-            putchar('\n');
+        rows++;              /* this push answers row rows - 1 - label_offset, if that is >= 0 */
+        if (!ready) {                                     /* the first seq_len - 1 pushes */
+            if (rows > info.label_offset) put_empty(info.outputs);  /* that row has no window */
             continue;
         }
         lstmsrc_decide(m, probs, 1, on);
@@ -104,6 +114,8 @@ int main(int argc, char **argv)
         put_row(on, ring + head * (size_t)info.outputs, info.outputs);
         head = (head + 1) % cap;
     }
+    for (long i = 0; i < rows && i < info.label_offset; i++)  /* the last rows: no window */
+        put_empty(info.outputs);
     free(ring);
     lstmsrc_filter_free(f);
     lstmsrc_stream_free(s);
