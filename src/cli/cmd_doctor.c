@@ -153,9 +153,19 @@ static void text_report(const struct lstmsrc_report *r, const char *path)
         printf("\nsuggested training settings:\n");
         char line[64];
         if (r->suggested_seq_len > 0) {
-            int w = snprintf(line, sizeof line, "  --seq %d   ", r->suggested_seq_len);
+            /* what train takes: twice the cycle with its default centred label */
+            struct lstmsrc_train_config cfg;
+            lstmsrc_train_config_default(&cfg);
+            lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN, &cfg);
+            int w = snprintf(line, sizeof line, "  --seq %d   ", cfg.seq_len);
             fputs(line, stdout);
-            wrap(or_q(r->seq_len_reason), w, w);
+            char why[512];
+            snprintf(why, sizeof why, "%s%s", or_q(r->seq_len_reason),
+                     cfg.seq_len != r->suggested_seq_len
+                         ? "; twice that, a cycle on each side of the centred label (once with "
+                           "--label-at last)"
+                         : "");
+            wrap(why, w, w);
         }
         if (r->val_fraction_reason) {
             int w = snprintf(line, sizeof line, "  --val %g%s   ", (double)r->suggested_val_fraction,
