@@ -227,7 +227,7 @@ struct lstmsrc_train_config {
                                    directions there (with LSTMSRC_LABEL_CENTER the window's
                                    second half); 0: one direction; -1 (default): 1 when the
                                    label is at the centre, else 0 */
-    int epochs;                 /* default 10 */
+    int epochs;                 /* default 20 */
     int batch;                  /* default 512 */
     int patience;               /* stop after this many epochs without a better `select`
                                  * score; 0 = off */

@@ -44,7 +44,7 @@ static const char usage_text[] =
     "                        directions there (default: 2 with --label-at center, else 1)\n"
     "  --bidirectional       the same as --directions 2\n"
     "training:\n"
-    "  --epochs E            (default 10)\n"
+    "  --epochs E            (default 20)\n"
     "  --batch B             (default 512)\n"
     "  --stride N            a training window every N rows (default 1; validation and eval\n"
     "                        use every window)\n"
