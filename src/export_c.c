@@ -646,7 +646,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
         fputs("};\n", fp);
     }
     if (m->dirs == 2) {
-        int in = m->layers == 1 ? m->f : m->h;
+        int in = model_unit_in(m, m->layers);
         size_t G = 4 * (size_t)m->h, IH = (size_t)(in + m->h);
         fprintf(fp,
                 "\n/* layer %d, reverse direction: as above (PyTorch weight_ih_l%d_reverse,\n"

@@ -42,6 +42,22 @@ int model_layout_fill(struct model_layout *l, int f, int h, int layers, int dirs
     return 1;
 }
 
+int model_units(const struct lstmsrc_model *m)
+{
+    return m->layers + m->dirs - 1;
+}
+
+int model_unit_in(const struct lstmsrc_model *m, int u)
+{
+    int top = u >= m->layers - 1;
+    return (top ? m->layers == 1 : u == 0) ? m->f : m->h;
+}
+
+int model_unit_steps(const struct lstmsrc_model *m, int u)
+{
+    return u < m->layers ? m->seq_len : m->label_offset + 1;
+}
+
 void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv)
 {
     *fw = m->dirs == 2 ? m->seq_len - m->label_offset : m->seq_len;
@@ -327,13 +343,6 @@ struct model_ws {
 /* Every buffer starts on a 64-byte line, so a packed panel row is exactly one cache line. */
 #define WS_ALIGN 16 /* floats */
 
-/* Input width of layer l (l == layers: the reverse direction of the top layer). */
-static int unit_in(const struct lstmsrc_model *m, int l)
-{
-    int top = l >= m->layers - 1;
-    return (top ? m->layers == 1 : l == 0) ? m->f : m->h;
-}
-
 /* Whether layer l's backward passes a gradient to its input (not to the data's channels). */
 static int unit_has_dx(const struct lstmsrc_model *m, int l)
 {
@@ -343,14 +352,14 @@ static int unit_has_dx(const struct lstmsrc_model *m, int l)
 struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
 {
     const size_t B = (size_t)cap, H = (size_t)m->h, K = (size_t)m->k;
-    const int units = m->layers + m->dirs - 1;
+    const int units = model_units(m);
     int fw, rv;
     model_top_steps(m, &fw, &rv);
-    const size_t Itop = (size_t)unit_in(m, m->layers - 1);
+    const size_t Itop = (size_t)model_unit_in(m, m->layers - 1);
     size_t total = 0, sz[16 * (LSTMSRC_MAX_LAYERS + 1) + 6], nsz = 0;
     /* count sizes first, all in floats, with checked math (fast-path buffers, see lstm.h) */
     for (int l = 0; l < units; l++) {
-        const int I = unit_in(m, l), Tl = l < m->layers ? m->seq_len : rv;
+        const int I = model_unit_in(m, l), Tl = model_unit_steps(m, l);
         const size_t T = (size_t)Tl;
         sz[nsz++] = lstm_fast_floats(0, Tl, I, m->h);                      /* wf */
         if (with_backward) {
@@ -438,18 +447,31 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     return ws;
 }
 
-/* Weights of layer l (l == layers: the reverse direction). */
+/* Where unit l's weights and bias lie in a parameter-shaped array (l == layers: the reverse
+ * direction), and its weights and bias in m's parameters. */
+static size_t unit_w_off(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
+{
+    return l < m->layers ? lay->w[l] : lay->wr;
+}
+static size_t unit_b_off(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
+{
+    return l < m->layers ? lay->b[l] : lay->br;
+}
 static const float *unit_w(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
 {
-    return m->params + (l < m->layers ? lay->w[l] : lay->wr);
+    return m->params + unit_w_off(m, lay, l);
+}
+static const float *unit_b(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
+{
+    return m->params + unit_b_off(m, lay, l);
 }
 
 void model_ws_pack(struct model_ws *ws, const struct lstmsrc_model *m)
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
-    for (int l = 0; l < m->layers + m->dirs - 1; l++)
-        lstm_pack_weights(&ws->layer[l], unit_w(m, &lay, l), unit_in(m, l), m->h);
+    for (int l = 0; l < model_units(m); l++)
+        lstm_pack_weights(&ws->layer[l], unit_w(m, &lay, l), model_unit_in(m, l), m->h);
     transpose(ws->wdt, m->params + lay.wd, m->k, m->dirs * m->h);
     ws->frozen = m;
 }
@@ -468,17 +490,11 @@ void model_ws_free(struct model_ws *ws)
  * backward. Rows are independent until the weight gradients, which are summed block by block in
  * order: model_forward + loss + model_backward and model_train_step give the same bits. */
 
-/* Bias of layer l (l == layers: the reverse direction). */
-static const float *unit_b(const struct lstmsrc_model *m, const struct model_layout *lay, int l)
-{
-    return m->params + (l < m->layers ? lay->b[l] : lay->br);
-}
-
 static void forward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
                             const struct model_layout *lay)
 {
-    for (int l = 0; l < m->layers + m->dirs - 1; l++)
-        lstm_forward_prepare(&ws->layer[l], unit_w(m, lay, l), unit_in(m, l), m->h);
+    for (int l = 0; l < model_units(m); l++)
+        lstm_forward_prepare(&ws->layer[l], unit_w(m, lay, l), model_unit_in(m, l), m->h);
     if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->dirs * m->h);
 }
 
@@ -494,7 +510,7 @@ static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
     const float *x = xb; /* the input of layer l */
     for (int l = 0; l < L; l++) {
         lstm_forward_rows(&ws->layer[l], x, unit_b(m, lay, l), B, r0, nb, l == L - 1 ? fw : T,
-                          unit_in(m, l), H);
+                          model_unit_in(m, l), H);
         if (l < L - 1) x = ws->layer[l].h;
     }
     /* logits (nb, K) = h_{fw-1} (nb, H) @ Wd^T + bd */
@@ -503,7 +519,7 @@ static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
     if (m->dirs == 2) {
         /* the reverse direction reads the top layer's input from the window's last row back
          * to the labelled row; the head adds its last state @ Wd[:, H:]^T */
-        const int I = unit_in(m, L);
+        const int I = model_unit_in(m, L);
         for (int s = 0; s < rv; s++)
             memcpy(ws->xr + ((size_t)s * B + r0) * I, x + ((size_t)(T - 1 - s) * B + r0) * I,
                    (size_t)nb * I * sizeof *x);
@@ -517,10 +533,9 @@ static void forward_block(const struct lstmsrc_model *m, struct model_ws *ws,
 static void backward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
                              const struct model_layout *lay)
 {
-    for (int l = 0; l < m->layers + m->dirs - 1; l++)
-        lstm_backward_prepare(&ws->layer[l], unit_w(m, lay, l),
-                              l < m->layers ? m->seq_len : m->label_offset + 1, unit_in(m, l),
-                              m->h, unit_has_dx(m, l));
+    for (int l = 0; l < model_units(m); l++)
+        lstm_backward_prepare(&ws->layer[l], unit_w(m, lay, l), model_unit_steps(m, l),
+                              model_unit_in(m, l), m->h, unit_has_dx(m, l));
 }
 
 /* Zeroes rows [r0, r0 + nb) of steps [0, steps) of a (steps, B, width) buffer. */
@@ -565,12 +580,12 @@ static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
             zero_rows(dx, T, B, r0, nb, H);
         }
         lstm_backward_rows(&ws->layer[l], ws->dhseq[l], dx, B, r0, nb, l == L - 1 ? fw : T,
-                           unit_in(m, l), H);
+                           model_unit_in(m, l), H);
         if (l == L - 1 && m->dirs == 2) {
             /* the reverse direction; its input gradient goes back to the rows it read */
             float *dxr = dx ? ws->dxr : NULL;
             if (dxr) zero_rows(dxr, rv, B, r0, nb, H);
-            lstm_backward_rows(&ws->layer[L], ws->dhseq[L], dxr, B, r0, nb, rv, unit_in(m, L), H);
+            lstm_backward_rows(&ws->layer[L], ws->dhseq[L], dxr, B, r0, nb, rv, model_unit_in(m, L), H);
             for (int s = 0; dxr && s < rv; s++) {
                 float *d = dx + ((size_t)(T - 1 - s) * B + r0) * H;
                 const float *e = dxr + ((size_t)s * B + r0) * H;
@@ -583,9 +598,9 @@ static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
 static void backward_finish(const struct lstmsrc_model *m, struct model_ws *ws,
                             const struct model_layout *lay, float *grads)
 {
-    for (int l = 0; l < m->layers + m->dirs - 1; l++) {
-        size_t w = l < m->layers ? lay->w[l] : lay->wr, b = l < m->layers ? lay->b[l] : lay->br;
-        lstm_backward_finish(&ws->layer[l], grads + w, grads + b, unit_in(m, l), m->h);
+    for (int l = 0; l < model_units(m); l++) {
+        lstm_backward_finish(&ws->layer[l], grads + unit_w_off(m, lay, l),
+                             grads + unit_b_off(m, lay, l), model_unit_in(m, l), m->h);
     }
 }
 

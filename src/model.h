@@ -96,6 +96,12 @@ void model_channels(const struct lstmsrc_model *m, float *out, const float *raw,
 
 /* Fills the layout for a shape; returns 0 on size overflow or a bad layer/direction count. */
 int model_layout_fill(struct model_layout *l, int f, int h, int layers, int dirs, int k);
+/* The LSTM units, in parameter order: layers 0..layers-1, then (dirs == 2) unit `layers`, the
+ * top layer's reverse direction. Count, input width of unit u, and the steps a workspace keeps
+ * for it (the window; label_offset + 1 for the reverse direction). */
+int model_units(const struct lstmsrc_model *m);
+int model_unit_in(const struct lstmsrc_model *m, int u);
+int model_unit_steps(const struct lstmsrc_model *m, int u);
 /* Steps the top layer runs: *fw forward (the whole window, or up to the labelled row when
  * bidirectional) and *rv in reverse (0 for one direction, else label_offset + 1). */
 void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv);

@@ -38,11 +38,10 @@ struct job {
 static size_t floats_per_window(const struct lstmsrc_model *m)
 {
     size_t T = (size_t)m->seq_len, H = (size_t)m->h, per = 0;
-    for (int l = 0; l < m->layers + m->dirs - 1; l++) {
-        /* l == layers: the top layer's reverse direction, over label_offset + 1 steps, and its
-         * reversed copy of the top layer's input */
-        size_t I = (size_t)(l == 0 || (l == m->layers && m->layers == 1) ? m->f : m->h);
-        size_t Tl = l < m->layers ? T : (size_t)m->label_offset + 1;
+    for (int l = 0; l < model_units(m); l++) {
+        /* l == layers: the top layer's reverse direction, with its reversed copy of the top
+         * layer's input */
+        size_t I = (size_t)model_unit_in(m, l), Tl = (size_t)model_unit_steps(m, l);
         per += Tl * (I + H) + Tl * 4 * H + 3 * Tl * H + (l < m->layers ? 0 : Tl * I);
     }
     return per + (size_t)m->k + T * (size_t)m->f;
