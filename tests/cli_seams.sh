@@ -25,6 +25,20 @@ else
     echo "skipped: /dev/full is not writable here"
 fi
 
+# ---- stream reads a UTF-8 byte-order mark as predict does: a header after it, or a bare number
+head -n 40 "$T/d.csv" | cut -d, -f1 >"$T/plain.csv"
+printf '\357\273\277' | cat - "$T/plain.csv" >"$T/bom.csv"
+"$L" predict "$T/m.lsm" "$T/plain.csv" >"$T/pred.out" 2>"$T/err"
+"$L" stream "$T/m.lsm" <"$T/bom.csv" >"$T/stream.out" 2>"$T/err"
+rc=$?
+check "stream: a BOM before the header line: exit 0, predict's bytes" \
+    sh -c "test $rc -eq 0 && cmp -s '$T/pred.out' '$T/stream.out'"
+tail -n +2 "$T/plain.csv" >"$T/nohead.csv"
+printf '\357\273\277' | cat - "$T/nohead.csv" | "$L" stream "$T/m.lsm" >"$T/stream.out" 2>"$T/err"
+rc=$?
+check "stream: a BOM before a bare first reading: exit 0, one line per reading" \
+    sh -c "test $rc -eq 0 && test \$(wc -l <'$T/stream.out') -eq 39 && ! test -s '$T/err'"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

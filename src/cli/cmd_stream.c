@@ -221,6 +221,15 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
     return 0;
 }
 
+/* Drops a UTF-8 byte-order mark from the start of line[0..n) (the first line), as the CSV
+ * reader, and so predict, does; returns the new length. */
+static size_t skip_bom(char *line, size_t n)
+{
+    if (n < 3 || memcmp(line, "\xEF\xBB\xBF", 3) != 0) return n;
+    memmove(line, line + 3, n - 3);
+    return n - 3;
+}
+
 /* A first line that is not all numbers and names any of the model's inputs is a header: all of
  * them must be there.
  * Returns 1 for a header, 0 for data, -1 after printing a fatal error. */
@@ -378,6 +387,7 @@ int cmd_stream(int argc, char **argv)
         if (!read_line(line, cap, &n, &too_long)) break;
         lineno++;
         char msg[LSTMSRC_ERROR_SIZE + 8];
+        if (lineno == 1) n = skip_bom(line, n);
         if (n && line[n - 1] == '\r') n--;
         line[n] = '\0';
         const char *t = line;
