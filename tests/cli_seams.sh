@@ -39,6 +39,18 @@ rc=$?
 check "stream: a BOM before a bare first reading: exit 0, one line per reading" \
     sh -c "test $rc -eq 0 && test \$(wc -l <'$T/stream.out') -eq 39 && ! test -s '$T/err'"
 
+# ---- a flag given as --flag=VALUE is named as --flag in its message
+for f in "train $T/d.csv -o $T/x.lsm --seq=" "train $T/d.csv -o $T/x.lsm --lr=abc" \
+    "train $T/d.csv -o $T/x.lsm --seed=-1" "predict $T/m.lsm $T/d.csv --threads=x"; do
+    # shellcheck disable=SC2086
+    "$L" $f >/dev/null 2>"$T/err"
+    rc=$?
+    flag=${f##* }
+    flag=${flag%%=*}
+    check "flags: '${f##* }' is reported as '$flag expects', exit 2" \
+        sh -c "test $rc -eq 2 && grep -q -- ': $flag expects' '$T/err' && ! grep -q -- '$flag=' '$T/err'"
+done
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
