@@ -515,8 +515,11 @@ void lstmsrc_stream_free(struct lstmsrc_stream *s);
 /* Writes one self-contained C99 header for `m`: weights, scaler, thresholds, minimum durations
  * and names as `static const` data, a streaming predictor (PREFIX_init, PREFIX_push,
  * PREFIX_decide) and the minimum durations filter (PREFIX_filter_init, _push, _pop, _flush:
- * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
- * identifier; macros with its upper-case form), so two models can share a program. Probabilities
+ * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name
+ * is `prefix` as given (a C identifier of 1 to LSTMSRC_MAX_PREFIX bytes), '_' and a suffix (macros:
+ * an upper-case one, kettle_INPUTS), so models with different prefixes (kettle and Kettle too)
+ * share a program; a prefix ending in "_filter" is refused (LSTMSRC_ERR_ARG), as "m_filter"'s
+ * names would be "m"'s filter functions. Probabilities
  * agree with lstmsrc_predict to about 1e-6 (libm's expf instead of the library's). The
  * path variant writes "PATH.tmp.PID" and renames it into place ("-" = stdout; a device or FIFO
  * is written in place). */

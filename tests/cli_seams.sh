@@ -51,6 +51,65 @@ for f in "train $T/d.csv -o $T/x.lsm --seq=" "train $T/d.csv -o $T/x.lsm --lr=ab
         sh -c "test $rc -eq 2 && grep -q -- ': $flag expects' '$T/err' && ! grep -q -- '$flag=' '$T/err'"
 done
 
+# ---- export-c: headers whose prefixes differ share one program (kettle and Kettle; m and
+# m_state), each keeps its own names and gives the same answers; m_filter and a 65-character
+# prefix are refused, saying why
+for p in kettle Kettle m m_state; do
+    "$L" export-c "$T/m.lsm" -o "$T/$p.h" --prefix "$p" -q
+done
+gen_main() { # HEADER... : a program that pushes 30 readings through each model
+    for h in "$@"; do echo "#include \"$h.h\""; done
+    echo '#include <stdio.h>'
+    echo 'int main(void) {'
+    echo '    int i; unsigned k; float x[1];'
+    for h in "$@"; do
+        echo "    static ${h}_state s_$h; static ${h}_filter f_$h;"
+        echo "    float p_$h[${h}_OUTPUTS]; unsigned char on_$h[${h}_OUTPUTS];"
+        echo "    ${h}_init(&s_$h); ${h}_filter_init(&f_$h);"
+    done
+    echo '    for (i = 0; i < 30; i++) {'
+    echo '        x[0] = 200.0f + (float)((i * 37) % 11) * 60.0f;'
+    for h in "$@"; do
+        echo "        if (${h}_push(&s_$h, x, p_$h)) {"
+        echo "            ${h}_decide(p_$h, on_$h); ${h}_filter_push(&f_$h, on_$h);"
+        echo "            while (${h}_filter_pop(&f_$h, on_$h)) {"
+        echo "                printf(\"$h\"); for (k = 0; k < ${h}_OUTPUTS; k++) printf(\" %d %.6f\", on_$h[k], p_$h[k]);"
+        echo '                putchar(10); } }'
+    done
+    echo '    }'
+    echo '    return 0;'
+    echo '}'
+}
+same_answers() { # OUT: every model's lines equal once the prefix is cut off
+    first=$(head -n 1 "$1" | cut -d' ' -f1)
+    grep "^$first " "$1" | cut -d' ' -f2- >"$1.ref"
+    test -s "$1.ref" || return 1
+    for h in $(cut -d' ' -f1 "$1" | sort -u); do
+        grep "^$h " "$1" | cut -d' ' -f2- | cmp -s - "$1.ref" || return 1
+    done
+}
+gen_main kettle Kettle >"$T/two.c"
+gen_main Kettle m m_state >"$T/three.c"
+for n in two three; do
+    $CCX -std=c99 -Wall -Wextra -Werror -pedantic -I"$T" "$T/$n.c" -lm -o "$T/$n" 2>"$T/cc.err"
+    rc=$?
+    check "export-c: $n headers in one translation unit compile cleanly" \
+        sh -c "test $rc -eq 0 || { head -n 5 '$T/cc.err'; false; }"
+    "$T/$n" >"$T/$n.out" 2>/dev/null
+    check "export-c: $n headers in one program give the same answers" same_answers "$T/$n.out"
+done
+check "export-c: kettle and Kettle keep their case in macros and the include guard" \
+    sh -c "grep -q '^#define Kettle_INPUTS 1' '$T/Kettle.h' && grep -q 'LSTMSRC_EXPORT_Kettle_H' '$T/Kettle.h' && ! grep -q 'KETTLE' '$T/kettle.h' '$T/Kettle.h'"
+"$L" export-c "$T/m.lsm" -o "$T/mf.h" --prefix m_filter 2>"$T/err"
+rc=$?
+check "export-c: prefix m_filter is refused (it would share m_filter_init with m), exit 2" \
+    sh -c "test $rc -eq 2 && grep -q 'clash with those of prefix \"m\"' '$T/err' && test ! -e '$T/mf.h'"
+long=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+"$L" export-c "$T/m.lsm" -o "$T/long.h" --prefix "$long" 2>"$T/err"
+rc=$?
+check "export-c: a 65-character prefix is reported with its length, not cut to 64" \
+    sh -c "test $rc -eq 2 && grep -q 'has 65 characters; a prefix has 1 to 64' '$T/err'"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,173 @@
+/*
+ * test_seams.c — values and names where one part of the library hands over to another:
+ *   - export-c: every name a header defines is its prefix as given, '_' and a suffix, and no
+ *     suffix is another one behind "T_" unless a prefix ending in "_T" is refused, so two
+ *     prefixes never share a name (kettle and Kettle, m and m_state); the messages for a
+ *     prefix that is too long or clashes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "model.h"
+#include "test.h"
+
+/* ============================== export-c names ============================== */
+
+/* A model with every optional part of a header: two inputs with both channels, centred label,
+ * bidirectional top of two layers (multi-label), or one plain layer (multi-class). */
+static struct lstmsrc_model *export_model(int multiclass)
+{
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_error err;
+    if (model_create(4, 4, multiclass ? 1 : 2, multiclass ? 1 : 2, multiclass ? 4 : 2, 5,
+                     multiclass ? 1 : 2,
+                     multiclass ? LSTMSRC_TASK_MULTICLASS : LSTMSRC_TASK_MULTILABEL,
+                     multiclass ? LSTMSRC_LABELS_CLASS : LSTMSRC_LABELS_SOURCES, &m, &err))
+        return NULL;
+    if (!model_set_framing(m, LSTMSRC_FEATURES_ALL, LSTMSRC_LABEL_CENTER)) {
+        lstmsrc_model_free(m);
+        return NULL;
+    }
+    for (int i = 0; i < m->f; i++) {
+        m->input_names[i] = str_dup(i % 2 ? "b" : "a");
+        m->scale_std[i] = 1.0f;
+    }
+    for (int j = 0; j < m->n_labels; j++)
+        m->label_names[j] = str_dup("y");
+    for (int k = 0; k < m->k; k++)
+        m->output_names[k] = str_dup("o");
+    return m;
+}
+
+/* The header for `m` under `prefix` as a string (malloc'd), or NULL. */
+static char *export_text(const struct lstmsrc_model *m, const char *prefix,
+                         struct lstmsrc_error *err)
+{
+    FILE *fp = tmpfile();
+    if (!fp) return NULL;
+    char *text = NULL;
+    if (lstmsrc_export_c_file(m, prefix, fp, err) == LSTMSRC_OK) {
+        long n = ftell(fp);
+        rewind(fp);
+        if (n > 0 && (text = malloc((size_t)n + 1))) {
+            size_t got = fread(text, 1, (size_t)n, fp);
+            text[got] = '\0';
+        }
+    }
+    fclose(fp);
+    return text;
+}
+
+struct suffixes {
+    char *s[512];
+    int n;
+};
+
+static int has_suffix(const struct suffixes *x, const char *s, size_t len)
+{
+    for (int i = 0; i < x->n; i++)
+        if (strlen(x->s[i]) == len && memcmp(x->s[i], s, len) == 0) return 1;
+    return 0;
+}
+
+static int is_ident(char c, int first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* Every identifier in text that starts with prefix + "_", its suffix into x (no repeats). */
+static void collect(struct suffixes *x, const char *text, const char *prefix)
+{
+    const size_t pn = strlen(prefix);
+    for (const char *p = text; *p;) {
+        if (!is_ident(*p, 1) || (p > text && is_ident(p[-1], 0))) {
+            p++;
+            continue;
+        }
+        const char *e = p;
+        while (is_ident(*e, 0))
+            e++;
+        size_t len = (size_t)(e - p);
+        if (len > pn + 1 && memcmp(p, prefix, pn) == 0 && p[pn] == '_' &&
+            !has_suffix(x, p + pn + 1, len - pn - 1) && x->n < 512)
+            x->s[x->n++] = str_ndup(p + pn + 1, len - pn - 1);
+        p = e;
+    }
+}
+
+static void test_export_names_unique(void)
+{
+    struct lstmsrc_model *ml = export_model(0), *mc = export_model(1);
+    struct lstmsrc_error err;
+    CHECK(ml && mc);
+    if (!ml || !mc) goto done;
+    struct suffixes x = {{0}, 0};
+    for (int i = 0; i < 2; i++) {
+        char *t = export_text(i ? mc : ml, "zq", &err);
+        CHECK(t != NULL);
+        if (!t) continue;
+        collect(&x, t, "zq");
+        /* macros and the include guard keep the prefix as given */
+        char *u = export_text(i ? mc : ml, "Zq", &err);
+        CHECK(u && strstr(u, "#define Zq_INPUTS 2\n") &&
+              strstr(u, "#ifndef LSTMSRC_EXPORT_Zq_H\n"));
+        CHECK(u && !strstr(u, "ZQ_") && !strstr(u, "zq_"));
+        free(u);
+        free(t);
+    }
+    CHECK(x.n > 40 && has_suffix(&x, "push", 4) && has_suffix(&x, "INPUTS", 6) &&
+          has_suffix(&x, "filter_init", 11));
+    /* Prefixes P and P_T give the same name only when a suffix is T_ + another suffix. Each
+     * such T must be refused as the tail of a prefix; then no two prefixes share a name. */
+    int clashes = 0;
+    for (int i = 0; i < x.n; i++) {
+        const char *s = x.s[i];
+        CHECK(s[0] != '_');
+        for (const char *u = strchr(s, '_'); u; u = strchr(u + 1, '_')) {
+            if (!has_suffix(&x, u + 1, strlen(u + 1))) continue;
+            clashes++;
+            char bad[80];
+            snprintf(bad, sizeof bad, "zq_%.*s", (int)(u - s), s);
+            char *t = export_text(ml, bad, &err);
+            CHECK(t == NULL && err.code == LSTMSRC_ERR_ARG && strstr(err.msg, "clash"));
+            if (t || !strstr(err.msg, "clash"))
+                fprintf(stderr, "  %s and zq share zq_%s (%s)\n", bad, s, t ? "accepted" : err.msg);
+            free(t);
+        }
+    }
+    CHECK(clashes > 0); /* filter_init = filter + init: the check above did run */
+    for (int i = 0; i < x.n; i++)
+        free(x.s[i]);
+
+    /* near misses are fine: only the tail "_filter" is refused */
+    const char *ok[] = {"m_state", "filter", "_filter", "m_filter2", "m_filters", "model_"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char *t = export_text(ml, ok[i], &err);
+        CHECK(t != NULL);
+        free(t);
+    }
+    char *t = export_text(ml, "m_filter", &err);
+    CHECK(!t && strstr(err.msg, "\"m_filter\" ends in \"_filter\"") &&
+          strstr(err.msg, "prefix \"m\""));
+    free(t);
+    /* a prefix one character too long is shown as such, not cut to the limit */
+    char longp[LSTMSRC_MAX_PREFIX + 2];
+    memset(longp, 'a', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    t = export_text(ml, longp, &err);
+    CHECK(!t && err.code == LSTMSRC_ERR_ARG && strstr(err.msg, "has 65 characters") &&
+          strstr(err.msg, "1 to 64"));
+    free(t);
+done:
+    lstmsrc_model_free(ml);
+    lstmsrc_model_free(mc);
+}
+
+int main(void)
+{
+    RUN(test_export_names_unique);
+    return test_report("test_seams");
+}
