@@ -4,6 +4,8 @@
  *     suffix is another one behind "T_" unless a prefix ending in "_T" is refused, so two
  *     prefixes never share a name (kettle and Kettle, m and m_state); the messages for a
  *     prefix that is too long or clashes.
+ *   - CSV messages: a NUL inside a cell is quoted as \0 with the text after it; a file whose
+ *     lines end in CR alone is told so, not read as one header of hundreds of columns.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -166,8 +168,52 @@ done:
     lstmsrc_model_free(mc);
 }
 
+/* ============================== CSV messages ============================== */
+
+static enum lstmsrc_status load_text(const char *text, size_t len, struct lstmsrc_error *err)
+{
+    struct lstmsrc_dataset *ds = NULL;
+    enum lstmsrc_status st = lstmsrc_dataset_load_mem("t.csv", text, len, NULL, &ds, err);
+    lstmsrc_dataset_free(ds);
+    return st;
+}
+
+static void test_csv_messages(void)
+{
+    struct lstmsrc_error err;
+    static const char nul[] = "reading,a\n1,0\n1\0"
+                              "2,1\n";
+    CHECK(load_text(nul, sizeof nul - 1, &err) == LSTMSRC_ERR_PARSE);
+    CHECK(strstr(err.msg, "t.csv:3:1: expected a number, found \"1\\02\"") != NULL);
+    static const char nul_label[] = "reading,a\n1,0\n2,\0"
+                                    "1\n";
+    CHECK(load_text(nul_label, sizeof nul_label - 1, &err) == LSTMSRC_ERR_PARSE);
+    CHECK(strstr(err.msg, "t.csv:3:2: expected 0 or 1, found \"\\01\"") != NULL);
+
+    /* 300 rows with CR line ends: one line of 301 x 2 fields before */
+    char cr[4096];
+    size_t n = (size_t)snprintf(cr, sizeof cr, "reading,a\r");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(cr + n, sizeof cr - n, "%d,%d\r", i % 7, i % 2);
+    CHECK(load_text(cr, n, &err) == LSTMSRC_ERR_PARSE);
+    CHECK(strstr(err.msg, "t.csv: the file has no line ends but CR") != NULL);
+    CHECK(strstr(err.msg, "label columns") == NULL);
+    static const char mixed[] = "reading,a\r1,0\n2,1\n";
+    CHECK(load_text(mixed, sizeof mixed - 1, &err) == LSTMSRC_ERR_PARSE);
+    CHECK(strstr(err.msg, "t.csv:1: a CR (\\r) inside the header line") != NULL);
+    /* CRLF, a CR before the end of a one-line file, and a quoted CR stay fine */
+    static const char ok1[] = "reading,a\r\n1,0\r\n2,1\r\n";
+    CHECK(load_text(ok1, sizeof ok1 - 1, &err) == LSTMSRC_OK);
+    static const char ok2[] = "\"read\ring\",a\n1,0\n";
+    CHECK(load_text(ok2, sizeof ok2 - 1, &err) == LSTMSRC_OK);
+    static const char hdr_only[] = "reading,a\r";
+    CHECK(load_text(hdr_only, sizeof hdr_only - 1, &err) == LSTMSRC_ERR_PARSE);
+    CHECK(strstr(err.msg, "no data rows") != NULL);
+}
+
 int main(void)
 {
     RUN(test_export_names_unique);
+    RUN(test_csv_messages);
     return test_report("test_seams");
 }
