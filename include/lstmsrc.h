@@ -92,7 +92,7 @@ enum lstmsrc_status {
     LSTMSRC_OK = 0,
     LSTMSRC_ERR_ARG,         /* impossible option or argument */
     LSTMSRC_ERR_IO,          /* a file could not be opened, read or written */
-    LSTMSRC_ERR_PARSE,       /* malformed data (CSV) */
+    LSTMSRC_ERR_PARSE,       /* malformed or unusable data (CSV; too few rows for a window) */
     LSTMSRC_ERR_FORMAT,      /* truncated or corrupted model file */
     LSTMSRC_ERR_VERSION,     /* model file written by another format version */
     LSTMSRC_ERR_NOMEM,       /* out of memory */

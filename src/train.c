@@ -544,8 +544,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     if (sp.train_windows > UINT32_MAX)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu training windows; supported: up to %u",
                          ds->source, sp.train_windows, (unsigned)UINT32_MAX);
-    if (sp.train_windows == 0)
-        return set_error(err, LSTMSRC_ERR_ARG,
+    if (sp.train_windows == 0) /* the data, not an option: exit 1, as plot and eval say it */
+        return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu training rows, too few for one window of %d rows", ds->source,
                          sp.train_rows, cfg->seq_len);
 

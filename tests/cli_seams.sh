@@ -110,6 +110,18 @@ rc=$?
 check "export-c: a 65-character prefix is reported with its length, not cut to 64" \
     sh -c "test $rc -eq 2 && grep -q 'has 65 characters; a prefix has 1 to 64' '$T/err'"
 
+# ---- one rule for exit codes: a file too short for the window is a data problem (1) in every
+# command, as a bad cell is; a bad option is a usage problem (2)
+head -n 3 "$T/d.csv" >"$T/short.csv"
+"$L" train "$T/short.csv" -o "$T/x.lsm" $FAST 2>"$T/err.train"
+rc_train=$?
+"$L" eval "$T/m.lsm" "$T/short.csv" >/dev/null 2>"$T/err.eval"
+rc_eval=$?
+"$L" plot "$T/m.lsm" "$T/short.csv" -o "$T/x.svg" 2>"$T/err.plot"
+rc_plot=$?
+check "exit codes: fewer rows than the window is exit 1 in train, eval and plot" \
+    sh -c "test $rc_train -eq 1 && test $rc_eval -eq 1 && test $rc_plot -eq 1 && grep -q 'too few for one window' '$T/err.train' && grep -q 'fewer than the model' '$T/err.eval'"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
