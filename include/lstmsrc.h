@@ -236,7 +236,9 @@ struct lstmsrc_train_config {
     float lr;                   /* Adam; Keras defaults 1e-3, 0.9, 0.999, 1e-7 */
     float beta1, beta2, eps;
     float clip;                 /* global gradient-norm clip; 0 = off */
-    float val_fraction;         /* last part of the rows held out for validation; default 0.1 */
+    float val_fraction;         /* last part of the rows held out for validation; default 0.1;
+                                   0: none, and then tune_durations, LSTMSRC_SELECT_F1 and
+                                   patience fail with LSTMSRC_ERR_ARG (they need one) */
     uint64_t seed;              /* default 1 */
     enum lstmsrc_pos_weight pos_weight;
     const float *pos_weights;   /* LSTMSRC_POS_WEIGHT_MANUAL: one per source */

@@ -451,6 +451,13 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     if (!(c->val_fraction >= 0.0f && c->val_fraction <= 0.5f))
         return set_error(err, LSTMSRC_ERR_ARG, "validation fraction %g; supported: 0 to 0.5",
                          (double)c->val_fraction);
+    if (c->val_fraction == 0.0f &&
+        (c->tune_durations || c->select == LSTMSRC_SELECT_F1 || c->patience > 0))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "validation fraction 0 leaves no validation part, which %s needs",
+                         c->tune_durations                ? "tuning minimum durations"
+                         : c->select == LSTMSRC_SELECT_F1 ? "selecting the epoch by F1"
+                                                          : "patience");
     if (c->pos_weight == LSTMSRC_POS_WEIGHT_MANUAL) {
         if (ds->task != LSTMSRC_TASK_MULTILABEL)
             return set_error(err, LSTMSRC_ERR_ARG, "positive weights apply to multi-label sources only");

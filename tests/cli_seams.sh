@@ -122,6 +122,22 @@ rc_plot=$?
 check "exit codes: fewer rows than the window is exit 1 in train, eval and plot" \
     sh -c "test $rc_train -eq 1 && test $rc_eval -eq 1 && test $rc_plot -eq 1 && grep -q 'too few for one window' '$T/err.train' && grep -q 'fewer than the model' '$T/err.eval'"
 
+# ---- --val 0 with options that need a validation part: refused naming them (exit 2), never
+# silently dropped; --val 0 alone trains and does not suggest --durations tune
+for o in "--durations tune" "--select f1" "--patience 2" "--durations tune --select f1 --patience 2"; do
+    # shellcheck disable=SC2086
+    "$L" train "$T/d.csv" -o "$T/v0.lsm" $FAST --val 0 $o >/dev/null 2>"$T/err"
+    rc=$?
+    first=${o%% [0-9]*}
+    first=${first%% --*}
+    check "--val 0 $o: usage error naming the conflict, no model" \
+        sh -c "test $rc -eq 2 && grep -q -- '--val 0 leaves no validation part, which $first' '$T/err' && test ! -e '$T/v0.lsm'"
+done
+"$L" train "$T/d.csv" -o "$T/v0.lsm" $FAST --val 0 >"$T/out" 2>"$T/err"
+rc=$?
+check "--val 0 alone: trains, and the summary does not suggest --durations tune" \
+    sh -c "test $rc -eq 0 && test -s '$T/v0.lsm' && ! grep -q 'durations tune' '$T/out'"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
