@@ -397,6 +397,13 @@ static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct wind
                               (size_t)K, sp->train_windows, m->threshold[j], &m->threshold[j], &f1))
             goto nomem;
     }
+    /* A probability threshold: "everything on" comes out just below the smallest score, which
+     * can be below 0; 0 says the same, and a model's thresholds stay where --threshold takes
+     * them (0 to 1). */
+    for (int j = 0; j < K; j++)
+        m->threshold[j] = m->threshold[j] < 0.0f   ? 0.0f
+                          : m->threshold[j] > 1.0f ? 1.0f
+                                                   : m->threshold[j];
     free(train_probs);
     return LSTMSRC_OK;
 nomem:

@@ -6,6 +6,7 @@
  *     prefix that is too long or clashes.
  *   - CSV messages: a NUL inside a cell is quoted as \0 with the text after it; a file whose
  *     lines end in CR alone is told so, not read as one header of hundreds of columns.
+ *   - training: a tuned threshold is a probability (0 to 1) even where "always on" wins.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -211,9 +212,65 @@ static void test_csv_messages(void)
     CHECK(strstr(err.msg, "no data rows") != NULL);
 }
 
+/* ============================== training ============================== */
+
+/* n rows "reading,a": readings that say nothing about a, which is on in about `on_share` of
+ * the rows (a fixed pseudo-random sequence). */
+static char *noise_csv(int n, double on_share, size_t *len)
+{
+    char *b = malloc((size_t)n * 24 + 32);
+    if (!b) return NULL;
+    size_t w = (size_t)sprintf(b, "reading,a\n");
+    uint32_t s = 12345;
+    for (int i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        int on = (double)(s >> 8) / 16777216.0 < on_share;
+        s = s * 1664525u + 1013904223u;
+        w += (size_t)sprintf(b + w, "%u,%d\n", 200 + (s >> 24) % 17, on);
+    }
+    *len = w;
+    return b;
+}
+
+static void small_config(struct lstmsrc_train_config *cfg)
+{
+    lstmsrc_train_config_default(cfg);
+    cfg->seq_len = 2;
+    cfg->hidden = 2;
+    cfg->epochs = 1;
+    cfg->batch = 32;
+    cfg->threads = 1;
+    cfg->val_fraction = 0.25f;
+}
+
+static void test_tuned_thresholds_in_range(void)
+{
+    size_t len;
+    char *csv = noise_csv(600, 0.95, &len);
+    struct lstmsrc_error err;
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_model *m = NULL;
+    CHECK(csv && lstmsrc_dataset_load_mem("noise.csv", csv, len, NULL, &ds, &err) == LSTMSRC_OK);
+    struct lstmsrc_train_config cfg;
+    small_config(&cfg);
+    CHECK(ds && lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_OK);
+    if (m) {
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(m, &info);
+        /* on in 95 % of the rows, unpredictable: "always on" has the best F1 */
+        CHECK(info.thresholds[0] >= 0.0f && info.thresholds[0] <= 1.0f);
+        if (!(info.thresholds[0] >= 0.0f))
+            fprintf(stderr, "  threshold %g\n", (double)info.thresholds[0]);
+    }
+    lstmsrc_model_free(m);
+    lstmsrc_dataset_free(ds);
+    free(csv);
+}
+
 int main(void)
 {
     RUN(test_export_names_unique);
     RUN(test_csv_messages);
+    RUN(test_tuned_thresholds_in_range);
     return test_report("test_seams");
 }
