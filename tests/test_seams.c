@@ -7,6 +7,8 @@
  *   - CSV messages: a NUL inside a cell is quoted as \0 with the text after it; a file whose
  *     lines end in CR alone is told so, not read as one header of hundreds of columns.
  *   - training: a tuned threshold is a probability (0 to 1) even where "always on" wins.
+ *   - model files: a scaler std below the smallest normal float (1e-45) is refused at its
+ *     offset, on load and on save, where it used to load and predict NaN.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "common.h"
 #include "model.h"
 #include "test.h"
+#include "testio.h"
 
 /* ============================== export-c names ============================== */
 
@@ -267,10 +270,58 @@ static void test_tuned_thresholds_in_range(void)
     free(csv);
 }
 
+/* ============================== model files ============================== */
+
+static void test_subnormal_std_refused(void)
+{
+    struct lstmsrc_model *m = export_model(1);
+    struct lstmsrc_error err;
+    CHECK(m != NULL);
+    if (!m) return;
+    char dir[] = "/tmp/lstmsrc_seams_XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/m.lsm", dir);
+    m->scale_std[2] = 3.25f; /* 0x40500000, found again in the file below */
+    CHECK(lstmsrc_model_save(m, path, &err) == LSTMSRC_OK);
+    size_t n = 0;
+    unsigned char *b = slurp(path, &n);
+    size_t at = 0;
+    for (size_t i = 60; b && i + 4 <= n; i++)
+        if (get32(b + i) == 0x40500000u) {
+            at = i;
+            break;
+        }
+    CHECK(at > 0);
+    if (b && at) {
+        put32(b + at, 1u); /* 1.4e-45, the smallest subnormal */
+        fix_crc(b, n);
+        struct lstmsrc_model *r = NULL;
+        CHECK(lstmsrc_model_load_mem("m.lsm", b, n, &r, &err) == LSTMSRC_ERR_FORMAT && !r);
+        char want[96];
+        snprintf(want, sizeof want, "m.lsm: input 2 scaler at offset %zu (mean 0, std 1.4013e-45)",
+                 at);
+        CHECK(strstr(err.msg, want) != NULL);
+        if (!strstr(err.msg, want)) fprintf(stderr, "  %s\n", err.msg);
+        put32(b + at, 0x00800000u); /* FLT_MIN, the smallest normal float: fine */
+        fix_crc(b, n);
+        CHECK(lstmsrc_model_load_mem("m.lsm", b, n, &r, &err) == LSTMSRC_OK);
+        lstmsrc_model_free(r);
+    }
+    free(b);
+    /* nor is such a model saved */
+    m->scale_std[2] = 1e-45f;
+    CHECK(lstmsrc_model_save(m, path, &err) == LSTMSRC_ERR_ARG &&
+          strstr(err.msg, "std 1.4013e-45"));
+    unlink(path);
+    rmdir(dir);
+    lstmsrc_model_free(m);
+}
+
 int main(void)
 {
     RUN(test_export_names_unique);
     RUN(test_csv_messages);
     RUN(test_tuned_thresholds_in_range);
+    RUN(test_subnormal_std_refused);
     return test_report("test_seams");
 }
