@@ -181,6 +181,21 @@ struct pick {
     size_t miss_len;
 };
 
+/* A selected column's name must be its own: a model finds its columns again by name, and a
+ * name two columns share would pick the first and silently ignore the other. */
+static enum lstmsrc_status unique_name(const char *src, char *const *header, int ncols, int c,
+                                       struct lstmsrc_error *err)
+{
+    for (int j = 0; j < ncols; j++)
+        if (j != c && strcmp(header[j], header[c]) == 0) {
+            struct name_buf b;
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
+                             show(&b, header[c]), (j < c ? j : c) + 1, (j < c ? c : j) + 1);
+        }
+    return LSTMSRC_OK;
+}
+
 static enum lstmsrc_status pick_one(const char *src, char *const *header, int ncols,
                                     const char *tok, size_t len, struct pick *pk, int allow_missing,
                                     struct lstmsrc_error *err)
@@ -196,6 +211,8 @@ static enum lstmsrc_status pick_one(const char *src, char *const *header, int nc
         }
         return no_column(src, header, ncols, tok, len, err);
     }
+    enum lstmsrc_status st = unique_name(src, header, ncols, c, err);
+    if (st) return st;
     for (int i = 0; i < pk->n; i++)
         if (pk->idx[i] == c) {
             struct name_buf b;
@@ -413,6 +430,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
             return st;
     } else {
         in->idx[in->n++] = 0;
+        if ((st = unique_name(src, header, ncols, 0, err))) return st;
     }
     if (in->n > LSTMSRC_MAX_INPUTS)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src,

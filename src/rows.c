@@ -96,6 +96,15 @@ static enum lstmsrc_status pick(struct lstmsrc_rows *rw, char *const *header, co
         return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t,
                          list);
     }
+    /* a name that two columns share picks neither, as in the loader */
+    for (int j = 0; j < rw->ncols; j++)
+        if (j != c && strcmp(header[j], header[c]) == 0) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src, t,
+                             (j < c ? j : c) + 1, (j < c ? c : j) + 1);
+        }
     for (int i = 0; i < rw->f; i++)
         if (rw->idx[i] == c) {
             char t[EXCERPT + 1];

@@ -138,6 +138,24 @@ rc=$?
 check "--val 0 alone: trains, and the summary does not suggest --durations tune" \
     sh -c "test $rc -eq 0 && test -s '$T/v0.lsm' && ! grep -q 'durations tune' '$T/out'"
 
+# ---- two columns sharing the input's name: an error naming both positions (exit 1), never
+# the first one silently
+awk -F, 'NR == 1 { print $1 ",src1,src2," $1; next } { print $1 "," $2 "," $3 "," $1 + 5 }' \
+    "$T/d.csv" >"$T/dup.csv"
+"$L" predict "$T/m.lsm" "$T/dup.csv" >/dev/null 2>"$T/err.predict"
+rc_p=$?
+"$L" stream "$T/m.lsm" <"$T/dup.csv" >/dev/null 2>"$T/err.stream"
+rc_s=$?
+"$L" eval "$T/m.lsm" "$T/dup.csv" >/dev/null 2>"$T/err.eval"
+rc_e=$?
+"$L" train "$T/dup.csv" -o "$T/dup.lsm" $FAST --labels src1,src2 >/dev/null 2>"$T/err.train"
+rc_t=$?
+for c in predict stream eval train; do
+    eval "rc=\$rc_$(echo $c | cut -c1)"
+    check "duplicate input name: $c exits 1 naming columns 1 and 4" \
+        sh -c "test $rc -eq 1 && grep -q 'duplicate column name \"reading\" (columns 1 and 4)' '$T/err.$c'"
+done
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
