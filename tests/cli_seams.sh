@@ -156,6 +156,17 @@ for c in predict stream eval train; do
         sh -c "test $rc -eq 1 && grep -q 'duplicate column name \"reading\" (columns 1 and 4)' '$T/err.$c'"
 done
 
+# ---- a file replaced by a save keeps its permissions: a read-only model stays read-only
+cp "$T/m.lsm" "$T/ro.lsm"
+chmod 0444 "$T/ro.lsm"
+"$L" train "$T/d.csv" -o "$T/ro.lsm" $FAST --seed 7 >/dev/null 2>"$T/err"
+rc=$?
+check "save: a read-only model replaced by train is still 0444" \
+    sh -c "test $rc -eq 0 && test \"\$(stat -c %a '$T/ro.lsm')\" = 444 && ! cmp -s '$T/m.lsm' '$T/ro.lsm'"
+"$L" gen --rows 10 -o "$T/g.csv" && chmod 0640 "$T/g.csv"
+"$L" gen --rows 20 -o "$T/g.csv"
+check "save: gen over a 0640 file keeps 0640" sh -c "test \"\$(stat -c %a '$T/g.csv')\" = 640"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
