@@ -97,7 +97,8 @@ enum lstmsrc_status {
     LSTMSRC_ERR_VERSION,     /* model file written by another format version */
     LSTMSRC_ERR_NOMEM,       /* out of memory */
     LSTMSRC_ERR_LIMIT,       /* input exceeds a stated limit (columns, line length, sizes) */
-    LSTMSRC_ERR_INTERRUPTED  /* stopped on request (signal) */
+    LSTMSRC_ERR_INTERRUPTED, /* stopped on request (signal) */
+    LSTMSRC_ERR_DIVERGED     /* training produced a non-finite loss and stopped */
 };
 
 #define LSTMSRC_ERROR_SIZE 256
@@ -570,8 +571,11 @@ enum lstmsrc_finding_code {
     LSTMSRC_FINDING_CLIPPED,      /* many rows at exactly the maximum; value: those rows */
     LSTMSRC_FINDING_JUMP,         /* large steps no labelled source explains; value: count */
     LSTMSRC_FINDING_FEW_POSITIVES,/* too few on-rows or runs to learn; value: on-rows */
-    LSTMSRC_FINDING_VALIDATION    /* a source barely on in the validation part; value: its
+    LSTMSRC_FINDING_VALIDATION,   /* a source barely on in the validation part; value: its
                                      on-rows there */
+    LSTMSRC_FINDING_OVERFLOW      /* a step between two finite readings overflows a float, so
+                                     the first-difference channel cannot hold it; value: its
+                                     1-based row */
 };
 
 struct lstmsrc_finding {

@@ -20,6 +20,7 @@ const char *lstmsrc_status_str(enum lstmsrc_status status)
     case LSTMSRC_ERR_NOMEM: return "out of memory";
     case LSTMSRC_ERR_LIMIT: return "input exceeds a limit";
     case LSTMSRC_ERR_INTERRUPTED: return "interrupted";
+    case LSTMSRC_ERR_DIVERGED: return "training diverged";
     }
     return "unknown status";
 }

@@ -510,6 +510,35 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     return LSTMSRC_OK;
 }
 
+/* Every row's channels standardised as window_gather does them must be finite: finite
+ * readings can still land beyond a float there (3.4e38 in a column mostly at -3.4e38 is
+ * (3.4e38 + 1.4e38) / 3.1e38), and training would meet it as a NaN gradient in the first step. */
+static enum lstmsrc_status check_standardised(const struct lstmsrc_model *m,
+                                              const struct lstmsrc_dataset *ds, const float *x,
+                                              struct lstmsrc_error *err)
+{
+    const size_t F = (size_t)m->f;
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < F; j++) {
+            const float v = x[i * F + j];
+            if (isfinite((v - m->scale_mean[j]) / m->scale_std[j])) continue;
+            char at[32];
+            long line = dataset_row_line(ds, i);
+            if (line)
+                snprintf(at, sizeof at, ":%ld", line);
+            else
+                snprintf(at, sizeof at, ": row %zu", i + 1);
+            const int raw = (m->features & LSTMSRC_FEATURE_RAW) && j < (size_t)m->n_raw;
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s%s: %s of \"%.40s\" is %g, which the scaler (mean %g, std %g) "
+                             "maps beyond a float; rescale the readings",
+                             ds->source, at, raw ? "the reading" : "the first difference",
+                             m->input_names[j], (double)v, (double)m->scale_mean[j],
+                             (double)m->scale_std[j]);
+        }
+    return LSTMSRC_OK;
+}
+
 /* dst (n) from src (n_src): dst[i] = src[i % n_src], so each derived channel is named after its
  * column. */
 static enum lstmsrc_status copy_names(char **dst, int n, char *const *src, int n_src)
@@ -596,6 +625,9 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         }
         model_channels(m, xc, ds->x, ds->n, NULL);
         x = xc;
+        /* a step the float cannot hold (3.4e38 after -3.4e38) is named by its line now, not
+         * found as a NaN loss in every epoch */
+        if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) goto fail;
     }
     /* training windows: every stride-th one of the training part */
     const size_t stride = (size_t)cfg->stride;
@@ -603,6 +635,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     /* scaler and baselines from the training part only */
     scale_fit(m->scale_mean, m->scale_std, x, sp.train_rows, m->f);
+    if ((st = check_standardised(m, ds, x, err))) goto fail;
     fit_pos_weights(m, ds, cfg, sp.train_windows);
     /* The baseline rule is fitted on every training row, or on every n-th row past 2^20 of
      * them: its sort needs 16 bytes a row, which must not outgrow the data itself. */
@@ -707,7 +740,17 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
-            loss_sum += run_batch(tr, JOB_TRAIN);
+            const double batch_loss = run_batch(tr, JOB_TRAIN);
+            if (!isfinite(batch_loss)) { /* every later step would be NaN too: stop now */
+                st = set_error(err, LSTMSRC_ERR_DIVERGED,
+                               "%s: epoch %d, step %zu: the training loss is %s; nothing was kept "
+                               "(a lower learning rate, gradient clipping or better-scaled "
+                               "readings may help)",
+                               ds->source, epoch, b0 / (size_t)cfg->batch + 1,
+                               isnan(batch_loss) ? "NaN" : "infinite");
+                goto fail;
+            }
+            loss_sum += batch_loss;
             if (cfg->clip > 0.0f) clip_grad_norm(grads, m->n_params, cfg->clip);
             adam_step(m->params, grads, adam_m, adam_v, m->n_params, cfg->lr, cfg->beta1,
                       cfg->beta2, cfg->eps, ++step);

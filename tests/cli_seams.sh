@@ -167,6 +167,31 @@ check "save: a read-only model replaced by train is still 0444" \
 "$L" gen --rows 20 -o "$T/g.csv"
 check "save: gen over a 0640 file keeps 0640" sh -c "test \"\$(stat -c %a '$T/g.csv')\" = 640"
 
+# ---- finite readings whose first difference overflows (3.4e38 then -3.4e38): train names the
+# line before any epoch (exit 1, no model), the doctor flags it, eval and stream refuse it
+{
+    echo "reading,src1,src2"
+    sed -n '2,30p' "$T/d.csv"
+    echo "3.4e38,0,0"
+    echo "-3.4e38,0,0"
+    sed -n '31,200p' "$T/d.csv"
+} >"$T/ovf.csv"
+"$L" train "$T/ovf.csv" -o "$T/ovf.lsm" --epochs 2 --hidden 4 --seq 3 --threads 1 >/dev/null 2>"$T/err"
+rc=$?
+check "overflow: train exits 1 naming line 32 before any epoch, no model" \
+    sh -c "test $rc -eq 1 && grep -q 'ovf.csv:32:1: the step from 3.4e+38 to -3.4e+38 overflows a float' '$T/err' && ! grep -q 'Epoch' '$T/err' && test ! -e '$T/ovf.lsm'"
+"$L" doctor "$T/ovf.csv" >"$T/out" 2>&1
+check "overflow: the doctor flags it as a problem at row 31 (line 32)" \
+    sh -c "grep -q 'PROBLEM  overflow' '$T/out' && grep -q 'at row 31 (line 32)' '$T/out'"
+"$L" eval "$T/m.lsm" "$T/ovf.csv" >/dev/null 2>"$T/err"
+rc=$?
+check "overflow: eval with a first-difference model exits 1 naming the line" \
+    sh -c "test $rc -eq 1 && grep -q 'ovf.csv:32:1: the step' '$T/err'"
+cut -d, -f1 "$T/ovf.csv" | "$L" stream "$T/m.lsm" >"$T/out" 2>"$T/err"
+rc=$?
+check "overflow: stream refuses that line (exit 1), one output line per input line" \
+    sh -c "test $rc -eq 1 && grep -q '<stdin>:32: reading 1 of the row: the step' '$T/err' && test \$(wc -l <'$T/out') -eq \$(wc -l <'$T/ovf.csv')"
+
 # ---- end
 echo "cli_seams: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,7 +6,10 @@
  *     prefix that is too long or clashes.
  *   - CSV messages: a NUL inside a cell is quoted as \0 with the text after it; a file whose
  *     lines end in CR alone is told so, not read as one header of hundreds of columns.
- *   - training: a tuned threshold is a probability (0 to 1) even where "always on" wins.
+ *   - training: a tuned threshold is a probability (0 to 1) even where "always on" wins; finite
+ *     readings whose first difference overflows a float (3.4e38 then -3.4e38), or that the
+ *     scaler maps beyond one, are named by FILE:LINE before any step, and the doctor flags the
+ *     first; a loss that turns non-finite stops training at once (LSTMSRC_ERR_DIVERGED).
  *   - model files: a scaler std below the smallest normal float (1e-45) is refused at its
  *     offset, on load and on save, where it used to load and predict NaN.
  */
@@ -270,6 +273,108 @@ static void test_tuned_thresholds_in_range(void)
     free(csv);
 }
 
+/* 40 rows, "reading,a"; row `bad` (1-based) jumps from 3.4e38 to -3.4e38 when bad > 1 */
+static char *overflow_csv(int bad, size_t *len)
+{
+    char *b = malloc(40 * 24 + 32);
+    if (!b) return NULL;
+    size_t w = (size_t)sprintf(b, "reading,a\n");
+    for (int i = 1; i <= 40; i++)
+        w += (size_t)sprintf(b + w, "%s,%d\n",
+                             i == bad - 1 ? "3.4e38"
+                             : i == bad   ? "-3.4e38"
+                             : i % 3      ? "210"
+                                          : "1500",
+                             i % 3 == 0);
+    *len = w;
+    return b;
+}
+
+static void test_diff_overflow_located(void)
+{
+    size_t len;
+    char *csv = overflow_csv(7, &len);
+    struct lstmsrc_error err;
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_model *m = NULL;
+    CHECK(csv && lstmsrc_dataset_load_mem("ovf.csv", csv, len, NULL, &ds, &err) == LSTMSRC_OK);
+    if (!ds) goto done;
+    struct lstmsrc_train_config cfg;
+    small_config(&cfg);
+    cfg.epochs = 3;
+    /* row 7 is line 8; the difference -3.4e38 - 3.4e38 is -inf in float */
+    CHECK(lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_ERR_PARSE && !m);
+    CHECK(strstr(err.msg, "ovf.csv:8:1: the step from 3.4e+38 to -3.4e+38 overflows a float") !=
+          NULL);
+    /* the doctor says so */
+    struct lstmsrc_report *r = NULL;
+    CHECK(lstmsrc_doctor(ds, &r, &err) == LSTMSRC_OK);
+    int found = 0;
+    for (int i = 0; r && i < r->n_findings; i++)
+        if (r->findings[i].code == LSTMSRC_FINDING_OVERFLOW) {
+            found++;
+            CHECK(r->findings[i].severity == LSTMSRC_SEVERITY_PROBLEM);
+            CHECK(r->findings[i].value == 7.0 && r->findings[i].input == 0);
+            CHECK(strstr(r->findings[i].message, "row 7 (line 8)") != NULL);
+        }
+    CHECK(found == 1);
+    CHECK(!strcmp(lstmsrc_finding_code_str(LSTMSRC_FINDING_OVERFLOW), "overflow"));
+    lstmsrc_report_free(r);
+    /* the raw channel alone holds those readings: the mean of +-3.4e38 stays near 0 */
+    cfg.features = LSTMSRC_FEATURE_RAW;
+    CHECK(lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_OK);
+    lstmsrc_model_free(m);
+    m = NULL;
+    lstmsrc_dataset_free(ds);
+    ds = NULL;
+
+    /* readings the scaler maps beyond a float: 3.4e38 in a column mostly at -3.4e38 */
+    char big[4096];
+    size_t n = (size_t)sprintf(big, "reading,a\n");
+    for (int i = 0; i < 60; i++)
+        n += (size_t)sprintf(big + n, "%s,%d\n", i % 10 < 3 ? "3.4e38" : "-3.4e38", i % 10 < 3);
+    CHECK(lstmsrc_dataset_load_mem("big.csv", big, n, NULL, &ds, &err) == LSTMSRC_OK);
+    CHECK(ds && lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_ERR_PARSE && !m);
+    CHECK(strstr(err.msg, "big.csv:2: the reading of \"reading\" is 3.4e+38, which the scaler") !=
+          NULL);
+done:
+    lstmsrc_model_free(m);
+    lstmsrc_dataset_free(ds);
+    free(csv);
+}
+
+static void count_epochs(const struct lstmsrc_progress *p, void *user)
+{
+    if (p->end_of_epoch) ++*(int *)user;
+}
+
+static void test_nonfinite_loss_stops(void)
+{
+    size_t len;
+    char *csv = noise_csv(600, 0.3, &len);
+    struct lstmsrc_error err;
+    struct lstmsrc_dataset *ds = NULL;
+    struct lstmsrc_model *m = NULL;
+    CHECK(csv && lstmsrc_dataset_load_mem("noise.csv", csv, len, NULL, &ds, &err) == LSTMSRC_OK);
+    struct lstmsrc_train_config cfg;
+    small_config(&cfg);
+    cfg.epochs = 5;
+    /* a learning rate a float barely holds: the first step sends the weights to about 1e38,
+     * the second step's sums overflow, and its loss is not finite */
+    cfg.lr = 1e38f;
+    int epochs = 0;
+    cfg.progress = count_epochs;
+    cfg.progress_user = &epochs;
+    CHECK(ds && lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_ERR_DIVERGED && !m);
+    CHECK(strstr(err.msg, "noise.csv: epoch 1, step 2: the training loss is") != NULL);
+    CHECK(epochs == 0);
+    CHECK(!strcmp(lstmsrc_status_str(LSTMSRC_ERR_DIVERGED), "training diverged"));
+    if (!strstr(err.msg, "epoch 1, step 2")) fprintf(stderr, "  %s\n", err.msg);
+    lstmsrc_model_free(m);
+    lstmsrc_dataset_free(ds);
+    free(csv);
+}
+
 /* ============================== model files ============================== */
 
 static void test_subnormal_std_refused(void)
@@ -323,5 +428,7 @@ int main(void)
     RUN(test_csv_messages);
     RUN(test_tuned_thresholds_in_range);
     RUN(test_subnormal_std_refused);
+    RUN(test_diff_overflow_located);
+    RUN(test_nonfinite_loss_stops);
     return test_report("test_seams");
 }
