@@ -150,6 +150,10 @@ struct lstmsrc_columns {
     int n_input_names;
     const char *const *label_names;
     int n_label_names;
+    /* 1: lstmsrc_rows_read fails on a row whose first difference from the row before (in float)
+     * is not finite (3.4e38 after -3.4e38), as a model with the first-difference channel needs;
+     * lstmsrc_model_columns sets it for such a model. */
+    int diff_finite;
 };
 
 struct lstmsrc_dataset;

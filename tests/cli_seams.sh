@@ -187,6 +187,14 @@ check "overflow: the doctor flags it as a problem at row 31 (line 32)" \
 rc=$?
 check "overflow: eval with a first-difference model exits 1 naming the line" \
     sh -c "test $rc -eq 1 && grep -q 'ovf.csv:32:1: the step' '$T/err'"
+"$L" predict "$T/m.lsm" "$T/ovf.csv" >"$T/out" 2>"$T/err"
+rc=$?
+check "overflow: predict with a first-difference model exits 1 naming the line" \
+    sh -c "test $rc -eq 1 && grep -q 'ovf.csv:32:1: the step from 3.4e+38 to -3.4e+38' '$T/err'"
+"$L" plot "$T/m.lsm" "$T/ovf.csv" -o "$T/ovf.svg" 2>"$T/err"
+rc=$?
+check "overflow: plot exits 1 naming the line" \
+    sh -c "test $rc -eq 1 && grep -q 'ovf.csv:32:1: the step' '$T/err' && test ! -e '$T/ovf.svg'"
 cut -d, -f1 "$T/ovf.csv" | "$L" stream "$T/m.lsm" >"$T/out" 2>"$T/err"
 rc=$?
 check "overflow: stream refuses that line (exit 1), one output line per input line" \
