@@ -507,8 +507,9 @@ enum lstmsrc_status lstmsrc_stream_create(const struct lstmsrc_model *m,
  * row, which belong to the row pushed label_offset pushes ago (0 for a model labelled at the
  * window's last row: this row); before that (the first seq_len - 1 rows) *ready = 0 and probs
  * is untouched. The stream keeps the previous row for the first-difference channel (0 on the
- * first row). A reading that is not finite fails with LSTMSRC_ERR_ARG and leaves the stream as
- * it was. */
+ * first row). A reading that is not finite, or whose first difference from the previous row is
+ * not (3.4e38 after -3.4e38, for a model with that channel), fails with LSTMSRC_ERR_ARG and
+ * leaves the stream as it was. */
 enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *row, float *probs,
                                         int *ready, struct lstmsrc_error *err);
 /* Forgets every row pushed, the previous row too (e.g. after a gap in the readings). */
