@@ -8,6 +8,7 @@
  * message is one line naming the file. Seeds: fuzz/corpus/model_load (small models written by the
  * library, bidirectional version-3 ones among them).
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,7 +95,7 @@ static void check_model(const struct lstmsrc_model *m)
         if (!info.input_names[i] || strlen(info.input_names[i]) > LSTMSRC_MAX_NAME)
             fail("bad input", NULL);
     for (int c = 0; c < info.channels; c++)
-        if (!isfinite(info.scale_mean[c]) || !(info.scale_std[c] > 0) ||
+        if (!isfinite(info.scale_mean[c]) || !(info.scale_std[c] >= FLT_MIN) ||
             !isfinite(info.scale_std[c]))
             fail("bad channel scaler", NULL);
     for (int j = 0; j < info.outputs; j++)

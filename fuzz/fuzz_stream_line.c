@@ -3,9 +3,9 @@
  * (src/cli/cmd_stream.c, included here because its parser is static there). Byte 0 picks one
  * of two small in-memory models (one input, multi-label; two inputs, combined classes) and
  * --proba; the rest is stdin, cut into lines as cmd_stream cuts them (fgets, then "\r\n"
- * stripped, a NUL ending the line). The first line may be a header (try_header), every line is
- * parsed (parse_row), and each row parsed is pushed through a real lstmsrc_stream and formatted
- * by pred_out_row. Checks: parsed readings are finite and equal lstmsrc_parse_number of their
+ * stripped, a NUL ending the line, a UTF-8 BOM skipped on the first). The first line may be a
+ * header (try_header), every line is parsed (parse_row), and each row parsed is pushed
+ * through a real lstmsrc_stream and formatted by pred_out_row. Checks: parsed readings are finite and equal lstmsrc_parse_number of their
  * field, messages are one line, probabilities lie in [0, 1], an output line fits row_max and
  * ends with '\n'. Not here: reading stdin and the line-length limit (inputs stay far below it).
  */
@@ -95,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += take;
         lineno++;
         size_t n = strlen(line);
+        if (lineno == 1) n = skip_bom(line, n); /* before the line end is cut, as cmd_stream */
         if (n && line[n - 1] == '\n') n--;
         if (n && line[n - 1] == '\r') n--;
         line[n] = '\0';

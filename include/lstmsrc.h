@@ -92,12 +92,13 @@ enum lstmsrc_status {
     LSTMSRC_OK = 0,
     LSTMSRC_ERR_ARG,         /* impossible option or argument */
     LSTMSRC_ERR_IO,          /* a file could not be opened, read or written */
-    LSTMSRC_ERR_PARSE,       /* malformed data (CSV) */
+    LSTMSRC_ERR_PARSE,       /* malformed or unusable data (CSV; too few rows for a window) */
     LSTMSRC_ERR_FORMAT,      /* truncated or corrupted model file */
     LSTMSRC_ERR_VERSION,     /* model file written by another format version */
     LSTMSRC_ERR_NOMEM,       /* out of memory */
     LSTMSRC_ERR_LIMIT,       /* input exceeds a stated limit (columns, line length, sizes) */
-    LSTMSRC_ERR_INTERRUPTED  /* stopped on request (signal) */
+    LSTMSRC_ERR_INTERRUPTED, /* stopped on request (signal) */
+    LSTMSRC_ERR_DIVERGED     /* training produced a non-finite loss and stopped */
 };
 
 #define LSTMSRC_ERROR_SIZE 256
@@ -149,6 +150,10 @@ struct lstmsrc_columns {
     int n_input_names;
     const char *const *label_names;
     int n_label_names;
+    /* 1: lstmsrc_rows_read fails on a row whose first difference from the row before (in float)
+     * is not finite (3.4e38 after -3.4e38), as a model with the first-difference channel needs;
+     * lstmsrc_model_columns sets it for such a model. */
+    int diff_finite;
 };
 
 struct lstmsrc_dataset;
@@ -236,7 +241,9 @@ struct lstmsrc_train_config {
     float lr;                   /* Adam; Keras defaults 1e-3, 0.9, 0.999, 1e-7 */
     float beta1, beta2, eps;
     float clip;                 /* global gradient-norm clip; 0 = off */
-    float val_fraction;         /* last part of the rows held out for validation; default 0.1 */
+    float val_fraction;         /* last part of the rows held out for validation; default 0.1;
+                                   0: none, and then tune_durations, LSTMSRC_SELECT_F1 and
+                                   patience fail with LSTMSRC_ERR_ARG (they need one) */
     uint64_t seed;              /* default 1 */
     enum lstmsrc_pos_weight pos_weight;
     const float *pos_weights;   /* LSTMSRC_POS_WEIGHT_MANUAL: one per source */
@@ -500,8 +507,9 @@ enum lstmsrc_status lstmsrc_stream_create(const struct lstmsrc_model *m,
  * row, which belong to the row pushed label_offset pushes ago (0 for a model labelled at the
  * window's last row: this row); before that (the first seq_len - 1 rows) *ready = 0 and probs
  * is untouched. The stream keeps the previous row for the first-difference channel (0 on the
- * first row). A reading that is not finite fails with LSTMSRC_ERR_ARG and leaves the stream as
- * it was. */
+ * first row). A reading that is not finite, or whose first difference from the previous row is
+ * not (3.4e38 after -3.4e38, for a model with that channel), fails with LSTMSRC_ERR_ARG and
+ * leaves the stream as it was. */
 enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *row, float *probs,
                                         int *ready, struct lstmsrc_error *err);
 /* Forgets every row pushed, the previous row too (e.g. after a gap in the readings). */
@@ -515,8 +523,11 @@ void lstmsrc_stream_free(struct lstmsrc_stream *s);
 /* Writes one self-contained C99 header for `m`: weights, scaler, thresholds, minimum durations
  * and names as `static const` data, a streaming predictor (PREFIX_init, PREFIX_push,
  * PREFIX_decide) and the minimum durations filter (PREFIX_filter_init, _push, _pop, _flush:
- * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name starts with `prefix` (a C
- * identifier; macros with its upper-case form), so two models can share a program. Probabilities
+ * lstmsrc_filter's rows, byte for byte) with no malloc and nothing from libm but expf. Every name
+ * is `prefix` as given (a C identifier of 1 to LSTMSRC_MAX_PREFIX bytes), '_' and a suffix (macros:
+ * an upper-case one, kettle_INPUTS), so models with different prefixes (kettle and Kettle too)
+ * share a program; a prefix ending in "_filter" is refused (LSTMSRC_ERR_ARG), as "m_filter"'s
+ * names would be "m"'s filter functions. Probabilities
  * agree with lstmsrc_predict to about 1e-6 (libm's expf instead of the library's). The
  * path variant writes "PATH.tmp.PID" and renames it into place ("-" = stdout; a device or FIFO
  * is written in place). */
@@ -565,8 +576,11 @@ enum lstmsrc_finding_code {
     LSTMSRC_FINDING_CLIPPED,      /* many rows at exactly the maximum; value: those rows */
     LSTMSRC_FINDING_JUMP,         /* large steps no labelled source explains; value: count */
     LSTMSRC_FINDING_FEW_POSITIVES,/* too few on-rows or runs to learn; value: on-rows */
-    LSTMSRC_FINDING_VALIDATION    /* a source barely on in the validation part; value: its
+    LSTMSRC_FINDING_VALIDATION,   /* a source barely on in the validation part; value: its
                                      on-rows there */
+    LSTMSRC_FINDING_OVERFLOW      /* a step between two finite readings overflows a float, so
+                                     the first-difference channel cannot hold it; value: its
+                                     1-based row */
 };
 
 struct lstmsrc_finding {

@@ -20,6 +20,7 @@ const char *lstmsrc_status_str(enum lstmsrc_status status)
     case LSTMSRC_ERR_NOMEM: return "out of memory";
     case LSTMSRC_ERR_LIMIT: return "input exceeds a limit";
     case LSTMSRC_ERR_INTERRUPTED: return "interrupted";
+    case LSTMSRC_ERR_DIVERGED: return "training diverged";
     }
     return "unknown status";
 }
@@ -115,18 +116,27 @@ void str_array_free(char **a, int n)
 void str_excerpt(char *dst, size_t cap, const char *s, size_t n)
 {
     if (cap == 0) return;
-    if (n + 1 <= cap) {
-        memcpy(dst, s, n);
-        dst[n] = '\0';
-    } else if (cap > 4) {
-        memcpy(dst, s, cap - 4);
-        memcpy(dst + cap - 4, "...", 4);
-    } else {
-        dst[0] = '\0';
+    /* a NUL is shown as \0 (the text after it would be lost otherwise), a line break as a
+     * blank (messages stay one line); cut with "..." to fit */
+    size_t total = n;
+    for (size_t i = 0; i < n; i++) total += s[i] == '\0';
+    const size_t room = total + 1 <= cap ? total : cap > 4 ? cap - 4 : 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t need = s[i] == '\0' ? 2 : 1;
+        if (w + need > room) break;
+        if (s[i] == '\0') {
+            dst[w++] = '\\';
+            dst[w++] = '0';
+        } else {
+            dst[w++] = s[i] == '\n' || s[i] == '\r' ? ' ' : s[i];
+        }
     }
-    /* keep messages one line */
-    for (char *p = dst; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    if (room < total && cap > 4) {
+        memcpy(dst + w, "...", 3);
+        w += 3;
+    }
+    dst[w] = '\0';
 }
 
 double now_seconds(void)

@@ -49,7 +49,8 @@ char *str_dup(const char *s);
 char *str_ndup(const char *s, size_t n);
 /* Frees an array of n strings and the array itself; NULL-safe. */
 void str_array_free(char **a, int n);
-/* Quotes a cell for messages: at most `cap`-1 bytes, long cells shortened with "...". */
+/* Quotes a cell for messages: at most `cap`-1 bytes, long cells shortened with "...", a NUL
+ * shown as \0 and a line break as a blank. */
 void str_excerpt(char *dst, size_t cap, const char *s, size_t n);
 
 /* Seconds from a monotonic clock. */

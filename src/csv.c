@@ -252,6 +252,7 @@ static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc
         enum lstmsrc_status st = refill(r, err);
         if (st) return st;
     }
+    const int no_lf = !nl;
     if (!nl) nl = r->buf + r->end;
     int comma = 0, semi = 0, tab = 0, inq = 0;
     for (const char *p = r->buf + r->start; p < nl; p++) {
@@ -261,6 +262,15 @@ static enum lstmsrc_status detect_separator(struct csv_reader *r, struct lstmsrc
             comma += *p == ',';
             semi += *p == ';';
             tab += *p == '\t';
+            /* a CR that does not end the line: lines ended by CR alone would read as one
+             * long header */
+            if (*p == '\r' && p + 1 < nl)
+                return set_error(err, LSTMSRC_ERR_PARSE,
+                                 no_lf ? "%s: the file has no line ends but CR (\\r); expected LF "
+                                         "or CRLF line ends"
+                                       : "%s:1: a CR (\\r) inside the header line; expected LF or "
+                                         "CRLF line ends",
+                                 r->name);
         }
     }
     r->sep = comma ? ',' : semi ? ';' : tab ? '\t' : ' ';

@@ -117,6 +117,22 @@ const char *lstmsrc_dataset_output_name(const struct lstmsrc_dataset *ds, int k)
     return ds->output_names && k >= 0 && k < ds->k ? ds->output_names[k] : NULL;
 }
 
+long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row)
+{
+    return ds->lines_regular && row < ds->n ? ds->first_line + (long)row : 0;
+}
+
+enum lstmsrc_status dataset_check_diff(const struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+{
+    if (!ds->diff_bad_row) return LSTMSRC_OK;
+    const size_t r = ds->diff_bad_row - 1, f = (size_t)ds->f, i = (size_t)ds->diff_bad_input;
+    return set_error(err, LSTMSRC_ERR_PARSE,
+                     "%s:%ld:%d: the step from %g to %g overflows a float in the first-difference "
+                     "channel; use the raw channel alone, or fix the reading",
+                     ds->source, ds->diff_bad_line, ds->diff_bad_col + 1,
+                     (double)ds->x[(r - 1) * f + i], (double)ds->x[r * f + i]);
+}
+
 /* ============================== column selection ============================== */
 
 /* A column name fit for a one-line message (names may hold quoted line breaks). */
@@ -181,6 +197,21 @@ struct pick {
     size_t miss_len;
 };
 
+/* A selected column's name must be its own: a model finds its columns again by name, and a
+ * name two columns share would pick the first and silently ignore the other. */
+static enum lstmsrc_status unique_name(const char *src, char *const *header, int ncols, int c,
+                                       struct lstmsrc_error *err)
+{
+    for (int j = 0; j < ncols; j++)
+        if (j != c && strcmp(header[j], header[c]) == 0) {
+            struct name_buf b;
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
+                             show(&b, header[c]), (j < c ? j : c) + 1, (j < c ? c : j) + 1);
+        }
+    return LSTMSRC_OK;
+}
+
 static enum lstmsrc_status pick_one(const char *src, char *const *header, int ncols,
                                     const char *tok, size_t len, struct pick *pk, int allow_missing,
                                     struct lstmsrc_error *err)
@@ -196,6 +227,8 @@ static enum lstmsrc_status pick_one(const char *src, char *const *header, int nc
         }
         return no_column(src, header, ncols, tok, len, err);
     }
+    enum lstmsrc_status st = unique_name(src, header, ncols, c, err);
+    if (st) return st;
     for (int i = 0; i < pk->n; i++)
         if (pk->idx[i] == c) {
             struct name_buf b;
@@ -413,6 +446,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
             return st;
     } else {
         in->idx[in->n++] = 0;
+        if ((st = unique_name(src, header, ncols, 0, err))) return st;
     }
     if (in->n > LSTMSRC_MAX_INPUTS)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src,
@@ -516,6 +550,24 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
                 size_t len;
                 const char *s = csv_field(r, in->idx[i], &len);
                 return number_error(r, in->idx[i], s, len, err);
+            }
+
+        if (ds->n == 0) {
+            ds->first_line = csv_line(r);
+            ds->lines_regular = 1;
+        } else if (csv_line(r) != ds->first_line + (long)ds->n) {
+            ds->lines_regular = 0;
+        }
+        if (ds->n > 0 && !ds->diff_bad_row)
+            for (int i = 0; i < f; i++) {
+                const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
+                if (!isfinite(d)) {
+                    ds->diff_bad_row = ds->n + 1;
+                    ds->diff_bad_line = csv_line(r);
+                    ds->diff_bad_input = i;
+                    ds->diff_bad_col = in->idx[i];
+                    break;
+                }
             }
 
         if (ds->has_labels && ds->mode == LSTMSRC_LABELS_CLASS) {

@@ -26,7 +26,24 @@ struct lstmsrc_dataset {
     float *x;                      /* (n, f) raw readings, row-major */
     uint8_t *y;                    /* (n, k) 0/1 per source; multi-label with labels, else NULL */
     int32_t *cls;                  /* (n) class index 0..k-1; multi-class with labels, else NULL */
+    /* The first row whose first difference x[t] - x[t-1] (in float, as model_channels computes
+     * it) is not finite although both readings are (3.4e38 after -3.4e38): 1-based row, 0 when
+     * none; its line in the file. */
+    size_t diff_bad_row;
+    long diff_bad_line;
+    int diff_bad_input, diff_bad_col; /* its input (0..f-1) and its column in the file */
+    /* The line of data row 0, and whether row i is on line first_line + i for every row (no
+     * line break inside a quoted field), so a row's line is known without storing it. */
+    long first_line;
+    int lines_regular;
 };
+
+/* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
+long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);
+
+/* Fails with "FILE:LINE:COL: ..." (LSTMSRC_ERR_PARSE) when ds has a row whose first difference
+ * overflows a float, for a model or training that uses the first-difference channel. */
+enum lstmsrc_status dataset_check_diff(const struct lstmsrc_dataset *ds, struct lstmsrc_error *err);
 
 /* Combined-label class index of one row of N 0/1 labels: the first column is the most
  * significant bit, so class 3 of "a,b,c" is "b+c" (binary 011). */

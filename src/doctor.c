@@ -205,6 +205,7 @@ const char *lstmsrc_finding_code_str(enum lstmsrc_finding_code code)
     case LSTMSRC_FINDING_JUMP: return "jump";
     case LSTMSRC_FINDING_FEW_POSITIVES: return "few_positives";
     case LSTMSRC_FINDING_VALIDATION: return "validation";
+    case LSTMSRC_FINDING_OVERFLOW: return "overflow";
     }
     return "unknown";
 }
@@ -577,6 +578,19 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
             if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_CONSTANT, -1, i, s->min))
                 return 0;
             continue;
+        }
+        if (ds->diff_bad_row && ds->diff_bad_input == i) {
+            const size_t row = ds->diff_bad_row - 1, f = (size_t)ds->f;
+            sb_printf(&d->m, "Input \"%s\" steps from %g to %g at row %zu (line %ld): the first "
+                             "difference overflows a float, so training with the first-difference "
+                             "channel (the default) stops there.",
+                      s->name, (double)ds->x[(row - 1) * f + (size_t)i],
+                      (double)ds->x[row * f + (size_t)i], ds->diff_bad_row, ds->diff_bad_line);
+            sb_printf(&d->a, "Fix the reading there (a logging glitch?), or train with --features "
+                             "raw.");
+            if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_OVERFLOW, -1, i,
+                     (double)ds->diff_bad_row))
+                return 0;
         }
         sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).",
                   s->name, num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean),

@@ -34,10 +34,18 @@
 /* Floats per line in the weight arrays. */
 #define PER_LINE 8
 
+/* Generated names. Every name is the prefix as given, '_', then a suffix: functions, types and
+ * data in lower case (kettle_push, kettle_filter), macros in upper case (kettle_INPUTS), the
+ * include guard LSTMSRC_EXPORT_kettle_H. Case is kept, so kettle and Kettle differ in every
+ * name. Two prefixes A and A_T could still give the same name if a suffix were T_ followed by
+ * another suffix; the only such T is "filter" (A_filter_init is A's filter_init and A_filter's
+ * init), so a prefix ending in "_filter" is refused, and then no two prefixes share a name
+ * (tests/test_seams.c checks this on the suffixes of a generated header). */
+#define CLASH_TAIL "_filter"
+
 struct out {
     FILE *fp;
-    const char *p;              /* prefix, as given */
-    char P[LSTMSRC_MAX_PREFIX + 1]; /* upper case, for macros */
+    const char *p; /* prefix, as given: "@p" and "@P" (macros) in the templates */
 };
 
 static int valid_prefix(const char *s)
@@ -133,7 +141,7 @@ static void put_name_list(FILE *fp, char *const *names, int n)
 static void put_names(const struct out *o, const char *what, const char *count, char *const *names,
                       int n)
 {
-    fprintf(o->fp, "static const char *const %s_%s[%s_%s] = {", o->p, what, o->P, count);
+    fprintf(o->fp, "static const char *const %s_%s[%s_%s] = {", o->p, what, o->p, count);
     for (int i = 0; i < n; i++) {
         fputs(i ? ", " : "", o->fp);
         put_cstr(o->fp, names[i]);
@@ -143,13 +151,13 @@ static void put_names(const struct out *o, const char *what, const char *count, 
 
 /* ============================== the header ============================== */
 
-/* Writes text with "@p" replaced by the prefix, "@P" by its upper-case form, and "@B", "@T" by
- * the numbers of the layer below the top and of the top layer. */
+/* Writes text with "@p" and "@P" (before a macro's upper-case name) replaced by the prefix, and
+ * "@B", "@T" by the numbers of the layer below the top and of the top layer. */
 static void tpl_layers(const struct out *o, const char *text, int below, int top)
 {
     for (const char *s = text; *s; s++) {
         if (s[0] == '@' && (s[1] == 'p' || s[1] == 'P')) {
-            fputs(s[1] == 'p' ? o->p : o->P, o->fp);
+            fputs(o->p, o->fp);
             s++;
         } else if (s[0] == '@' && (s[1] == 'B' || s[1] == 'T')) {
             fprintf(o->fp, "%d", s[1] == 'B' ? below : top);
@@ -166,7 +174,8 @@ static const char usage_doc[] =
     " *\n"
     " * Self-contained: no other source, no malloc, nothing from libm but expf (link with\n"
     " * -lm where libm is separate). Include it in one .c file; every name\n"
-    " * starts with @p_ or @P_, so several exported models can live in one program.\n"
+    " * starts with @p_ (macros: @P_ and an upper-case name), so several exported models\n"
+    " * can live in one program.\n"
     " *\n"
     " *     @p_state st;\n"
     " *     float x[@P_INPUTS], probs[@P_OUTPUTS];\n"
@@ -530,7 +539,7 @@ static void put_uints(FILE *fp, const int *v, int n)
 static void write_header(const struct lstmsrc_model *m, const struct out *o)
 {
     FILE *fp = o->fp;
-    const char *p = o->p, *P = o->P;
+    const char *p = o->p, *P = o->p; /* P before a macro's upper-case name */
     const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
     struct model_layout lay;
     struct lstmsrc_export_size sz;
@@ -694,21 +703,29 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
 
 /* ============================== entry points ============================== */
 
-static enum lstmsrc_status check(const struct lstmsrc_model *m, const char *prefix,
-                                 struct out *o, struct lstmsrc_error *err)
+static enum lstmsrc_status check(const struct lstmsrc_model *m, const char *prefix, struct out *o,
+                                 struct lstmsrc_error *err)
 {
-    if (!prefix || !valid_prefix(prefix))
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (n == 0 || n > LSTMSRC_MAX_PREFIX)
         return set_error(err, LSTMSRC_ERR_ARG,
-                         "prefix \"%.64s\" is not a C identifier of 1 to %d characters "
-                         "(letters, digits, '_', not starting with a digit)",
-                         prefix ? prefix : "", LSTMSRC_MAX_PREFIX);
+                         "prefix \"%.40s%s\" has %zu characters; a prefix has 1 to %d",
+                         prefix ? prefix : "", n > 40 ? "..." : "", n, LSTMSRC_MAX_PREFIX);
+    if (!valid_prefix(prefix))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "prefix \"%s\" is not a C identifier (letters, digits, '_', not starting "
+                         "with a digit)",
+                         prefix);
+    const size_t tail = sizeof CLASH_TAIL - 1;
+    if (n > tail && strcmp(prefix + n - tail, CLASH_TAIL) == 0)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "prefix \"%s\" ends in \"%s\", so its names clash with those of prefix "
+                         "\"%.*s\" (%s_init would be both its init and the other's filter init)",
+                         prefix, CLASH_TAIL, (int)(n - tail), prefix, prefix);
     for (size_t i = 0; i < m->n_params; i++)
         if (!isfinite(m->params[i]))
             return set_error(err, LSTMSRC_ERR_FORMAT, "parameter %zu is not finite", i);
     o->p = prefix;
-    size_t n = strlen(prefix);
-    for (size_t i = 0; i <= n; i++)
-        o->P[i] = prefix[i] >= 'a' && prefix[i] <= 'z' ? (char)(prefix[i] - 'a' + 'A') : prefix[i];
     return LSTMSRC_OK;
 }
 

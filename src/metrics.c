@@ -323,7 +323,7 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
     size_t seq = m->seq_len > 0 ? (size_t)m->seq_len : 0;
     size_t windows = seq > 0 && ds->n >= seq ? ds->n - seq + 1 : 0;
     if (windows == 0)
-        return set_error(err, LSTMSRC_ERR_ARG,
+        return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu rows, fewer than the model's window of %d rows", src, ds->n,
                          m->seq_len);
 

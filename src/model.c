@@ -250,6 +250,7 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
     cols->n_input_names = m->n_raw;
     cols->label_names = (const char *const *)m->label_names;
     cols->n_label_names = m->n_labels;
+    cols->diff_finite = (m->features & LSTMSRC_FEATURE_DIFF) != 0;
 }
 
 /* ============================== initialisation ============================== */

@@ -8,6 +8,7 @@
  * model_layout_fill), mmap, and reading any version newer than this build's.
  */
 #include <errno.h>
+#include <float.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -129,14 +130,23 @@ static int check_shape(uint32_t task, uint32_t mode, uint32_t f, uint32_t h, uin
     return 1;
 }
 
+/* A scaler prediction can apply: a finite mean, and a std that is a normal float (at least
+ * FLT_MIN, about 1.2e-38). Dividing by a subnormal std (1e-45) turns any reading into inf, and
+ * every probability into NaN. */
+static int scaler_ok(float mean, float std)
+{
+    return isfinite(mean) && isfinite(std) && std >= FLT_MIN;
+}
+#define SCALER_NEED "needs a finite mean and a std of at least %g (a normal float)"
+
 /* Checks the values that prediction relies on: a scaler that can be applied, finite thresholds
  * and weights, finite parameters. Training metadata is informational and not checked. */
 static int check_values(const struct lstmsrc_model *m, char *why, size_t cap)
 {
     for (int i = 0; i < m->f; i++) {
-        if (!isfinite(m->scale_mean[i]) || !isfinite(m->scale_std[i]) || !(m->scale_std[i] > 0)) {
-            snprintf(why, cap, "input %d scaler (mean %g, std %g) is not finite with std > 0", i,
-                     (double)m->scale_mean[i], (double)m->scale_std[i]);
+        if (!scaler_ok(m->scale_mean[i], m->scale_std[i])) {
+            snprintf(why, cap, "input %d scaler (mean %g, std %g) " SCALER_NEED, i,
+                     (double)m->scale_mean[i], (double)m->scale_std[i], (double)FLT_MIN);
             return 0;
         }
     }
@@ -541,6 +551,15 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
                            at, r.end);
         goto fail;
     }
+    for (int i = 0; i < m->f; i++) /* located here; check_values below only says which input */
+        if (!scaler_ok(m->scale_mean[i], m->scale_std[i])) {
+            status =
+                set_error(err, LSTMSRC_ERR_FORMAT,
+                          "%s: input %d scaler at offset %zu (mean %g, std %g) " SCALER_NEED, name,
+                          i, at + 4 * (size_t)(isfinite(m->scale_mean[i]) ? m->f + i : i),
+                          (double)m->scale_mean[i], (double)m->scale_std[i], (double)FLT_MIN);
+            goto fail;
+        }
     t->epochs_run = u32_to_i32(u[0]);
     t->best_epoch = u32_to_i32(u[1]);
     t->batch = u32_to_i32(u[2]);

@@ -27,7 +27,8 @@ enum lstmsrc_status outfile_open(struct outfile *o, const char *path, struct lst
         o->is_stdout = 1;
         return LSTMSRC_OK;
     }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    const int exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
         if (!(o->fp = fopen(path, "wb"))) {
             int e = errno;
             return set_error(err, LSTMSRC_ERR_IO, "%s: cannot open: %s", path,
@@ -44,6 +45,9 @@ enum lstmsrc_status outfile_open(struct outfile *o, const char *path, struct lst
         fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST) break;
     }
+    /* the file that replaces PATH keeps its permissions (a read-only model stays read-only);
+     * best effort: a failure leaves the mode open() gave */
+    if (fd >= 0 && exists) (void)fchmod(fd, st.st_mode & 0777);
     if (fd >= 0 && !(o->fp = fdopen(fd, "wb"))) {
         int e = errno;
         close(fd);

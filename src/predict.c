@@ -35,11 +35,13 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
     if (st) return st;
     size_t nw = window_count(ds->n, m->seq_len);
     if (nw == 0)
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: %zu rows, shorter than the model's window of %d",
-                         ds->source, ds->n, m->seq_len);
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s: %zu rows, shorter than the model's window of %d", ds->source, ds->n,
+                         m->seq_len);
     if (windows != nw)
         return set_error(err, LSTMSRC_ERR_ARG, "output room for %zu windows, data has %zu", windows,
                          nw);
+    if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) return st;
     int cap = nw < PREDICT_BATCH ? (int)nw : PREDICT_BATCH;
     struct model_ws *ws = model_ws_create(m, cap, 0);
     size_t *starts = xmalloc_n((size_t)cap, sizeof *starts);

@@ -23,6 +23,9 @@ struct lstmsrc_rows {
     int f;              /* inputs */
     int *idx;           /* (f) 0-based column of each input */
     int done;           /* end of input seen */
+    int diff_finite;    /* cols->diff_finite: refuse a row whose first difference overflows */
+    int has_prev;       /* prev holds the last row read */
+    float prev[LSTMSRC_MAX_INPUTS];
 };
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -96,6 +99,15 @@ static enum lstmsrc_status pick(struct lstmsrc_rows *rw, char *const *header, co
         return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t,
                          list);
     }
+    /* a name that two columns share picks neither, as in the loader */
+    for (int j = 0; j < rw->ncols; j++)
+        if (j != c && strcmp(header[j], header[c]) == 0) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src, t,
+                             (j < c ? j : c) + 1, (j < c ? c : j) + 1);
+        }
     for (int i = 0; i < rw->f; i++)
         if (rw->idx[i] == c) {
             char t[EXCERPT + 1];
@@ -170,6 +182,7 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
         if (!(header[ncols] = str_ndup(s, len))) goto nomem;
     }
     rw->ncols = ncols;
+    rw->diff_finite = cols && cols->diff_finite;
     if ((st = resolve(rw, header, cols, src, err))) goto fail;
     str_array_free(header, ncols);
     *out = rw;
@@ -224,6 +237,18 @@ enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *rw, float *x, size_t 
                 const char *s = csv_field(rw->r, rw->idx[i], &len);
                 return number_error(rw->r, rw->idx[i], s, len, err);
             }
+        if (rw->diff_finite) {
+            for (int i = 0; i < f && rw->has_prev; i++)
+                if (!isfinite(xr[i] - rw->prev[i])) /* as model_channels computes it */
+                    return set_error(err, LSTMSRC_ERR_PARSE,
+                                     "%s:%ld:%d: the step from %g to %g overflows a float in the "
+                                     "first-difference channel; use the raw channel alone, or "
+                                     "fix the reading",
+                                     csv_name(rw->r), csv_line(rw->r), rw->idx[i] + 1,
+                                     (double)rw->prev[i], (double)xr[i]);
+            memcpy(rw->prev, xr, (size_t)f * sizeof *xr);
+            rw->has_prev = 1;
+        }
         got++;
     }
     *n = got;

@@ -72,6 +72,17 @@ enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *r
         }
     float ch[LSTMSRC_MAX_INPUTS]; /* the row's channels, as model_channels gives them in batch */
     model_channels(m, ch, row, 1, s->has_prev ? s->prev : NULL);
+    /* finite readings can still give a first difference a float cannot hold (3.4e38 after
+     * -3.4e38): refused like a non-finite reading, the stream left as it was (lstmsrc_rows_read
+     * refuses the same row for predict) */
+    for (int j = 0; j < F; j++)
+        if (!isfinite(ch[j])) {
+            if (ready) *ready = 0;
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "reading %d of the row: the step from the previous row overflows a "
+                             "float in the first-difference channel",
+                             j % R + 1);
+        }
     memcpy(s->prev, row, (size_t)R * sizeof *row);
     s->has_prev = 1;
     float *slot = s->ring + (size_t)s->head * (size_t)F;

@@ -397,6 +397,13 @@ static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct wind
                               (size_t)K, sp->train_windows, m->threshold[j], &m->threshold[j], &f1))
             goto nomem;
     }
+    /* A probability threshold: "everything on" comes out just below the smallest score, which
+     * can be below 0; 0 says the same, and a model's thresholds stay where --threshold takes
+     * them (0 to 1). */
+    for (int j = 0; j < K; j++)
+        m->threshold[j] = m->threshold[j] < 0.0f   ? 0.0f
+                          : m->threshold[j] > 1.0f ? 1.0f
+                                                   : m->threshold[j];
     free(train_probs);
     return LSTMSRC_OK;
 nomem:
@@ -451,6 +458,13 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     if (!(c->val_fraction >= 0.0f && c->val_fraction <= 0.5f))
         return set_error(err, LSTMSRC_ERR_ARG, "validation fraction %g; supported: 0 to 0.5",
                          (double)c->val_fraction);
+    if (c->val_fraction == 0.0f &&
+        (c->tune_durations || c->select == LSTMSRC_SELECT_F1 || c->patience > 0))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "validation fraction 0 leaves no validation part, which %s needs",
+                         c->tune_durations                ? "tuning minimum durations"
+                         : c->select == LSTMSRC_SELECT_F1 ? "selecting the epoch by F1"
+                                                          : "patience");
     if (c->pos_weight == LSTMSRC_POS_WEIGHT_MANUAL) {
         if (ds->task != LSTMSRC_TASK_MULTILABEL)
             return set_error(err, LSTMSRC_ERR_ARG, "positive weights apply to multi-label sources only");
@@ -493,6 +507,35 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     if (!c->tune_durations && ds->task != LSTMSRC_TASK_MULTILABEL &&
         (c->min_on != 1 || c->min_off != 1))
         return set_error(err, LSTMSRC_ERR_ARG, "minimum durations apply to multi-label sources only");
+    return LSTMSRC_OK;
+}
+
+/* Every row's channels standardised as window_gather does them must be finite: finite
+ * readings can still land beyond a float there (3.4e38 in a column mostly at -3.4e38 is
+ * (3.4e38 + 1.4e38) / 3.1e38), and training would meet it as a NaN gradient in the first step. */
+static enum lstmsrc_status check_standardised(const struct lstmsrc_model *m,
+                                              const struct lstmsrc_dataset *ds, const float *x,
+                                              struct lstmsrc_error *err)
+{
+    const size_t F = (size_t)m->f;
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < F; j++) {
+            const float v = x[i * F + j];
+            if (isfinite((v - m->scale_mean[j]) / m->scale_std[j])) continue;
+            char at[32];
+            long line = dataset_row_line(ds, i);
+            if (line)
+                snprintf(at, sizeof at, ":%ld", line);
+            else
+                snprintf(at, sizeof at, ": row %zu", i + 1);
+            const int raw = (m->features & LSTMSRC_FEATURE_RAW) && j < (size_t)m->n_raw;
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s%s: %s of \"%.40s\" is %g, which the scaler (mean %g, std %g) "
+                             "maps beyond a float; rescale the readings",
+                             ds->source, at, raw ? "the reading" : "the first difference",
+                             m->input_names[j], (double)v, (double)m->scale_mean[j],
+                             (double)m->scale_std[j]);
+        }
     return LSTMSRC_OK;
 }
 
@@ -544,8 +587,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     if (sp.train_windows > UINT32_MAX)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu training windows; supported: up to %u",
                          ds->source, sp.train_windows, (unsigned)UINT32_MAX);
-    if (sp.train_windows == 0)
-        return set_error(err, LSTMSRC_ERR_ARG,
+    if (sp.train_windows == 0) /* the data, not an option: exit 1, as plot and eval say it */
+        return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu training rows, too few for one window of %d rows", ds->source,
                          sp.train_rows, cfg->seq_len);
 
@@ -582,6 +625,9 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         }
         model_channels(m, xc, ds->x, ds->n, NULL);
         x = xc;
+        /* a step the float cannot hold (3.4e38 after -3.4e38) is named by its line now, not
+         * found as a NaN loss in every epoch */
+        if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) goto fail;
     }
     /* training windows: every stride-th one of the training part */
     const size_t stride = (size_t)cfg->stride;
@@ -589,6 +635,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     /* scaler and baselines from the training part only */
     scale_fit(m->scale_mean, m->scale_std, x, sp.train_rows, m->f);
+    if ((st = check_standardised(m, ds, x, err))) goto fail;
     fit_pos_weights(m, ds, cfg, sp.train_windows);
     /* The baseline rule is fitted on every training row, or on every n-th row past 2^20 of
      * them: its sort needs 16 bytes a row, which must not outgrow the data itself. */
@@ -693,7 +740,17 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
-            loss_sum += run_batch(tr, JOB_TRAIN);
+            const double batch_loss = run_batch(tr, JOB_TRAIN);
+            if (!isfinite(batch_loss)) { /* every later step would be NaN too: stop now */
+                st = set_error(err, LSTMSRC_ERR_DIVERGED,
+                               "%s: epoch %d, step %zu: the training loss is %s; nothing was kept "
+                               "(a lower learning rate, gradient clipping or better-scaled "
+                               "readings may help)",
+                               ds->source, epoch, b0 / (size_t)cfg->batch + 1,
+                               isnan(batch_loss) ? "NaN" : "infinite");
+                goto fail;
+            }
+            loss_sum += batch_loss;
             if (cfg->clip > 0.0f) clip_grad_norm(grads, m->n_params, cfg->clip);
             adam_step(m->params, grads, adam_m, adam_v, m->n_params, cfg->lr, cfg->beta1,
                       cfg->beta2, cfg->eps, ++step);

@@ -8,6 +8,7 @@
  */
 #include "window.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -72,8 +73,9 @@ void scale_fit(float *mean, float *std, const float *x, size_t rows, int f)
         }
         double sd = rows ? sqrt(ss / (double)rows) : 0.0;
         mean[j] = (float)mu;
-        /* constant channel (std 0 up to rounding): scale by 1 so it maps to zero, not to inf */
-        std[j] = sd <= 1e-6 * maxabs ? 1.0f : (float)sd;
+        /* constant channel (std 0 up to rounding), or one whose std is no normal float (which
+         * a model file cannot hold): scale by 1 so it maps to zero, not to inf */
+        std[j] = sd <= 1e-6 * maxabs || (float)sd < FLT_MIN ? 1.0f : (float)sd;
     }
 }
 

@@ -23,14 +23,14 @@ cat >"$T/run.c" <<'EOF'
 int main(void)
 {
     bi_state s;
-    float x[BI_INPUTS], p[BI_OUTPUTS];
-    unsigned char on[BI_OUTPUTS];
+    float x[bi_INPUTS], p[bi_OUTPUTS];
+    unsigned char on[bi_OUTPUTS];
     char line[256];
     unsigned k;
-    if (sizeof s != BI_RAM_BYTES || BI_DIRECTIONS != 2 ||
-        BI_FORWARD_STEPS + BI_REVERSE_STEPS != BI_SEQ_LEN + 1) {
-        fprintf(stderr, "sizeof(bi_state) %u, BI_RAM_BYTES %u\n", (unsigned)sizeof s,
-                (unsigned)BI_RAM_BYTES);
+    if (sizeof s != bi_RAM_BYTES || bi_DIRECTIONS != 2 ||
+        bi_FORWARD_STEPS + bi_REVERSE_STEPS != bi_SEQ_LEN + 1) {
+        fprintf(stderr, "sizeof(bi_state) %u, bi_RAM_BYTES %u\n", (unsigned)sizeof s,
+                (unsigned)bi_RAM_BYTES);
         return 3;
     }
     bi_init(&s);
@@ -38,14 +38,14 @@ int main(void)
     while (fgets(line, sizeof line, stdin)) {
         x[0] = (float)strtod(line, NULL);
         if (!bi_push(&s, x, p)) continue;
-        if (BI_MULTICLASS) {
+        if (bi_MULTICLASS) {
             int c = bi_decide(p, on);
             printf("%s,%.6f", bi_output_name((unsigned)c), p[c]);
         } else {
             bi_decide(p, on);
-            for (k = 0; k < BI_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
+            for (k = 0; k < bi_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
         }
-        for (k = 0; k < BI_OUTPUTS; k++) printf(",%.6f", p[k]);
+        for (k = 0; k < bi_OUTPUTS; k++) printf(",%.6f", p[k]);
         putchar('\n');
     }
     return 0;
@@ -69,14 +69,14 @@ for cfg in "1 last multilabel raw" "1 center multilabel raw" "2 last multiclass 
         >/dev/null || exit 1
     "$L" export-c "$T/$d/m.lsm" -o "$T/$d/bi.h" --prefix bi >"$T/$d/sizes" 2>&1
     check "$cf: export-c exit 0, the header says bidirectional" \
-        sh -c "test $? -eq 0 && grep -q '^#define BI_DIRECTIONS 2' '$T/$d/bi.h' &&
+        sh -c "test $? -eq 0 && grep -q '^#define bi_DIRECTIONS 2' '$T/$d/bi.h' &&
                grep -q 'bi_wr\\[' '$T/$d/bi.h' && grep -q 'bidirectional' '$T/$d/bi.h'"
     ram=$(sed -n 's/.*RAM \([0-9]*\) bytes.*/\1/p' "$T/$d/sizes")
-    check "$cf: RAM printed ($ram) == BI_RAM_BYTES" grep -q "^#define BI_RAM_BYTES $ram\$" \
+    check "$cf: RAM printed ($ram) == bi_RAM_BYTES" grep -q "^#define bi_RAM_BYTES $ram\$" \
         "$T/$d/bi.h"
     check "$cf: builds with -std=c99 -Wall -Wextra -Werror -pedantic" build "$d"
     "$T/$d/run" <"$T/test.csv" >"$T/$d/e.csv"
-    check "$cf: runs, sizeof(bi_state) == BI_RAM_BYTES" test $? -eq 0
+    check "$cf: runs, sizeof(bi_state) == bi_RAM_BYTES" test $? -eq 0
     "$L" predict "$T/$d/m.lsm" "$T/test.csv" --proba --raw -o "$T/$d/p.csv" || exit 1
     grep -v '^,' "$T/$d/p.csv" | tail -n +2 >"$T/$d/p_body.csv"
     check "$cf: predict answers for full windows only" \
@@ -94,8 +94,8 @@ for cfg in "1 last multilabel raw" "1 center multilabel raw" "2 last multiclass 
     # ... and, where it reads more than one row, a reverse direction that reads them oldest
     # first
     [ "$2" = center ] || continue
-    sed -e 's/unsigned slot = s->head + (BI_SEQ_LEN - 1 - t);/unsigned slot = s->head + (BI_FORWARD_STEPS - 1 + t);/' \
-        -e 's/s->xr + (BI_REVERSE_STEPS - 1 - t) \* BI_HIDDEN/s->xr + t * BI_HIDDEN/' \
+    sed -e 's/unsigned slot = s->head + (bi_SEQ_LEN - 1 - t);/unsigned slot = s->head + (bi_FORWARD_STEPS - 1 + t);/' \
+        -e 's/s->xr + (bi_REVERSE_STEPS - 1 - t) \* bi_HIDDEN/s->xr + t * bi_HIDDEN/' \
         "$T/$d/bi.h" >"$T/$d-fwd/bi.h"
     check "$cf: (a header whose reverse direction reads its rows oldest first differs)" \
         sh -c "! cmp -s '$T/$d/bi.h' '$T/$d-fwd/bi.h' && '$CCX' -std=c99 -O2 \

@@ -82,7 +82,7 @@ check "stream: end of input flushes the last seq/2 rows as empty lines" \
 # ---- export-c ----
 "$L" export-c "$T/dc.lsm" -o "$T/dc.h" --prefix dc >/dev/null 2>&1
 check "export-c: exit 0, channels and label offset in the header" \
-    sh -c "grep -q '#define DC_CHANNELS 2' '$T/dc.h' && grep -q '#define DC_LABEL_OFFSET 3' '$T/dc.h'"
+    sh -c "grep -q '#define dc_CHANNELS 2' '$T/dc.h' && grep -q '#define dc_LABEL_OFFSET 3' '$T/dc.h'"
 cat >"$T/one.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +92,8 @@ cat >"$T/one.c" <<'EOF'
 int main(void)
 {
     dc_state s;
-    float x[DC_INPUTS], p[DC_OUTPUTS];
-    unsigned char on[DC_OUTPUTS];
+    float x[dc_INPUTS], p[dc_OUTPUTS];
+    unsigned char on[dc_OUTPUTS];
     char line[256];
     unsigned k;
     dc_init(&s);
@@ -102,8 +102,8 @@ int main(void)
         x[0] = (float)strtod(line, NULL);
         if (!dc_push(&s, x, p)) continue;
         dc_decide(p, on);
-        for (k = 0; k < DC_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
-        for (k = 0; k < DC_OUTPUTS; k++) printf(",%.6f", p[k]);
+        for (k = 0; k < dc_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
+        for (k = 0; k < dc_OUTPUTS; k++) printf(",%.6f", p[k]);
         putchar('\n');
     }
     return 0;

@@ -243,8 +243,8 @@ int main(int argc, char **argv)
 {
     ml_state a;
     mc_state b;
-    float x[1], pa[ML_OUTPUTS], pb[MC_OUTPUTS];
-    unsigned char on_a[ML_OUTPUTS], on_b[MC_OUTPUTS];
+    float x[1], pa[ml_OUTPUTS], pb[mc_OUTPUTS];
+    unsigned char on_a[ml_OUTPUTS], on_b[mc_OUTPUTS];
     char line[256];
     unsigned k;
     FILE *fa, *fb;
@@ -256,20 +256,20 @@ int main(int argc, char **argv)
         x[0] = (float)strtod(line, NULL);
         if (ml_push(&a, x, pa)) {
             ml_decide(pa, on_a);
-            for (k = 0; k < ML_OUTPUTS; k++) fprintf(fa, "%s%d", k ? "," : "", on_a[k]);
-            for (k = 0; k < ML_OUTPUTS; k++) fprintf(fa, ",%.6f", pa[k]);
+            for (k = 0; k < ml_OUTPUTS; k++) fprintf(fa, "%s%d", k ? "," : "", on_a[k]);
+            for (k = 0; k < ml_OUTPUTS; k++) fprintf(fa, ",%.6f", pa[k]);
             fputc('\n', fa);
         } else {
-            for (k = 1; k < 2 * ML_OUTPUTS; k++) fputc(',', fa);
+            for (k = 1; k < 2 * ml_OUTPUTS; k++) fputc(',', fa);
             fputc('\n', fa);
         }
         if (mc_push(&b, x, pb)) {
             int c = mc_decide(pb, on_b);
             fprintf(fb, "%s,%.6f", mc_output_name((unsigned)c), pb[c]);
-            for (k = 0; k < MC_OUTPUTS; k++) fprintf(fb, ",%.6f", pb[k]);
+            for (k = 0; k < mc_OUTPUTS; k++) fprintf(fb, ",%.6f", pb[k]);
             fputc('\n', fb);
         } else {
-            for (k = 1; k < 2 + MC_OUTPUTS; k++) fputc(',', fb);
+            for (k = 1; k < 2 + mc_OUTPUTS; k++) fputc(',', fb);
             fputc('\n', fb);
         }
     }

@@ -356,8 +356,8 @@ static void test_evaluate_multilabel(void)
     ds.k = 1;
     CHECK(lstmsrc_evaluate(m, &ds, &none, &err) == LSTMSRC_ERR_ARG && none == NULL);
     ds.k = 2;
-    ds.n = 2;
-    CHECK(lstmsrc_evaluate(m, &ds, &none, &err) == LSTMSRC_ERR_ARG && none == NULL);
+    ds.n = 2; /* too short for a window: a data problem (exit 1), like a bad cell */
+    CHECK(lstmsrc_evaluate(m, &ds, &none, &err) == LSTMSRC_ERR_PARSE && none == NULL);
     CHECK(strstr(err.msg, "window") != NULL);
     ds.n = 3; /* exactly one window */
     CHECK(lstmsrc_evaluate(m, &ds, &none, NULL) == LSTMSRC_OK);

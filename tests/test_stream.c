@@ -442,8 +442,8 @@ static void test_export_c(void)
     if (fp && text) {
         size_t n = fread(text, 1, (1 << 20) - 1, fp);
         text[n] = '\0';
-        CHECK(strstr(text, "#define DEV_1_INPUTS 2\n") != NULL);
-        CHECK(strstr(text, "#define DEV_1_DIRECTIONS 1 ") != NULL);
+        CHECK(strstr(text, "#define Dev_1_INPUTS 2\n") != NULL);
+        CHECK(strstr(text, "#define Dev_1_DIRECTIONS 1 ") != NULL);
         CHECK(strstr(text, "static inline int Dev_1_push(Dev_1_state *s") != NULL);
         CHECK(strstr(text, "\"q\\\"uote\\?\\\\\"") != NULL);
         CHECK(strstr(text, "Dev_1_w1[") != NULL && strstr(text, "Dev_1_w2[") == NULL);
@@ -475,11 +475,11 @@ static void test_export_c(void)
         rewind(bf);
         size_t n = fread(bt, 1, (1 << 20) - 1, bf);
         bt[n] = '\0';
-        CHECK(strstr(bt, "#define BI_DIRECTIONS 2 ") != NULL);
-        CHECK(strstr(bt, "#define BI_FORWARD_STEPS 3 ") != NULL);
-        CHECK(strstr(bt, "#define BI_REVERSE_STEPS 3 ") != NULL);
-        CHECK(strstr(bt, "static const float bi_wr[(4 + BI_HIDDEN) * 4 * BI_HIDDEN]") != NULL);
-        CHECK(strstr(bt, "static const float bi_wd[BI_OUTPUTS * 2 * BI_HIDDEN]") != NULL);
+        CHECK(strstr(bt, "#define bi_DIRECTIONS 2 ") != NULL);
+        CHECK(strstr(bt, "#define bi_FORWARD_STEPS 3 ") != NULL);
+        CHECK(strstr(bt, "#define bi_REVERSE_STEPS 3 ") != NULL);
+        CHECK(strstr(bt, "static const float bi_wr[(4 + bi_HIDDEN) * 4 * bi_HIDDEN]") != NULL);
+        CHECK(strstr(bt, "static const float bi_wd[bi_OUTPUTS * 2 * bi_HIDDEN]") != NULL);
     }
     if (bf) fclose(bf);
     free(bt);

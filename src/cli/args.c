@@ -46,10 +46,13 @@ int cli_flag(char **argv, int argc, int *i, const char *name, const char **val)
     return 1;
 }
 
+/* Callers pass the argument as given; "--seq=x" is still the flag --seq in a message. */
+#define FLAG_NAME(flag) (int)strcspn(flag, "="), flag
+
 static int missing(const char *cmd, const char *flag, const char *val)
 {
     if (val) return 0;
-    cli_usage(cmd, "%s needs a value", flag);
+    cli_usage(cmd, "%.*s needs a value", FLAG_NAME(flag));
     return 1;
 }
 
@@ -60,7 +63,8 @@ int cli_int(const char *cmd, const char *flag, const char *val, long min, long m
     errno = 0;
     long v = strtol(val, &end, 10);
     if (errno || end == val || *end || v < min || v > max) {
-        cli_usage(cmd, "%s expects an integer from %ld to %ld, found \"%s\"", flag, min, max, val);
+        cli_usage(cmd, "%.*s expects an integer from %ld to %ld, found \"%s\"", FLAG_NAME(flag),
+                  min, max, val);
         return 0;
     }
     *out = (int)v;
@@ -75,7 +79,8 @@ int cli_size(const char *cmd, const char *flag, const char *val, size_t min, siz
     errno = 0;
     unsigned long long v = strtoull(val, &end, 10);
     if (errno || end == val || *end || val[0] == '-' || v < min || v > max) {
-        cli_usage(cmd, "%s expects an integer from %zu to %zu, found \"%s\"", flag, min, max, val);
+        cli_usage(cmd, "%.*s expects an integer from %zu to %zu, found \"%s\"", FLAG_NAME(flag),
+                  min, max, val);
         return 0;
     }
     *out = (size_t)v;
@@ -89,7 +94,7 @@ int cli_u64(const char *cmd, const char *flag, const char *val, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(val, &end, 10);
     if (errno || end == val || *end || val[0] == '-') {
-        cli_usage(cmd, "%s expects a non-negative integer, found \"%s\"", flag, val);
+        cli_usage(cmd, "%.*s expects a non-negative integer, found \"%s\"", FLAG_NAME(flag), val);
         return 0;
     }
     *out = (uint64_t)v;
@@ -104,7 +109,8 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
     errno = 0;
     double v = strtod(val, &end);
     if (errno || end == val || *end || !isfinite(v) || v < min || v > max) {
-        cli_usage(cmd, "%s expects a number from %g to %g, found \"%s\"", flag, min, max, val);
+        cli_usage(cmd, "%.*s expects a number from %g to %g, found \"%s\"", FLAG_NAME(flag), min,
+                  max, val);
         return 0;
     }
     *out = (float)v;

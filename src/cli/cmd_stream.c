@@ -221,9 +221,19 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
     return 0;
 }
 
+/* Drops a UTF-8 byte-order mark from the start of line[0..n) (the first line), as the CSV
+ * reader, and so predict, does; returns the new length. */
+static size_t skip_bom(char *line, size_t n)
+{
+    if (n < 3 || memcmp(line, "\xEF\xBB\xBF", 3) != 0) return n;
+    memmove(line, line + 3, n - 3);
+    return n - 3;
+}
+
 /* A first line that is not all numbers and names any of the model's inputs is a header: all of
  * them must be there.
- * Returns 1 for a header, 0 for data, -1 after printing a fatal error. */
+ * Returns 1 for a header, 0 for data, -1 after printing a fatal error (an input missing), -2
+ * after printing that two columns share an input's name. */
 static int try_header(struct state *S, char *s, size_t n)
 {
     char sep = detect_sep(s, n);
@@ -253,6 +263,15 @@ static int try_header(struct state *S, char *s, size_t n)
             free(copy);
             return -1;
         }
+        for (int c = found + 1; c < nf; c++)
+            if (same_name(&S->fields[c], S->info.input_names[i])) {
+                fprintf(stderr,
+                        "lstmsrc: %s: <stdin>:1: duplicate column name \"%.40s\" (columns %d and "
+                        "%d)\n",
+                        cmd, S->info.input_names[i], found + 1, c + 1);
+                free(copy);
+                return -2;
+            }
         S->idx[i] = found;
     }
     free(copy);
@@ -378,6 +397,7 @@ int cmd_stream(int argc, char **argv)
         if (!read_line(line, cap, &n, &too_long)) break;
         lineno++;
         char msg[LSTMSRC_ERROR_SIZE + 8];
+        if (lineno == 1) n = skip_bom(line, n);
         if (n && line[n - 1] == '\r') n--;
         line[n] = '\0';
         const char *t = line;
@@ -393,8 +413,8 @@ int cmd_stream(int argc, char **argv)
         } else {
             if (lineno == 1) {
                 int h = try_header(&S, line, n);
-                if (h < 0) {
-                    rc = EXIT_USAGE;
+                if (h < 0) { /* -2: the data's header is ambiguous, not the usage */
+                    rc = h == -2 ? 1 : EXIT_USAGE;
                     goto cleanup;
                 }
                 if (h > 0) {

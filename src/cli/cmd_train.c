@@ -399,6 +399,24 @@ int cmd_train(int argc, char **argv)
         rc = cli_usage(cmd, "no model file given (-o MODEL)");
         goto done;
     }
+    /* what only a validation part can choose is refused without one, not silently dropped */
+    if (!(unset & LSTMSRC_SUGGEST_VAL_FRACTION) && cfg.val_fraction == 0.0f) {
+        const char *need[3];
+        int n_need = 0;
+        if (cfg.tune_durations) need[n_need++] = "--durations tune";
+        if (cfg.select == LSTMSRC_SELECT_F1) need[n_need++] = "--select f1";
+        if (cfg.patience > 0) need[n_need++] = "--patience";
+        if (n_need) {
+            rc = cli_usage(cmd, "--val 0 leaves no validation part, which %s%s%s%s%s need%s",
+                           need[0],
+                           n_need > 2   ? ", "
+                           : n_need > 1 ? " and "
+                                        : "",
+                           n_need > 1 ? need[1] : "", n_need > 2 ? " and " : "",
+                           n_need > 2 ? need[2] : "", n_need > 1 ? "" : "s");
+            goto done;
+        }
+    }
     if (ckpt_path && !strcmp(ckpt_path, out_path)) {
         rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
         goto done;
@@ -495,8 +513,10 @@ int cmd_train(int argc, char **argv)
                 printf("(min on/off: minimum durations in rows applied to the decisions; "
                        "decisions settle %d row%s late in a stream)\n",
                        info.decision_delay, info.decision_delay == 1 ? "" : "s");
-            else
+            else if (info.val_loss >= 0) /* tuning needs the validation part */
                 printf("(min on/off 1/1: no minimum durations; --durations tune chooses them)\n");
+            else
+                printf("(min on/off 1/1: no minimum durations)\n");
         }
         rc = 0;
     }

@@ -1,6 +1,7 @@
 /*
  * main.c — the `lstmsrc` command: a dispatch table of subcommands (git's commands[]).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,21 @@ static void usage(FILE *fp)
                 "\n'lstmsrc COMMAND --help' describes each command.\n");
 }
 
+/* Every command ends here: what it printed must have reached stdout (`> /dev/full`, a closed
+ * pipe), else a command that had succeeded fails with exit 1. A command that failed has said
+ * why already; its status stands. */
+static int check_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    if (rc != 0) return rc;
+    if (errno)
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout: %s\n", cmd, strerror(errno));
+    else
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -47,14 +63,15 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return check_stdout("help", 0);
     }
     if (!strcmp(argv[1], "--version")) {
         printf("lstmsrc %s\n", LSTMSRC_VERSION);
-        return 0;
+        return check_stdout("version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name))
+            return check_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "lstmsrc: '%s' is not a command. See 'lstmsrc --help'.\n", argv[1]);
     return EXIT_USAGE;
 }
