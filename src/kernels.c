@@ -1161,6 +1161,33 @@ AVX512_INLINE void tile_wide_avx512(const int mr, const int np, float *C, int ld
     FOR_W5(W5_STORE)
 }
 
+#define WIDE5_CASE(NP)                                                                             \
+    case NP:                                                                                       \
+        if (mr == 1)                                                                               \
+            tile_wide_avx512(1, NP, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias,      \
+                             init);                                                                \
+        else                                                                                       \
+            tile_wide_avx512(2, NP, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias,      \
+                             init);                                                                \
+        break;
+
+/* mr (1 or 2) rows x np (1..8) full panels */
+AVX512 static void tile_wide5_dispatch(int mr, int np, float *C, int ldc, const float *A1, int lda1,
+                                       int K1, const float *A2, int lda2, int K2, const float *b,
+                                       size_t bs, size_t pstride, const float *bias, int init)
+{
+    switch (np) {
+        WIDE5_CASE(1)
+        WIDE5_CASE(2)
+        WIDE5_CASE(3)
+        WIDE5_CASE(4)
+        WIDE5_CASE(5)
+        WIDE5_CASE(6)
+        WIDE5_CASE(7)
+        WIDE5_CASE(8)
+    }
+}
+
 /* Pairs of panels outer, row tiles inner: the two panels (K x 32) stay in L1 while all rows pass
  * them. */
 AVX512 static void gemm_nn_avx512(float *C, int ldc, const float *A1, int lda1, int K1,
@@ -1168,17 +1195,15 @@ AVX512 static void gemm_nn_avx512(float *C, int ldc, const float *A1, int lda1, 
                                   size_t panel_stride, const float *bias, int init, int M, int N)
 {
     if (M <= 2) {
+        /* full panels up to eight at a time, then the partial one (if any) as usual */
         const int full = N / PANEL;
         int p = 0;
-        for (; p + 8 <= full; p += 8) {
-            if (M == 1)
-                tile_wide_avx512(1, 8, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
-                                 b + p * panel_stride, bs, panel_stride,
-                                 bias ? bias + p * PANEL : NULL, init);
-            else
-                tile_wide_avx512(2, 8, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
-                                 b + p * panel_stride, bs, panel_stride,
-                                 bias ? bias + p * PANEL : NULL, init);
+        while (p < full) {
+            const int np = imin(8, full - p);
+            tile_wide5_dispatch(M, np, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
+                                b + p * panel_stride, bs, panel_stride,
+                                bias ? bias + p * PANEL : NULL, init);
+            p += np;
         }
         if (p * PANEL >= N) return;
         C += p * PANEL;
