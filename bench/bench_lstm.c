@@ -3,7 +3,8 @@
  * inference, streaming and CSV parsing. Each mode prints one "key value" line per number, for
  * bench/run.sh to collect; times are medians (and minima) over repeats in one process.
  *
- *   bench_lstm peak                          AVX2 FMA throughput of one core (GFLOP/s, best run)
+ *   bench_lstm peak                          AVX2 (and AVX-512) FMA throughput of one core
+ *   bench_lstm isa                           the kernels in use (LSTMSRC_ISA) and the CPU's best
  *   bench_lstm gemm                          the LSTM step's products: ours vs the BLAS (if any)
  *   bench_lstm step H [B T REPS]             one training step (forward, loss, backward, Adam)
  *   bench_lstm train CSV H THREADS EPOCHS    lstmsrc_train on a CSV: seconds per epoch
@@ -109,6 +110,28 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(void)
     if (s == 12345.0f) puts("");
     return (double)n * 12 * 16 / t / 1e9;
 }
+/* the same with 16-wide FMAs: 24 chains, enough for two 512-bit FMA units at latency 4 */
+__attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(void)
+{
+    const __m512 b = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-9f);
+#define QK(i) __m512 q##i = _mm512_set1_ps((float)i);
+#define QF(i) q##i = _mm512_fmadd_ps(q##i, b, c);
+#define QS(i) s += _mm512_reduce_add_ps(q##i);
+#define Q24(X)                                                                                     \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16)   \
+        X(17) X(18) X(19) X(20) X(21) X(22) X(23)
+    Q24(QK)
+    const long n = 1000000;
+    double t0 = now_seconds();
+    for (long i = 0; i < n; i++) {
+        Q24(QF)
+    }
+    double t = now_seconds() - t0;
+    float s = 0;
+    Q24(QS)
+    if (s == 12345.0f) puts("");
+    return (double)n * 24 * 32 / t / 1e9;
+}
 #endif
 
 static int mode_peak(void)
@@ -126,6 +149,14 @@ static int mode_peak(void)
         best = g > best ? g : best;
     }
     printf("peak_gflops %.1f\n", best);
+    if (kernels_isa_supported(KERNELS_ISA_AVX512)) {
+        double best5 = 0;
+        for (int r = 0; r < 50; r++) {
+            double g = peak_avx512();
+            best5 = g > best5 ? g : best5;
+        }
+        printf("peak512_gflops %.1f\n", best5);
+    }
 #else
     printf("peak_gflops 0\n");
 #endif
@@ -453,6 +484,16 @@ static int mode_csv(const char *csv, int reps)
 int main(int argc, char **argv)
 {
     kernels_init();
+    char why[160];
+    if (kernels_isa_env_problem(why, sizeof why)) {
+        fprintf(stderr, "bench: %s\n", why);
+        return 2;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "isa")) {
+        printf("isa %s\nisa_best %s\n", kernels_isa_name(kernels_isa()),
+               kernels_isa_name(kernels_isa_best()));
+        return 0;
+    }
     if (argc >= 2 && !strcmp(argv[1], "peak")) return mode_peak();
     if (argc >= 2 && !strcmp(argv[1], "gemm")) return mode_gemm();
     if (argc >= 3 && !strcmp(argv[1], "step"))

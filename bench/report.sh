@@ -11,7 +11,7 @@ function has(k) { return (k in v) && v[k] != "" }
 function f(k, fmt) { return has(k) ? sprintf(fmt, v[k]) : "n/a" }
 function ratio(a, b, fmt) { return (has(a) && has(b) && v[b] > 0) ? sprintf(fmt, v[a] / v[b]) : "n/a" }
 END {
-    peak = v["peak_gflops"]
+    peak = (v["isa"] == "avx512" && has("peak512_gflops")) ? v["peak512_gflops"] : v["peak_gflops"]
     print "# lstmsrc benchmark results"
     print ""
     printf "Measured %s on %s, one run of `make bench` (bench/run.sh). BLAS: %s. ", date, cpu, blas
@@ -77,11 +77,48 @@ END {
         printf "| stream H=64, us per row | %s | %s | %s |\n", f("stream_H64_us_per_step", "%.2f"), f("none_stream_H64_us_per_step", "%.2f"), ratio("none_stream_H64_us_per_step", "stream_H64_us_per_step", "%.2fx")
         print ""
     }
+    if (has("avx2_step_H64_fused_us_min") || has("avx2_train_H64_1t_epoch_s_median")) {
+        p5 = has("peak512_gflops") ? v["peak512_gflops"] : 0
+        print "## AVX-512 against AVX2 (same run, same core; the AVX2 rows with LSTMSRC_ISA=avx2)"
+        print ""
+        printf "Kernels in use: %s. FMA peak of one core: %s GFLOP/s with 512-bit FMAs, %s with 256-bit.", f("isa", "%s"), f("peak512_gflops", "%.1f"), f("peak_gflops", "%.1f")
+        if (p5 > 0 && nb > 0) {
+            mn = v["step_H64_mflop_minimal"] * nb / 1e3
+            printf " H=64 floor with 512-bit FMAs: %.0f GFLOP / %.1f GFLOP/s = %.2f s per epoch.", mn, p5, mn / p5
+        }
+        print ""
+        print ""
+        print "| measure | AVX-512 | AVX2 | AVX-512 / AVX2 (time) |"
+        print "|---|---:|---:|---:|"
+        for (hi = 0; hi < 2; hi++) {
+            h = hi ? 16 : 64
+            k = "train_H" h "_1t_epoch_s_median"; mk = "train_H" h "_1t_epoch_s_min"
+            printf "| train H=%d, 1 thread, s/epoch median (min) | %s (%s) | %s (%s) | %s |\n", h, f(k, "%.2f"), f(mk, "%.2f"), f("avx2_" k, "%.2f"), f("avx2_" mk, "%.2f"), ratio(k, "avx2_" k, "%.2fx")
+        }
+        for (hi = 0; hi < 2; hi++) {
+            h = hi ? 16 : 64
+            k = "step_H" h "_fused_us_min"
+            printf "| fused step H=%d, batch 512, us (min) | %s | %s | %s |\n", h, f(k, "%.0f"), f("avx2_" k, "%.0f"), ratio(k, "avx2_" k, "%.2fx")
+        }
+        for (hi = 0; hi < 2; hi++) {
+            h = hi ? 16 : 64
+            k = "infer_H" h "_windows_per_s"
+            printf "| predict H=%d, windows/s | %s | %s | %s |\n", h, f(k, "%.0f"), f("avx2_" k, "%.0f"), ratio("avx2_" k, k, "%.2fx")
+            k = "stream_H" h "_us_per_step"
+            printf "| stream H=%d, us per row | %s | %s | %s |\n", h, f(k, "%.2f"), f("avx2_" k, "%.2f"), ratio(k, "avx2_" k, "%.2fx")
+        }
+        printf "| gemm_packed 512x256x65, GFLOP/s | %s | %s | %s |\n", f("gemm_packed_512x256x65_gflops", "%.1f"), f("avx2_gemm_packed_512x256x65_gflops", "%.1f"), ratio("avx2_gemm_packed_512x256x65_gflops", "gemm_packed_512x256x65_gflops", "%.2fx")
+        printf "| gemm_tn_own 256x64x2048, GFLOP/s | %s | %s | %s |\n", f("gemm_tn_own_256x64x2048_gflops", "%.1f"), f("avx2_gemm_tn_own_256x64x2048_gflops", "%.1f"), ratio("avx2_gemm_tn_own_256x64x2048_gflops", "gemm_tn_own_256x64x2048_gflops", "%.2fx")
+        if (p5 > 0 && nb > 0 && has("train_H64_1t_epoch_s_median"))
+            printf "\nAVX-512 H=64, 1 thread: median epoch %.2fx, best epoch %.2fx, fused step min x %d steps %.2fx the 512-bit floor (%.2f s).\n", v["train_H64_1t_epoch_s_median"] / (mn / p5), v["train_H64_1t_epoch_s_min"] / (mn / p5), int(nb + 0.999), v["step_H64_fused_us_min"] * int(nb + 0.999) / 1e6 / (mn / p5), mn / p5
+        print ""
+    }
     print "## Kernels, data, memory"
     print ""
     print "| measure | value |"
     print "|---|---:|"
-    printf "| FMA peak, 1 core (GFLOP/s) | %s |\n", f("peak_gflops", "%.1f")
+    printf "| FMA peak, 1 core (GFLOP/s), 256-bit FMAs | %s |\n", f("peak_gflops", "%.1f")
+    if (has("peak512_gflops")) printf "| FMA peak, 1 core (GFLOP/s), 512-bit FMAs | %s |\n", f("peak512_gflops", "%.1f")
     printf "| LSTM step product 512x256x65, gemm_packed (GFLOP/s) | %s |\n", f("gemm_packed_512x256x65_gflops", "%.1f")
     printf "| same, gemm_nn_own (unpacked B) | %s |\n", f("gemm_nn_own_512x256x65_gflops", "%.1f")
     printf "| same, OpenBLAS cblas_sgemm | %s |\n", f("cblas_sgemm_512x256x65_gflops", "%.1f")

@@ -7,7 +7,9 @@
 # 512, Adam, 976,000 rows = 878,396 training windows (10% validation). Times are medians over
 # epochs / repeats. Knobs (environment): BENCH_EPOCHS (lstmsrc epochs per configuration, 3),
 # TORCH_EPOCHS (2), TORCH_BATCHES_2T (batches timed per PyTorch 2-thread epoch, 300),
-# BENCH_ROWS (976000), BENCH_NO_TORCH=1. Not a test: nothing fails on slowness. The BLAS-free
+# BENCH_ROWS (976000), BENCH_NO_TORCH=1. On an AVX-512 CPU the kernels in use are AVX-512 and
+# the training step, 1-thread epochs and inference are also run with LSTMSRC_ISA=avx2 (keys
+# avx2_*) in the same run. Not a test: nothing fails on slowness. The BLAS-free
 # build: make BLAS=none BUILD=build-none bench (its own directory: objects depend on BLAS).
 set -eu
 BUILD=${1:-build}
@@ -48,6 +50,12 @@ KV="$OUT/results.txt"
 run() { "$@" | tee -a "$KV"; }
 # the same measure with the BLAS-free build, its keys prefixed none_ (nothing without it)
 run_none() { if [ -n "$NONE" ]; then "$NONE" "$@" | sed 's/^/none_/' | tee -a "$KV"; fi; }
+# the same measure on the AVX2 kernels (LSTMSRC_ISA=avx2), keys prefixed avx2_, when the kernels
+# in use are wider (an AVX-512 CPU): both in the same run, on the same core
+ISA=$("$B" isa | sed -n 's/^isa //p')
+run_avx2() {
+    if [ "$ISA" = avx512 ]; then LSTMSRC_ISA=avx2 "$B" "$@" | sed 's/^/avx2_/' | tee -a "$KV"; fi
+}
 
 echo "== data: $ROWS rows (reference), 1,100,000 rows (memory)"
 "$CLI" gen --rows "$ROWS" --sources 3 --seed 1 -o "$OUT/ref.csv"
@@ -55,15 +63,20 @@ echo "== data: $ROWS rows (reference), 1,100,000 rows (memory)"
 
 echo "load_start $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$KV"
 echo "== machine"
+run "$B" isa
 run "$B" peak
 run "$B" gemm
+run_avx2 gemm
 echo "== one training step, batch 512 (median of 200)"
 run "$B" step 64 512 5 200
+run_avx2 step 64 512 5 200
 run_none step 64 512 5 200
 run "$B" step 16 512 5 400
+run_avx2 step 16 512 5 400
 echo "== lstmsrc training, $EPOCHS epochs per configuration"
 for h in 64 16; do
     for t in 1 2; do run "$B" train "$OUT/ref.csv" "$h" "$t" "$EPOCHS"; done
+    run_avx2 train "$OUT/ref.csv" "$h" 1 "$EPOCHS"
     [ "$h" = 64 ] && run_none train "$OUT/ref.csv" 64 1 "$EPOCHS"
 done
 echo "== lstmsrc inference and stream"
@@ -72,6 +85,7 @@ for h in 64 16; do
         --features raw --label-at last \
         >/dev/null
     run "$B" infer "$OUT/m$h.lsm" "$OUT/ref.csv"
+    run_avx2 infer "$OUT/m$h.lsm" "$OUT/ref.csv"
     [ "$h" = 64 ] && run_none infer "$OUT/m$h.lsm" "$OUT/ref.csv"
 done
 echo "== CSV parsing and peak memory"
@@ -103,7 +117,7 @@ fi
 echo "load_end $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$KV"
 CPU=$(grep -m1 "model name" /proc/cpuinfo | sed 's/.*: //')
 FLAGS=$(awk '/^flags/ { for (i = 1; i <= NF; i++)
-    if ($i == "avx2" || $i == "fma" || $i == "avx512f") printf "%s ", $i; exit }' /proc/cpuinfo)
+    if ($i == "avx2" || $i == "fma" || $i ~ /^avx512(f|bw|dq|vl|_bf16)$/) printf "%s ", $i; exit }' /proc/cpuinfo)
 NCPU=$(nproc)
 sh bench/report.sh "$KV" "$CPU ($NCPU cores; $FLAGS)" "$BLASNAME" "$TORCH" "$ROWS" "$EPOCHS" \
     "$TEPOCHS" >bench/RESULTS.md

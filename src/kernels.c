@@ -18,7 +18,10 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef LSTMSRC_USE_CBLAS
@@ -42,13 +45,92 @@ void kernels_init(void)
 #endif
 }
 
+int kernels_isa_supported(enum kernels_isa isa)
+{
+    switch (isa) {
+    case KERNELS_ISA_PORTABLE:
+        return 1;
+#if KERNELS_X86
+    case KERNELS_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case KERNELS_ISA_AVX512:
+        return kernels_isa_supported(KERNELS_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vl");
+#endif
+    default:
+        return 0;
+    }
+}
+
+enum kernels_isa kernels_isa_best(void)
+{
+    for (int i = KERNELS_ISA_COUNT - 1; i > 0; i--)
+        if (kernels_isa_supported((enum kernels_isa)i)) return (enum kernels_isa)i;
+    return KERNELS_ISA_PORTABLE;
+}
+
+static const char *const isa_names[KERNELS_ISA_COUNT] = {"portable", "avx2", "avx512"};
+
+const char *kernels_isa_name(enum kernels_isa isa)
+{
+    return (int)isa >= 0 && (int)isa < KERNELS_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+int kernels_isa_parse(const char *s)
+{
+    for (int i = 0; s && i < KERNELS_ISA_COUNT; i++)
+        if (!strcmp(s, isa_names[i])) return i;
+    return -1;
+}
+
+/* The choice from the CPU and LSTMSRC_ISA: a pure function of the process's environment. */
+static enum kernels_isa isa_choose(void)
+{
+    const char *e = getenv("LSTMSRC_ISA");
+    int want = e && *e ? kernels_isa_parse(e) : -1;
+    if (want < 0) return kernels_isa_best();
+    while (want > 0 && !kernels_isa_supported((enum kernels_isa)want))
+        want--;
+    return (enum kernels_isa)want;
+}
+
+/* The only writable static of the library: a cache of isa_choose(), whose answer is the same
+ * whichever thread computes it first (a race stores the same value twice). It spares a getenv
+ * per kernel call. */
+static _Atomic int isa_cache = -1;
+
+enum kernels_isa kernels_isa(void)
+{
+    int v = atomic_load_explicit(&isa_cache, memory_order_relaxed);
+    if (v < 0) {
+        v = (int)isa_choose();
+        atomic_store_explicit(&isa_cache, v, memory_order_relaxed);
+    }
+    return (enum kernels_isa)v;
+}
+
+int kernels_isa_env_problem(char *msg, size_t n)
+{
+    const char *e = getenv("LSTMSRC_ISA");
+    if (!e || !*e) return 0;
+    int want = kernels_isa_parse(e);
+    if (want < 0) {
+        snprintf(msg, n, "LSTMSRC_ISA=%s is not one of avx512, avx2, portable", e);
+        return 1;
+    }
+    if (!kernels_isa_supported((enum kernels_isa)want)) {
+        snprintf(msg, n, "LSTMSRC_ISA=%s: this CPU (or build) lacks %s; it has %s", e,
+                 want == KERNELS_ISA_AVX512 ? "AVX-512 F/BW/DQ/VL" : "AVX2+FMA",
+                 kernels_isa_name(kernels_isa_best()));
+        return 1;
+    }
+    return 0;
+}
+
 int kernels_simd(void)
 {
-#if KERNELS_X86
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
+    return kernels_isa() >= KERNELS_ISA_AVX2;
 }
 
 static int imin(int a, int b)
@@ -921,50 +1003,502 @@ AVX2 static void cell_backward_avx2(float *dz, int ldz, float *dc, const float *
         }
     }
 }
+
+/* ============================== AVX-512 ============================== */
+
+/* The AVX2 kernels at twice the width: 32 zmm registers hold a 12 x 32 tile (24 accumulators).
+ * Every element gets the same operations in the same order as in the AVX2 kernels (init, then
+ * one FMA per k in order; the same exp polynomial, clamp and division in the cells), so in this
+ * build the two give the same bits; masks replace the zero-padded copies of the row tails. */
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define AVX512_INLINE                                                                              \
+    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),                          \
+                   always_inline)) static inline
+#define MR5 12 /* rows per AVX-512 tile */
+
+/* lanes j < n of a row of 16 (n may be <= 0 or >= 16) */
+AVX512_INLINE __mmask16 mask16(int n)
+{
+    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+#define FOR_ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define Z_DECL(i) __m512 z##i##_0 = _mm512_setzero_ps(), z##i##_1 = _mm512_setzero_ps();
+#define Z_LOAD(i)                                                                                  \
+    if (mr > i) {                                                                                  \
+        z##i##_0 = _mm512_maskz_loadu_ps(m0, C + (size_t)i * ldc);                                 \
+        if (np > 1) z##i##_1 = _mm512_maskz_loadu_ps(m1, C + (size_t)i * ldc + 16);                \
+    }
+#define Z_BIAS(i)                                                                                  \
+    if (mr > i) {                                                                                  \
+        z##i##_0 = bias0;                                                                          \
+        z##i##_1 = bias1;                                                                          \
+    }
+#define Z_STORE(i)                                                                                 \
+    if (mr > i) {                                                                                  \
+        _mm512_mask_storeu_ps(C + (size_t)i * ldc, m0, z##i##_0);                                  \
+        if (np > 1) _mm512_mask_storeu_ps(C + (size_t)i * ldc + 16, m1, z##i##_1);                 \
+    }
+#define Z_FMA_ROW(i)                                                                               \
+    if (mr > i) {                                                                                  \
+        __m512 a = _mm512_set1_ps(ak[(size_t)i * lda]);                                            \
+        z##i##_0 = _mm512_fmadd_ps(a, b0, z##i##_0);                                               \
+        if (np > 1) z##i##_1 = _mm512_fmadd_ps(a, b1, z##i##_1);                                   \
+    }
+#define Z_FMA_COL(i)                                                                               \
+    if (mr > i) {                                                                                  \
+        __m512 a = _mm512_set1_ps(ak[i]);                                                          \
+        z##i##_0 = _mm512_fmadd_ps(a, b0, z##i##_0);                                               \
+        if (np > 1) z##i##_1 = _mm512_fmadd_ps(a, b1, z##i##_1);                                   \
+    }
+
+/* k = 0..K-1 of one A operand against B rows b + k*bs, columns 16..31 at pstride */
+#define Z_NN_PART(A, LDA, K, B)                                                                    \
+    for (int k = 0; k < (K); k++) {                                                                \
+        const float *bk = (B) + (size_t)k * bs, *ak = (A) + k;                                     \
+        const size_t lda = (size_t)(LDA);                                                          \
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, bk), b1 = b0;                                        \
+        if (np > 1) b1 = _mm512_maskz_loadu_ps(m1, bk + pstride);                                  \
+        FOR_ROWS12(Z_FMA_ROW)                                                                      \
+    }
+
+/* mr x (16 np) tile of C = init + A1 @ B[0:K1] + A2 @ B[K1:K1+K2]; row k of B's first 16 columns
+ * at b + k*bs, of the next 16 at pstride further; nn valid columns (masked loads and stores:
+ * masked-off lanes are never read, so unpacked B may end at column nn). */
+AVX512_INLINE void tile_nn_avx512(const int mr, const int np, float *C, int ldc, const float *A1,
+                                  int lda1, int K1, const float *A2, int lda2, int K2,
+                                  const float *b, size_t bs, size_t pstride, const float *bias,
+                                  int init, int nn)
+{
+    const __mmask16 m0 = mask16(nn), m1 = mask16(nn - 16);
+    FOR_ROWS12(Z_DECL)
+    if (init == INIT_ACC) {
+        FOR_ROWS12(Z_LOAD)
+    } else if (init == INIT_BIAS) {
+        const __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias);
+        const __m512 bias1 = np > 1 ? _mm512_maskz_loadu_ps(m1, bias + 16) : bias0;
+        FOR_ROWS12(Z_BIAS)
+    }
+    Z_NN_PART(A1, lda1, K1, b)
+    Z_NN_PART(A2, lda2, K2, b + (size_t)K1 * bs)
+    FOR_ROWS12(Z_STORE)
+}
+
+#define TILE_NN5_CASE(MRV)                                                                         \
+    case MRV:                                                                                      \
+        if (nn > 16)                                                                               \
+            tile_nn_avx512(MRV, 2, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias, init, \
+                           nn);                                                                    \
+        else                                                                                       \
+            tile_nn_avx512(MRV, 1, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias, init, \
+                           nn);                                                                    \
+        break;
+
+AVX512 static void tile_nn5_dispatch(int mr, float *C, int ldc, const float *A1, int lda1, int K1,
+                                     const float *A2, int lda2, int K2, const float *b, size_t bs,
+                                     size_t pstride, const float *bias, int init, int nn)
+{
+    switch (mr) {
+        TILE_NN5_CASE(1)
+        TILE_NN5_CASE(2)
+        TILE_NN5_CASE(3)
+        TILE_NN5_CASE(4)
+        TILE_NN5_CASE(5)
+        TILE_NN5_CASE(6)
+        TILE_NN5_CASE(7)
+        TILE_NN5_CASE(8)
+        TILE_NN5_CASE(9)
+        TILE_NN5_CASE(10)
+        TILE_NN5_CASE(11)
+        TILE_NN5_CASE(12)
+    }
+}
+
+/* One or two rows against up to 8 full panels at once (a stream, or a batch's last rows): the
+ * 12 x 32 tile would leave 2 or 4 accumulator chains waiting on FMA latency. Same bits. */
+#define W5_DECL(q) __m512 v0##q = _mm512_setzero_ps(), v1##q = _mm512_setzero_ps();
+#define W5_INIT(q)                                                                                 \
+    if (np > q) {                                                                                  \
+        if (init == INIT_ACC) {                                                                    \
+            v0##q = _mm512_loadu_ps(C + 16 * q);                                                   \
+            if (mr > 1) v1##q = _mm512_loadu_ps(C + ldc + 16 * q);                                 \
+        } else if (init == INIT_BIAS) {                                                            \
+            v0##q = v1##q = _mm512_loadu_ps(bias + 16 * q);                                        \
+        }                                                                                          \
+    }
+#define W5_FMA(q)                                                                                  \
+    if (np > q) {                                                                                  \
+        __m512 bq = _mm512_loadu_ps(bk + (size_t)q * pstride);                                     \
+        v0##q = _mm512_fmadd_ps(a0, bq, v0##q);                                                    \
+        if (mr > 1) v1##q = _mm512_fmadd_ps(a1, bq, v1##q);                                        \
+    }
+#define W5_STORE(q)                                                                                \
+    if (np > q) {                                                                                  \
+        _mm512_storeu_ps(C + 16 * q, v0##q);                                                       \
+        if (mr > 1) _mm512_storeu_ps(C + ldc + 16 * q, v1##q);                                     \
+    }
+#define FOR_W5(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+AVX512_INLINE void tile_wide_avx512(const int mr, const int np, float *C, int ldc, const float *A1,
+                                    int lda1, int K1, const float *A2, int lda2, int K2,
+                                    const float *b, size_t bs, size_t pstride, const float *bias,
+                                    int init)
+{
+    FOR_W5(W5_DECL)
+    FOR_W5(W5_INIT)
+    for (int part = 0; part < 2; part++) {
+        const float *A = part ? A2 : A1;
+        const int K = part ? K2 : K1;
+        const size_t lda = (size_t)(part ? lda2 : lda1);
+        const float *bb = part ? b + (size_t)K1 * bs : b;
+        for (int k = 0; k < K; k++) {
+            const float *bk = bb + (size_t)k * bs;
+            __m512 a0 = _mm512_set1_ps(A[k]), a1 = a0;
+            if (mr > 1) a1 = _mm512_set1_ps(A[lda + k]);
+            FOR_W5(W5_FMA)
+        }
+    }
+    FOR_W5(W5_STORE)
+}
+
+#define WIDE5_CASE(NP)                                                                             \
+    case NP:                                                                                       \
+        if (mr == 1)                                                                               \
+            tile_wide_avx512(1, NP, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias,      \
+                             init);                                                                \
+        else                                                                                       \
+            tile_wide_avx512(2, NP, C, ldc, A1, lda1, K1, A2, lda2, K2, b, bs, pstride, bias,      \
+                             init);                                                                \
+        break;
+
+/* mr (1 or 2) rows x np (1..8) full panels */
+AVX512 static void tile_wide5_dispatch(int mr, int np, float *C, int ldc, const float *A1, int lda1,
+                                       int K1, const float *A2, int lda2, int K2, const float *b,
+                                       size_t bs, size_t pstride, const float *bias, int init)
+{
+    switch (np) {
+        WIDE5_CASE(1)
+        WIDE5_CASE(2)
+        WIDE5_CASE(3)
+        WIDE5_CASE(4)
+        WIDE5_CASE(5)
+        WIDE5_CASE(6)
+        WIDE5_CASE(7)
+        WIDE5_CASE(8)
+    }
+}
+
+/* Pairs of panels outer, row tiles inner: the two panels (K x 32) stay in L1 while all rows pass
+ * them. */
+AVX512 static void gemm_nn_avx512(float *C, int ldc, const float *A1, int lda1, int K1,
+                                  const float *A2, int lda2, int K2, const float *b, size_t bs,
+                                  size_t panel_stride, const float *bias, int init, int M, int N)
+{
+    if (M <= 2) {
+        /* full panels up to eight at a time, then the partial one (if any) as usual */
+        const int full = N / PANEL;
+        int p = 0;
+        while (p < full) {
+            const int np = imin(8, full - p);
+            tile_wide5_dispatch(M, np, C + p * PANEL, ldc, A1, lda1, K1, A2, lda2, K2,
+                                b + p * panel_stride, bs, panel_stride,
+                                bias ? bias + p * PANEL : NULL, init);
+            p += np;
+        }
+        if (p * PANEL >= N) return;
+        C += p * PANEL;
+        b += p * panel_stride;
+        if (bias) bias += p * PANEL;
+        N -= p * PANEL;
+    }
+    for (int n0 = 0; n0 < N; n0 += 2 * PANEL) {
+        const float *bpanel = b + (size_t)(n0 / PANEL) * panel_stride;
+        const int nn = imin(2 * PANEL, N - n0);
+        for (int i0 = 0; i0 < M; i0 += MR5)
+            tile_nn5_dispatch(imin(MR5, M - i0), C + (size_t)i0 * ldc + n0, ldc,
+                              A1 + (size_t)i0 * lda1, lda1, K1, A2 ? A2 + (size_t)i0 * lda2 : NULL,
+                              lda2, K2, bpanel, bs, panel_stride, bias ? bias + n0 : NULL, init,
+                              nn);
+    }
+}
+
+/* mr x (16 np) tile of C += A^T B over segments s0..nseg-1 */
+AVX512_INLINE void tile_tn_avx512(const int mr, const int np, float *C, int ldc, const float *A,
+                                  int lda, size_t a_seg, const float *B, int ldb, size_t b_seg,
+                                  int K, int s0, int nseg, int nn)
+{
+    const __mmask16 m0 = mask16(nn), m1 = mask16(nn - 16);
+    FOR_ROWS12(Z_DECL)
+    FOR_ROWS12(Z_LOAD)
+    for (int sg = s0; sg < nseg; sg++) {
+        const float *As = A + sg * a_seg, *Bs = B + sg * b_seg;
+        for (int k = 0; k < K; k++) {
+            const float *bk = Bs + (size_t)k * ldb, *ak = As + (size_t)k * lda;
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk), b1 = b0;
+            if (np > 1) b1 = _mm512_maskz_loadu_ps(m1, bk + 16);
+            FOR_ROWS12(Z_FMA_COL)
+        }
+    }
+    FOR_ROWS12(Z_STORE)
+}
+
+#define TILE_TN5_CASE(MRV)                                                                         \
+    case MRV:                                                                                      \
+        if (nn > 16)                                                                               \
+            tile_tn_avx512(MRV, 2, C, ldc, A, lda, a_seg, B, ldb, b_seg, K, s0, nseg, nn);         \
+        else                                                                                       \
+            tile_tn_avx512(MRV, 1, C, ldc, A, lda, a_seg, B, ldb, b_seg, K, s0, nseg, nn);         \
+        break;
+
+AVX512 static void tile_tn5_dispatch(int mr, float *C, int ldc, const float *A, int lda,
+                                     size_t a_seg, const float *B, int ldb, size_t b_seg, int K,
+                                     int s0, int nseg, int nn)
+{
+    switch (mr) {
+        TILE_TN5_CASE(1)
+        TILE_TN5_CASE(2)
+        TILE_TN5_CASE(3)
+        TILE_TN5_CASE(4)
+        TILE_TN5_CASE(5)
+        TILE_TN5_CASE(6)
+        TILE_TN5_CASE(7)
+        TILE_TN5_CASE(8)
+        TILE_TN5_CASE(9)
+        TILE_TN5_CASE(10)
+        TILE_TN5_CASE(11)
+        TILE_TN5_CASE(12)
+    }
+}
+
+AVX512 static void gemm_tn_avx512(float *C, int ldc, const float *A, int lda, size_t a_seg,
+                                  const float *B, int ldb, size_t b_seg, int M, int N, int K,
+                                  int nseg, int skip_below)
+{
+    /* as gemm_tn_avx2, with 32-column panels of B (K x 128 bytes: 256 rows fill 32 KB of L1) */
+    if (nseg == 1 && K > 256) {
+        for (int k0 = 0; k0 < K; k0 += 256)
+            gemm_tn_avx512(C, ldc, A + (size_t)k0 * lda, lda, 0, B + (size_t)k0 * ldb, ldb, 0, M, N,
+                           K - k0 < 256 ? K - k0 : 256, 1, skip_below);
+        return;
+    }
+    const int W = 2 * PANEL;
+    if ((size_t)nseg * K > 256) {
+        for (int i0 = 0; i0 < M; i0 += MR5) {
+            const int mr = imin(MR5, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
+            for (int n0 = 0; n0 < N; n0 += W)
+                tile_tn5_dispatch(mr, C + (size_t)i0 * ldc + n0, ldc, A + i0, lda, a_seg, B + n0,
+                                  ldb, b_seg, K, s0, nseg, imin(W, N - n0));
+        }
+    } else {
+        for (int n0 = 0; n0 < N; n0 += W)
+            for (int i0 = 0; i0 < M; i0 += MR5) {
+                const int mr = imin(MR5, M - i0), s0 = i0 + mr <= skip_below ? 1 : 0;
+                tile_tn5_dispatch(mr, C + (size_t)i0 * ldc + n0, ldc, A + i0, lda, a_seg, B + n0,
+                                  ldb, b_seg, K, s0, nseg, imin(W, N - n0));
+            }
+    }
+}
+
+/* ---------- activations (exp8 and friends on 16 lanes, same operations) ---------- */
+
+AVX512_INLINE __m512 exp16(__m512 x)
+{
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f), magic = _mm512_set1_ps(12582912.0f);
+    const __m512 c1 = _mm512_set1_ps(0.693359375f), c2 = _mm512_set1_ps(-2.12194440e-4f);
+    __m512 tm = _mm512_fmadd_ps(x, log2e, magic);
+    __m512 n = _mm512_sub_ps(tm, magic);
+    __m512 r = _mm512_fnmadd_ps(n, c1, x);
+    r = _mm512_fnmadd_ps(n, c2, r);
+    __m512 r2 = _mm512_mul_ps(r, r), r4 = _mm512_mul_ps(r2, r2);
+    __m512 q0 = _mm512_fmadd_ps(_mm512_set1_ps(0.1666652113199234f), r,
+                                _mm512_set1_ps(0.4999999403953552f));
+    __m512 q1 = _mm512_fmadd_ps(_mm512_set1_ps(0.008368710055947304f), r,
+                                _mm512_set1_ps(0.04166838899254799f));
+    __m512 p =
+        _mm512_fmadd_ps(_mm512_set1_ps(0.001381461275741458f), r4, _mm512_fmadd_ps(q1, r2, q0));
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_castps_si512(tm), _mm512_set1_epi32(127 - 0x4B400000)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+AVX512_INLINE __m512 recip_one_plus_exp16(__m512 sx)
+{
+    const __m512 lo = _mm512_set1_ps(-88.0f), hi = _mm512_set1_ps(88.0f);
+    __m512 e = exp16(_mm512_min_ps(hi, _mm512_max_ps(lo, sx)));
+    __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
+    return _mm512_div_ps(_mm512_set1_ps(1.0f), d);
+}
+
+AVX512_INLINE __m512 sigmoid16(__m512 x)
+{
+    return recip_one_plus_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
+}
+
+AVX512_INLINE __m512 tanh16(__m512 x)
+{
+    __m512 s = recip_one_plus_exp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), x));
+    return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), s, _mm512_set1_ps(1.0f));
+}
+
+/* ---------- cell ---------- */
+
+AVX512_INLINE void activate_avx512(float *y, int n, const int tanh)
+{
+    for (int j = 0; j < n; j += 16) {
+        const __mmask16 m = mask16(n - j);
+        __m512 v = _mm512_maskz_loadu_ps(m, y + j);
+        _mm512_mask_storeu_ps(y + j, m, tanh ? tanh16(v) : sigmoid16(v));
+    }
+}
+
+/* lanes m of 16 units: c = f # c_prev + i # g (cp NULL: c_prev = 0), tc = tanh(c), h = o # tc */
+AVX512_INLINE void cell_state16(__mmask16 m, const float *zi, const float *zf, const float *zg,
+                                const float *zo, const float *cp, float *c, float *tc, float *h)
+{
+    __m512 ig = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, zi), _mm512_maskz_loadu_ps(m, zg));
+    __m512 cv =
+        cp ? _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, zf), _mm512_maskz_loadu_ps(m, cp), ig) : ig;
+    __m512 t = tanh16(cv);
+    _mm512_mask_storeu_ps(c, m, cv);
+    _mm512_mask_storeu_ps(tc, m, t);
+    _mm512_mask_storeu_ps(h, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, zo), t));
+}
+
+AVX512 static void cell_forward_avx512(float *z, float *c, float *tc, float *h, int ldh,
+                                       const float *c_prev, const float *b, int B, int H)
+{
+    for (int r = 0; r < B; r++) {
+        float *zr = z + (size_t)r * 4 * H, *cr = c + (size_t)r * H, *tcr = tc + (size_t)r * H;
+        float *hr = h + (size_t)r * ldh;
+        const float *cp = c_prev ? c_prev + (size_t)r * H : NULL;
+        if (b)
+            for (int j = 0; j < 4 * H; j++)
+                zr[j] += b[j];
+        activate_avx512(zr, 2 * H, 0);
+        activate_avx512(zr + 2 * H, H, 1);
+        activate_avx512(zr + 3 * H, H, 0);
+        for (int j = 0; j < H; j += 16)
+            cell_state16(mask16(H - j), zr + j, zr + H + j, zr + 2 * H + j, zr + 3 * H + j,
+                         cp ? cp + j : NULL, cr + j, tcr + j, hr + j);
+    }
+}
+
+AVX512_INLINE void cell_bwd16(__mmask16 m, float *di, float *df, float *dg, float *dO, float *dc,
+                              const float *dh1, const float *dh2, const float *gi, const float *gf,
+                              const float *gg, const float *go, const float *cp, const float *tc)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 i = _mm512_maskz_loadu_ps(m, gi), f = _mm512_maskz_loadu_ps(m, gf);
+    __m512 g = _mm512_maskz_loadu_ps(m, gg), o = _mm512_maskz_loadu_ps(m, go);
+    __m512 t = _mm512_maskz_loadu_ps(m, tc);
+    __m512 dh = _mm512_maskz_loadu_ps(m, dh1);
+    if (dh2) dh = _mm512_add_ps(dh, _mm512_maskz_loadu_ps(m, dh2));
+    __m512 dcv = _mm512_fmadd_ps(_mm512_mul_ps(dh, o), _mm512_fnmadd_ps(t, t, one),
+                                 _mm512_maskz_loadu_ps(m, dc));
+    _mm512_mask_storeu_ps(
+        di, m, _mm512_mul_ps(_mm512_mul_ps(dcv, g), _mm512_mul_ps(i, _mm512_sub_ps(one, i))));
+    _mm512_mask_storeu_ps(df, m,
+                          cp ? _mm512_mul_ps(_mm512_mul_ps(dcv, _mm512_maskz_loadu_ps(m, cp)),
+                                             _mm512_mul_ps(f, _mm512_sub_ps(one, f)))
+                             : _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(dg, m, _mm512_mul_ps(_mm512_mul_ps(dcv, i), _mm512_fnmadd_ps(g, g, one)));
+    _mm512_mask_storeu_ps(
+        dO, m, _mm512_mul_ps(_mm512_mul_ps(dh, t), _mm512_mul_ps(o, _mm512_sub_ps(one, o))));
+    _mm512_mask_storeu_ps(dc, m, _mm512_mul_ps(dcv, f));
+}
+
+AVX512 static void cell_backward_avx512(float *dz, int ldz, float *dc, const float *dh1,
+                                        const float *dh2, const float *gates, const float *c_prev,
+                                        const float *tc, int B, int H)
+{
+    for (int r = 0; r < B; r++) {
+        size_t o4 = (size_t)r * 4 * H, o1 = (size_t)r * H;
+        float *d = dz + (size_t)r * ldz, *dcr = dc + o1;
+        const float *g = gates + o4, *d1 = dh1 + o1, *d2 = dh2 ? dh2 + o1 : NULL;
+        const float *cp = c_prev ? c_prev + o1 : NULL, *t = tc + o1;
+        for (int j = 0; j < H; j += 16)
+            cell_bwd16(mask16(H - j), d + j, d + H + j, d + 2 * H + j, d + 3 * H + j, dcr + j,
+                       d1 + j, d2 ? d2 + j : NULL, g + j, g + H + j, g + 2 * H + j, g + 3 * H + j,
+                       cp ? cp + j : NULL, t + j);
+    }
+}
 #endif /* KERNELS_X86 */
 
 /* ============================== dispatch ============================== */
 
-void gemm_packed(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2, int lda2,
-                 int K2, const float *bp, int kp, const float *bias, int accumulate, int M, int N)
+void gemm_packed_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, int lda1, int K1,
+                     const float *A2, int lda2, int K2, const float *bp, int kp, const float *bias,
+                     int accumulate, int M, int N)
 {
 #if KERNELS_X86
-    if (kernels_simd()) {
-        gemm_nn_avx2(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, PANEL, (size_t)kp * PANEL, bias,
-                     accumulate ? INIT_ACC
-                     : bias     ? INIT_BIAS
-                                : INIT_ZERO,
+    const int init = accumulate ? INIT_ACC : bias ? INIT_BIAS : INIT_ZERO;
+    if (isa == KERNELS_ISA_AVX512) {
+        gemm_nn_avx512(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, PANEL, (size_t)kp * PANEL, bias,
+                       init, M, N);
+        return;
+    }
+    if (isa == KERNELS_ISA_AVX2) {
+        gemm_nn_avx2(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, PANEL, (size_t)kp * PANEL, bias, init,
                      M, N);
         return;
     }
 #endif
+    (void)isa;
     gemm_packed_portable(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp, bias, accumulate, M, N);
+}
+
+void gemm_packed(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2, int lda2,
+                 int K2, const float *bp, int kp, const float *bias, int accumulate, int M, int N)
+{
+    gemm_packed_isa(kernels_isa(), C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp, bias, accumulate, M,
+                    N);
+}
+
+void gemm_nn_own_isa(enum kernels_isa isa, float *C, int ldc, const float *A, int lda,
+                     const float *B, int ldb, int M, int N, int K, float beta)
+{
+#if KERNELS_X86
+    if (isa == KERNELS_ISA_AVX512 || isa == KERNELS_ISA_AVX2) {
+        scale_c(C, ldc, M, N, beta);
+        (isa == KERNELS_ISA_AVX512 ? gemm_nn_avx512 : gemm_nn_avx2)(
+            C, ldc, A, lda, K, NULL, 0, 0, B, (size_t)ldb, PANEL, NULL,
+            beta == 0.0f ? INIT_ZERO : INIT_ACC, M, N);
+        return;
+    }
+#endif
+    (void)isa;
+    gemm_nn_portable(C, ldc, A, lda, B, ldb, M, N, K, beta);
 }
 
 void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
                  int K, float beta)
 {
+    gemm_nn_own_isa(kernels_isa(), C, ldc, A, lda, B, ldb, M, N, K, beta);
+}
+
+void gemm_tn_seg_isa(enum kernels_isa isa, float *C, int ldc, const float *A, int lda, size_t a_seg,
+                     const float *B, int ldb, size_t b_seg, int M, int N, int K, int nseg,
+                     int skip_below)
+{
 #if KERNELS_X86
-    if (kernels_simd()) {
-        scale_c(C, ldc, M, N, beta);
-        gemm_nn_avx2(C, ldc, A, lda, K, NULL, 0, 0, B, (size_t)ldb, PANEL, NULL,
-                     beta == 0.0f ? INIT_ZERO : INIT_ACC, M, N);
+    if (isa == KERNELS_ISA_AVX512) {
+        gemm_tn_avx512(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
+        return;
+    }
+    if (isa == KERNELS_ISA_AVX2) {
+        gemm_tn_avx2(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
         return;
     }
 #endif
-    gemm_nn_portable(C, ldc, A, lda, B, ldb, M, N, K, beta);
+    (void)isa;
+    gemm_tn_seg_portable(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
 }
 
 void gemm_tn_seg(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B, int ldb,
                  size_t b_seg, int M, int N, int K, int nseg, int skip_below)
 {
-#if KERNELS_X86
-    if (kernels_simd()) {
-        gemm_tn_avx2(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
-        return;
-    }
-#endif
-    gemm_tn_seg_portable(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
+    gemm_tn_seg_isa(kernels_isa(), C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
 }
 
 void gemm_tn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
@@ -1003,28 +1537,51 @@ void transpose(float *dst, const float *src, int rows, int cols)
             dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
 }
 
-void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh, const float *c_prev,
-                       const float *b, int B, int H)
+void lstm_cell_forward_isa(enum kernels_isa isa, float *z, float *c, float *tc, float *h, int ldh,
+                           const float *c_prev, const float *b, int B, int H)
 {
 #if KERNELS_X86
-    if (kernels_simd()) {
+    if (isa == KERNELS_ISA_AVX512) {
+        cell_forward_avx512(z, c, tc, h, ldh, c_prev, b, B, H);
+        return;
+    }
+    if (isa == KERNELS_ISA_AVX2) {
         cell_forward_avx2(z, c, tc, h, ldh, c_prev, b, B, H);
         return;
     }
 #endif
+    (void)isa;
     lstm_cell_forward_portable(z, c, tc, h, ldh, c_prev, b, B, H);
+}
+
+void lstm_cell_forward(float *z, float *c, float *tc, float *h, int ldh, const float *c_prev,
+                       const float *b, int B, int H)
+{
+    lstm_cell_forward_isa(kernels_isa(), z, c, tc, h, ldh, c_prev, b, B, H);
+}
+
+void lstm_cell_backward2_isa(enum kernels_isa isa, float *dz, int ldz, float *dc, const float *dh1,
+                             const float *dh2, const float *gates, const float *c_prev,
+                             const float *tc, int B, int H)
+{
+#if KERNELS_X86
+    if (isa == KERNELS_ISA_AVX512) {
+        cell_backward_avx512(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
+        return;
+    }
+    if (isa == KERNELS_ISA_AVX2) {
+        cell_backward_avx2(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
+        return;
+    }
+#endif
+    (void)isa;
+    lstm_cell_backward_portable(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
 }
 
 void lstm_cell_backward2(float *dz, int ldz, float *dc, const float *dh1, const float *dh2,
                          const float *gates, const float *c_prev, const float *tc, int B, int H)
 {
-#if KERNELS_X86
-    if (kernels_simd()) {
-        cell_backward_avx2(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
-        return;
-    }
-#endif
-    lstm_cell_backward_portable(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
+    lstm_cell_backward2_isa(kernels_isa(), dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
 }
 
 void lstm_cell_backward(float *dz, float *dc, const float *dh, const float *gates,

@@ -3,7 +3,8 @@
  * register-blocked kernels), a packed-panel GEMM for the LSTM step, the fused LSTM cell forward
  * and backward, vectorised sigmoid/tanh, row-wise bias broadcast and column sums.
  *
- * On x86-64 CPUs with AVX2+FMA the hot kernels run hand-written AVX2 code picked at run time;
+ * On x86-64 CPUs with AVX-512 (F, BW, DQ, VL) or AVX2+FMA the hot kernels run hand-written code
+ * for the widest of them, picked at run time (LSTMSRC_ISA forces one, see kernels_isa);
  * elsewhere (and with -DLSTMSRC_NO_SIMD) portable C that the compiler vectorises. Kernels never
  * allocate and keep no state. All matrices are row-major; shapes are in the comments as
  * (rows, cols). Every product here sums each output element over k in order 0..K-1 after its
@@ -26,7 +27,32 @@
  * shards and an inner thread pool on top of them would oversubscribe the cores. */
 void kernels_init(void);
 
-/* 1 when the AVX2+FMA kernels are in use on this machine (fixed for the life of the process). */
+/* Which hand-written kernels run. Each level needs the one below it on the CPU. */
+enum kernels_isa {
+    KERNELS_ISA_PORTABLE = 0, /* portable C (any CPU) */
+    KERNELS_ISA_AVX2 = 1,     /* AVX2 + FMA */
+    KERNELS_ISA_AVX512 = 2    /* AVX-512 F, BW, DQ and VL (+ FMA): 16-wide products and cells */
+};
+#define KERNELS_ISA_COUNT 3
+
+/* 1 when this CPU (and build) can run the kernels of isa. */
+int kernels_isa_supported(enum kernels_isa isa);
+/* The best isa this CPU and build support. */
+enum kernels_isa kernels_isa_best(void);
+/* The kernels in use, fixed for the life of the process: the environment variable
+ * LSTMSRC_ISA=avx512|avx2|portable when set and supported, else the best supported level at or
+ * below the one asked for; the best supported one when LSTMSRC_ISA is unset or unknown. Read
+ * once (thread-safe) and cached, so every call of a process gets the same bits. */
+enum kernels_isa kernels_isa(void);
+/* "avx512", "avx2", "portable" */
+const char *kernels_isa_name(enum kernels_isa isa);
+/* isa named s (one of kernels_isa_name's), or -1 */
+int kernels_isa_parse(const char *s);
+/* What is wrong with LSTMSRC_ISA: 0 when unset, empty or honoured; else a one-line reason in
+ * msg (unknown name, or an ISA this CPU lacks, with what is used instead) and 1. */
+int kernels_isa_env_problem(char *msg, size_t n);
+
+/* 1 when the AVX2+FMA (or wider) kernels are in use (kernels_isa() >= KERNELS_ISA_AVX2). */
 int kernels_simd(void);
 
 /* ============================== general GEMMs ============================== */
@@ -113,6 +139,22 @@ void add_bias_rows(float *y, int ldy, const float *b, int B, int N);
 void sum_rows(float *db, const float *x, int R, int N);
 
 /* ============================== for tests ============================== */
+
+/* The dispatched kernels with the ISA chosen by the caller (isa must be supported: tests and
+ * benchmarks hold each ISA present against the portable kernels in one process). */
+void gemm_packed_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, int lda1, int K1,
+                     const float *A2, int lda2, int K2, const float *bp, int kp, const float *bias,
+                     int accumulate, int M, int N);
+void gemm_nn_own_isa(enum kernels_isa isa, float *C, int ldc, const float *A, int lda,
+                     const float *B, int ldb, int M, int N, int K, float beta);
+void gemm_tn_seg_isa(enum kernels_isa isa, float *C, int ldc, const float *A, int lda, size_t a_seg,
+                     const float *B, int ldb, size_t b_seg, int M, int N, int K, int nseg,
+                     int skip_below);
+void lstm_cell_forward_isa(enum kernels_isa isa, float *z, float *c, float *tc, float *h, int ldh,
+                           const float *c_prev, const float *b, int B, int H);
+void lstm_cell_backward2_isa(enum kernels_isa isa, float *dz, int ldz, float *dc, const float *dh1,
+                             const float *dh2, const float *gates, const float *c_prev,
+                             const float *tc, int B, int H);
 
 /* The portable C versions of the dispatched kernels above, callable on any machine so tests can
  * hold the SIMD kernels against them. */

@@ -3,6 +3,7 @@
 # CMP (the prediction comparer), CCX (a C compiler for strict C99 builds), T (a temporary
 # directory removed on exit), the counters and:
 #   check NAME COMMAND...   passes when the command succeeds, else prints its first 20 lines
+#   skip NAME REASON        counts a check this machine cannot run, printing why
 #   lines FILE              the number of lines in FILE
 BUILD=${1:-build}
 L=$BUILD/lstmsrc
@@ -12,6 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 passed=0
 failed=0
+skipped=0
 
 check() {
     name=$1
@@ -24,6 +26,12 @@ check() {
         echo "FAIL $name"
         sed -n 1,20p "$T/check.log"
     fi
+}
+
+# skip NAME REASON: a check that cannot run on this machine (counted, with the reason)
+skip() {
+    skipped=$((skipped + 1))
+    echo "SKIP $1: $2"
 }
 
 lines() { wc -l <"$1" | tr -d ' '; }

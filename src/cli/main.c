@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kernels.h"
 
 static const struct {
     const char *name;
@@ -65,8 +66,16 @@ int main(int argc, char **argv)
         usage(stdout);
         return check_stdout("help", 0);
     }
+    /* LSTMSRC_ISA forces the kernels (tests, benchmarks): one this CPU cannot run, or a name
+     * that is none, is refused here rather than silently replaced */
+    char why[160];
+    if (kernels_isa_env_problem(why, sizeof why)) {
+        fprintf(stderr, "lstmsrc: %s\n", why);
+        return EXIT_USAGE;
+    }
     if (!strcmp(argv[1], "--version")) {
-        printf("lstmsrc %s\n", LSTMSRC_VERSION);
+        printf("lstmsrc %s (kernels: %s; this CPU's best: %s)\n", LSTMSRC_VERSION,
+               kernels_isa_name(kernels_isa()), kernels_isa_name(kernels_isa_best()));
         return check_stdout("version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
