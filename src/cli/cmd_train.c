@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "plot.h"
 
 static const char usage_text[] =
@@ -103,6 +104,15 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
+}
+
+/* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
+ * last write failed). */
+static void on_checkpoint(const struct lstmsrc_error *e, void *user)
+{
+    int *failed = user;
+    *failed = e->code != LSTMSRC_OK;
+    if (*failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
 }
 
 struct progress_state {
@@ -403,6 +413,16 @@ int cmd_train(int argc, char **argv)
         rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
         goto done;
     }
+    /* every file this run writes must be creatable before the long work starts */
+    const char *const outs[3][2] = {{"-o", out_path}, {"--checkpoint", ckpt_path},
+                                    {"--plot", plot_path}};
+    for (int k = 0; k < 3; k++) {
+        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
+        if (!outs[k][1] || !outfile_probe(outs[k][1], &perr)) continue;
+        rc = perr.code == LSTMSRC_ERR_ARG ? cli_usage(cmd, "%s needs a file name", outs[k][0])
+                                          : cli_fail(cmd, &perr);
+        goto done;
+    }
     /* without --checkpoint the state is still saved, next to the model, when a signal stops
      * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
     struct stat out_st;
@@ -458,6 +478,9 @@ int cmd_train(int argc, char **argv)
                     ? ", bidirectional top"
                     : "");
     }
+    int ckpt_failed = 0;
+    cfg.on_checkpoint = on_checkpoint;
+    cfg.checkpoint_user = &ckpt_failed;
     cfg.stop = &stop_flag;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -501,7 +524,9 @@ int cmd_train(int argc, char **argv)
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
-    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
+    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && ckpt_failed) {
+        fprintf(stderr, "lstmsrc: train: training state not saved (see above)\n");
+    } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
                 cfg.checkpoint);
         struct lstmsrc_model_info rinfo;
