@@ -1,7 +1,8 @@
 /*
  * cmd_train.c — `lstmsrc train DATA.csv -o MODEL`: flags to a training config, Keras-style
  * progress on stderr, the model saved atomically, a validation summary on stdout.
- * SIGINT/SIGTERM stop training after the current step; the best model so far is still saved,
+ * SIGINT/SIGTERM stop training between chunks of the current step (handlers installed with
+ * sigaction stay until every file is written: a second signal only says the save is under way); the best model so far is still saved,
  * the full training state too (to --checkpoint FILE, else MODEL.ckpt), and the message says how
  * to resume with --resume.
  */
@@ -100,10 +101,30 @@ static int parse_features(const char *v, unsigned *out)
 /* the one flag a signal handler may set; training polls it after every step */
 static volatile sig_atomic_t stop_flag;
 
+/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way
+ * (the handler stays installed until every file is written, so nothing cuts the save). */
 static void on_signal(int sig)
 {
+    static const char msg[] = "lstmsrc: train: already stopping: the model and training state "
+                              "are being saved (within about a second); the save is not cut\n";
     (void)sig;
+    if (stop_flag) {
+        ssize_t r = write(2, msg, sizeof msg - 1);
+        (void)r;
+    }
     stop_flag = 1;
+}
+
+/* handler for SIGINT and SIGTERM, kept after it runs (sigaction, not one-shot signal()) */
+static void set_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
@@ -482,12 +503,10 @@ int cmd_train(int argc, char **argv)
     cfg.on_checkpoint = on_checkpoint;
     cfg.checkpoint_user = &ckpt_failed;
     cfg.stop = &stop_flag;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    set_signals(on_signal);
     enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     if (st && st != LSTMSRC_ERR_INTERRUPTED) {
+        set_signals(SIG_DFL);
         rc = cli_fail(cmd, &err);
         lstmsrc_dataset_free(ds);
         free(ps.curve);
@@ -549,6 +568,7 @@ int cmd_train(int argc, char **argv)
             if (rc == 0) rc = 1;
         }
     }
+    set_signals(SIG_DFL); /* every file is written */
     free(ps.curve);
     lstmsrc_model_free(m);
     lstmsrc_dataset_free(ds);
