@@ -2,9 +2,9 @@
  * cmd_train.c — `lstmsrc train DATA.csv -o MODEL`: flags to a training config, Keras-style
  * progress on stderr, the model saved atomically, a validation summary on stdout.
  * SIGINT/SIGTERM stop training between chunks of the current step (handlers installed with
- * sigaction stay until every file is written: a second signal only says the save is under way); the best model so far is still saved,
- * the full training state too (to --checkpoint FILE, else MODEL.ckpt), and the message says how
- * to resume with --resume.
+ * sigaction stay until every file is written: a second signal only says the save is under
+ * way); the best model so far is still saved, the full training state too (to --checkpoint
+ * FILE, else MODEL.ckpt), and the message says how to resume with --resume.
  */
 #include <errno.h>
 #include <signal.h>
