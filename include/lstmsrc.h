@@ -265,15 +265,23 @@ struct lstmsrc_train_config {
     /* Called after every few batches and once at the end of each epoch; may be NULL. */
     void (*progress)(const struct lstmsrc_progress *p, void *user);
     void *progress_user;
-    /* When non-NULL and it becomes non-zero, training stops after the current step and returns
-     * LSTMSRC_ERR_INTERRUPTED with the best model so far in *out. */
+    /* When non-NULL and it becomes non-zero, training stops and returns LSTMSRC_ERR_INTERRUPTED
+     * with the best model so far in *out. It is polled after every step and between the chunks
+     * of a step's batch (a chunk is cut to about a second's work on one core, see
+     * docs/USING.md), so a stop takes effect within about that long; a step or validation pass
+     * cut short is not counted and a checkpoint resumes from before it. */
     const volatile sig_atomic_t *stop;
     /* Checkpoint file (NULL = none): the full training state (weights, Adam moments, RNG,
      * epoch, position in it, best so far) written atomically after every epoch, and when `stop`
      * ends training, mid-epoch too. With checkpoint_on_stop_only = 1 it is written only then.
-     * A failed write ends training with LSTMSRC_ERR_IO; the previous checkpoint stays intact. */
+     * A failed write does not end training: the previous checkpoint stays intact, training goes
+     * on and on_checkpoint (when set) hears of it. */
     const char *checkpoint;
     int checkpoint_on_stop_only;
+    /* Called after every checkpoint write with its outcome: err->code LSTMSRC_OK when written,
+     * else the error ("PATH: cannot write: why"); may be NULL. */
+    void (*on_checkpoint)(const struct lstmsrc_error *err, void *user);
+    void *checkpoint_user;
     /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
      * come from the same data, seed, thread count and model and optimiser settings, or training
      * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and

@@ -66,6 +66,31 @@ enum lstmsrc_status outfile_open(struct outfile *o, const char *path, struct lst
     return LSTMSRC_OK;
 }
 
+enum lstmsrc_status outfile_probe(const char *path, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(path);
+    char eb[128];
+    struct stat st;
+    if (!path[0]) return set_error(err, LSTMSRC_ERR_ARG, "empty file name");
+    if (!strcmp(path, "-")) return LSTMSRC_OK;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return set_error(err, LSTMSRC_ERR_IO, "%s: is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return LSTMSRC_OK;
+    struct outfile o;
+    enum lstmsrc_status s = outfile_open(&o, path, err);
+    if (s) return s;
+    errno = 0;
+    int e = 0;
+    if (fputc('\n', o.fp) == EOF || fflush(o.fp) != 0) e = errno ? errno : EIO;
+    if (fclose(o.fp) != 0 && !e) e = errno ? errno : EIO;
+    o.fp = NULL;
+    outfile_abort(&o);
+    if (e)
+        return set_error(err, LSTMSRC_ERR_IO, "%s: cannot write in its directory: %s", path,
+                         errno_str(e, eb, sizeof eb));
+    return LSTMSRC_OK;
+}
+
 int outfile_fd(const struct outfile *o)
 {
     return fileno(o->fp);

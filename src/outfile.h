@@ -25,6 +25,15 @@ struct outfile {
  * why", "PATH: cannot open: why") with nothing left behind. */
 enum lstmsrc_status outfile_open(struct outfile *o, const char *path, struct lstmsrc_error *err);
 
+/* Checks, before any long work, that path can be written the way outfile_open and
+ * outfile_commit will: "-" and an existing device or FIFO pass as they are (nothing is opened:
+ * a FIFO would wait for a reader); otherwise a temporary is created next to path, one byte is
+ * written to it and it is removed, so a missing directory, a parent that is a file, a read-only
+ * or full file system and a directory in path's place are caught. LSTMSRC_ERR_ARG for an empty
+ * name ("empty file name"), LSTMSRC_ERR_IO ("PATH: cannot create TMP: why", "PATH: cannot write
+ * in its directory: why", "PATH: is a directory") otherwise; nothing is left behind. */
+enum lstmsrc_status outfile_probe(const char *path, struct lstmsrc_error *err);
+
 /* The descriptor under o->fp, for unbuffered writers (write_all). */
 int outfile_fd(const struct outfile *o);
 

@@ -107,6 +107,8 @@ struct trainer {
     const size_t *starts;          /* window start rows of the current batch */
     int B;                         /* rows in the current batch */
     int nchunks, next;             /* chunks in the current batch; the next one to take */
+    const volatile sig_atomic_t *stop; /* polled before each chunk (NULL: never cut a batch) */
+    int cut;                       /* a stop request left the current batch unfinished */
     float norm;                    /* loss normaliser for the whole batch */
     float *probs;                  /* JOB_EVAL: (B, K) out */
     float *grads;                  /* (max_chunks, n_params) JOB_TRAIN: chunk c's gradient at
@@ -114,13 +116,35 @@ struct trainer {
     double *loss;                  /* (max_chunks) summed loss of each chunk */
 };
 
-/* Rows per chunk: the whole batch on one thread; else about a third of a thread's share, in
- * whole row blocks (model.h works LSTM_ROW_BLOCK rows at a time). */
-static int chunk_rows(int batch, int nthreads)
+/* A chunk's work at most, in multiply-adds of a training step (forward and backward, about 3x
+ * the forward gates): about a second on one core, a few tenths with BLAS. A stop request is
+ * seen between chunks, so this bounds how long it waits at any model size. */
+#define CHUNK_MAX_MACS 2e9
+
+/* Multiply-adds of one window's training step: the gate products of every unit and step. */
+static double row_macs(const struct lstmsrc_model *m)
 {
-    if (nthreads == 1) return batch;
-    int per = (batch + 3 * nthreads - 1) / (3 * nthreads);
-    per = (per + LSTM_ROW_BLOCK - 1) / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
+    double macs = 0.0;
+    for (int u = 0; u < model_units(m); u++)
+        macs += 3.0 * 4.0 * m->h * (double)(model_unit_in(m, u) + m->h) * model_unit_steps(m, u);
+    return macs;
+}
+
+/* Rows per chunk: the whole batch on one thread; else about a third of a thread's share, in
+ * whole row blocks (model.h works LSTM_ROW_BLOCK rows at a time); either way no more than
+ * CHUNK_MAX_MACS of work (whole row blocks where that leaves more than one). */
+static int chunk_rows(int batch, int nthreads, double macs_per_row)
+{
+    int per = batch;
+    if (nthreads > 1) {
+        per = (batch + 3 * nthreads - 1) / (3 * nthreads);
+        per = (per + LSTM_ROW_BLOCK - 1) / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
+    }
+    double cap = CHUNK_MAX_MACS / (macs_per_row > 1.0 ? macs_per_row : 1.0);
+    if (cap < per) {
+        per = cap < 1.0 ? 1 : (int)cap;
+        if (per > LSTM_ROW_BLOCK) per = per / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
+    }
     return per < batch ? per : batch;
 }
 
@@ -160,12 +184,14 @@ static void run_chunk(struct worker *w, int c)
     model_probs(m, out, B);
 }
 
-/* The next chunk of the current job, or -1 when all are taken. */
+/* The next chunk of the current job, or -1 when all are taken or a stop was requested (the
+ * batch is then left unfinished: tr->cut). */
 static int take_chunk(struct trainer *tr)
 {
     int c;
     if (tr->running > 1) pthread_mutex_lock(&tr->mu);
-    c = tr->next < tr->nchunks ? tr->next++ : -1;
+    if (tr->next < tr->nchunks && tr->stop && *tr->stop) tr->cut = 1;
+    c = !tr->cut && tr->next < tr->nchunks ? tr->next++ : -1;
     if (tr->running > 1) pthread_mutex_unlock(&tr->mu);
     return c;
 }
@@ -209,12 +235,14 @@ static void pool_dispatch(struct trainer *tr, enum job job)
 }
 
 /* Runs `job` on the current batch across all threads; returns the summed loss. JOB_TRAIN
- * leaves the batch's gradient in tr->grads. */
+ * leaves the batch's gradient in tr->grads. A stop request seen between chunks sets tr->cut:
+ * the batch's results are then incomplete and must not be used. */
 static double run_batch(struct trainer *tr, enum job job)
 {
     tr->job = job;
     tr->nchunks = (tr->B + tr->chunk - 1) / tr->chunk;
     tr->next = 0;
+    tr->cut = 0;
     if (tr->running > 1) pool_dispatch(tr, job);
     run_chunks(&tr->w[0]);
     if (tr->running > 1) {
@@ -222,6 +250,7 @@ static double run_batch(struct trainer *tr, enum job job)
         while (tr->pending > 0) pthread_cond_wait(&tr->done, &tr->mu);
         pthread_mutex_unlock(&tr->mu);
     }
+    if (tr->cut) return NAN;
     double loss = 0.0;
     for (int c = 0; c < tr->nchunks; c++) loss += tr->loss[c];
     if (job == JOB_TRAIN) {
@@ -261,7 +290,7 @@ static void trainer_free(struct trainer *tr)
 static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error *err)
 {
     const struct lstmsrc_model *m = tr->m;
-    const int cap = tr->chunk = chunk_rows(tr->cfg->batch, tr->nthreads);
+    const int cap = tr->chunk = chunk_rows(tr->cfg->batch, tr->nthreads, row_macs(m));
     tr->max_chunks = (tr->cfg->batch + cap - 1) / cap;
     tr->grads = xmalloc_n((size_t)tr->max_chunks, m->n_params * sizeof(float));
     tr->loss = xmalloc_n((size_t)tr->max_chunks, sizeof *tr->loss);
@@ -356,6 +385,7 @@ static double validate(struct trainer *tr, size_t *starts, size_t first, size_t 
         tr->norm = 1.0f;
         tr->probs = probs + w0 * K;
         loss += run_batch(tr, JOB_EVAL);
+        if (tr->cut) return NAN; /* a stop request: the pass is incomplete */
     }
     return loss / ((double)nw * (tr->m->task == LSTMSRC_TASK_MULTILABEL ? K : 1));
 }
@@ -575,6 +605,16 @@ static void fit_pos_weights(struct lstmsrc_model *m, const struct lstmsrc_datase
 
 /* ============================== training ============================== */
 
+/* Writes a checkpoint; a failure leaves the previous one intact and training goes on, the
+ * caller's on_checkpoint hears either way. */
+static void save_checkpoint(const struct lstmsrc_train_config *cfg, const struct ckpt_id *cid,
+                            const struct ckpt_state *cs)
+{
+    struct lstmsrc_error e = {LSTMSRC_OK, ""};
+    ckpt_save(cfg->checkpoint, cid, cs, &e);
+    if (cfg->on_checkpoint) cfg->on_checkpoint(&e, cfg->checkpoint_user);
+}
+
 enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                                   const struct lstmsrc_train_config *cfg,
                                   struct lstmsrc_model **out, struct lstmsrc_error *err)
@@ -722,6 +762,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         }
     }
 
+    tr->stop = cfg->stop; /* from here to the end of the epochs a stop may cut a batch */
     for (int epoch = first_epoch; epoch <= cfg->epochs && !interrupted; epoch++) {
         /* a resumed run that had already stopped early stops again */
         if (cfg->patience > 0 && sp.val_windows && epoch - 1 - best_epoch >= cfg->patience) break;
@@ -741,6 +782,10 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
             const double batch_loss = run_batch(tr, JOB_TRAIN);
+            if (tr->cut) { /* stopped between chunks: this step never happened */
+                interrupted = 1;
+                break;
+            }
             if (!isfinite(batch_loss)) { /* every later step would be NaN too: stop now */
                 st = set_error(err, LSTMSRC_ERR_DIVERGED,
                                "%s: epoch %d, step %zu: the training loss is %s; nothing was kept "
@@ -766,6 +811,12 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                 break;
             }
         }
+        double vloss = -1.0, vf1 = -1.0;
+        if (done == n_train && sp.val_windows) { /* validation runs whole: it scores the epoch */
+            tr->stop = NULL;
+            vloss = validate(tr, bstarts, sp.val_first, sp.val_windows, val_probs);
+            tr->stop = cfg->stop;
+        }
         if (interrupted && done < n_train) { /* a partial epoch is not scored */
             if (cfg->checkpoint) {
                 cs = (struct ckpt_state){.next_epoch = epoch, .epochs_run = epochs_run,
@@ -774,16 +825,14 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                                          .best_val = best_val, .best_f1 = best_f1,
                                          .params = m->params, .adam_m = adam_m,
                                          .adam_v = adam_v, .best = best};
-                if ((st = ckpt_save(cfg->checkpoint, &cid, &cs, err))) goto fail;
+                save_checkpoint(cfg, &cid, &cs);
             }
             break;
         }
         epochs_run = epoch;
 
-        double vloss = -1.0, vf1 = -1.0;
         int improved = 0;
         if (sp.val_windows) {
-            vloss = validate(tr, bstarts, sp.val_first, sp.val_windows, val_probs);
             vf1 = val_macro_f1(m, ds, val_probs, sp.val_first, sp.val_windows, NULL);
             if (vf1 < 0.0) {
                 st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory scoring validation");
@@ -816,10 +865,12 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                                      .best_val = best_val, .best_f1 = best_f1,
                                      .params = m->params, .adam_m = adam_m, .adam_v = adam_v,
                                      .best = best};
-            if ((st = ckpt_save(cfg->checkpoint, &cid, &cs, err))) goto fail;
+            save_checkpoint(cfg, &cid, &cs);
         }
         if (cfg->patience > 0 && sp.val_windows && epoch - best_epoch >= cfg->patience) break;
     }
+
+    tr->stop = NULL; /* the rest runs to the end: the model is what a stop keeps */
 
     /* keep the best weights (cfg->select); tune thresholds on their validation output */
     if (best_epoch > 0) memcpy(m->params, best, m->n_params * sizeof(float));

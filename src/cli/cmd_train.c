@@ -1,9 +1,10 @@
 /*
  * cmd_train.c — `lstmsrc train DATA.csv -o MODEL`: flags to a training config, Keras-style
  * progress on stderr, the model saved atomically, a validation summary on stdout.
- * SIGINT/SIGTERM stop training after the current step; the best model so far is still saved,
- * the full training state too (to --checkpoint FILE, else MODEL.ckpt), and the message says how
- * to resume with --resume.
+ * SIGINT/SIGTERM stop training between chunks of the current step (handlers installed with
+ * sigaction stay until every file is written: a second signal only says the save is under
+ * way); the best model so far is still saved, the full training state too (to --checkpoint
+ * FILE, else MODEL.ckpt), and the message says how to resume with --resume.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "plot.h"
 
 static const char usage_text[] =
@@ -99,10 +101,39 @@ static int parse_features(const char *v, unsigned *out)
 /* the one flag a signal handler may set; training polls it after every step */
 static volatile sig_atomic_t stop_flag;
 
+/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way
+ * (the handler stays installed until every file is written, so nothing cuts the save). */
 static void on_signal(int sig)
 {
+    static const char msg[] = "lstmsrc: train: already stopping: the model and training state "
+                              "are being saved (within about a second); the save is not cut\n";
     (void)sig;
+    if (stop_flag) {
+        ssize_t r = write(2, msg, sizeof msg - 1);
+        (void)r;
+    }
     stop_flag = 1;
+}
+
+/* handler for SIGINT and SIGTERM, kept after it runs (sigaction, not one-shot signal()) */
+static void set_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
+ * last write failed). */
+static void on_checkpoint(const struct lstmsrc_error *e, void *user)
+{
+    int *failed = user;
+    *failed = e->code != LSTMSRC_OK;
+    if (*failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
 }
 
 struct progress_state {
@@ -421,6 +452,16 @@ int cmd_train(int argc, char **argv)
         rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
         goto done;
     }
+    /* every file this run writes must be creatable before the long work starts */
+    const char *const outs[3][2] = {{"-o", out_path}, {"--checkpoint", ckpt_path},
+                                    {"--plot", plot_path}};
+    for (int k = 0; k < 3; k++) {
+        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
+        if (!outs[k][1] || !outfile_probe(outs[k][1], &perr)) continue;
+        rc = perr.code == LSTMSRC_ERR_ARG ? cli_usage(cmd, "%s needs a file name", outs[k][0])
+                                          : cli_fail(cmd, &perr);
+        goto done;
+    }
     /* without --checkpoint the state is still saved, next to the model, when a signal stops
      * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
     struct stat out_st;
@@ -476,13 +517,14 @@ int cmd_train(int argc, char **argv)
                     ? ", bidirectional top"
                     : "");
     }
+    int ckpt_failed = 0;
+    cfg.on_checkpoint = on_checkpoint;
+    cfg.checkpoint_user = &ckpt_failed;
     cfg.stop = &stop_flag;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    set_signals(on_signal);
     enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     if (st && st != LSTMSRC_ERR_INTERRUPTED) {
+        set_signals(SIG_DFL);
         rc = cli_fail(cmd, &err);
         lstmsrc_dataset_free(ds);
         free(ps.curve);
@@ -521,7 +563,9 @@ int cmd_train(int argc, char **argv)
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
-    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
+    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && ckpt_failed) {
+        fprintf(stderr, "lstmsrc: train: training state not saved (see above)\n");
+    } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
                 cfg.checkpoint);
         struct lstmsrc_model_info rinfo;
@@ -544,6 +588,7 @@ int cmd_train(int argc, char **argv)
             if (rc == 0) rc = 1;
         }
     }
+    set_signals(SIG_DFL); /* every file is written */
     free(ps.curve);
     lstmsrc_model_free(m);
     lstmsrc_dataset_free(ds);
