@@ -154,6 +154,22 @@ struct lstmsrc_columns {
      * is not finite (3.4e38 after -3.4e38), as a model with the first-difference channel needs;
      * lstmsrc_model_columns sets it for such a model. */
     int diff_finite;
+
+    /* Real recordings. A row with a missing cell in a
+     * selected column, or a reading below invalid_below, is kept in place but belongs to no
+     * segment: no window includes it, and the rows on either side are separate stretches, as
+     * two files would be. */
+    const char *missing;        /* comma-separated spellings of "no value" ("NA,-", "" counts
+                                   as one); NULL: empty, NA, NaN, null (any case) */
+    int use_invalid_below;      /* 1: a reading (the first input column) below invalid_below
+                                   marks its row missing (an outage logged as 0 W) */
+    float invalid_below;
+    /* Label columns holding power: "W" for every label column, or "NAME=W,NAME=W" (names or
+     * 1-based indexes); a cell is ON when its value is above W. Exact per-label thresholds
+     * (label_on_above, n_label_names of them, a negative value for a 0/1 column) take
+     * precedence, as a model stores them. */
+    const char *on_above;
+    const float *label_on_above;
 };
 
 struct lstmsrc_dataset;
@@ -186,6 +202,21 @@ const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds);
 const uint8_t *lstmsrc_dataset_labels_data(const struct lstmsrc_dataset *ds);
 /* (rows) class index 0..outputs-1 per row of a multi-class data set, borrowed; NULL otherwise. */
 const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
+/* Segments: the stretches of rows with no missing row and no gap inside, in which windows lie.
+ * A clean file is one segment of every row. */
+size_t lstmsrc_dataset_segments(const struct lstmsrc_dataset *ds);
+/* Segment i (0 <= i < lstmsrc_dataset_segments): its first row and row count. */
+void lstmsrc_dataset_segment(const struct lstmsrc_dataset *ds, size_t i, size_t *first,
+                             size_t *rows);
+/* Full windows of seq rows inside segments: what lstmsrc_predict fills. */
+size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq);
+/* What the reader treated as missing: cells (empty, NA, ...), rows taken out for a missing cell
+ * or an invalid reading, of which invalid readings. */
+void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, size_t *rows,
+                             size_t *invalid);
+/* The on-above threshold of label column j as loaded (watts), or a negative value for a 0/1
+ * column. */
+float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j);
 
 /* ============================== training ============================== */
 
@@ -353,11 +384,13 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
                            struct lstmsrc_columns *cols);
 
-/* Predicts every full window of `ds`: window i ends at row i + seq_len - 1 and its prediction
- * belongs to row i + seq_len - 1 - label_offset (lstmsrc_model_info). `probs` receives
- * (windows, outputs) probabilities (sigmoid per source, or softmax over classes); `windows` must
- * equal lstmsrc_dataset_rows(ds) - seq_len + 1. Input columns are matched by name; derived
- * channels (first differences) are computed from them, row 0 starting the series. */
+/* Predicts every full window of `ds` inside its segments, in row order: in a segment of first
+ * row s, its window i ends at row s + i + seq_len - 1 and its prediction belongs to row
+ * s + i + seq_len - 1 - label_offset (lstmsrc_model_info). For a clean file (one segment) window
+ * i is simply rows i .. i + seq_len - 1. `probs` receives (windows, outputs) probabilities
+ * (sigmoid per source, or softmax over classes); `windows` must equal
+ * lstmsrc_dataset_windows(ds, seq_len). Input columns are matched by name; derived channels
+ * (first differences) are computed from them, each segment's first row starting a series. */
 enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                     float *probs, size_t windows, struct lstmsrc_error *err);
 

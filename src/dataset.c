@@ -9,6 +9,7 @@
  */
 #include "dataset.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,64 @@ void lstmsrc_dataset_free(struct lstmsrc_dataset *ds)
     free(ds->x);
     free(ds->y);
     free(ds->cls);
+    free(ds->runs);
+    free(ds->on_above);
     free(ds);
+}
+
+const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct window_run *one,
+                                      size_t *n)
+{
+    if (ds->runs_set) {
+        *n = ds->n_runs;
+        return ds->runs;
+    }
+    *one = (struct window_run){0, ds->n};
+    *n = ds->n ? 1 : 0;
+    return one;
+}
+
+size_t lstmsrc_dataset_segments(const struct lstmsrc_dataset *ds)
+{
+    struct window_run one;
+    size_t n;
+    dataset_runs(ds, &one, &n);
+    return n;
+}
+
+void lstmsrc_dataset_segment(const struct lstmsrc_dataset *ds, size_t i, size_t *first,
+                             size_t *rows)
+{
+    struct window_run one;
+    size_t n;
+    const struct window_run *r = dataset_runs(ds, &one, &n);
+    LSTMSRC_ASSERT(i < n);
+    if (first) *first = r[i].start;
+    if (rows) *rows = r[i].len;
+}
+
+size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq)
+{
+    struct window_run one;
+    size_t n, w = 0;
+    const struct window_run *r = dataset_runs(ds, &one, &n);
+    if (seq < 1) return 0;
+    for (size_t i = 0; i < n; i++) w += window_count(r[i].len, seq);
+    return w;
+}
+
+void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, size_t *rows,
+                             size_t *invalid)
+{
+    if (cells) *cells = ds->missing_cells;
+    if (rows) *rows = ds->missing_rows;
+    if (invalid) *invalid = ds->invalid_rows;
+}
+
+float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j)
+{
+    LSTMSRC_ASSERT(j >= 0 && j < ds->n_labels);
+    return ds->on_above ? ds->on_above[j] : -1.0f;
 }
 
 size_t lstmsrc_dataset_rows(const struct lstmsrc_dataset *ds)
@@ -422,6 +480,69 @@ static enum lstmsrc_status read_header(struct csv_reader *r, char ***header, int
     return LSTMSRC_OK;
 }
 
+/* ds->on_above (n_labels) from cols->label_on_above or the "W" / "NAME=W,..." list. */
+static enum lstmsrc_status resolve_on_above(const char *src, char *const *header, int ncols,
+                                            const struct lstmsrc_columns *cols,
+                                            const struct pick *lab, struct lstmsrc_dataset *ds,
+                                            struct lstmsrc_error *err)
+{
+    const int nl = ds->n_labels;
+    if (!ds->has_labels || (!cols->on_above && !cols->label_on_above)) return LSTMSRC_OK;
+    if (ds->mode == LSTMSRC_LABELS_CLASS)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: --on-above turns power columns into 0/1 sources; a class column "
+                         "has no threshold", src);
+    if (!(ds->on_above = malloc((size_t)nl * sizeof *ds->on_above)))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    for (int j = 0; j < nl; j++) ds->on_above[j] = -1.0f;
+    if (cols->label_on_above && cols->label_names) {
+        for (int j = 0; j < nl; j++) {
+            const float w = cols->label_on_above[j];
+            ds->on_above[j] = isfinite(w) && w >= 0.0f ? w : -1.0f;
+        }
+        return LSTMSRC_OK;
+    }
+    const char *list = cols->on_above;
+    char l[EXCERPT + 1];
+    str_excerpt(l, sizeof l, list, strlen(list));
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *tok = p, *eq = memchr(p, '=', len);
+        const char *num = eq ? eq + 1 : tok;
+        size_t nlen = eq ? len - (size_t)(eq + 1 - tok) : len;
+        double w;
+        trim(&num, &nlen);
+        if (!nlen || !csv_parse_double(num, nlen, &w) || w < 0.0 || w > FLT_MAX)
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "--on-above \"%s\": expected W or NAME=W with W a power of 0 or more",
+                             l);
+        if (!eq) { /* one threshold for every label column */
+            if (comma || p != list)
+                return set_error(err, LSTMSRC_ERR_ARG,
+                                 "--on-above \"%s\": a bare W applies to every column; give "
+                                 "NAME=W for each column instead", l);
+            for (int j = 0; j < nl; j++) ds->on_above[j] = (float)w;
+            return LSTMSRC_OK;
+        }
+        size_t klen = (size_t)(eq - tok);
+        trim(&tok, &klen);
+        int c = find_column(header, ncols, tok, klen), j = 0;
+        while (j < lab->n && lab->idx[j] != c) j++;
+        if (c < 0 || j == lab->n) {
+            char t[EXCERPT + 1], names[128];
+            str_excerpt(t, sizeof t, tok, klen);
+            column_list(names, sizeof names, ds->label_names, nl);
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s:1: --on-above names \"%s\", which is not a label column "
+                             "(labels: %s)", src, t, names);
+        }
+        ds->on_above[j] = (float)w;
+        if (!comma) return LSTMSRC_OK;
+        p = comma + 1;
+    }
+}
+
 /* Resolves `cols` against the header into in/lab (each with room for ncols) and sets the
  * data set's mode, task, has_labels and names. */
 static enum lstmsrc_status select_columns(const char *src, char *const *header, int ncols,
@@ -521,20 +642,79 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
             return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
         ds->n_labels = lab->n;
     }
-    return LSTMSRC_OK;
+    return resolve_on_above(src, header, ncols, cols, lab, ds, err);
 }
 
-/* Reads every data row into ds (x, and y or cls), checking each selected cell. Sets ds->k. */
+/* Whether a cell spells "no value": one of the comma-separated `list` (exact, after trimming),
+ * or with list NULL: empty, NA, NaN, null in any case. */
+static int is_missing(const char *list, const char *s, size_t len)
+{
+    trim(&s, &len);
+    if (!list) {
+        static const char *const dflt[] = {"na", "nan", "null"};
+        if (len == 0) return 1;
+        for (size_t d = 0; d < sizeof dflt / sizeof *dflt; d++) {
+            size_t dl = strlen(dflt[d]), i = 0;
+            if (dl != len) continue;
+            while (i < len && (s[i] | 0x20) == dflt[d][i]) i++;
+            if (i == len) return 1;
+        }
+        return 0;
+    }
+    for (const char *p = list;;) {
+        const char *comma = strchr(p, ',');
+        size_t tl = comma ? (size_t)(comma - p) : strlen(p);
+        const char *tok = p;
+        trim(&tok, &tl);
+        if (tl == len && memcmp(tok, s, len) == 0) return 1;
+        if (!comma) return 0;
+        p = comma + 1;
+    }
+}
+
+/* A 0/1 label cell, or a power cell above its threshold (thr >= 0). -1 with the error set. */
+static int label_bit(const struct csv_reader *r, int col, float thr, struct lstmsrc_error *err)
+{
+    size_t len;
+    const char *s;
+    if (thr < 0.0f) {
+        int b = csv_field_bit(r, col);
+        if (b >= 0) return b;
+        s = csv_field(r, col, &len);
+        if ((b = parse_bit(s, len)) >= 0) return b;
+        double v;
+        if (csv_parse_double(s, len, &v) && v >= 0.0) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, s, len);
+            set_error(err, LSTMSRC_ERR_PARSE,
+                      "%s:%ld:%d: expected 0 or 1, found \"%s\"; if the column holds power, give "
+                      "--on-above W to make it ON above W", csv_name(r), csv_line(r), col + 1, t);
+            return -1;
+        }
+        cell_error(r, col, "0 or 1", s, len, err);
+        return -1;
+    }
+    float v;
+    if (!csv_field_float(r, col, &v) || v < 0.0f) {
+        s = csv_field(r, col, &len);
+        cell_error(r, col, "a power of 0 or more (the column has --on-above)", s, len, err);
+        return -1;
+    }
+    return v > thr;
+}
+
+/* Reads every data row into ds (x, and y or cls), checking each selected cell, and cuts the rows
+ * into segments (ds->runs) at missing rows. Sets ds->k. */
 static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const struct pick *in,
-                                     const struct pick *lab, struct lstmsrc_dataset *ds,
-                                     struct lstmsrc_error *err)
+                                     const struct pick *lab, const struct lstmsrc_columns *cols,
+                                     struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
 {
     const char *src = csv_name(r);
     const int f = ds->f, nl = ds->n_labels;
-    size_t cap = 0;
+    size_t cap = 0, run_cap = 0;
     int32_t max_class = -1;
     enum lstmsrc_status st;
-    int nf;
+    int nf, prev_good = 0; /* whether the row before was in a segment */
     for (;;) {
         if ((st = csv_next(r, &nf, err))) return st;
         if (nf == 0) break;
@@ -545,12 +725,22 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
             return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
 
         float *xr = ds->x + ds->n * (size_t)f; /* (f) */
+        int bad = 0;                           /* a missing cell or an invalid reading */
         for (int i = 0; i < f; i++)
             if (!csv_field_float(r, in->idx[i], &xr[i])) {
                 size_t len;
                 const char *s = csv_field(r, in->idx[i], &len);
+                if (is_missing(cols->missing, s, len)) {
+                    ds->missing_cells++;
+                    bad = 1;
+                    continue;
+                }
                 return number_error(r, in->idx[i], s, len, err);
             }
+        if (!bad && cols->use_invalid_below && xr[0] < cols->invalid_below) {
+            ds->invalid_rows++;
+            bad = 1;
+        }
 
         if (ds->n == 0) {
             ds->first_line = csv_line(r);
@@ -558,18 +748,9 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
         } else if (csv_line(r) != ds->first_line + (long)ds->n) {
             ds->lines_regular = 0;
         }
-        if (ds->n > 0 && !ds->diff_bad_row)
-            for (int i = 0; i < f; i++) {
-                const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
-                if (!isfinite(d)) {
-                    ds->diff_bad_row = ds->n + 1;
-                    ds->diff_bad_line = csv_line(r);
-                    ds->diff_bad_input = i;
-                    ds->diff_bad_col = in->idx[i];
-                    break;
-                }
-            }
 
+        int32_t c = 0;
+        uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)nl : NULL; /* (nl) */
         if (ds->has_labels && ds->mode == LSTMSRC_LABELS_CLASS) {
             size_t len;
             const char *s = csv_field(r, lab->idx[0], &len);
@@ -581,34 +762,75 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
                                  "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
                                  csv_line(r), lab->idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
             }
+            if (v < 0 && is_missing(cols->missing, s, len)) {
+                ds->missing_cells++;
+                bad = 1;
+                v = 0;
+            }
             if (v < 0)
                 return cell_error(r, lab->idx[0], "a non-negative integer class", s, len, err);
-            ds->cls[ds->n] = (int32_t)v;
-            if (v > max_class) max_class = (int32_t)v;
+            c = (int32_t)v;
         } else if (ds->has_labels) {
             /* sources: one 0/1 per column; combined: the same bits, first column highest */
-            uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)nl : NULL; /* (nl) */
-            int32_t c = 0;
             for (int j = 0; j < nl; j++) {
-                int b = csv_field_bit(r, lab->idx[j]);
-                if (b < 0) {
-                    size_t len;
-                    const char *s = csv_field(r, lab->idx[j], &len);
-                    if ((b = parse_bit(s, len)) < 0)
-                        return cell_error(r, lab->idx[j], "0 or 1", s, len, err);
+                size_t len;
+                const char *s = csv_field(r, lab->idx[j], &len);
+                int b;
+                if (csv_field_bit(r, lab->idx[j]) < 0 && is_missing(cols->missing, s, len)) {
+                    ds->missing_cells++;
+                    bad = 1;
+                    b = 0;
+                } else if ((b = label_bit(r, lab->idx[j], ds->on_above ? ds->on_above[j] : -1.0f,
+                                          err)) < 0) {
+                    return err->code;
                 }
                 if (yr) yr[j] = (uint8_t)b;
                 c = (c << 1) | b;
             }
-            if (ds->cls) ds->cls[ds->n] = c;
         }
+
+        if (bad) { /* kept in place, finite, in no segment */
+            ds->missing_rows++;
+            for (int i = 0; i < f; i++) xr[i] = ds->n ? xr[i - f] : 0.0f;
+            if (yr) memset(yr, 0, (size_t)nl);
+            c = 0;
+            prev_good = 0;
+        } else {
+            if (prev_good && !ds->diff_bad_row)
+                for (int i = 0; i < f; i++) {
+                    const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
+                    if (!isfinite(d)) {
+                        ds->diff_bad_row = ds->n + 1;
+                        ds->diff_bad_line = csv_line(r);
+                        ds->diff_bad_input = i;
+                        ds->diff_bad_col = in->idx[i];
+                        break;
+                    }
+                }
+            if (prev_good) {
+                ds->runs[ds->n_runs - 1].len++;
+            } else {
+                if (ds->n_runs == run_cap) {
+                    size_t nc = run_cap ? run_cap * 2 : 16;
+                    struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
+                    if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+                    ds->runs = nr;
+                    run_cap = nc;
+                }
+                ds->runs[ds->n_runs++] = (struct window_run){ds->n, 1};
+            }
+            prev_good = 1;
+            if (ds->mode == LSTMSRC_LABELS_CLASS && c > max_class) max_class = c;
+        }
+        if (ds->cls) ds->cls[ds->n] = c;
         ds->n++;
     }
     if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+    ds->runs_set = 1;
     shrink_rows(ds);
     if (ds->has_labels)
         ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
-                : ds->mode == LSTMSRC_LABELS_CLASS ? max_class + 1
+                : ds->mode == LSTMSRC_LABELS_CLASS ? (max_class < 0 ? 1 : max_class + 1)
                                                    : 1 << nl;
     return LSTMSRC_OK;
 }
@@ -631,7 +853,7 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     if (!in.idx || !lab.idx) goto nomem;
     if ((st = select_columns(src, header, ncols, cols ? cols : &defaults, ds, &in, &lab, err)))
         goto fail;
-    if ((st = read_rows(r, ncols, &in, &lab, ds, err))) goto fail;
+    if ((st = read_rows(r, ncols, &in, &lab, cols ? cols : &defaults, ds, err))) goto fail;
     if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
 
     str_array_free(header, ncols);

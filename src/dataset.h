@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "lstmsrc.h"
+#include "window.h"
 
 struct lstmsrc_dataset {
     char *source;                  /* file name used in messages */
@@ -36,7 +37,20 @@ struct lstmsrc_dataset {
      * line break inside a quoted field), so a row's line is known without storing it. */
     long first_line;
     int lines_regular;
+    /* Segments (window.h runs): stretches without a missing row or a gap, in row order; rows
+     * outside them hold the last good row's values (0 before the first) and labels 0, so every
+     * stored number is finite, but no window uses them. */
+    struct window_run *runs;
+    size_t n_runs;
+    int runs_set;                  /* 0: a data set built without them, one run of every row */
+    size_t missing_cells, missing_rows, invalid_rows;
+    float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column */
 };
+
+/* The data set's segments as runs: ds->runs, or one run of every row for a data set built
+ * without them (tests). *n receives the count. */
+const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct window_run *one,
+                                      size_t *n);
 
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);

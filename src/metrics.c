@@ -186,7 +186,8 @@ static int reading_channel(const struct lstmsrc_model *m, const struct lstmsrc_d
 
 /* on (W, K): the model's decisions, thresholded and filtered by its minimum durations. */
 static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model *m,
-                            const struct lstmsrc_dataset *ds, const uint8_t *on)
+                            const struct lstmsrc_dataset *ds, const struct window_set *set,
+                            const uint8_t *on)
 {
     size_t W = ev->windows, K = (size_t)m->k, T = (size_t)m->seq_len, F = (size_t)ds->f;
     int ch = reading_channel(m, ds);
@@ -198,7 +199,7 @@ static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model 
     /* window w is scored on its labelled row (its last, or its centre) */
     const size_t off = (size_t)m->label_offset;
     for (size_t w = 0; w < W; w++) {
-        size_t row = window_label_row(w, (int)T, (int)off);
+        size_t row = window_label_row(window_set_start(set, w), (int)T, (int)off);
         const uint8_t *y = ds->y + row * K;
         float reading = ds->x[row * F + (size_t)ch];
         int miss = 0, rule_miss = 0, any = 0;
@@ -249,13 +250,14 @@ static void eval_multilabel(struct lstmsrc_eval *ev, const struct lstmsrc_model 
 }
 
 static void eval_multiclass(struct lstmsrc_eval *ev, const struct lstmsrc_model *m,
-                            const struct lstmsrc_dataset *ds, const float *probs)
+                            const struct lstmsrc_dataset *ds, const struct window_set *set,
+                            const float *probs)
 {
     size_t W = ev->windows, K = (size_t)m->k, T = (size_t)m->seq_len;
     size_t *conf = ev->confusion;
     size_t correct = 0;
     for (size_t w = 0; w < W; w++) {
-        int32_t t = ds->cls[window_label_row(w, (int)T, m->label_offset)];
+        int32_t t = ds->cls[window_label_row(window_set_start(set, w), (int)T, m->label_offset)];
         LSTMSRC_ASSERT(t >= 0 && (size_t)t < K);
         size_t p = (size_t)argmax(probs + w * K, (int)K);
         conf[(size_t)t * K + p]++;
@@ -320,12 +322,21 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
     if (m->k < 1 || (m->task == LSTMSRC_TASK_MULTILABEL && m->k > LSTMSRC_MAX_SOURCES) ||
         m->k > LSTMSRC_MAX_CLASSES)
         return set_error(err, LSTMSRC_ERR_ARG, "model has %d outputs, outside the limits", m->k);
-    size_t seq = m->seq_len > 0 ? (size_t)m->seq_len : 0;
-    size_t windows = seq > 0 && ds->n >= seq ? ds->n - seq + 1 : 0;
+    size_t windows = m->seq_len > 0 ? lstmsrc_dataset_windows(ds, m->seq_len) : 0;
+    struct window_run one;
+    size_t n_runs;
+    const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
+    if (windows == 0 && n_runs > 1)
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s: %zu segments, none as long as the model's window of %d rows", src,
+                         n_runs, m->seq_len);
     if (windows == 0)
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu rows, fewer than the model's window of %d rows", src, ds->n,
                          m->seq_len);
+    struct window_set set;
+    if (!window_set_init(&set, runs, n_runs, m->seq_len, 0, ds->n))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
 
     size_t n_probs, n_conf = 0;
     if (!mul_size(windows, (size_t)m->k, &n_probs) ||
@@ -356,16 +367,19 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
     for (int j = 0; j < m->k; j++)
         ev->per[j].name = m->output_names ? m->output_names[j] : NULL;
     if (m->task == LSTMSRC_TASK_MULTILABEL) {
-        /* the windows of one file are one sequence: the durations filter runs over all of them */
+        /* the windows of one segment are one sequence: the durations filter runs over each */
         lstmsrc_decide(m, probs, windows, on);
-        lstmsrc_filter_rows(m, on, windows);
-        eval_multilabel(ev, m, ds, on);
+        for (size_t r = 0; r < set.n_runs; r++)
+            lstmsrc_filter_rows(m, on + set.first[r] * (size_t)m->k,
+                                set.first[r + 1] - set.first[r]);
+        eval_multilabel(ev, m, ds, &set, on);
     } else
-        eval_multiclass(ev, m, ds, probs);
+        eval_multiclass(ev, m, ds, &set, probs);
 
     *out = ev;
     ev = NULL;
 cleanup:
+    window_set_free(&set);
     lstmsrc_eval_free(ev);
     free(probs);
     free(on);

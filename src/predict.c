@@ -33,31 +33,43 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
 {
     enum lstmsrc_status st = check_inputs(m, ds, err);
     if (st) return st;
-    size_t nw = window_count(ds->n, m->seq_len);
-    if (nw == 0)
+    struct window_run one;
+    size_t n_runs;
+    const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
+    size_t nw = lstmsrc_dataset_windows(ds, m->seq_len);
+    if (nw == 0 && n_runs <= 1)
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu rows, shorter than the model's window of %d", ds->source, ds->n,
                          m->seq_len);
+    if (nw == 0)
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s: %zu segments, none as long as the model's window of %d rows",
+                         ds->source, n_runs, m->seq_len);
     if (windows != nw)
         return set_error(err, LSTMSRC_ERR_ARG, "output room for %zu windows, data has %zu", windows,
                          nw);
     if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) return st;
+    struct window_set set;
+    if (!window_set_init(&set, runs, n_runs, m->seq_len, 0, ds->n))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %zu segments", n_runs);
     int cap = nw < PREDICT_BATCH ? (int)nw : PREDICT_BATCH;
     struct model_ws *ws = model_ws_create(m, cap, 0);
     size_t *starts = xmalloc_n((size_t)cap, sizeof *starts);
     float *xb = xmalloc_n((size_t)cap * m->seq_len, (size_t)m->f * sizeof(float));
-    /* derived channels over the whole series, as training computed them */
+    /* derived channels over each segment, as training computed them */
     float *xc = m->features == LSTMSRC_FEATURE_RAW ? NULL
-                                                   : xmalloc_n(ds->n, (size_t)m->f * sizeof(float));
+                                                   : xcalloc_n(ds->n, (size_t)m->f * sizeof(float));
     const float *x = xc ? xc : ds->x;
     if (!ws || !starts || !xb || (m->features != LSTMSRC_FEATURE_RAW && !xc)) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for a prediction batch");
         goto done;
     }
-    if (xc) model_channels(m, xc, ds->x, ds->n, NULL);
+    for (size_t r = 0; xc && r < n_runs; r++)
+        model_channels(m, xc + runs[r].start * (size_t)m->f, ds->x + runs[r].start * (size_t)ds->f,
+                       runs[r].len, NULL);
     for (size_t w0 = 0; w0 < nw; w0 += (size_t)cap) {
         int B = nw - w0 < (size_t)cap ? (int)(nw - w0) : cap;
-        for (int b = 0; b < B; b++) starts[b] = w0 + (size_t)b;
+        for (int b = 0; b < B; b++) starts[b] = window_set_start(&set, w0 + (size_t)b);
         window_gather(xb, x, m->f, starts, B, m->seq_len, m->scale_mean, m->scale_std);
         const float *logits = model_forward(m, ws, xb, B);
         float *out = probs + w0 * (size_t)m->k;
@@ -65,6 +77,7 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
         model_probs(m, out, B);
     }
 done:
+    window_set_free(&set);
     model_ws_free(ws);
     free(starts);
     free(xb);

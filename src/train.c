@@ -334,20 +334,56 @@ static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error
 
 /* ============================== validation ============================== */
 
+/* A part of the data (training or validation): its windows and, once gathered, the label of
+ * each window in window order: y (total, K) for multi-label, cls (total) for multi-class. */
+struct part {
+    struct window_set ws;
+    uint8_t *y;
+    int32_t *cls;
+};
+
+static void part_free(struct part *p)
+{
+    window_set_free(&p->ws);
+    free(p->y);
+    free(p->cls);
+    p->y = NULL;
+    p->cls = NULL;
+}
+
+/* Gathers the labels of p's windows (their labelled rows). Returns 0 on out of memory. */
+static int part_labels(struct part *p, const struct lstmsrc_model *m,
+                       const struct lstmsrc_dataset *ds)
+{
+    const size_t K = (size_t)m->k, lab = window_label_row(0, m->seq_len, m->label_offset);
+    const size_t nw = p->ws.total;
+    if (m->task == LSTMSRC_TASK_MULTILABEL) {
+        if (!(p->y = xmalloc_n(nw ? nw : 1, K))) return 0;
+        for (size_t r = 0, w = 0; r < p->ws.n_runs; r++)
+            for (size_t i = 0; i < p->ws.first[r + 1] - p->ws.first[r]; i++, w++)
+                memcpy(p->y + w * K, ds->y + (p->ws.runs[r].start + i + lab) * K, K);
+    } else {
+        if (!(p->cls = xmalloc_n(nw ? nw : 1, sizeof *p->cls))) return 0;
+        for (size_t r = 0, w = 0; r < p->ws.n_runs; r++)
+            for (size_t i = 0; i < p->ws.first[r + 1] - p->ws.first[r]; i++, w++)
+                p->cls[w] = ds->cls[p->ws.runs[r].start + i + lab];
+    }
+    return 1;
+}
+
 /* Macro F1 over sources with thresholds tuned on these windows (multi-label; thr may be NULL),
  * or macro F1 of the argmax (multi-class). */
-static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
-                           const float *probs, size_t first, size_t nw, float *thr)
+static double val_macro_f1(const struct lstmsrc_model *m, const struct part *p, const float *probs,
+                           float *thr)
 {
     const int K = m->k;
-    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
+    const size_t nw = p->ws.total;
     double sum = 0.0;
     if (m->task == LSTMSRC_TASK_MULTILABEL) {
         for (int j = 0; j < K; j++) {
             float t;
             double f1;
-            if (best_f1_threshold(probs + j, (size_t)K, ds->y + (first + lab) * K + j,
-                                  (size_t)K, nw, 0.5f, &t, &f1))
+            if (best_f1_threshold(probs + j, (size_t)K, p->y + j, (size_t)K, nw, 0.5f, &t, &f1))
                 return -1.0;
             if (thr) thr[j] = t;
             sum += f1;
@@ -357,11 +393,11 @@ static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_d
     for (int c = 0; c < K; c++) {
         struct bin_counts cnt = {0, 0, 0, 0};
         for (size_t i = 0; i < nw; i++) {
-            const float *p = probs + i * K;
+            const float *pr = probs + i * K;
             int best = 0;
             for (int j = 1; j < K; j++)
-                if (p[j] > p[best]) best = j;
-            int truth = ds->cls[first + i + lab];
+                if (pr[j] > pr[best]) best = j;
+            int truth = p->cls[i];
             cnt.tp += best == c && truth == c;
             cnt.fp += best == c && truth != c;
             cnt.fn += best != c && truth == c;
@@ -371,15 +407,17 @@ static double val_macro_f1(const struct lstmsrc_model *m, const struct lstmsrc_d
     return sum / K;
 }
 
-/* Runs the model over the validation windows; returns the mean loss, fills probs (nw, K). */
-static double validate(struct trainer *tr, size_t *starts, size_t first, size_t nw, float *probs)
+/* Runs the model over a part's windows; returns the mean loss, fills probs (nw, K). */
+static double validate(struct trainer *tr, size_t *starts, const struct window_set *ws,
+                       float *probs)
 {
     const int K = tr->m->k;
     const int bs = tr->cfg->batch;
+    const size_t nw = ws->total;
     double loss = 0.0;
     for (size_t w0 = 0; w0 < nw; w0 += (size_t)bs) {
         int B = nw - w0 < (size_t)bs ? (int)(nw - w0) : bs;
-        for (int b = 0; b < B; b++) starts[b] = first + w0 + (size_t)b;
+        for (int b = 0; b < B; b++) starts[b] = window_set_start(ws, w0 + (size_t)b);
         tr->starts = starts;
         tr->B = B;
         tr->norm = 1.0f;
@@ -401,30 +439,30 @@ static int any_on(const uint8_t *y, size_t stride, size_t n)
 /* Per-source decision thresholds for the best F1 on the validation windows. A source that is
  * never on in the validation part (a rare appliance and a short tail) is tuned on the training
  * windows instead: in-sample, but better than a fixed guess on a pos_weight-shifted output. */
-static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct window_split *sp,
-                                           const float *val_probs, size_t *bstarts)
+static enum lstmsrc_status tune_thresholds(struct trainer *tr, const struct part *val,
+                                           struct part *train, const float *val_probs,
+                                           size_t *bstarts)
 {
     struct lstmsrc_model *m = tr->m;
-    const struct lstmsrc_dataset *ds = tr->ds;
     const int K = m->k;
-    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
+    const size_t nv = val->ws.total, nt = train->ws.total;
     float *train_probs = NULL;
     double f1;
     for (int j = 0; j < K; j++) {
-        const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
-        if (any_on(yv, (size_t)K, sp->val_windows)) {
-            if (best_f1_threshold(val_probs + j, (size_t)K, yv, (size_t)K, sp->val_windows,
-                                  m->threshold[j], &m->threshold[j], &f1))
+        const uint8_t *yv = val->y + j;
+        if (any_on(yv, (size_t)K, nv)) {
+            if (best_f1_threshold(val_probs + j, (size_t)K, yv, (size_t)K, nv, m->threshold[j],
+                                  &m->threshold[j], &f1))
                 goto nomem;
             continue;
         }
         if (!train_probs) {
-            train_probs = xmalloc_n(sp->train_windows, (size_t)K * sizeof(float));
-            if (!train_probs) goto nomem;
-            validate(tr, bstarts, 0, sp->train_windows, train_probs);
+            train_probs = xmalloc_n(nt, (size_t)K * sizeof(float));
+            if (!train_probs || (!train->y && !part_labels(train, m, tr->ds))) goto nomem;
+            validate(tr, bstarts, &train->ws, train_probs);
         }
-        if (best_f1_threshold(train_probs + j, (size_t)K, ds->y + lab * K + j,
-                              (size_t)K, sp->train_windows, m->threshold[j], &m->threshold[j], &f1))
+        if (best_f1_threshold(train_probs + j, (size_t)K, train->y + j, (size_t)K, nt,
+                              m->threshold[j], &m->threshold[j], &f1))
             goto nomem;
     }
     /* A probability threshold: "everything on" comes out just below the smallest score, which
@@ -444,18 +482,19 @@ nomem:
 /* Per-source minimum on/off durations (durations.h) for the best F1 of the filtered decisions on
  * the validation windows, with the thresholds already tuned. Unlike the thresholds, a source
  * never on in the validation part keeps 1/1: there is nothing there to judge a filter by, and
- * the training windows' output is in-sample, its flicker not that of new data. */
-static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
-                                          const struct window_split *sp, const float *val_probs)
+ * the training windows' output is in-sample, its flicker not that of new data. The validation
+ * windows are scored as one sequence, also where it spans a gap between segments. */
+static enum lstmsrc_status tune_durations(struct lstmsrc_model *m, const struct part *val,
+                                          const float *val_probs)
 {
     const int K = m->k;
-    const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
+    const size_t nv = val->ws.total;
     for (int j = 0; j < K; j++) {
-        const uint8_t *yv = ds->y + (sp->val_first + lab) * K + j;
+        const uint8_t *yv = val->y + j;
         double raw, best;
-        if (any_on(yv, (size_t)K, sp->val_windows) &&
-            durations_tune(val_probs + j, (size_t)K, m->threshold[j], yv, (size_t)K,
-                           sp->val_windows, &m->min_on[j], &m->min_off[j], &raw, &best))
+        if (any_on(yv, (size_t)K, nv) &&
+            durations_tune(val_probs + j, (size_t)K, m->threshold[j], yv, (size_t)K, nv,
+                           &m->min_on[j], &m->min_off[j], &raw, &best))
             return LSTMSRC_ERR_NOMEM;
     }
     return LSTMSRC_OK;
@@ -582,8 +621,9 @@ static enum lstmsrc_status copy_names(char **dst, int n, char *const *src, int n
 
 /* pos_weight = negatives / positives per source over the training windows' labels, capped. */
 static void fit_pos_weights(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
-                            const struct lstmsrc_train_config *cfg, size_t train_windows)
+                            const struct lstmsrc_train_config *cfg, const struct window_set *tw)
 {
+    const size_t train_windows = tw->total;
     const int K = m->k;
     for (int j = 0; j < K; j++) {
         if (m->task != LSTMSRC_TASK_MULTILABEL || cfg->pos_weight == LSTMSRC_POS_WEIGHT_NONE) {
@@ -593,14 +633,64 @@ static void fit_pos_weights(struct lstmsrc_model *m, const struct lstmsrc_datase
         } else {
             const size_t lab = window_label_row(0, m->seq_len, m->label_offset);
             size_t pos = 0;
-            for (size_t w = 0; w < train_windows; w++)
-                pos += ds->y[(w + lab) * K + j];
+            for (size_t r = 0; r < tw->n_runs; r++)
+                for (size_t w = 0; w < tw->first[r + 1] - tw->first[r]; w++)
+                    pos += ds->y[(tw->runs[r].start + w + lab) * K + j];
             double wgt = pos ? (double)(train_windows - pos) / (double)pos : 1.0;
             if (wgt > cfg->pos_weight_cap) wgt = cfg->pos_weight_cap;
             if (wgt < 1.0 / cfg->pos_weight_cap) wgt = 1.0 / cfg->pos_weight_cap;
             m->pos_weight[j] = (float)wgt;
         }
     }
+}
+
+/* The threshold rule's per-source thresholds (reading > t) for the best F1 over the training
+ * rows, or every n-th of them past 2^20: its sort needs 16 bytes a row, which must not outgrow
+ * the data itself. */
+static enum lstmsrc_status fit_baseline(struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
+                                        const struct window_set *tw, struct lstmsrc_error *err)
+{
+    const size_t rows = window_set_rows(tw), K = (size_t)m->k, F = (size_t)ds->f;
+    const size_t every = rows > BASELINE_ROWS ? (rows + BASELINE_ROWS - 1) / BASELINE_ROWS : 1;
+    const size_t n = (rows + every - 1) / every;
+    const float *xs = ds->x;
+    const uint8_t *ys = ds->y;
+    size_t xstride = F * every, ystride = K * every;
+    float *xg = NULL;
+    uint8_t *yg = NULL;
+    if (!(tw->n_runs == 1 && tw->runs[0].start == 0)) { /* segments: gather their rows */
+        xg = xmalloc_n(n ? n : 1, sizeof *xg);
+        yg = xmalloc_n(n ? n : 1, K);
+        if (!xg || !yg) goto nomem;
+        size_t i = 0, k = 0;
+        for (size_t r = 0; r < tw->n_runs; r++)
+            for (size_t row = tw->runs[r].start; row < tw->runs[r].start + tw->runs[r].len; row++)
+                if (k++ % every == 0) {
+                    xg[i] = ds->x[row * F];
+                    memcpy(yg + i * K, ds->y + row * K, K);
+                    i++;
+                }
+        xs = xg;
+        ys = yg;
+        xstride = 1;
+        ystride = K;
+    }
+    float maxv = ds->x[tw->runs[0].start * F]; /* over every training row */
+    for (size_t r = 0; r < tw->n_runs; r++)
+        for (size_t row = tw->runs[r].start; row < tw->runs[r].start + tw->runs[r].len; row++)
+            if (ds->x[row * F] > maxv) maxv = ds->x[row * F];
+    for (size_t j = 0; j < K; j++) {
+        double f1;
+        if (best_f1_threshold(xs, xstride, ys + j, ystride, n, maxv, &m->base_threshold[j], &f1))
+            goto nomem;
+    }
+    free(xg);
+    free(yg);
+    return LSTMSRC_OK;
+nomem:
+    free(xg);
+    free(yg);
+    return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
 }
 
 /* ============================== training ============================== */
@@ -622,15 +712,31 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     enum lstmsrc_status st = check_config(ds, cfg, err);
     if (st) return st;
 
+    /* windows lie inside segments, and inside the training or the validation part */
     struct window_split sp;
-    window_split(ds->n, cfg->seq_len, cfg->val_fraction, &sp);
-    if (sp.train_windows > UINT32_MAX)
-        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu training windows; supported: up to %u",
-                         ds->source, sp.train_windows, (unsigned)UINT32_MAX);
-    if (sp.train_windows == 0) /* the data, not an option: exit 1, as plot and eval say it */
+    struct part trp = {0}, vap = {0};
+    struct window_run one;
+    size_t n_runs;
+    const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
+    if (!window_split_runs(runs, n_runs, ds->n, cfg->seq_len, cfg->val_fraction, &sp, &trp.ws,
+                           &vap.ws))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the windows of %zu segments",
+                         n_runs);
+    if (sp.train_windows > UINT32_MAX || sp.train_windows == 0) {
+        size_t tw = sp.train_windows, trows = window_set_rows(&trp.ws);
+        part_free(&trp);
+        part_free(&vap);
+        if (tw) return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu training windows; supported: up to %u",
+                                 ds->source, tw, (unsigned)UINT32_MAX);
+        /* the data, not an option: exit 1, as plot and eval say it */
+        if (n_runs != 1)
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s: %zu training rows in %zu segments, none long enough for one "
+                             "window of %d rows", ds->source, trows, n_runs, cfg->seq_len);
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s: %zu training rows, too few for one window of %d rows", ds->source,
                          sp.train_rows, cfg->seq_len);
+    }
 
     struct lstmsrc_model *m = NULL;
     struct trainer *tr = NULL;
@@ -644,7 +750,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     st = model_create(channels, cfg->hidden, cfg->layers, train_directions(cfg), ds->k,
                       cfg->seq_len, ds->n_labels,
                       ds->task, ds->mode, &m, err);
-    if (st) return st;
+    if (st) goto fail;
     int framed = model_set_framing(m, cfg->features, cfg->label_at);
     LSTMSRC_ASSERT(framed && m->n_raw == ds->f);
     m->meta.stride = cfg->stride;
@@ -658,12 +764,15 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
      * as prediction computes them; raw columns alone are used where they lie. */
     const float *x = ds->x;
     if (m->features != LSTMSRC_FEATURE_RAW) {
-        if (!(xc = xmalloc_n(ds->n, (size_t)m->f * sizeof(float)))) {
+        if (!(xc = xcalloc_n(ds->n, (size_t)m->f * sizeof(float)))) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %d channels of %zu rows",
                            m->f, ds->n);
             goto fail;
         }
-        model_channels(m, xc, ds->x, ds->n, NULL);
+        /* each segment on its own, as if it were a file: no difference across a gap */
+        for (size_t r = 0; r < n_runs; r++)
+            model_channels(m, xc + runs[r].start * (size_t)m->f, ds->x + runs[r].start * (size_t)ds->f,
+                           runs[r].len, NULL);
         x = xc;
         /* a step the float cannot hold (3.4e38 after -3.4e38) is named by its line now, not
          * found as a NaN loss in every epoch */
@@ -674,26 +783,16 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     const size_t n_train = window_strided_count(sp.train_windows, cfg->stride);
 
     /* scaler and baselines from the training part only */
-    scale_fit(m->scale_mean, m->scale_std, x, sp.train_rows, m->f);
+    scale_fit_runs(m->scale_mean, m->scale_std, x, &trp.ws, m->f);
     if ((st = check_standardised(m, ds, x, err))) goto fail;
-    fit_pos_weights(m, ds, cfg, sp.train_windows);
+    fit_pos_weights(m, ds, cfg, &trp.ws);
+    if (sp.val_windows && !part_labels(&vap, m, ds)) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the validation labels");
+        goto fail;
+    }
     /* The baseline rule is fitted on every training row, or on every n-th row past 2^20 of
      * them: its sort needs 16 bytes a row, which must not outgrow the data itself. */
-    const size_t every =
-        sp.train_rows > BASELINE_ROWS ? (sp.train_rows + BASELINE_ROWS - 1) / BASELINE_ROWS : 1;
-    float maxv = ds->x[0];
-    for (size_t r = 0; r < sp.train_rows; r++)
-        if (ds->x[r * ds->f] > maxv) maxv = ds->x[r * ds->f];
-    for (int j = 0; j < m->k; j++) {
-        if (m->task != LSTMSRC_TASK_MULTILABEL) break;
-        double f1;
-        if (best_f1_threshold(ds->x, (size_t)ds->f * every, ds->y + j, (size_t)m->k * every,
-                              (sp.train_rows + every - 1) / every, maxv, &m->base_threshold[j],
-                              &f1)) {
-            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-    }
+    if (m->task == LSTMSRC_TASK_MULTILABEL && (st = fit_baseline(m, ds, &trp.ws, err))) goto fail;
 
     struct rng rng;
     rng_seed(&rng, cfg->seed);
@@ -757,7 +856,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         if (best_epoch > 0 && sp.val_windows) {
             float *cur = m->params;
             m->params = best;
-            validate(tr, bstarts, sp.val_first, sp.val_windows, best_probs);
+            validate(tr, bstarts, &vap.ws, best_probs);
             m->params = cur;
         }
     }
@@ -777,7 +876,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         }
         for (size_t b0 = done; b0 < n_train; b0 += (size_t)cfg->batch) {
             int B = n_train - b0 < (size_t)cfg->batch ? (int)(n_train - b0) : cfg->batch;
-            for (int b = 0; b < B; b++) bstarts[b] = (size_t)order[b0 + (size_t)b] * stride;
+            for (int b = 0; b < B; b++)
+                bstarts[b] = window_set_start(&trp.ws, (size_t)order[b0 + (size_t)b] * stride);
             tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
@@ -814,7 +914,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         double vloss = -1.0, vf1 = -1.0;
         if (done == n_train && sp.val_windows) { /* validation runs whole: it scores the epoch */
             tr->stop = NULL;
-            vloss = validate(tr, bstarts, sp.val_first, sp.val_windows, val_probs);
+            vloss = validate(tr, bstarts, &vap.ws, val_probs);
             tr->stop = cfg->stop;
         }
         if (interrupted && done < n_train) { /* a partial epoch is not scored */
@@ -833,7 +933,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
         int improved = 0;
         if (sp.val_windows) {
-            vf1 = val_macro_f1(m, ds, val_probs, sp.val_first, sp.val_windows, NULL);
+            vf1 = val_macro_f1(m, &vap, val_probs, NULL);
             if (vf1 < 0.0) {
                 st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory scoring validation");
                 goto fail;
@@ -877,7 +977,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     for (int j = 0; j < m->k; j++) m->threshold[j] = cfg->threshold;
     if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_thresholds && sp.val_windows &&
         best_epoch > 0) {
-        if (tune_thresholds(tr, &sp, best_probs, bstarts)) {
+        if (tune_thresholds(tr, &vap, &trp, best_probs, bstarts)) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning thresholds");
             goto fail;
         }
@@ -889,7 +989,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         m->min_off[j] = cfg->min_off;
     }
     if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_durations && sp.val_windows &&
-        best_epoch > 0 && tune_durations(m, ds, &sp, best_probs)) {
+        best_epoch > 0 && tune_durations(m, &vap, best_probs)) {
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning minimum durations");
         goto fail;
     }
@@ -923,6 +1023,8 @@ fail:
     free(bstarts);
     free(val_probs);
     free(best_probs);
+    part_free(&trp);
+    part_free(&vap);
     lstmsrc_model_free(m);
     return st;
 }

@@ -11,6 +11,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "common.h"
 
@@ -56,27 +57,143 @@ void window_split(size_t n, int seq, float val_fraction, struct window_split *s)
     s->val_windows = window_count(s->val_rows, seq);
 }
 
-/* x (rows, f); mean, std (f). Two passes in double: the mean, then the population variance
- * around it, which stays accurate for readings far from zero. */
-void scale_fit(float *mean, float *std, const float *x, size_t rows, int f)
+int window_set_init(struct window_set *ws, const struct window_run *runs, size_t n_runs, int seq,
+                    size_t lo, size_t hi)
 {
-    LSTMSRC_ASSERT(f >= 0 && (x || rows == 0));
+    LSTMSRC_ASSERT(ws && seq >= 1 && (runs || n_runs == 0));
+    *ws = (struct window_set){.seq = seq};
+    size_t kept = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        size_t a = runs[r].start > lo ? runs[r].start : lo;
+        size_t b = runs[r].start + runs[r].len < hi ? runs[r].start + runs[r].len : hi;
+        kept += b > a;
+    }
+    ws->runs = xmalloc_n(kept ? kept : 1, sizeof *ws->runs);
+    ws->first = xmalloc_n(kept + 1, sizeof *ws->first);
+    if (!ws->runs || !ws->first) {
+        window_set_free(ws);
+        return 0;
+    }
+    ws->first[0] = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        size_t a = runs[r].start > lo ? runs[r].start : lo;
+        size_t b = runs[r].start + runs[r].len < hi ? runs[r].start + runs[r].len : hi;
+        if (b <= a) continue;
+        ws->runs[ws->n_runs] = (struct window_run){a, b - a};
+        ws->first[ws->n_runs + 1] = ws->first[ws->n_runs] + window_count(b - a, seq);
+        ws->n_runs++;
+    }
+    ws->total = ws->first[ws->n_runs];
+    return 1;
+}
+
+void window_set_free(struct window_set *ws)
+{
+    if (!ws) return;
+    free(ws->runs);
+    free(ws->first);
+    ws->runs = NULL;
+    ws->first = NULL;
+    ws->n_runs = ws->total = 0;
+}
+
+size_t window_set_start(const struct window_set *ws, size_t i)
+{
+    LSTMSRC_ASSERT(i < ws->total);
+    if (ws->n_runs == 1) return ws->runs[0].start + i;
+    size_t lo = 0, hi = ws->n_runs; /* the run r with first[r] <= i < first[r + 1] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ws->first[mid] <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return ws->runs[lo].start + (i - ws->first[lo]);
+}
+
+size_t window_set_rows(const struct window_set *ws)
+{
+    size_t rows = 0;
+    for (size_t r = 0; r < ws->n_runs; r++) rows += ws->runs[r].len;
+    return rows;
+}
+
+int window_split_runs(const struct window_run *runs, size_t n_runs, size_t n, int seq,
+                      float val_fraction, struct window_split *s, struct window_set *train,
+                      struct window_set *val)
+{
+    LSTMSRC_ASSERT(seq >= 1 && s && train && val);
+    size_t valid = 0;
+    for (size_t r = 0; r < n_runs; r++) valid += runs[r].len;
+    size_t want = fraction_of(valid, val_fraction), split = n;
+    /* the split row: the last `want` rows in runs lie at or after it */
+    for (size_t r = n_runs, left = want; r-- > 0 && left > 0;) {
+        size_t take = runs[r].len < left ? runs[r].len : left;
+        split = runs[r].start + runs[r].len - take;
+        left -= take;
+    }
+    if (want == 0) split = n;
+    *train = (struct window_set){.seq = seq};
+    *val = (struct window_set){.seq = seq};
+    if (!window_set_init(val, runs, n_runs, seq, split, n)) return 0;
+    /* a validation part without one full window would only waste rows */
+    if (val->total == 0) {
+        window_set_free(val);
+        split = n;
+        if (!window_set_init(val, runs, n_runs, seq, n, n)) return 0;
+    }
+    if (!window_set_init(train, runs, n_runs, seq, 0, split)) {
+        window_set_free(val);
+        return 0;
+    }
+    s->train_rows = split;
+    s->val_rows = n - split;
+    s->val_first = split;
+    s->train_windows = train->total;
+    s->val_windows = val->total;
+    return 1;
+}
+
+/* mean, std (f) over the rows of runs of x (rows, f). Two passes in double: the mean, then the
+ * population variance around it, which stays accurate for readings far from zero. */
+static void fit_runs(float *mean, float *std, const float *x, const struct window_run *runs,
+                     size_t n_runs, int f)
+{
+    LSTMSRC_ASSERT(f >= 0);
+    const size_t F = (size_t)f;
+    size_t rows = 0;
+    for (size_t r = 0; r < n_runs; r++) rows += runs[r].len;
+    LSTMSRC_ASSERT(x || rows == 0);
     for (int j = 0; j < f; j++) {
         double sum = 0.0, ss = 0.0, maxabs = 0.0;
-        for (size_t i = 0; i < rows; i++)
-            sum += x[i * (size_t)f + (size_t)j];
+        for (size_t r = 0; r < n_runs; r++)
+            for (size_t i = runs[r].start; i < runs[r].start + runs[r].len; i++)
+                sum += x[i * F + (size_t)j];
         double mu = rows ? sum / (double)rows : 0.0;
-        for (size_t i = 0; i < rows; i++) {
-            double v = x[i * (size_t)f + (size_t)j];
-            ss += (v - mu) * (v - mu);
-            if (fabs(v) > maxabs) maxabs = fabs(v);
-        }
+        for (size_t r = 0; r < n_runs; r++)
+            for (size_t i = runs[r].start; i < runs[r].start + runs[r].len; i++) {
+                double v = x[i * F + (size_t)j];
+                ss += (v - mu) * (v - mu);
+                if (fabs(v) > maxabs) maxabs = fabs(v);
+            }
         double sd = rows ? sqrt(ss / (double)rows) : 0.0;
         mean[j] = (float)mu;
         /* constant channel (std 0 up to rounding), or one whose std is no normal float (which
          * a model file cannot hold): scale by 1 so it maps to zero, not to inf */
         std[j] = sd <= 1e-6 * maxabs || (float)sd < FLT_MIN ? 1.0f : (float)sd;
     }
+}
+
+void scale_fit(float *mean, float *std, const float *x, size_t rows, int f)
+{
+    const struct window_run one = {0, rows};
+    fit_runs(mean, std, x, &one, 1, f);
+}
+
+void scale_fit_runs(float *mean, float *std, const float *x, const struct window_set *ws, int f)
+{
+    fit_runs(mean, std, x, ws->runs, ws->n_runs, f);
 }
 
 /* xb (T, B, F); x (rows, F); starts (B); mean, std (F). */

@@ -31,9 +31,47 @@ struct window_split {
 };
 void window_split(size_t n, int seq, float val_fraction, struct window_split *s);
 
+/* A run: rows [start, start + len) with no gap inside (no missing row, no time jump, one
+ * file), in which windows may lie. A data set is one or more runs; a window never spans two. */
+struct window_run {
+    size_t start, len;
+};
+
+/* The windows of length seq inside a list of runs, numbered 0..total-1 in row order: run r holds
+ * windows first[r] .. first[r + 1] - 1, consecutive rows of one stretch, so a decision filter
+ * over a run's windows sees one unbroken sequence. Owns `runs` and `first`. */
+struct window_set {
+    struct window_run *runs; /* (n_runs) only runs holding at least one window */
+    size_t n_runs;
+    size_t *first;           /* (n_runs + 1) cumulative window counts */
+    size_t total;
+    int seq;
+};
+
+/* The windows of `runs` clipped to rows [lo, hi). Returns 0 on out of memory (ws left empty,
+ * safe to free). */
+int window_set_init(struct window_set *ws, const struct window_run *runs, size_t n_runs, int seq,
+                    size_t lo, size_t hi);
+void window_set_free(struct window_set *ws);
+/* First row of window i (0 <= i < total). */
+size_t window_set_start(const struct window_set *ws, size_t i);
+/* Rows of the clipped runs of ws (its rows in runs, a window or not). */
+size_t window_set_rows(const struct window_set *ws);
+
+/* Chronological split over runs: the last floor(valid * val_fraction) rows that lie in runs are
+ * validation (valid = rows in runs), so an outage at the end does not eat the validation part.
+ * Sets s as window_split does (train_rows = the split row, val_rows = n - split row) and fills
+ * train and val with the windows of each part; a validation part without one window is folded
+ * back into training. Returns 0 on out of memory. */
+int window_split_runs(const struct window_run *runs, size_t n_runs, size_t n, int seq,
+                      float val_fraction, struct window_split *s, struct window_set *train,
+                      struct window_set *val);
+
 /* Per-channel mean and standard deviation of rows [0, rows) of x (rows, f), in double; a
  * channel with std below 1e-6 of its scale (constant) gets std 1 so it scales to zero. */
 void scale_fit(float *mean, float *std, const float *x, size_t rows, int f);
+/* The same over the rows of a window set's runs. */
+void scale_fit_runs(float *mean, float *std, const float *x, const struct window_set *ws, int f);
 
 /* xb (T, B, F) = (x[starts[b] + t, :] - mean) / std for each window b and step t. */
 void window_gather(float *xb, const float *x, int f, const size_t *starts, int B, int T,

@@ -838,7 +838,8 @@ static void test_load_labels_optional(void)
         lstmsrc_dataset_free(ds);
     }
     expect_load_error(FIX "bad_label.csv", &c, LSTMSRC_ERR_PARSE,
-                      FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"");
+                      FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"; if the column holds "
+                          "power, give --on-above W to make it ON above W");
     /* partly present is a mistake */
     lab[1] = "zzz";
     c.n_label_names = 2;
@@ -868,8 +869,11 @@ static void test_load_bad_fixtures(void)
     cls.class_column = "class";
     expect_load_error(FIX "bad_number.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_number.csv:3:1: expected a number, found \"12x\"");
-    expect_load_error(FIX "bad_nan.csv", NULL, LSTMSRC_ERR_PARSE,
-                      FIX "bad_nan.csv:3:1: expected a finite number, found \"nan\"");
+    /* "nan" is missing by default; with another --missing list it is a bad number again */
+    struct lstmsrc_columns dash = {0};
+    dash.missing = "-";
+    expect_load_error(FIX "missing_nan.csv", &dash, LSTMSRC_ERR_PARSE,
+                      FIX "missing_nan.csv:3:1: expected a finite number, found \"nan\"");
     expect_load_error(FIX "bad_inf.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_inf.csv:3:1: expected a finite number, found \"-inf\"");
     expect_load_error(FIX "bad_huge.csv", NULL, LSTMSRC_ERR_PARSE,
@@ -877,7 +881,8 @@ static void test_load_bad_fixtures(void)
     expect_load_error(FIX "bad_ragged.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_ragged.csv:3: expected 3 fields, found 2");
     expect_load_error(FIX "bad_label.csv", NULL, LSTMSRC_ERR_PARSE,
-                      FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"");
+                      FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"; if the column holds "
+                          "power, give --on-above W to make it ON above W");
     expect_load_error(FIX "bad_class.csv", &cls, LSTMSRC_ERR_PARSE,
                       FIX
                       "bad_class.csv:3:2: expected a non-negative integer class, found \"1.5\"");
@@ -905,7 +910,9 @@ static void test_load_cells(void)
         lstmsrc_dataset_free(ds);
     }
     static const char empty_cell[] = "r,a\n1,0\n,1\n";
-    CHECK(lstmsrc_dataset_load_mem("t", empty_cell, strlen(empty_cell), NULL, &ds, &err) ==
+    struct lstmsrc_columns na = {0};
+    na.missing = "NA";
+    CHECK(lstmsrc_dataset_load_mem("t", empty_cell, strlen(empty_cell), &na, &ds, &err) ==
           LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg, "t:3:1: expected a number, found \"\"") == 0);
     static const char hex[] = "r,a\n0x10,0\n";
@@ -916,8 +923,8 @@ static void test_load_cells(void)
     CHECK(lstmsrc_dataset_load_mem("t", longcell, strlen(longcell), NULL, &ds, &err) ==
           LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg,
-                 "t:2:2: expected 0 or 1, found \"0123456789012345678901234567890123456...\"") ==
-          0);
+                 "t:2:2: expected 0 or 1, found \"0123456789012345678901234567890123456...\"; if "
+                 "the column holds power, give --on-above W to make it ON above W") == 0);
     /* overlong line in the middle of a data set */
     size_t n = (size_t)LSTMSRC_MAX_LINE + 100;
     char *big = malloc(n);
