@@ -202,6 +202,8 @@ const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds);
 const uint8_t *lstmsrc_dataset_labels_data(const struct lstmsrc_dataset *ds);
 /* (rows) class index 0..outputs-1 per row of a multi-class data set, borrowed; NULL otherwise. */
 const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
+/* The name the data set was loaded under (its path, or the name given to _load_mem). */
+const char *lstmsrc_dataset_source(const struct lstmsrc_dataset *ds);
 /* Segments: the stretches of rows with no missing row and no gap inside, in which windows lie.
  * A clean file is one segment of every row. */
 size_t lstmsrc_dataset_segments(const struct lstmsrc_dataset *ds);
@@ -376,6 +378,12 @@ struct lstmsrc_model_info {
      * most rows a filtered decision is settled after its own row (lstmsrc_filter_delay) */
     const int *min_on, *min_off;     /* outputs */
     int decision_delay;
+    /* How files are read for this model (it applies them to every later file): label column j
+     * holds power, ON above on_above[j] watts (NULL, or a negative entry: a 0/1 column), and a
+     * reading below invalid_below is an outage (when use_invalid_below). */
+    const float *on_above;           /* n_labels, or NULL */
+    int use_invalid_below;
+    float invalid_below;
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 
@@ -531,6 +539,22 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
 enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *r, float *x, size_t max, size_t *n,
                                       struct lstmsrc_error *err);
 int lstmsrc_rows_inputs(const struct lstmsrc_rows *r);
+/* How a row read by lstmsrc_rows_read_marked stands in its file's segments. */
+enum lstmsrc_row_mark {
+    LSTMSRC_ROW_OK = 0,      /* continues the segment of the row before (or starts the file) */
+    LSTMSRC_ROW_MISSING = 1, /* a missing input cell or an invalid reading: in no segment */
+    LSTMSRC_ROW_BREAK = 2    /* good, and starts a new segment (after missing rows) */
+};
+/* lstmsrc_rows_read for real recordings: a row with a missing input cell (cols->missing, as the
+ * loader spells them) or an invalid reading (cols->use_invalid_below) is not an error but
+ * marked LSTMSRC_ROW_MISSING in mark (max), its x holding the last good row (0 before any), as
+ * lstmsrc_dataset_load stores it. lstmsrc_rows_read is this with every missing cell an error. */
+enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *r, float *x, uint8_t *mark,
+                                             size_t max, size_t *n, struct lstmsrc_error *err);
+/* What was read as missing so far: cells, rows (with an invalid reading among them), and the
+ * segments begun. */
+void lstmsrc_rows_missing(const struct lstmsrc_rows *r, size_t *cells, size_t *rows,
+                          size_t *invalid, size_t *segments);
 void lstmsrc_rows_close(struct lstmsrc_rows *r);
 
 /* ---- streams: one reading in, one prediction out ---- */

@@ -97,6 +97,11 @@ const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct w
     return one;
 }
 
+const char *lstmsrc_dataset_source(const struct lstmsrc_dataset *ds)
+{
+    return ds->source ? ds->source : "data";
+}
+
 size_t lstmsrc_dataset_segments(const struct lstmsrc_dataset *ds)
 {
     struct window_run one;
@@ -487,7 +492,8 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
                                             struct lstmsrc_error *err)
 {
     const int nl = ds->n_labels;
-    if (!ds->has_labels || (!cols->on_above && !cols->label_on_above)) return LSTMSRC_OK;
+    if (!ds->has_labels || (!cols->on_above && !(cols->label_on_above && cols->label_names)))
+        return LSTMSRC_OK;
     if (ds->mode == LSTMSRC_LABELS_CLASS)
         return set_error(err, LSTMSRC_ERR_ARG,
                          "%s: --on-above turns power columns into 0/1 sources; a class column "
@@ -495,7 +501,7 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
     if (!(ds->on_above = malloc((size_t)nl * sizeof *ds->on_above)))
         return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
     for (int j = 0; j < nl; j++) ds->on_above[j] = -1.0f;
-    if (cols->label_on_above && cols->label_names) {
+    if (!cols->on_above) { /* a model's thresholds, one per label column */
         for (int j = 0; j < nl; j++) {
             const float w = cols->label_on_above[j];
             ds->on_above[j] = isfinite(w) && w >= 0.0f ? w : -1.0f;
@@ -645,9 +651,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
     return resolve_on_above(src, header, ncols, cols, lab, ds, err);
 }
 
-/* Whether a cell spells "no value": one of the comma-separated `list` (exact, after trimming),
- * or with list NULL: empty, NA, NaN, null in any case. */
-static int is_missing(const char *list, const char *s, size_t len)
+int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
 {
     trim(&s, &len);
     if (!list) {
@@ -730,7 +734,7 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
             if (!csv_field_float(r, in->idx[i], &xr[i])) {
                 size_t len;
                 const char *s = csv_field(r, in->idx[i], &len);
-                if (is_missing(cols->missing, s, len)) {
+                if (lstmsrc_cell_missing(cols->missing, s, len)) {
                     ds->missing_cells++;
                     bad = 1;
                     continue;
@@ -762,7 +766,7 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
                                  "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
                                  csv_line(r), lab->idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
             }
-            if (v < 0 && is_missing(cols->missing, s, len)) {
+            if (v < 0 && lstmsrc_cell_missing(cols->missing, s, len)) {
                 ds->missing_cells++;
                 bad = 1;
                 v = 0;
@@ -776,7 +780,7 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
                 size_t len;
                 const char *s = csv_field(r, lab->idx[j], &len);
                 int b;
-                if (csv_field_bit(r, lab->idx[j]) < 0 && is_missing(cols->missing, s, len)) {
+                if (csv_field_bit(r, lab->idx[j]) < 0 && lstmsrc_cell_missing(cols->missing, s, len)) {
                     ds->missing_cells++;
                     bad = 1;
                     b = 0;
@@ -853,6 +857,15 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     if (!in.idx || !lab.idx) goto nomem;
     if ((st = select_columns(src, header, ncols, cols ? cols : &defaults, ds, &in, &lab, err)))
         goto fail;
+    if (cols && cols->use_invalid_below) {
+        if (!isfinite(cols->invalid_below)) {
+            st = set_error(err, LSTMSRC_ERR_ARG, "%s: --invalid-below must be a finite number",
+                           src);
+            goto fail;
+        }
+        ds->use_invalid_below = 1;
+        ds->invalid_below = cols->invalid_below;
+    }
     if ((st = read_rows(r, ncols, &in, &lab, cols ? cols : &defaults, ds, err))) goto fail;
     if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
 

@@ -44,13 +44,20 @@ struct lstmsrc_dataset {
     size_t n_runs;
     int runs_set;                  /* 0: a data set built without them, one run of every row */
     size_t missing_cells, missing_rows, invalid_rows;
-    float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column */
+    float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column;
+                                      NULL: every label column is 0/1 */
+    int use_invalid_below;         /* the reader's invalid-reading rule, for a model to keep */
+    float invalid_below;
 };
 
 /* The data set's segments as runs: ds->runs, or one run of every row for a data set built
  * without them (tests). *n receives the count. */
 const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct window_run *one,
                                       size_t *n);
+
+/* Whether a cell spells "no value": one of the comma-separated `list` (exact, after trimming),
+ * or with list NULL: empty, NA, NaN, null in any case. The loader and the row reader share it. */
+int lstmsrc_cell_missing(const char *list, const char *s, size_t len);
 
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);

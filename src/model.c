@@ -193,6 +193,7 @@ void lstmsrc_model_free(struct lstmsrc_model *m)
     free(m->pos_weight);
     free(m->min_on);
     free(m->min_off);
+    free(m->on_above);
     free(m->params);
     free(m);
 }
@@ -238,6 +239,9 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->min_on = m->min_on;
     info->min_off = m->min_off;
     info->decision_delay = durations_model_delay(m);
+    info->on_above = m->on_above;
+    info->use_invalid_below = m->use_invalid_below;
+    info->invalid_below = m->invalid_below;
 }
 
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
@@ -251,6 +255,9 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
     cols->label_names = (const char *const *)m->label_names;
     cols->n_label_names = m->n_labels;
     cols->diff_finite = (m->features & LSTMSRC_FEATURE_DIFF) != 0;
+    cols->label_on_above = m->on_above;
+    cols->use_invalid_below = m->use_invalid_below;
+    cols->invalid_below = m->invalid_below;
 }
 
 /* ============================== initialisation ============================== */

@@ -66,6 +66,13 @@ struct lstmsrc_model {
     float *pos_weight;    /* (k) as used by the loss (1 for multi-class) */
     int *min_on, *min_off;/* (k) minimum durations in rows (durations.h); 1 = no filter */
     struct model_train_meta meta;
+    /* How a file's rows were read for training, applied again to later files (version 4 ingest
+     * block): label columns holding power are ON above on_above[j] (NULL: every label column is
+     * 0/1; a negative entry: that column is 0/1), and a reading below invalid_below marks its
+     * row missing. */
+    float *on_above;      /* (n_labels) or NULL */
+    int use_invalid_below;
+    float invalid_below;
     size_t n_params;
     float *params;        /* (n_params) layout above */
 };

@@ -29,10 +29,14 @@ _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats")
 
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define FORMAT_VERSION 3u /* the newest this build reads */
+#define FORMAT_VERSION 4u /* the newest this build reads */
 /* Header flags (version 3 on): bit 0, the top layer is bidirectional. A model without one is
- * written as version 2, which builds before version 3 read as well. */
+ * written as version 2, which builds before version 3 read as well. Version 4 on: bit 1, an
+ * ingest block follows the post block (power thresholds of the label columns, the invalid
+ * reading); a model without one keeps version 2 or 3. */
 #define FLAG_BIDIRECTIONAL 1u
+#define FLAG_INGEST 2u
+#define INGEST_INVALID_BELOW 1u /* ingest block flags: bit 0, invalid_below is set */
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
 #define META_SIZE 68u   /* training metadata block */
 #define INPUT_SIZE 16u  /* version 2: input block (features, label_at, label_offset, stride) */
@@ -282,6 +286,37 @@ static int names_size(char *const *names, int n, const char *what, size_t *out, 
     return 1;
 }
 
+/* Whether m has anything for the ingest block: a power threshold or an invalid reading. */
+static int model_has_ingest(const struct lstmsrc_model *m)
+{
+    if (m->use_invalid_below) return 1;
+    for (int j = 0; m->on_above && j < m->n_labels; j++)
+        if (m->on_above[j] >= 0.0f) return 1;
+    return 0;
+}
+
+/* The ingest block's values: finite; thresholds only for 0/1 label columns (not a class
+ * column). */
+static int check_ingest(const struct lstmsrc_model *m, char *why, size_t cap)
+{
+    if (m->use_invalid_below && !isfinite(m->invalid_below)) {
+        snprintf(why, cap, "invalid-below reading %g is not finite", (double)m->invalid_below);
+        return 0;
+    }
+    for (int j = 0; m->on_above && j < m->n_labels; j++) {
+        if (!isfinite(m->on_above[j])) {
+            snprintf(why, cap, "label %d: power threshold %g is not finite", j,
+                     (double)m->on_above[j]);
+            return 0;
+        }
+        if (m->on_above[j] >= 0.0f && m->label_mode == LSTMSRC_LABELS_CLASS) {
+            snprintf(why, cap, "a class column has no power threshold");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Serialises m into a new buffer the caller frees. Refuses a model the loader would refuse. */
 static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const char *path,
                                            unsigned char **out, size_t *out_len,
@@ -304,8 +339,12 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
                    l.total == m->n_params);
 
     /* fixed parts are tiny; only the parameter block can be large */
+    const int ingest = model_has_ingest(m);
+    if (ingest && !check_ingest(m, why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
-           INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE;
+           INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE +
+           (ingest ? 8 + 4 * (size_t)m->n_labels : 0);
     if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
         size > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT,
@@ -316,10 +355,10 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
     memcpy(w.p, model_magic, sizeof model_magic);
     w.pos = sizeof model_magic;
-    w_u32(&w, m->dirs == 2 ? 3u : 2u);
+    w_u32(&w, ingest ? 4u : m->dirs == 2 ? 3u : 2u);
     w_u32(&w, HEADER_SIZE);
     w_u64(&w, (uint64_t)size);
-    w_u32(&w, m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u);
+    w_u32(&w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u));
     w_u32(&w, (uint32_t)m->task);
     w_u32(&w, (uint32_t)m->label_mode);
     w_u32(&w, (uint32_t)m->f);
@@ -362,6 +401,13 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     for (int j = 0; j < m->k; j++) {
         w_u32(&w, (uint32_t)m->min_on[j]);
         w_u32(&w, (uint32_t)m->min_off[j]);
+    }
+    /* ingest block (version 4, FLAG_INGEST) */
+    if (ingest) {
+        w_u32(&w, m->use_invalid_below ? INGEST_INVALID_BELOW : 0u);
+        w_u32(&w, f32_bits(m->use_invalid_below ? m->invalid_below : 0.0f));
+        for (int j = 0; j < m->n_labels; j++)
+            w_u32(&w, f32_bits(m->on_above ? m->on_above[j] : -1.0f));
     }
 
     w_u64(&w, (uint64_t)m->n_params);
@@ -502,7 +548,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
 
     /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
     uint32_t flags = get_u32(b + OFF_FLAGS);
-    if (flags & ~(version >= 3 ? FLAG_BIDIRECTIONAL : 0u))
+    if (flags & ~((version >= 3 ? FLAG_BIDIRECTIONAL : 0u) | (version >= 4 ? FLAG_INGEST : 0u)))
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags,
                          version);
@@ -605,6 +651,27 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         }
         m->min_on[j] = (int)on;
         m->min_off[j] = (int)off;
+    }
+    if (flags & FLAG_INGEST) {
+        uint32_t iflags, inv;
+        at = r.pos;
+        if (!r_u32(&r, &iflags) || !r_u32(&r, &inv) ||
+            !(m->on_above = malloc((size_t)m->n_labels * sizeof *m->on_above)) ||
+            !r_floats(&r, m->on_above, (size_t)m->n_labels)) {
+            status = m->on_above || (r.end - r.pos) < 4 * (size_t)m->n_labels
+                         ? set_error(err, LSTMSRC_ERR_FORMAT,
+                                     "%s: ingest block from offset %zu runs past the end at %zu",
+                                     name, at, r.end)
+                         : set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
+            goto fail;
+        }
+        m->use_invalid_below = (iflags & INGEST_INVALID_BELOW) != 0;
+        m->invalid_below = bits_f32(inv);
+        if ((iflags & ~INGEST_INVALID_BELOW) || !check_ingest(m, why, sizeof why)) {
+            status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: ingest block at offset %zu: %s", name,
+                               at, iflags & ~INGEST_INVALID_BELOW ? "unknown flags" : why);
+            goto fail;
+        }
     }
     at = r.pos;
     if (!r_u64(&r, &n_params)) {

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "csv.h"
+#include "dataset.h"
 
 #define EXCERPT 40
 
@@ -24,8 +25,15 @@ struct lstmsrc_rows {
     int *idx;           /* (f) 0-based column of each input */
     int done;           /* end of input seen */
     int diff_finite;    /* cols->diff_finite: refuse a row whose first difference overflows */
-    int has_prev;       /* prev holds the last row read */
+    int has_prev;       /* prev holds the last row read, in the same segment */
     float prev[LSTMSRC_MAX_INPUTS];
+    const char *missing;          /* cols->missing, copied */
+    char *missing_copy;
+    int use_invalid_below;
+    float invalid_below;
+    int in_segment;               /* the last row read was good */
+    float last[LSTMSRC_MAX_INPUTS]; /* the last good row (0 before any) */
+    size_t missing_cells, missing_rows, invalid_rows, segments;
 };
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -52,6 +60,7 @@ void lstmsrc_rows_close(struct lstmsrc_rows *r)
     if (!r) return;
     csv_close(r->r);
     free(r->idx);
+    free(r->missing_copy);
     free(r);
 }
 
@@ -183,6 +192,12 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
     }
     rw->ncols = ncols;
     rw->diff_finite = cols && cols->diff_finite;
+    if (cols && cols->missing) {
+        if (!(rw->missing_copy = str_dup(cols->missing))) goto nomem;
+        rw->missing = rw->missing_copy;
+    }
+    rw->use_invalid_below = cols && cols->use_invalid_below;
+    rw->invalid_below = cols ? cols->invalid_below : 0.0f;
     if ((st = resolve(rw, header, cols, src, err))) goto fail;
     str_array_free(header, ncols);
     *out = rw;
@@ -213,8 +228,23 @@ static enum lstmsrc_status number_error(const struct csv_reader *r, int col, con
                      csv_line(r), col + 1, finite_issue ? "a finite number" : "a number", x);
 }
 
+void lstmsrc_rows_missing(const struct lstmsrc_rows *r, size_t *cells, size_t *rows,
+                          size_t *invalid, size_t *segments)
+{
+    if (cells) *cells = r->missing_cells;
+    if (rows) *rows = r->missing_rows;
+    if (invalid) *invalid = r->invalid_rows;
+    if (segments) *segments = r->segments;
+}
+
 enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *rw, float *x, size_t max, size_t *n,
                                       struct lstmsrc_error *err)
+{
+    return lstmsrc_rows_read_marked(rw, x, NULL, max, n, err);
+}
+
+enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, uint8_t *mark,
+                                             size_t max, size_t *n, struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(rw && n && (x || max == 0));
     enum lstmsrc_status st;
@@ -231,12 +261,37 @@ enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *rw, float *x, size_t 
             return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d fields, found %d",
                              csv_name(rw->r), csv_line(rw->r), rw->ncols, nf);
         float *xr = x + got * (size_t)f;
+        int bad = 0;
         for (int i = 0; i < f; i++)
             if (!csv_field_float(rw->r, rw->idx[i], &xr[i])) {
                 size_t len;
                 const char *s = csv_field(rw->r, rw->idx[i], &len);
+                if (mark && lstmsrc_cell_missing(rw->missing, s, len)) {
+                    rw->missing_cells++;
+                    bad = 1;
+                    continue;
+                }
                 return number_error(rw->r, rw->idx[i], s, len, err);
             }
+        if (mark && !bad && rw->use_invalid_below && xr[0] < rw->invalid_below) {
+            rw->invalid_rows++;
+            bad = 1;
+        }
+        if (mark) {
+            if (bad) {
+                rw->missing_rows++;
+                memcpy(xr, rw->last, (size_t)f * sizeof *xr);
+                mark[got] = LSTMSRC_ROW_MISSING;
+                rw->in_segment = 0;
+                rw->has_prev = 0; /* a difference never spans the hole */
+                got++;
+                continue;
+            }
+            mark[got] = rw->in_segment || rw->segments == 0 ? LSTMSRC_ROW_OK : LSTMSRC_ROW_BREAK;
+            if (!rw->in_segment) rw->segments++;
+            rw->in_segment = 1;
+            memcpy(rw->last, xr, (size_t)f * sizeof *xr);
+        }
         if (rw->diff_finite) {
             for (int i = 0; i < f && rw->has_prev; i++)
                 if (!isfinite(xr[i] - rw->prev[i])) /* as model_channels computes it */

@@ -754,6 +754,16 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     int framed = model_set_framing(m, cfg->features, cfg->label_at);
     LSTMSRC_ASSERT(framed && m->n_raw == ds->f);
     m->meta.stride = cfg->stride;
+    /* the reader's rules travel with the model: later files are read the same way */
+    m->use_invalid_below = ds->use_invalid_below;
+    m->invalid_below = ds->invalid_below;
+    if (ds->on_above && ds->n_labels) {
+        if (!(m->on_above = xmalloc_n((size_t)ds->n_labels, sizeof *m->on_above))) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        memcpy(m->on_above, ds->on_above, (size_t)ds->n_labels * sizeof *m->on_above);
+    }
     if (copy_names(m->input_names, m->f, ds->input_names, ds->f) ||
         (ds->n_labels && copy_names(m->label_names, ds->n_labels, ds->label_names, ds->n_labels)) ||
         copy_names(m->output_names, ds->k, ds->output_names, ds->k)) {

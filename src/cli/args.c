@@ -149,3 +149,56 @@ void json_num(FILE *fp, double x)
     if (!isfinite(x)) fputs("null", fp);
     else fprintf(fp, "%.6g", x);
 }
+
+int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
+                    int *bad)
+{
+    const char *v;
+    const char *flag = argv[*i];
+    if (cli_flag(argv, argc, i, "--missing", &v)) {
+        if (missing(cmd, flag, v)) *bad = 1;
+        cols->missing = v;
+        return 1;
+    }
+    if (cli_flag(argv, argc, i, "--invalid-below", &v)) {
+        if (!cli_float(cmd, flag, v, -3.4e38, 3.4e38, &cols->invalid_below))
+            *bad = 1;
+        cols->use_invalid_below = 1;
+        return 1;
+    }
+    if (cli_flag(argv, argc, i, "--on-above", &v)) {
+        if (missing(cmd, flag, v)) *bad = 1;
+        else if (!*v) {
+            cli_usage(cmd, "--on-above needs W or NAME=W");
+            *bad = 1;
+        }
+        cols->on_above = v;
+        cols->label_on_above = NULL; /* the user's thresholds over a model's */
+        return 1;
+    }
+    return 0;
+}
+
+void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols)
+{
+    if (user->missing) cols->missing = user->missing;
+    if (user->use_invalid_below) {
+        cols->use_invalid_below = 1;
+        cols->invalid_below = user->invalid_below;
+    }
+    if (user->on_above) {
+        cols->on_above = user->on_above;
+        cols->label_on_above = NULL;
+    }
+}
+
+void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
+{
+    size_t cells, rows, invalid, segs = lstmsrc_dataset_segments(ds);
+    lstmsrc_dataset_missing(ds, &cells, &rows, &invalid);
+    if (rows == 0 && segs == 1) return;
+    fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
+                    "reading%s), %zu segment%s\n",
+            cmd, lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
+            cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+}

@@ -87,6 +87,27 @@ int cli_u64(const char *cmd, const char *flag, const char *val, uint64_t *out);
 int cli_float(const char *cmd, const char *flag, const char *val, double min, double max,
               float *out);
 
+/* Reading real recordings, the same flags in every command that reads data:
+ *   --missing LIST     spellings of "no value" (default: empty, NA, NaN, null)
+ *   --invalid-below X  a reading below X marks its row missing (an outage logged as 0 W)
+ *   --on-above SPEC    label columns holding power: "W" or "NAME=W,NAME=W"
+ * Returns 1 when argv[*i] was one of them, parsed into cols (or, on a bad value, a usage message
+ * printed and *bad set), 0 when it is another argument. */
+int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
+                    int *bad);
+#define CLI_INGEST_HELP                                                                          \
+    "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"   \
+    "                        row with one is left out and splits the data into segments\n"        \
+    "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \
+    "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
+    "                        all, or NAME=W,NAME=W (stored in the model)\n"
+/* Copies the reading flags the user gave (cli_ingest_flag into `user`) over cols, which
+ * lstmsrc_model_columns filled with the model's own. */
+void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols);
+/* One line on stderr, "lstmsrc: CMD: FILE: 12 rows missing (...), 3 segments", when the data had
+ * missing rows or gaps; nothing for a clean file. */
+void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds);
+
 /* Minimal JSON output helpers: a string with escapes, and a number (non-finite -> null). */
 void json_str(FILE *fp, const char *s);
 void json_num(FILE *fp, double x);

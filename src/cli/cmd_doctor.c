@@ -337,7 +337,7 @@ int cmd_doctor(int argc, char **argv)
 {
     const char *data = NULL, *v;
     struct lstmsrc_columns cols;
-    int json = 0;
+    int json = 0, bad = 0;
     memset(&cols, 0, sizeof cols);
     cols.labels_optional = 1;   /* a file of readings alone still gets its inputs examined */
 
@@ -348,6 +348,8 @@ int cmd_doctor(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &cols, &bad)) {
+            if (bad) return EXIT_USAGE;
         } else if (cli_flag(argv, argc, &i, "--input", &v)) {
             if (!v) return cli_usage(cmd, "%s needs a value", a);
             cols.input = v;

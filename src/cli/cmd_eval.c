@@ -219,7 +219,8 @@ static void json_multiclass(const struct lstmsrc_eval *ev)
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL;
-    int json = 0, raw = 0;
+    int json = 0, raw = 0, bad = 0;
+    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             eval_usage(stdout);
@@ -228,6 +229,8 @@ int cmd_eval(int argc, char **argv)
             json = 1;
         } else if (!strcmp(argv[i], "--raw")) {
             raw = 1;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
+            if (bad) return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
         } else if (!model_path) {
@@ -252,7 +255,9 @@ int cmd_eval(int argc, char **argv)
     if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) {
         lstmsrc_model_columns(m, 0, &cols);
+        cli_ingest_apply(&user, &cols);
         st = lstmsrc_dataset_load(data_path, &cols, &ds, &err);
+        if (!st) cli_report_ingest(cmd, ds);
     }
     if (!st) st = lstmsrc_evaluate(m, ds, &ev, &err);
     if (st) {

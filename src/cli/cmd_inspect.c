@@ -107,6 +107,17 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
         if (i) printf(", ");
         put_name(in->label_names[i], 0);
     }
+    if (in->on_above) {
+        printf("\n  power labels  ON above");
+        for (int i = 0, n = 0; i < in->n_labels; i++)
+            if (in->on_above[i] >= 0.0f) {
+                printf("%s ", n++ ? "," : "");
+                put_name(in->label_names[i], 0);
+                printf(" %g", (double)in->on_above[i]);
+            }
+    }
+    if (in->use_invalid_below)
+        printf("\n  outages       a reading below %g leaves its row out", (double)in->invalid_below);
     printf("\n  architecture  %d input%s -> %d x LSTM(%d)%s -> dense %d (%s)\n", in->inputs,
            in->inputs == 1 ? "" : "s", in->layers, in->hidden,
            in->directions == 2 ? ", the top one bidirectional" : "", in->outputs,
@@ -213,7 +224,20 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
         if (i) fputc(',', o);
         json_str(o, in->label_names[i]);
     }
-    fprintf(o, "],\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
+    fputs("],\"on_above\":[", o);
+    for (int i = 0; i < in->n_labels; i++) {
+        if (i) fputc(',', o);
+        if (in->on_above && in->on_above[i] >= 0.0f)
+            json_num(o, in->on_above[i]);
+        else
+            fputs("null", o);
+    }
+    fputs("],\"invalid_below\":", o);
+    if (in->use_invalid_below)
+        json_num(o, in->invalid_below);
+    else
+        fputs("null", o);
+    fprintf(o, ",\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
             in->label_at == LSTMSRC_LABEL_CENTER ? "center" : "last", in->label_offset,
             in->features & LSTMSRC_FEATURE_RAW ? "\"raw\"" : "",
             in->features == LSTMSRC_FEATURES_ALL ? "," : "",

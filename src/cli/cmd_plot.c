@@ -67,7 +67,8 @@ int cmd_plot(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *v;
     size_t from = 1, nrows = 0;
-    int width = 1000, want_tl = 1, want_pr = 1;
+    int width = 1000, want_tl = 1, want_pr = 1, bad = 0;
+    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -88,6 +89,8 @@ int cmd_plot(int argc, char **argv)
             want_pr = !strcmp(v, "pr") || !strcmp(v, "both");
             if (!want_tl && !want_pr)
                 return cli_usage(cmd, "--figure expects timeline, pr or both, found \"%s\"", v);
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
+            if (bad) return EXIT_USAGE;
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_usage(cmd, "unknown option '%s'", a);
         } else if (!model_path) {
@@ -116,6 +119,7 @@ int cmd_plot(int argc, char **argv)
     }
     lstmsrc_model_get_info(m, &info);
     lstmsrc_model_columns(m, 1, &cols);
+    cli_ingest_apply(&user, &cols);
     if (lstmsrc_dataset_load(data_path, &cols, &ds, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;

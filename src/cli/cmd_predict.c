@@ -98,10 +98,73 @@ static void sink_drain(struct sink *s, struct pred_out *po)
     while ((n = pred_out_next(po, sink_room(s, po->row_max))) > 0) s->used += n;
 }
 
+/* The segment being predicted: its last seq_len - 1 rows (more while a chunk is added), the row
+ * before them, and how many of its rows have their line out. */
+struct series {
+    const struct lstmsrc_model *m;
+    size_t F, K, keep, lead;       /* inputs, outputs, seq_len - 1, empty rows before a window */
+    int threads;
+    float *x;                      /* (keep + CHUNK, F) */
+    float *probs;                  /* (CHUNK, K) */
+    size_t have, rows, emitted;    /* rows in x; rows of the segment so far; lines written */
+    float prev[LSTMSRC_MAX_INPUTS];
+    int has_prev;
+};
+
+/* Adds n consecutive rows of the segment (n <= CHUNK) and writes the lines of every window they
+ * complete. */
+static enum lstmsrc_status series_add(struct series *se, struct pred_out *po, struct sink *sk,
+                                      const float *rows, size_t n, struct lstmsrc_error *err)
+{
+    const size_t F = se->F, K = se->K, keep = se->keep;
+    memcpy(se->x + se->have * F, rows, n * F * sizeof *rows);
+    size_t carried = se->have;
+    se->have += n;
+    se->rows += n;
+    /* rows [carried, have) are new; row i ends a full window iff i >= keep */
+    size_t first_full = carried > keep ? carried : keep;
+    if (se->have > keep) {
+        size_t w0 = first_full - keep, nw = se->have - keep - w0;
+        /* the windows ending at rows [first_full, have): start rows [w0, w0 + nw) */
+        const float *before = w0 ? se->x + (w0 - 1) * F : se->has_prev ? se->prev : NULL;
+        enum lstmsrc_status st = lstmsrc_predict_rows_after(se->m, before, se->x + w0 * F,
+                                                            nw + keep, se->probs, nw, se->threads,
+                                                            err);
+        if (st) return st;
+        for (; se->emitted < se->lead; se->emitted++) sink_put(sk, po->empty, po->empty_len);
+        se->emitted += nw;
+        for (size_t w = 0; w < nw; w++) {
+            pred_out_push(po, se->probs + w * K);
+            sink_drain(sk, po);
+        }
+    }
+    /* carry the last `keep` rows (fewer at the start of a short segment) */
+    size_t c = se->have < keep ? se->have : keep;
+    if (se->have > c) {
+        memcpy(se->prev, se->x + (se->have - c - 1) * F, F * sizeof *se->x);
+        se->has_prev = 1;
+    }
+    memmove(se->x, se->x + (se->have - c) * F, c * F * sizeof *se->x);
+    se->have = c;
+    return LSTMSRC_OK;
+}
+
+/* Ends the segment: its pending decisions settle, and the rows after its last labelled row (or
+ * every row of a segment shorter than a window) get the empty line. */
+static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
+{
+    pred_out_finish(po);
+    sink_drain(sk, po);
+    for (; se->emitted < se->rows; se->emitted++) sink_put(sk, po->empty, po->empty_len);
+    se->have = se->rows = se->emitted = 0;
+    se->has_prev = 0;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *out_path = "-";
-    int proba = 0, threads = 0, raw = 0;
+    int proba = 0, threads = 0, raw = 0, bad = 0;
+    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
     for (int i = 1; i < argc; i++) {
         const char *val;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -117,6 +180,8 @@ int cmd_predict(int argc, char **argv)
             out_path = val;
         } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
             if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
+            if (bad) return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
         } else if (!model_path) {
@@ -137,7 +202,9 @@ int cmd_predict(int argc, char **argv)
     struct lstmsrc_model_info info;
     struct pred_out po = {0};
     struct sink sk = {NULL, NULL, 0, 0};
-    float *x = NULL, *probs = NULL;
+    float *x = NULL;
+    uint8_t *mark = NULL;
+    struct series se = {0};
     struct outfile of;
     int opened = 0; /* of holds a temporary to remove on failure */
 
@@ -145,6 +212,7 @@ int cmd_predict(int argc, char **argv)
     if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) {
         lstmsrc_model_columns(m, 1, &cols);
+        cli_ingest_apply(&user, &cols);
         st = lstmsrc_rows_open(data_path, &cols, &rows, &err);
     }
     if (st) {
@@ -152,16 +220,19 @@ int cmd_predict(int argc, char **argv)
         goto cleanup;
     }
     lstmsrc_model_get_info(m, &info);
-    const size_t F = (size_t)info.inputs, K = (size_t)info.outputs;
-    const size_t keep = (size_t)info.seq_len - 1;   /* rows carried into the next chunk */
-    const size_t lead = keep - (size_t)info.label_offset; /* empty rows before the first window */
-    float prev[LSTMSRC_MAX_INPUTS];                  /* the row before x[0], once there is one */
-    int has_prev = 0;
-    size_t emitted = 0;                              /* output rows written */
-    x = malloc((keep + CHUNK) * F * sizeof *x);
-    probs = malloc((size_t)CHUNK * K * sizeof *probs);
+    se.m = m;
+    se.F = (size_t)info.inputs;
+    se.K = (size_t)info.outputs;
+    se.keep = (size_t)info.seq_len - 1;
+    se.lead = se.keep - (size_t)info.label_offset;
+    se.threads = threads;
+    const size_t F = se.F;
+    se.x = malloc((se.keep + CHUNK) * F * sizeof *se.x);
+    se.probs = malloc((size_t)CHUNK * se.K * sizeof *se.probs);
+    x = malloc((size_t)CHUNK * F * sizeof *x);
+    mark = malloc(CHUNK);
     sk.buf = malloc(OUT_BUF);
-    if (!x || !probs || !sk.buf || !pred_out_init(&po, m, proba)) {
+    if (!se.x || !se.probs || !x || !mark || !sk.buf || !pred_out_init(&po, m, proba)) {
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
         goto cleanup;
     }
@@ -173,58 +244,51 @@ int cmd_predict(int argc, char **argv)
     sk.fp = of.fp;
 
     sink_put(&sk, po.header, po.header_len);
-    size_t have = 0, total = 0;   /* rows in x (carried + new); rows read so far */
+    size_t total = 0; /* rows read so far */
     for (;;) {
         size_t n;
-        if ((st = lstmsrc_rows_read(rows, x + have * F, CHUNK, &n, &err))) {
+        if ((st = lstmsrc_rows_read_marked(rows, x, mark, CHUNK, &n, &err))) {
             rc = cli_fail(cmd, &err);
             goto cleanup;
         }
         if (n == 0) break;
-        size_t carried = have;
-        have += n;
         total += n;
-        /* rows [carried, have) are new; row i ends a full window iff i >= keep */
-        size_t first_full = carried > keep ? carried : keep;
-        if (have > keep) {
-            size_t w0 = first_full - keep, nw = have - keep - w0;
-            /* the windows ending at rows [first_full, have): start rows [w0, w0 + nw) */
-            const float *before = w0 ? x + (w0 - 1) * F : has_prev ? prev : NULL;
-            if ((st = lstmsrc_predict_rows_after(m, before, x + w0 * F, nw + keep, probs, nw,
-                                                 threads, &err))) {
+        /* runs of rows of one segment; a missing row ends the segment and gets the empty line */
+        for (size_t i = 0, j; i < n; i = j) {
+            if (mark[i] == LSTMSRC_ROW_MISSING) {
+                if (se.rows) series_end(&se, &po, &sk);
+                sink_put(&sk, po.empty, po.empty_len);
+                j = i + 1;
+                continue;
+            }
+            if (mark[i] == LSTMSRC_ROW_BREAK && se.rows) series_end(&se, &po, &sk);
+            for (j = i + 1; j < n && mark[j] == LSTMSRC_ROW_OK; j++) continue;
+            if ((st = series_add(&se, &po, &sk, x + i * F, j - i, &err))) {
                 rc = cli_fail(cmd, &err);
                 goto cleanup;
             }
-            for (; emitted < lead; emitted++) sink_put(&sk, po.empty, po.empty_len);
-            emitted += nw;
-            for (size_t w = 0; w < nw; w++) {
-                pred_out_push(&po, probs + w * K);
-                sink_drain(&sk, &po);
-            }
         }
-        /* carry the last `keep` rows (fewer at the start of a short file) */
-        size_t c = have < keep ? have : keep;
-        if (have > c) {
-            memcpy(prev, x + (have - c - 1) * F, F * sizeof *x);
-            has_prev = 1;
-        }
-        memmove(x, x + (have - c) * F, c * F * sizeof *x);
-        have = c;
         if (sk.failed) break;
     }
-    pred_out_finish(&po);
-    sink_drain(&sk, &po);
+    series_end(&se, &po, &sk);
     if (total == 0 && !sk.failed) {
         fprintf(stderr, "lstmsrc: %s: %s: no data rows\n", cmd, data_path);
         goto cleanup;
     }
-    /* the rows after the last labelled row, or every row of a file shorter than a window */
-    for (; emitted < total; emitted++) sink_put(&sk, po.empty, po.empty_len);
     sink_flush(&sk);
     opened = 0;
     if ((st = outfile_commit(&of, sk.failed, &err))) {
         rc = cli_fail(cmd, &err);
         goto cleanup;
+    }
+    {
+        size_t cells, mrows, invalid, segs;
+        lstmsrc_rows_missing(rows, &cells, &mrows, &invalid, &segs);
+        if (mrows || segs > 1)
+            fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
+                            "invalid reading%s), %zu segment%s; their lines are empty\n",
+                    cmd, data_path, mrows, total, cells, cells == 1 ? "" : "s", invalid,
+                    invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
     }
     rc = 0;
 
@@ -233,7 +297,9 @@ cleanup:
     pred_out_free(&po);
     free(sk.buf);
     free(x);
-    free(probs);
+    free(mark);
+    free(se.x);
+    free(se.probs);
     lstmsrc_rows_close(rows);
     lstmsrc_model_free(m);
     return rc;

@@ -263,7 +263,7 @@ int cmd_train(int argc, char **argv)
     struct lstmsrc_columns cols;
     struct lstmsrc_train_config cfg;
     float *weights = NULL;
-    int quiet = 0, rc = 1;
+    int quiet = 0, rc = 1, bad = 0;
     unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION; /* for the doctor */
     memset(&cols, 0, sizeof cols);
     lstmsrc_train_config_default(&cfg);
@@ -288,6 +288,8 @@ int cmd_train(int argc, char **argv)
         } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
             if (!v) goto usage_missing;
             out_path = v;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &cols, &bad)) {
+            if (bad) goto usage;
         } else if (cli_flag(argv, argc, &i, "--input", &v)) {
             if (!v) goto usage_missing;
             cols.input = v;
@@ -482,6 +484,7 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail(cmd, &err);
         goto done;
     }
+    if (!quiet) cli_report_ingest(cmd, ds);
     /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
      * that covers the longest cycle of sources the reading alone cannot separate, a validation
      * part that holds every source), and train says so. */

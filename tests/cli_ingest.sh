@@ -1,0 +1,100 @@
+#!/bin/sh
+# cli_ingest.sh — real recordings through the CLI: missing cells and invalid readings cut a file
+# into segments, and predict on a file with a hole gives, line for line, what predict gives on
+# the two sides as separate files (plus the empty line of the missing row); power columns become
+# labels with --on-above, the thresholds and the invalid-reading rule travel in the model, so
+# eval and predict read a later file the same way without flags; every command says how many
+# rows it left out; bad values get a located one-line error and the documented exit code.
+. tests/lib_cli.sh "$@"
+
+$L gen --rows 4000 --seed 3 -o "$T/g.csv" >/dev/null 2>&1
+
+# ---- a hole in a file = its two sides as separate files
+# row 2001 (line 2002) loses its reading; the sides are lines 2..2001 and 2003..4001
+awk -F, 'NR == 2002 { $1 = "NA" } { print }' OFS=, "$T/g.csv" >"$T/hole.csv"
+head -n 2001 "$T/g.csv" >"$T/side1.csv"
+{ head -n 1 "$T/g.csv"; tail -n +2003 "$T/g.csv"; } >"$T/side2.csv"
+# a centred window, tuned minimum durations and the first-difference channel: every part of
+# prediction that looks across rows
+$L train "$T/g.csv" -o "$T/m.lsm" --epochs 2 --seq 12 --threads 1 --durations tune \
+    >/dev/null 2>&1
+side_by_side() { # MODEL FILE: predict on the hole file equals side 1 + an empty line + side 2
+    $L predict "$1" "$T/$2" --proba -o "$T/all.out" 2>"$T/all.err" &&
+        $L predict "$1" "$T/side1.csv" --proba -o "$T/s1.out" 2>/dev/null &&
+        $L predict "$1" "$T/side2.csv" --proba -o "$T/s2.out" 2>/dev/null &&
+        empty=$(sed -n 2p "$T/s1.out") &&
+        { cat "$T/s1.out"; echo "$empty"; tail -n +2 "$T/s2.out"; } >"$T/want.out" &&
+        cmp "$T/all.out" "$T/want.out" &&
+        test "$(lines "$T/all.out")" -eq 4001
+}
+check "predict with a missing cell = the two sides as files, line for line" side_by_side "$T/m.lsm" hole.csv
+check "predict says how many rows it left out" \
+    grep -q "predict: $T/hole.csv: 1 of 4000 rows missing (1 missing cell, 0 invalid readings), 2 segments; their lines are empty" "$T/all.err"
+# the same hole as an outage logged as 0: --invalid-below
+awk -F, 'NR == 2002 { $1 = "0" } { print }' OFS=, "$T/g.csv" >"$T/zero.csv"
+side_zero() {
+    $L predict "$T/m.lsm" "$T/zero.csv" --proba --invalid-below 1 -o "$T/z.out" 2>/dev/null &&
+        cmp "$T/z.out" "$T/want.out"
+}
+check "predict --invalid-below 1: a zero reading is a hole" side_zero
+check "predict without --invalid-below reads the zero as a reading" \
+    sh -c "$L predict '$T/m.lsm' '$T/zero.csv' --proba -o '$T/z2.out' 2>/dev/null && ! cmp -s '$T/z2.out' '$T/want.out'"
+# a raw model (no difference channel), labelled at the last row
+$L train "$T/g.csv" -o "$T/r.lsm" --epochs 1 --seq 7 --threads 1 --features raw --label-at last \
+    >/dev/null 2>&1
+check "predict, raw channel, last-row label: hole = two files" side_by_side "$T/r.lsm" hole.csv
+# --missing replaces the default spellings
+awk -F, 'NR == 2002 { $1 = "-" } { print }' OFS=, "$T/g.csv" >"$T/dash.csv"
+check "--missing -: a dash is a hole" \
+    sh -c "$L predict '$T/m.lsm' '$T/hole.csv' --proba -o '$T/ref.out' 2>/dev/null && $L predict '$T/m.lsm' '$T/dash.csv' --proba --missing - -o '$T/d.out' 2>/dev/null && cmp '$T/d.out' '$T/ref.out'"
+check "without --missing a dash is a bad number (exit 1, located)" \
+    sh -c "$L predict '$T/m.lsm' '$T/dash.csv' -o '$T/d2.out' 2>'$T/err'; test \$? -eq 1 && grep -q 'dash.csv:2002:1: expected a number, found \"-\"' '$T/err'"
+
+# ---- training and eval over segments
+check "train reports the missing rows and segments" \
+    sh -c "$L train '$T/hole.csv' -o '$T/h.lsm' --epochs 1 --seq 12 --threads 1 2>'$T/err' >/dev/null && grep -q 'train: $T/hole.csv: 1 of 4000 rows missing (1 missing cell, 0 invalid readings), 2 segments' '$T/err'"
+eval_count() { # eval scores the windows of both segments and no window across the hole
+    $L eval "$T/m.lsm" "$T/hole.csv" --json >"$T/ev.json" 2>"$T/ev.err" &&
+        grep -q '"windows":3977' "$T/ev.json" &&
+        grep -q 'eval: .*hole.csv: 1 of 4000 rows missing' "$T/ev.err"
+}
+check "eval: 3977 windows (2 segments of 2000 and 1999 rows, window 12)" eval_count
+
+# ---- power columns as labels
+# each source's state becomes a power: 0-3 W of standby when off, 100-1100 W when on
+awk -F, 'BEGIN { srand(5) } NR == 1 { print; next }
+    { printf "%s", $1; for (i = 2; i <= NF; i++) printf ",%.1f", ($i == 1 ? 100 + 1000 * rand() : 3 * rand()); print "" }' \
+    "$T/g.csv" >"$T/watts.csv"
+check "train on watts without --on-above: a hint names the flag (exit 1)" \
+    sh -c "$L train '$T/watts.csv' -o '$T/w.lsm' --epochs 1 2>'$T/err'; test \$? -eq 1 && grep -q 'watts.csv:2:2: expected 0 or 1, found \"[0-9.]*\"; if the column holds power, give --on-above W' '$T/err'"
+check "train --on-above 50 = train on the 0/1 labels, byte for byte (but the stored thresholds)" \
+    sh -c "$L train '$T/watts.csv' -o '$T/w.lsm' --epochs 1 --seq 8 --threads 1 --on-above 50 >/dev/null 2>&1 &&
+           $L train '$T/g.csv' -o '$T/b.lsm' --epochs 1 --seq 8 --threads 1 >/dev/null 2>&1 &&
+           $L predict '$T/w.lsm' '$T/g.csv' --proba -o '$T/w.out' 2>/dev/null &&
+           $L predict '$T/b.lsm' '$T/g.csv' --proba -o '$T/b.out' 2>/dev/null && cmp '$T/w.out' '$T/b.out'"
+check "inspect shows the power thresholds" \
+    sh -c "$L inspect '$T/w.lsm' | grep -q 'power labels  ON above src1 50, src2 50, src3 50' && $L inspect --json '$T/w.lsm' | grep -q '\"on_above\":\[50,50,50\]'"
+check "eval reads the watts with the model's thresholds, no flags: the numbers of 0/1 labels" \
+    sh -c "$L eval '$T/w.lsm' '$T/watts.csv' --json >'$T/e1' && $L eval '$T/b.lsm' '$T/g.csv' --json >'$T/e2' &&
+           sed 's/,\"model\":.*//' '$T/e1' >'$T/e1s' && sed 's/,\"model\":.*//' '$T/e2' >'$T/e2s' && cmp '$T/e1s' '$T/e2s'"
+check "--on-above NAME=W per column" \
+    sh -c "$L train '$T/watts.csv' -o '$T/w2.lsm' --epochs 1 --seq 8 --on-above src1=50,src2=500,src3=5 >/dev/null 2>&1 && $L inspect '$T/w2.lsm' | grep -q 'ON above src1 50, src2 500, src3 5'"
+check "--on-above naming no label column: exit 2, the labels listed" \
+    sh -c "$L train '$T/watts.csv' -o '$T/x.lsm' --on-above kettle=50 2>'$T/err'; test \$? -eq 2 && grep -q 'watts.csv:1: --on-above names \"kettle\", which is not a label column (labels: src1, src2, src3)' '$T/err'"
+check "--on-above with a bad number: exit 2" \
+    sh -c "$L train '$T/watts.csv' -o '$T/x.lsm' --on-above src1=lots 2>'$T/err'; test \$? -eq 2 && grep -q 'expected W or NAME=W' '$T/err'"
+awk -F, 'NR == 40 { $3 = "-12.5" } { print }' OFS=, "$T/watts.csv" >"$T/neg.csv"
+check "a negative power: exit 1, located" \
+    sh -c "$L train '$T/neg.csv' -o '$T/x.lsm' --on-above 50 2>'$T/err'; test \$? -eq 1 && grep -q 'neg.csv:40:3: expected a power of 0 or more (the column has --on-above), found \"-12.5\"' '$T/err'"
+check "--invalid-below with no number: exit 2" \
+    sh -c "$L train '$T/g.csv' -o '$T/x.lsm' --invalid-below abc 2>'$T/err'; test \$? -eq 2 && grep -q 'invalid-below' '$T/err'"
+check "--on-above on a class column: exit 2" \
+    sh -c "$L train '$T/watts.csv' -o '$T/x.lsm' --class-column src1 --input reading --on-above 5 2>'$T/err'; test \$? -eq 2 && grep -q 'a class column has no threshold' '$T/err'"
+# the model's invalid-reading rule travels too
+check "a model trained with --invalid-below applies it in predict without the flag" \
+    sh -c "$L train '$T/g.csv' -o '$T/i.lsm' --epochs 1 --seq 12 --threads 1 --invalid-below 1 >/dev/null 2>&1 &&
+           $L predict '$T/i.lsm' '$T/zero.csv' -o '$T/i1.out' 2>'$T/err' && grep -q '1 invalid reading' '$T/err' &&
+           $L predict '$T/i.lsm' '$T/hole.csv' -o '$T/i2.out' 2>/dev/null && cmp '$T/i1.out' '$T/i2.out'"
+
+echo "cli_ingest: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
