@@ -4,7 +4,9 @@
 #   make demo       generate seed-like data, train, evaluate
 #   make test       build and run every test and the examples (ends with "N passed, N failed")
 #   make check      the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make BLAS=none  libc + libm only (own GEMM kernels), for embedded targets
+#   make BLAS=none  libc + libm only (own GEMM kernels), for embedded targets (with ZLIB=0)
+#   make ZLIB=0     without zlib: gzip-compressed CSV input is refused with one line; the default
+#                   (ZLIB=auto) uses zlib when <zlib.h> is found, ZLIB=1 insists on it
 #   make bench      benchmarks, results in bench/RESULTS.md
 #   make baselines  gradient-boosted trees vs lstmsrc on the real meters (needs python3-sklearn),
 #                   results in bench/BASELINES.md
@@ -30,6 +32,22 @@ ifeq ($(BLAS),openblas)
 else ifeq ($(BLAS),none)
 else
   $(error BLAS must be openblas or none, not '$(BLAS)')
+endif
+
+# gzip input (src/csv.c) through zlib, optional: auto = when the compiler finds <zlib.h>
+ZLIB    ?= auto
+ifeq ($(ZLIB),auto)
+  ZLIB_ON := $(shell printf '\043include <zlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
+else ifeq ($(ZLIB),1)
+  ZLIB_ON := 1
+else ifeq ($(ZLIB),0)
+  ZLIB_ON := 0
+else
+  $(error ZLIB must be auto, 1 or 0, not '$(ZLIB)')
+endif
+ifeq ($(ZLIB_ON),1)
+  CPPFLAGS_ALL += -DLSTMSRC_HAVE_ZLIB
+  LDLIBS += -lz
 endif
 
 ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(EXTRA_CFLAGS)
@@ -60,6 +78,14 @@ cli: $(CLI)
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/cli/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# csv.o is rebuilt when ZLIB changes in the same BUILD: a stamp per setting, the other removed
+ZLIB_STAMP = $(BUILD)/.zlib-$(ZLIB_ON)
+$(ZLIB_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/.zlib-*
+	@touch $@
+$(BUILD)/src/csv.o: $(ZLIB_STAMP)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

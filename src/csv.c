@@ -7,6 +7,12 @@
  * quotes, line end already buffered) take a word-at-a-time fast path; short plain decimals are
  * converted the same way. Deliberately not here: column names, per-column numeric policy,
  * labels (dataset.c), encodings other than ASCII/UTF-8 (bytes pass through untouched).
+ *
+ * gzip input (first two bytes 1f 8b, whatever the name) is inflated below the buffering, into
+ * the same buffer the same way a plain read fills it, so everything above sees the same bytes:
+ * line numbers, BOM, limits and messages cannot differ. Damage in the compressed stream is
+ * reported when the tokenizer reaches it, at the line where the good data ends. zlib is
+ * optional (LSTMSRC_HAVE_ZLIB); without it a gzip input fails with one line saying so.
  */
 #include "csv.h"
 
@@ -18,6 +24,10 @@
 #include <string.h>
 
 #include "common.h"
+
+#ifdef LSTMSRC_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 /* Word-at-a-time scanning needs little-endian loads and a count-trailing-zeros builtin;
  * elsewhere (or with -DCSV_SWAR=0) the byte loops below do the same job. */
@@ -37,6 +47,28 @@
 /* The buffer holds one partial record (at most LSTMSRC_MAX_LINE bytes plus "\r\n") moved to the
  * front, plus at least one full chunk behind it. */
 #define CSV_CAP ((size_t)LSTMSRC_MAX_LINE + 2 + CSV_CHUNK)
+/* Compressed bytes asked of the source per read (gzip input). */
+#define CSV_GZ_IN ((size_t)1 << 18)
+
+/* What the source is, known after the first read. */
+enum { SRC_UNKNOWN = 0, SRC_PLAIN, SRC_GZIP };
+/* Damage met in a gzip stream after some good bytes: reported by the next read. */
+enum { GZ_OK = 0, GZ_TRUNCATED, GZ_CORRUPT, GZ_TRAILING, GZ_READ, GZ_NOMEM };
+
+#ifdef LSTMSRC_HAVE_ZLIB
+struct csv_gz {
+    z_stream z;
+    int z_live;          /* inflateInit2 succeeded: inflateEnd owed */
+    unsigned char *in;   /* (CSV_GZ_IN) compressed bytes */
+    long long in_base;   /* compressed bytes read before in[0] */
+    int src_eof;         /* the source has delivered its last compressed byte */
+    int member_end;      /* a gzip member ended; more bytes must start another */
+    int fault;           /* GZ_*: what stopped the stream */
+    struct lstmsrc_error read_err; /* for GZ_READ, as raw_read said it */
+    long long fault_at;  /* compressed byte offset of the damage */
+    char fault_msg[64];  /* zlib's words for GZ_CORRUPT */
+};
+#endif
 
 struct csv_field {
     size_t off; /* from the start of the record while scanning */
@@ -51,6 +83,10 @@ struct csv_reader {
     int own_fp;      /* opened here, closed here */
     const char *mem; /* memory input, borrowed */
     size_t mem_len, mem_pos;
+    int src;         /* SRC_*: plain or gzip, decided by the first two bytes */
+#ifdef LSTMSRC_HAVE_ZLIB
+    struct csv_gz *gz; /* SRC_GZIP only */
+#endif
     /* (cap + 1 + CSV_PAD): data in [start, end), a '\n' sentinel at buf[end], then padding
      * for word loads */
     char *buf;
@@ -145,11 +181,27 @@ enum lstmsrc_status csv_open_mem(const char *buf, size_t len, const char *name,
 void csv_close(struct csv_reader *r)
 {
     if (!r) return;
+#ifdef LSTMSRC_HAVE_ZLIB
+    if (r->gz) {
+        if (r->gz->z_live) inflateEnd(&r->gz->z);
+        free(r->gz->in);
+        free(r->gz);
+    }
+#endif
     if (r->own_fp && r->fp) fclose(r->fp);
     free(r->name);
     free(r->buf);
     free(r->fields);
     free(r);
+}
+
+const char *csv_zlib_version(void)
+{
+#ifdef LSTMSRC_HAVE_ZLIB
+    return zlibVersion();
+#else
+    return NULL;
+#endif
 }
 
 const char *csv_name(const struct csv_reader *r)
@@ -174,6 +226,191 @@ const char *csv_field(const struct csv_reader *r, int i, size_t *len)
 
 /* ============================== buffering ============================== */
 
+/* Up to `want` bytes of the source as stored (compressed or not): FILE* or memory. Sets *eof
+ * when the source has no more; a read error returns LSTMSRC_ERR_IO. */
+static enum lstmsrc_status raw_read(struct csv_reader *r, void *dst, size_t want, size_t *got,
+                                    int *eof, struct lstmsrc_error *err)
+{
+    if (r->fp) {
+        *got = fread(dst, 1, want, r->fp);
+        if (*got < want) {
+            if (ferror(r->fp))
+                return set_error(err, LSTMSRC_ERR_IO, "%s: read error: %s", r->name,
+                                 strerror(errno));
+            *eof = 1;
+        }
+    } else {
+        size_t left = r->mem_len - r->mem_pos;
+        *got = left < want ? left : want;
+        if (*got) memcpy(dst, r->mem + r->mem_pos, *got);
+        r->mem_pos += *got;
+        if (r->mem_pos == r->mem_len) *eof = 1;
+    }
+    return LSTMSRC_OK;
+}
+
+#ifdef LSTMSRC_HAVE_ZLIB
+/* Starts inflating: `head` holds the first n (<= 2) bytes already taken from the source. A
+ * memory reader's buffer grows to the full size first, since the inflated text is longer than
+ * the input it was sized for. */
+static enum lstmsrc_status gz_start(struct csv_reader *r, const unsigned char *head, size_t n,
+                                    struct lstmsrc_error *err)
+{
+    struct csv_gz *g = calloc(1, sizeof *g);
+    if (!g) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+    r->gz = g;
+    if (!(g->in = malloc(CSV_GZ_IN)))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+    if (r->cap < CSV_CAP) { /* nothing is buffered yet */
+        char *nb = calloc(CSV_CAP + 1 + CSV_PAD, 1);
+        if (!nb) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+        free(r->buf);
+        r->buf = nb;
+        r->cap = CSV_CAP;
+    }
+    memcpy(g->in, head, n);
+    g->z.next_in = g->in;
+    g->z.avail_in = (uInt)n;
+    /* 16 + 15: a gzip wrapper (header, CRC-32 and length checked) around a 32 KiB window */
+    int zr = inflateInit2(&g->z, 16 + MAX_WBITS);
+    if (zr != Z_OK)
+        return set_error(err, zr == Z_MEM_ERROR ? LSTMSRC_ERR_NOMEM : LSTMSRC_ERR_IO,
+                         "%s: cannot start zlib: %s", r->name, g->z.msg ? g->z.msg : "error");
+    g->z_live = 1;
+    return LSTMSRC_OK;
+}
+
+/* Stops the stream at damage found at compressed byte `at`; the bytes inflated before it are
+ * still delivered. */
+static void gz_fault(struct csv_gz *g, int fault, const char *msg)
+{
+    g->fault = fault;
+    g->fault_at = g->in_base + (long long)(g->z.next_in - g->in);
+    snprintf(g->fault_msg, sizeof g->fault_msg, "%s", msg ? msg : "invalid data");
+}
+
+/* The message for the damage, at the line the tokenizer has reached: where the good data ends. */
+static enum lstmsrc_status gz_fault_error(const struct csv_reader *r, struct lstmsrc_error *err)
+{
+    const struct csv_gz *g = r->gz;
+    switch (g->fault) {
+    case GZ_TRUNCATED:
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld: truncated gzip data: the file ends inside the compressed "
+                         "stream (after %lld compressed bytes)",
+                         r->name, r->line, g->fault_at);
+    case GZ_TRAILING:
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld: corrupt gzip data: bytes that are not gzip after the end of "
+                         "the compressed stream (compressed byte %lld)",
+                         r->name, r->line, g->fault_at);
+    case GZ_READ:
+        if (err) *err = g->read_err;
+        return g->read_err.code;
+    case GZ_NOMEM:
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", r->name);
+    default:
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld: corrupt gzip data near compressed byte %lld: %s", r->name,
+                         r->line, g->fault_at, g->fault_msg);
+    }
+}
+
+/* Inflates up to `want` bytes into dst, as raw_read would read them from a plain file: short
+ * only at the end of the data (*eof set) or at damage (reported by the next call). Members of
+ * a concatenated gzip file (`cat a.gz b.gz`) follow one another. */
+static enum lstmsrc_status gz_read(struct csv_reader *r, char *dst, size_t want, size_t *got,
+                                   int *eof, struct lstmsrc_error *err)
+{
+    struct csv_gz *g = r->gz;
+    *got = 0;
+    if (g->fault) return gz_fault_error(r, err);
+    g->z.next_out = (unsigned char *)dst;
+    g->z.avail_out = (uInt)want;
+    while (g->z.avail_out > 0) {
+        if (g->z.avail_in == 0 && !g->src_eof) {
+            size_t n = 0;
+            g->in_base += (long long)(g->z.next_in - g->in);
+            if (raw_read(r, g->in, CSV_GZ_IN, &n, &g->src_eof, &g->read_err)) {
+                g->fault = GZ_READ;
+                break;
+            }
+            g->z.next_in = g->in;
+            g->z.avail_in = (uInt)n;
+            continue;
+        }
+        if (g->member_end) {
+            if (g->z.avail_in == 0) { /* src_eof: the end of the last member is the end */
+                *eof = 1;
+                break;
+            }
+            if (*g->z.next_in != 0x1f) {
+                gz_fault(g, GZ_TRAILING, NULL);
+                break;
+            }
+            inflateReset(&g->z);
+            g->member_end = 0;
+        }
+        int zr = inflate(&g->z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END)
+            g->member_end = 1;
+        else if (zr == Z_BUF_ERROR) { /* no progress: needs input, and there is none */
+            if (g->z.avail_in == 0 && g->src_eof) {
+                gz_fault(g, GZ_TRUNCATED, NULL);
+                break;
+            }
+        } else if (zr == Z_MEM_ERROR) {
+            gz_fault(g, GZ_NOMEM, NULL);
+            break;
+        } else if (zr != Z_OK) { /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
+            gz_fault(g, GZ_CORRUPT, g->z.msg);
+            break;
+        }
+    }
+    *got = want - g->z.avail_out;
+    if (*got == 0 && g->fault) return gz_fault_error(r, err);
+    return LSTMSRC_OK;
+}
+#endif
+
+/* The first read decides between plain and gzip by the first two bytes (1f 8b). */
+static enum lstmsrc_status first_read(struct csv_reader *r, char *dst, size_t want, size_t *got,
+                                      int *eof, struct lstmsrc_error *err)
+{
+    unsigned char head[2];
+    size_t n = 0;
+    enum lstmsrc_status st;
+    if (r->fp) {
+        if ((st = raw_read(r, head, 2, &n, eof, err))) return st;
+    } else {
+        n = r->mem_len < 2 ? r->mem_len : 2;
+        if (n) memcpy(head, r->mem, n);
+    }
+    if (n == 2 && head[0] == 0x1f && head[1] == 0x8b) {
+#ifdef LSTMSRC_HAVE_ZLIB
+        r->src = SRC_GZIP;
+        if (!r->fp) r->mem_pos = 2;
+        if ((st = gz_start(r, head, n, err))) return st;
+        r->gz->src_eof = r->fp ? *eof : r->mem_pos == r->mem_len;
+        /* the buffer may have grown: the caller's want was for the old one */
+        return gz_read(r, r->buf + r->end, r->cap - r->end, got, eof, err);
+#else
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s: gzip-compressed; this lstmsrc was built without zlib", r->name);
+#endif
+    }
+    r->src = SRC_PLAIN;
+    if (!r->fp) return raw_read(r, dst, want, got, eof, err);
+    /* the two bytes taken from the stream are the start of the text */
+    memcpy(dst, head, n);
+    *got = n;
+    if (*eof || n == want) return LSTMSRC_OK;
+    size_t more = 0;
+    st = raw_read(r, dst + n, want - n, &more, eof, err);
+    *got += more;
+    return st;
+}
+
 /* Moves the unconsumed bytes [start, end) to the front and appends what the source has, up to
  * the capacity. Called only while !eof; on return either new bytes arrived or eof is set. */
 static enum lstmsrc_status refill(struct csv_reader *r, struct lstmsrc_error *err)
@@ -186,22 +423,17 @@ static enum lstmsrc_status refill(struct csv_reader *r, struct lstmsrc_error *er
     memmove(r->buf, r->buf + r->start, keep);
     r->start = 0;
     r->end = keep;
-    size_t want = r->cap - r->end, got;
-    if (r->fp) {
-        got = fread(r->buf + r->end, 1, want, r->fp);
-        if (got < want) {
-            if (ferror(r->fp))
-                return set_error(err, LSTMSRC_ERR_IO, "%s: read error: %s", r->name,
-                                 strerror(errno));
-            r->eof = 1;
-        }
-    } else {
-        size_t left = r->mem_len - r->mem_pos;
-        got = left < want ? left : want;
-        if (got) memcpy(r->buf + r->end, r->mem + r->mem_pos, got);
-        r->mem_pos += got;
-        if (r->mem_pos == r->mem_len) r->eof = 1;
-    }
+    size_t got = 0;
+    enum lstmsrc_status st;
+    if (r->src == SRC_UNKNOWN)
+        st = first_read(r, r->buf + r->end, r->cap - r->end, &got, &r->eof, err);
+#ifdef LSTMSRC_HAVE_ZLIB
+    else if (r->src == SRC_GZIP)
+        st = gz_read(r, r->buf + r->end, r->cap - r->end, &got, &r->eof, err);
+#endif
+    else
+        st = raw_read(r, r->buf + r->end, r->cap - r->end, &got, &r->eof, err);
+    if (st) return st;
     r->end += got;
     r->buf[r->end] = '\n';
     /* Lets csv_next know a record starting before nl_end ends inside the buffer. Scans back

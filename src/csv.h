@@ -8,6 +8,13 @@
  * than LSTMSRC_MAX_LINE and records of more than LSTMSRC_MAX_COLUMNS fields fail with
  * LSTMSRC_ERR_LIMIT. A quoted field may span lines; its record keeps the line it starts on.
  * After any error the reader is spent: close it. Number conversion is separate (csv_parse_*).
+ *
+ * Every source may be gzip-compressed (told by its first two bytes, 1f 8b, not by its name): it
+ * is inflated as it is read, with the same records, line numbers and messages as the plain text.
+ * A truncated or corrupt stream fails at the line where its good data ends ("f.csv.gz:812:
+ * truncated gzip data: ..."), LSTMSRC_ERR_PARSE; concatenated members are read in turn. Built
+ * without zlib (csv_zlib_version() == NULL), a gzip source fails with "NAME: gzip-compressed;
+ * this lstmsrc was built without zlib" (LSTMSRC_ERR_PARSE).
  */
 #ifndef LSTMSRC_CSV_H
 #define LSTMSRC_CSV_H
@@ -43,6 +50,9 @@ int csv_field_bit(const struct csv_reader *r, int i);
 /* 1-based line number where the current record starts. */
 long csv_line(const struct csv_reader *r);
 const char *csv_name(const struct csv_reader *r);
+
+/* zlib's version ("1.2.13") when gzip input can be read, NULL when built without zlib. */
+const char *csv_zlib_version(void);
 
 /* Parses a whole field as a finite float: leading/trailing spaces allowed, nothing else.
  * Returns 1 on success. The value equals (float)strtod(s) in the "C" locale; hex, "nan" and
