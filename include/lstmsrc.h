@@ -170,6 +170,17 @@ struct lstmsrc_columns {
      * precedence, as a model stores them. */
     const char *on_above;
     const float *label_on_above;
+    /* A time column: its name or 1-based index; NULL: found by itself, a column whose header is
+     * time, timestamp, datetime, date or unix (any case) and whose cells are ISO 8601 date-times
+     * or Unix seconds, else the first column whose first cell is an ISO 8601 date-time. A time
+     * column is never an input or a label; time must go forward. A step longer than max_gap
+     * seconds (0: 1.5 sampling periods, a row or more missing) starts a new segment. */
+    const char *time_column;
+    int no_time;                /* 1: no time column, whatever the file has */
+    double period;              /* seconds between rows; 0: the most common step */
+    double max_gap;
+    /* Keep only rows with from <= time < until (ISO 8601 or Unix seconds; NULL: no bound). */
+    const char *from, *until;
 };
 
 struct lstmsrc_dataset;
@@ -216,6 +227,13 @@ size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq);
  * or an invalid reading, of which invalid readings. */
 void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, size_t *rows,
                              size_t *invalid);
+/* The time column, when the file has one: returns its name (NULL: none) and sets (each may be
+ * NULL) the sampling period in seconds, the steps that were not one period, the gaps among them
+ * that start a new segment, and the rows that --from/--until left out. */
+const char *lstmsrc_dataset_time(const struct lstmsrc_dataset *ds, double *period,
+                                 size_t *irregular, size_t *gaps, size_t *dropped);
+/* Each row's time in Unix seconds (UTC), or NULL without a time column. */
+const double *lstmsrc_dataset_times(const struct lstmsrc_dataset *ds);
 /* The on-above threshold of label column j as loaded (watts), or a negative value for a 0/1
  * column. */
 float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j);

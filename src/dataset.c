@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "csv.h"
+#include "timecol.h"
 
 /* Rows reserved on the first allocation; capacity doubles from there. */
 #define FIRST_ROWS 4096
@@ -82,6 +83,8 @@ void lstmsrc_dataset_free(struct lstmsrc_dataset *ds)
     free(ds->cls);
     free(ds->runs);
     free(ds->on_above);
+    free(ds->t);
+    free(ds->time_name);
     free(ds);
 }
 
@@ -137,6 +140,21 @@ void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, si
     if (cells) *cells = ds->missing_cells;
     if (rows) *rows = ds->missing_rows;
     if (invalid) *invalid = ds->invalid_rows;
+}
+
+const char *lstmsrc_dataset_time(const struct lstmsrc_dataset *ds, double *period,
+                                 size_t *irregular, size_t *gaps, size_t *dropped)
+{
+    if (period) *period = ds->period;
+    if (irregular) *irregular = ds->irregular;
+    if (gaps) *gaps = ds->gaps;
+    if (dropped) *dropped = ds->dropped;
+    return ds->time_kind ? ds->time_name : NULL;
+}
+
+const double *lstmsrc_dataset_times(const struct lstmsrc_dataset *ds)
+{
+    return ds->time_kind ? ds->t : NULL;
 }
 
 float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j)
@@ -402,6 +420,12 @@ static int grow_rows(struct lstmsrc_dataset *ds, size_t *cap)
         if (!c) return 0;
         ds->cls = c;
     }
+    if (ds->time_kind) {
+        if (!mul_size(rows, sizeof(double), &bytes)) return 0;
+        double *t = realloc(ds->t, bytes);
+        if (!t) return 0;
+        ds->t = t;
+    }
     *cap = rows;
     return 1;
 }
@@ -417,6 +441,8 @@ static void shrink_rows(struct lstmsrc_dataset *ds)
         ds->y = p;
     if (ds->cls && mul_size(ds->n, sizeof(int32_t), &bytes) && (p = realloc(ds->cls, bytes)))
         ds->cls = p;
+    if (ds->t && mul_size(ds->n, sizeof(double), &bytes) && (p = realloc(ds->t, bytes)))
+        ds->t = p;
 }
 
 static char **names_of(char *const *header, const int *idx, int n)
@@ -572,8 +598,9 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
                                cols->input, in, 0, err)))
             return st;
     } else {
-        in->idx[in->n++] = 0;
-        if ((st = unique_name(src, header, ncols, 0, err))) return st;
+        const int c0 = ds->time_col == 0 && ncols > 1 ? 1 : 0;
+        in->idx[in->n++] = c0;
+        if ((st = unique_name(src, header, ncols, c0, err))) return st;
     }
     if (in->n > LSTMSRC_MAX_INPUTS)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src,
@@ -594,7 +621,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
             int used = 0;
             for (int i = 0; i < in->n; i++)
                 used |= in->idx[i] == c;
-            if (!used) lab->idx[lab->n++] = c;
+            if (!used && c != ds->time_col) lab->idx[lab->n++] = c;
         }
         st = LSTMSRC_OK;
     }
@@ -609,6 +636,14 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
         return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no label columns (columns: %s)", src, list);
     }
 
+    for (int j = 0; j < in->n + lab->n; j++)
+        if ((j < in->n ? in->idx[j] : lab->idx[j - in->n]) == ds->time_col) {
+            struct name_buf b;
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s:1: column \"%s\" is the time column, not an %s (--no-time reads "
+                             "it as numbers)", src, show(&b, header[ds->time_col]),
+                             j < in->n ? "input" : "a label");
+        }
     for (int j = 0; j < lab->n; j++)
         for (int i = 0; i < in->n; i++)
             if (lab->idx[j] == in->idx[i]) {
@@ -676,6 +711,186 @@ int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
     }
 }
 
+/* ============================== time ============================== */
+
+/* Whether a header names a time column: time, timestamp, datetime, date, unix (any case). */
+static int time_like_name(const char *h)
+{
+    static const char *const names[] = {"time", "timestamp", "datetime", "date", "unix",
+                                        "unix_time", "utc"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t k = 0, l = strlen(names[i]);
+        while (k < l && h[k] && (h[k] | 0x20) == names[i][k]) k++;
+        if (k == l && h[k] == '\0') return 1;
+    }
+    return 0;
+}
+
+/* The kind of a time cell: 1 an ISO 8601 date-time, 2 Unix seconds, 0 neither. */
+static int time_kind_of(const char *s, size_t len)
+{
+    double t;
+    if (time_parse(s, len, &t)) return 1;
+    if (time_parse_unix(s, len, &t)) return 2;
+    return 0;
+}
+
+/* Sets ds->time_col, time_kind and time_name from cols->time_column, or from the header and the
+ * first data row (the current record, nf fields; none when nf is 0). */
+static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
+                                            char *const *header, int ncols,
+                                            const struct lstmsrc_columns *cols,
+                                            struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+{
+    const char *src = csv_name(r);
+    int c = -1, kind = 0;
+    if (cols->no_time) {
+        if (cols->time_column || cols->from || cols->until)
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s: --no-time with --time, --from or --until", src);
+        return LSTMSRC_OK;
+    }
+    if (cols->time_column) {
+        const char *tok = cols->time_column;
+        if ((c = find_column(header, ncols, tok, strlen(tok))) < 0)
+            return no_column(src, header, ncols, tok, strlen(tok), err);
+        if (nf == ncols) {
+            size_t len;
+            const char *s = csv_field(r, c, &len);
+            if (!(kind = time_kind_of(s, len)))
+                return cell_error(r, c, "a time (ISO 8601 like 2014-09-01 00:00:00, or Unix "
+                                        "seconds)", s, len, err);
+        } else {
+            kind = 1;
+        }
+    } else if (nf == ncols) {
+        for (int i = 0; i < ncols && c < 0; i++) { /* a time-like name first */
+            size_t len;
+            const char *s = csv_field(r, i, &len);
+            if (time_like_name(header[i]) && (kind = time_kind_of(s, len))) c = i;
+        }
+        for (int i = 0; i < ncols && c < 0; i++) { /* else date-time cells */
+            size_t len;
+            const char *s = csv_field(r, i, &len);
+            double t;
+            if (time_parse(s, len, &t)) {
+                c = i;
+                kind = 1;
+            }
+        }
+    }
+    if (c < 0) {
+        if (cols->from || cols->until)
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: --from and --until need a time column "
+                                                   "(--time COLUMN)", src);
+        return LSTMSRC_OK;
+    }
+    ds->time_col = c;
+    ds->time_kind = kind;
+    if (!(ds->time_name = str_dup(header[c])))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    return LSTMSRC_OK;
+}
+
+/* --from and --until as Unix seconds. */
+static enum lstmsrc_status time_bounds(const char *src, const struct lstmsrc_columns *cols,
+                                       const struct lstmsrc_dataset *ds, double *from,
+                                       double *until, struct lstmsrc_error *err)
+{
+    const char *b[2] = {cols->from, cols->until};
+    double *v[2] = {from, until};
+    if (!ds->time_kind) return LSTMSRC_OK;
+    for (int i = 0; i < 2; i++) {
+        if (!b[i]) continue;
+        if (!time_parse(b[i], strlen(b[i]), v[i]) && !time_parse_unix(b[i], strlen(b[i]), v[i])) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, b[i], strlen(b[i]));
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s: --%s \"%s\": expected a time (ISO 8601 like 2014-09-01 "
+                             "00:00:00, or Unix seconds)", src, i ? "until" : "from", t);
+        }
+    }
+    if (*from >= *until)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from is not before --until", src);
+    return LSTMSRC_OK;
+}
+
+/* The current row's time; it must come after t_prev. */
+static enum lstmsrc_status time_cell(const struct csv_reader *r, const struct lstmsrc_dataset *ds,
+                                     double t_prev, double *t, struct lstmsrc_error *err)
+{
+    size_t len;
+    const char *s = csv_field(r, ds->time_col, &len);
+    int ok = ds->time_kind == 1 ? time_parse(s, len, t) : time_parse_unix(s, len, t);
+    if (!ok)
+        return cell_error(r, ds->time_col,
+                          ds->time_kind == 1 ? "a date-time like 2014-09-01 00:00:00"
+                                             : "a time in Unix seconds",
+                          s, len, err);
+    if (!(*t > t_prev)) {
+        char a[32], b[32];
+        time_format(t_prev, 1, a, sizeof a);
+        time_format(*t, 1, b, sizeof b);
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld:%d: time %s from %s to %s; rows must be in time order",
+                         csv_name(r), csv_line(r), ds->time_col + 1,
+                         *t == t_prev ? "repeats" : "goes back", a, b);
+    }
+    return LSTMSRC_OK;
+}
+
+/* The sampling period and the gaps: a step longer than the gap limit ends a segment. */
+static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
+                                         const struct lstmsrc_columns *cols,
+                                         struct lstmsrc_error *err)
+{
+    size_t irregular = 0, back = 0;
+    double period = cols->period;
+    if (period > 0.0) {
+        for (size_t i = 1; i < ds->n; i++)
+            irregular += fabs(ds->t[i] - ds->t[i - 1] - period) > TIME_STEP_TOL;
+    } else if (!time_period(ds->t, ds->n, &period, &irregular, &back)) {
+        if (ds->n >= 2)
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
+        period = 0.0;
+    }
+    ds->period = period;
+    ds->irregular = irregular;
+    ds->max_gap = cols->max_gap > 0.0 ? cols->max_gap : 1.5 * period;
+    if (period <= 0.0) return LSTMSRC_OK;
+    /* split the runs where a step exceeds the limit */
+    size_t extra = 0;
+    for (size_t r = 0; r < ds->n_runs; r++)
+        for (size_t i = ds->runs[r].start + 1; i < ds->runs[r].start + ds->runs[r].len; i++)
+            extra += ds->t[i] - ds->t[i - 1] > ds->max_gap;
+    for (size_t i = 1; i < ds->n; i++) ds->gaps += ds->t[i] - ds->t[i - 1] > ds->max_gap;
+    if (!extra) return LSTMSRC_OK;
+    struct window_run *nr = malloc((ds->n_runs + extra) * sizeof *nr);
+    if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
+    size_t k = 0;
+    for (size_t r = 0; r < ds->n_runs; r++) {
+        size_t a = ds->runs[r].start, e = a + ds->runs[r].len;
+        for (size_t i = a + 1; i < e; i++)
+            if (ds->t[i] - ds->t[i - 1] > ds->max_gap) {
+                nr[k++] = (struct window_run){a, i - a};
+                a = i;
+            }
+        nr[k++] = (struct window_run){a, e - a};
+    }
+    free(ds->runs);
+    ds->runs = nr;
+    ds->n_runs = k;
+    /* a first difference across a gap is never computed: clear a flag raised there */
+    if (ds->diff_bad_row) {
+        size_t row = ds->diff_bad_row - 1;
+        int inside = 0;
+        for (size_t r = 0; r < k && !inside; r++)
+            inside = row > nr[r].start && row < nr[r].start + nr[r].len;
+        if (!inside) ds->diff_bad_row = 0;
+    }
+    return LSTMSRC_OK;
+}
+
 /* A 0/1 label cell, or a power cell above its threshold (thr >= 0). -1 with the error set. */
 static int label_bit(const struct csv_reader *r, int col, float thr, struct lstmsrc_error *err)
 {
@@ -709,8 +924,9 @@ static int label_bit(const struct csv_reader *r, int col, float thr, struct lstm
 
 /* Reads every data row into ds (x, and y or cls), checking each selected cell, and cuts the rows
  * into segments (ds->runs) at missing rows. Sets ds->k. */
-static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const struct pick *in,
-                                     const struct pick *lab, const struct lstmsrc_columns *cols,
+static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int ncols,
+                                     const struct pick *in, const struct pick *lab,
+                                     const struct lstmsrc_columns *cols,
                                      struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
 {
     const char *src = csv_name(r);
@@ -718,15 +934,27 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
     size_t cap = 0, run_cap = 0;
     int32_t max_class = -1;
     enum lstmsrc_status st;
-    int nf, prev_good = 0; /* whether the row before was in a segment */
-    for (;;) {
-        if ((st = csv_next(r, &nf, err))) return st;
+    int nf = first_nf, prev_good = 0; /* whether the row before was in a segment */
+    double from = -INFINITY, until = INFINITY, t_prev = -INFINITY;
+    if ((st = time_bounds(src, cols, ds, &from, &until, err))) return st;
+    for (int first = 1;; first = 0) {
+        if (!first && (st = csv_next(r, &nf, err))) return st;
         if (nf == 0) break;
         if (nf != ncols)
             return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d field%s, found %d", src,
                              csv_line(r), ncols, ncols == 1 ? "" : "s", nf);
+        double tm = 0.0;
+        if (ds->time_kind) {
+            if ((st = time_cell(r, ds, t_prev, &tm, err))) return st;
+            t_prev = tm;
+            if (tm < from || tm >= until) {
+                ds->dropped++;
+                continue;
+            }
+        }
         if (ds->n == cap && !grow_rows(ds, &cap))
             return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+        if (ds->t) ds->t[ds->n] = tm;
 
         float *xr = ds->x + ds->n * (size_t)f; /* (f) */
         int bad = 0;                           /* a missing cell or an invalid reading */
@@ -829,6 +1057,9 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int ncols, const stru
         if (ds->cls) ds->cls[ds->n] = c;
         ds->n++;
     }
+    if (ds->n == 0 && ds->dropped)
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows between --from and --until "
+                                                 "(%zu rows outside)", src, ds->dropped);
     if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
     ds->runs_set = 1;
     shrink_rows(ds);
@@ -852,6 +1083,12 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     if (!ds || !(ds->source = str_dup(src))) goto nomem;
 
     if ((st = read_header(r, &header, &ncols, err))) goto fail;
+    /* the first data row shows whether a column holds time stamps */
+    int first_nf = 0;
+    ds->time_col = -1;
+    if ((st = csv_next(r, &first_nf, err))) goto fail;
+    if ((st = find_time_column(r, first_nf, header, ncols, cols ? cols : &defaults, ds, err)))
+        goto fail;
     in.idx = malloc((size_t)ncols * sizeof *in.idx);
     lab.idx = malloc((size_t)ncols * sizeof *lab.idx);
     if (!in.idx || !lab.idx) goto nomem;
@@ -866,7 +1103,9 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
         ds->use_invalid_below = 1;
         ds->invalid_below = cols->invalid_below;
     }
-    if ((st = read_rows(r, ncols, &in, &lab, cols ? cols : &defaults, ds, err))) goto fail;
+    if ((st = read_rows(r, first_nf, ncols, &in, &lab, cols ? cols : &defaults, ds, err)))
+        goto fail;
+    if (ds->time_kind && (st = time_segments(ds, cols ? cols : &defaults, err))) goto fail;
     if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
 
     str_array_free(header, ncols);

@@ -48,6 +48,15 @@ struct lstmsrc_dataset {
                                       NULL: every label column is 0/1 */
     int use_invalid_below;         /* the reader's invalid-reading rule, for a model to keep */
     float invalid_below;
+    /* The time column, when the file has one: each row's time (Unix seconds, UTC), the column's
+     * name and kind (1 ISO 8601, 2 Unix seconds), the sampling period and the steps that were
+     * not one period (irregular) and, of those, the gaps that split segments. */
+    double *t;                     /* (n) or NULL */
+    int time_col;                  /* its 0-based column in the file, -1: none */
+    char *time_name;
+    int time_kind;
+    double period, max_gap;
+    size_t irregular, gaps, dropped; /* dropped: rows outside --from/--until */
 };
 
 /* The data set's segments as runs: ds->runs, or one run of every row for a data set built

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "timecol.h"
 #include "svg.h" /* utf8_len */
 
 int cli_fail(const char *cmd, const struct lstmsrc_error *err)
@@ -166,6 +167,38 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
         cols->use_invalid_below = 1;
         return 1;
     }
+    if (cli_flag(argv, argc, i, "--time", &v)) {
+        if (missing(cmd, flag, v)) *bad = 1;
+        cols->time_column = v;
+        return 1;
+    }
+    if (!strcmp(flag, "--no-time")) {
+        cols->no_time = 1;
+        return 1;
+    }
+    if (cli_flag(argv, argc, i, "--period", &v) || cli_flag(argv, argc, i, "--max-gap", &v)) {
+        double d;
+        if (missing(cmd, flag, v)) {
+            *bad = 1;
+        } else if (!time_parse_duration(v, &d)) {
+            cli_usage(cmd, "%.*s expects a duration like 60, 60s, 5m, 1h, found \"%s\"",
+                      FLAG_NAME(flag), v);
+            *bad = 1;
+        } else if (flag[2] == 'p') {
+            cols->period = d;
+        } else {
+            cols->max_gap = d;
+        }
+        return 1;
+    }
+    if (cli_flag(argv, argc, i, "--from", &v) || cli_flag(argv, argc, i, "--until", &v)) {
+        if (missing(cmd, flag, v)) *bad = 1;
+        if (flag[2] == 'f')
+            cols->from = v;
+        else
+            cols->until = v;
+        return 1;
+    }
     if (cli_flag(argv, argc, i, "--on-above", &v)) {
         if (missing(cmd, flag, v)) *bad = 1;
         else if (!*v) {
@@ -182,6 +215,12 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols)
 {
     if (user->missing) cols->missing = user->missing;
+    if (user->time_column) cols->time_column = user->time_column;
+    if (user->no_time) cols->no_time = 1;
+    if (user->period > 0.0) cols->period = user->period;
+    if (user->max_gap > 0.0) cols->max_gap = user->max_gap;
+    if (user->from) cols->from = user->from;
+    if (user->until) cols->until = user->until;
     if (user->use_invalid_below) {
         cols->use_invalid_below = 1;
         cols->invalid_below = user->invalid_below;
@@ -194,8 +233,17 @@ void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns
 
 void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
 {
-    size_t cells, rows, invalid, segs = lstmsrc_dataset_segments(ds);
+    size_t cells, rows, invalid, segs = lstmsrc_dataset_segments(ds), irregular, gaps, dropped;
+    double period;
+    const char *tname = lstmsrc_dataset_time(ds, &period, &irregular, &gaps, &dropped);
     lstmsrc_dataset_missing(ds, &cells, &rows, &invalid);
+    if (tname) {
+        fprintf(stderr, "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
+                        "step%s, %zu gap%s)", cmd, lstmsrc_dataset_source(ds), tname, period,
+                irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
+        if (dropped) fprintf(stderr, "; %zu rows outside --from/--until left out", dropped);
+        fputc('\n', stderr);
+    }
     if (rows == 0 && segs == 1) return;
     fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
                     "reading%s), %zu segment%s\n",
