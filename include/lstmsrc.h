@@ -179,7 +179,7 @@ struct lstmsrc_columns {
     int no_time;                /* 1: no time column, whatever the file has */
     double period;              /* seconds between rows; 0: the most common step */
     double max_gap;
-    /* Keep only rows with from <= time < until (ISO 8601 or Unix seconds; NULL: no bound). */
+    /* Keep only rows with from <= time <= until (ISO 8601 or Unix seconds; NULL: no bound). */
     const char *from, *until;
 };
 

@@ -810,8 +810,8 @@ static enum lstmsrc_status time_bounds(const char *src, const struct lstmsrc_col
                              "00:00:00, or Unix seconds)", src, i ? "until" : "from", t);
         }
     }
-    if (*from >= *until)
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from is not before --until", src);
+    if (*from > *until)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from is after --until", src);
     return LSTMSRC_OK;
 }
 
@@ -947,7 +947,7 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
         if (ds->time_kind) {
             if ((st = time_cell(r, ds, t_prev, &tm, err))) return st;
             t_prev = tm;
-            if (tm < from || tm >= until) {
+            if (tm < from || tm > until) {
                 ds->dropped++;
                 continue;
             }

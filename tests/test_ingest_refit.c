@@ -71,7 +71,7 @@ static void test_longest_stretch(void)
     CHECK(lstmsrc_dataset_load("data/refit_house2_1min_test.csv", NULL, &test, &err) == 0);
     /* August from the stretch's first minute, September to its last */
     struct lstmsrc_dataset *aug = load(RAW "08.csv.gz", "2014-08-19 00:09:00", NULL),
-                           *sep = load(RAW "09.csv.gz", NULL, "2014-09-27 14:59:00");
+                           *sep = load(RAW "09.csv.gz", NULL, "2014-09-27 14:58:00");
     CHECK(train && test && aug && sep);
     if (train && test && aug && sep) {
         /* each month's part is one clean segment, a row a minute */

@@ -381,7 +381,8 @@ int cmd_doctor(int argc, char **argv)
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_report *rep = NULL;
     int rc = 0;
-    if (lstmsrc_dataset_load(data, &cols, &ds, &err) || lstmsrc_doctor(ds, &rep, &err)) {
+    if (!lstmsrc_dataset_load(data, &cols, &ds, &err)) cli_report_ingest(cmd, ds);
+    if (!ds || lstmsrc_doctor(ds, &rep, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
     }
