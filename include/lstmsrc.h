@@ -196,6 +196,17 @@ enum lstmsrc_status lstmsrc_dataset_load_mem(const char *name, const char *buf, 
                                              const struct lstmsrc_columns *cols,
                                              struct lstmsrc_dataset **out,
                                              struct lstmsrc_error *err);
+/* Several files as one data set: recordings of one house in pieces, or several houses. The first
+ * file resolves `cols`; every other file is read with its column names (in any column order),
+ * its time column and its power thresholds. Windows never cross from one file into the next, and
+ * training validates the last part of each file. Messages name the file. n >= 1. */
+enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
+                                               const struct lstmsrc_columns *cols,
+                                               struct lstmsrc_dataset **out,
+                                               struct lstmsrc_error *err);
+/* Files a data set was loaded from (1 for one file), and the name and first row of file i. */
+size_t lstmsrc_dataset_files(const struct lstmsrc_dataset *ds);
+const char *lstmsrc_dataset_file(const struct lstmsrc_dataset *ds, size_t i, size_t *first_row);
 void lstmsrc_dataset_free(struct lstmsrc_dataset *ds);
 
 size_t lstmsrc_dataset_rows(const struct lstmsrc_dataset *ds);

@@ -85,6 +85,9 @@ void lstmsrc_dataset_free(struct lstmsrc_dataset *ds)
     free(ds->on_above);
     free(ds->t);
     free(ds->time_name);
+    free(ds->file_start);
+    str_array_free(ds->file_names, (int)ds->n_files);
+    free(ds->diff_bad_file);
     free(ds);
 }
 
@@ -210,7 +213,8 @@ enum lstmsrc_status dataset_check_diff(const struct lstmsrc_dataset *ds, struct 
     return set_error(err, LSTMSRC_ERR_PARSE,
                      "%s:%ld:%d: the step from %g to %g overflows a float in the first-difference "
                      "channel; use the raw channel alone, or fix the reading",
-                     ds->source, ds->diff_bad_line, ds->diff_bad_col + 1,
+                     ds->diff_bad_file ? ds->diff_bad_file : ds->source, ds->diff_bad_line,
+                     ds->diff_bad_col + 1,
                      (double)ds->x[(r - 1) * f + i], (double)ds->x[r * f + i]);
 }
 
@@ -1147,5 +1151,138 @@ enum lstmsrc_status lstmsrc_dataset_load_mem(const char *name, const char *buf, 
     if (st) return st;
     st = load(r, cols, out, err);
     csv_close(r);
+    return st;
+}
+
+/* ============================== several files ============================== */
+
+size_t lstmsrc_dataset_files(const struct lstmsrc_dataset *ds)
+{
+    return ds->n_files ? ds->n_files : 1;
+}
+
+const char *lstmsrc_dataset_file(const struct lstmsrc_dataset *ds, size_t i, size_t *first_row)
+{
+    LSTMSRC_ASSERT(i < lstmsrc_dataset_files(ds));
+    if (first_row) *first_row = ds->n_files ? ds->file_start[i] : 0;
+    return ds->n_files ? ds->file_names[i] : ds->source;
+}
+
+/* Appends b's rows to a (same columns), b's file starting a segment. */
+static enum lstmsrc_status append(struct lstmsrc_dataset *a, const struct lstmsrc_dataset *b,
+                                  size_t file, struct lstmsrc_error *err)
+{
+    const size_t n = a->n + b->n, f = (size_t)a->f, nl = (size_t)a->n_labels;
+    const size_t off = a->n;
+    if (n < a->n) return set_error(err, LSTMSRC_ERR_LIMIT, "%s: too many rows", b->source);
+    float *x = realloc(a->x, n * f * sizeof *x);
+    if (!x) goto nomem;
+    a->x = x;
+    memcpy(a->x + off * f, b->x, b->n * f * sizeof *x);
+    if (a->y) {
+        uint8_t *y = realloc(a->y, n * nl);
+        if (!y) goto nomem;
+        a->y = y;
+        memcpy(a->y + off * nl, b->y, b->n * nl);
+    }
+    if (a->cls) {
+        int32_t *c = realloc(a->cls, n * sizeof *c);
+        if (!c) goto nomem;
+        a->cls = c;
+        memcpy(a->cls + off, b->cls, b->n * sizeof *c);
+    }
+    if (a->t) {
+        double *t = realloc(a->t, n * sizeof *t);
+        if (!t) goto nomem;
+        a->t = t;
+        memcpy(a->t + off, b->t, b->n * sizeof *t);
+    }
+    struct window_run *r = realloc(a->runs, (a->n_runs + b->n_runs + 1) * sizeof *r);
+    if (!r) goto nomem;
+    a->runs = r;
+    for (size_t i = 0; i < b->n_runs; i++)
+        a->runs[a->n_runs++] = (struct window_run){b->runs[i].start + off, b->runs[i].len};
+    a->file_start[file] = off;
+    if (!(a->file_names[file] = str_dup(b->source))) goto nomem;
+    a->n = n;
+    a->missing_cells += b->missing_cells;
+    a->missing_rows += b->missing_rows;
+    a->invalid_rows += b->invalid_rows;
+    a->irregular += b->irregular;
+    a->gaps += b->gaps;
+    a->dropped += b->dropped;
+    if (b->k > a->k) a->k = b->k;
+    if (!a->diff_bad_row && b->diff_bad_row) {
+        a->diff_bad_row = b->diff_bad_row + off;
+        a->diff_bad_line = b->diff_bad_line;
+        a->diff_bad_input = b->diff_bad_input;
+        a->diff_bad_col = b->diff_bad_col;
+        if (!(a->diff_bad_file = str_dup(b->source))) goto nomem;
+    }
+    return LSTMSRC_OK;
+nomem:
+    return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory joining the files", b->source);
+}
+
+enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
+                                               const struct lstmsrc_columns *cols,
+                                               struct lstmsrc_dataset **out,
+                                               struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(paths && n >= 1 && out);
+    if (n == 1) return lstmsrc_dataset_load(paths[0], cols, out, err);
+    static const struct lstmsrc_columns defaults;
+    struct lstmsrc_dataset *all = NULL, *d = NULL;
+    enum lstmsrc_status st = lstmsrc_dataset_load(paths[0], cols, &all, err);
+    if (st) return st;
+    /* the first file's columns, by name, for every other file */
+    struct lstmsrc_columns c = cols ? *cols : defaults;
+    c.input = NULL;
+    c.input_names = (const char *const *)all->input_names;
+    c.n_input_names = all->f;
+    c.labels = NULL;
+    c.class_column = NULL;
+    c.mode = all->mode;
+    c.label_names = all->has_labels ? (const char *const *)all->label_names : NULL;
+    c.n_label_names = all->has_labels ? all->n_labels : 0;
+    c.on_above = NULL;
+    c.label_on_above = all->on_above;
+    c.time_column = all->time_kind ? all->time_name : NULL;
+    c.no_time = !all->time_kind;
+    all->lines_regular = 0; /* a row's line depends on its file now */
+    const int k0 = all->k; /* output names made for it */
+    all->file_start = calloc((size_t)n, sizeof *all->file_start);
+    all->file_names = calloc((size_t)n, sizeof *all->file_names);
+    if (all->file_names) all->n_files = (size_t)n;
+    if (!all->file_start || !all->file_names || !(all->file_names[0] = str_dup(all->source))) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((st = lstmsrc_dataset_load(paths[i], &c, &d, err))) goto fail;
+        if (d->has_labels != all->has_labels) {
+            st = set_error(err, LSTMSRC_ERR_ARG, "%s: %s the label columns of %s", d->source,
+                           d->has_labels ? "has" : "lacks", all->source);
+            goto fail;
+        }
+        if ((st = append(all, d, (size_t)i, err))) goto fail;
+        lstmsrc_dataset_free(d);
+        d = NULL;
+    }
+    /* class names follow the largest class seen in any file */
+    if (all->has_labels && all->mode == LSTMSRC_LABELS_CLASS) {
+        char **names = output_names_of(all);
+        if (!names) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        str_array_free(all->output_names, k0);
+        all->output_names = names;
+    }
+    *out = all;
+    return LSTMSRC_OK;
+fail:
+    lstmsrc_dataset_free(d);
+    lstmsrc_dataset_free(all);
     return st;
 }

@@ -57,6 +57,12 @@ struct lstmsrc_dataset {
     int time_kind;
     double period, max_gap;
     size_t irregular, gaps, dropped; /* dropped: rows outside --from/--until */
+    /* Several files loaded as one (lstmsrc_dataset_load_files): the first row of each, in order
+     * (NULL, 0: one file). Windows never cross a file's end: each file starts a segment. */
+    size_t *file_start;
+    char **file_names;
+    size_t n_files;
+    char *diff_bad_file;           /* the file of diff_bad_line, when several */
 };
 
 /* The data set's segments as runs: ds->runs, or one run of every row for a data set built

@@ -718,8 +718,8 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct window_run one;
     size_t n_runs;
     const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
-    if (!window_split_runs(runs, n_runs, ds->n, cfg->seq_len, cfg->val_fraction, &sp, &trp.ws,
-                           &vap.ws))
+    if (!window_split_runs(runs, n_runs, ds->file_start, ds->n_files, ds->n, cfg->seq_len,
+                           cfg->val_fraction, &sp, &trp.ws, &vap.ws))
         return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the windows of %zu segments",
                          n_runs);
     if (sp.train_windows > UINT32_MAX || sp.train_windows == 0) {

@@ -119,40 +119,74 @@ size_t window_set_rows(const struct window_set *ws)
     return rows;
 }
 
-int window_split_runs(const struct window_run *runs, size_t n_runs, size_t n, int seq,
-                      float val_fraction, struct window_split *s, struct window_set *train,
-                      struct window_set *val)
+int window_split_runs(const struct window_run *runs, size_t n_runs, const size_t *files,
+                      size_t n_files, size_t n, int seq, float val_fraction,
+                      struct window_split *s, struct window_set *train, struct window_set *val)
 {
     LSTMSRC_ASSERT(seq >= 1 && s && train && val);
-    size_t valid = 0;
-    for (size_t r = 0; r < n_runs; r++) valid += runs[r].len;
-    size_t want = fraction_of(valid, val_fraction), split = n;
-    /* the split row: the last `want` rows in runs lie at or after it */
-    for (size_t r = n_runs, left = want; r-- > 0 && left > 0;) {
-        size_t take = runs[r].len < left ? runs[r].len : left;
-        split = runs[r].start + runs[r].len - take;
-        left -= take;
+    const size_t whole = 0;
+    if (n_files == 0) {
+        files = &whole;
+        n_files = 1;
     }
-    if (want == 0) split = n;
+    /* each run clipped to each file's parts: at most n_runs + n_files pieces per part */
+    struct window_run *tr = xmalloc_n(n_runs + n_files + 1, sizeof *tr);
+    struct window_run *va = xmalloc_n(n_runs + n_files + 1, sizeof *va);
+    size_t nt = 0, nv = 0, r0 = 0;
     *train = (struct window_set){.seq = seq};
     *val = (struct window_set){.seq = seq};
-    if (!window_set_init(val, runs, n_runs, seq, split, n)) return 0;
-    /* a validation part without one full window would only waste rows */
-    if (val->total == 0) {
-        window_set_free(val);
-        split = n;
-        if (!window_set_init(val, runs, n_runs, seq, n, n)) return 0;
+    *s = (struct window_split){0};
+    if (!tr || !va) goto nomem;
+    for (size_t f = 0; f < n_files; f++) {
+        const size_t fs = files[f], fe = f + 1 < n_files ? files[f + 1] : n;
+        while (r0 < n_runs && runs[r0].start + runs[r0].len <= fs) r0++;
+        size_t r1 = r0, valid = 0;
+        for (; r1 < n_runs && runs[r1].start < fe; r1++) {
+            size_t a = runs[r1].start > fs ? runs[r1].start : fs;
+            size_t b = runs[r1].start + runs[r1].len < fe ? runs[r1].start + runs[r1].len : fe;
+            valid += b > a ? b - a : 0;
+        }
+        size_t want = fraction_of(valid, val_fraction), split = fe;
+        /* the split row: the last `want` rows in runs lie at or after it */
+        for (size_t r = r1, left = want; r-- > r0 && left > 0;) {
+            size_t a = runs[r].start > fs ? runs[r].start : fs;
+            size_t b = runs[r].start + runs[r].len < fe ? runs[r].start + runs[r].len : fe;
+            size_t len = b > a ? b - a : 0, take = len < left ? len : left;
+            split = b - take;
+            left -= take;
+        }
+        /* a validation part without one full window would only waste rows */
+        size_t vw = 0;
+        for (size_t r = r0; r < r1; r++) {
+            size_t a = runs[r].start > split ? runs[r].start : split;
+            size_t b = runs[r].start + runs[r].len < fe ? runs[r].start + runs[r].len : fe;
+            vw += b > a ? window_count(b - a, seq) : 0;
+        }
+        if (vw == 0) split = fe;
+        for (size_t r = r0; r < r1; r++) {
+            size_t a = runs[r].start > fs ? runs[r].start : fs;
+            size_t e = runs[r].start + runs[r].len < fe ? runs[r].start + runs[r].len : fe;
+            size_t m = split < a ? a : split > e ? e : split;
+            if (m > a) tr[nt++] = (struct window_run){a, m - a};
+            if (e > m) va[nv++] = (struct window_run){m, e - m};
+        }
+        s->train_rows += split - fs;
+        s->val_rows += fe - split;
+        if (f == 0) s->val_first = split;
     }
-    if (!window_set_init(train, runs, n_runs, seq, 0, split)) {
-        window_set_free(val);
-        return 0;
-    }
-    s->train_rows = split;
-    s->val_rows = n - split;
-    s->val_first = split;
+    if (!window_set_init(train, tr, nt, seq, 0, n) || !window_set_init(val, va, nv, seq, 0, n))
+        goto nomem;
     s->train_windows = train->total;
     s->val_windows = val->total;
+    free(tr);
+    free(va);
     return 1;
+nomem:
+    window_set_free(train);
+    window_set_free(val);
+    free(tr);
+    free(va);
+    return 0;
 }
 
 /* mean, std (f) over the rows of runs of x (rows, f). Two passes in double: the mean, then the

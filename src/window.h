@@ -58,14 +58,16 @@ size_t window_set_start(const struct window_set *ws, size_t i);
 /* Rows of the clipped runs of ws (its rows in runs, a window or not). */
 size_t window_set_rows(const struct window_set *ws);
 
-/* Chronological split over runs: the last floor(valid * val_fraction) rows that lie in runs are
- * validation (valid = rows in runs), so an outage at the end does not eat the validation part.
- * Sets s as window_split does (train_rows = the split row, val_rows = n - split row) and fills
- * train and val with the windows of each part; a validation part without one window is folded
- * back into training. Returns 0 on out of memory. */
-int window_split_runs(const struct window_run *runs, size_t n_runs, size_t n, int seq,
-                      float val_fraction, struct window_split *s, struct window_set *train,
-                      struct window_set *val);
+/* Chronological split over runs, file by file: in each file (rows files[f] up to the next
+ * file's first row, or n; one file of every row when n_files is 0) the last
+ * floor(valid * val_fraction) rows that lie in runs are validation (valid = the file's rows in
+ * runs), so every file is validated and an outage at the end does not eat its validation part.
+ * A file's validation part without one full window is folded back into its training part.
+ * Fills train and val with the windows of each part and s with their row and window counts
+ * (val_first: the first file's split row). Returns 0 on out of memory. */
+int window_split_runs(const struct window_run *runs, size_t n_runs, const size_t *files,
+                      size_t n_files, size_t n, int seq, float val_fraction,
+                      struct window_split *s, struct window_set *train, struct window_set *val);
 
 /* Per-channel mean and standard deviation of rows [0, rows) of x (rows, f), in double; a
  * channel with std below 1e-6 of its scale (constant) gets std 1 so it scales to zero. */

@@ -96,5 +96,25 @@ check "a model trained with --invalid-below applies it in predict without the fl
            $L predict '$T/i.lsm' '$T/zero.csv' -o '$T/i1.out' 2>'$T/err' && grep -q '1 invalid reading' '$T/err' &&
            $L predict '$T/i.lsm' '$T/hole.csv' -o '$T/i2.out' 2>/dev/null && cmp '$T/i1.out' '$T/i2.out'"
 
+# ---- several files: windows never cross from one into the next; each file is validated
+head -n 2001 "$T/g.csv" >"$T/ga.csv"
+{ head -n 1 "$T/g.csv"; tail -n +2002 "$T/g.csv"; } >"$T/gb.csv"
+check "train A B: 10 % of each file validated, no window across the files" \
+    sh -c "$L train '$T/ga.csv' '$T/gb.csv' -o '$T/ab.lsm' --epochs 1 --seq 12 --threads 1 >'$T/out' 2>&1 &&
+           $L inspect '$T/ab.lsm' | grep -q 'rows          3600 train, 400 validation' &&
+           $L inspect '$T/ab.lsm' | grep -q 'windows       3578 train, 378 validation' &&
+           grep -q 'ga.csv and 1 more file: 4000 rows' '$T/out'"
+check "eval MODEL A B = the windows of both files, none across" \
+    sh -c "$L eval '$T/ab.lsm' '$T/ga.csv' '$T/gb.csv' --json | grep -q '\"windows\":3978'"
+# columns are matched by name: the second file's label columns in another order
+awk -F, '{ print $1 "," $4 "," $2 "," $3 }' OFS=, "$T/gb.csv" >"$T/gb_swapped.csv"
+check "eval A B with B's columns in another order: the same numbers" \
+    sh -c "$L eval '$T/ab.lsm' '$T/ga.csv' '$T/gb.csv' --json | sed 's/,\"model\".*//' >'$T/e1' &&
+           $L eval '$T/ab.lsm' '$T/ga.csv' '$T/gb_swapped.csv' --json | sed 's/,\"model\".*//' >'$T/e2' && cmp '$T/e1' '$T/e2'"
+check "a second file without a label column: exit 2, named" \
+    sh -c "cut -d, -f1,2 '$T/gb.csv' >'$T/gb_short.csv'; $L train '$T/ga.csv' '$T/gb_short.csv' -o '$T/x.lsm' 2>'$T/err'; test \$? -eq 2 && grep -q 'gb_short.csv:1: no column \"src2\"' '$T/err'"
+check "doctor A B reads both" \
+    sh -c "$L doctor '$T/ga.csv' '$T/gb.csv' | head -n 1 | grep -q 'ga.csv and 1 more file: 4000 rows'"
+
 echo "cli_ingest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

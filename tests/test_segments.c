@@ -155,7 +155,7 @@ static void test_window_sets(void)
     /* validation: the last 25 % of the 13 rows in runs = 3 rows, 13..15 */
     struct window_split sp;
     struct window_set tr, va;
-    CHECK(window_split_runs(runs, 3, 16, 2, 0.25f, &sp, &tr, &va));
+    CHECK(window_split_runs(runs, 3, NULL, 0, 16, 2, 0.25f, &sp, &tr, &va));
     CHECK(sp.val_first == 13 && va.total == 2 && window_set_start(&va, 0) == 13);
     CHECK(tr.total == 4 + 1 + 2 && window_set_start(&tr, 6) == 11);
     window_set_free(&tr);
@@ -165,13 +165,13 @@ static void test_window_sets(void)
     const struct window_run one[] = {{0, 100}};
     struct window_split a;
     window_split(100, 7, 0.3f, &a);
-    CHECK(window_split_runs(one, 1, 100, 7, 0.3f, &sp, &tr, &va));
+    CHECK(window_split_runs(one, 1, NULL, 0, 100, 7, 0.3f, &sp, &tr, &va));
     CHECK(sp.train_rows == a.train_rows && sp.val_rows == a.val_rows &&
           sp.train_windows == a.train_windows && sp.val_windows == a.val_windows);
     window_set_free(&tr);
     window_set_free(&va);
     /* a validation part too short for a window folds back */
-    CHECK(window_split_runs(runs, 3, 16, 3, 0.1f, &sp, &tr, &va));
+    CHECK(window_split_runs(runs, 3, NULL, 0, 16, 3, 0.1f, &sp, &tr, &va));
     CHECK(va.total == 0 && sp.val_rows == 0 && tr.total == 7);
     window_set_free(&tr);
     window_set_free(&va);

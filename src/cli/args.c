@@ -239,14 +239,17 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
     lstmsrc_dataset_missing(ds, &cells, &rows, &invalid);
     if (tname) {
         fprintf(stderr, "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
-                        "step%s, %zu gap%s)", cmd, lstmsrc_dataset_source(ds), tname, period,
+                        "step%s, %zu gap%s)", cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds), tname, period,
                 irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
         if (dropped) fprintf(stderr, "; %zu rows outside --from/--until left out", dropped);
         fputc('\n', stderr);
     }
-    if (rows == 0 && segs == 1) return;
+    const size_t files = lstmsrc_dataset_files(ds);
+    if (rows == 0 && segs == files) return;
+    char name[64];
+    if (files > 1) snprintf(name, sizeof name, "%zu files", files);
     fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
                     "reading%s), %zu segment%s\n",
-            cmd, lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
+            cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
             cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
 }

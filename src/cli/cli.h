@@ -88,6 +88,7 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
               float *out);
 
 /* Reading real recordings, the same flags in every command that reads data:
+ *   --time COL, --no-time, --period D, --max-gap D, --from T, --until T
  *   --missing LIST     spellings of "no value" (default: empty, NA, NaN, null)
  *   --invalid-below X  a reading below X marks its row missing (an outage logged as 0 W)
  *   --on-above SPEC    label columns holding power: "W" or "NAME=W,NAME=W"
@@ -96,11 +97,17 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
 int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
                     int *bad);
 #define CLI_INGEST_HELP                                                                          \
+    "real recordings (several files: windows never cross from one into the next):\n"            \
+    "  --time COL            the time column (default: found by itself: a header like Time\n"   \
+    "                        or timestamp, or ISO 8601 date-time cells; --no-time: none)\n"      \
+    "  --period D            seconds between rows (default: the most common step; 60, 1m)\n"   \
+    "  --max-gap D           a longer step starts a new segment (default 1.5 periods)\n"       \
+    "  --from T, --until T   keep the rows from/until these times (inclusive)\n"               \
     "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"   \
     "                        row with one is left out and splits the data into segments\n"        \
     "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \
     "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
-    "                        all, or NAME=W,NAME=W (stored in the model)\n"
+    "                        all, or NAME=W,NAME=W (kept in the model)\n"
 /* Copies the reading flags the user gave (cli_ingest_flag into `user`) over cols, which
  * lstmsrc_model_columns filled with the model's own. */
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols);

@@ -337,7 +337,7 @@ int cmd_doctor(int argc, char **argv)
 {
     const char *data = NULL, *v;
     struct lstmsrc_columns cols;
-    int json = 0, bad = 0;
+    int json = 0, bad = 0, n_data = 0;
     memset(&cols, 0, sizeof cols);
     cols.labels_optional = 1;   /* a file of readings alone still gets its inputs examined */
 
@@ -369,10 +369,9 @@ int cmd_doctor(int argc, char **argv)
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_usage(cmd, "unknown option '%s'", a);
-        } else if (!data) {
-            data = a;
         } else {
-            return cli_usage(cmd, "unexpected argument '%s'", a);
+            argv[1 + n_data++] = argv[i]; /* DATA.csv, or several (never past i) */
+            if (!data) data = a;
         }
     }
     if (!data) return cli_usage(cmd, "no data file given");
@@ -381,7 +380,14 @@ int cmd_doctor(int argc, char **argv)
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_report *rep = NULL;
     int rc = 0;
-    if (!lstmsrc_dataset_load(data, &cols, &ds, &err)) cli_report_ingest(cmd, ds);
+    char shown[300];
+    if (n_data > 1) {
+        snprintf(shown, sizeof shown, "%s and %d more file%s", argv[1], n_data - 1,
+                 n_data > 2 ? "s" : "");
+        data = shown;
+    }
+    if (!lstmsrc_dataset_load_files((const char *const *)argv + 1, n_data, &cols, &ds, &err))
+        cli_report_ingest(cmd, ds);
     if (!ds || lstmsrc_doctor(ds, &rep, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;

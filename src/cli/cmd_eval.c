@@ -219,7 +219,7 @@ static void json_multiclass(const struct lstmsrc_eval *ev)
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL;
-    int json = 0, raw = 0, bad = 0;
+    int json = 0, raw = 0, bad = 0, n_data = 0;
     struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -235,13 +235,20 @@ int cmd_eval(int argc, char **argv)
             return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
-        } else if (!data_path) {
-            data_path = argv[i];
         } else {
-            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
+            /* DATA.csv, or several: gathered at the front of argv (never past i) */
+            argv[1 + n_data++] = argv[i];
         }
     }
-    if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    const char *const *data_files = (const char *const *)argv + 1;
+    char shown[300];
+    data_path = data_files[0];
+    if (n_data > 1) {
+        snprintf(shown, sizeof shown, "%s and %d more file%s", data_path, n_data - 1,
+                 n_data > 2 ? "s" : "");
+        data_path = shown;
+    }
 
     int rc = 0;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
@@ -256,7 +263,7 @@ int cmd_eval(int argc, char **argv)
     if (!st) {
         lstmsrc_model_columns(m, 0, &cols);
         cli_ingest_apply(&user, &cols);
-        st = lstmsrc_dataset_load(data_path, &cols, &ds, &err);
+        st = lstmsrc_dataset_load_files(data_files, n_data, &cols, &ds, &err);
         if (!st) cli_report_ingest(cmd, ds);
     }
     if (!st) st = lstmsrc_evaluate(m, ds, &ev, &err);

@@ -18,7 +18,7 @@
 #include "plot.h"
 
 static const char usage_text[] =
-    "usage: lstmsrc train DATA.csv -o MODEL [options]\n"
+    "usage: lstmsrc train DATA.csv [MORE.csv ...] -o MODEL [options]\n"
     "\n"
     "Trains an LSTM that tells which sources are on from the reading. By default column 1 is the\n"
     "reading and every other column is a 0/1 label per source (multi-label).\n"
@@ -267,12 +267,21 @@ int cmd_train(int argc, char **argv)
     unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION; /* for the doctor */
     memset(&cols, 0, sizeof cols);
     lstmsrc_train_config_default(&cfg);
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n_files = 0;
+    char shown[300]; /* the data as the summary names it */
+    if (!files) {
+        fprintf(stderr, "lstmsrc: train: out of memory\n");
+        return 1;
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
+            fputs("\n" CLI_INGEST_HELP, stdout);
             free(weights);
+            free(files);
             return 0;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             quiet = 1;
@@ -413,11 +422,9 @@ int cmd_train(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = cli_usage(cmd, "unknown option '%s'", a);
             goto done;
-        } else if (!data) {
-            data = a;
         } else {
-            rc = cli_usage(cmd, "unexpected argument '%s'", a);
-            goto done;
+            files[n_files++] = a; /* DATA.csv, or several */
+            if (!data) data = a;
         }
         continue;
     usage_missing:
@@ -480,7 +487,12 @@ int cmd_train(int argc, char **argv)
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_model *m = NULL;
-    if (lstmsrc_dataset_load(data, &cols, &ds, &err)) {
+    if (n_files > 1) {
+        snprintf(shown, sizeof shown, "%s and %d more file%s", files[0], n_files - 1,
+                 n_files > 2 ? "s" : "");
+        data = shown;
+    }
+    if (lstmsrc_dataset_load_files(files, n_files, &cols, &ds, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
     }
@@ -601,5 +613,6 @@ usage:
 done:
     free(weights);
     free(stop_ckpt);
+    free(files);
     return rc;
 }
