@@ -413,6 +413,10 @@ struct lstmsrc_model_info {
     const float *on_above;           /* n_labels, or NULL */
     int use_invalid_below;
     float invalid_below;
+    /* The training data's time column (NULL: none), its sampling period and the longest step
+     * inside a segment, in seconds: later files are cut into segments the same way. */
+    const char *time_name;
+    double period, max_gap;
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 
@@ -580,6 +584,17 @@ enum lstmsrc_row_mark {
  * lstmsrc_dataset_load stores it. lstmsrc_rows_read is this with every missing cell an error. */
 enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *r, float *x, uint8_t *mark,
                                              size_t max, size_t *n, struct lstmsrc_error *err);
+/* The same with each row's time (Unix seconds, UTC) in t (max; may be NULL) when the file has a
+ * time column: rows outside cols->from/until are skipped, time must go forward, and a step
+ * longer than cols->max_gap (or 1.5 x cols->period, or 1.5 x the first step) makes the next good
+ * row LSTMSRC_ROW_BREAK. */
+enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *r, float *x, double *t,
+                                            uint8_t *mark, size_t max, size_t *n,
+                                            struct lstmsrc_error *err);
+/* The time column's name (NULL: none) and kind (1 ISO 8601, 2 Unix seconds); rows skipped by
+ * --from/--until so far; gaps seen. */
+const char *lstmsrc_rows_time(const struct lstmsrc_rows *r, int *kind, size_t *dropped,
+                              size_t *gaps);
 /* What was read as missing so far: cells, rows (with an invalid reading among them), and the
  * segments begun. */
 void lstmsrc_rows_missing(const struct lstmsrc_rows *r, size_t *cells, size_t *rows,

@@ -739,15 +739,15 @@ static int time_kind_of(const char *s, size_t len)
     return 0;
 }
 
-/* Sets ds->time_col, time_kind and time_name from cols->time_column, or from the header and the
- * first data row (the current record, nf fields; none when nf is 0). */
-static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
-                                            char *const *header, int ncols,
-                                            const struct lstmsrc_columns *cols,
-                                            struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
+                                             char *const *header, int ncols,
+                                             const struct lstmsrc_columns *cols, int *col,
+                                             int *kind, struct lstmsrc_error *err)
 {
     const char *src = csv_name(r);
-    int c = -1, kind = 0;
+    int c = -1;
+    *col = -1;
+    *kind = 0;
     if (cols->no_time) {
         if (cols->time_column || cols->from || cols->until)
             return set_error(err, LSTMSRC_ERR_ARG,
@@ -761,17 +761,17 @@ static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
         if (nf == ncols) {
             size_t len;
             const char *s = csv_field(r, c, &len);
-            if (!(kind = time_kind_of(s, len)))
+            if (!(*kind = time_kind_of(s, len)))
                 return cell_error(r, c, "a time (ISO 8601 like 2014-09-01 00:00:00, or Unix "
                                         "seconds)", s, len, err);
         } else {
-            kind = 1;
+            *kind = 1;
         }
     } else if (nf == ncols) {
         for (int i = 0; i < ncols && c < 0; i++) { /* a time-like name first */
             size_t len;
             const char *s = csv_field(r, i, &len);
-            if (time_like_name(header[i]) && (kind = time_kind_of(s, len))) c = i;
+            if (time_like_name(header[i]) && (*kind = time_kind_of(s, len))) c = i;
         }
         for (int i = 0; i < ncols && c < 0; i++) { /* else date-time cells */
             size_t len;
@@ -779,31 +779,38 @@ static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
             double t;
             if (time_parse(s, len, &t)) {
                 c = i;
-                kind = 1;
+                *kind = 1;
             }
         }
     }
-    if (c < 0) {
-        if (cols->from || cols->until)
-            return set_error(err, LSTMSRC_ERR_ARG, "%s: --from and --until need a time column "
-                                                   "(--time COLUMN)", src);
-        return LSTMSRC_OK;
-    }
-    ds->time_col = c;
-    ds->time_kind = kind;
-    if (!(ds->time_name = str_dup(header[c])))
-        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    if (c < 0 && (cols->from || cols->until))
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from and --until need a time column "
+                                               "(--time COLUMN)", src);
+    *col = c;
     return LSTMSRC_OK;
 }
 
-/* --from and --until as Unix seconds. */
-static enum lstmsrc_status time_bounds(const char *src, const struct lstmsrc_columns *cols,
-                                       const struct lstmsrc_dataset *ds, double *from,
-                                       double *until, struct lstmsrc_error *err)
+/* Sets ds->time_col, time_kind and time_name (lstmsrc_time_column_find). */
+static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
+                                            char *const *header, int ncols,
+                                            const struct lstmsrc_columns *cols,
+                                            struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st =
+        lstmsrc_time_column_find(r, nf, header, ncols, cols, &ds->time_col, &ds->time_kind, err);
+    if (st || ds->time_col < 0) return st;
+    if (!(ds->time_name = str_dup(header[ds->time_col])))
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", csv_name(r));
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_columns *cols,
+                                        double *from, double *until, struct lstmsrc_error *err)
 {
     const char *b[2] = {cols->from, cols->until};
     double *v[2] = {from, until};
-    if (!ds->time_kind) return LSTMSRC_OK;
+    *from = -INFINITY;
+    *until = INFINITY;
     for (int i = 0; i < 2; i++) {
         if (!b[i]) continue;
         if (!time_parse(b[i], strlen(b[i]), v[i]) && !time_parse_unix(b[i], strlen(b[i]), v[i])) {
@@ -819,17 +826,16 @@ static enum lstmsrc_status time_bounds(const char *src, const struct lstmsrc_col
     return LSTMSRC_OK;
 }
 
-/* The current row's time; it must come after t_prev. */
-static enum lstmsrc_status time_cell(const struct csv_reader *r, const struct lstmsrc_dataset *ds,
-                                     double t_prev, double *t, struct lstmsrc_error *err)
+enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind,
+                                      double t_prev, double *t, struct lstmsrc_error *err)
 {
     size_t len;
-    const char *s = csv_field(r, ds->time_col, &len);
-    int ok = ds->time_kind == 1 ? time_parse(s, len, t) : time_parse_unix(s, len, t);
+    const char *s = csv_field(r, col, &len);
+    int ok = kind == 1 ? time_parse(s, len, t) : time_parse_unix(s, len, t);
     if (!ok)
-        return cell_error(r, ds->time_col,
-                          ds->time_kind == 1 ? "a date-time like 2014-09-01 00:00:00"
-                                             : "a time in Unix seconds",
+        return cell_error(r, col,
+                          kind == 1 ? "a date-time like 2014-09-01 00:00:00"
+                                    : "a time in Unix seconds",
                           s, len, err);
     if (!(*t > t_prev)) {
         char a[32], b[32];
@@ -837,7 +843,7 @@ static enum lstmsrc_status time_cell(const struct csv_reader *r, const struct ls
         time_format(*t, 1, b, sizeof b);
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s:%ld:%d: time %s from %s to %s; rows must be in time order",
-                         csv_name(r), csv_line(r), ds->time_col + 1,
+                         csv_name(r), csv_line(r), col + 1,
                          *t == t_prev ? "repeats" : "goes back", a, b);
     }
     return LSTMSRC_OK;
@@ -940,7 +946,7 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
     enum lstmsrc_status st;
     int nf = first_nf, prev_good = 0; /* whether the row before was in a segment */
     double from = -INFINITY, until = INFINITY, t_prev = -INFINITY;
-    if ((st = time_bounds(src, cols, ds, &from, &until, err))) return st;
+    if (ds->time_kind && (st = lstmsrc_time_bounds(src, cols, &from, &until, err))) return st;
     for (int first = 1;; first = 0) {
         if (!first && (st = csv_next(r, &nf, err))) return st;
         if (nf == 0) break;
@@ -949,7 +955,8 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
                              csv_line(r), ncols, ncols == 1 ? "" : "s", nf);
         double tm = 0.0;
         if (ds->time_kind) {
-            if ((st = time_cell(r, ds, t_prev, &tm, err))) return st;
+            if ((st = lstmsrc_time_cell(r, ds->time_col, ds->time_kind, t_prev, &tm, err)))
+                return st;
             t_prev = tm;
             if (tm < from || tm > until) {
                 ds->dropped++;

@@ -74,6 +74,20 @@ const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct w
  * or with list NULL: empty, NA, NaN, null in any case. The loader and the row reader share it. */
 int lstmsrc_cell_missing(const char *list, const char *s, size_t len);
 
+/* Time columns, shared by the loader and the row reader (csv.h's reader at the first data row,
+ * nf fields, 0 when the file has none): the column (-1: none) and kind (1 ISO 8601, 2 Unix
+ * seconds) from cols->time_column or found by itself; --from/--until as Unix seconds (-inf,
+ * +inf when not given); the current row's time, which must come after t_prev. */
+struct csv_reader;
+enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
+                                             char *const *header, int ncols,
+                                             const struct lstmsrc_columns *cols, int *col,
+                                             int *kind, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_columns *cols,
+                                        double *from, double *until, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind,
+                                      double t_prev, double *t, struct lstmsrc_error *err);
+
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);
 

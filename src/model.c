@@ -194,6 +194,7 @@ void lstmsrc_model_free(struct lstmsrc_model *m)
     free(m->min_on);
     free(m->min_off);
     free(m->on_above);
+    free(m->time_name);
     free(m->params);
     free(m);
 }
@@ -242,6 +243,9 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->on_above = m->on_above;
     info->use_invalid_below = m->use_invalid_below;
     info->invalid_below = m->invalid_below;
+    info->time_name = m->time_name;
+    info->period = m->period;
+    info->max_gap = m->max_gap;
 }
 
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
@@ -258,6 +262,8 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
     cols->label_on_above = m->on_above;
     cols->use_invalid_below = m->use_invalid_below;
     cols->invalid_below = m->invalid_below;
+    cols->period = m->period;
+    cols->max_gap = m->max_gap;
 }
 
 /* ============================== initialisation ============================== */

@@ -73,6 +73,10 @@ struct lstmsrc_model {
     float *on_above;      /* (n_labels) or NULL */
     int use_invalid_below;
     float invalid_below;
+    /* The training data's time column (NULL: none), its sampling period and the step that
+     * started a new segment, in seconds: a later file is cut into segments the same way. */
+    char *time_name;
+    double period, max_gap;
     size_t n_params;
     float *params;        /* (n_params) layout above */
 };

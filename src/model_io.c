@@ -37,6 +37,7 @@ static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', 
 #define FLAG_BIDIRECTIONAL 1u
 #define FLAG_INGEST 2u
 #define INGEST_INVALID_BELOW 1u /* ingest block flags: bit 0, invalid_below is set */
+#define INGEST_TIME 2u          /* bit 1: a time column, its period and gap limit */
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
 #define META_SIZE 68u   /* training metadata block */
 #define INPUT_SIZE 16u  /* version 2: input block (features, label_at, label_offset, stride) */
@@ -289,7 +290,7 @@ static int names_size(char *const *names, int n, const char *what, size_t *out, 
 /* Whether m has anything for the ingest block: a power threshold or an invalid reading. */
 static int model_has_ingest(const struct lstmsrc_model *m)
 {
-    if (m->use_invalid_below) return 1;
+    if (m->use_invalid_below || m->time_name) return 1;
     for (int j = 0; m->on_above && j < m->n_labels; j++)
         if (m->on_above[j] >= 0.0f) return 1;
     return 0;
@@ -301,6 +302,16 @@ static int check_ingest(const struct lstmsrc_model *m, char *why, size_t cap)
 {
     if (m->use_invalid_below && !isfinite(m->invalid_below)) {
         snprintf(why, cap, "invalid-below reading %g is not finite", (double)m->invalid_below);
+        return 0;
+    }
+    if (m->time_name && (!(m->period > 0.0 && m->period < 1e12) ||
+                         !(m->max_gap >= m->period && m->max_gap < 1e15))) {
+        snprintf(why, cap, "sampling period %g s and gap %g s: need 0 < period <= gap",
+                 m->period, m->max_gap);
+        return 0;
+    }
+    if (m->time_name && (strlen(m->time_name) > LSTMSRC_MAX_NAME)) {
+        snprintf(why, cap, "time column name longer than %d bytes", LSTMSRC_MAX_NAME);
         return 0;
     }
     for (int j = 0; m->on_above && j < m->n_labels; j++) {
@@ -344,7 +355,8 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
         return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
            INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE +
-           (ingest ? 8 + 4 * (size_t)m->n_labels : 0);
+           (ingest ? 28 + (m->time_name ? strlen(m->time_name) : 0) + 4 * (size_t)m->n_labels
+                   : 0);
     if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
         size > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT,
@@ -404,8 +416,13 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     }
     /* ingest block (version 4, FLAG_INGEST) */
     if (ingest) {
-        w_u32(&w, m->use_invalid_below ? INGEST_INVALID_BELOW : 0u);
+        w_u32(&w, (m->use_invalid_below ? INGEST_INVALID_BELOW : 0u) |
+                      (m->time_name ? INGEST_TIME : 0u));
         w_u32(&w, f32_bits(m->use_invalid_below ? m->invalid_below : 0.0f));
+        w_u64(&w, f64_bits(m->time_name ? m->period : 0.0));
+        w_u64(&w, f64_bits(m->time_name ? m->max_gap : 0.0));
+        char *const tn[1] = {m->time_name ? m->time_name : (char *)""};
+        w_names(&w, tn, 1);
         for (int j = 0; j < m->n_labels; j++)
             w_u32(&w, f32_bits(m->on_above ? m->on_above[j] : -1.0f));
     }
@@ -654,10 +671,15 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     }
     if (flags & FLAG_INGEST) {
         uint32_t iflags, inv;
+        uint64_t per, gap;
+        char *tn[1] = {NULL};
         at = r.pos;
-        if (!r_u32(&r, &iflags) || !r_u32(&r, &inv) ||
+        if (!r_u32(&r, &iflags) || !r_u32(&r, &inv) || !r_u64(&r, &per) || !r_u64(&r, &gap) ||
+            (status = r_names(&r, tn, 1, "time column", name, err)) ||
             !(m->on_above = malloc((size_t)m->n_labels * sizeof *m->on_above)) ||
             !r_floats(&r, m->on_above, (size_t)m->n_labels)) {
+            free(tn[0]);
+            if (status) goto fail;
             status = m->on_above || (r.end - r.pos) < 4 * (size_t)m->n_labels
                          ? set_error(err, LSTMSRC_ERR_FORMAT,
                                      "%s: ingest block from offset %zu runs past the end at %zu",
@@ -667,9 +689,17 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         }
         m->use_invalid_below = (iflags & INGEST_INVALID_BELOW) != 0;
         m->invalid_below = bits_f32(inv);
-        if ((iflags & ~INGEST_INVALID_BELOW) || !check_ingest(m, why, sizeof why)) {
+        if (iflags & INGEST_TIME) {
+            m->time_name = tn[0];
+            m->period = bits_f64(per);
+            m->max_gap = bits_f64(gap);
+        } else {
+            free(tn[0]);
+        }
+        const uint32_t known = INGEST_INVALID_BELOW | INGEST_TIME;
+        if ((iflags & ~known) || !check_ingest(m, why, sizeof why)) {
             status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: ingest block at offset %zu: %s", name,
-                               at, iflags & ~INGEST_INVALID_BELOW ? "unknown flags" : why);
+                               at, iflags & ~known ? "unknown flags" : why);
             goto fail;
         }
     }

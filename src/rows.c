@@ -34,6 +34,13 @@ struct lstmsrc_rows {
     int in_segment;               /* the last row read was good */
     float last[LSTMSRC_MAX_INPUTS]; /* the last good row (0 before any) */
     size_t missing_cells, missing_rows, invalid_rows, segments;
+    /* the time column */
+    int time_col, time_kind;
+    char *time_name;
+    double from, until, t_prev, t_kept, max_gap;
+    int has_kept;
+    size_t dropped, gaps;
+    int pending, first_nf; /* the first data row, read at open to find the time column */
 };
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -61,6 +68,7 @@ void lstmsrc_rows_close(struct lstmsrc_rows *r)
     csv_close(r->r);
     free(r->idx);
     free(r->missing_copy);
+    free(r->time_name);
     free(r);
 }
 
@@ -161,7 +169,7 @@ static enum lstmsrc_status resolve(struct lstmsrc_rows *rw, char *const *header,
             p = comma + 1;
         }
     }
-    rw->idx[rw->f++] = 0;
+    rw->idx[rw->f++] = rw->time_col == 0 && rw->ncols > 1 ? 1 : 0;
     return LSTMSRC_OK;
 }
 
@@ -198,7 +206,32 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
     }
     rw->use_invalid_below = cols && cols->use_invalid_below;
     rw->invalid_below = cols ? cols->invalid_below : 0.0f;
+    /* the first data row shows whether a column holds time stamps */
+    static const struct lstmsrc_columns none;
+    if ((st = csv_next(rw->r, &rw->first_nf, err))) goto fail;
+    rw->pending = 1;
+    if ((st = lstmsrc_time_column_find(rw->r, rw->first_nf, header, ncols, cols ? cols : &none,
+                                       &rw->time_col, &rw->time_kind, err)))
+        goto fail;
+    if (rw->time_col >= 0) {
+        if (!(rw->time_name = str_dup(header[rw->time_col]))) goto nomem;
+        if ((st = lstmsrc_time_bounds(src, cols ? cols : &none, &rw->from, &rw->until, err)))
+            goto fail;
+        rw->t_prev = -INFINITY;
+        rw->max_gap = cols && cols->max_gap > 0.0 ? cols->max_gap
+                      : cols && cols->period > 0.0 ? 1.5 * cols->period
+                                                   : 0.0; /* 0: from the first step */
+    }
     if ((st = resolve(rw, header, cols, src, err))) goto fail;
+    for (int i = 0; i < rw->f; i++)
+        if (rw->idx[i] == rw->time_col) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[rw->time_col], strlen(header[rw->time_col]));
+            st = set_error(err, LSTMSRC_ERR_ARG,
+                           "%s:1: column \"%s\" is the time column, not an input (--no-time "
+                           "reads it as numbers)", src, t);
+            goto fail;
+        }
     str_array_free(header, ncols);
     *out = rw;
     return LSTMSRC_OK;
@@ -243,8 +276,24 @@ enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *rw, float *x, size_t 
     return lstmsrc_rows_read_marked(rw, x, NULL, max, n, err);
 }
 
+const char *lstmsrc_rows_time(const struct lstmsrc_rows *r, int *kind, size_t *dropped,
+                              size_t *gaps)
+{
+    if (kind) *kind = r->time_kind;
+    if (dropped) *dropped = r->dropped;
+    if (gaps) *gaps = r->gaps;
+    return r->time_col >= 0 ? r->time_name : NULL;
+}
+
 enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, uint8_t *mark,
                                              size_t max, size_t *n, struct lstmsrc_error *err)
+{
+    return lstmsrc_rows_read_timed(rw, x, NULL, mark, max, n, err);
+}
+
+enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, double *t,
+                                            uint8_t *mark, size_t max, size_t *n,
+                                            struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(rw && n && (x || max == 0));
     enum lstmsrc_status st;
@@ -252,7 +301,12 @@ enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, 
     size_t got = 0;
     while (got < max && !rw->done) {
         int nf;
-        if ((st = csv_next(rw->r, &nf, err))) return st;
+        if (rw->pending) {
+            rw->pending = 0;
+            nf = rw->first_nf;
+        } else if ((st = csv_next(rw->r, &nf, err))) {
+            return st;
+        }
         if (nf == 0) {
             rw->done = 1;
             break;
@@ -260,6 +314,29 @@ enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, 
         if (nf != rw->ncols)
             return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d fields, found %d",
                              csv_name(rw->r), csv_line(rw->r), rw->ncols, nf);
+        int gap = 0;
+        if (rw->time_col >= 0) {
+            double tm;
+            if ((st = lstmsrc_time_cell(rw->r, rw->time_col, rw->time_kind, rw->t_prev, &tm, err)))
+                return st;
+            rw->t_prev = tm;
+            if (tm < rw->from || tm > rw->until) {
+                rw->dropped++;
+                continue;
+            }
+            if (rw->has_kept) {
+                if (rw->max_gap <= 0.0) rw->max_gap = 1.5 * (tm - rw->t_kept);
+                gap = tm - rw->t_kept > rw->max_gap;
+                rw->gaps += (size_t)gap;
+            }
+            rw->t_kept = tm;
+            rw->has_kept = 1;
+            if (t) t[got] = tm;
+        }
+        if (gap && mark) { /* the stretch before the gap is a segment of its own */
+            rw->in_segment = 0;
+            rw->has_prev = 0;
+        }
         float *xr = x + got * (size_t)f;
         int bad = 0;
         for (int i = 0; i < f; i++)

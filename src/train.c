@@ -757,6 +757,14 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     /* the reader's rules travel with the model: later files are read the same way */
     m->use_invalid_below = ds->use_invalid_below;
     m->invalid_below = ds->invalid_below;
+    if (ds->time_kind && ds->period > 0.0) {
+        if (!(m->time_name = str_dup(ds->time_name))) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        m->period = ds->period;
+        m->max_gap = ds->max_gap;
+    }
     if (ds->on_above && ds->n_labels) {
         if (!(m->on_above = xmalloc_n((size_t)ds->n_labels, sizeof *m->on_above))) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");

@@ -116,5 +116,57 @@ check "a second file without a label column: exit 2, named" \
 check "doctor A B reads both" \
     sh -c "$L doctor '$T/ga.csv' '$T/gb.csv' | head -n 1 | grep -q 'ga.csv and 1 more file: 4000 rows'"
 
+# ---- a time column: found by itself, a jump in time is a gap, predict carries the time
+# one row a minute from 2014-09-01 00:00 UTC (1409529600); row 2001 is left out of the file
+awk -F, 'NR == 1 { print "Time," $0; next } { print 1409529540 + 60 * (NR - 1) "," $0 }' OFS=, \
+    "$T/g.csv" >"$T/unix.csv"
+awk -F, 'NR != 2002' "$T/unix.csv" >"$T/jump.csv"
+head -n 2001 "$T/unix.csv" >"$T/tside1.csv"
+{ head -n 1 "$T/unix.csv"; tail -n +2003 "$T/unix.csv"; } >"$T/tside2.csv"
+check "train finds a Unix-seconds time column, says the period and the gap" \
+    sh -c "$L train '$T/jump.csv' -o '$T/t.lsm' --epochs 1 --seq 12 --threads 1 2>'$T/err' >/dev/null &&
+           grep -q 'jump.csv: time column \"Time\", a row every 60 s (1 irregular step, 1 gap)' '$T/err' &&
+           grep -q 'jump.csv: 0 of 3999 rows missing (0 missing cells, 0 invalid readings), 2 segments' '$T/err' &&
+           $L inspect '$T/t.lsm' | grep -q 'time          column Time, a row every 60 s; a step over 90 s starts a new segment'"
+time_sides() {
+    $L predict "$T/t.lsm" "$T/jump.csv" --proba -o "$T/j.out" 2>/dev/null &&
+        $L predict "$T/t.lsm" "$T/tside1.csv" --proba -o "$T/j1.out" 2>/dev/null &&
+        $L predict "$T/t.lsm" "$T/tside2.csv" --proba -o "$T/j2.out" 2>/dev/null &&
+        { cat "$T/j1.out"; tail -n +2 "$T/j2.out"; } >"$T/jwant.out" &&
+        cmp "$T/j.out" "$T/jwant.out" && head -n 1 "$T/j.out" | grep -q '^Time,src1,src2,src3,' &&
+        sed -n 2002p "$T/j.out" | grep -q '^1409649660,'
+}
+check "predict across a jump in time = the two sides as files; the time column leads" time_sides
+# ISO 8601 times, as REFIT and IDEAL write them
+awk -F, 'NR == 1 { print; next } { t = $1; $1 = strftime("%Y-%m-%d %H:%M:%S", t, 1); print }' OFS=, \
+    "$T/jump.csv" >"$T/iso.csv" 2>/dev/null
+if [ "$(sed -n 2p "$T/iso.csv" | cut -d, -f1)" = "2014-09-01 00:00:00" ]; then
+    check "ISO 8601 times: the same predictions, the times as written" \
+        sh -c "$L predict '$T/t.lsm' '$T/iso.csv' --proba -o '$T/iso.out' 2>/dev/null &&
+               cut -d, -f2- '$T/iso.out' >'$T/a' && cut -d, -f2- '$T/j.out' >'$T/b' && cmp '$T/a' '$T/b' &&
+               sed -n 2p '$T/iso.out' | grep -q '^2014-09-01 00:00:00,'"
+    check "--from/--until keep their rows, both ends included" \
+        sh -c "$L predict '$T/t.lsm' '$T/iso.csv' -o '$T/ft.out' --from '2014-09-01 01:00' --until '2014-09-01 02:00:00' 2>/dev/null &&
+               test \$(wc -l <'$T/ft.out') -eq 62 && sed -n 2p '$T/ft.out' | grep -q '^2014-09-01 01:00:00,' &&
+               tail -n 1 '$T/ft.out' | grep -q '^2014-09-01 02:00:00,'"
+else
+    skip "ISO 8601 times" "this awk has no strftime"
+    skip "--from/--until" "this awk has no strftime"
+fi
+awk -F, 'NR == 50 { $1 = "yesterday" } { print }' OFS=, "$T/unix.csv" >"$T/badtime.csv"
+check "a bad time cell: exit 1, located" \
+    sh -c "$L train '$T/badtime.csv' -o '$T/x.lsm' 2>'$T/err'; test \$? -eq 1 && grep -q 'badtime.csv:50:1: expected a time in Unix seconds, found \"yesterday\"' '$T/err'"
+awk -F, 'NR == 50 { $1 = 1409529600 } { print }' OFS=, "$T/unix.csv" >"$T/back.csv"
+check "time going back: exit 1, located, both times named" \
+    sh -c "$L predict '$T/t.lsm' '$T/back.csv' -o '$T/x.out' 2>'$T/err'; test \$? -eq 1 && grep -q 'back.csv:50:1: time goes back from 2014-09-01 00:47:00 to 2014-09-01 00:00:00; rows must be in time order' '$T/err'"
+check "--time naming no column: exit 2" \
+    sh -c "$L train '$T/unix.csv' -o '$T/x.lsm' --time When 2>'$T/err'; test \$? -eq 2 && grep -q 'no column \"When\"' '$T/err'"
+check "--until before --from: exit 2" \
+    sh -c "$L train '$T/unix.csv' -o '$T/x.lsm' --from 1409600000 --until 1409500000 2>'$T/err'; test \$? -eq 2 && grep -q 'from is after --until' '$T/err'"
+check "--period with a bad duration: exit 2" \
+    sh -c "$L train '$T/unix.csv' -o '$T/x.lsm' --period fast 2>'$T/err'; test \$? -eq 2 && grep -q 'period expects a duration' '$T/err'"
+check "--no-time reads the time column as a number input" \
+    sh -c "$L doctor '$T/unix.csv' --no-time --labels src1,src2,src3 >'$T/dr' && grep -q '^Time  ' '$T/dr'"
+
 echo "cli_ingest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

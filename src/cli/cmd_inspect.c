@@ -118,6 +118,12 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
     }
     if (in->use_invalid_below)
         printf("\n  outages       a reading below %g leaves its row out", (double)in->invalid_below);
+    if (in->time_name) {
+        printf("\n  time          column ");
+        put_name(in->time_name, 0);
+        printf(", a row every %g s; a step over %g s starts a new segment", in->period,
+               in->max_gap);
+    }
     printf("\n  architecture  %d input%s -> %d x LSTM(%d)%s -> dense %d (%s)\n", in->inputs,
            in->inputs == 1 ? "" : "s", in->layers, in->hidden,
            in->directions == 2 ? ", the top one bidirectional" : "", in->outputs,
@@ -237,6 +243,18 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
         json_num(o, in->invalid_below);
     else
         fputs("null", o);
+    fputs(",\"time\":", o);
+    if (in->time_name) {
+        fputs("{\"column\":", o);
+        json_str(o, in->time_name);
+        fputs(",\"period\":", o);
+        json_num(o, in->period);
+        fputs(",\"max_gap\":", o);
+        json_num(o, in->max_gap);
+        fputc('}', o);
+    } else {
+        fputs("null", o);
+    }
     fprintf(o, ",\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
             in->label_at == LSTMSRC_LABEL_CENTER ? "center" : "last", in->label_offset,
             in->features & LSTMSRC_FEATURE_RAW ? "\"raw\"" : "",

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "outfile.h"
+#include "timecol.h"
 
 static const char cmd[] = "predict";
 
@@ -67,7 +68,69 @@ struct sink {
     char *buf;
     size_t used;
     int failed;     /* errno of the first failed write, or -1 */
+    /* with a time column: each input row's time, in order, until its line is written */
+    int time_kind;  /* 0 none, 1 ISO 8601, 2 Unix seconds */
+    double *tq;
+    size_t tq_head, tq_n, tq_cap;
+    int oom;
 };
+
+/* A column name as a CSV field (quoted when it holds a separator, quote or line break) into
+ * dst (2 * len + 3 bytes); returns bytes. */
+static size_t csv_quote_name(const char *name, char *dst)
+{
+    size_t n = 0;
+    int q = strpbrk(name, ",;\t\"\r\n") != NULL;
+    if (q) dst[n++] = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"') dst[n++] = '"';
+        dst[n++] = *p;
+    }
+    if (q) dst[n++] = '"';
+    return n;
+}
+
+/* Queues the time of the next input row. */
+static void sink_time(struct sink *s, double t)
+{
+    if (s->tq_head + s->tq_n == s->tq_cap) {
+        if (s->tq_head) { /* slide the pending times to the front */
+            memmove(s->tq, s->tq + s->tq_head, s->tq_n * sizeof *s->tq);
+            s->tq_head = 0;
+        } else {
+            size_t cap = s->tq_cap ? 2 * s->tq_cap : 4096;
+            double *q = realloc(s->tq, cap * sizeof *q);
+            if (!q) {
+                s->oom = 1;
+                return;
+            }
+            s->tq = q;
+            s->tq_cap = cap;
+        }
+    }
+    s->tq[s->tq_head + s->tq_n++] = t;
+}
+
+/* Bytes a time field takes at most, its comma included. */
+#define TIME_FIELD 40
+
+/* Writes the next row's time and a comma at dst; returns bytes (0 without a time column). */
+static size_t time_field(struct sink *s, char *dst)
+{
+    if (!s->time_kind) return 0;
+    double t = 0.0;
+    if (s->tq_n) {
+        t = s->tq[s->tq_head++];
+        s->tq_n--;
+    }
+    if (s->time_kind == 1)
+        time_format(t, 1, dst, TIME_FIELD - 1);
+    else
+        snprintf(dst, TIME_FIELD - 1, "%.15g", t);
+    size_t len = strlen(dst);
+    dst[len] = ',';
+    return len + 1;
+}
 
 static void sink_flush(struct sink *s)
 {
@@ -91,11 +154,32 @@ static void sink_put(struct sink *s, const char *p, size_t n)
     s->used += n;
 }
 
-/* Writes every line the prediction queue has ready. */
+/* One input row's line: its time (with a time column) and `p`. */
+static void sink_line(struct sink *s, const char *p, size_t n)
+{
+    char *d = sink_room(s, n + TIME_FIELD);
+    size_t tl = time_field(s, d);
+    memcpy(d + tl, p, n);
+    s->used += tl + n;
+}
+
+/* Writes every line the prediction queue has ready, each after its row's time. */
 static void sink_drain(struct sink *s, struct pred_out *po)
 {
-    size_t n;
-    while ((n = pred_out_next(po, sink_room(s, po->row_max))) > 0) s->used += n;
+    for (;;) {
+        char *d = sink_room(s, po->row_max + TIME_FIELD);
+        char tb[TIME_FIELD];
+        size_t tl = 0;
+        /* the time is taken only for a line that comes */
+        size_t n = pred_out_next(po, d + (s->time_kind ? TIME_FIELD : 0));
+        if (n == 0) return;
+        if (s->time_kind) {
+            tl = time_field(s, tb);
+            memmove(d + tl, d + TIME_FIELD, n);
+            memcpy(d, tb, tl);
+        }
+        s->used += tl + n;
+    }
 }
 
 /* The segment being predicted: its last seq_len - 1 rows (more while a chunk is added), the row
@@ -131,7 +215,7 @@ static enum lstmsrc_status series_add(struct series *se, struct pred_out *po, st
                                                             nw + keep, se->probs, nw, se->threads,
                                                             err);
         if (st) return st;
-        for (; se->emitted < se->lead; se->emitted++) sink_put(sk, po->empty, po->empty_len);
+        for (; se->emitted < se->lead; se->emitted++) sink_line(sk, po->empty, po->empty_len);
         se->emitted += nw;
         for (size_t w = 0; w < nw; w++) {
             pred_out_push(po, se->probs + w * K);
@@ -155,7 +239,7 @@ static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
 {
     pred_out_finish(po);
     sink_drain(sk, po);
-    for (; se->emitted < se->rows; se->emitted++) sink_put(sk, po->empty, po->empty_len);
+    for (; se->emitted < se->rows; se->emitted++) sink_line(sk, po->empty, po->empty_len);
     se->have = se->rows = se->emitted = 0;
     se->has_prev = 0;
 }
@@ -201,9 +285,10 @@ int cmd_predict(int argc, char **argv)
     struct lstmsrc_columns cols;
     struct lstmsrc_model_info info;
     struct pred_out po = {0};
-    struct sink sk = {NULL, NULL, 0, 0};
+    struct sink sk = {0};
     float *x = NULL;
     uint8_t *mark = NULL;
+    double *times = NULL;
     struct series se = {0};
     struct outfile of;
     int opened = 0; /* of holds a temporary to remove on failure */
@@ -243,21 +328,38 @@ int cmd_predict(int argc, char **argv)
     opened = 1;
     sk.fp = of.fp;
 
+    const char *tname = lstmsrc_rows_time(rows, &sk.time_kind, NULL, NULL);
+    if (tname) { /* the time column leads, as in the input */
+        char q[2 * LSTMSRC_MAX_NAME + 4];
+        size_t ql = csv_quote_name(tname, q);
+        q[ql++] = ',';
+        sink_put(&sk, q, ql);
+        times = malloc((size_t)CHUNK * sizeof *times);
+        if (!times) {
+            fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+            goto cleanup;
+        }
+    }
     sink_put(&sk, po.header, po.header_len);
     size_t total = 0; /* rows read so far */
     for (;;) {
         size_t n;
-        if ((st = lstmsrc_rows_read_marked(rows, x, mark, CHUNK, &n, &err))) {
+        if ((st = lstmsrc_rows_read_timed(rows, x, times, mark, CHUNK, &n, &err))) {
             rc = cli_fail(cmd, &err);
             goto cleanup;
         }
         if (n == 0) break;
         total += n;
+        for (size_t i = 0; times && i < n; i++) sink_time(&sk, times[i]);
+        if (sk.oom) {
+            fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+            goto cleanup;
+        }
         /* runs of rows of one segment; a missing row ends the segment and gets the empty line */
         for (size_t i = 0, j; i < n; i = j) {
             if (mark[i] == LSTMSRC_ROW_MISSING) {
                 if (se.rows) series_end(&se, &po, &sk);
-                sink_put(&sk, po.empty, po.empty_len);
+                sink_line(&sk, po.empty, po.empty_len);
                 j = i + 1;
                 continue;
             }
@@ -298,6 +400,8 @@ cleanup:
     free(sk.buf);
     free(x);
     free(mark);
+    free(times);
+    free(sk.tq);
     free(se.x);
     free(se.probs);
     lstmsrc_rows_close(rows);
