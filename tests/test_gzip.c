@@ -172,7 +172,7 @@ static void test_fixtures_same_as_plain(void)
         "good.csv",       "good_class.csv",       "good_crlf_bom.csv", "good_names.csv",
         "good_space.csv", "good_tab.csv",         "bad_blank_middle.csv", "bad_class.csv",
         "bad_empty.csv",  "bad_header_only.csv",  "bad_huge.csv",      "bad_inf.csv",
-        "bad_label.csv",  "bad_nan.csv",          "bad_number.csv",    "bad_quote.csv",
+        "bad_label.csv",  "missing_nan.csv",      "bad_number.csv",    "bad_quote.csv",
         "bad_ragged.csv",
     };
     struct lstmsrc_columns cls = {0};

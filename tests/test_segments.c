@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "binio.h"
 #include "dataset.h"
 #include "lstmsrc.h"
 #include "model.h"
@@ -289,8 +290,73 @@ static void test_train_segments(void)
     lstmsrc_dataset_free(ds);
 }
 
+/* The ingest block: a model trained on watts with a time column and outages keeps the
+ * thresholds, the invalid reading and the time settings through save and load, byte for byte;
+ * without them the file stays version 2; unknown ingest bits and bad values are refused. */
+static void test_ingest_block(void)
+{
+    static char text[300 * 48];
+    size_t n = (size_t)snprintf(text, sizeof text, "Time,reading,a\n");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%d,%d,%s\n", 1000 + 60 * i,
+                              i % 50 == 7 ? 0 : 100 + (i / 10 % 2) * 900,
+                              i / 10 % 2 ? "950.5" : "1.5");
+    struct lstmsrc_columns c = {0};
+    c.on_above = "a=10";
+    c.use_invalid_below = 1;
+    c.invalid_below = 1.0f;
+    struct lstmsrc_error err = {0};
+    struct lstmsrc_dataset *ds = load(text, &c, &err);
+    CHECK(ds && ds->time_kind == 2 && ds->period == 60.0 && ds->invalid_rows == 6);
+    if (!ds) return;
+    struct lstmsrc_train_config cfg;
+    lstmsrc_train_config_default(&cfg);
+    cfg.epochs = 1;
+    cfg.hidden = 4;
+    cfg.seq_len = 4;
+    cfg.threads = 1;
+    struct lstmsrc_model *m = NULL, *back = NULL;
+    CHECK(lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_OK);
+    if (m) {
+        CHECK(m->on_above && m->on_above[0] == 10.0f && m->use_invalid_below &&
+              m->invalid_below == 1.0f && m->time_name && !strcmp(m->time_name, "Time") &&
+              m->period == 60.0 && m->max_gap == 90.0);
+        const char *path = "build/tests/ingest_block.lsm", *path2 = "build/tests/ingest_block2.lsm";
+        CHECK(lstmsrc_model_save(m, path, &err) == LSTMSRC_OK);
+        CHECK(lstmsrc_model_load(path, &back, &err) == LSTMSRC_OK);
+        if (back) {
+            CHECK(back->on_above && back->on_above[0] == 10.0f && back->use_invalid_below &&
+                  back->invalid_below == 1.0f && !strcmp(back->time_name, "Time") &&
+                  back->period == 60.0 && back->max_gap == 90.0);
+            CHECK(lstmsrc_model_save(back, path2, &err) == LSTMSRC_OK);
+        }
+        FILE *a = fopen(path, "rb"), *b = fopen(path2, "rb");
+        static unsigned char ba[1 << 16], bb[1 << 16];
+        size_t na = a ? fread(ba, 1, sizeof ba, a) : 0, nb = b ? fread(bb, 1, sizeof bb, b) : 0;
+        if (a) fclose(a);
+        if (b) fclose(b);
+        CHECK(na > 0 && na == nb && memcmp(ba, bb, na) == 0);
+        CHECK(ba[8] == 4 && (ba[24] & 2)); /* version 4, flag bit 1 */
+        /* an unknown ingest flag bit: refused, located */
+        struct lstmsrc_model *bad = NULL;
+        size_t at = na - 4 - 4 * m->n_params - 8 - 4 * (size_t)m->n_labels - (4 + 4) - 16 - 8;
+        CHECK(ba[at] == 3); /* bits 0 and 1 */
+        ba[at] = 7;
+        uint32_t crc = crc32_update(0, ba, na - 4);
+        for (int i = 0; i < 4; i++) ba[na - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+        CHECK(lstmsrc_model_load_mem("m", ba, na, &bad, &err) == LSTMSRC_ERR_FORMAT && !bad);
+        CHECK(strstr(err.msg, "ingest block at offset") && strstr(err.msg, "unknown flags"));
+        lstmsrc_model_free(back);
+        lstmsrc_model_free(m);
+        remove(path);
+        remove(path2);
+    }
+    lstmsrc_dataset_free(ds);
+}
+
 int main(void)
 {
+    RUN(test_ingest_block);
     RUN(test_missing_cells);
     RUN(test_invalid_below);
     RUN(test_on_above);
