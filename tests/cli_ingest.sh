@@ -60,6 +60,9 @@ eval_count() { # eval scores the windows of both segments and no window across t
 }
 check "eval: 3977 windows (2 segments of 2000 and 1999 rows, window 12)" eval_count
 
+check "plot over a hole: the windows of both segments, none across" \
+    sh -c "$L plot '$T/m.lsm' '$T/hole.csv' -o '$T/hole.svg' 2>/dev/null && grep -q 'every window of hole.csv (3977 windows)' '$T/hole.svg'"
+
 # ---- power columns as labels
 # each source's state becomes a power: 0-3 W of standby when off, 100-1100 W when on
 awk -F, 'BEGIN { srand(5) } NR == 1 { print; next }

@@ -42,9 +42,66 @@ static const char usage_text[] =
     "  lstmsrc plot model.lsm test.csv --from 2000 --rows 1440 -o timeline.svg\n";
 
 /* Row (0-based) whose label window w predicts: the window's last row, or label_offset before. */
-static size_t label_row(const struct lstmsrc_model_info *info, size_t w)
+/* The data set's segments and their windows: segment s holds rows first[s] .. first[s] +
+ * len[s] - 1 and windows cum[s] .. cum[s + 1] - 1 (lstmsrc_predict's order). */
+struct segs {
+    size_t n, *first, *len, *cum;
+    size_t lead, T;
+};
+
+static int segs_init(struct segs *g, const struct lstmsrc_dataset *ds,
+                     const struct lstmsrc_model_info *info)
 {
-    return w + (size_t)info->seq_len - 1 - (size_t)info->label_offset;
+    g->n = lstmsrc_dataset_segments(ds);
+    g->T = (size_t)info->seq_len;
+    g->lead = g->T - 1 - (size_t)info->label_offset;
+    g->first = malloc((g->n + 1) * sizeof *g->first);
+    g->len = malloc((g->n + 1) * sizeof *g->len);
+    g->cum = malloc((g->n + 1) * sizeof *g->cum);
+    if (!g->first || !g->len || !g->cum) return 0;
+    g->cum[0] = 0;
+    for (size_t s = 0; s < g->n; s++) {
+        lstmsrc_dataset_segment(ds, s, &g->first[s], &g->len[s]);
+        g->cum[s + 1] = g->cum[s] + (g->len[s] >= g->T ? g->len[s] - g->T + 1 : 0);
+    }
+    return 1;
+}
+
+static void segs_free(struct segs *g)
+{
+    free(g->first);
+    free(g->len);
+    free(g->cum);
+}
+
+/* The labelled row of window w. */
+static size_t label_row(const struct segs *g, size_t w)
+{
+    size_t lo = 0, hi = g->n; /* the segment s with cum[s] <= w < cum[s + 1] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->cum[mid] <= w)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return g->first[lo] + (w - g->cum[lo]) + g->lead;
+}
+
+/* The window whose labelled row is r, or (size_t)-1 when r has none. */
+static size_t row_window(const struct segs *g, size_t r)
+{
+    size_t lo = 0, hi = g->n; /* the last segment starting at or before r */
+    if (g->n == 0 || r < g->first[0]) return (size_t)-1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->first[mid] <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t in = r - g->first[lo], nw = g->cum[lo + 1] - g->cum[lo];
+    return in >= g->lead && in - g->lead < nw ? g->cum[lo] + in - g->lead : (size_t)-1;
 }
 
 /* Truth of output j at row r, or -1 when the data has no labels. */
@@ -111,6 +168,7 @@ int cmd_plot(int argc, char **argv)
     float *probs = NULL, *reading = NULL;
     uint8_t *on = NULL, *truth = NULL, *pred = NULL, *wtruth = NULL;
     struct lstmsrc_model_info info;
+    struct segs sg = {0};
     struct lstmsrc_columns cols;
 
     if (lstmsrc_model_load(model_path, &m, &err)) {
@@ -136,7 +194,16 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     if (nrows == 0 || nrows > n - from + 1) nrows = n - from + 1;
-    size_t windows = n - T + 1;
+    size_t windows = lstmsrc_dataset_windows(ds, (int)T);
+    if (!segs_init(&sg, ds, &info)) {
+        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+        goto done;
+    }
+    if (windows == 0) {
+        fprintf(stderr, "lstmsrc: %s: %s: %zu segments, none as long as the model's window of "
+                        "%zu rows\n", cmd, data_path, sg.n, T);
+        goto done;
+    }
 
     /* sizes: every product below is at most windows * K or nrows * K, checked once here */
     size_t wk, rk;
@@ -160,19 +227,18 @@ int cmd_plot(int argc, char **argv)
         goto done;
     }
     lstmsrc_decide(m, probs, windows, on);
-    lstmsrc_filter_rows(m, on, windows);   /* the on-periods predict gives */
+    for (size_t s = 0; s < sg.n; s++) /* the on-periods predict gives, segment by segment */
+        lstmsrc_filter_rows(m, on + sg.cum[s] * K, sg.cum[s + 1] - sg.cum[s]);
 
     /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1 - offset),
      * when that window exists */
     const float *x = lstmsrc_dataset_inputs_data(ds);
     size_t f = (size_t)lstmsrc_dataset_inputs(ds);
-    const size_t lead = T - 1 - (size_t)info.label_offset;
     for (size_t i = 0; i < nrows; i++) {
-        size_t r = from - 1 + i;
+        size_t r = from - 1 + i, w = row_window(&sg, r);
         reading[i] = x[r * f];
         for (size_t j = 0; j < K; j++) {
-            pred[i * K + j] = r < lead || r - lead >= windows ? PLOT_NO_PREDICTION
-                                                              : on[(r - lead) * K + j];
+            pred[i * K + j] = w == (size_t)-1 ? PLOT_NO_PREDICTION : on[w * K + j];
             if (truth) truth[i * K + j] = (uint8_t)truth_at(ds, r, (int)j, (int)K);
         }
     }
@@ -199,7 +265,7 @@ int cmd_plot(int argc, char **argv)
         }
         for (size_t w = 0; w < windows; w++)
             for (size_t j = 0; j < K; j++)
-                wtruth[w * K + j] = (uint8_t)truth_at(ds, label_row(&info, w), (int)j, (int)K);
+                wtruth[w * K + j] = (uint8_t)truth_at(ds, label_row(&sg, w), (int)j, (int)K);
         pr.truth = wtruth;
     } else if (want_pr && !want_tl) {
         rc = cli_usage(cmd, "%s has no label columns: the threshold figure needs them",
@@ -229,6 +295,7 @@ int cmd_plot(int argc, char **argv)
                         : want_pr ? " (no labels: no threshold figure)" : "");
     rc = 0;
 done:
+    segs_free(&sg);
     free(probs);
     free(on);
     free(reading);
