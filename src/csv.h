@@ -12,9 +12,12 @@
  * Every source may be gzip-compressed (told by its first two bytes, 1f 8b, not by its name): it
  * is inflated as it is read, with the same records, line numbers and messages as the plain text.
  * A truncated or corrupt stream fails at the line where its good data ends ("f.csv.gz:812:
- * truncated gzip data: ..."), LSTMSRC_ERR_PARSE; concatenated members are read in turn. Built
- * without zlib (csv_zlib_version() == NULL), a gzip source fails with "NAME: gzip-compressed;
- * this lstmsrc was built without zlib" (LSTMSRC_ERR_PARSE).
+ * truncated gzip data: ..."), LSTMSRC_ERR_PARSE. Records are handed out as they inflate, and
+ * some damage still inflates to bytes that only the CRC-32 at the end of the member catches:
+ * such bytes may first fail a caller's own checks as malformed text, and otherwise the reader
+ * fails at the end, after their records. Concatenated members (`cat a.gz b.gz`) are read in
+ * turn. Built without zlib (csv_zlib_version() == NULL), a gzip source fails with "NAME:
+ * gzip-compressed; this lstmsrc was built without zlib" (LSTMSRC_ERR_PARSE).
  */
 #ifndef LSTMSRC_CSV_H
 #define LSTMSRC_CSV_H

@@ -281,6 +281,47 @@ static void test_big_and_line_limit(void)
     }
 }
 
+/* Records of LSTMSRC_MAX_COLUMNS fields read, one more fails: the same for the gz. */
+static void test_column_limit(void)
+{
+    for (int extra = 0; extra <= 1; extra++) {
+        const int nf = LSTMSRC_MAX_COLUMNS + extra;
+        size_t cap = (size_t)nf * 8 + 64, len = 0;
+        char *t = malloc(cap);
+        CHECK(t != NULL);
+        if (!t) return;
+        for (int row = 0; row < 2; row++)
+            for (int i = 0; i < nf; i++)
+                len += (size_t)snprintf(t + len, cap - len, row ? "%s%d" : "%sc%d",
+                                        i ? "," : "", row ? i % 2 : i);
+        len += (size_t)snprintf(t + len, cap - len, "\n");
+        /* the header above ran into the data row: split it */
+        char *mid = strstr(t, "0,1");
+        size_t hl = (size_t)(mid - t);
+        char *u = malloc(len + 2);
+        CHECK(u != NULL);
+        if (!u) {
+            free(t);
+            return;
+        }
+        memcpy(u, t, hl);
+        u[hl] = '\n';
+        memcpy(u + hl + 1, mid, len - hl);
+        char plain[128], gz[128];
+        tmp_path(plain, sizeof plain, "cols.csv");
+        CHECK(spit(plain, (const unsigned char *)u, len + 1));
+        CHECK(write_gz(u, len + 1, "cols.csv.gz", gz, sizeof gz));
+        check_same_load(plain, gz, NULL);
+        struct lstmsrc_dataset *ds = NULL;
+        struct lstmsrc_error err = {0};
+        enum lstmsrc_status st = lstmsrc_dataset_load(gz, NULL, &ds, &err);
+        if (extra) CHECK(st == LSTMSRC_ERR_LIMIT && strstr(err.msg, ":1: more than") != NULL);
+        lstmsrc_dataset_free(ds);
+        free(u);
+        free(t);
+    }
+}
+
 /* `cat a.gz b.gz` reads as `cat a b`; an empty member between them changes nothing. */
 static void test_concatenated(void)
 {
@@ -498,6 +539,7 @@ int main(void)
     RUN_ZLIB(test_fixtures_same_as_plain);
     RUN_ZLIB(test_good_every_source);
     RUN_ZLIB(test_big_and_line_limit);
+    RUN_ZLIB(test_column_limit);
     RUN_ZLIB(test_concatenated);
     RUN_ZLIB(test_empty);
     RUN_ZLIB(test_truncated_every_length);

@@ -145,7 +145,7 @@ static void test_leap_years(void)
     expect_reject("2100-02-29");
     expect_reject("2019-02-29");
     /* 2016 has 366 days, 2015 365 */
-    double a, b, c;
+    double a = 0, b = 0, c = 0;
     CHECK(parse("2015-01-01", &a) && parse("2016-01-01", &b) && parse("2017-01-01", &c));
     CHECK(b - a == 365 * 86400.0 && c - b == 366 * 86400.0);
 }
