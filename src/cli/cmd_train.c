@@ -484,8 +484,8 @@ int cmd_train(int argc, char **argv)
     }
     /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
      * that covers the longest cycle of sources the reading alone cannot separate, a validation
-     * part that holds every source), and train says so. */
-    if (unset && lstmsrc_dataset_has_labels(ds)) {
+     * part that holds every source), and train says so, and what the doctor finds wrong. */
+    if (lstmsrc_dataset_has_labels(ds)) {
         struct lstmsrc_report *rep = NULL;
         if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
             unsigned changed = lstmsrc_doctor_suggest(rep, unset, &cfg);
@@ -499,6 +499,7 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
                                 "to choose yourself)\n", (double)cfg.val_fraction,
                         rep->val_fraction_reason);
+            train_say_findings(cmd, rep, &cfg); /* warnings, not progress: even with --quiet */
             lstmsrc_report_free(rep);
         }
     }
@@ -560,6 +561,8 @@ int cmd_train(int argc, char **argv)
             else
                 printf("(min on/off 1/1: no minimum durations)\n");
         }
+        fflush(stdout); /* the summary, then what it cannot show */
+        train_say_validation(cmd, m, ds, &cfg);
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
