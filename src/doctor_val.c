@@ -44,6 +44,10 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
         return set_error(err, LSTMSRC_ERR_ARG, "the model was trained on %llu rows, the data "
                                                "set has %zu",
                          (unsigned long long)(info.rows_train + info.rows_val), n);
+    if (info.seq_len < 1 || info.label_offset < 0 || info.label_offset >= info.seq_len)
+        return set_error(err, LSTMSRC_ERR_ARG, "the model's label offset %d does not fit its "
+                                               "window of %d rows",
+                         info.label_offset, info.seq_len);
     /* window w of a part starts at the part's row w; its label is the state at the row
      * label_offset before its last. Training windows: every one the training part holds (the
      * stride only thins them out). */
@@ -52,11 +56,10 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
     const size_t train_windows = (size_t)info.rows_train >= (size_t)info.seq_len
                                      ? (size_t)info.rows_train - (size_t)info.seq_len + 1
                                      : 0;
-    if (info.seq_len < 1 || info.label_offset < 0 || info.label_offset >= info.seq_len ||
-        info.windows_val > n || val_first > n - (size_t)info.windows_val)
-        return set_error(err, LSTMSRC_ERR_ARG, "the model's validation windows (%llu of %d "
-                                               "rows from row %llu) do not fit its %zu rows",
-                         (unsigned long long)info.windows_val, info.seq_len,
+    if (info.windows_val && (info.windows_val > n || val_first > n - (size_t)info.windows_val))
+        return set_error(err, LSTMSRC_ERR_ARG, "the model's %llu validation windows from row "
+                                               "%llu do not fit the data set's %zu rows",
+                         (unsigned long long)info.windows_val,
                          (unsigned long long)info.rows_train + 1, n);
     count_on(y, cls, k, val_first, (size_t)info.windows_val, val_on);
     if (train_on) count_on(y, cls, k, lab, train_windows, train_on);
