@@ -76,6 +76,10 @@ static const char usage_text[] =
     "and the training state (to --checkpoint FILE, else MODEL.ckpt); the message says how to\n"
     "resume.\n"
     "\n"
+    "Before training, the data doctor's problems (see `lstmsrc doctor`) are printed on stderr,\n"
+    "even with --quiet; training ends with a warning for each source never on in the\n"
+    "validation part (its threshold was then tuned on the training windows).\n"
+    "\n"
     "example:\n"
     "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
 
