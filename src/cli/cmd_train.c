@@ -488,7 +488,8 @@ int cmd_train(int argc, char **argv)
     }
     /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
      * that covers the longest cycle of sources the reading alone cannot separate, a validation
-     * part that holds every source), and train says so, and what the doctor finds wrong. */
+     * part that holds every source), and train says so; it also prints what the doctor finds
+     * wrong (train_says.c). */
     if (lstmsrc_dataset_has_labels(ds)) {
         struct lstmsrc_report *rep = NULL;
         if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
