@@ -784,6 +784,20 @@ const char *lstmsrc_severity_str(enum lstmsrc_severity severity);
 unsigned lstmsrc_doctor_suggest(const struct lstmsrc_report *r, unsigned fields,
                                 struct lstmsrc_train_config *cfg);
 
+/* After training: per output of `m`, into val_on (outputs), the validation windows on `ds` (the
+ * data set it was trained on) whose labelled row has it on (multi-class: is of that class), the
+ * same over every training window into train_on (outputs; NULL: not counted), and into *windows
+ * the validation windows there are (0: trained without a validation part). These are the
+ * windows training held out and the ones before them, as the model records them
+ * (lstmsrc_model_info: rows_train, windows_val, seq_len, label_offset). A multi-label source
+ * with no validation window on had its threshold tuned on the training windows (in-sample),
+ * kept minimum durations 1/1, and validation F1 and early stopping could not see it. Fails
+ * (LSTMSRC_ERR_ARG) when `ds` has not the model's outputs or rows. */
+enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
+                                               const struct lstmsrc_dataset *ds, size_t *val_on,
+                                               size_t *train_on, size_t *windows,
+                                               struct lstmsrc_error *err);
+
 /* ============================== synthetic data ============================== */
 
 struct lstmsrc_gen_config {

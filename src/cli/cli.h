@@ -63,6 +63,16 @@ void pred_out_finish(struct pred_out *o);
 /* Writes the next ready line to dst (row_max bytes) and returns its bytes; 0 when none. */
 size_t pred_out_next(struct pred_out *o, char *dst);
 
+/* What train says from the data doctor (train_says.c), on stderr. Before training: the
+ * report's findings that bear on a run with `cfg`, one line each, "lstmsrc: CMD: PROBLEM CODE:
+ * MESSAGE -> ADVICE" in the doctor's words (every problem; the validation warnings when the run
+ * keeps the doctor's validation part). After training: a warning per source never on in the
+ * validation windows of `m` on `ds`, its training data. Each returns the lines it printed. */
+int train_say_findings(const char *cmd, const struct lstmsrc_report *r,
+                       const struct lstmsrc_train_config *cfg);
+int train_say_validation(const char *cmd, const struct lstmsrc_model *m,
+                         const struct lstmsrc_dataset *ds, const struct lstmsrc_train_config *cfg);
+
 /* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1). */
 int cli_fail(const char *cmd, const struct lstmsrc_error *err);
 /* Prints "lstmsrc: CMD: MESSAGE" plus "Try 'lstmsrc CMD --help'." and returns 2. */

@@ -76,6 +76,10 @@ static const char usage_text[] =
     "and the training state (to --checkpoint FILE, else MODEL.ckpt); the message says how to\n"
     "resume.\n"
     "\n"
+    "Before training, the data doctor's problems (see `lstmsrc doctor`) are printed on stderr,\n"
+    "even with --quiet; training ends with a warning for each source never on in the\n"
+    "validation part (its threshold was then tuned on the training windows).\n"
+    "\n"
     "example:\n"
     "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
 
@@ -499,8 +503,9 @@ int cmd_train(int argc, char **argv)
     if (!quiet) cli_report_ingest(cmd, ds);
     /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
      * that covers the longest cycle of sources the reading alone cannot separate, a validation
-     * part that holds every source), and train says so. */
-    if (unset && lstmsrc_dataset_has_labels(ds)) {
+     * part that holds every source), and train says so; it also prints what the doctor finds
+     * wrong (train_says.c). */
+    if (lstmsrc_dataset_has_labels(ds)) {
         struct lstmsrc_report *rep = NULL;
         if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
             unsigned changed = lstmsrc_doctor_suggest(rep, unset, &cfg);
@@ -514,6 +519,7 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
                                 "to choose yourself)\n", (double)cfg.val_fraction,
                         rep->val_fraction_reason);
+            train_say_findings(cmd, rep, &cfg); /* warnings, not progress: even with --quiet */
             lstmsrc_report_free(rep);
         }
     }
@@ -575,6 +581,8 @@ int cmd_train(int argc, char **argv)
             else
                 printf("(min on/off 1/1: no minimum durations)\n");
         }
+        fflush(stdout); /* the summary, then what it cannot show */
+        train_say_validation(cmd, m, ds, &cfg);
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
