@@ -6,6 +6,7 @@
  * Uses the public API only: the validation windows are the ones the model's metadata records.
  */
 #include "common.h"
+#include "model.h"
 
 /* adds 1 to on[j] for every row of first..first+count-1 where output j is on */
 static void count_on(const uint8_t *y, const int32_t *cls, int k, size_t first, size_t count,
@@ -36,6 +37,15 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
     if (train_on)
         for (int j = 0; j < k; j++) train_on[j] = 0;
     *windows = 0;
+    /* right after training: the trainer's own split (segments, files) */
+    if (m->val_on && m->train_on && lstmsrc_dataset_outputs(ds) == k) {
+        for (int j = 0; j < k; j++) {
+            val_on[j] = m->val_on[j];
+            if (train_on) train_on[j] = m->train_on[j];
+        }
+        *windows = (size_t)info.windows_val;
+        return LSTMSRC_OK;
+    }
     if (lstmsrc_dataset_outputs(ds) != k || lstmsrc_dataset_task(ds) != info.task ||
         (info.task == LSTMSRC_TASK_MULTILABEL ? !y : !cls))
         return set_error(err, LSTMSRC_ERR_ARG, "the data set has not the model's %d %s", k,

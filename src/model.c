@@ -195,6 +195,8 @@ void lstmsrc_model_free(struct lstmsrc_model *m)
     free(m->min_off);
     free(m->on_above);
     free(m->time_name);
+    free(m->val_on);
+    free(m->train_on);
     free(m->params);
     free(m);
 }

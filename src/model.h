@@ -77,6 +77,9 @@ struct lstmsrc_model {
      * started a new segment, in seconds: a later file is cut into segments the same way. */
     char *time_name;
     double period, max_gap;
+    /* Right after training (never in a file): each output's on-windows in the validation and the
+     * training windows, as the trainer split them (segments, files), or NULL. */
+    size_t *val_on, *train_on;
     size_t n_params;
     float *params;        /* (n_params) layout above */
 };

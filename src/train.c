@@ -1011,6 +1011,25 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory tuning minimum durations");
         goto fail;
     }
+    /* what each part held of every output, for the caller's warnings (lstmsrc_validation_support) */
+    if ((m->val_on = xcalloc_n((size_t)m->k, sizeof *m->val_on)) &&
+        (m->train_on = xcalloc_n((size_t)m->k, sizeof *m->train_on))) {
+        const size_t KK = (size_t)m->k, lab = window_label_row(0, m->seq_len, m->label_offset);
+        for (size_t w = 0; w < vap.ws.total; w++) {
+            if (vap.y)
+                for (size_t j = 0; j < KK; j++) m->val_on[j] += vap.y[w * KK + j] != 0;
+            else if (vap.cls && vap.cls[w] >= 0 && (size_t)vap.cls[w] < KK)
+                m->val_on[vap.cls[w]]++;
+        }
+        for (size_t r = 0; r < trp.ws.n_runs; r++)
+            for (size_t i = 0; i < trp.ws.first[r + 1] - trp.ws.first[r]; i++) {
+                const size_t row = trp.ws.runs[r].start + i + lab;
+                if (m->task == LSTMSRC_TASK_MULTILABEL)
+                    for (size_t j = 0; j < KK; j++) m->train_on[j] += ds->y[row * KK + j] != 0;
+                else if (ds->cls[row] >= 0 && (size_t)ds->cls[row] < KK)
+                    m->train_on[ds->cls[row]]++;
+            }
+    }
     m->meta.seed = cfg->seed;
     m->meta.rows_train = sp.train_rows;
     m->meta.rows_val = sp.val_rows;
