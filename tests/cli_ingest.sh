@@ -116,6 +116,16 @@ check "eval A B with B's columns in another order: the same numbers" \
            $L eval '$T/ab.lsm' '$T/ga.csv' '$T/gb_swapped.csv' --json | sed 's/,\"model\".*//' >'$T/e2' && cmp '$T/e1' '$T/e2'"
 check "a second file without a label column: exit 2, named" \
     sh -c "cut -d, -f1,2 '$T/gb.csv' >'$T/gb_short.csv'; $L train '$T/ga.csv' '$T/gb_short.csv' -o '$T/x.lsm' 2>'$T/err'; test \$? -eq 2 && grep -q 'gb_short.csv:1: no column \"src2\"' '$T/err'"
+mkdir -p "$T/outdir"
+check "predict MODEL A B -o DIR: one output per file, each = predict on it alone" \
+    sh -c "$L predict '$T/ab.lsm' '$T/ga.csv' '$T/gb.csv' -o '$T/outdir' --proba 2>/dev/null &&
+           $L predict '$T/ab.lsm' '$T/ga.csv' --proba -o '$T/pa.out' 2>/dev/null &&
+           $L predict '$T/ab.lsm' '$T/gb.csv' --proba -o '$T/pb.out' 2>/dev/null &&
+           cmp '$T/outdir/ga.csv' '$T/pa.out' && cmp '$T/outdir/gb.csv' '$T/pb.out'"
+check "predict MODEL A B without -o DIR: exit 2" \
+    sh -c "$L predict '$T/ab.lsm' '$T/ga.csv' '$T/gb.csv' -o '$T/pa.out' 2>'$T/err'; test \$? -eq 2 && grep -q '2 data files need -o DIR' '$T/err'"
+check "predict into the inputs' own directory: refused before anything is written" \
+    sh -c "cp '$T/ga.csv' '$T/outdir/ga.csv'; $L predict '$T/ab.lsm' '$T/outdir/ga.csv' '$T/gb.csv' -o '$T/outdir' 2>'$T/err'; test \$? -eq 2 && grep -q 'written over its own input' '$T/err' && cmp '$T/outdir/ga.csv' '$T/ga.csv'"
 check "doctor A B reads both" \
     sh -c "$L doctor '$T/ga.csv' '$T/gb.csv' | head -n 1 | grep -q 'ga.csv and 1 more file: 4000 rows'"
 

@@ -33,6 +33,7 @@ static void predict_usage(FILE *fp)
 {
     fprintf(fp,
             "usage: lstmsrc predict MODEL DATA.csv [--proba] [--raw] [-o OUT.csv] [--threads N]\n"
+            "       lstmsrc predict MODEL A.csv B.csv ... -o DIR  (one output per file, DIR/A.csv ...)\n"
             "\n"
             "Predicts every row of DATA.csv (\"-\" = stdin): the window of the model's length that\n"
             "ends at the row. Input columns are matched by the names stored in the model; other\n"
@@ -244,40 +245,10 @@ static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
     se->has_prev = 0;
 }
 
-int cmd_predict(int argc, char **argv)
+/* Predicts one file into out_path ("-": stdout); returns the exit code. */
+static int predict_file(const char *model_path, const char *data_path, const char *out_path,
+                        int proba, int threads, int raw, const struct lstmsrc_columns *user)
 {
-    const char *model_path = NULL, *data_path = NULL, *out_path = "-";
-    int proba = 0, threads = 0, raw = 0, bad = 0;
-    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
-    for (int i = 1; i < argc; i++) {
-        const char *val;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            predict_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--proba")) {
-            proba = 1;
-        } else if (!strcmp(argv[i], "--raw")) {
-            raw = 1;
-        } else if (cli_flag(argv, argc, &i, "-o", &val) ||
-                   cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
-            out_path = val;
-        } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
-            if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
-            if (bad) return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else if (!data_path) {
-            data_path = argv[i];
-        } else {
-            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
-        }
-    }
-    if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
-
     int rc = 1;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_model *m = NULL;
@@ -297,7 +268,7 @@ int cmd_predict(int argc, char **argv)
     if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
     if (!st) {
         lstmsrc_model_columns(m, 1, &cols);
-        cli_ingest_apply(&user, &cols);
+        cli_ingest_apply(user, &cols);
         st = lstmsrc_rows_open(data_path, &cols, &rows, &err);
     }
     if (st) {
@@ -406,5 +377,89 @@ cleanup:
     free(se.probs);
     lstmsrc_rows_close(rows);
     lstmsrc_model_free(m);
+    return rc;
+}
+
+/* DIR/NAME for input `in` (its base name, a ".gz" dropped) into out (cap bytes); 0 when it does
+ * not fit. */
+static int output_in_dir(const char *dir, const char *in, char *out, size_t cap)
+{
+    const char *base = strrchr(in, '/');
+    base = base ? base + 1 : in;
+    size_t bl = strlen(base), dl = strlen(dir);
+    if (bl > 3 && !strcmp(base + bl - 3, ".gz")) bl -= 3;
+    int slash = dl && dir[dl - 1] == '/';
+    int n = snprintf(out, cap, "%s%s%.*s", dir, slash ? "" : "/", (int)bl, base);
+    return n > 0 && (size_t)n < cap;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model_path = NULL, *out_path = "-";
+    int proba = 0, threads = 0, raw = 0, bad = 0, n_data = 0;
+    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
+    for (int i = 1; i < argc; i++) {
+        const char *val;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            predict_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--proba")) {
+            proba = 1;
+        } else if (!strcmp(argv[i], "--raw")) {
+            raw = 1;
+        } else if (cli_flag(argv, argc, &i, "-o", &val) ||
+                   cli_flag(argv, argc, &i, "--output", &val)) {
+            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
+            out_path = val;
+        } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
+            if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
+            if (bad) return EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
+        } else if (!model_path) {
+            model_path = argv[i];
+        } else {
+            argv[1 + n_data++] = argv[i]; /* DATA.csv, or several (never past i) */
+        }
+    }
+    if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    if (n_data == 1) return predict_file(model_path, argv[1], out_path, proba, threads, raw, &user);
+
+    /* several files: one output each, named after it, in the directory -o names */
+    struct stat st;
+    if (!strcmp(out_path, "-") || stat(out_path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cli_usage(cmd, "%d data files need -o DIR (an existing directory), one output "
+                              "per file", n_data);
+    char (*outs)[4096] = malloc((size_t)n_data * sizeof *outs);
+    if (!outs) {
+        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+        return 1;
+    }
+    int rc = 0;
+    /* every output is named and tried before the first file is read */
+    for (int i = 0; i < n_data && !rc; i++) {
+        struct stat a, b;
+        struct lstmsrc_error err = {LSTMSRC_OK, ""};
+        if (!output_in_dir(out_path, argv[1 + i], outs[i], sizeof outs[i])) {
+            fprintf(stderr, "lstmsrc: %s: %s: output path too long\n", cmd, argv[1 + i]);
+            rc = 1;
+        } else if (stat(argv[1 + i], &a) == 0 && stat(outs[i], &b) == 0 && a.st_dev == b.st_dev &&
+                   a.st_ino == b.st_ino) {
+            rc = cli_usage(cmd, "%s would be written over its own input; -o another directory",
+                           outs[i]);
+        } else {
+            for (int j = 0; j < i && !rc; j++)
+                if (!strcmp(outs[i], outs[j]))
+                    rc = cli_usage(cmd, "%s and %s would both write %s", argv[1 + j],
+                                   argv[1 + i], outs[i]);
+            if (!rc && outfile_probe(outs[i], &err)) rc = cli_fail(cmd, &err);
+        }
+    }
+    for (int i = 0; i < n_data && !rc; i++) {
+        rc = predict_file(model_path, argv[1 + i], outs[i], proba, threads, raw, &user);
+        if (!rc) fprintf(stderr, "lstmsrc: %s: %s -> %s\n", cmd, argv[1 + i], outs[i]);
+    }
+    free(outs);
     return rc;
 }
