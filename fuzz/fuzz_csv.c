@@ -2,8 +2,10 @@
  * fuzz_csv.c — libFuzzer target for the CSV reader: the tokenizer alone (every field of every
  * record, the fast number path checked against the general one and against strtod), then the
  * data-set loader under several column selections (default multi-label, optional labels, class
- * column, combined classes, explicit lists), each checked for its contract: on success the data
- * obey the documented invariants, on failure *out is untouched and the message is one line that
+ * column, combined classes, explicit lists; real recordings: a time column, missing cells,
+ * invalid readings, power labels, --from/--until), each checked for its contract: on success the
+ * data obey the documented invariants (finite readings, 0/1 labels, segments in order inside
+ * the rows, no missing row inside a segment, time strictly increasing), on failure *out is untouched and the message is one line that
  * starts with the input's name. Any violation aborts, which libFuzzer reports as a finding.
  * Seeds: fuzz/corpus/csv (gzip_*.csv.gz: gzip input, which memory input inflates as a file's
  * does when built with zlib) and tests/fixtures. Not here: file I/O (the memory reader shares
@@ -101,6 +103,23 @@ static void check_dataset(const struct lstmsrc_dataset *ds)
     }
     for (size_t i = 0; i < ds->n * (size_t)ds->f; i++)
         if (!isfinite(ds->x[i])) fail("non-finite reading stored", NULL);
+    /* segments: in order, inside the rows, never touching (a missing row or a gap between) */
+    size_t in_runs = 0;
+    for (size_t r = 0; r < ds->n_runs; r++) {
+        const struct window_run *u = &ds->runs[r];
+        if (u->len == 0 || u->start + u->len > ds->n) fail("segment outside the rows", NULL);
+        if (r && u->start < ds->runs[r - 1].start + ds->runs[r - 1].len)
+            fail("segments overlap or out of order", NULL);
+        if (r && u->start == ds->runs[r - 1].start + ds->runs[r - 1].len &&
+            !(ds->t && ds->t[u->start] - ds->t[u->start - 1] > ds->max_gap))
+            fail("two segments touch without a gap", NULL);
+        in_runs += u->len;
+    }
+    if (in_runs + ds->missing_rows != ds->n) fail("rows in segments + missing rows != rows", NULL);
+    if (ds->invalid_rows > ds->missing_rows) fail("more invalid than missing rows", NULL);
+    for (size_t i = 1; ds->t && i < ds->n; i++)
+        if (!(ds->t[i] > ds->t[i - 1])) fail("time does not increase", NULL);
+    if (lstmsrc_dataset_windows(ds, 3) > ds->n) fail("more windows than rows", NULL);
     if (!ds->has_labels) {
         if (ds->y || ds->cls) fail("labels stored for a file without them", NULL);
         return;
@@ -156,6 +175,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&cols, 0, sizeof cols);
     cols.input = "1, 2";
     cols.labels = "3,4";
+    load(buf, size, &cols);
+    /* real recordings: the time column found by itself, outages, watts as labels */
+    memset(&cols, 0, sizeof cols);
+    cols.use_invalid_below = 1;
+    cols.invalid_below = 1.0f;
+    cols.on_above = "20";
+    load(buf, size, &cols);
+    memset(&cols, 0, sizeof cols);
+    cols.time_column = "1";
+    cols.missing = "-,?,NA";
+    cols.on_above = "src1=200";
+    cols.from = "2014-09-01 00:00:00";
+    cols.until = "2038-01-19";
+    cols.max_gap = 120.0;
     load(buf, size, &cols);
     return 0;
 }
