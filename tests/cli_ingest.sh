@@ -181,5 +181,31 @@ check "--period with a bad duration: exit 2" \
 check "--no-time reads the time column as a number input" \
     sh -c "$L doctor '$T/unix.csv' --no-time --labels src1,src2,src3 >'$T/dr' && grep -q '^Time  ' '$T/dr'"
 
+# ---- the examples of docs/RECORDINGS.md, on the raw REFIT months in data/raw
+if $L --version | grep -q 'gzip input: zlib'; then
+    R=data/raw/REFIT_House2_2014-
+    W=Kettle=200,Dishwasher=15,WashingMachine=20,Microwave=200
+    doc_doctor() {
+        $L doctor ${R}09.csv.gz --on-above $W --invalid-below 1 >"$T/d.out" 2>"$T/d.err" &&
+            cat "$T/d.err" "$T/d.out" | head -n 3 >"$T/d3" &&
+            awk '/^```$/ { n++; next } n == 2 && c < 3 { print; c++ }' docs/RECORDINGS.md >"$T/dwant" &&
+            cmp "$T/d3" "$T/dwant"
+    }
+    check "docs/RECORDINGS.md: the doctor example's lines" doc_doctor
+    doc_train() {
+        $L train ${R}08.csv.gz ${R}09.csv.gz -o "$T/refit.lsm" --on-above $W --invalid-below 1 \
+            --seq 30 --hidden 16 --epochs 1 --threads 1 >/dev/null 2>"$T/t.err" &&
+            head -n 2 "$T/t.err" >"$T/t2" &&
+            awk '/^```$/ { n++; next } n == 5 && c < 2 { print; c++ }' docs/RECORDINGS.md >"$T/twant" &&
+            cmp "$T/t2" "$T/twant"
+    }
+    check "docs/RECORDINGS.md: the several-files example's lines" doc_train
+    check "docs/RECORDINGS.md: the predict example, 6 hours of minutes and the header" \
+        sh -c "$L predict '$T/refit.lsm' ${R}09.csv.gz --from '2014-09-01 12:00' --until '2014-09-01 18:00' -o '$T/afternoon.csv' 2>/dev/null &&
+               test \$(wc -l <'$T/afternoon.csv') -eq 362 && head -n 1 '$T/afternoon.csv' | grep -q '^Time,Kettle,Dishwasher,WashingMachine,Microwave$'"
+else
+    skip "docs/RECORDINGS.md examples" "built without zlib: the raw exports are gzip-compressed"
+fi
+
 echo "cli_ingest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
