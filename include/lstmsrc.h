@@ -170,6 +170,10 @@ struct lstmsrc_columns {
      * precedence, as a model stores them. */
     const char *on_above;
     const float *label_on_above;
+    /* 1: a label column (multi-label sources) that holds other values than 0/1 and has no
+     * threshold gets one from its power distribution (two groups on a log scale, Otsu's split):
+     * lstmsrc_dataset_on_above_auto says which, and what. 0: such a column is an error. */
+    int on_above_auto;
     /* A time column: its name or 1-based index; NULL: found by itself, a column whose header is
      * time, timestamp, datetime, date or unix (any case) and whose cells are ISO 8601 date-times
      * or Unix seconds, else the first column whose first cell is an ISO 8601 date-time. A time
@@ -248,6 +252,8 @@ const double *lstmsrc_dataset_times(const struct lstmsrc_dataset *ds);
 /* The on-above threshold of label column j as loaded (watts), or a negative value for a 0/1
  * column. */
 float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j);
+/* 1 when label column j's threshold was chosen from its power distribution (on_above_auto). */
+int lstmsrc_dataset_on_above_auto(const struct lstmsrc_dataset *ds, int j);
 
 /* ============================== training ============================== */
 

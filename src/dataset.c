@@ -160,6 +160,12 @@ const double *lstmsrc_dataset_times(const struct lstmsrc_dataset *ds)
     return ds->time_kind ? ds->t : NULL;
 }
 
+int lstmsrc_dataset_on_above_auto(const struct lstmsrc_dataset *ds, int j)
+{
+    LSTMSRC_ASSERT(j >= 0 && j < ds->n_labels);
+    return (int)((ds->on_above_auto >> j) & 1u);
+}
+
 float lstmsrc_dataset_on_above(const struct lstmsrc_dataset *ds, int j)
 {
     LSTMSRC_ASSERT(j >= 0 && j < ds->n_labels);
@@ -901,6 +907,86 @@ static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
     return LSTMSRC_OK;
 }
 
+/* ============================== power labels from their distribution ============================== */
+
+/* A power on a log scale, log10(1 + w) from 0 to 7 (10 MW) in 256 bins; 0 W is bin 0 alone. */
+#define POWER_BINS 256
+#define POWER_DECADES 7.0
+struct auto_on {
+    uint8_t on[LSTMSRC_MAX_SOURCES];        /* label j is read this way */
+    uint64_t power;                         /* bit j: a value other than 0 and 1 was seen */
+    size_t hist[LSTMSRC_MAX_SOURCES][POWER_BINS];
+};
+
+static int power_bin(float w)
+{
+    if (!(w > 0.0f)) return 0;
+    double b = log10(1.0 + (double)w) / POWER_DECADES * (POWER_BINS - 1);
+    int i = (int)b + 1;
+    return i < 1 ? 1 : i > POWER_BINS - 1 ? POWER_BINS - 1 : i;
+}
+
+/* The power at the lower edge of bin i (>= 1): every value in bins >= i is at least this. */
+static double bin_edge(int i)
+{
+    return pow(10.0, (double)(i - 1) / (POWER_BINS - 1) * POWER_DECADES) - 1.0;
+}
+
+/* Otsu's split of a histogram: the bin t maximising the between-class variance of bins <= t
+ * and > t (bin centres as values); -1 when one class would be empty. */
+static int otsu(const size_t *h, int n)
+{
+    double total = 0.0, sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        total += (double)h[i];
+        sum += (double)i * (double)h[i];
+    }
+    double w0 = 0.0, s0 = 0.0, best = -1.0;
+    int t = -1;
+    for (int i = 0; i < n - 1; i++) {
+        w0 += (double)h[i];
+        s0 += (double)i * (double)h[i];
+        double w1 = total - w0;
+        if (w0 <= 0.0 || w1 <= 0.0) continue;
+        double m0 = s0 / w0, m1 = (sum - s0) / w1;
+        double v = w0 * w1 * (m1 - m0) * (m1 - m0);
+        if (v > best) {
+            best = v;
+            t = i;
+        }
+    }
+    return t;
+}
+
+/* Turns the power bins stored in ds->y into ON/OFF: a column of 0 and 1 as it is, a power
+ * column ON above the lower edge of the bin after its split. */
+static enum lstmsrc_status auto_thresholds(struct lstmsrc_dataset *ds, struct auto_on *au,
+                                           struct lstmsrc_error *err)
+{
+    const size_t nl = (size_t)ds->n_labels;
+    uint8_t cut[LSTMSRC_MAX_SOURCES];
+    if (!ds->on_above && au->power) {
+        if (!(ds->on_above = malloc(nl * sizeof *ds->on_above)))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
+        for (size_t j = 0; j < nl; j++) ds->on_above[j] = -1.0f;
+    }
+    for (size_t j = 0; j < nl; j++) {
+        cut[j] = 0; /* a 0/1 column: bin 0 is 0, any other bin is 1 */
+        if (!au->on[j] || !((au->power >> j) & 1u)) continue;
+        int t = otsu(au->hist[j], POWER_BINS);
+        if (t < 0) t = 0; /* one group only: ON above 0 */
+        cut[j] = (uint8_t)t;
+        /* the largest float below the edge: v > it exactly when v lies in a bin above t */
+        ds->on_above[j] = nextafterf((float)bin_edge(t + 1), 0.0f);
+        if (!(ds->on_above[j] >= 0.0f)) ds->on_above[j] = 0.0f;
+        ds->on_above_auto |= (uint64_t)1 << j;
+    }
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < nl; j++)
+            if (au->on[j]) ds->y[i * nl + j] = ds->y[i * nl + j] > cut[j];
+    return LSTMSRC_OK;
+}
+
 /* A 0/1 label cell, or a power cell above its threshold (thr >= 0). -1 with the error set. */
 static int label_bit(const struct csv_reader *r, int col, float thr, struct lstmsrc_error *err)
 {
@@ -917,7 +1003,8 @@ static int label_bit(const struct csv_reader *r, int col, float thr, struct lstm
             str_excerpt(t, sizeof t, s, len);
             set_error(err, LSTMSRC_ERR_PARSE,
                       "%s:%ld:%d: expected 0 or 1, found \"%s\"; if the column holds power, give "
-                      "--on-above W to make it ON above W", csv_name(r), csv_line(r), col + 1, t);
+                      "--on-above W to make it ON above W (or --on-above auto)", csv_name(r),
+                      csv_line(r), col + 1, t);
             return -1;
         }
         cell_error(r, col, "0 or 1", s, len, err);
@@ -945,6 +1032,16 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
     int32_t max_class = -1;
     enum lstmsrc_status st;
     int nf = first_nf, prev_good = 0; /* whether the row before was in a segment */
+    /* labels whose threshold comes from their distribution (multi-label sources only) */
+    struct auto_on *au = NULL;
+    if (cols->on_above_auto && ds->has_labels && ds->mode == LSTMSRC_LABELS_SOURCES) {
+        int any = 0;
+        for (int j = 0; j < nl; j++) any |= !ds->on_above || ds->on_above[j] < 0.0f;
+        if (any && !(au = calloc(1, sizeof *au)))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+        for (int j = 0; au && j < nl; j++)
+            au->on[j] = !ds->on_above || ds->on_above[j] < 0.0f;
+    }
     double from = -INFINITY, until = INFINITY, t_prev = -INFINITY;
     if (ds->time_kind && (st = lstmsrc_time_bounds(src, cols, &from, &until, err))) return st;
     for (int first = 1;; first = 0) {
@@ -1023,6 +1120,14 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
                     ds->missing_cells++;
                     bad = 1;
                     b = 0;
+                } else if (au) { /* a power bin for now, ON/OFF once the threshold is known */
+                    float v;
+                    if (!csv_field_float(r, lab->idx[j], &v) || v < 0.0f)
+                        return cell_error(r, lab->idx[j], "0 or 1, or a power of 0 or more", s,
+                                          len, err);
+                    if (v != 0.0f && v != 1.0f) au->power |= (uint64_t)1 << j;
+                    b = power_bin(v);
+                    au->hist[j][b]++;
                 } else if ((b = label_bit(r, lab->idx[j], ds->on_above ? ds->on_above[j] : -1.0f,
                                           err)) < 0) {
                     return err->code;
@@ -1071,7 +1176,15 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
     if (ds->n == 0 && ds->dropped)
         return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows between --from and --until "
                                                  "(%zu rows outside)", src, ds->dropped);
-    if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+    if (ds->n == 0) {
+        free(au);
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+    }
+    if (au && (st = auto_thresholds(ds, au, err))) {
+        free(au);
+        return st;
+    }
+    free(au);
     ds->runs_set = 1;
     shrink_rows(ds);
     if (ds->has_labels)

@@ -46,6 +46,7 @@ struct lstmsrc_dataset {
     size_t missing_cells, missing_rows, invalid_rows;
     float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column;
                                       NULL: every label column is 0/1 */
+    uint64_t on_above_auto;        /* bit j: label j's threshold chosen from its distribution */
     int use_invalid_below;         /* the reader's invalid-reading rule, for a model to keep */
     float invalid_below;
     /* The time column, when the file has one: each row's time (Unix seconds, UTC), the column's

@@ -80,6 +80,18 @@ check "inspect shows the power thresholds" \
 check "eval reads the watts with the model's thresholds, no flags: the numbers of 0/1 labels" \
     sh -c "$L eval '$T/w.lsm' '$T/watts.csv' --json >'$T/e1' && $L eval '$T/b.lsm' '$T/g.csv' --json >'$T/e2' &&
            sed 's/,\"model\":.*//' '$T/e1' >'$T/e1s' && sed 's/,\"model\":.*//' '$T/e2' >'$T/e2s' && cmp '$T/e1s' '$T/e2s'"
+check "--on-above auto: each power column split where its distribution splits, said and kept" \
+    sh -c "$L train '$T/watts.csv' -o '$T/wa.lsm' --epochs 1 --seq 8 --threads 1 --on-above auto >/dev/null 2>'$T/err' &&
+           grep -q 'train: \"src1\" holds power: ON above [0-9.]* W, where its distribution splits in two (--on-above src1=W to choose)' '$T/err' &&
+           $L predict '$T/wa.lsm' '$T/g.csv' --proba -o '$T/wa.out' 2>/dev/null &&
+           $L predict '$T/w.lsm' '$T/g.csv' --proba -o '$T/w.out' 2>/dev/null && cmp '$T/wa.out' '$T/w.out' &&
+           $L inspect '$T/wa.lsm' | grep -q 'power labels  ON above src1'"
+check "--on-above auto leaves a 0/1 column as it is" \
+    sh -c "$L train '$T/g.csv' -o '$T/ga.lsm' --epochs 1 --seq 8 --threads 1 --on-above auto >/dev/null 2>'$T/err' &&
+           ! grep -q 'holds power' '$T/err' && $L predict '$T/ga.lsm' '$T/g.csv' --proba -o '$T/ga.out' 2>/dev/null &&
+           $L predict '$T/b.lsm' '$T/g.csv' --proba -o '$T/b.out' 2>/dev/null && cmp '$T/ga.out' '$T/b.out'"
+check "doctor on a file of watts proposes the split without flags" \
+    sh -c "$L doctor '$T/watts.csv' >/dev/null 2>'$T/err' && grep -q 'doctor: \"src2\" holds power: ON above' '$T/err'"
 check "--on-above NAME=W per column" \
     sh -c "$L train '$T/watts.csv' -o '$T/w2.lsm' --epochs 1 --seq 8 --on-above src1=50,src2=500,src3=5 >/dev/null 2>&1 && $L inspect '$T/w2.lsm' | grep -q 'ON above src1 50, src2 500, src3 5'"
 check "--on-above naming no label column: exit 2, the labels listed" \

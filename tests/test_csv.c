@@ -839,7 +839,7 @@ static void test_load_labels_optional(void)
     }
     expect_load_error(FIX "bad_label.csv", &c, LSTMSRC_ERR_PARSE,
                       FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"; if the column holds "
-                          "power, give --on-above W to make it ON above W");
+                          "power, give --on-above W to make it ON above W (or --on-above auto)");
     /* partly present is a mistake */
     lab[1] = "zzz";
     c.n_label_names = 2;
@@ -882,7 +882,7 @@ static void test_load_bad_fixtures(void)
                       FIX "bad_ragged.csv:3: expected 3 fields, found 2");
     expect_load_error(FIX "bad_label.csv", NULL, LSTMSRC_ERR_PARSE,
                       FIX "bad_label.csv:3:2: expected 0 or 1, found \"2\"; if the column holds "
-                          "power, give --on-above W to make it ON above W");
+                          "power, give --on-above W to make it ON above W (or --on-above auto)");
     expect_load_error(FIX "bad_class.csv", &cls, LSTMSRC_ERR_PARSE,
                       FIX
                       "bad_class.csv:3:2: expected a non-negative integer class, found \"1.5\"");
@@ -924,7 +924,8 @@ static void test_load_cells(void)
           LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg,
                  "t:2:2: expected 0 or 1, found \"0123456789012345678901234567890123456...\"; if "
-                 "the column holds power, give --on-above W to make it ON above W") == 0);
+                 "the column holds power, give --on-above W to make it ON above W (or "
+                 "--on-above auto)") == 0);
     /* overlong line in the middle of a data set */
     size_t n = (size_t)LSTMSRC_MAX_LINE + 100;
     char *big = malloc(n);

@@ -105,7 +105,7 @@ static void test_on_above(void)
     c.on_above = "k=200";
     CHECK(load(t, &c, &err) == NULL);
     CHECK(strcmp(err.msg, "t:2:3: expected 0 or 1, found \"3\"; if the column holds power, give "
-                          "--on-above W to make it ON above W") == 0);
+                          "--on-above W to make it ON above W (or --on-above auto)") == 0);
 
     c.on_above = "kettle=200";
     CHECK(load(t, &c, &err) == NULL && err.code == LSTMSRC_ERR_ARG);

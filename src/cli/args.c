@@ -202,10 +202,15 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
     if (cli_flag(argv, argc, i, "--on-above", &v)) {
         if (missing(cmd, flag, v)) *bad = 1;
         else if (!*v) {
-            cli_usage(cmd, "--on-above needs W or NAME=W");
+            cli_usage(cmd, "--on-above needs W, NAME=W or auto");
             *bad = 1;
         }
-        cols->on_above = v;
+        if (v && !strcmp(v, "auto")) {
+            cols->on_above_auto = 1;
+            cols->on_above = NULL;
+        } else {
+            cols->on_above = v;
+        }
         cols->label_on_above = NULL; /* the user's thresholds over a model's */
         return 1;
     }
@@ -225,8 +230,9 @@ void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns
         cols->use_invalid_below = 1;
         cols->invalid_below = user->invalid_below;
     }
-    if (user->on_above) {
+    if (user->on_above || user->on_above_auto) {
         cols->on_above = user->on_above;
+        cols->on_above_auto = user->on_above_auto;
         cols->label_on_above = NULL;
     }
 }
@@ -237,6 +243,13 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
     double period;
     const char *tname = lstmsrc_dataset_time(ds, &period, &irregular, &gaps, &dropped);
     lstmsrc_dataset_missing(ds, &cells, &rows, &invalid);
+    for (int j = 0; lstmsrc_dataset_has_labels(ds) && j < lstmsrc_dataset_outputs(ds); j++)
+        if (lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL &&
+            lstmsrc_dataset_on_above_auto(ds, j))
+            fprintf(stderr, "lstmsrc: %s: \"%s\" holds power: ON above %.4g W, where its "
+                            "distribution splits in two (--on-above %s=W to choose)\n",
+                    cmd, lstmsrc_dataset_output_name(ds, j),
+                    (double)lstmsrc_dataset_on_above(ds, j), lstmsrc_dataset_output_name(ds, j));
     if (tname) {
         fprintf(stderr, "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
                         "step%s, %zu gap%s)", cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds), tname, period,

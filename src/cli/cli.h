@@ -117,7 +117,8 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
     "                        row with one is left out and splits the data into segments\n"        \
     "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \
     "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
-    "                        all, or NAME=W,NAME=W (kept in the model)\n"
+    "                        all, NAME=W,NAME=W, or auto: where each one's distribution\n"      \
+    "                        splits in two (kept in the model)\n"
 /* Copies the reading flags the user gave (cli_ingest_flag into `user`) over cols, which
  * lstmsrc_model_columns filled with the model's own. */
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols);

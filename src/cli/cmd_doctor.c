@@ -380,6 +380,9 @@ int cmd_doctor(int argc, char **argv)
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_report *rep = NULL;
     int rc = 0;
+    /* a file of appliance watts is examined as it is: each power column is split where its
+     * distribution splits, and the doctor says where (train takes --on-above auto for that) */
+    if (!cols.on_above) cols.on_above_auto = 1;
     char shown[300];
     if (n_data > 1) {
         snprintf(shown, sizeof shown, "%s and %d more file%s", argv[1], n_data - 1,
