@@ -38,7 +38,8 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
         for (int j = 0; j < k; j++) train_on[j] = 0;
     *windows = 0;
     /* right after training: the trainer's own split (segments, files) */
-    if (m->val_on && m->train_on && lstmsrc_dataset_outputs(ds) == k) {
+    if (m->val_on && m->train_on && lstmsrc_dataset_outputs(ds) == k &&
+        info.rows_train + info.rows_val == lstmsrc_dataset_rows(ds)) {
         for (int j = 0; j < k; j++) {
             val_on[j] = m->val_on[j];
             if (train_on) train_on[j] = m->train_on[j];
