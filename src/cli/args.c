@@ -266,3 +266,10 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
             cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
             cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
 }
+
+const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap)
+{
+    if (n <= 1) return files[0];
+    snprintf(buf, cap, "%s and %d more file%s", files[0], n - 1, n > 2 ? "s" : "");
+    return buf;
+}

@@ -119,6 +119,8 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
     "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
     "                        all, NAME=W,NAME=W, or auto: where each one's distribution\n"      \
     "                        splits in two (kept in the model)\n"
+/* How a command names its data: the file, or "A.csv and 2 more files" (in buf) for several. */
+const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap);
 /* Copies the reading flags the user gave (cli_ingest_flag into `user`) over cols, which
  * lstmsrc_model_columns filled with the model's own. */
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols);

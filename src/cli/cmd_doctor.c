@@ -384,11 +384,7 @@ int cmd_doctor(int argc, char **argv)
      * distribution splits, and the doctor says where (train takes --on-above auto for that) */
     if (!cols.on_above) cols.on_above_auto = 1;
     char shown[300];
-    if (n_data > 1) {
-        snprintf(shown, sizeof shown, "%s and %d more file%s", argv[1], n_data - 1,
-                 n_data > 2 ? "s" : "");
-        data = shown;
-    }
+    data = cli_data_name((const char *const *)argv + 1, n_data, shown, sizeof shown);
     if (!lstmsrc_dataset_load_files((const char *const *)argv + 1, n_data, &cols, &ds, &err))
         cli_report_ingest(cmd, ds);
     if (!ds || lstmsrc_doctor(ds, &rep, &err)) {

@@ -325,12 +325,7 @@ int cmd_eval(int argc, char **argv)
     if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
     const char *const *data_files = (const char *const *)argv + 1;
     char shown[300];
-    data_path = data_files[0];
-    if (n_data > 1) {
-        snprintf(shown, sizeof shown, "%s and %d more file%s", data_path, n_data - 1,
-                 n_data > 2 ? "s" : "");
-        data_path = shown;
-    }
+    data_path = cli_data_name(data_files, n_data, shown, sizeof shown);
 
     int rc = 0;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};

@@ -491,11 +491,7 @@ int cmd_train(int argc, char **argv)
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_model *m = NULL;
-    if (n_files > 1) {
-        snprintf(shown, sizeof shown, "%s and %d more file%s", files[0], n_files - 1,
-                 n_files > 2 ? "s" : "");
-        data = shown;
-    }
+    data = cli_data_name(files, n_files, shown, sizeof shown);
     if (lstmsrc_dataset_load_files(files, n_files, &cols, &ds, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
