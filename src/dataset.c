@@ -1021,10 +1021,11 @@ static int label_bit(const struct csv_reader *r, int col, float thr, struct lstm
 
 /* Reads every data row into ds (x, and y or cls), checking each selected cell, and cuts the rows
  * into segments (ds->runs) at missing rows. Sets ds->k. */
-static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int ncols,
-                                     const struct pick *in, const struct pick *lab,
-                                     const struct lstmsrc_columns *cols,
-                                     struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, int ncols,
+                                          const struct pick *in, const struct pick *lab,
+                                          const struct lstmsrc_columns *cols,
+                                          struct lstmsrc_dataset *ds, struct auto_on *au,
+                                          struct lstmsrc_error *err)
 {
     const char *src = csv_name(r);
     const int f = ds->f, nl = ds->n_labels;
@@ -1032,16 +1033,6 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
     int32_t max_class = -1;
     enum lstmsrc_status st;
     int nf = first_nf, prev_good = 0; /* whether the row before was in a segment */
-    /* labels whose threshold comes from their distribution (multi-label sources only) */
-    struct auto_on *au = NULL;
-    if (cols->on_above_auto && ds->has_labels && ds->mode == LSTMSRC_LABELS_SOURCES) {
-        int any = 0;
-        for (int j = 0; j < nl; j++) any |= !ds->on_above || ds->on_above[j] < 0.0f;
-        if (any && !(au = calloc(1, sizeof *au)))
-            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
-        for (int j = 0; au && j < nl; j++)
-            au->on[j] = !ds->on_above || ds->on_above[j] < 0.0f;
-    }
     double from = -INFINITY, until = INFINITY, t_prev = -INFINITY;
     if (ds->time_kind && (st = lstmsrc_time_bounds(src, cols, &from, &until, err))) return st;
     for (int first = 1;; first = 0) {
@@ -1176,15 +1167,8 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
     if (ds->n == 0 && ds->dropped)
         return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows between --from and --until "
                                                  "(%zu rows outside)", src, ds->dropped);
-    if (ds->n == 0) {
-        free(au);
-        return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
-    }
-    if (au && (st = auto_thresholds(ds, au, err))) {
-        free(au);
-        return st;
-    }
-    free(au);
+    if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+    if (au && (st = auto_thresholds(ds, au, err))) return st;
     ds->runs_set = 1;
     shrink_rows(ds);
     if (ds->has_labels)
@@ -1192,6 +1176,28 @@ static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int nco
                 : ds->mode == LSTMSRC_LABELS_CLASS ? (max_class < 0 ? 1 : max_class + 1)
                                                    : 1 << nl;
     return LSTMSRC_OK;
+}
+
+/* read_rows_with, with the power histograms of the labels whose threshold comes from their
+ * distribution (multi-label sources only), owned here on every path. */
+static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int ncols,
+                                     const struct pick *in, const struct pick *lab,
+                                     const struct lstmsrc_columns *cols,
+                                     struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+{
+    struct auto_on *au = NULL;
+    const int nl = ds->n_labels;
+    if (cols->on_above_auto && ds->has_labels && ds->mode == LSTMSRC_LABELS_SOURCES) {
+        int any = 0;
+        for (int j = 0; j < nl; j++) any |= !ds->on_above || ds->on_above[j] < 0.0f;
+        if (any && !(au = calloc(1, sizeof *au)))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", csv_name(r));
+        for (int j = 0; au && j < nl; j++)
+            au->on[j] = !ds->on_above || ds->on_above[j] < 0.0f;
+    }
+    enum lstmsrc_status st = read_rows_with(r, first_nf, ncols, in, lab, cols, ds, au, err);
+    free(au);
+    return st;
 }
 
 static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_columns *cols,

@@ -7,6 +7,7 @@
  * first-difference channel.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "binio.h"
 #include "dataset.h"
@@ -129,6 +130,23 @@ static void test_on_above(void)
     ds = load(hole, &c, &err);
     CHECK(ds && ds->missing_rows == 1 && lstmsrc_dataset_segments(ds) == 2 && ds->y[2] == 1);
     lstmsrc_dataset_free(ds);
+
+    /* --on-above auto: a power column split, a 0/1 column kept; a bad cell fails cleanly */
+    struct lstmsrc_columns au = {0};
+    au.on_above_auto = 1;
+    static const char two[] = "r,k,b\n1,0,0\n2,1.5,1\n3,2400,0\n4,2350.5,1\n5,0.5,0\n";
+    ds = load(two, &au, &err);
+    CHECK(ds && lstmsrc_dataset_on_above_auto(ds, 0) && !lstmsrc_dataset_on_above_auto(ds, 1));
+    if (ds) {
+        float w = lstmsrc_dataset_on_above(ds, 0);
+        CHECK(w > 1.5f && w < 2350.5f);
+        CHECK(ds->y[0] == 0 && ds->y[2] == 0 && ds->y[4] == 1 && ds->y[6] == 1 && ds->y[8] == 0);
+        CHECK(ds->y[1] == 0 && ds->y[3] == 1 && ds->y[7] == 1);
+    }
+    lstmsrc_dataset_free(ds);
+    static const char badcell[] = "r,k\n1,0\n2,lots\n";
+    CHECK(load(badcell, &au, &err) == NULL && err.code == LSTMSRC_ERR_PARSE);
+    CHECK(strcmp(err.msg, "t:3:2: expected 0 or 1, or a power of 0 or more, found \"lots\"") == 0);
 
     struct lstmsrc_columns cls = {0};
     cls.class_column = "k";
@@ -321,7 +339,9 @@ static void test_ingest_block(void)
         CHECK(m->on_above && m->on_above[0] == 10.0f && m->use_invalid_below &&
               m->invalid_below == 1.0f && m->time_name && !strcmp(m->time_name, "Time") &&
               m->period == 60.0 && m->max_gap == 90.0);
-        const char *path = "build/tests/ingest_block.lsm", *path2 = "build/tests/ingest_block2.lsm";
+        char path[64], path2[64];
+        snprintf(path, sizeof path, "/tmp/lstmsrc_ingest_%ld.lsm", (long)getpid());
+        snprintf(path2, sizeof path2, "/tmp/lstmsrc_ingest_%ld_2.lsm", (long)getpid());
         CHECK(lstmsrc_model_save(m, path, &err) == LSTMSRC_OK);
         CHECK(lstmsrc_model_load(path, &back, &err) == LSTMSRC_OK);
         if (back) {
