@@ -61,5 +61,63 @@ for gap in 0 0.01 0.2; do
     check "two SIGINTs ${gap}s apart: the model is saved" two_sigints $gap
 done
 
+# the final save fails (the directory removed, the target's place taken by a directory, a
+# full device): the model goes next to the target as MODEL.saved-PID, else into $TMPDIR, the
+# message names it, the exit status is 1 and the fallback loads
+wait_training() { # PID: until the run has printed its "rows," line (training under way)
+    i=0
+    while ! grep -q "rows," "$T/err" 2>/dev/null && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    sleep 0.3
+}
+fallback_saved() { # WHERE: the fallback the message must name, as a grep pattern
+    alt=$(sed -n 's/.*the model was saved to \(.*\) instead$/\1/p' "$T/err")
+    [ -n "$alt" ] && echo "$alt" | grep -q "$1" && [ -f "$alt" ] && "$L" inspect "$alt" >/dev/null
+}
+dir_removed() {
+    rm -rf "$T/gone" "$T/tmpd"
+    mkdir -p "$T/gone" "$T/tmpd"
+    TMPDIR="$T/tmpd" "$L" train "$T/s.csv" -o "$T/gone/m.lsm" --epochs 1000 --hidden 16 \
+        --seq 4 --threads 1 >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_training
+    rm -rf "$T/gone"
+    [ "$1" = file ] && : >"$T/gone" # a parent that became a file
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    cat "$T/err"
+    [ "$rc" -eq 1 ] && fallback_saved "^$T/tmpd/m\.lsm\.saved-$pid\$"
+}
+check "the output directory removed during training: the model saved in \$TMPDIR" dir_removed
+check "the output directory replaced by a file: the model saved in \$TMPDIR" dir_removed file
+target_taken() {
+    rm -rf "$T/taken.lsm"*
+    "$L" train "$T/s.csv" -o "$T/taken.lsm" --epochs 1000 --hidden 16 --seq 4 --threads 1 \
+        >"$T/out" 2>"$T/err" &
+    pid=$!
+    wait_training
+    mkdir "$T/taken.lsm"
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    cat "$T/err"
+    [ "$rc" -eq 1 ] && grep -q "taken.lsm: cannot" "$T/err" &&
+        fallback_saved "^$T/taken\.lsm\.saved-$pid\$"
+}
+check "a directory in the model's place: the model saved next to it" target_taken
+full_device() {
+    rm -rf "$T/tmpd"
+    mkdir -p "$T/tmpd"
+    TMPDIR="$T/tmpd" "$L" train "$T/d.csv" -o /dev/full --epochs 1 --hidden 8 --seq 4 \
+        --threads 1 --quiet >"$T/out" 2>"$T/err"
+    rc=$?
+    cat "$T/err"
+    [ "$rc" -eq 1 ] && fallback_saved "^$T/tmpd/full\.saved-[0-9]*\$"
+}
+check "train -o /dev/full: the model saved in \$TMPDIR" full_device
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -127,6 +127,41 @@ static void set_signals(void (*handler)(int))
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The model could not be saved at path (the disk filled or the directory went away during
+ * training): it is written next to it as PATH.saved-PID, or when that fails too (or path is
+ * "-", a device or a FIFO) in $TMPDIR (default /tmp) as BASENAME.saved-PID. Returns the
+ * malloc'd name it went to, or NULL with why the last try failed in *err. */
+static char *save_fallback(const struct lstmsrc_model *m, const char *path,
+                           struct lstmsrc_error *err)
+{
+    struct stat st;
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, ".saved-%ld", (long)getpid());
+    const int beside = strcmp(path, "-") &&
+                       (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !tmpdir[0]) tmpdir = "/tmp";
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!base[0] || !strcmp(base, "-")) base = "model.lsm";
+    for (int k = beside ? 0 : 1; k < 2; k++) {
+        size_t len = (k ? strlen(tmpdir) + 1 + strlen(base) : strlen(path)) + strlen(suffix) + 1;
+        char *alt = malloc(len);
+        if (!alt) {
+            err->code = LSTMSRC_ERR_NOMEM;
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+            return NULL;
+        }
+        if (k)
+            snprintf(alt, len, "%s/%s%s", tmpdir, base, suffix);
+        else
+            snprintf(alt, len, "%s%s", path, suffix);
+        if (lstmsrc_model_save(m, alt, err) == LSTMSRC_OK) return alt;
+        free(alt);
+    }
+    return NULL;
+}
+
 /* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
  * last write failed). */
 static void on_checkpoint(const struct lstmsrc_error *e, void *user)
@@ -531,8 +566,20 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
+    int saved_elsewhere = 0;
     if (lstmsrc_model_save(m, out_path, &serr)) {
-        rc = cli_fail(cmd, &serr);
+        /* hours of training are not thrown away for a full disk: the model goes elsewhere */
+        struct lstmsrc_error ferr = {LSTMSRC_OK, ""};
+        char *alt = save_fallback(m, out_path, &ferr);
+        if (alt)
+            fprintf(stderr, "lstmsrc: train: %s; the model was saved to %s instead\n", serr.msg,
+                    alt);
+        else
+            fprintf(stderr, "lstmsrc: train: %s; no fallback could be written either (%s)\n",
+                    serr.msg, ferr.msg);
+        saved_elsewhere = alt != NULL;
+        free(alt);
+        rc = 1;
     } else if (st == LSTMSRC_ERR_INTERRUPTED) {
         fprintf(stderr, "lstmsrc: train: %s; best model so far saved to %s\n", err.msg, out_path);
         rc = 130;
@@ -572,7 +619,7 @@ int cmd_train(int argc, char **argv)
         lstmsrc_model_get_info(m, &rinfo);
         print_resume_command(argc, argv, cfg.checkpoint, rinfo.threads);
     }
-    if (plot_path && (rc == 0 || rc == 130)) {
+    if (plot_path && (rc == 0 || rc == 130 || saved_elsewhere)) {
         struct lstmsrc_model_info pinfo;
         char title[512];
         lstmsrc_model_get_info(m, &pinfo);
