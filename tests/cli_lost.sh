@@ -61,6 +61,35 @@ for gap in 0 0.01 0.2; do
     check "two SIGINTs ${gap}s apart: the model is saved" two_sigints $gap
 done
 
+# every command that writes tries its output before the work: a missing directory, a parent
+# that is a file and "" fail at once with one line naming the path (the model and data are not
+# even read: a missing data file is not what the message is about), and nothing is left behind
+"$L" train "$T/d.csv" -o "$T/w.lsm" --epochs 1 --hidden 8 --seq 4 --threads 1 --quiet \
+    >/dev/null 2>&1
+mkdir -p "$T/outs"
+: >"$T/outs/afile"
+out_first() { # WANT_RC PATTERN OUT CMD...: CMD with -o OUT fails with WANT_RC, naming PATTERN
+    want=$1 pat=$2 o=$3
+    shift 3
+    "$@" -o "$o" >"$T/out" 2>"$T/err"
+    rc=$?
+    cat "$T/err"
+    [ "$rc" -eq "$want" ] && [ "$(lines "$T/err")" -le 2 ] && grep -q -- "$pat" "$T/err" &&
+        [ "$(ls -A "$T/outs")" = afile ] && [ ! -s "$T/out" ]
+}
+for c in predict plot export-c gen; do
+    case $c in
+        predict | plot) set -- "$L" $c "$T/w.lsm" "$T/missing.csv" ;;
+        export-c) set -- "$L" $c "$T/missing.lsm" ;;
+        gen) set -- "$L" $c --rows 100000000 ;;
+    esac
+    check "$c -o in a missing directory fails first" \
+        out_first 1 "$T/outs/nonexistent_dir/x: cannot create" "$T/outs/nonexistent_dir/x" "$@"
+    check "$c -o under a file fails first" \
+        out_first 1 "$T/outs/afile/x: cannot create" "$T/outs/afile/x" "$@"
+    check "$c -o '' is a usage error before any work" out_first 2 "-o needs a file name" "" "$@"
+done
+
 # the final save fails (the directory removed, the target's place taken by a directory, a
 # full device): the model goes next to the target as MODEL.saved-PID, else into $TMPDIR, the
 # message names it, the exit status is 1 and the fallback loads

@@ -113,7 +113,7 @@ int cmd_predict(int argc, char **argv)
             raw = 1;
         } else if (cli_flag(argv, argc, &i, "-o", &val) ||
                    cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
+            if (!val) return cli_usage(cmd, "-o needs a file name");
             out_path = val;
         } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
             if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
@@ -128,6 +128,9 @@ int cmd_predict(int argc, char **argv)
         }
     }
     if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    /* the output is tried before the model and the data are read */
+    int prc = cli_probe(cmd, "-o", out_path);
+    if (prc) return prc;
 
     int rc = 1;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};

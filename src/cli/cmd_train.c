@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "outfile.h"
 #include "plot.h"
 
 static const char usage_text[] =
@@ -490,13 +489,8 @@ int cmd_train(int argc, char **argv)
     /* every file this run writes must be creatable before the long work starts */
     const char *const outs[3][2] = {{"-o", out_path}, {"--checkpoint", ckpt_path},
                                     {"--plot", plot_path}};
-    for (int k = 0; k < 3; k++) {
-        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
-        if (!outs[k][1] || !outfile_probe(outs[k][1], &perr)) continue;
-        rc = perr.code == LSTMSRC_ERR_ARG ? cli_usage(cmd, "%s needs a file name", outs[k][0])
-                                          : cli_fail(cmd, &perr);
-        goto done;
-    }
+    for (int k = 0; k < 3; k++)
+        if ((rc = cli_probe(cmd, outs[k][0], outs[k][1])) != 0) goto done;
     /* without --checkpoint the state is still saved, next to the model, when a signal stops
      * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
     struct stat out_st;
