@@ -90,6 +90,40 @@ for c in predict plot export-c gen; do
     check "$c -o '' is a usage error before any work" out_first 2 "-o needs a file name" "" "$@"
 done
 
+# stream: SIGINT/SIGTERM end the input instead of killing it. A centred model (window 4: rows
+# wait 2 lines for their decision) fed 30 lines through a FIFO that stays open: after the
+# signal every line read has its output line, the same bytes as predict on those rows, exit 130
+head -n 31 "$T/d.csv" >"$T/head.csv"
+"$L" predict "$T/w.lsm" "$T/head.csv" -o "$T/head.pred" >/dev/null 2>&1
+stream_signal() {
+    rm -f "$T/fifo" "$T/sout"
+    mkfifo "$T/fifo"
+    "$L" stream "$T/w.lsm" <"$T/fifo" >"$T/sout" 2>"$T/err" &
+    pid=$!
+    exec 3>"$T/fifo"
+    cat "$T/head.csv" >&3
+    # the lines a centred model can answer come out; the last ones wait for rows to come
+    i=0
+    while [ "$(lines "$T/sout")" -lt 20 ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    waiting=$(( $(lines "$T/head.pred") - $(lines "$T/sout") ))
+    kill -"$1" $pid
+    (sleep 30 && kill -KILL $pid) 2>/dev/null & # a stream that ignores the signal fails, not hangs
+    dog=$!
+    wait $pid
+    rc=$?
+    kill $dog 2>/dev/null
+    exec 3>&-
+    cat "$T/err"
+    echo "rc $rc, $waiting lines were waiting"
+    [ "$rc" -eq 130 ] && [ "$waiting" -gt 0 ] && cmp "$T/sout" "$T/head.pred" &&
+        grep -q "interrupted after 31 input lines" "$T/err"
+}
+check "stream on SIGINT: the rows still waiting are written, exit 130" stream_signal INT
+check "stream on SIGTERM: the rows still waiting are written, exit 130" stream_signal TERM
+
 # the final save fails (the directory removed, the target's place taken by a directory, a
 # full device): the model goes next to the target as MODEL.saved-PID, else into $TMPDIR, the
 # message names it, the exit status is 1 and the fallback loads
