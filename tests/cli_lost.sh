@@ -124,6 +124,42 @@ stream_signal() {
 check "stream on SIGINT: the rows still waiting are written, exit 130" stream_signal INT
 check "stream on SIGTERM: the rows still waiting are written, exit 130" stream_signal TERM
 
+# a stop request takes effect between the chunks of one big step, not at its end: one step of
+# 16000 windows of 200 rows (about 80 chunks) is timed whole, then a run of the same is sent
+# SIGTERM a quarter into the step; it must end (model saved, exit 130) in well under the
+# rest of the step, as measured in this same run
+now() { date +%s.%N; }
+"$L" gen --rows 16199 --sources 2 --seed 3 -o "$T/big.csv" >/dev/null 2>&1
+big_step() {
+    rm -f "$T"/big.lsm*
+    "$L" train "$T/big.csv" -o "$T/big.lsm" --epochs 1 --val 0 --batch 16000 --hidden 64 \
+        --seq 200 --label-at last --threads 1 >"$T/out" 2>"$T/err" &
+    pid=$!
+    i=0
+    while ! grep -q "rows," "$T/err" 2>/dev/null && [ $i -lt 2000 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+}
+stop_mid_step() {
+    big_step
+    t0=$(now)
+    wait $pid || return 1
+    full=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+    big_step
+    sleep "$(awk -v f="$full" 'BEGIN { print f / 4 }')"
+    t1=$(now)
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    stop=$(awk -v a="$t1" -v b="$(now)" 'BEGIN { print b - a }')
+    cat "$T/err"
+    echo "one step: ${full}s; SIGTERM a quarter in ended the run in ${stop}s (rc $rc)"
+    [ "$rc" -eq 130 ] && "$L" inspect "$T/big.lsm" >/dev/null &&
+        awk -v f="$full" -v s="$stop" 'BEGIN { exit !(s < f / 4) }'
+}
+check "SIGTERM mid-step stops between chunks, long before the step would end" stop_mid_step
+
 # the final save fails (the directory removed, the target's place taken by a directory, a
 # full device): the model goes next to the target as MODEL.saved-PID, else into $TMPDIR, the
 # message names it, the exit status is 1 and the fallback loads
