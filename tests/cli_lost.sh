@@ -218,5 +218,85 @@ full_device() {
 }
 check "train -o /dev/full: the model saved in \$TMPDIR" full_device
 
+# A full file system. A small tmpfs, mounted in a user and mount namespace of its own (unshare
+# -rm: no privilege needed where the kernel allows it), is filled but for 8 KiB: the probe
+# passes, the real output does not fit. Each command that writes says so, exits non-zero, and
+# the previous file at its path is intact with no temporary left; train's model goes to
+# $TMPDIR instead. Where namespaces are refused, a file-size limit (ulimit -f, SIGXFSZ
+# ignored: writes fail with EFBIG) stands in for the full disk.
+cat >"$T/full.sh" <<'FULL'
+# sh full.sh L T MODE (tmpfs or ulimit): runs every writer against a full disk, prints "ok NAME"
+# or "FAIL NAME" per command
+L=$1 T=$2 mode=$3 D=$T/full
+mkdir -p "$D" "$T/tmpd"
+if [ "$mode" = tmpfs ]; then
+    mount -t tmpfs -o size=512k lstmsrc-full "$D" || exit 3
+fi
+for f in p.csv g.csv h.h s.svg m.lsm; do echo "previous $f" >"$D/$f"; done
+if [ "$mode" = tmpfs ]; then
+    dd if=/dev/zero of="$D/pad" bs=8192 count=1 2>/dev/null
+    dd if=/dev/zero of="$D/fill" bs=4096 2>/dev/null
+    rm -f "$D/pad"
+else
+    ulimit -f 16 # 512-byte blocks: 8 KiB
+    trap '' XFSZ
+fi
+one() { # NAME FILE CMD...: CMD fails with a one-line message naming FILE, FILE intact
+    name=$1 f=$2
+    shift 2
+    TMPDIR=$T/tmpd "$@" >"$T/full.out" 2>"$T/full.err"
+    rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "$D/$f: cannot write: \(No space left on device\|File too large\)" \
+        "$T/full.err" && [ "$(cat "$D/$f")" = "previous $f" ] &&
+        [ -z "$(ls -A "$D" | grep '\.tmp\.')" ]; then
+        echo "ok $name"
+    else
+        echo "FAIL $name (exit $rc)"
+        cat "$T/full.err"
+        ls -A "$D"
+    fi
+}
+one predict p.csv "$L" predict "$T/w.lsm" "$T/d.csv" -o "$D/p.csv"
+one gen g.csv "$L" gen --rows 3000 -o "$D/g.csv"
+one export-c h.h "$L" export-c "$T/w.lsm" -o "$D/h.h"
+one plot s.svg "$L" plot "$T/w.lsm" "$T/d.csv" -o "$D/s.svg"
+one train m.lsm "$L" train "$T/d.csv" -o "$D/m.lsm" --epochs 1 --hidden 64 --seq 4 --threads 1 \
+    --quiet
+alt=$(sed -n 's/.*the model was saved to \(.*\) instead$/\1/p' "$T/full.err")
+if [ "$mode" = ulimit ]; then # the limit is everywhere: no fallback fits either, and says so
+    grep -q "no fallback could be written either" "$T/full.err" && echo "ok train fallback"
+else
+    case $alt in
+        "$T"/tmpd/m.lsm.saved-*) "$L" inspect "$alt" >/dev/null && echo "ok train fallback" ;;
+        *) echo "FAIL train fallback: '$alt'" ;;
+    esac
+fi
+FULL
+full_disk() { # MODE
+    if [ "$1" = tmpfs ]; then
+        unshare -rm sh "$T/full.sh" "$L" "$T" tmpfs >"$T/full.log" 2>&1
+    else
+        sh "$T/full.sh" "$L" "$T" ulimit >"$T/full.log" 2>&1
+    fi
+    cat "$T/full.log"
+    [ "$(grep -c '^ok' "$T/full.log")" -eq 6 ] && ! grep -q FAIL "$T/full.log"
+}
+if command -v unshare >/dev/null 2>&1 && unshare -rm sh -c \
+    "mkdir -p '$T/mnt' && mount -t tmpfs -o size=64k none '$T/mnt'" >/dev/null 2>&1; then
+    check "a full tmpfs: every writer says so, exits non-zero, the previous file intact" \
+        full_disk tmpfs
+else
+    skip "a full tmpfs" "no user and mount namespaces here (unshare -rm)"
+fi
+rm -rf "$T/full" "$T/tmpd"
+check "a file-size limit: every writer says so, exits non-zero, the previous file intact" \
+    full_disk ulimit
+check "predict -o /dev/full: a message and exit 1" \
+    sh -c '! "$1" predict "$2/w.lsm" "$2/d.csv" -o /dev/full 2>"$2/err" &&
+        grep -q "/dev/full: cannot write: No space left on device" "$2/err"' sh "$L" "$T"
+check "plot -o /dev/full: a message and exit 1" \
+    sh -c '! "$1" plot "$2/w.lsm" "$2/d.csv" -o /dev/full 2>"$2/err" &&
+        grep -q "/dev/full: cannot write: No space left on device" "$2/err"' sh "$L" "$T"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
