@@ -40,6 +40,7 @@ check "train --plot in a missing directory fails before training" \
 "$L" gen --rows 20000 --sources 2 --seed 3 -o "$T/s.csv" >/dev/null 2>&1
 two_sigints() {
     rm -f "$T"/sig.lsm*
+    : >"$T/err" # the wait below must not read the last run's
     "$L" train "$T/s.csv" -o "$T/sig.lsm" --epochs 1000 --hidden 16 --seq 4 --threads 1 \
         >"$T/out" 2>"$T/err" &
     pid=$!
@@ -60,6 +61,39 @@ two_sigints() {
 for gap in 0 0.01 0.2; do
     check "two SIGINTs ${gap}s apart: the model is saved" two_sigints $gap
 done
+
+# the second signal says that the save is under way and about how long it takes, from what was
+# measured: here each epoch's checkpoint write. The run is held in its last write (--plot to a
+# FIFO nobody reads yet) so that the second signal surely finds it saving.
+second_says() {
+    rm -f "$T"/say.* "$T/plot.fifo"
+    mkfifo "$T/plot.fifo"
+    : >"$T/err"
+    "$L" train "$T/s.csv" -o "$T/say.lsm" --epochs 1000 --hidden 16 --seq 4 --threads 1 \
+        --checkpoint "$T/say.ckpt" --plot "$T/plot.fifo" >"$T/out" 2>"$T/err" &
+    pid=$!
+    i=0
+    while ! grep -q "^Epoch 3/" "$T/err" 2>/dev/null && [ $i -lt 400 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -INT $pid
+    i=0
+    while ! grep -q "best model so far saved" "$T/err" 2>/dev/null && [ $i -lt 400 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    sleep 0.2
+    kill -INT $pid
+    sleep 0.2
+    timeout 60 cat "$T/plot.fifo" >/dev/null # a run that died does not hang the test
+    wait $pid
+    rc=$?
+    grep -v "^Epoch" "$T/err"
+    [ "$rc" -eq 130 ] && grep -q "already stopping: saving the model and training state, done in \
+about [0-9][0-9]* s by the last checkpoint measured; the save is not cut" "$T/err"
+}
+check "a second SIGINT while saving says so, with the time a checkpoint took" second_says
 
 # every command that writes tries its output before the work: a missing directory, a parent
 # that is a file and "" fail at once with one line naming the path (the model and data are not
@@ -97,6 +131,7 @@ head -n 31 "$T/d.csv" >"$T/head.csv"
 "$L" predict "$T/w.lsm" "$T/head.csv" -o "$T/head.pred" >/dev/null 2>&1
 stream_signal() {
     rm -f "$T/fifo" "$T/sout"
+    : >"$T/sout"
     mkfifo "$T/fifo"
     "$L" stream "$T/w.lsm" <"$T/fifo" >"$T/sout" 2>"$T/err" &
     pid=$!
@@ -132,6 +167,7 @@ now() { date +%s.%N; }
 "$L" gen --rows 16199 --sources 2 --seed 3 -o "$T/big.csv" >/dev/null 2>&1
 big_step() {
     rm -f "$T"/big.lsm*
+    : >"$T/err"
     "$L" train "$T/big.csv" -o "$T/big.lsm" --epochs 1 --val 0 --batch 16000 --hidden 64 \
         --seq 200 --label-at last --threads 1 >"$T/out" 2>"$T/err" &
     pid=$!
@@ -178,6 +214,7 @@ fallback_saved() { # WHERE: the fallback the message must name, as a grep patter
 dir_removed() {
     rm -rf "$T/gone" "$T/tmpd"
     mkdir -p "$T/gone" "$T/tmpd"
+    : >"$T/err"
     TMPDIR="$T/tmpd" "$L" train "$T/s.csv" -o "$T/gone/m.lsm" --epochs 1000 --hidden 16 \
         --seq 4 --threads 1 >"$T/out" 2>"$T/err" &
     pid=$!
@@ -194,6 +231,7 @@ check "the output directory removed during training: the model saved in \$TMPDIR
 check "the output directory replaced by a file: the model saved in \$TMPDIR" dir_removed file
 target_taken() {
     rm -rf "$T/taken.lsm"*
+    : >"$T/err"
     "$L" train "$T/s.csv" -o "$T/taken.lsm" --epochs 1000 --hidden 16 --seq 4 --threads 1 \
         >"$T/out" 2>"$T/err" &
     pid=$!

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -97,19 +98,64 @@ static int parse_features(const char *v, unsigned *out)
     return 1;
 }
 
-/* the one flag a signal handler may set; training polls it after every step */
+/* the one flag a signal handler may set; training polls it between chunks and steps */
 static volatile sig_atomic_t stop_flag;
+/* What a second signal says, kept up to date by the main thread from what it measured, in
+ * tenths of a second (-1: nothing measured yet): the work a stop still waits for (the rest of a
+ * chunk, or a validation pass, which is never cut), and the save of the model and training
+ * state (the last checkpoint's write). */
+static volatile sig_atomic_t est_work = -1, est_save = -1;
 
-/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way
- * (the handler stays installed until every file is written, so nothing cuts the save). */
+/* Appends s to b (cap bytes) at *n; async-signal-safe. */
+static void put_str(char *b, size_t cap, size_t *n, const char *s)
+{
+    while (*s && *n < cap) b[(*n)++] = *s++;
+}
+
+/* Appends the tenths t as whole seconds rounded up (at least 1); async-signal-safe. */
+static void put_secs(char *b, size_t cap, size_t *n, long t)
+{
+    char d[24];
+    int k = 0;
+    long s = (t + 9) / 10;
+    if (s < 1) s = 1;
+    do {
+        d[k++] = (char)('0' + s % 10);
+        s /= 10;
+    } while (s && k < (int)sizeof d);
+    while (k > 0 && *n < cap) b[(*n)++] = d[--k];
+}
+
+/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way and
+ * about how long it takes by what was measured so far (the handler stays installed until every
+ * file is written, so nothing cuts the save). */
 static void on_signal(int sig)
 {
-    static const char msg[] = "lstmsrc: train: already stopping: the model and training state "
-                              "are being saved (within about a second); the save is not cut\n";
     (void)sig;
     if (stop_flag) {
-        ssize_t r = write(2, msg, sizeof msg - 1);
+        int e = errno;
+        char b[320];
+        size_t n = 0;
+        long work = est_work, save = est_save;
+        put_str(b, sizeof b, &n, "lstmsrc: train: already stopping: ");
+        if (work < 0 && save < 0) {
+            put_str(b, sizeof b, &n, "saving the model and training state (nothing measured yet: "
+                                     "a few seconds is usual)");
+        } else if (save < 0) {
+            put_str(b, sizeof b, &n, "the work under way ends in about ");
+            put_secs(b, sizeof b, &n, work);
+            put_str(b, sizeof b, &n, " s by the last step's time, then the model and training "
+                                     "state are saved (a few seconds is usual)");
+        } else {
+            put_str(b, sizeof b, &n, "saving the model and training state, done in about ");
+            put_secs(b, sizeof b, &n, (work > 0 ? work : 0) + save);
+            put_str(b, sizeof b, &n, work > 0 ? " s by the last step and checkpoint measured"
+                                              : " s by the last checkpoint measured");
+        }
+        put_str(b, sizeof b, &n, "; the save is not cut\n");
+        ssize_t r = write(2, b, n);
         (void)r;
+        errno = e;
     }
     stop_flag = 1;
 }
@@ -161,18 +207,41 @@ static char *save_fallback(const struct lstmsrc_model *m, const char *path,
     return NULL;
 }
 
+/* wall-clock seconds (monotonic) */
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct ckpt_watch {
+    int failed;              /* the last checkpoint write failed */
+    const double *epoch_end; /* when the last epoch's report came (0: none yet) */
+};
+
 /* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
  * last write failed). */
 static void on_checkpoint(const struct lstmsrc_error *e, void *user)
 {
-    int *failed = user;
-    *failed = e->code != LSTMSRC_OK;
-    if (*failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
+    struct ckpt_watch *cw = user;
+    cw->failed = e->code != LSTMSRC_OK;
+    if (cw->failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
+    /* an epoch's checkpoint follows its end-of-epoch report: the time between is its write,
+     * and the model's save takes about as long again at most (it is smaller) */
+    if (!cw->failed && *cw->epoch_end > 0.0) {
+        double s = now_wall() - *cw->epoch_end;
+        est_save = (sig_atomic_t)(s * 10.0 * 1.5 + 1.0);
+    }
 }
 
 struct progress_state {
     int tty;
     double last;
+    double prev_seconds;        /* the last step's p->seconds, for the validation time */
+    double val_seconds;         /* the last validation pass (-1: none measured) */
+    double epoch_end;           /* now_wall() at the last end-of-epoch report (0: none yet) */
+    double val_per_step;        /* validation windows per training window (estimate) */
     int quiet;                  /* print nothing (the callback may still record for --plot) */
     int record;                 /* --plot: keep each epoch's numbers */
     struct curve_epoch *curve;  /* (n_curve) */
@@ -206,9 +275,30 @@ static void bar(char *out, size_t done, size_t total)
     out[width] = '\0';
 }
 
+/* Keeps est_work up to date: after a step, what a stop waits for is the rest of one chunk;
+ * after an epoch's last step it is the validation pass, which runs whole (its last time, or
+ * before one was measured a guess from the step's time). */
+static void estimate_stop(struct progress_state *ps, const struct lstmsrc_progress *p)
+{
+    double w = p->chunk_seconds;
+    if (p->end_of_epoch) {
+        if (p->val_loss >= 0) ps->val_seconds = p->seconds - ps->prev_seconds;
+        ps->epoch_end = now_wall();
+        ps->prev_seconds = 0.0;
+    } else {
+        ps->prev_seconds = p->seconds;
+        if (p->done == p->total && ps->val_per_step > 0.0)
+            w = ps->val_seconds >= 0.0 ? ps->val_seconds
+                                       : p->seconds / (double)p->done * ps->val_per_step *
+                                             (double)p->total / 3.0; /* forward only */
+    }
+    est_work = (sig_atomic_t)(w * 10.0 + 1.0);
+}
+
 static void on_progress(const struct lstmsrc_progress *p, void *user)
 {
     struct progress_state *ps = user;
+    estimate_stop(ps, p);
     if (p->end_of_epoch && ps->record) record_epoch(ps, p);
     if (ps->quiet) return;
     if (!p->end_of_epoch && (!ps->tty || p->seconds - ps->last < 0.1)) return;
@@ -531,11 +621,14 @@ int cmd_train(int argc, char **argv)
             lstmsrc_report_free(rep);
         }
     }
-    struct progress_state ps = {isatty(2), 0.0, quiet, plot_path != NULL, NULL, 0, 0, 0};
-    if (!quiet || plot_path) {
-        cfg.progress = on_progress;
-        cfg.progress_user = &ps;
-    }
+    struct progress_state ps = {isatty(2), 0.0, 0.0, -1.0, 0.0, 0.0, quiet, plot_path != NULL,
+                                NULL, 0, 0, 0};
+    /* validation windows per training window, for the first validation pass's guess */
+    if (cfg.val_fraction > 0.0f && cfg.val_fraction < 1.0f)
+        ps.val_per_step = (double)cfg.val_fraction / (1.0 - (double)cfg.val_fraction) *
+                          (double)(cfg.stride > 0 ? cfg.stride : 1);
+    cfg.progress = on_progress; /* always: it also keeps what a second signal says */
+    cfg.progress_user = &ps;
     if (!quiet) {
         fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", data,
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
@@ -546,9 +639,9 @@ int cmd_train(int argc, char **argv)
                     ? ", bidirectional top"
                     : "");
     }
-    int ckpt_failed = 0;
+    struct ckpt_watch cw = {0, &ps.epoch_end};
     cfg.on_checkpoint = on_checkpoint;
-    cfg.checkpoint_user = &ckpt_failed;
+    cfg.checkpoint_user = &cw;
     cfg.stop = &stop_flag;
     set_signals(on_signal);
     enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
@@ -559,6 +652,7 @@ int cmd_train(int argc, char **argv)
         free(ps.curve);
         goto done;
     }
+    est_work = 0; /* from here on only the save is left */
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
     int saved_elsewhere = 0;
     if (lstmsrc_model_save(m, out_path, &serr)) {
@@ -604,7 +698,7 @@ int cmd_train(int argc, char **argv)
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
-    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && ckpt_failed) {
+    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && cw.failed) {
         fprintf(stderr, "lstmsrc: train: training state not saved (see above)\n");
     } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
