@@ -284,8 +284,8 @@ one() { # NAME FILE CMD...: CMD fails with a one-line message naming FILE, FILE 
     shift 2
     TMPDIR=$T/tmpd "$@" >"$T/full.out" 2>"$T/full.err"
     rc=$?
-    if [ "$rc" -ne 0 ] && grep -q "$D/$f: cannot write: \(No space left on device\|File too large\)" \
-        "$T/full.err" && [ "$(cat "$D/$f")" = "previous $f" ] &&
+    why="\(No space left on device\|File too large\)"
+    if [ "$rc" -ne 0 ] && grep -q "$D/$f: cannot write: $why" "$T/full.err" && [ "$(cat "$D/$f")" = "previous $f" ] &&
         [ -z "$(ls -A "$D" | grep '\.tmp\.')" ]; then
         echo "ok $name"
     else

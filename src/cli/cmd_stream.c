@@ -63,6 +63,8 @@ static void stream_usage(FILE *fp)
             "order, the rest at end of input. --raw leaves the durations out.\n"
             "A malformed line gets an empty output line and an error on stderr naming its line\n"
             "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
+            "Ctrl-C (SIGINT) or SIGTERM ends the input: every line read gets its output line,\n"
+            "the rows still waiting included, then exit status 130.\n"
             "\n"
             "options:\n"
             "  --proba      add each output's probability\n"

@@ -4,7 +4,8 @@
  * SIGINT/SIGTERM stop training between chunks of the current step (handlers installed with
  * sigaction stay until every file is written: a second signal only says the save is under
  * way); the best model so far is still saved, the full training state too (to --checkpoint
- * FILE, else MODEL.ckpt), and the message says how to resume with --resume.
+ * FILE, else MODEL.ckpt), and the message says how to resume with --resume. A final save that
+ * fails writes the model to a fallback (save_fallback) and names it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -72,9 +73,11 @@ static const char usage_text[] =
     "  --resume FILE         continue from a checkpoint, with the same data and options (the\n"
     "                        model equals an uninterrupted run's, byte for byte)\n"
     "\n"
-    "Ctrl-C (SIGINT) or SIGTERM stops after the current step and saves the best model so far\n"
-    "and the training state (to --checkpoint FILE, else MODEL.ckpt); the message says how to\n"
-    "resume.\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops between chunks of the current step (within about a\n"
+    "second) and saves the best model so far and the training state (to --checkpoint FILE,\n"
+    "else MODEL.ckpt); the message says how to resume. A second one does not cut the save.\n"
+    "If the model cannot be saved at MODEL at the end, it goes to MODEL.saved-PID, else to\n"
+    "$TMPDIR/NAME.saved-PID, and the message says where (exit status 1).\n"
     "\n"
     "example:\n"
     "  lstmsrc train train.csv -o model.lsm --epochs 10 --seq 5\n";
