@@ -4,7 +4,14 @@
 #    on to the end and the model is saved;
 #  - train tries its outputs (-o, --checkpoint, --plot) before training: a missing directory,
 #    a parent that is a file and an empty name fail at once;
-#  - a second SIGINT while train stops (0, 10, 200 ms after the first) does not kill it.
+#  - a second SIGINT while train stops (0, 10, 200 ms after the first) does not kill it, and
+#    one that finds it saving says so with the time measured;
+#  - predict, plot, export-c and gen try their -o before reading anything;
+#  - stream on SIGINT/SIGTERM writes the rows still waiting and exits 130;
+#  - a stop takes effect between the chunks of one big step (timed against that step);
+#  - a final save that fails puts the model in MODEL.saved-PID or $TMPDIR and names it;
+#  - a full disk (tmpfs in a namespace, a file-size limit, /dev/full): message, non-zero exit,
+#    the previous file intact.
 # usage: sh tests/cli_lost.sh BUILD_DIR
 . tests/lib_cli.sh "$@"
 
@@ -158,6 +165,31 @@ stream_signal() {
 }
 check "stream on SIGINT: the rows still waiting are written, exit 130" stream_signal INT
 check "stream on SIGTERM: the rows still waiting are written, exit 130" stream_signal TERM
+# a line cut short by the signal (no line end yet) is not taken for a reading
+stream_cut_line() {
+    rm -f "$T/fifo" "$T/sout"
+    : >"$T/sout"
+    mkfifo "$T/fifo"
+    "$L" stream "$T/w.lsm" <"$T/fifo" >"$T/sout" 2>"$T/err" &
+    pid=$!
+    exec 3>"$T/fifo"
+    cat "$T/head.csv" >&3
+    printf '28' >&3
+    i=0
+    while [ "$(lines "$T/sout")" -lt 20 ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    sleep 0.2
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    exec 3>&-
+    cat "$T/err"
+    [ "$rc" -eq 130 ] && cmp "$T/sout" "$T/head.pred" &&
+        grep -q "interrupted after 31 input lines (an unfinished last line dropped)" "$T/err"
+}
+check "stream on SIGINT drops an unfinished last line" stream_cut_line
 
 # a stop request takes effect between the chunks of one big step, not at its end: one step of
 # 16000 windows of 200 rows (about 80 chunks) is timed whole, then a run of the same is sent
@@ -336,5 +368,5 @@ check "plot -o /dev/full: a message and exit 1" \
     sh -c '! "$1" plot "$2/w.lsm" "$2/d.csv" -o /dev/full 2>"$2/err" &&
         grep -q "/dev/full: cannot write: No space left on device" "$2/err"' sh "$L" "$T"
 
-echo "$passed passed, $failed failed"
+echo "cli_lost: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
