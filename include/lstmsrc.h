@@ -289,6 +289,8 @@ struct lstmsrc_progress {
     double val_f1;              /* validation macro F1 (multi-class: accuracy-free macro F1) */
     int end_of_epoch;           /* 1 on the final call of an epoch (val_* valid then) */
     int improved;               /* 1 when this epoch is the best so far (config's `select`) */
+    double chunk_seconds;       /* the last step's wall time over the rounds of chunks it ran
+                                   in: about the longest a stop request now waits */
 };
 
 struct lstmsrc_train_config {

@@ -880,6 +880,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     }
 
     tr->stop = cfg->stop; /* from here to the end of the epochs a stop may cut a batch */
+    double chunk_s = 0.0; /* the last step's time per round of chunks */
     for (int epoch = first_epoch; epoch <= cfg->epochs && !interrupted; epoch++) {
         /* a resumed run that had already stopped early stops again */
         if (cfg->patience > 0 && sp.val_windows && epoch - 1 - best_epoch >= cfg->patience) break;
@@ -899,7 +900,10 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             tr->starts = bstarts;
             tr->B = B;
             tr->norm = 1.0f / ((float)B * norm_div);
+            const double ts = now_seconds();
             const double batch_loss = run_batch(tr, JOB_TRAIN);
+            const int rounds = (tr->nchunks + tr->running - 1) / tr->running;
+            chunk_s = (now_seconds() - ts) / (rounds > 0 ? rounds : 1);
             if (tr->cut) { /* stopped between chunks: this step never happened */
                 interrupted = 1;
                 break;
@@ -921,7 +925,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             if (cfg->progress) {
                 struct lstmsrc_progress p = {epoch, cfg->epochs, done, n_train,
                                              now_seconds() - t0, loss_sum / ((double)done * norm_div),
-                                             -1.0, -1.0, 0, 0};
+                                             -1.0, -1.0, 0, 0, chunk_s};
                 cfg->progress(&p, cfg->progress_user);
             }
             if (cfg->stop && *cfg->stop) {
@@ -974,7 +978,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         if (cfg->progress) {
             struct lstmsrc_progress p = {epoch, cfg->epochs, done, n_train,
                                          now_seconds() - t0, loss_sum / ((double)done * norm_div),
-                                         vloss, vf1, 1, improved};
+                                         vloss, vf1, 1, improved, chunk_s};
             cfg->progress(&p, cfg->progress_user);
         }
         if (cfg->checkpoint && (!cfg->checkpoint_on_stop_only || interrupted)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "timecol.h"
 #include "svg.h" /* utf8_len */
 
@@ -16,6 +17,14 @@ int cli_fail(const char *cmd, const struct lstmsrc_error *err)
 {
     fprintf(stderr, "lstmsrc: %s: %s\n", cmd, err->msg[0] ? err->msg : lstmsrc_status_str(err->code));
     return err->code == LSTMSRC_ERR_ARG ? EXIT_USAGE : 1;
+}
+
+int cli_probe(const char *cmd, const char *flag, const char *path)
+{
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    if (!path || outfile_probe(path, &err) == LSTMSRC_OK) return 0;
+    if (err.code == LSTMSRC_ERR_ARG) return cli_usage(cmd, "%s needs a file name", flag);
+    return cli_fail(cmd, &err);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)

@@ -75,6 +75,11 @@ int train_say_validation(const char *cmd, const struct lstmsrc_model *m,
 
 /* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1). */
 int cli_fail(const char *cmd, const struct lstmsrc_error *err);
+/* Checks, before any long work, that the output file path (given with flag; NULL: none, "-":
+ * stdout) can be created and written (outfile_probe: nothing is left behind). Returns 0, or
+ * prints why not ("lstmsrc: CMD: PATH: cannot create ...", "FLAG needs a file name" for "")
+ * and returns the exit code (1, or 2 for an empty name). */
+int cli_probe(const char *cmd, const char *flag, const char *path);
 /* Prints "lstmsrc: CMD: MESSAGE" plus "Try 'lstmsrc CMD --help'." and returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

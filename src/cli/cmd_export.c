@@ -51,7 +51,7 @@ int cmd_export_c(int argc, char **argv)
             quiet = 1;
         } else if (cli_flag(argv, argc, &i, "-o", &val) ||
                    cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
+            if (!val) return cli_usage(cmd, "-o needs a file name");
             out = val;
         } else if (cli_flag(argv, argc, &i, "--prefix", &val)) {
             if (!val) return cli_usage(cmd, "--prefix needs a name");
@@ -65,6 +65,8 @@ int cmd_export_c(int argc, char **argv)
         }
     }
     if (!model_path) return cli_usage(cmd, "needs MODEL");
+    int prc = cli_probe(cmd, "-o", out); /* before the model is read */
+    if (prc) return prc;
 
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_model *m = NULL;

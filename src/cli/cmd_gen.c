@@ -59,7 +59,7 @@ int cmd_gen(int argc, char **argv)
             if (!cli_u64(cmd, "--seed", val, &cfg.seed)) return EXIT_USAGE;
         } else if (cli_flag(argv, argc, &i, "-o", &val) ||
                    cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
+            if (!val) return cli_usage(cmd, "-o needs a file name");
             out = val;
         } else {
             return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
@@ -69,6 +69,8 @@ int cmd_gen(int argc, char **argv)
         return cli_usage(cmd, "--classes allows at most %d sources (2^%d classes), not %d",
                          LSTMSRC_MAX_COMBINED, LSTMSRC_MAX_COMBINED, cfg.sources);
 
+    int prc = cli_probe(cmd, "-o", out); /* before any row is made */
+    if (prc) return prc;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     if (lstmsrc_gen_write(&cfg, out, &err)) return cli_fail(cmd, &err);
     return 0;

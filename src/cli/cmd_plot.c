@@ -160,6 +160,9 @@ int cmd_plot(int argc, char **argv)
     }
     if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
     if (!out_path) return cli_usage(cmd, "no output file given (-o FILE.svg)");
+    /* the picture's file is tried before the model and the data are read */
+    int prc = cli_probe(cmd, "-o", out_path);
+    if (prc) return prc;
 
     int rc = 1;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};

@@ -409,7 +409,7 @@ int cmd_predict(int argc, char **argv)
             raw = 1;
         } else if (cli_flag(argv, argc, &i, "-o", &val) ||
                    cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val || !val[0]) return cli_usage(cmd, "-o needs a file name");
+            if (!val) return cli_usage(cmd, "-o needs a file name");
             out_path = val;
         } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
             if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
@@ -424,7 +424,12 @@ int cmd_predict(int argc, char **argv)
         }
     }
     if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    if (n_data == 1) return predict_file(model_path, argv[1], out_path, proba, threads, raw, &user);
+    if (n_data == 1) {
+        /* the output is tried before the model and the data are read */
+        int prc = cli_probe(cmd, "-o", out_path);
+        if (prc) return prc;
+        return predict_file(model_path, argv[1], out_path, proba, threads, raw, &user);
+    }
 
     /* several files: one output each, named after it, in the directory -o names */
     struct stat st;
@@ -440,7 +445,6 @@ int cmd_predict(int argc, char **argv)
     /* every output is named and tried before the first file is read */
     for (int i = 0; i < n_data && !rc; i++) {
         struct stat a, b;
-        struct lstmsrc_error err = {LSTMSRC_OK, ""};
         if (!output_in_dir(out_path, argv[1 + i], outs[i], sizeof outs[i])) {
             fprintf(stderr, "lstmsrc: %s: %s: output path too long\n", cmd, argv[1 + i]);
             rc = 1;
@@ -453,7 +457,7 @@ int cmd_predict(int argc, char **argv)
                 if (!strcmp(outs[i], outs[j]))
                     rc = cli_usage(cmd, "%s and %s would both write %s", argv[1 + j],
                                    argv[1 + i], outs[i]);
-            if (!rc && outfile_probe(outs[i], &err)) rc = cli_fail(cmd, &err);
+            if (!rc) rc = cli_probe(cmd, "-o", outs[i]);
         }
     }
     for (int i = 0; i < n_data && !rc; i++) {

@@ -20,11 +20,19 @@
  * decisions pass the model's minimum on/off durations filter (pred_out.c), so a line is written
  * once its decision is settled: at most label_offset + the model's decision delay (lstmsrc
  * inspect) lines after its input line, in order, and every line at the end of input.
+ *
+ * SIGINT and SIGTERM end the input: the handler (sigaction, kept until exit) puts /dev/null in
+ * place of stdin, so the read under way or the next one sees the end of input; the lines
+ * already read are handled, an unfinished last line is dropped, the rows still waiting get
+ * their lines as at the end of input, and the exit status is 130.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -55,6 +63,8 @@ static void stream_usage(FILE *fp)
             "order, the rest at end of input. --raw leaves the durations out.\n"
             "A malformed line gets an empty output line and an error on stderr naming its line\n"
             "number; it is skipped and the stream goes on (exit status 1 at the end).\n"
+            "Ctrl-C (SIGINT) or SIGTERM ends the input: every line read gets its output line,\n"
+            "the rows still waiting included, then exit status 130.\n"
             "\n"
             "options:\n"
             "  --proba      add each output's probability\n"
@@ -64,6 +74,34 @@ static void stream_usage(FILE *fp)
             "\n"
             "example:\n"
             "  printf '2832.26\\n2833.10\\n2835.90\\n2836.00\\n2838.70\\n' | lstmsrc stream model.lsm\n");
+}
+
+/* set by the first SIGINT/SIGTERM; devnull: a descriptor of /dev/null opened beforehand */
+static volatile sig_atomic_t stop_flag;
+static int devnull = -1;
+
+/* Ends the input: stdin becomes /dev/null (dup2 is async-signal-safe), so a read blocked on a
+ * pipe or terminal returns end of input once it restarts (SA_RESTART), and so does the next. */
+static void on_signal(int sig)
+{
+    int e = errno;
+    (void)sig;
+    stop_flag = 1;
+    if (devnull >= 0) (void)dup2(devnull, 0);
+    else (void)close(0);
+    errno = e;
+}
+
+static void set_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* writes to stdout go on; reads then see the end of input */
+    sigemptyset(&sa.sa_mask);
+    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 struct field {
@@ -282,9 +320,10 @@ static int try_header(struct state *S, char *s, size_t n)
 }
 
 /* Reads one line of stdin without its '\n' into buf (cap bytes + NUL); bytes beyond cap are
- * dropped and flagged. Returns 0 at the end of input. NUL bytes are kept (and later refused as
- * part of a field), so a NUL never cuts a line short. */
-static int read_line(char *buf, size_t cap, size_t *len, int *too_long)
+ * dropped and flagged. Returns 0 at the end of input, and for an unfinished line cut by a
+ * signal (*cut = 1 then). NUL bytes are kept (and later refused as part of a field), so a NUL
+ * never cuts a line short. */
+static int read_line(char *buf, size_t cap, size_t *len, int *too_long, int *cut)
 {
     size_t n = 0;
     int c;
@@ -292,6 +331,10 @@ static int read_line(char *buf, size_t cap, size_t *len, int *too_long)
     while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
         if (n < cap) buf[n++] = (char)c;
         else *too_long = 1;
+    }
+    if (c == EOF && (n || *too_long) && stop_flag) {
+        *cut = 1;
+        return 0;
     }
     if (c == EOF && n == 0 && !*too_long) return 0;
     buf[n] = '\0';
@@ -391,10 +434,12 @@ int cmd_stream(int argc, char **argv)
     }
 
     long lineno = 0, bad = 0, good = 0;
+    int cut = 0; /* a signal cut the last line short */
+    set_signals();
     for (;;) {
         size_t n;
         int too_long;
-        if (!read_line(line, cap, &n, &too_long)) break;
+        if (!read_line(line, cap, &n, &too_long, &cut)) break;
         lineno++;
         char msg[LSTMSRC_ERROR_SIZE + 8];
         if (lineno == 1) n = skip_bom(line, n);
@@ -461,6 +506,13 @@ int cmd_stream(int argc, char **argv)
     while (q.n > 0) release(&q, &po, NULL);
     pred_out_finish(&po);
     if (!put_ready(&po, out)) goto write_failed;
+    if (stop_flag) {
+        fprintf(stderr, "lstmsrc: %s: interrupted after %ld input line%s%s; every line read has "
+                        "its output line\n", cmd, lineno, lineno == 1 ? "" : "s",
+                cut ? " (an unfinished last line dropped)" : "");
+        rc = 130;
+        goto cleanup;
+    }
     if (ferror(stdin)) {
         fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
         goto cleanup;
@@ -480,5 +532,7 @@ cleanup:
     free(S.fields);
     lstmsrc_stream_free(s);
     lstmsrc_model_free(m);
+    if (devnull >= 0) close(devnull);
+    devnull = -1;
     return rc;
 }

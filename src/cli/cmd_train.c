@@ -4,17 +4,18 @@
  * SIGINT/SIGTERM stop training between chunks of the current step (handlers installed with
  * sigaction stay until every file is written: a second signal only says the save is under
  * way); the best model so far is still saved, the full training state too (to --checkpoint
- * FILE, else MODEL.ckpt), and the message says how to resume with --resume.
+ * FILE, else MODEL.ckpt), and the message says how to resume with --resume. A final save that
+ * fails writes the model to a fallback (save_fallback) and names it.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "outfile.h"
 #include "plot.h"
 
 static const char usage_text[] =
@@ -28,6 +29,9 @@ static const char usage_text[] =
     "  --labels COLS         0/1 label columns (default: all other columns)\n"
     "  --class-column COL    one integer class column (multi-class)\n"
     "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n"
+    ;
+/* the rest of the help (one literal may hold 4095 bytes) */
+static const char usage_text2[] =
     "model:\n"
     "  --seq N               window length in rows (default 5, or what the data doctor\n"
     "                        suggests: a window covering the longest typical cycle,\n"
@@ -72,9 +76,11 @@ static const char usage_text[] =
     "  --resume FILE         continue from a checkpoint, with the same data and options (the\n"
     "                        model equals an uninterrupted run's, byte for byte)\n"
     "\n"
-    "Ctrl-C (SIGINT) or SIGTERM stops after the current step and saves the best model so far\n"
-    "and the training state (to --checkpoint FILE, else MODEL.ckpt); the message says how to\n"
-    "resume.\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops between chunks of the current step (within about a\n"
+    "second) and saves the best model so far and the training state (to --checkpoint FILE,\n"
+    "else MODEL.ckpt); the message says how to resume. A second one does not cut the save.\n"
+    "If the model cannot be saved at MODEL at the end, it goes to MODEL.saved-PID, else to\n"
+    "$TMPDIR/NAME.saved-PID, and the message says where (exit status 1).\n"
     "\n"
     "Before training, the data doctor's problems (see `lstmsrc doctor`) are printed on stderr,\n"
     "even with --quiet; training ends with a warning for each source never on in the\n"
@@ -102,19 +108,64 @@ static int parse_features(const char *v, unsigned *out)
     return 1;
 }
 
-/* the one flag a signal handler may set; training polls it after every step */
+/* the one flag a signal handler may set; training polls it between chunks and steps */
 static volatile sig_atomic_t stop_flag;
+/* What a second signal says, kept up to date by the main thread from what it measured, in
+ * tenths of a second (-1: nothing measured yet): the work a stop still waits for (the rest of a
+ * chunk, or a validation pass, which is never cut), and the save of the model and training
+ * state (the last checkpoint's write). */
+static volatile sig_atomic_t est_work = -1, est_save = -1;
 
-/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way
- * (the handler stays installed until every file is written, so nothing cuts the save). */
+/* Appends s to b (cap bytes) at *n; async-signal-safe. */
+static void put_str(char *b, size_t cap, size_t *n, const char *s)
+{
+    while (*s && *n < cap) b[(*n)++] = *s++;
+}
+
+/* Appends the tenths t as whole seconds rounded up (at least 1); async-signal-safe. */
+static void put_secs(char *b, size_t cap, size_t *n, long t)
+{
+    char d[24];
+    int k = 0;
+    long s = (t + 9) / 10;
+    if (s < 1) s = 1;
+    do {
+        d[k++] = (char)('0' + s % 10);
+        s /= 10;
+    } while (s && k < (int)sizeof d);
+    while (k > 0 && *n < cap) b[(*n)++] = d[--k];
+}
+
+/* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way and
+ * about how long it takes by what was measured so far (the handler stays installed until every
+ * file is written, so nothing cuts the save). */
 static void on_signal(int sig)
 {
-    static const char msg[] = "lstmsrc: train: already stopping: the model and training state "
-                              "are being saved (within about a second); the save is not cut\n";
     (void)sig;
     if (stop_flag) {
-        ssize_t r = write(2, msg, sizeof msg - 1);
+        int e = errno;
+        char b[320];
+        size_t n = 0;
+        long work = est_work, save = est_save;
+        put_str(b, sizeof b, &n, "lstmsrc: train: already stopping: ");
+        if (work < 0 && save < 0) {
+            put_str(b, sizeof b, &n, "saving the model and training state (nothing measured yet: "
+                                     "a few seconds is usual)");
+        } else if (save < 0) {
+            put_str(b, sizeof b, &n, "the work under way ends in about ");
+            put_secs(b, sizeof b, &n, work);
+            put_str(b, sizeof b, &n, " s by the last step's time, then the model and training "
+                                     "state are saved (a few seconds is usual)");
+        } else {
+            put_str(b, sizeof b, &n, "saving the model and training state, done in about ");
+            put_secs(b, sizeof b, &n, (work > 0 ? work : 0) + save);
+            put_str(b, sizeof b, &n, work > 0 ? " s by the last step and checkpoint measured"
+                                              : " s by the last checkpoint measured");
+        }
+        put_str(b, sizeof b, &n, "; the save is not cut\n");
+        ssize_t r = write(2, b, n);
         (void)r;
+        errno = e;
     }
     stop_flag = 1;
 }
@@ -131,18 +182,76 @@ static void set_signals(void (*handler)(int))
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The model could not be saved at path (the disk filled or the directory went away during
+ * training): it is written next to it as PATH.saved-PID, or when that fails too (or path is
+ * "-", a device or a FIFO) in $TMPDIR (default /tmp) as BASENAME.saved-PID. Returns the
+ * malloc'd name it went to, or NULL with why the last try failed in *err. */
+static char *save_fallback(const struct lstmsrc_model *m, const char *path,
+                           struct lstmsrc_error *err)
+{
+    struct stat st;
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, ".saved-%ld", (long)getpid());
+    const int beside = strcmp(path, "-") &&
+                       (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !tmpdir[0]) tmpdir = "/tmp";
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!base[0] || !strcmp(base, "-")) base = "model.lsm";
+    for (int k = beside ? 0 : 1; k < 2; k++) {
+        size_t len = (k ? strlen(tmpdir) + 1 + strlen(base) : strlen(path)) + strlen(suffix) + 1;
+        char *alt = malloc(len);
+        if (!alt) {
+            err->code = LSTMSRC_ERR_NOMEM;
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+            return NULL;
+        }
+        if (k)
+            snprintf(alt, len, "%s/%s%s", tmpdir, base, suffix);
+        else
+            snprintf(alt, len, "%s%s", path, suffix);
+        if (lstmsrc_model_save(m, alt, err) == LSTMSRC_OK) return alt;
+        free(alt);
+    }
+    return NULL;
+}
+
+/* wall-clock seconds (monotonic) */
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct ckpt_watch {
+    int failed;              /* the last checkpoint write failed */
+    const double *epoch_end; /* when the last epoch's report came (0: none yet) */
+};
+
 /* A checkpoint that cannot be written is a warning: training goes on (user: int, 1 while the
  * last write failed). */
 static void on_checkpoint(const struct lstmsrc_error *e, void *user)
 {
-    int *failed = user;
-    *failed = e->code != LSTMSRC_OK;
-    if (*failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
+    struct ckpt_watch *cw = user;
+    cw->failed = e->code != LSTMSRC_OK;
+    if (cw->failed) fprintf(stderr, "lstmsrc: train: warning: %s; training goes on\n", e->msg);
+    /* an epoch's checkpoint follows its end-of-epoch report: the time between is its write,
+     * and the model's save takes about as long again at most (it is smaller) */
+    if (!cw->failed && *cw->epoch_end > 0.0) {
+        double s = now_wall() - *cw->epoch_end;
+        est_save = (sig_atomic_t)(s * 10.0 * 1.5 + 1.0);
+    }
 }
 
 struct progress_state {
     int tty;
     double last;
+    double prev_seconds;        /* the last step's p->seconds, for the validation time */
+    double val_seconds;         /* the last validation pass (-1: none measured) */
+    double epoch_end;           /* now_wall() at the last end-of-epoch report (0: none yet) */
+    double val_per_step;        /* validation windows per training window (estimate) */
     int quiet;                  /* print nothing (the callback may still record for --plot) */
     int record;                 /* --plot: keep each epoch's numbers */
     struct curve_epoch *curve;  /* (n_curve) */
@@ -176,9 +285,30 @@ static void bar(char *out, size_t done, size_t total)
     out[width] = '\0';
 }
 
+/* Keeps est_work up to date: after a step, what a stop waits for is the rest of one chunk;
+ * after an epoch's last step it is the validation pass, which runs whole (its last time, or
+ * before one was measured a guess from the step's time). */
+static void estimate_stop(struct progress_state *ps, const struct lstmsrc_progress *p)
+{
+    double w = p->chunk_seconds;
+    if (p->end_of_epoch) {
+        if (p->val_loss >= 0) ps->val_seconds = p->seconds - ps->prev_seconds;
+        ps->epoch_end = now_wall();
+        ps->prev_seconds = 0.0;
+    } else {
+        ps->prev_seconds = p->seconds;
+        if (p->done == p->total && ps->val_per_step > 0.0)
+            w = ps->val_seconds >= 0.0 ? ps->val_seconds
+                                       : p->seconds / (double)p->done * ps->val_per_step *
+                                             (double)p->total / 3.0; /* forward only */
+    }
+    est_work = (sig_atomic_t)(w * 10.0 + 1.0);
+}
+
 static void on_progress(const struct lstmsrc_progress *p, void *user)
 {
     struct progress_state *ps = user;
+    estimate_stop(ps, p);
     if (p->end_of_epoch && ps->record) record_epoch(ps, p);
     if (ps->quiet) return;
     if (!p->end_of_epoch && (!ps->tty || p->seconds - ps->last < 0.1)) return;
@@ -283,6 +413,7 @@ int cmd_train(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
+            fputs(usage_text2, stdout);
             fputs("\n" CLI_INGEST_HELP, stdout);
             free(weights);
             free(files);
@@ -468,13 +599,8 @@ int cmd_train(int argc, char **argv)
     /* every file this run writes must be creatable before the long work starts */
     const char *const outs[3][2] = {{"-o", out_path}, {"--checkpoint", ckpt_path},
                                     {"--plot", plot_path}};
-    for (int k = 0; k < 3; k++) {
-        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
-        if (!outs[k][1] || !outfile_probe(outs[k][1], &perr)) continue;
-        rc = perr.code == LSTMSRC_ERR_ARG ? cli_usage(cmd, "%s needs a file name", outs[k][0])
-                                          : cli_fail(cmd, &perr);
-        goto done;
-    }
+    for (int k = 0; k < 3; k++)
+        if ((rc = cli_probe(cmd, outs[k][0], outs[k][1])) != 0) goto done;
     /* without --checkpoint the state is still saved, next to the model, when a signal stops
      * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
     struct stat out_st;
@@ -519,11 +645,14 @@ int cmd_train(int argc, char **argv)
             lstmsrc_report_free(rep);
         }
     }
-    struct progress_state ps = {isatty(2), 0.0, quiet, plot_path != NULL, NULL, 0, 0, 0};
-    if (!quiet || plot_path) {
-        cfg.progress = on_progress;
-        cfg.progress_user = &ps;
-    }
+    struct progress_state ps = {isatty(2), 0.0, 0.0, -1.0, 0.0, 0.0, quiet, plot_path != NULL,
+                                NULL, 0, 0, 0};
+    /* validation windows per training window, for the first validation pass's guess */
+    if (cfg.val_fraction > 0.0f && cfg.val_fraction < 1.0f)
+        ps.val_per_step = (double)cfg.val_fraction / (1.0 - (double)cfg.val_fraction) *
+                          (double)(cfg.stride > 0 ? cfg.stride : 1);
+    cfg.progress = on_progress; /* always: it also keeps what a second signal says */
+    cfg.progress_user = &ps;
     if (!quiet) {
         fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", data,
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
@@ -534,9 +663,9 @@ int cmd_train(int argc, char **argv)
                     ? ", bidirectional top"
                     : "");
     }
-    int ckpt_failed = 0;
+    struct ckpt_watch cw = {0, &ps.epoch_end};
     cfg.on_checkpoint = on_checkpoint;
-    cfg.checkpoint_user = &ckpt_failed;
+    cfg.checkpoint_user = &cw;
     cfg.stop = &stop_flag;
     set_signals(on_signal);
     enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
@@ -547,9 +676,22 @@ int cmd_train(int argc, char **argv)
         free(ps.curve);
         goto done;
     }
+    est_work = 0; /* from here on only the save is left */
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
+    int saved_elsewhere = 0;
     if (lstmsrc_model_save(m, out_path, &serr)) {
-        rc = cli_fail(cmd, &serr);
+        /* hours of training are not thrown away for a full disk: the model goes elsewhere */
+        struct lstmsrc_error ferr = {LSTMSRC_OK, ""};
+        char *alt = save_fallback(m, out_path, &ferr);
+        if (alt)
+            fprintf(stderr, "lstmsrc: train: %s; the model was saved to %s instead\n", serr.msg,
+                    alt);
+        else
+            fprintf(stderr, "lstmsrc: train: %s; no fallback could be written either (%s)\n",
+                    serr.msg, ferr.msg);
+        saved_elsewhere = alt != NULL;
+        free(alt);
+        rc = 1;
     } else if (st == LSTMSRC_ERR_INTERRUPTED) {
         fprintf(stderr, "lstmsrc: train: %s; best model so far saved to %s\n", err.msg, out_path);
         rc = 130;
@@ -582,7 +724,7 @@ int cmd_train(int argc, char **argv)
         rc = 0;
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
-    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && ckpt_failed) {
+    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && cw.failed) {
         fprintf(stderr, "lstmsrc: train: training state not saved (see above)\n");
     } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
@@ -591,7 +733,7 @@ int cmd_train(int argc, char **argv)
         lstmsrc_model_get_info(m, &rinfo);
         print_resume_command(argc, argv, cfg.checkpoint, rinfo.threads);
     }
-    if (plot_path && (rc == 0 || rc == 130)) {
+    if (plot_path && (rc == 0 || rc == 130 || saved_elsewhere)) {
         struct lstmsrc_model_info pinfo;
         char title[512];
         lstmsrc_model_get_info(m, &pinfo);
