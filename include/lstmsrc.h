@@ -228,6 +228,10 @@ const float *lstmsrc_dataset_inputs_data(const struct lstmsrc_dataset *ds);
 const uint8_t *lstmsrc_dataset_labels_data(const struct lstmsrc_dataset *ds);
 /* (rows) class index 0..outputs-1 per row of a multi-class data set, borrowed; NULL otherwise. */
 const int32_t *lstmsrc_dataset_classes_data(const struct lstmsrc_dataset *ds);
+/* Whether a cell spells "no value" as the loader reads it: one of the comma-separated `list`
+ * (exact, after trimming blanks), or with list NULL: empty, NA, NaN, null in any case. s[len]
+ * need not be NUL. */
+int lstmsrc_cell_missing(const char *list, const char *s, size_t len);
 /* The name the data set was loaded under (its path, or the name given to _load_mem). */
 const char *lstmsrc_dataset_source(const struct lstmsrc_dataset *ds);
 /* Segments: the stretches of rows with no missing row and no gap inside, in which windows lie.

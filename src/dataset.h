@@ -71,9 +71,6 @@ struct lstmsrc_dataset {
 const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct window_run *one,
                                       size_t *n);
 
-/* Whether a cell spells "no value": one of the comma-separated `list` (exact, after trimming),
- * or with list NULL: empty, NA, NaN, null in any case. The loader and the row reader share it. */
-int lstmsrc_cell_missing(const char *list, const char *s, size_t len);
 
 /* Time columns, shared by the loader and the row reader (csv.h's reader at the first data row,
  * nf fields, 0 when the file has none): the column (-1: none) and kind (1 ISO 8601, 2 Unix

@@ -30,6 +30,9 @@ side_by_side() { # MODEL FILE: predict on the hole file equals side 1 + an empty
 check "predict with a missing cell = the two sides as files, line for line" side_by_side "$T/m.lsm" hole.csv
 check "predict says how many rows it left out" \
     grep -q "predict: $T/hole.csv: 1 of 4000 rows missing (1 missing cell, 0 invalid readings), 2 segments; their lines are empty" "$T/all.err"
+check "stream with a missing cell = predict, line for line (the segment ends there)" \
+    sh -c "$L stream '$T/m.lsm' --proba <'$T/hole.csv' >'$T/st.out' 2>'$T/st.err' && cmp '$T/st.out' '$T/all.out' &&
+           grep -q 'stream: 1 missing row (a missing cell or an invalid reading): each ended a segment' '$T/st.err'"
 # the same hole as an outage logged as 0: --invalid-below
 awk -F, 'NR == 2002 { $1 = "0" } { print }' OFS=, "$T/g.csv" >"$T/zero.csv"
 side_zero() {
@@ -37,6 +40,8 @@ side_zero() {
         cmp "$T/z.out" "$T/want.out"
 }
 check "predict --invalid-below 1: a zero reading is a hole" side_zero
+check "stream --invalid-below 1 = predict --invalid-below 1" \
+    sh -c "$L stream '$T/m.lsm' --proba --invalid-below 1 <'$T/zero.csv' 2>/dev/null | cmp - '$T/want.out'"
 check "predict without --invalid-below reads the zero as a reading" \
     sh -c "$L predict '$T/m.lsm' '$T/zero.csv' --proba -o '$T/z2.out' 2>/dev/null && ! cmp -s '$T/z2.out' '$T/want.out'"
 # a raw model (no difference channel), labelled at the last row

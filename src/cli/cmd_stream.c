@@ -43,7 +43,8 @@ static const char cmd[] = "stream";
 static void stream_usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: lstmsrc stream MODEL [--proba] [--raw] [--strict]\n"
+            "usage: lstmsrc stream MODEL [--proba] [--raw] [--strict] [--missing LIST]\n"
+            "                        [--invalid-below X]\n"
             "\n"
             "Reads readings from stdin one line at a time and writes one prediction line per\n"
             "input line to stdout, flushed at once, until end of input:\n"
@@ -70,6 +71,11 @@ static void stream_usage(FILE *fp)
             "  --proba      add each output's probability\n"
             "  --raw        decisions without the minimum on/off durations (no delay)\n"
             "  --strict     stop at the first malformed line (exit status 1)\n"
+            "  --missing LIST, --invalid-below X\n"
+            "               a line with a missing cell (default: empty, NA, NaN, null) or a\n"
+            "               reading below X (the model's rule by default) ends the segment:\n"
+            "               its line is empty and the next window starts after it, as predict\n"
+            "               does\n"
             "  -h, --help   this text\n"
             "\n"
             "example:\n"
@@ -202,6 +208,9 @@ struct state {
     int ncols;            /* the header's field count */
     int idx[LSTMSRC_MAX_INPUTS];   /* input i is field idx[i] */
     struct field *fields; /* (LSTMSRC_MAX_COLUMNS) */
+    const char *missing;  /* --missing, or NULL: the loader's spellings */
+    int use_invalid_below;
+    float invalid_below;
 };
 
 /* 1 when s[0..n) is a number strtod reads whole but that is not a finite float (nan, inf,
@@ -240,9 +249,14 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
         snprintf(msg, cap, " expected %d field%s, found %d", F, F == 1 ? "" : "s", nf);
         return 1;
     }
+    int missing = 0;
     for (int i = 0; i < F; i++) {
         int c = S->header ? S->idx[i] : i;
         const struct field *f = &S->fields[c];
+        if (lstmsrc_cell_missing(S->missing, f->s, f->len)) {
+            missing = 1; /* a hole in the readings, as predict reads it */
+            continue;
+        }
         if (!lstmsrc_parse_number(f->s, f->len, &row[i])) {
             char t[EXCERPT + 1];
             size_t l = f->len < EXCERPT ? f->len : EXCERPT;
@@ -256,6 +270,7 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
             return 1;
         }
     }
+    if (missing || (S->use_invalid_below && row[0] < S->invalid_below)) return 2;
     return 0;
 }
 
@@ -381,7 +396,8 @@ static void release(struct waiting *q, struct pred_out *po, const float *probs)
 int cmd_stream(int argc, char **argv)
 {
     const char *model_path = NULL;
-    int proba = 0, strict = 0, raw = 0;
+    int proba = 0, strict = 0, raw = 0, badflag = 0;
+    struct lstmsrc_columns user = {0}; /* --missing, --invalid-below over the model's */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             stream_usage(stdout);
@@ -392,6 +408,8 @@ int cmd_stream(int argc, char **argv)
             raw = 1;
         } else if (!strcmp(argv[i], "--strict")) {
             strict = 1;
+        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &badflag)) {
+            if (badflag) return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
         } else if (!model_path) {
@@ -422,6 +440,9 @@ int cmd_stream(int argc, char **argv)
         goto cleanup;
     }
     lstmsrc_model_get_info(m, &S.info);
+    S.missing = user.missing;
+    S.use_invalid_below = user.use_invalid_below || S.info.use_invalid_below;
+    S.invalid_below = user.use_invalid_below ? user.invalid_below : S.info.invalid_below;
     line = malloc(cap + 1);
     S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
     probs = malloc((size_t)S.info.outputs * sizeof *probs);
@@ -433,7 +454,7 @@ int cmd_stream(int argc, char **argv)
         goto cleanup;
     }
 
-    long lineno = 0, bad = 0, good = 0;
+    long lineno = 0, bad = 0, good = 0, holes = 0;
     int cut = 0; /* a signal cut the last line short */
     set_signals();
     for (;;) {
@@ -468,6 +489,16 @@ int cmd_stream(int argc, char **argv)
                 }
             }
             failed = parse_row(&S, line, n, row, msg, sizeof msg);
+            if (failed == 2) { /* a missing row: the segment ends, as at the end of input */
+                holes++;
+                while (q.n > 0) release(&q, &po, NULL);
+                pred_out_finish(&po);
+                lstmsrc_stream_reset(s);
+                good = 0;
+                pred_out_empty(&po);
+                if (!put_ready(&po, out)) goto write_failed;
+                continue;
+            }
             if (!failed) {
                 int ready;
                 if ((st = lstmsrc_stream_push(s, row, probs, &ready, &err))) {
@@ -513,6 +544,10 @@ int cmd_stream(int argc, char **argv)
         rc = 130;
         goto cleanup;
     }
+    if (holes)
+        fprintf(stderr, "lstmsrc: %s: %ld missing row%s (a missing cell or an invalid reading): "
+                        "each ended a segment, its line is empty\n", cmd, holes,
+                holes == 1 ? "" : "s");
     if (ferror(stdin)) {
         fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
         goto cleanup;
