@@ -7,6 +7,7 @@
 BUILD=${1:-build}
 L="$BUILD/lstmsrc"
 T=$(mktemp -d)
+export TMPDIR="$T" # a model train cannot save lands here (its fallback), not in /tmp
 trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0

@@ -13,6 +13,7 @@
 BUILD=${1:-build}
 L="$BUILD/lstmsrc"
 T=$(mktemp -d)
+export TMPDIR="$T" # a model train cannot save lands here (its fallback), not in /tmp
 MNT=
 cleanup() {
     [ -n "$MNT" ] && umount "$MNT" 2>/dev/null
