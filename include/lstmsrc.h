@@ -185,6 +185,10 @@ struct lstmsrc_columns {
     double max_gap;
     /* Keep only rows with from <= time <= until (ISO 8601 or Unix seconds; NULL: no bound). */
     const char *from, *until;
+    /* The decimal mark of numbers: 0 = '.', and also a decimal comma ("217,5") in a file whose
+     * separator is not ',' (semicolon, tab, blanks: unambiguous there); '.' = only a point;
+     * ',' = a comma too where the separator is ',' (the number then quoted: "217,5"). */
+    char decimal;
 };
 
 struct lstmsrc_dataset;

@@ -972,3 +972,29 @@ int csv_field_bit(const struct csv_reader *r, int i)
     const struct csv_field *f = &r->fields[i];
     return f->len == 1 && (f->s[0] == '0' || f->s[0] == '1') ? f->s[0] - '0' : -1;
 }
+
+char csv_separator(const struct csv_reader *r)
+{
+    return r->sep;
+}
+
+int csv_parse_float_comma(const char *s, size_t len, float *out)
+{
+    char b[64];
+    size_t commas = 0, at = 0;
+    if (len >= sizeof b) return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '.') return 0;
+        if (s[i] == ',') {
+            commas++;
+            at = i;
+        }
+    }
+    if (commas != 1 || at == 0 || at + 1 >= len || (unsigned)(s[at - 1] - '0') > 9u ||
+        (unsigned)(s[at + 1] - '0') > 9u)
+        return 0;
+    memcpy(b, s, len);
+    b[at] = '.';
+    b[len] = '\0';
+    return csv_parse_float(b, len, out);
+}

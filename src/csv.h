@@ -50,6 +50,12 @@ int csv_field_float(const struct csv_reader *r, int i, float *out);
 /* Field i when it is exactly "0" or "1" (0 or 1), else -1; does not terminate the field. A
  * quick test for label cells: a caller gives other spellings to its own parser. */
 int csv_field_bit(const struct csv_reader *r, int i);
+/* The separator detected from the first record (',', ';', '\t', ' ' for runs of blanks), 0
+ * before it. */
+char csv_separator(const struct csv_reader *r);
+/* A number written with a decimal comma ("217,5", " -0,25 "): exactly one ',' between digits,
+ * no '.', parsed as csv_parse_float parses "217.5". Returns 1 on success. */
+int csv_parse_float_comma(const char *s, size_t len, float *out);
 /* 1-based line number where the current record starts. */
 long csv_line(const struct csv_reader *r);
 const char *csv_name(const struct csv_reader *r);

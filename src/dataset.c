@@ -383,6 +383,15 @@ static enum lstmsrc_status number_error(const struct csv_reader *r, int col, con
     char *stop;
     double v = tl ? strtod(t, &stop) : 0.0;
     int finite_issue = tl && stop == t + tl && !isfinite((float)v);
+    float f;
+    if (csv_parse_float_comma(s, len, &f)) { /* a decimal comma where the separator is ',' too */
+        char x[EXCERPT + 1];
+        str_excerpt(x, sizeof x, s, len);
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s:%ld:%d: expected a number, found \"%s\"; a decimal comma? give "
+                         "--decimal , (or separate the fields with ';')", csv_name(r),
+                         csv_line(r), col + 1, x);
+    }
     return cell_error(r, col, finite_issue ? "a finite number" : "a number", s, len, err);
 }
 
@@ -987,8 +996,19 @@ static enum lstmsrc_status auto_thresholds(struct lstmsrc_dataset *ds, struct au
     return LSTMSRC_OK;
 }
 
+/* Cell col as a finite float: csv_field_float, else a decimal comma where `decimal` allows it. */
+static int cell_float(const struct csv_reader *r, int col, char decimal, float *v)
+{
+    if (csv_field_float(r, col, v)) return 1;
+    if (decimal == '.' || (decimal != ',' && csv_separator(r) == ',')) return 0;
+    size_t len;
+    const char *s = csv_field(r, col, &len);
+    return csv_parse_float_comma(s, len, v);
+}
+
 /* A 0/1 label cell, or a power cell above its threshold (thr >= 0). -1 with the error set. */
-static int label_bit(const struct csv_reader *r, int col, float thr, struct lstmsrc_error *err)
+static int label_bit(const struct csv_reader *r, int col, float thr, char decimal,
+                     struct lstmsrc_error *err)
 {
     size_t len;
     const char *s;
@@ -1011,7 +1031,7 @@ static int label_bit(const struct csv_reader *r, int col, float thr, struct lstm
         return -1;
     }
     float v;
-    if (!csv_field_float(r, col, &v) || v < 0.0f) {
+    if (!cell_float(r, col, decimal, &v) || v < 0.0f) {
         s = csv_field(r, col, &len);
         cell_error(r, col, "a power of 0 or more (the column has --on-above)", s, len, err);
         return -1;
@@ -1058,7 +1078,7 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
         float *xr = ds->x + ds->n * (size_t)f; /* (f) */
         int bad = 0;                           /* a missing cell or an invalid reading */
         for (int i = 0; i < f; i++)
-            if (!csv_field_float(r, in->idx[i], &xr[i])) {
+            if (!cell_float(r, in->idx[i], cols->decimal, &xr[i])) {
                 size_t len;
                 const char *s = csv_field(r, in->idx[i], &len);
                 if (lstmsrc_cell_missing(cols->missing, s, len)) {
@@ -1113,14 +1133,14 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
                     b = 0;
                 } else if (au) { /* a power bin for now, ON/OFF once the threshold is known */
                     float v;
-                    if (!csv_field_float(r, lab->idx[j], &v) || v < 0.0f)
+                    if (!cell_float(r, lab->idx[j], cols->decimal, &v) || v < 0.0f)
                         return cell_error(r, lab->idx[j], "0 or 1, or a power of 0 or more", s,
                                           len, err);
                     if (v != 0.0f && v != 1.0f) au->power |= (uint64_t)1 << j;
                     b = power_bin(v);
                     au->hist[j][b]++;
                 } else if ((b = label_bit(r, lab->idx[j], ds->on_above ? ds->on_above[j] : -1.0f,
-                                          err)) < 0) {
+                                          cols->decimal, err)) < 0) {
                     return err->code;
                 }
                 if (yr) yr[j] = (uint8_t)b;

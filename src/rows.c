@@ -31,6 +31,7 @@ struct lstmsrc_rows {
     char *missing_copy;
     int use_invalid_below;
     float invalid_below;
+    char decimal;                 /* cols->decimal */
     int in_segment;               /* the last row read was good */
     float last[LSTMSRC_MAX_INPUTS]; /* the last good row (0 before any) */
     size_t missing_cells, missing_rows, invalid_rows, segments;
@@ -205,6 +206,7 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
         rw->missing = rw->missing_copy;
     }
     rw->use_invalid_below = cols && cols->use_invalid_below;
+    rw->decimal = cols ? cols->decimal : 0;
     rw->invalid_below = cols ? cols->invalid_below : 0.0f;
     /* the first data row shows whether a column holds time stamps */
     static const struct lstmsrc_columns none;
@@ -343,6 +345,9 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
             if (!csv_field_float(rw->r, rw->idx[i], &xr[i])) {
                 size_t len;
                 const char *s = csv_field(rw->r, rw->idx[i], &len);
+                if (rw->decimal != '.' && (rw->decimal == ',' || csv_separator(rw->r) != ',') &&
+                    csv_parse_float_comma(s, len, &xr[i]))
+                    continue; /* a decimal comma, as the loader reads it */
                 if (mark && lstmsrc_cell_missing(rw->missing, s, len)) {
                     rw->missing_cells++;
                     bad = 1;

@@ -198,6 +198,25 @@ check "--period with a bad duration: exit 2" \
 check "--no-time reads the time column as a number input" \
     sh -c "$L doctor '$T/unix.csv' --no-time --labels src1,src2,src3 >'$T/dr' && grep -q '^Time  ' '$T/dr'"
 
+# ---- decimal commas: read by themselves in a ';' file, with --decimal , in a ',' file
+cut -d, -f1-3 "$T/g.csv" >"$T/g3.csv"
+{ echo 'reading;src1;src2'; sed 1d "$T/g3.csv" | awk -F, '{ r = $1; sub(/\./, ",", r); print r ";" $2 ";" $3 }'; } >"$T/semi.csv"
+$L train "$T/g3.csv" -o "$T/g3.lsm" --epochs 1 --seq 8 --threads 1 >/dev/null 2>&1
+$L predict "$T/g3.lsm" "$T/g3.csv" --proba -o "$T/g3.out" 2>/dev/null
+check "a ';' file with decimal commas reads as the same numbers with points (predict)" \
+    sh -c "$L predict '$T/g3.lsm' '$T/semi.csv' --proba -o '$T/semi.out' && cmp '$T/semi.out' '$T/g3.out'"
+check "... and in stream (with its header line)" \
+    sh -c "$L stream '$T/g3.lsm' --proba <'$T/semi.csv' | cmp - '$T/g3.out'"
+check "--decimal . refuses a decimal comma (exit 1, located)" \
+    sh -c "$L predict '$T/g3.lsm' '$T/semi.csv' --decimal . -o '$T/x.out' 2>'$T/err'; test \$? -eq 1 && grep -q 'semi.csv:2:1: expected a number, found \"222,0\"' '$T/err'"
+{ echo 'reading,src1,src2'; sed 1d "$T/g3.csv" | awk -F, '{ r = $1; sub(/\./, ",", r); print "\"" r "\"," $2 "," $3 }'; } >"$T/quoted.csv"
+check "a quoted decimal comma in a ',' file: a hint naming --decimal , (exit 1)" \
+    sh -c "$L eval '$T/g3.lsm' '$T/quoted.csv' 2>'$T/err'; test \$? -eq 1 && grep -q 'quoted.csv:2:1: expected a number, found \"222,0\"; a decimal comma? give --decimal ,' '$T/err'"
+check "--decimal , reads it: the same numbers" \
+    sh -c "$L predict '$T/g3.lsm' '$T/quoted.csv' --decimal , --proba -o '$T/q.out' 2>/dev/null && cmp '$T/q.out' '$T/g3.out'"
+check "--decimal x: exit 2" \
+    sh -c "$L predict '$T/g3.lsm' '$T/g3.csv' --decimal x 2>'$T/err'; test \$? -eq 2 && grep -q 'decimal expects . or ,' '$T/err'"
+
 # ---- the examples of docs/RECORDINGS.md, on the raw REFIT months in data/raw
 if $L --version | grep -q 'gzip input: zlib'; then
     R=data/raw/REFIT_House2_2014-

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "binio.h"
+#include "csv.h"
 #include "dataset.h"
 #include "lstmsrc.h"
 #include "model.h"
@@ -152,6 +153,26 @@ static void test_on_above(void)
     cls.class_column = "k";
     cls.on_above = "5";
     CHECK(load(t, &cls, &err) == NULL && err.code == LSTMSRC_ERR_ARG);
+}
+
+static void test_decimal_comma(void)
+{
+    float v = 0.0f;
+    CHECK(csv_parse_float_comma("217,5", 5, &v) && v == 217.5f);
+    CHECK(csv_parse_float_comma(" -0,25 ", 7, &v) && v == -0.25f);
+    CHECK(!csv_parse_float_comma("217.5", 5, &v) && !csv_parse_float_comma("1,2,3", 5, &v));
+    CHECK(!csv_parse_float_comma(",5", 2, &v) && !csv_parse_float_comma("5,", 2, &v));
+    CHECK(!csv_parse_float_comma("1.000,5", 7, &v) && !csv_parse_float_comma("a,5", 3, &v));
+    struct lstmsrc_error err = {0};
+    static const char semi[] = "r;a\n1,5;0\n2,25;1\n";
+    struct lstmsrc_dataset *ds = load(semi, NULL, &err);
+    CHECK(ds && ds->x[0] == 1.5f && ds->x[1] == 2.25f);
+    lstmsrc_dataset_free(ds);
+    struct lstmsrc_columns pt = {0};
+    pt.decimal = '.';
+    CHECK(load(semi, &pt, &err) == NULL &&
+          strcmp(err.msg, "t:2:1: expected a number, found \"1,5\"; a decimal comma? give "
+                          "--decimal , (or separate the fields with ';')") == 0);
 }
 
 static void test_window_sets(void)
@@ -380,6 +401,7 @@ int main(void)
     RUN(test_missing_cells);
     RUN(test_invalid_below);
     RUN(test_on_above);
+    RUN(test_decimal_comma);
     RUN(test_window_sets);
     RUN(test_predict_hole_equals_two_files);
     RUN(test_train_segments);

@@ -208,6 +208,17 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
             cols->until = v;
         return 1;
     }
+    if (cli_flag(argv, argc, i, "--decimal", &v)) {
+        if (missing(cmd, flag, v)) {
+            *bad = 1;
+        } else if ((v[0] != '.' && v[0] != ',') || v[1]) {
+            cli_usage(cmd, "--decimal expects . or , (the decimal mark), found \"%s\"", v);
+            *bad = 1;
+        } else {
+            cols->decimal = v[0];
+        }
+        return 1;
+    }
     if (cli_flag(argv, argc, i, "--on-above", &v)) {
         if (missing(cmd, flag, v)) *bad = 1;
         else if (!*v) {
@@ -229,6 +240,7 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols)
 {
     if (user->missing) cols->missing = user->missing;
+    if (user->decimal) cols->decimal = user->decimal;
     if (user->time_column) cols->time_column = user->time_column;
     if (user->no_time) cols->no_time = 1;
     if (user->period > 0.0) cols->period = user->period;

@@ -118,6 +118,8 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
     "  --period D            seconds between rows (default: the most common step; 60, 1m)\n"   \
     "  --max-gap D           a longer step starts a new segment (default 1.5 periods)\n"       \
     "  --from T, --until T   keep the rows from/until these times (inclusive)\n"               \
+    "  --decimal ,           numbers with a decimal comma also in a comma-separated file\n"   \
+    "                        (read by themselves where fields are split by ';' or tabs)\n"   \
     "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"   \
     "                        row with one is left out and splits the data into segments\n"        \
     "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \

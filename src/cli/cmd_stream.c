@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "csv.h"
 
 static const char cmd[] = "stream";
 
@@ -257,7 +258,9 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
             missing = 1; /* a hole in the readings, as predict reads it */
             continue;
         }
-        if (!lstmsrc_parse_number(f->s, f->len, &row[i])) {
+        /* a decimal comma where fields are not split by commas, as the loader reads it */
+        if (!lstmsrc_parse_number(f->s, f->len, &row[i]) &&
+            !(sep != ',' && csv_parse_float_comma(f->s, f->len, &row[i]))) {
             char t[EXCERPT + 1];
             size_t l = f->len < EXCERPT ? f->len : EXCERPT;
             memcpy(t, f->s, l);
