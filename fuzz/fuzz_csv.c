@@ -52,6 +52,18 @@ static void check_number(const struct csv_reader *r, int i)
     int ok_slow = csv_parse_float(s, len, &slow);
     if (ok_fast != ok_slow || (ok_fast && memcmp(&fast, &slow, sizeof fast) != 0))
         fail("csv_field_float disagrees with csv_parse_float", s);
+    float comma;
+    if (csv_parse_float_comma(s, len, &comma)) { /* exactly the number with a point instead */
+        char *pt = str_ndup(s, len);
+        if (!pt) return;
+        char *c = strchr(pt, ',');
+        float want;
+        if (!c) fail("decimal comma accepted without a comma", s);
+        *c = '.';
+        if (!csv_parse_float(pt, len, &want) || memcmp(&want, &comma, sizeof want) != 0)
+            fail("csv_parse_float_comma differs from the point's number", s);
+        free(pt);
+    }
     double d;
     if (!csv_parse_double(s, len, &d)) return;
     if (!isfinite(d)) fail("csv_parse_double accepted a non-finite value", s);
@@ -189,6 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cols.from = "2014-09-01 00:00:00";
     cols.until = "2038-01-19";
     cols.max_gap = 120.0;
+    cols.decimal = ',';
     load(buf, size, &cols);
     return 0;
 }
