@@ -212,7 +212,9 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
                                                const struct lstmsrc_columns *cols,
                                                struct lstmsrc_dataset **out,
                                                struct lstmsrc_error *err);
-/* Files a data set was loaded from (1 for one file), and the name and first row of file i. */
+/* Files a data set was loaded from (1 for one file), and the name and first row of file i;
+ * files left out because no row of theirs lies between cols->from and cols->until. */
+size_t lstmsrc_dataset_files_skipped(const struct lstmsrc_dataset *ds);
 size_t lstmsrc_dataset_files(const struct lstmsrc_dataset *ds);
 const char *lstmsrc_dataset_file(const struct lstmsrc_dataset *ds, size_t i, size_t *first_row);
 void lstmsrc_dataset_free(struct lstmsrc_dataset *ds);

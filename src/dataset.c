@@ -1307,11 +1307,23 @@ size_t lstmsrc_dataset_files(const struct lstmsrc_dataset *ds)
     return ds->n_files ? ds->n_files : 1;
 }
 
+size_t lstmsrc_dataset_files_skipped(const struct lstmsrc_dataset *ds)
+{
+    return ds->skipped_files;
+}
+
 const char *lstmsrc_dataset_file(const struct lstmsrc_dataset *ds, size_t i, size_t *first_row)
 {
     LSTMSRC_ASSERT(i < lstmsrc_dataset_files(ds));
     if (first_row) *first_row = ds->n_files ? ds->file_start[i] : 0;
     return ds->n_files ? ds->file_names[i] : ds->source;
+}
+
+/* Whether a load failed only because no row lies between --from and --until. */
+static int outside_range(const struct lstmsrc_error *e)
+{
+    return e->code == LSTMSRC_ERR_PARSE &&
+           strstr(e->msg, ": no data rows between --from and --until (") != NULL;
 }
 
 /* Appends b's rows to a (same columns), b's file starting a segment. */
@@ -1379,8 +1391,16 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
     if (n == 1) return lstmsrc_dataset_load(paths[0], cols, out, err);
     static const struct lstmsrc_columns defaults;
     struct lstmsrc_dataset *all = NULL, *d = NULL;
-    enum lstmsrc_status st = lstmsrc_dataset_load(paths[0], cols, &all, err);
+    enum lstmsrc_status st;
+    /* a file wholly outside --from/--until is left out (said in the data set), not an error */
+    int i0 = 0, skipped = 0;
+    while ((st = lstmsrc_dataset_load(paths[i0], cols, &all, err)) && outside_range(err) &&
+           i0 + 1 < n) {
+        i0++;
+        skipped++;
+    }
     if (st) return st;
+    all->skipped_files = (size_t)skipped;
     /* the first file's columns, by name, for every other file */
     struct lstmsrc_columns c = cols ? *cols : defaults;
     c.input = NULL;
@@ -1404,17 +1424,24 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
         st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 1; i < n; i++) {
-        if ((st = lstmsrc_dataset_load(paths[i], &c, &d, err))) goto fail;
+    size_t loaded = 1;
+    for (int i = i0 + 1; i < n; i++) {
+        if ((st = lstmsrc_dataset_load(paths[i], &c, &d, err))) {
+            if (!outside_range(err)) goto fail;
+            all->skipped_files++;
+            st = LSTMSRC_OK;
+            continue;
+        }
         if (d->has_labels != all->has_labels) {
             st = set_error(err, LSTMSRC_ERR_ARG, "%s: %s the label columns of %s", d->source,
                            d->has_labels ? "has" : "lacks", all->source);
             goto fail;
         }
-        if ((st = append(all, d, (size_t)i, err))) goto fail;
+        if ((st = append(all, d, loaded++, err))) goto fail;
         lstmsrc_dataset_free(d);
         d = NULL;
     }
+    all->n_files = loaded;
     /* class names follow the largest class seen in any file */
     if (all->has_labels && all->mode == LSTMSRC_LABELS_CLASS) {
         char **names = output_names_of(all);

@@ -64,6 +64,7 @@ struct lstmsrc_dataset {
     char **file_names;
     size_t n_files;
     char *diff_bad_file;           /* the file of diff_bad_line, when several */
+    size_t skipped_files;          /* files with no row between --from and --until */
 };
 
 /* The data set's segments as runs: ds->runs, or one run of every row for a data set built

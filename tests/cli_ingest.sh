@@ -167,6 +167,11 @@ time_sides() {
         sed -n 2002p "$T/j.out" | grep -q '^1409649660,'
 }
 check "predict across a jump in time = the two sides as files; the time column leads" time_sides
+check "train A B --until before B: B is left out and said so, A trains alone" \
+    sh -c "$L train '$T/tside1.csv' '$T/tside2.csv' -o '$T/ts.lsm' --epochs 1 --seq 12 --threads 1 --until 1409600000 2>'$T/err' >/dev/null &&
+           grep -q '1 file wholly outside left out' '$T/err' && $L inspect '$T/ts.lsm' | grep -q 'rows          1057 train, 117 validation'"
+check "every file outside --from/--until: exit 1, said" \
+    sh -c "$L train '$T/tside1.csv' '$T/tside2.csv' -o '$T/ts.lsm' --from 2000000000 2>'$T/err'; test \$? -eq 1 && grep -q 'no data rows between --from and --until' '$T/err'"
 # ISO 8601 times, as REFIT and IDEAL write them
 awk -F, 'NR == 1 { print; next } { t = $1; $1 = strftime("%Y-%m-%d %H:%M:%S", t, 1); print }' OFS=, \
     "$T/jump.csv" >"$T/iso.csv" 2>/dev/null

@@ -276,6 +276,10 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
                         "step%s, %zu gap%s)", cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds), tname, period,
                 irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
         if (dropped) fprintf(stderr, "; %zu rows outside --from/--until left out", dropped);
+        if (lstmsrc_dataset_files_skipped(ds))
+            fprintf(stderr, "; %zu file%s wholly outside left out",
+                    lstmsrc_dataset_files_skipped(ds),
+                    lstmsrc_dataset_files_skipped(ds) == 1 ? "" : "s");
         fputc('\n', stderr);
     }
     const size_t files = lstmsrc_dataset_files(ds);
