@@ -9,11 +9,11 @@
 . tests/lib_cli.sh "$@"
 TINY="--epochs 1 --hidden 8 --seq 5 --threads 1"
 
-# in_doc FILE PREFIX: README.md has a line starting with PREFIX (an example's output), and FILE
+# in_doc FILE PREFIX: docs/COMMANDS.md has a line starting with PREFIX (an example's output), and FILE
 # holds that line whole: the example in the docs is what the command prints
 in_doc() {
-    want=$(grep -m 1 -F -- "$2" README.md)
-    case "$want" in "$2"*) ;; *) echo "README.md: no line starting with: $2"; return 1 ;; esac
+    want=$(grep -m 1 -F -- "$2" docs/COMMANDS.md)
+    case "$want" in "$2"*) ;; *) echo "docs/COMMANDS.md: no line starting with: $2"; return 1 ;; esac
     grep -qxF -- "$want" "$1" || { echo "not printed: $want"; return 1; }
 }
 
@@ -53,9 +53,9 @@ else
 fi
 check "never on: training ends with a warning that it learned nothing about src3" \
     sh -c "tail -n 1 '$T/err' | grep -qF 'lstmsrc: train: warning: \"src3\" is never on, in the training or the validation windows'"
-check "never on: README's example of train's stderr, word for word (problem)" \
+check "never on: docs/COMMANDS.md's example of train's stderr, word for word (problem)" \
     in_doc "$T/err" 'lstmsrc: train: PROBLEM few_positives: The source "src3"'
-check "never on: README's example of train's stderr, word for word (end warning)" \
+check "never on: docs/COMMANDS.md's example of train's stderr, word for word (end warning)" \
     in_doc "$T/err" 'lstmsrc: train: warning: "src3" is never on, in'
 check "never on: the summary on stdout is unchanged (no warning there)" \
     sh -c "grep -q '^saved ' '$T/out' && ! grep -q 'warning\|PROBLEM' '$T/out'"
@@ -106,7 +106,7 @@ rc=$?
 check "eval of an all-off model: exit 0, stderr empty" sh -c "test $rc -eq 0 && test ! -s '$T/eval.err'"
 check "eval of an all-off model: the warning line, both scores named" \
     grep -qx 'warning: the model does not beat "all off" (never anything on) on exact-match accuracy (model 0.765, all off 0.765) or on Hamming loss (model 0.090, all off 0.090); a win takes at least 1 % fewer errors' "$T/eval.txt"
-check "eval of an all-off model: README's example, word for word" \
+check "eval of an all-off model: docs/COMMANDS.md's example, word for word" \
     in_doc "$T/eval.txt" 'warning: the model does not beat "all off"'
 check "eval of an all-off model: the warning is the last line, after the tables" \
     sh -c "tail -n 1 '$T/eval.txt' | grep -q '^warning: ' && grep -q '^Hamming loss' '$T/eval.txt'"
