@@ -418,7 +418,9 @@ struct lstmsrc_model_info {
     /* training metadata */
     uint64_t seed;
     uint64_t rows_train, rows_val, windows_train, windows_val;
-    int epochs_run, best_epoch, batch, threads;
+    int epochs_run, best_epoch, batch;
+    int threads;                     /* 0: not recorded (results do not depend on it); older
+                                      * files: the thread count they were trained on */
     float lr;
     float val_loss, val_macro_f1;    /* at the best epoch; negative if no validation part */
     /* post-processing: minimum durations in rows per output (all 1 for multi-class), and the

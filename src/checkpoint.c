@@ -238,7 +238,7 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
     } o[] = {
         {"--seq", get_u32(b + 56), id->seq_len},     {"--hidden", get_u32(b + 60), id->hidden},
         {"--layers", get_u32(b + 64), id->layers},   {"--batch", get_u32(b + 68), id->batch},
-        {"--threads", get_u32(b + 72), id->threads}, {"--seed", get_u64(b + 76), id->seed},
+        {"--seed", get_u64(b + 76), id->seed},
     };
     for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
         if (o[i].saved != o[i].now) {

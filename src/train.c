@@ -6,7 +6,8 @@
  *
  * Threads take fixed chunks of each mini-batch as they get free; each thread has its own
  * workspace, each chunk its own gradient buffer, and the buffers are summed in chunk order once
- * per step, so a given seed and thread count always give the same model bytes. Nothing
+ * per step; the cut depends on the batch and the model, not on the thread count, so a given
+ * seed gives the same model bytes on any number of threads. Nothing
  * allocates inside the step loop.
  * It does not parse files or print: progress goes to the caller's callback.
  */
@@ -85,7 +86,7 @@ struct worker {
     float *dlogits;   /* (chunk, K) */
 };
 
-/* A batch is cut into fixed chunks of `chunk` rows (one chunk per batch on one thread), which
+/* A batch is cut into fixed chunks of `chunk` rows (the same cut on any thread count), which
  * the threads take in turn as they get free: a thread held up (by another process on its core)
  * delays a step by one chunk at most, not by half the batch. Each chunk has its own gradient
  * buffer and loss, summed in chunk order, so which thread ran a chunk changes no bit. */
@@ -130,16 +131,15 @@ static double row_macs(const struct lstmsrc_model *m)
     return macs;
 }
 
-/* Rows per chunk: the whole batch on one thread; else about a third of a thread's share, in
- * whole row blocks (model.h works LSTM_ROW_BLOCK rows at a time); either way no more than
- * CHUNK_MAX_MACS of work (whole row blocks where that leaves more than one). */
-static int chunk_rows(int batch, int nthreads, double macs_per_row)
+/* Rows per chunk: a sixteenth of the batch in whole row blocks (model.h works LSTM_ROW_BLOCK
+ * rows at a time), and no more than CHUNK_MAX_MACS of work (whole row blocks where that leaves
+ * more than one). The cut depends on the batch and the model only, never on the thread count:
+ * the chunks' gradients are summed in chunk order, so 1 thread and 16 give the same bits. */
+#define CHUNKS_PER_BATCH 16
+static int chunk_rows(int batch, double macs_per_row)
 {
-    int per = batch;
-    if (nthreads > 1) {
-        per = (batch + 3 * nthreads - 1) / (3 * nthreads);
-        per = (per + LSTM_ROW_BLOCK - 1) / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
-    }
+    int per = (batch + CHUNKS_PER_BATCH - 1) / CHUNKS_PER_BATCH;
+    per = (per + LSTM_ROW_BLOCK - 1) / LSTM_ROW_BLOCK * LSTM_ROW_BLOCK;
     double cap = CHUNK_MAX_MACS / (macs_per_row > 1.0 ? macs_per_row : 1.0);
     if (cap < per) {
         per = cap < 1.0 ? 1 : (int)cap;
@@ -290,7 +290,7 @@ static void trainer_free(struct trainer *tr)
 static enum lstmsrc_status trainer_init(struct trainer *tr, struct lstmsrc_error *err)
 {
     const struct lstmsrc_model *m = tr->m;
-    const int cap = tr->chunk = chunk_rows(tr->cfg->batch, tr->nthreads, row_macs(m));
+    const int cap = tr->chunk = chunk_rows(tr->cfg->batch, row_macs(m));
     tr->max_chunks = (tr->cfg->batch + cap - 1) / cap;
     tr->grads = xmalloc_n((size_t)tr->max_chunks, m->n_params * sizeof(float));
     tr->loss = xmalloc_n((size_t)tr->max_chunks, sizeof *tr->loss);
@@ -1042,7 +1042,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     m->meta.epochs_run = epochs_run;
     m->meta.best_epoch = best_epoch;
     m->meta.batch = cfg->batch;
-    m->meta.threads = nthreads;
+    m->meta.threads = 0; /* not recorded: any thread count gives these bits */
     m->meta.lr = cfg->lr;
     m->meta.val_loss = sp.val_windows && best_epoch ? (float)best_val : -1.0f;
     m->meta.val_macro_f1 = sp.val_windows && best_epoch ? (float)best_f1 : -1.0f;

@@ -82,6 +82,15 @@ if ! cmp -s "$T/d1.lsm" "$T/d3.lsm"; then ok "another seed: another model"; else
 "$L" train "$T/small.csv" -o "$T/s1.lsm" --epochs 1 --hidden 16 --threads 1 --seed 7 --quiet >/dev/null
 "$L" train "$T/small.csv" -o "$T/s2.lsm" --epochs 1 --hidden 16 --threads 1 --seed 7 --quiet >/dev/null
 cmp -s "$T/s1.lsm" "$T/s2.lsm" && ok "single thread deterministic" || bad det1 "models differ"
+# the cut of a batch into chunks does not depend on the thread count: 1, 2 and 3 threads, the
+# same bytes (d1 above: 2 threads, 2 epochs)
+"$L" train "$T/small.csv" -o "$T/t1.lsm" --epochs 2 --hidden 16 --threads 1 --seed 7 --quiet >/dev/null
+"$L" train "$T/small.csv" -o "$T/t3.lsm" --epochs 2 --hidden 16 --threads 3 --seed 7 --quiet >/dev/null
+if cmp -s "$T/d1.lsm" "$T/t1.lsm" && cmp -s "$T/d1.lsm" "$T/t3.lsm"; then
+    ok "1, 2 and 3 threads: identical model bytes"
+else
+    bad threads "models differ with the thread count"
+fi
 # more threads than a batch has chunks, and a last batch of one partial chunk: whichever
 # thread runs a chunk, the same bytes
 for i in 1 2 3; do

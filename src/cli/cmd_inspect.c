@@ -189,7 +189,8 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
            in->stride == 1 ? "" : "s");
     printf("  epochs        %d run, best %d\n", in->epochs_run, in->best_epoch);
     printf("  batch         %d\n", in->batch);
-    printf("  threads       %d\n", in->threads);
+    if (in->threads > 0) /* older models: the count they were trained on */
+        printf("  threads       %d\n", in->threads);
     printf("  learning rate %g\n", (double)in->lr);
     if (in->val_loss < 0)
         printf("  validation    none (no validation part)\n");

@@ -69,7 +69,8 @@ static const char usage_text2[] =
     "  --min-on N            every source: drop on-runs shorter than N rows (no tuning)\n"
     "  --min-off N           every source: fill off-gaps shorter than N rows (no tuning)\n"
     "  --seed S              (default 1)\n"
-    "  --threads T           (default: all cores; same seed + threads = same model bytes)\n"
+    "  --threads T           (default: all cores; the same seed gives the same model bytes on\n"
+    "                        any thread count)\n"
     "  --quiet               no progress\n"
     "  --plot FILE.svg       draw loss and validation F1 per epoch into FILE.svg\n"
     "  --checkpoint FILE     save the full training state to FILE after every epoch\n"
@@ -342,11 +343,10 @@ static void print_word(FILE *fp, const char *w)
     fputc('\'', fp);
 }
 
-/* The command line of this run with "--resume CKPT" in place of any earlier --resume, and the
- * thread count this run used when it was left to the default (a checkpoint needs the same). */
-static void print_resume_command(int argc, char **argv, const char *ckpt, int threads)
+/* The command line of this run with "--resume CKPT" in place of any earlier --resume (the
+ * thread count may differ: the same seed gives the same bits on any number of threads). */
+static void print_resume_command(int argc, char **argv, const char *ckpt)
 {
-    int has_threads = 0;
     fputs(" lstmsrc", stderr);
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--resume")) {
@@ -354,11 +354,9 @@ static void print_resume_command(int argc, char **argv, const char *ckpt, int th
             continue;
         }
         if (!strncmp(argv[i], "--resume=", 9)) continue;
-        has_threads |= !strcmp(argv[i], "--threads") || !strncmp(argv[i], "--threads=", 10);
         fputc(' ', stderr);
         print_word(stderr, argv[i]);
     }
-    if (!has_threads) fprintf(stderr, " --threads %d", threads);
     fputs(" --resume ", stderr);
     print_word(stderr, ckpt);
     fputc('\n', stderr);
@@ -729,9 +727,7 @@ int cmd_train(int argc, char **argv)
     } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
                 cfg.checkpoint);
-        struct lstmsrc_model_info rinfo;
-        lstmsrc_model_get_info(m, &rinfo);
-        print_resume_command(argc, argv, cfg.checkpoint, rinfo.threads);
+        print_resume_command(argc, argv, cfg.checkpoint);
     }
     if (plot_path && (rc == 0 || rc == 130 || saved_elsewhere)) {
         struct lstmsrc_model_info pinfo;
