@@ -50,7 +50,7 @@ ifeq ($(ZLIB_ON),1)
   LDLIBS += -lz
 endif
 
-ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(PIC) $(EXTRA_CFLAGS)
 
 LIB_SRC  = $(sort $(wildcard src/*.c))
 CLI_SRC  = $(sort $(wildcard src/cli/*.c))
@@ -67,12 +67,32 @@ FUZZ_REPLAY = $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
 # parsers; the linker takes only the members they need.
 FUZZ_CLI = $(BUILD)/libcli-fuzz.a
 
-LIB = $(BUILD)/liblstmsrc.a
-CLI = $(BUILD)/lstmsrc
+LIB  = $(BUILD)/liblstmsrc.a
+LIBI = $(BUILD)/liblstmsrc-internal.a
+CLI  = $(BUILD)/lstmsrc
+# the version, from the header; the soname changes with the major number
+VERSION := $(shell sed -n 's/.*define LSTMSRC_VERSION "\(.*\)"/\1/p' include/lstmsrc.h)
+SONAME  = liblstmsrc.so.$(firstword $(subst ., ,$(VERSION)))
+SO      = $(BUILD)/liblstmsrc.so.$(VERSION)
+SYMS    = $(BUILD)/lstmsrc.syms
+MAP     = $(BUILD)/lstmsrc.map
+MAN     = $(BUILD)/lstmsrc.1
+LD      ?= ld
+OBJCOPY ?= objcopy
 
-.PHONY: all lib cli test check demo bench baselines clean format fuzz fuzz-run examples
-all: $(LIB) $(CLI)
-lib: $(LIB)
+# make install PREFIX=... DESTDIR=...: the header, both libraries, lstmsrc.pc, the CLI and
+# lstmsrc(1); make uninstall removes exactly those
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PCDIR      ?= $(LIBDIR)/pkgconfig
+
+.PHONY: all lib cli test check demo bench baselines clean format fuzz fuzz-run examples \
+        install uninstall
+all: $(LIB) $(SO) $(CLI) $(MAN)
+lib: $(LIB) $(LIBI) $(SO)
 cli: $(CLI)
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/cli/*.h) Makefile
@@ -87,35 +107,67 @@ $(ZLIB_STAMP):
 	@touch $@
 $(BUILD)/src/csv.o: $(ZLIB_STAMP)
 
-$(LIB): $(LIB_OBJ)
+# The library's objects are position-independent (they also make the shared library).
+$(LIB_OBJ): PIC = -fPIC
+
+# Every object as it is, every symbol global: what the CLI, the tests, the fuzz targets and the
+# benchmark link (they reach internal functions).
+$(LIBI): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
-$(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
-
-$(BUILD)/tests/%: tests/%.c tests/test.h $(LIB)
+# The API's functions: every lstmsrc_*( named in the public header (a name only mentioned in a
+# comment and defined nowhere is harmless). tests/cli_library.sh checks both libraries export
+# nothing else.
+$(SYMS): include/lstmsrc.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+	grep -o 'lstmsrc_[a-z0-9_]*(' $< | tr -d '(' | sort -u >$@
+$(MAP): $(SYMS)
+	{ echo 'LSTMSRC_0 {'; echo '  global:'; sed 's/.*/    &;/' $<; \
+	  echo '  local: *;'; echo '};'; } >$@
+
+# The installed static library: the objects linked into one (ld -r), then every symbol but
+# the API's made local, so a program with its own transpose() or set_error() links with it.
+$(LIB): $(LIB_OBJ) $(SYMS)
+	@mkdir -p $(dir $@)
+	rm -f $@ $(BUILD)/lstmsrc_lib.o
+	$(LD) -r -o $(BUILD)/lstmsrc_lib.o $(LIB_OBJ)
+	$(OBJCOPY) --keep-global-symbols=$(SYMS) $(BUILD)/lstmsrc_lib.o
+	ar rcs $@ $(BUILD)/lstmsrc_lib.o
+
+# The shared library, with a soname; it exports the API's functions only (version script).
+$(SO): $(LIB_OBJ) $(MAP)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) \
+	    -o $@ $(LIB_OBJ) $(LDLIBS)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	ln -sf $(notdir $@) $(BUILD)/liblstmsrc.so
+
+$(CLI): $(CLI_OBJ) $(LIBI)
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(LIBI) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBI) $(LDLIBS) -o $@
 
 $(FUZZ_CLI): $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/test_fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB)
+$(BUILD)/tests/test_fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_main.c $(FUZZ_CLI) $(LIBI)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"fuzz_$*"' $< fuzz/fuzz_main.c $(FUZZ_CLI) $(LIB) $(LDLIBS) \
+	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"fuzz_$*"' $< fuzz/fuzz_main.c $(FUZZ_CLI) $(LIBI) $(LDLIBS) \
 	    -o $@
 
 # the benchmark program is built by `make bench` (bench/run.sh); `make test` builds it too, so
 # an API change cannot leave it behind
-$(BUILD)/bench/bench_lstm: bench/bench_lstm.c $(LIB)
+$(BUILD)/bench/bench_lstm: bench/bench_lstm.c $(LIBI)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $< $(LIBI) $(LDLIBS) -o $@
 
-test: $(CLI) $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES) $(BUILD)/bench/bench_lstm
-	@BUILD=$(BUILD) sh tests/run.sh
+test: $(CLI) $(LIB) $(SO) $(MAN) $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLES) $(BUILD)/bench/bench_lstm
+	@BUILD=$(BUILD) TEST_CC="$(CC)" TEST_CFLAGS="$(EXTRA_CFLAGS)" TEST_LDLIBS="$(LDLIBS)" \
+	    sh tests/run.sh
 
 # examples/: one program on the library API, one on nothing but a header from `export-c` (for a
 # tiny model trained here in about a second), built strictly as C99; tests/cli_examples.sh runs
@@ -148,14 +200,41 @@ fuzz:
 	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-run
 fuzz-run: $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 	@sh fuzz/run.sh $(BUILD) $(FUZZ_TIME) $(^F)
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_CLI) $(LIB)
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_CLI) $(LIBI)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CLI) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_CLI) $(LIBI) $(LDLIBS) -o $@
+
+# lstmsrc(1), from the program's own --help texts (scripts/manpage.sh)
+$(MAN): $(CLI) scripts/manpage.sh
+	sh scripts/manpage.sh $(CLI) $(VERSION) >$@.tmp && mv $@.tmp $@
+
+install: $(LIB) $(SO) $(CLI) $(MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PCDIR)
+	install -m 644 include/lstmsrc.h $(DESTDIR)$(INCLUDEDIR)/lstmsrc.h
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/liblstmsrc.a
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/liblstmsrc.so.$(VERSION)
+	ln -sf liblstmsrc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblstmsrc.so
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/lstmsrc
+	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/lstmsrc.1
+	{ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; echo 'includedir=$(INCLUDEDIR)'; \
+	  echo; echo 'Name: lstmsrc'; \
+	  echo 'Description: learn which sources are active from one accumulated meter reading'; \
+	  echo 'Version: $(VERSION)'; echo 'Libs: -L$${libdir} -llstmsrc'; \
+	  echo 'Libs.private: $(filter-out -llstmsrc,$(LDLIBS))'; \
+	  echo 'Cflags: -I$${includedir}'; } >$(DESTDIR)$(PCDIR)/lstmsrc.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/lstmsrc.h $(DESTDIR)$(LIBDIR)/liblstmsrc.a \
+	    $(DESTDIR)$(LIBDIR)/liblstmsrc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/liblstmsrc.so $(DESTDIR)$(BINDIR)/lstmsrc \
+	    $(DESTDIR)$(MANDIR)/man1/lstmsrc.1 $(DESTDIR)$(PCDIR)/lstmsrc.pc
 
 demo: $(CLI)
 	@sh scripts/demo.sh $(CLI)
 
-bench: $(LIB) $(CLI)
+bench: $(LIBI) $(CLI)
 	@MAKE="$(MAKE)" CC="$(CC)" sh bench/run.sh $(BUILD)
 
 baselines: $(CLI)

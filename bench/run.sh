@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh BUILD — `make bench`: builds bench/bench_lstm.c against BUILD/liblstmsrc.a, runs
+# bench/run.sh BUILD — `make bench`: builds bench/bench_lstm.c against BUILD/liblstmsrc-internal.a, runs
 # lstmsrc and (when /usr/bin/python3 can import torch) PyTorch on the same generated data and
 # configuration in this one run, prints a table and writes bench/RESULTS.md.
 #
@@ -13,7 +13,7 @@
 # build: make BLAS=none BUILD=build-none bench (its own directory: objects depend on BLAS).
 set -eu
 BUILD=${1:-build}
-LIB="$BUILD/liblstmsrc.a"
+LIB="$BUILD/liblstmsrc-internal.a" # it reaches internal functions (src/*.h)
 CLI="$BUILD/lstmsrc"
 OUT="$BUILD/bench"
 EPOCHS=${BENCH_EPOCHS:-3}
@@ -36,7 +36,7 @@ if [ -n "$BLASFLAGS" ] && [ "${BENCH_NO_NONE:-0}" != 1 ]; then
     NB=${BENCH_NONE_BUILD:-build-none}
     ${MAKE:-make} -s BLAS=none BUILD="$NB" lib
     ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
-        -Wvla -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$NB/liblstmsrc.a" \
+        -Wvla -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$NB/liblstmsrc-internal.a" \
         -lm -lpthread -o "$OUT/bench_lstm_none"
     NONE="$OUT/bench_lstm_none"
 fi

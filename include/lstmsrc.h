@@ -84,7 +84,20 @@
 extern "C" {
 #endif
 
+/* The version this header belongs to; lstmsrc_version() and lstmsrc_version_number() say which
+ * library a program runs with (a shared library may be newer than the header it was built
+ * with). The soname (liblstmsrc.so.MAJOR) changes with the major number. */
+#define LSTMSRC_VERSION_MAJOR 0
+#define LSTMSRC_VERSION_MINOR 1
+#define LSTMSRC_VERSION_PATCH 0
 #define LSTMSRC_VERSION "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 100 for 0.1.0 */
+#define LSTMSRC_VERSION_NUMBER                                                                \
+    (LSTMSRC_VERSION_MAJOR * 10000 + LSTMSRC_VERSION_MINOR * 100 + LSTMSRC_VERSION_PATCH)
+
+/* The running library's LSTMSRC_VERSION and LSTMSRC_VERSION_NUMBER. */
+const char *lstmsrc_version(void);
+int lstmsrc_version_number(void);
 
 /* ============================== status and errors ============================== */
 
