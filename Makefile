@@ -97,7 +97,9 @@ $(CLI): $(CLI_OBJ) $(LIB)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(LDLIBS) $(TEST_LDFLAGS) -o $@
+# every allocation of the library through the test's counting wrappers (tests/test_nomem.c)
+$(BUILD)/tests/test_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
 $(FUZZ_CLI): $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 	rm -f $@
