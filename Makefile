@@ -148,7 +148,9 @@ $(CLI): $(CLI_OBJ) $(LIBI)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBI) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBI) $(LDLIBS) $(TEST_LDFLAGS) -o $@
+# every allocation of the library through the test's counting wrappers (tests/test_nomem.c)
+$(BUILD)/tests/test_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
 $(FUZZ_CLI): $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 	rm -f $@

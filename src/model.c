@@ -281,11 +281,11 @@ static void glorot_uniform(float *w, size_t n, int fan_in, int fan_out, struct r
  * sign(diag R), transposed (Saxe et al. 2014). Modified Gram-Schmidt in double on the H columns
  * of the (4H, H) matrix gives the same Q as Householder QR up to those signs. Writes W_h as our
  * (4H, H) block with row stride ld: W_h[r][c] = Q[r][c]. */
-static void orthogonal(float *w, int ld, int H, struct rng *rng)
+static int orthogonal(float *w, int ld, int H, struct rng *rng)
 {
     int R = 4 * H;
     double *a = malloc((size_t)R * H * sizeof *a);
-    LSTMSRC_ASSERT(a != NULL);
+    if (!a) return 0;
     for (size_t i = 0; i < (size_t)R * H; i++) a[i] = rng_normal(rng);
     for (int c = 0; c < H; c++) {
         for (int p = 0; p < c; p++) {
@@ -301,42 +301,49 @@ static void orthogonal(float *w, int ld, int H, struct rng *rng)
     for (int r = 0; r < R; r++)
         for (int c = 0; c < H; c++) w[(size_t)r * ld + c] = (float)a[(size_t)r * H + c];
     free(a);
+    return 1;
 }
 
 /* One direction of one layer: Keras LSTM kernel (glorot over fan_in = in, fan_out = 4H),
  * orthogonal recurrent kernel, zero biases but the forget gate's 1 (unit_forget_bias:
  * Jozefowicz et al., 2015, "An Empirical Exploration of Recurrent Network Architectures"). */
-static void init_lstm(float *w, float *b, int in, int H, struct rng *rng)
+static int init_lstm(float *w, float *b, int in, int H, struct rng *rng)
 {
     float *tmp = malloc((size_t)in * 4 * H * sizeof *tmp);
-    LSTMSRC_ASSERT(tmp != NULL);
+    if (!tmp) return 0;
     glorot_uniform(tmp, (size_t)in * 4 * H, in, 4 * H, rng);
     for (int r = 0; r < 4 * H; r++)
         for (int c = 0; c < in; c++) w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
     free(tmp);
-    orthogonal(w + in, in + H, H, rng);
+    if (!orthogonal(w + in, in + H, H, rng)) return 0;
     for (int j = 0; j < H; j++) b[H + j] = 1.0f;
+    return 1;
 }
 
-void model_init_params(struct lstmsrc_model *m, struct rng *rng)
+size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     const int H = m->h, D = m->dirs * H;
     memset(m->params, 0, m->n_params * sizeof(float));
+    /* the largest scratch asked for: the orthogonal init's (4H, H) doubles */
+    const size_t need = (size_t)4 * H * H * sizeof(double);
     for (int l = 0; l < m->layers; l++)
-        init_lstm(m->params + lay.w[l], m->params + lay.b[l], l == 0 ? m->f : H, H, rng);
+        if (!init_lstm(m->params + lay.w[l], m->params + lay.b[l], l == 0 ? m->f : H, H, rng))
+            return need;
     /* Keras Bidirectional: the reverse direction is a second LSTM initialised the same way */
-    if (m->dirs == 2)
-        init_lstm(m->params + lay.wr, m->params + lay.br, m->layers == 1 ? m->f : H, H, rng);
+    if (m->dirs == 2 &&
+        !init_lstm(m->params + lay.wr, m->params + lay.br, m->layers == 1 ? m->f : H, H, rng))
+        return need;
     /* Dense head: Keras kernel (dirs*H, K) glorot_uniform, stored as (K, dirs*H) */
     float *wd = m->params + lay.wd;
     float *tmp = malloc((size_t)D * m->k * sizeof *tmp);
-    LSTMSRC_ASSERT(tmp != NULL);
+    if (!tmp) return need;
     glorot_uniform(tmp, (size_t)D * m->k, D, m->k, rng);
     for (int r = 0; r < m->k; r++)
         for (int c = 0; c < D; c++) wd[(size_t)r * D + c] = tmp[(size_t)c * m->k + r];
     free(tmp);
+    return 0;
 }
 
 /* ============================== workspace ============================== */

@@ -121,9 +121,11 @@ int model_unit_steps(const struct lstmsrc_model *m, int u);
 void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv);
 
 /* Keras initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
- * with forget-gate bias 1 (Jozefowicz et al. 2015), Glorot-uniform head, zero head bias. */
+ * with forget-gate bias 1 (Jozefowicz et al. 2015), Glorot-uniform head, zero head bias.
+ * Returns 0, or (out of memory for its scratch) about the bytes it asked for, the parameters
+ * then incomplete. */
 struct rng;
-void model_init_params(struct lstmsrc_model *m, struct rng *rng);
+size_t model_init_params(struct lstmsrc_model *m, struct rng *rng);
 
 /* Activations and caches for one batch of up to `cap` windows. Every row is computed
  * independently of the others, so one window alone gives the same bits as the same window

@@ -814,7 +814,12 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     struct rng rng;
     rng_seed(&rng, cfg->seed);
-    model_init_params(m, &rng);
+    size_t init_need = model_init_params(m, &rng);
+    if (init_need) {
+        st = set_error(err, LSTMSRC_ERR_NOMEM,
+                       "out of memory for the weight initialisation (%zu bytes)", init_need);
+        goto fail;
+    }
     kernels_init();
 
     int nthreads = cfg->threads;
