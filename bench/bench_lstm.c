@@ -28,8 +28,11 @@
 #include "optim.h"
 #include "rng.h"
 
-#ifdef LSTMSRC_USE_CBLAS
+/* OpenBLAS's sgemm at the LSTM's shapes, as a reference for the own kernels (bench/run.sh
+ * defines this when OpenBLAS is installed; the library links no BLAS) */
+#ifdef LSTMSRC_BENCH_OPENBLAS
 #include <cblas.h>
+void openblas_set_num_threads(int num_threads);
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -212,7 +215,7 @@ static int mode_gemm(void)
         t[i] = now_seconds() - t0;
     }
     printf("gemm_nn_own_512x256x65_gflops %.1f\n", flops / median(t, reps) / 1e9);
-#ifdef LSTMSRC_USE_CBLAS
+#ifdef LSTMSRC_BENCH_OPENBLAS
     for (int i = 0; i < reps; i++) {
         double t0 = now_seconds();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, Bm, N, 0.0f, C,
@@ -241,7 +244,7 @@ static int mode_gemm(void)
             t[i] = now_seconds() - t0;
         }
         printf("gemm_tn_own_256x64x2048_gflops %.1f\n", 2.0 * m * n * k / median(t, 50) / 1e9);
-#ifdef LSTMSRC_USE_CBLAS
+#ifdef LSTMSRC_BENCH_OPENBLAS
         for (int i = 0; i < 50; i++) {
             double t0 = now_seconds();
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, 1.0f, a, m, b, n, 1.0f, c,
@@ -483,7 +486,9 @@ static int mode_csv(const char *csv, int reps)
 
 int main(int argc, char **argv)
 {
-    kernels_init();
+#ifdef LSTMSRC_BENCH_OPENBLAS
+    openblas_set_num_threads(1); /* one core, as the kernels it is compared with */
+#endif
     char why[160];
     if (kernels_isa_env_problem(why, sizeof why)) {
         fprintf(stderr, "bench: %s\n", why);

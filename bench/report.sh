@@ -65,18 +65,6 @@ END {
         printf "| %d | %s | %s | %s | %s | %s |\n", h, f("infer_H" h "_windows_per_s", "%.0f"), f("torch_infer_H" h "_windows_per_s", "%.0f"), ratio("infer_H" h "_windows_per_s", "torch_infer_H" h "_windows_per_s", "%.1fx"), f("stream_H" h "_us_per_step", "%.2f"), f("torch_window_H" h "_us", "%.1f")
     }
     print ""
-    if (has("none_train_H64_1t_epoch_s_median") || has("none_step_H64_us_median") || has("none_infer_H64_windows_per_s")) {
-        print "## BLAS-free build (make BLAS=none: libc and libm only), same run"
-        print ""
-        print "| measure | OpenBLAS build | BLAS=none build | BLAS=none / OpenBLAS (time) |"
-        print "|---|---:|---:|---:|"
-        printf "| train H=64, 1 thread, s/epoch (median) | %s | %s | %s |\n", f("train_H64_1t_epoch_s_median", "%.2f"), f("none_train_H64_1t_epoch_s_median", "%.2f"), ratio("none_train_H64_1t_epoch_s_median", "train_H64_1t_epoch_s_median", "%.2fx")
-        printf "| training step H=64 (model_train_step + Adam), batch 512, us (median) | %s | %s | %s |\n", f("step_H64_fused_us_median", "%.0f"), f("none_step_H64_fused_us_median", "%.0f"), ratio("none_step_H64_fused_us_median", "step_H64_fused_us_median", "%.2fx")
-        printf "| training step H=64 (model_train_step + Adam), batch 512, us (min) | %s | %s | %s |\n", f("step_H64_fused_us_min", "%.0f"), f("none_step_H64_fused_us_min", "%.0f"), ratio("none_step_H64_fused_us_min", "step_H64_fused_us_min", "%.2fx")
-        printf "| predict H=64, windows/s | %s | %s | %s |\n", f("infer_H64_windows_per_s", "%.0f"), f("none_infer_H64_windows_per_s", "%.0f"), ratio("infer_H64_windows_per_s", "none_infer_H64_windows_per_s", "%.2fx")
-        printf "| stream H=64, us per row | %s | %s | %s |\n", f("stream_H64_us_per_step", "%.2f"), f("none_stream_H64_us_per_step", "%.2f"), ratio("none_stream_H64_us_per_step", "stream_H64_us_per_step", "%.2fx")
-        print ""
-    }
     if (has("avx2_step_H64_fused_us_min") || has("avx2_train_H64_1t_epoch_s_median")) {
         p5 = has("peak512_gflops") ? v["peak512_gflops"] : 0
         print "## AVX-512 against AVX2 (same run, same core; the AVX2 rows with LSTMSRC_ISA=avx2)"
@@ -127,6 +115,6 @@ END {
     printf "| CSV parsing, lstmsrc_dataset_load of 1.1M rows (MB/s, median / best of 5) | %s / %s |\n", f("csv_mb_per_s", "%.0f"), f("csv_mb_per_s_best", "%.0f")
     printf "| peak RSS, train on 1.1M rows, 1 thread (MB) | %s |\n", has("train_1100k_peak_rss_kb") ? sprintf("%.1f", v["train_1100k_peak_rss_kb"] / 1024) : "n/a"
     print ""
-    print "Reproduce: `make bench` (OpenBLAS build) or `make BLAS=none BUILD=build-none bench`; raw numbers in BUILD/bench/results.txt."
+    print "Reproduce: `make bench` (OpenBLAS sgemm is timed as a reference when installed); raw numbers in BUILD/bench/results.txt."
     print "lstmsrc training goes through lstmsrc_train (src/train.c), inference through lstmsrc_predict (batches of 1024), the stream through lstmsrc_stream_push; epoch times depend on the machine load noted above."
 }' "$KV"

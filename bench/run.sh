@@ -9,8 +9,7 @@
 # TORCH_EPOCHS (2), TORCH_BATCHES_2T (batches timed per PyTorch 2-thread epoch, 300),
 # BENCH_ROWS (976000), BENCH_NO_TORCH=1. On an AVX-512 CPU the kernels in use are AVX-512 and
 # the training step, 1-thread epochs and inference are also run with LSTMSRC_ISA=avx2 (keys
-# avx2_*) in the same run. Not a test: nothing fails on slowness. The BLAS-free
-# build: make BLAS=none BUILD=build-none bench (its own directory: objects depend on BLAS).
+# avx2_*) in the same run. Not a test: nothing fails on slowness.
 set -eu
 BUILD=${1:-build}
 LIB="$BUILD/liblstmsrc-internal.a" # it reaches internal functions (src/*.h)
@@ -23,23 +22,16 @@ ROWS=${BENCH_ROWS:-976000}
 PY=/usr/bin/python3
 mkdir -p "$OUT"
 
-# the library was built with OpenBLAS if it calls cblas_sgemm
+# OpenBLAS's sgemm, timed next to the own kernels at the LSTM's shapes when it is installed (a
+# reference only: the library links no BLAS)
 BLASFLAGS=""
-BLASNAME="none (own kernels only)"
-if nm "$LIB" 2>/dev/null | grep -q " U cblas_sgemm"; then
-    BLASFLAGS="-DLSTMSRC_USE_CBLAS -lopenblas"
-    BLASNAME="OpenBLAS linked (not on the LSTM's hot path; see bench/README.md)"
+BLASNAME="none linked (own kernels); OpenBLAS sgemm not installed, not timed"
+if printf '#include <cblas.h>\nint main(void){return 0;}\n' | ${CC:-cc} -x c - -lopenblas \
+    -o "$OUT/.cblas_probe" 2>/dev/null; then
+    BLASFLAGS="-DLSTMSRC_BENCH_OPENBLAS -lopenblas"
+    BLASNAME="none linked (own kernels); OpenBLAS sgemm timed as a reference"
 fi
-# the BLAS-free build, when this one links OpenBLAS
-NONE=""
-if [ -n "$BLASFLAGS" ] && [ "${BENCH_NO_NONE:-0}" != 1 ]; then
-    NB=${BENCH_NONE_BUILD:-build-none}
-    ${MAKE:-make} -s BLAS=none BUILD="$NB" lib
-    ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
-        -Wvla -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$NB/liblstmsrc-internal.a" \
-        -lm -lpthread -o "$OUT/bench_lstm_none"
-    NONE="$OUT/bench_lstm_none"
-fi
+rm -f "$OUT/.cblas_probe"
 # shellcheck disable=SC2086
 ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
     -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc bench/bench_lstm.c "$LIB" -lm -lpthread \
@@ -48,8 +40,6 @@ B="$OUT/bench_lstm"
 KV="$OUT/results.txt"
 : >"$KV"
 run() { "$@" | tee -a "$KV"; }
-# the same measure with the BLAS-free build, its keys prefixed none_ (nothing without it)
-run_none() { if [ -n "$NONE" ]; then "$NONE" "$@" | sed 's/^/none_/' | tee -a "$KV"; fi; }
 # the same measure on the AVX2 kernels (LSTMSRC_ISA=avx2), keys prefixed avx2_, when the kernels
 # in use are wider (an AVX-512 CPU): both in the same run, on the same core
 ISA=$("$B" isa | sed -n 's/^isa //p')
@@ -70,14 +60,12 @@ run_avx2 gemm
 echo "== one training step, batch 512 (median of 200)"
 run "$B" step 64 512 5 200
 run_avx2 step 64 512 5 200
-run_none step 64 512 5 200
 run "$B" step 16 512 5 400
 run_avx2 step 16 512 5 400
 echo "== lstmsrc training, $EPOCHS epochs per configuration"
 for h in 64 16; do
     for t in 1 2; do run "$B" train "$OUT/ref.csv" "$h" "$t" "$EPOCHS"; done
     run_avx2 train "$OUT/ref.csv" "$h" 1 "$EPOCHS"
-    [ "$h" = 64 ] && run_none train "$OUT/ref.csv" 64 1 "$EPOCHS"
 done
 echo "== lstmsrc inference and stream"
 for h in 64 16; do
@@ -86,7 +74,6 @@ for h in 64 16; do
         >/dev/null
     run "$B" infer "$OUT/m$h.lsm" "$OUT/ref.csv"
     run_avx2 infer "$OUT/m$h.lsm" "$OUT/ref.csv"
-    [ "$h" = 64 ] && run_none infer "$OUT/m$h.lsm" "$OUT/ref.csv"
 done
 echo "== CSV parsing and peak memory"
 run "$B" csv "$OUT/big.csv" 5

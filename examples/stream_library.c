@@ -3,7 +3,7 @@
  * stdin through a stream one at a time, pass the decisions through the model's minimum on/off
  * durations filter, print each row as soon as its decision is settled.
  *
- *   make && cc -Iinclude examples/stream_library.c build/liblstmsrc.a -lm -lpthread -lopenblas
+ *   make && cc -Iinclude examples/stream_library.c build/liblstmsrc.a -lm -lpthread -lz
  *   printf 'reading\n2832.26\n2833.10\n...' | ./a.out model.lsm
  *
  * Input: one line per row, the model's inputs as its first comma-separated fields (labels

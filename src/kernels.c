@@ -1,5 +1,5 @@
 /*
- * kernels.c — GEMMs (BLAS or our own register-blocked kernels), the packed-panel GEMM of the
+ * kernels.c — GEMMs (our own register-blocked kernels), the packed-panel GEMM of the
  * LSTM step, the fused LSTM cell forward/backward and small row helpers.
  *
  * Two implementations of each hot kernel, chosen per call by kernels_simd() (a CPU feature
@@ -24,11 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef LSTMSRC_USE_CBLAS
-#include <cblas.h>
-void openblas_set_num_threads(int num_threads);
-#endif
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LSTMSRC_NO_SIMD)
 #define KERNELS_X86 1
 #include <immintrin.h>
@@ -37,13 +32,6 @@ void openblas_set_num_threads(int num_threads);
 #endif
 
 #define PANEL KERNELS_PANEL
-
-void kernels_init(void)
-{
-#ifdef LSTMSRC_USE_CBLAS
-    openblas_set_num_threads(1);
-#endif
-}
 
 int kernels_isa_supported(enum kernels_isa isa)
 {
@@ -1510,24 +1498,14 @@ void gemm_tn_own(float *C, int ldc, const float *A, int lda, const float *B, int
 void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta)
 {
-#ifdef LSTMSRC_USE_CBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-                ldc);
-#else
     gemm_nn_own(C, ldc, A, lda, B, ldb, M, N, K, beta);
-#endif
 }
 
 void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta)
 {
-#ifdef LSTMSRC_USE_CBLAS
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, beta, C,
-                ldc);
-#else
     scale_c(C, ldc, M, N, beta);
     gemm_tn_own(C, ldc, A, lda, B, ldb, M, N, K);
-#endif
 }
 
 void transpose(float *dst, const float *src, int rows, int cols)

@@ -1,6 +1,6 @@
 /*
- * kernels.h — the dense operations everything else is made of: GEMMs (BLAS or our own
- * register-blocked kernels), a packed-panel GEMM for the LSTM step, the fused LSTM cell forward
+ * kernels.h — the dense operations everything else is made of: GEMMs (our own
+ * register-blocked kernels; no BLAS), a packed-panel GEMM for the LSTM step, the fused LSTM cell forward
  * and backward, vectorised sigmoid/tanh, row-wise bias broadcast and column sums.
  *
  * On x86-64 CPUs with AVX-512 (F, BW, DQ, VL) or AVX2+FMA the hot kernels run hand-written code
@@ -22,10 +22,6 @@
 #else
 #define LSTMSRC_CLONES
 #endif
-
-/* Asks the BLAS (if any) for single-threaded operation: lstmsrc runs its own threads over batch
- * shards and an inner thread pool on top of them would oversubscribe the cores. */
-void kernels_init(void);
 
 /* Which hand-written kernels run. Each level needs the one below it on the CPU. */
 enum kernels_isa {
@@ -60,7 +56,7 @@ int kernels_simd(void);
 /* C (M,N) = beta*C + A (M,K) @ B (K,N)          lda/ldb/ldc are row strides */
 void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
              int K, float beta);
-/* Same product with our own kernels even when a BLAS is linked. Each element of C is summed over
+/* Same product, named for the callers that rely on its order. Each element of C is summed over
  * k in order 0..K-1 whatever M is, so a row's result does not depend on the batch it is in:
  * inference uses it so that streaming one row at a time equals batch prediction bit for bit. */
 void gemm_nn_own(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,

@@ -118,7 +118,7 @@ struct trainer {
 };
 
 /* A chunk's work at most, in multiply-adds of a training step (forward and backward, about 3x
- * the forward gates): about a second on one core, a few tenths with BLAS. A stop request is
+ * the forward gates): about a second on one core. A stop request is
  * seen between chunks, so this bounds how long it waits at any model size. */
 #define CHUNK_MAX_MACS 2e9
 
@@ -820,7 +820,6 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
                        "out of memory for the weight initialisation (%zu bytes)", init_need);
         goto fail;
     }
-    kernels_init();
 
     int nthreads = cfg->threads;
     if (nthreads == 0) {

@@ -577,7 +577,6 @@ static void test_wrong_gradient_fails(void)
 
 int main(void)
 {
-    kernels_init();
     RUN(test_bce_dlogits);
     RUN(test_ce_dlogits);
     RUN(test_params_bce_1layer);

@@ -535,7 +535,6 @@ static void test_train_step_fused(void)
 
 int main(void)
 {
-    kernels_init();
     RUN(test_gemm_nn_own);
     RUN(test_gemm_tn);
     RUN(test_gemm_packed);

@@ -495,7 +495,6 @@ static void test_fixture_reader(void)
 
 int main(void)
 {
-    kernels_init();
     RUN(test_fixture_reader);
     RUN(test_reference_multilabel);
     RUN(test_reference_multiclass);
