@@ -298,6 +298,7 @@ static int mode_step(int H, int B, int T, int reps)
         model_backward(m, ws, g, dl, B);
         double t3 = now_seconds();
         adam_step(m->params, g, am, av, m->n_params, 1e-3f, 0.9f, 0.999f, 1e-7f, it + 4);
+        model_weights_changed(m);
         if (it >= 0) {
             t[it] = now_seconds() - t0;
             tf[it] = t1 - t0;
@@ -311,6 +312,7 @@ static int mode_step(int H, int B, int T, int reps)
         memset(g, 0, m->n_params * sizeof *g);
         model_train_step(m, ws, g, x, y, NULL, B, 1.0f / (float)(B * K));
         adam_step(m->params, g, am, av, m->n_params, 1e-3f, 0.9f, 0.999f, 1e-7f, reps + it + 4);
+        model_weights_changed(m);
         if (it >= 0) tz[it] = now_seconds() - t0;
     }
     printf("step_H%d_fused_us_median %.1f\n", H, median(tz, reps) * 1e6);

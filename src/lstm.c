@@ -24,22 +24,23 @@
 
 #define ROW_BLOCK LSTM_ROW_BLOCK
 
-size_t lstm_fast_floats(int which, int T, int I, int H)
+size_t lstm_fast_floats(enum lstm_fast_buf which, int T, int I, int H)
 {
     switch (which) {
-    case 0:
+    case LSTM_FAST_WF:
         return pack_floats(I + H, 4 * H);
-    case 1:
+    case LSTM_FAST_WBH:
         return pack_floats(4 * H, H);
-    case 2:
+    case LSTM_FAST_WBX:
         return pack_floats(4 * H, I);
-    case 3:
+    case LSTM_FAST_DWT:
         return (size_t)(H + I + 1) * 4 * (size_t)H;
-    case 4:
+    case LSTM_FAST_XA:
         return (size_t)T * ROW_BLOCK * (size_t)(I + 1);
-    default:
-        return (size_t)lstm_dz_stride(H); /* per (t, row) */
+    case LSTM_FAST_DZ_ROW:
+        break;
     }
+    return (size_t)lstm_dz_stride(H);
 }
 
 /* A row stride of 4H floats is a multiple of 1 KB for H = 64, 128, ...: rows that far apart
@@ -97,7 +98,7 @@ void lstm_backward_prepare(struct lstm_buf *buf, const float *w, int T, int I, i
         pack_b_n(buf->wbh, w + I, IH, G, H);
         if (with_dx) pack_b_n(buf->wbx, w, IH, G, I);
     }
-    memset(buf->dwt, 0, lstm_fast_floats(3, T, I, H) * sizeof *buf->dwt);
+    memset(buf->dwt, 0, lstm_fast_floats(LSTM_FAST_DWT, T, I, H) * sizeof *buf->dwt);
 }
 
 void lstm_backward_rows(struct lstm_buf *buf, const float *dhseq, float *dx, int B, int r0, int nb,

@@ -56,8 +56,16 @@ struct lstm_buf {
 #define LSTM_ROW_BLOCK 48
 #endif
 
-/* Floats for each fast-path buffer: which = 0 wf, 1 wbh, 2 wbx, 3 dwt, 4 xa, 5 dz per (t, row). */
-size_t lstm_fast_floats(int which, int T, int I, int H);
+/* The fast path's buffers whose sizes lstm_fast_floats gives. */
+enum lstm_fast_buf {
+    LSTM_FAST_WF,     /* wf */
+    LSTM_FAST_WBH,    /* wbh */
+    LSTM_FAST_WBX,    /* wbx */
+    LSTM_FAST_DWT,    /* dwt */
+    LSTM_FAST_XA,     /* xa */
+    LSTM_FAST_DZ_ROW  /* dz, per (t, row): the row stride */
+};
+size_t lstm_fast_floats(enum lstm_fast_buf which, int T, int I, int H);
 /* Row stride of dz on the fast path. */
 int lstm_dz_stride(int H);
 

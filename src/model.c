@@ -331,6 +331,7 @@ size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)
     for (int l = 0; l < m->layers; l++)
         if (!init_lstm(m->params + lay.w[l], m->params + lay.b[l], l == 0 ? m->f : H, H, rng))
             return need;
+    model_weights_changed(m);
     /* Keras Bidirectional: the reverse direction is a second LSTM initialised the same way */
     if (m->dirs == 2 &&
         !init_lstm(m->params + lay.wr, m->params + lay.br, m->layers == 1 ? m->f : H, H, rng))
@@ -348,18 +349,50 @@ size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)
 
 /* ============================== workspace ============================== */
 
+/* The workspace is described once: an enum of its buffers and one sizing function that fills
+ * a table indexed by it. Creation sums the table and carves one block in enum order, and
+ * ws_slot says which field each entry is, so the sizing and the carving cannot disagree. */
+enum ws_unit_buf {      /* per LSTM unit (layer, or the top layer's reverse direction) */
+    WSU_WF,             /* packed W^T (lstm.h) */
+    WSU_GATES,          /* (T, B, 4H); inference: one block's scratch */
+    WSU_C,              /* (T, B, H); inference: (2, block, H) */
+    WSU_TC,             /* (T, B, H); inference: (block, H) */
+    WSU_H,              /* (T, B, H) */
+    WSU_DZ,             /* (T, B, dz stride)          backward */
+    WSU_DHNEXT,         /* (B, H)                     backward */
+    WSU_DC,             /* (B, H)                     backward */
+    WSU_WBH,            /* packed W_h                 backward */
+    WSU_WBX,            /* packed W_x                 backward, units with an input gradient */
+    WSU_DWT,            /* weight-gradient scratch    backward */
+    WSU_XA,             /* one block's [x | 1]        backward */
+    WSU_DHSEQ,          /* (T, B, H) gradient into the unit's outputs, backward */
+    WSU_COUNT
+};
+enum ws_buf {           /* once per workspace */
+    WS_XR,              /* (rv, B, I_top) the top layer's input, last row first */
+    WS_DXR,             /* (rv, B, I_top) its gradient, backward with layers > 1 */
+    WS_WDT,             /* (dirs*H, K) head weights transposed */
+    WS_LOGITS,          /* (B, K) */
+    WS_DLOGITS,         /* (B, K) backward */
+    WS_XBLK,            /* (T, block, F) model_train_step's block input, backward */
+    WS_COUNT
+};
+
+struct ws_plan {
+    size_t unit[LSTMSRC_MAX_LAYERS + 1][WSU_COUNT]; /* floats; 0: the buffer is absent */
+    size_t buf[WS_COUNT];
+    size_t total; /* floats, every buffer rounded up to WS_ALIGN, plus the block's alignment */
+};
+
 struct model_ws {
     int cap, T, backward;
-    const struct lstmsrc_model *frozen; /* inference: the model whose weights are packed */
+    const struct lstmsrc_model *m; /* the model it was made for, the only one it serves */
+    uint64_t packed_version;       /* m->weights_version the packed weights were made from */
+    int packed;                    /* 0: nothing packed yet */
     /* layer[l] for l < layers; layer[layers]: the top layer's reverse direction (dirs = 2) */
     struct lstm_buf layer[LSTMSRC_MAX_LAYERS + 1];
-    float *dhseq[LSTMSRC_MAX_LAYERS + 1]; /* (steps, B, H) gradient into each one's outputs */
-    float *xr;                        /* (rv, B, I_top) the top layer's input, last row first */
-    float *dxr;                       /* (rv, B, I_top) its gradient (backward, layers > 1) */
-    float *wdt;                       /* (dirs*H, K) head weights transposed */
-    float *logits;                    /* (B, K) */
-    float *dlogits;                   /* (B, K) model_train_step's loss gradient (backward) */
-    float *xblk;                      /* (T, LSTM_ROW_BLOCK, F) model_train_step's block input */
+    float *dhseq[LSTMSRC_MAX_LAYERS + 1];
+    float *xr, *dxr, *wdt, *logits, *dlogits, *xblk; /* enum ws_buf */
     float *mem;
 };
 
@@ -372,58 +405,111 @@ static int unit_has_dx(const struct lstmsrc_model *m, int l)
     return l != 0 && !(l == m->layers && m->layers == 1);
 }
 
-struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
+/* Rounds *v up to WS_ALIGN and adds it to *total; 0 on overflow. */
+static int ws_round(size_t *v, size_t *total)
+{
+    if (!add_size(*v, WS_ALIGN - 1, v)) return 0;
+    *v -= *v % WS_ALIGN;
+    return add_size(*total, *v, total);
+}
+
+/* Fills p for m, cap windows, with or without backward; 0 on size overflow. */
+static int ws_plan(const struct lstmsrc_model *m, int cap, int backward, struct ws_plan *p)
 {
     const size_t B = (size_t)cap, H = (size_t)m->h, K = (size_t)m->k;
-    const int units = model_units(m);
     int fw, rv;
     model_top_steps(m, &fw, &rv);
     const size_t Itop = (size_t)model_unit_in(m, m->layers - 1);
-    size_t total = 0, sz[16 * (LSTMSRC_MAX_LAYERS + 1) + 6], nsz = 0;
-    /* count sizes first, all in floats, with checked math (fast-path buffers, see lstm.h) */
-    for (int l = 0; l < units; l++) {
+    memset(p, 0, sizeof *p);
+    for (int l = 0; l < model_units(m); l++) {
         const int I = model_unit_in(m, l), Tl = model_unit_steps(m, l);
         const size_t T = (size_t)Tl;
-        sz[nsz++] = lstm_fast_floats(0, Tl, I, m->h);                      /* wf */
-        if (with_backward) {
-            if (!mul3_size(T, B, 4 * H, &sz[nsz++])) return NULL;          /* gates */
-            for (int r = 0; r < 2; r++)
-                if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;          /* c, tc */
-        } else {
-            /* inference: one block's scratch (lstm.h, scratch) */
-            sz[nsz++] = LSTM_ROW_BLOCK * 4 * H;                            /* gates */
-            sz[nsz++] = 2 * LSTM_ROW_BLOCK * H;                            /* c */
-            sz[nsz++] = LSTM_ROW_BLOCK * H;                                /* tc */
+        size_t *u = p->unit[l];
+        u[WSU_WF] = lstm_fast_floats(LSTM_FAST_WF, Tl, I, m->h);
+        if (!mul3_size(T, B, H, &u[WSU_H])) return 0;
+        if (!backward) { /* inference: one block's scratch (lstm.h, scratch) */
+            u[WSU_GATES] = LSTM_ROW_BLOCK * 4 * H;
+            u[WSU_C] = 2 * LSTM_ROW_BLOCK * H;
+            u[WSU_TC] = LSTM_ROW_BLOCK * H;
+            continue;
         }
-        if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;                  /* h */
-        if (with_backward) {
-            if (!mul3_size(T, B, lstm_fast_floats(5, Tl, I, m->h), &sz[nsz++]))
-                return NULL;                                               /* dz */
-            for (int r = 0; r < 2; r++) sz[nsz++] = B * H;                 /* dhnext, dc */
-            for (int q = 1; q <= 4; q++)                                   /* wbh, wbx, dwt, xa */
-                sz[nsz++] = q == 2 && !unit_has_dx(m, l) ? 0 : lstm_fast_floats(q, Tl, I, m->h);
-            if (!mul3_size(T, B, H, &sz[nsz++])) return NULL;              /* dhseq */
-        }
+        if (!mul3_size(T, B, 4 * H, &u[WSU_GATES]) || !mul3_size(T, B, H, &u[WSU_C]) ||
+            !mul3_size(T, B, H, &u[WSU_TC]) ||
+            !mul3_size(T, B, lstm_fast_floats(LSTM_FAST_DZ_ROW, Tl, I, m->h), &u[WSU_DZ]) ||
+            !mul3_size(T, B, H, &u[WSU_DHSEQ]))
+            return 0;
+        u[WSU_DHNEXT] = u[WSU_DC] = B * H;
+        u[WSU_WBH] = lstm_fast_floats(LSTM_FAST_WBH, Tl, I, m->h);
+        u[WSU_WBX] = unit_has_dx(m, l) ? lstm_fast_floats(LSTM_FAST_WBX, Tl, I, m->h) : 0;
+        u[WSU_DWT] = lstm_fast_floats(LSTM_FAST_DWT, Tl, I, m->h);
+        u[WSU_XA] = lstm_fast_floats(LSTM_FAST_XA, Tl, I, m->h);
     }
-    if (!mul3_size((size_t)rv, B, Itop, &sz[nsz++])) return NULL;          /* xr */
-    sz[nsz] = 0;                                                           /* dxr */
-    if (with_backward && m->layers > 1 && !mul3_size((size_t)rv, B, Itop, &sz[nsz]))
-        return NULL;
-    nsz++;
-    sz[nsz++] = (size_t)m->dirs * H * K;  /* wdt */
-    sz[nsz++] = B * K;                    /* logits */
-    sz[nsz++] = with_backward ? B * K : 0; /* dlogits */
-    sz[nsz++] = with_backward ? (size_t)m->seq_len * LSTM_ROW_BLOCK * (size_t)m->f : 0; /* xblk */
-    for (size_t i = 0; i < nsz; i++) {
-        if (!add_size(sz[i], WS_ALIGN - 1, &sz[i])) return NULL;
-        sz[i] -= sz[i] % WS_ALIGN;
-        if (!add_size(total, sz[i], &total)) return NULL;
-    }
-    if (!add_size(total, WS_ALIGN, &total)) return NULL;
+    if (!mul3_size((size_t)rv, B, Itop, &p->buf[WS_XR])) return 0;
+    if (backward && m->layers > 1 && !mul3_size((size_t)rv, B, Itop, &p->buf[WS_DXR])) return 0;
+    p->buf[WS_WDT] = (size_t)m->dirs * H * K;
+    p->buf[WS_LOGITS] = B * K;
+    p->buf[WS_DLOGITS] = backward ? B * K : 0;
+    p->buf[WS_XBLK] = backward ? (size_t)m->seq_len * LSTM_ROW_BLOCK * (size_t)m->f : 0;
+    size_t total = WS_ALIGN;
+    for (int l = 0; l <= LSTMSRC_MAX_LAYERS; l++)
+        for (int b = 0; b < WSU_COUNT; b++)
+            if (!ws_round(&p->unit[l][b], &total)) return 0;
+    for (int b = 0; b < WS_COUNT; b++)
+        if (!ws_round(&p->buf[b], &total)) return 0;
+    p->total = total;
+    return 1;
+}
 
+/* The field of ws that entry (l, b) of the unit table, or b of the workspace table, is. */
+static float **ws_unit_slot(struct model_ws *ws, int l, enum ws_unit_buf b)
+{
+    struct lstm_buf *u = &ws->layer[l];
+    switch (b) {
+    case WSU_WF: return &u->wf;
+    case WSU_GATES: return &u->gates;
+    case WSU_C: return &u->c;
+    case WSU_TC: return &u->tc;
+    case WSU_H: return &u->h;
+    case WSU_DZ: return &u->dz;
+    case WSU_DHNEXT: return &u->dhnext;
+    case WSU_DC: return &u->dc;
+    case WSU_WBH: return &u->wbh;
+    case WSU_WBX: return &u->wbx;
+    case WSU_DWT: return &u->dwt;
+    case WSU_XA: return &u->xa;
+    case WSU_DHSEQ: return &ws->dhseq[l];
+    case WSU_COUNT: break;
+    }
+    return NULL;
+}
+static float **ws_slot(struct model_ws *ws, enum ws_buf b)
+{
+    switch (b) {
+    case WS_XR: return &ws->xr;
+    case WS_DXR: return &ws->dxr;
+    case WS_WDT: return &ws->wdt;
+    case WS_LOGITS: return &ws->logits;
+    case WS_DLOGITS: return &ws->dlogits;
+    case WS_XBLK: return &ws->xblk;
+    case WS_COUNT: break;
+    }
+    return NULL;
+}
+
+int model_ws_bytes(const struct lstmsrc_model *m, int cap, int with_backward, size_t *bytes)
+{
+    struct ws_plan p;
+    return cap >= 1 && ws_plan(m, cap, with_backward, &p) &&
+           mul_size(p.total, sizeof(float), bytes);
+}
+
+struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward)
+{
+    struct ws_plan plan;
+    if (cap < 1 || !ws_plan(m, cap, with_backward, &plan)) return NULL;
     struct model_ws *ws = calloc(1, sizeof *ws);
     if (!ws) return NULL;
-    ws->mem = xcalloc_n(total, sizeof(float));
+    ws->mem = xcalloc_n(plan.total, sizeof(float));
     if (!ws->mem) {
         free(ws);
         return NULL;
@@ -431,42 +517,23 @@ struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int wit
     ws->cap = cap;
     ws->T = m->seq_len;
     ws->backward = with_backward;
+    ws->m = m;
     float *p = ws->mem;
     p += (WS_ALIGN - ((uintptr_t)p / sizeof(float)) % WS_ALIGN) % WS_ALIGN;
-    nsz = 0;
-    /* carve the block in the order the sizes were counted */
-#define TAKE() (p += sz[nsz], p - sz[nsz++])
-    for (int l = 0; l < units; l++) {
-        struct lstm_buf *b = &ws->layer[l];
-        b->wf = TAKE();
-        b->gates = TAKE();
-        b->c = TAKE();
-        b->tc = TAKE();
-        b->h = TAKE();
-        b->scratch = !with_backward;
-        if (with_backward) {
-            b->dz = TAKE();
-            b->dhnext = TAKE();
-            b->dc = TAKE();
-            b->wbh = TAKE();
-            b->wbx = TAKE();
-            if (!unit_has_dx(m, l)) b->wbx = NULL;
-            b->dwt = TAKE();
-            b->xa = TAKE();
-            ws->dhseq[l] = TAKE();
+    for (int l = 0; l < model_units(m); l++) {
+        ws->layer[l].scratch = !with_backward;
+        for (int b = 0; b < WSU_COUNT; b++) {
+            *ws_unit_slot(ws, l, (enum ws_unit_buf)b) = plan.unit[l][b] ? p : NULL;
+            p += plan.unit[l][b];
         }
     }
-    ws->xr = TAKE();
-    ws->dxr = TAKE();
-    ws->wdt = TAKE();
-    ws->logits = TAKE();
-    ws->dlogits = TAKE();
-    ws->xblk = TAKE();
-#undef TAKE
-    /* inference: the model does not change while the workspace lives, so its weights are
-     * packed once here instead of on every forward (one row at a time, packing would cost more
-     * than the step itself) */
-    if (!with_backward) model_ws_pack(ws, m);
+    for (int b = 0; b < WS_COUNT; b++) {
+        *ws_slot(ws, (enum ws_buf)b) = plan.buf[b] ? p : NULL;
+        p += plan.buf[b];
+    }
+    /* inference: the weights are packed once here instead of on every forward (one row at a
+     * time, packing would cost more than the step itself) */
+    model_ws_pack(ws, m);
     return ws;
 }
 
@@ -492,11 +559,26 @@ static const float *unit_b(const struct lstmsrc_model *m, const struct model_lay
 void model_ws_pack(struct model_ws *ws, const struct lstmsrc_model *m)
 {
     struct model_layout lay;
+    LSTMSRC_ASSERT(ws->m == m);
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     for (int l = 0; l < model_units(m); l++)
         lstm_pack_weights(&ws->layer[l], unit_w(m, &lay, l), model_unit_in(m, l), m->h);
     transpose(ws->wdt, m->params + lay.wd, m->k, m->dirs * m->h);
-    ws->frozen = m;
+    ws->packed_version = m->weights_version;
+    ws->packed = 1;
+}
+
+/* Before any use: ws serves m only, and its packed weights are m's current ones (packed again
+ * when m's weights changed since, once per change however many calls follow). */
+static void ws_weights(struct model_ws *ws, const struct lstmsrc_model *m)
+{
+    LSTMSRC_ASSERT(ws->m == m);
+    if (!ws->packed || ws->packed_version != m->weights_version) model_ws_pack(ws, m);
+}
+
+void model_weights_changed(struct lstmsrc_model *m)
+{
+    m->weights_version++;
 }
 
 void model_ws_free(struct model_ws *ws)
@@ -518,7 +600,6 @@ static void forward_prepare(const struct lstmsrc_model *m, struct model_ws *ws,
 {
     for (int l = 0; l < model_units(m); l++)
         lstm_forward_prepare(&ws->layer[l], unit_w(m, lay, l), model_unit_in(m, l), m->h);
-    if (!ws->frozen) transpose(ws->wdt, m->params + lay->wd, m->k, m->dirs * m->h);
 }
 
 /* rows [r0, r0 + nb) of xb (T, B, F) through every layer, into the workspace's rows laid out
@@ -632,7 +713,7 @@ const float *model_forward(const struct lstmsrc_model *m, struct model_ws *ws, c
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(B >= 1 && B <= ws->cap && ws->T == m->seq_len);
-    LSTMSRC_ASSERT(!ws->frozen || ws->frozen == m);
+    ws_weights(ws, m);
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     forward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
@@ -646,6 +727,7 @@ void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *g
 {
     struct model_layout lay;
     LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap);
+    ws_weights(ws, m); /* the weights of the forward it follows, unless they changed since */
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     backward_prepare(m, ws, &lay);
     for (int r0 = 0; r0 < B; r0 += LSTM_ROW_BLOCK)
@@ -661,6 +743,7 @@ double model_train_step(const struct lstmsrc_model *m, struct model_ws *ws, floa
     const int K = m->k, multi = m->task == LSTMSRC_TASK_MULTILABEL;
     LSTMSRC_ASSERT(ws->backward && B >= 1 && B <= ws->cap && ws->T == m->seq_len);
     LSTMSRC_ASSERT(multi ? y != NULL : cls != NULL);
+    ws_weights(ws, m);
     LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     forward_prepare(m, ws, &lay);
     backward_prepare(m, ws, &lay);

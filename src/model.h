@@ -82,6 +82,9 @@ struct lstmsrc_model {
     size_t *val_on, *train_on;
     size_t n_params;
     float *params;        /* (n_params) layout above */
+    /* Counts the changes of params (model_weights_changed): a workspace packs the weights it
+     * runs and packs them again when this moved, so it never runs stale weights. */
+    uint64_t weights_version;
 };
 
 /* Offsets into a flat parameter (or gradient, or Adam moment) array. */
@@ -129,18 +132,20 @@ size_t model_init_params(struct lstmsrc_model *m, struct rng *rng);
 
 /* Activations and caches for one batch of up to `cap` windows. Every row is computed
  * independently of the others, so one window alone gives the same bits as the same window
- * inside any batch. A workspace without backward (inference) packs m's weights when it is
- * created and must then be used with m only, whose parameters must not change while the
- * workspace lives (true of every trained or loaded model). Training (backward) workspaces
- * re-pack on every call unless the caller packs once per update with model_ws_pack. */
+ * inside any batch. A workspace serves the model it was created for only. It runs that model's
+ * weights packed into panels: packed at creation, and packed again before the next forward,
+ * backward or training step whenever m->weights_version moved since (once per change, however
+ * many calls and threads' workspaces follow). Whoever writes m->params calls
+ * model_weights_changed. NULL when out of memory or the sizes overflow. */
 struct model_ws;
 struct model_ws *model_ws_create(const struct lstmsrc_model *m, int cap, int with_backward);
-/* Packs m's current weights into ws and keeps them: every later call on ws uses them without
- * packing again (and ws must be used with m only) until the next model_ws_pack. For a trainer
- * that runs several shards per optimizer step on one workspace: call it once after each
- * update (packing is about 30 us at H = 64, a step on 64 rows about 400 us). Inference
- * workspaces are packed this way at creation. */
+/* Bytes model_ws_create(m, cap, with_backward) allocates (its one block); 0 on overflow. */
+int model_ws_bytes(const struct lstmsrc_model *m, int cap, int with_backward, size_t *bytes);
+/* Packs m's current weights into ws now (otherwise done on first use after a change). */
 void model_ws_pack(struct model_ws *ws, const struct lstmsrc_model *m);
+/* Says that m->params changed (an optimiser step, restored weights, a perturbation): every
+ * workspace of m packs them again before it next runs. */
+void model_weights_changed(struct lstmsrc_model *m);
 void model_ws_free(struct model_ws *ws);
 
 /* xb (T, B, F) standardised inputs -> logits (B, K), returned pointer owned by ws. */

@@ -725,6 +725,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     }
     int params_read = r_floats(&r, m->params, l.total);
     LSTMSRC_ASSERT(params_read && r.pos == r.end);
+    model_weights_changed(m);
     if (!check_values(m, why, sizeof why)) {
         status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
         goto fail;

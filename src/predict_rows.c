@@ -34,17 +34,12 @@ struct job {
     enum lstmsrc_status st;
 };
 
-/* Floats one window takes in an inference workspace (model_ws_create's count, per window). */
-static size_t floats_per_window(const struct lstmsrc_model *m)
+/* Bytes one window takes in an inference workspace of BATCH_MAX windows, and its input. */
+static size_t bytes_per_window(const struct lstmsrc_model *m)
 {
-    size_t T = (size_t)m->seq_len, H = (size_t)m->h, per = 0;
-    for (int l = 0; l < model_units(m); l++) {
-        /* l == layers: the top layer's reverse direction, with its reversed copy of the top
-         * layer's input */
-        size_t I = (size_t)model_unit_in(m, l), Tl = (size_t)model_unit_steps(m, l);
-        per += Tl * (I + H) + Tl * 4 * H + 3 * Tl * H + (l < m->layers ? 0 : Tl * I);
-    }
-    return per + (size_t)m->k + T * (size_t)m->f;
+    size_t ws;
+    if (!model_ws_bytes(m, BATCH_MAX, 0, &ws)) return 0;
+    return ws / BATCH_MAX + (size_t)m->seq_len * (size_t)m->f * sizeof(float);
 }
 
 static void run_job(struct job *j)
@@ -127,7 +122,7 @@ enum lstmsrc_status lstmsrc_predict_rows_after(const struct lstmsrc_model *m, co
     if (most < 1) most = 1;
     if ((size_t)threads > most) threads = (int)most;
 
-    size_t per = floats_per_window(m) * sizeof(float);
+    size_t per = bytes_per_window(m);
     size_t cap = per ? WS_BUDGET / per : BATCH_MAX;
     if (cap > BATCH_MAX) cap = BATCH_MAX;
     if (cap < 1) cap = 1;

@@ -79,7 +79,6 @@ struct worker {
     struct trainer *tr;
     int id;
     struct model_ws *ws;
-    int packed;       /* ws holds the current job's weights */
     float *xb;        /* (T, chunk, F) gathered windows */
     float *yb;        /* (chunk, K) multi-label targets */
     int32_t *cb;      /* (chunk) multi-class targets */
@@ -157,10 +156,6 @@ static void run_chunk(struct worker *w, int c)
     const size_t lab = window_label_row(0, T, m->label_offset); /* labelled row in a window */
     const int r0 = c * tr->chunk, B = tr->B - r0 < tr->chunk ? tr->B - r0 : tr->chunk;
     const size_t *st = tr->starts + r0;
-    if (!w->packed) {
-        model_ws_pack(w->ws, m); /* once per job, not once per chunk */
-        w->packed = 1;
-    }
     window_gather(w->xb, tr->x, m->f, st, B, T, m->scale_mean, m->scale_std);
     if (multi)
         for (int b = 0; b < B; b++) {
@@ -199,7 +194,6 @@ static int take_chunk(struct trainer *tr)
 static void run_chunks(struct worker *w)
 {
     int c;
-    w->packed = 0;
     while ((c = take_chunk(w->tr)) >= 0) run_chunk(w, c);
 }
 
@@ -866,6 +860,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     if (cfg->checkpoint || cfg->resume) ckpt_id_init(&cid, ds, cfg, m, nthreads, n_train);
     if (cfg->resume) {
         if ((st = ckpt_load(cfg->resume, &cid, &cs, err))) goto fail;
+        model_weights_changed(m);
         first_epoch = cs.next_epoch;
         rng = cs.rng;
         step = cs.step;
@@ -878,8 +873,10 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
         if (best_epoch > 0 && sp.val_windows) {
             float *cur = m->params;
             m->params = best;
+            model_weights_changed(m);
             validate(tr, bstarts, &vap.ws, best_probs);
             m->params = cur;
+            model_weights_changed(m);
         }
     }
 
@@ -925,6 +922,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
             if (cfg->clip > 0.0f) clip_grad_norm(grads, m->n_params, cfg->clip);
             adam_step(m->params, grads, adam_m, adam_v, m->n_params, cfg->lr, cfg->beta1,
                       cfg->beta2, cfg->eps, ++step);
+            model_weights_changed(m);
             done += (size_t)B;
             if (cfg->progress) {
                 struct lstmsrc_progress p = {epoch, cfg->epochs, done, n_train,
@@ -999,7 +997,10 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     tr->stop = NULL; /* the rest runs to the end: the model is what a stop keeps */
 
     /* keep the best weights (cfg->select); tune thresholds on their validation output */
-    if (best_epoch > 0) memcpy(m->params, best, m->n_params * sizeof(float));
+    if (best_epoch > 0) {
+        memcpy(m->params, best, m->n_params * sizeof(float));
+        model_weights_changed(m);
+    }
     for (int j = 0; j < m->k; j++) m->threshold[j] = cfg->threshold;
     if (m->task == LSTMSRC_TASK_MULTILABEL && cfg->tune_thresholds && sp.val_windows &&
         best_epoch > 0) {

@@ -218,6 +218,7 @@ static int gc_open_dirs(struct gc *g, enum lstmsrc_task task, int layers, int di
     /* weights large enough that the gates are away from 0.5 and the tanh is curved */
     for (size_t i = 0; i < g->m->n_params; i++)
         g->m->params[i] = grid_uniform(&r, 0.8);
+    model_weights_changed(g->m);
     for (int i = 0; i < T_ * B_ * F_; i++)
         g->x[i] = grid_uniform(&r, 1.5);
     for (int j = 0; j < k; j++)
@@ -255,6 +256,7 @@ static double gc_loss_from(struct gc *g, const float *logits)
 
 static double gc_loss(struct gc *g)
 {
+    model_weights_changed(g->m); /* a parameter was perturbed since the last call */
     return gc_loss_from(g, model_forward(g->m, g->ws, g->x, B_));
 }
 

@@ -353,12 +353,12 @@ static void bufs_alloc(struct bufs *s, int fast, int T, int B, int I, int H)
     sz[n++] = TB * H;                                            /* c */
     sz[n++] = TB * H;                                            /* tc */
     sz[n++] = TB * H;                                            /* h */
-    sz[n++] = fast ? TB * lstm_fast_floats(5, T, I, H) : TB * G; /* dz */
+    sz[n++] = fast ? TB * lstm_fast_floats(LSTM_FAST_DZ_ROW, T, I, H) : TB * G; /* dz */
     sz[n++] = (size_t)B * H;                                     /* dhnext */
     sz[n++] = (size_t)B * H;                                     /* dc */
     if (fast)
-        for (int q = 0; q < 5; q++)
-            sz[n++] = lstm_fast_floats(q, T, I, H);
+        for (int q = LSTM_FAST_WF; q <= LSTM_FAST_XA; q++)
+            sz[n++] = lstm_fast_floats((enum lstm_fast_buf)q, T, I, H);
     else {
         sz[n++] = IH * G;         /* wt */
         sz[n++] = TB * IH;        /* xh */
@@ -513,13 +513,45 @@ static void test_train_step_fused(void)
         memset(g2, 0, m->n_params * 4);
         model_train_step(m, ws2, g2, x, c ? NULL : y, c ? cls : NULL, B, norm);
         CHECK(memcmp(g1, g2, m->n_params * sizeof *g1) == 0);
+        /* after an update (model_weights_changed), both workspaces run the new weights
+         * without being told to pack: the same bits as a workspace made after the update,
+         * and not the old gradients (stale packed weights would give those) */
+        float *gold = malloc(m->n_params * 4);
+        if (gold) memcpy(gold, g1, m->n_params * 4);
         for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 0.75f;
-        model_ws_pack(ws2, m);
+        model_weights_changed(m);
+        struct model_ws *ws3 = model_ws_create(m, B, 1);
+        float *g3 = calloc(m->n_params, 4);
+        CHECK(ws3 && g3 && gold);
         memset(g1, 0, m->n_params * 4);
         memset(g2, 0, m->n_params * 4);
         model_train_step(m, ws, g1, x, c ? NULL : y, c ? cls : NULL, B, norm);
         model_train_step(m, ws2, g2, x, c ? NULL : y, c ? cls : NULL, B, norm);
         CHECK(memcmp(g1, g2, m->n_params * sizeof *g1) == 0);
+        if (ws3 && g3) {
+            model_train_step(m, ws3, g3, x, c ? NULL : y, c ? cls : NULL, B, norm);
+            CHECK(memcmp(g1, g3, m->n_params * sizeof *g1) == 0);
+        }
+        if (gold) CHECK(memcmp(g1, gold, m->n_params * sizeof *g1) != 0);
+        /* an inference workspace, packed at creation, follows a change too */
+        struct model_ws *wi = model_ws_create(m, B, 0);
+        CHECK(wi != NULL);
+        if (wi) {
+            float *before = malloc((size_t)B * K * 4);
+            const float *lo = model_forward(m, wi, x, B);
+            if (before) memcpy(before, lo, (size_t)B * K * 4);
+            for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 1.5f;
+            model_weights_changed(m);
+            lo = model_forward(m, wi, x, B);
+            const float *fresh = model_forward(m, ws3 ? ws3 : ws, x, B);
+            CHECK(memcmp(lo, fresh, (size_t)B * K * 4) == 0);
+            if (before) CHECK(memcmp(lo, before, (size_t)B * K * 4) != 0);
+            free(before);
+            model_ws_free(wi);
+        }
+        model_ws_free(ws3);
+        free(g3);
+        free(gold);
         free(x);
         free(y);
         free(cls);

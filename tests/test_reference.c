@@ -318,6 +318,7 @@ static int case_open(struct ref_case *c, const char *path, enum lstmsrc_task tas
  * non-NULL, copies the logits there. */
 static double case_loss(struct ref_case *c, float *logits_out)
 {
+    model_weights_changed(c->m); /* the params were set or stepped since the last call */
     const float *logits = model_forward(c->m, c->ws, c->x, c->B);
     const int B = c->B, K = c->K;
     if (logits_out) memcpy(logits_out, logits, (size_t)B * K * sizeof *logits_out);
