@@ -1,7 +1,8 @@
 /*
- * durations.c — minimum on/off durations (durations.h): the batch filter, the streaming filter
- * (struct lstmsrc_filter) that gives the same bytes one row at a time, tuning on validation
- * windows, and the model's durations as the public API sees them.
+ * durations.c — from probabilities to decisions: the threshold rule (lstmsrc_decide), then the
+ * minimum on/off durations (durations.h): the batch filter, the streaming filter (struct
+ * lstmsrc_filter) that gives the same bytes one row at a time, tuning on validation windows,
+ * and the model's durations as the public API sees them.
  *
  * The streaming filter runs the two stages of durations.h as two small state machines per
  * source that pass on runs of equal bits: stage 1 holds back the rows of an off-gap until it is
@@ -16,6 +17,26 @@
 #include "durations.h"
 #include "metrics.h"
 #include "model.h"
+
+/* ============================== decisions ============================== */
+
+void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows,
+                    uint8_t *on)
+{
+    const int K = m->k;
+    for (size_t w = 0; w < windows; w++) {
+        const float *p = probs + w * (size_t)K;
+        uint8_t *o = on + w * (size_t)K;
+        if (m->task == LSTMSRC_TASK_MULTILABEL) {
+            for (int j = 0; j < K; j++) o[j] = p[j] > m->threshold[j];
+        } else {
+            int best = 0;
+            for (int j = 1; j < K; j++)
+                if (p[j] > p[best]) best = j;
+            for (int j = 0; j < K; j++) o[j] = j == best;
+        }
+    }
+}
 
 /* ============================== batch ============================== */
 

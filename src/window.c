@@ -97,10 +97,9 @@ void window_set_free(struct window_set *ws)
     ws->n_runs = ws->total = 0;
 }
 
-size_t window_set_start(const struct window_set *ws, size_t i)
+size_t window_set_run(const struct window_set *ws, size_t i)
 {
     LSTMSRC_ASSERT(i < ws->total);
-    if (ws->n_runs == 1) return ws->runs[0].start + i;
     size_t lo = 0, hi = ws->n_runs; /* the run r with first[r] <= i < first[r + 1] */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -109,7 +108,15 @@ size_t window_set_start(const struct window_set *ws, size_t i)
         else
             hi = mid;
     }
-    return ws->runs[lo].start + (i - ws->first[lo]);
+    return lo;
+}
+
+size_t window_set_start(const struct window_set *ws, size_t i)
+{
+    LSTMSRC_ASSERT(i < ws->total);
+    if (ws->n_runs == 1) return ws->runs[0].start + i;
+    size_t r = window_set_run(ws, i);
+    return ws->runs[r].start + (i - ws->first[r]);
 }
 
 size_t window_set_rows(const struct window_set *ws)

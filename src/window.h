@@ -55,6 +55,8 @@ int window_set_init(struct window_set *ws, const struct window_run *runs, size_t
 void window_set_free(struct window_set *ws);
 /* First row of window i (0 <= i < total). */
 size_t window_set_start(const struct window_set *ws, size_t i);
+/* The run (index into ws->runs) that window i (0 <= i < total) lies in. */
+size_t window_set_run(const struct window_set *ws, size_t i);
 /* Rows of the clipped runs of ws (its rows in runs, a window or not). */
 size_t window_set_rows(const struct window_set *ws);
 
