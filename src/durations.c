@@ -262,16 +262,6 @@ void lstmsrc_filter_rows(const struct lstmsrc_model *m, uint8_t *on, size_t wind
 
 /* ============================== the model's durations ============================== */
 
-int durations_model_delay(const struct lstmsrc_model *m)
-{
-    int d = 0;
-    for (int j = 0; j < m->k; j++) {
-        int dj = durations_delay(m->min_on[j], m->min_off[j]);
-        if (dj > d) d = dj;
-    }
-    return d;
-}
-
 enum lstmsrc_status lstmsrc_model_set_durations(struct lstmsrc_model *m, const int *min_on,
                                                 const int *min_off, struct lstmsrc_error *err)
 {

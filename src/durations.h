@@ -29,9 +29,6 @@ void durations_filter(uint8_t *on, size_t n, size_t stride, int min_on, int min_
 /* Rows a source's decision may be held back: (min_on - 1) + (min_off - 1). */
 int durations_delay(int min_on, int min_off);
 
-/* The model's decision delay: the largest durations_delay over its outputs. */
-int durations_model_delay(const struct lstmsrc_model *m);
-
 /* Checks one pair; returns 1 when both lie in 1..LSTMSRC_MAX_DURATION. */
 int durations_valid(long min_on, long min_off);
 

@@ -604,7 +604,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             "\n",
             P, m->n_raw, P, m->f, P, m->features, P, m->label_offset, P, m->k, P, m->h, P,
             m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params, P, sz.flash_bytes, P,
-            sz.ram_bytes, P, gate_block, P, durations_model_delay(m));
+            sz.ram_bytes, P, gate_block, P, model_decision_delay(m));
     if (m->dirs == 2) {
         int fw, rv;
         model_top_steps(m, &fw, &rv);

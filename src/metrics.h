@@ -1,7 +1,8 @@
 /*
  * metrics.h — counting what a model got right, honestly: binary confusion counts, F1, the best
  * F1 decision threshold over a set of scores (used to tune per-source thresholds on validation
- * and to fit the "on if reading > t" baseline), and the evaluation report behind `lstmsrc eval`.
+ * and to fit the "on if reading > t" baseline). The evaluation behind `lstmsrc eval` is
+ * evaluate.c's.
  */
 #ifndef LSTMSRC_METRICS_H
 #define LSTMSRC_METRICS_H
@@ -17,6 +18,8 @@ struct bin_counts {
 double counts_f1(const struct bin_counts *c);
 double counts_precision(const struct bin_counts *c);
 double counts_recall(const struct bin_counts *c);
+/* Counts one decision p (nonzero = ON) against the truth t. */
+void counts_add(struct bin_counts *c, int p, int t);
 
 /* Decision rule everywhere: ON if score > threshold.
  * Finds the threshold maximising F1 of (score[i*ss] > t) against y[i*sy] over n items. Candidate

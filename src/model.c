@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "common.h"
-#include "durations.h"
 #include "head.h"
 #include "kernels.h"
 #include "lstm.h"
@@ -241,7 +240,7 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->val_macro_f1 = m->meta.val_macro_f1;
     info->min_on = m->min_on;
     info->min_off = m->min_off;
-    info->decision_delay = durations_model_delay(m);
+    info->decision_delay = model_decision_delay(m);
     info->on_above = m->on_above;
     info->use_invalid_below = m->use_invalid_below;
     info->invalid_below = m->invalid_below;
@@ -318,6 +317,16 @@ static int init_lstm(float *w, float *b, int in, int H, struct rng *rng)
     if (!orthogonal(w + in, in + H, H, rng)) return 0;
     for (int j = 0; j < H; j++) b[H + j] = 1.0f;
     return 1;
+}
+
+int model_decision_delay(const struct lstmsrc_model *m)
+{
+    int d = 0;
+    for (int j = 0; j < m->k; j++) {
+        int dj = (m->min_on[j] - 1) + (m->min_off[j] - 1);
+        if (dj > d) d = dj;
+    }
+    return d;
 }
 
 size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)

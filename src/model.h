@@ -123,6 +123,10 @@ int model_unit_steps(const struct lstmsrc_model *m, int u);
  * bidirectional) and *rv in reverse (0 for one direction, else label_offset + 1). */
 void model_top_steps(const struct lstmsrc_model *m, int *fw, int *rv);
 
+/* The model's decision delay in rows: the largest (min_on - 1) + (min_off - 1) over its
+ * outputs (durations.h: how long the minimum-durations filter may hold a decision back). */
+int model_decision_delay(const struct lstmsrc_model *m);
+
 /* Keras initialisation: Glorot-uniform input weights, orthogonal recurrent weights, zero biases
  * with forget-gate bias 1 (Jozefowicz et al. 2015), Glorot-uniform head, zero head bias.
  * Returns 0, or (out of memory for its scratch) about the bytes it asked for, the parameters

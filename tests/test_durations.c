@@ -80,7 +80,7 @@ static int stream_matches(const struct lstmsrc_model *m, const uint8_t *seq, siz
     memcpy(want, seq, n * (size_t)k);
     lstmsrc_filter_rows(m, want, n);
     int delay = lstmsrc_filter_delay(f);
-    ok = delay == durations_model_delay(m);
+    ok = delay == model_decision_delay(m);
     size_t popped = 0;
     for (size_t i = 0; i < n && ok; i++) {
         ok = lstmsrc_filter_push(f, seq + i * (size_t)k, &err) == LSTMSRC_OK;
@@ -211,7 +211,7 @@ static void test_set_durations(void)
     CHECK(lstmsrc_model_set_durations(m, huge, off, &err) == LSTMSRC_ERR_ARG);
     CHECK(m->min_on[0] == 3 && m->min_off[1] == 12); /* unchanged on failure */
     CHECK(lstmsrc_model_set_durations(m, NULL, NULL, &err) == LSTMSRC_OK);
-    CHECK(m->min_on[0] == 1 && m->min_off[1] == 1 && durations_model_delay(m) == 0);
+    CHECK(m->min_on[0] == 1 && m->min_off[1] == 1 && model_decision_delay(m) == 0);
     lstmsrc_model_free(m);
 
     m = make_model(3, LSTMSRC_TASK_MULTICLASS);
