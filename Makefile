@@ -25,7 +25,7 @@ WARN    = -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes
 CPPFLAGS_ALL = -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L
 LDLIBS  = -lm -lpthread
 
-# No BLAS: the LSTM runs on its own packed GEMM kernels (src/kernels.c), which a BLAS call
+# No BLAS: the LSTM runs on its own packed GEMM kernels (src/nn/kernels.c), which a BLAS call
 # could not fuse with the gate activations; an OpenBLAS build wrote byte-identical models at
 # the same speed (docs/RESULTS.md), so it is not a dependency. The benchmark still times
 # OpenBLAS's sgemm at the LSTM's shapes as a reference, when it is installed.
@@ -35,7 +35,7 @@ ifdef BLAS
   endif
 endif
 
-# gzip input (src/csv.c) through zlib, optional: auto = when the compiler finds <zlib.h>
+# gzip input (src/data/csv.c) through zlib, optional: auto = when the compiler finds <zlib.h>
 ZLIB    ?= auto
 ifeq ($(ZLIB),auto)
   ZLIB_ON := $(shell printf '\043include <zlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
@@ -53,7 +53,10 @@ endif
 
 ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(PIC) $(EXTRA_CFLAGS)
 
-LIB_SRC  = $(sort $(wildcard src/*.c))
+# the library's layers, lowest first (scripts/layers.txt; tests/cli_layers.sh checks that no
+# include runs against them), one folder each under src/
+LAYERS   := $(shell sed -n 's/^\([a-z][a-z]*\) .*/\1/p' scripts/layers.txt)
+LIB_SRC  = $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
 CLI_SRC  = $(sort $(wildcard src/cli/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 
@@ -96,7 +99,7 @@ all: $(LIB) $(SO) $(CLI) $(MAN)
 lib: $(LIB) $(LIBI) $(SO)
 cli: $(CLI)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/cli/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -106,7 +109,7 @@ $(ZLIB_STAMP):
 	@mkdir -p $(dir $@)
 	@rm -f $(BUILD)/.zlib-*
 	@touch $@
-$(BUILD)/src/csv.o: $(ZLIB_STAMP)
+$(BUILD)/src/data/csv.o: $(ZLIB_STAMP)
 
 # The library's objects are position-independent (they also make the shared library).
 $(LIB_OBJ): PIC = -fPIC

@@ -7,7 +7,7 @@
 Per data set (REFIT house 2 and IDEAL house 65 from data/): one scikit-learn
 HistGradientBoostingClassifier per source on the raw window of the last W readings (W = 5 and
 W = 60), trained on the training file and scored on the later test file. The windows are the
-ones lstmsrc uses (src/window.c, src/metrics.c): a window is W consecutive rows, its label is
+ones lstmsrc uses (src/data/window.c, src/post/metrics.c): a window is W consecutive rows, its label is
 the state at its last row, so the first W-1 rows of a file have no window and are not scored;
 the validation part is the last 10 % of the training file's rows and no window straddles it.
 The trees also get W = 120 readings labelled at the window's centre (row W/2 before its last:

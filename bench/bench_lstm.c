@@ -21,12 +21,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
-#include "head.h"
-#include "kernels.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
+#include "base/common.h"
+#include "nn/head.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "base/rng.h"
 
 /* OpenBLAS's sgemm at the LSTM's shapes, as a reference for the own kernels (bench/run.sh
  * defines this when OpenBLAS is installed; the library links no BLAS) */

@@ -116,5 +116,5 @@ END {
     printf "| peak RSS, train on 1.1M rows, 1 thread (MB) | %s |\n", has("train_1100k_peak_rss_kb") ? sprintf("%.1f", v["train_1100k_peak_rss_kb"] / 1024) : "n/a"
     print ""
     print "Reproduce: `make bench` (OpenBLAS sgemm is timed as a reference when installed); raw numbers in BUILD/bench/results.txt."
-    print "lstmsrc training goes through lstmsrc_train (src/train.c), inference through lstmsrc_predict (batches of 64, src/predict.c), the stream through lstmsrc_stream_push; epoch times depend on the machine load noted above."
+    print "lstmsrc training goes through lstmsrc_train (src/train/train.c), inference through lstmsrc_predict (batches of 64, src/infer/predict.c), the stream through lstmsrc_stream_push; epoch times depend on the machine load noted above."
 }' "$KV"

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "csv.h"
-#include "dataset.h"
+#include "base/common.h"
+#include "data/csv.h"
+#include "data/dataset.h"
 
 const char *const fuzz_seed_dirs[] = {"fuzz/corpus/csv", "tests/fixtures", NULL};
 

@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "common.h"
-#include "model.h"
+#include "base/common.h"
+#include "nn/model.h"
 
 const char *const fuzz_seed_dirs[] = {"fuzz/corpus/stream_line", NULL};
 

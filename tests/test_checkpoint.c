@@ -1,5 +1,5 @@
 /*
- * test_checkpoint.c — training checkpoints (src/checkpoint.c, the resume path of src/train.c).
+ * test_checkpoint.c — training checkpoints (src/io/checkpoint.c, the resume path of src/train/train.c).
  *
  * A run stopped anywhere (first step, mid-epoch, the last step of an epoch, after an early stop)
  * and resumed from its checkpoint ends with the same model file, byte for byte, as a run that
@@ -23,10 +23,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
-#include "common.h"
-#include "dataset.h"
-#include "model.h"
+#include "io/checkpoint.h"
+#include "base/common.h"
+#include "data/dataset.h"
+#include "nn/model.h"
 #include "test.h"
 #include "testio.h"
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "dataset.h"
+#include "data/csv.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
 #include "test.h"
 

@@ -7,10 +7,10 @@
  */
 #include <string.h>
 
-#include "common.h"
-#include "durations.h"
-#include "model.h"
-#include "rng.h"
+#include "base/common.h"
+#include "post/durations.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
 
 /* Filters a string of '0'/'1' with the batch filter and returns it (static buffer). */

@@ -14,12 +14,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "common.h"
-#include "dataset.h"
-#include "model.h"
-#include "rng.h"
+#include "base/common.h"
+#include "data/dataset.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
-#include "window.h"
+#include "data/window.h"
 
 /* ============================== channels ============================== */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
 #include "test.h"
 

@@ -20,12 +20,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "common.h"
-#include "head.h"
-#include "kernels.h"
-#include "lstm.h"
-#include "model.h"
-#include "rng.h"
+#include "base/common.h"
+#include "nn/head.h"
+#include "nn/kernels.h"
+#include "nn/lstm.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
 
 /* Model gradients (float forward, h = 2^-5): the noise of the float forward pass, divided by

@@ -1,5 +1,5 @@
 /*
- * test_gzip.c — gzip-compressed input (src/csv.c below its buffering).
+ * test_gzip.c — gzip-compressed input (src/data/csv.c below its buffering).
  *
  * A gz of every CSV fixture loads the same data set as the plain file, or fails with the same
  * status and message (the file name aside); so do reads that straddle buffer refills, lines at
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "dataset.h"
+#include "data/csv.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
 #include "test.h"
 #include "testio.h"

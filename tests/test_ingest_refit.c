@@ -10,8 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "csv.h"
-#include "dataset.h"
+#include "data/csv.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
 #include "test.h"
 

@@ -17,12 +17,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "common.h"
-#include "head.h"
-#include "kernels.h"
-#include "lstm.h"
-#include "model.h"
-#include "rng.h"
+#include "base/common.h"
+#include "nn/head.h"
+#include "nn/kernels.h"
+#include "nn/lstm.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
 
 static float *randv(struct rng *r, size_t n, double a)

@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "common.h"
-#include "dataset.h"
+#include "base/common.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
-#include "metrics.h"
-#include "model.h"
-#include "rng.h"
+#include "post/metrics.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
 
 /* ============================== counts ============================== */

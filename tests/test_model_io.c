@@ -20,8 +20,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "model.h"
+#include "base/common.h"
+#include "nn/model.h"
 #include "test.h"
 #include "testio.h"
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "optim.h"
+#include "nn/optim.h"
 #include "test.h"
 
 #define N 8

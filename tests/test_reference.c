@@ -25,10 +25,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "head.h"
-#include "kernels.h"
-#include "model.h"
-#include "optim.h"
+#include "nn/head.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
+#include "nn/optim.h"
 #include "test.h"
 
 #define FWD_RTOL 1e-5

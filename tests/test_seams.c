@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "model.h"
+#include "base/common.h"
+#include "nn/model.h"
 #include "test.h"
 #include "testio.h"
 

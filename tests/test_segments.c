@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "binio.h"
-#include "csv.h"
-#include "dataset.h"
+#include "base/binio.h"
+#include "data/csv.h"
+#include "data/dataset.h"
 #include "lstmsrc.h"
-#include "model.h"
+#include "nn/model.h"
 #include "test.h"
-#include "window.h"
+#include "data/window.h"
 
 static struct lstmsrc_dataset *load(const char *text, const struct lstmsrc_columns *c,
                                     struct lstmsrc_error *err)

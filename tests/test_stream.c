@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "model.h"
-#include "rng.h"
+#include "base/common.h"
+#include "nn/model.h"
+#include "base/rng.h"
 #include "test.h"
 
 static char dir[64];

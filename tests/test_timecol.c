@@ -1,5 +1,5 @@
 /*
- * test_timecol.c — time stamps (src/timecol.c): ISO 8601 parsing in every accepted form and
+ * test_timecol.c — time stamps (src/data/timecol.c): ISO 8601 parsing in every accepted form and
  * refusal of malformed or impossible ones, leap years, known Unix times, every day of 1600-2400
  * against a calendar counted here day by day, format/parse round trips over years 0000-9999,
  * Unix seconds, durations, and the sampling period under float noise, jitter, gaps, repeated and
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "base/common.h"
 #include "test.h"
-#include "timecol.h"
+#include "data/timecol.h"
 
 static uint64_t mix(uint64_t *s)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "window.h"
+#include "data/window.h"
 
 static void test_window_count(void)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "outfile.h"
-#include "timecol.h"
+#include "base/outfile.h"
+#include "data/timecol.h"
 #include "svg.h" /* utf8_len */
 
 int cli_fail(const char *cmd, const struct lstmsrc_error *err)

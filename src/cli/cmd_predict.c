@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "outfile.h"
-#include "timecol.h"
+#include "base/outfile.h"
+#include "data/timecol.h"
 
 static const char cmd[] = "predict";
 

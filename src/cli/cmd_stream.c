@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "csv.h"
+#include "data/csv.h"
 
 static const char cmd[] = "stream";
 

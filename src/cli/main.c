@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "csv.h"
-#include "kernels.h"
+#include "data/csv.h"
+#include "nn/kernels.h"
 
 static const struct {
     const char *name;

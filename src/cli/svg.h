@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "outfile.h"
+#include "base/outfile.h"
 
 struct svg {
     FILE *fp;

@@ -28,7 +28,7 @@ centred label (our --label-at center), 0 for the last row. T=4 B=3 F=2 H=5:
     ref_bi2_center_multiclass.txt   2 layers, centred,           CE, K=4
     ref_bi1_last_multiclass.txt     1 layer,  last row,          CE, K=4
 
-Parameter mapping to our flat layout (src/model.h), per layer l, then the head:
+Parameter mapping to our flat layout (src/nn/model.h), per layer l, then the head:
   w_l (4H, in_l + H) = torch.cat([weight_ih_l, weight_hh_l], dim=1)   row blocks i, f, g, o: the
                        gate order of nn.LSTM is ours, no reordering
   b_l (4H)           = bias_ih_l + bias_hh_l

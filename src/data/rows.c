@@ -1,0 +1,393 @@
+/*
+ * rows.c — a CSV read chunk by chunk for prediction: the header resolves the input columns (by
+ * exact name or 1-based index, as the loader does), then each call fills a caller buffer with up
+ * to `max` rows of those columns. Memory is the tokenizer's buffer and nothing else, whatever
+ * the file size. Label columns are never looked at, so new data without labels reads as is.
+ *
+ * Cells are converted with the tokenizer's parser, the one lstmsrc_dataset_load uses, so a row
+ * read here holds the same floats as the same row loaded whole. Messages follow the loader's
+ * ("FILE:LINE:COL: expected a number, found \"abc\"").
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/common.h"
+#include "data/csv.h"
+#include "data/dataset.h"
+
+#define EXCERPT 40
+
+struct lstmsrc_rows {
+    struct csv_reader *r;
+    int ncols;          /* fields per record (the header's) */
+    int f;              /* inputs */
+    int *idx;           /* (f) 0-based column of each input */
+    int done;           /* end of input seen */
+    int diff_finite;    /* cols->diff_finite: refuse a row whose first difference overflows */
+    int has_prev;       /* prev holds the last row read, in the same segment */
+    float prev[LSTMSRC_MAX_INPUTS];
+    const char *missing;          /* cols->missing, copied */
+    char *missing_copy;
+    int use_invalid_below;
+    float invalid_below;
+    char decimal;                 /* cols->decimal */
+    int in_segment;               /* the last row read was good */
+    float last[LSTMSRC_MAX_INPUTS]; /* the last good row (0 before any) */
+    size_t missing_cells, missing_rows, invalid_rows, segments;
+    /* the time column */
+    int time_col, time_kind;
+    char *time_name;
+    double from, until, t_prev, t_kept, max_gap;
+    int has_kept;
+    size_t dropped, gaps;
+    int pending, first_nf; /* the first data row, read at open to find the time column */
+};
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static void trim(const char **s, size_t *len)
+{
+    const char *p = *s, *e = *s + *len;
+    while (p < e && is_blank(*p)) p++;
+    while (e > p && is_blank(e[-1])) e--;
+    *s = p;
+    *len = (size_t)(e - p);
+}
+
+int lstmsrc_parse_number(const char *s, size_t len, float *out)
+{
+    if (!s) return 0;
+    return csv_parse_float(s, len, out);
+}
+
+int lstmsrc_rows_inputs(const struct lstmsrc_rows *r) { return r->f; }
+
+void lstmsrc_rows_close(struct lstmsrc_rows *r)
+{
+    if (!r) return;
+    csv_close(r->r);
+    free(r->idx);
+    free(r->missing_copy);
+    free(r->time_name);
+    free(r);
+}
+
+/* ============================== header ============================== */
+
+/* 0-based column named `tok` (exact header name, else all-digit 1-based index); -1 if none. */
+static int find_column(char *const *header, int ncols, const char *tok, size_t len)
+{
+    for (int i = 0; i < ncols; i++)
+        if (strlen(header[i]) == len && memcmp(header[i], tok, len) == 0) return i;
+    if (len == 0 || len > 9) return -1;
+    int v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned)(tok[i] - '0') > 9u) return -1;
+        v = v * 10 + (tok[i] - '0');
+    }
+    return v >= 1 && v <= ncols ? v - 1 : -1;
+}
+
+/* The header's columns as "a, b, c" for messages, shortened with "..." to fit cap. */
+static void column_list(char *dst, size_t cap, char *const *header, int ncols)
+{
+    size_t used = 0;
+    dst[0] = '\0';
+    for (int i = 0; i < ncols; i++) {
+        char nm[EXCERPT + 1];
+        str_excerpt(nm, sizeof nm, header[i], strlen(header[i]));
+        size_t need = (i ? 2 : 0) + strlen(nm);
+        if (used + need + 5 > cap) {
+            strcpy(dst + used, i ? ", ..." : "...");
+            return;
+        }
+        used += (size_t)snprintf(dst + used, cap - used, "%s%s", i ? ", " : "", nm);
+    }
+}
+
+static enum lstmsrc_status pick(struct lstmsrc_rows *rw, char *const *header, const char *src,
+                                const char *tok, size_t len, struct lstmsrc_error *err)
+{
+    int c = find_column(header, rw->ncols, tok, len);
+    if (c < 0) {
+        char t[EXCERPT + 1], list[128];
+        str_excerpt(t, sizeof t, tok, len);
+        column_list(list, sizeof list, header, rw->ncols);
+        return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t,
+                         list);
+    }
+    /* a name that two columns share picks neither, as in the loader */
+    for (int j = 0; j < rw->ncols; j++)
+        if (j != c && strcmp(header[j], header[c]) == 0) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src, t,
+                             (j < c ? j : c) + 1, (j < c ? c : j) + 1);
+        }
+    for (int i = 0; i < rw->f; i++)
+        if (rw->idx[i] == c) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
+            return set_error(err, LSTMSRC_ERR_ARG, "%s:1: column \"%s\" selected twice", src, t);
+        }
+    if (rw->f >= LSTMSRC_MAX_INPUTS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: more than %d input columns", src,
+                         LSTMSRC_MAX_INPUTS);
+    rw->idx[rw->f++] = c;
+    return LSTMSRC_OK;
+}
+
+static enum lstmsrc_status resolve(struct lstmsrc_rows *rw, char *const *header,
+                                   const struct lstmsrc_columns *cols, const char *src,
+                                   struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st;
+    if (cols && cols->input_names) {
+        if (cols->n_input_names < 1)
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: no input columns given", src);
+        for (int i = 0; i < cols->n_input_names; i++) {
+            const char *nm = cols->input_names[i] ? cols->input_names[i] : "";
+            if ((st = pick(rw, header, src, nm, strlen(nm), err))) return st;
+        }
+        return LSTMSRC_OK;
+    }
+    if (cols && cols->input) {
+        for (const char *p = cols->input;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            const char *tok = p;
+            trim(&tok, &len);
+            if (len == 0) {
+                char l[EXCERPT + 1];
+                str_excerpt(l, sizeof l, cols->input, strlen(cols->input));
+                return set_error(err, LSTMSRC_ERR_ARG, "%s:1: empty name in column list \"%s\"",
+                                 src, l);
+            }
+            if ((st = pick(rw, header, src, tok, len, err))) return st;
+            if (!comma) return LSTMSRC_OK;
+            p = comma + 1;
+        }
+    }
+    rw->idx[rw->f++] = rw->time_col == 0 && rw->ncols > 1 ? 1 : 0;
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_columns *cols,
+                                      struct lstmsrc_rows **out, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(path && out);
+    enum lstmsrc_status st;
+    char **header = NULL;
+    int nf = 0, ncols = 0;
+    struct lstmsrc_rows *rw = calloc(1, sizeof *rw);
+    if (!rw) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = csv_open_file(path, &rw->r, err))) goto fail;
+    const char *src = csv_name(rw->r);
+    if ((st = csv_next(rw->r, &nf, err))) goto fail;
+    if (nf == 0) {
+        st = set_error(err, LSTMSRC_ERR_PARSE, "%s: empty file, expected a header line", src);
+        goto fail;
+    }
+    header = calloc((size_t)nf, sizeof *header);
+    rw->idx = malloc(LSTMSRC_MAX_INPUTS * sizeof *rw->idx);
+    if (!header || !rw->idx) goto nomem;
+    for (; ncols < nf; ncols++) {
+        size_t len;
+        const char *s = csv_field(rw->r, ncols, &len);
+        trim(&s, &len);
+        if (!(header[ncols] = str_ndup(s, len))) goto nomem;
+    }
+    rw->ncols = ncols;
+    rw->diff_finite = cols && cols->diff_finite;
+    if (cols && cols->missing) {
+        if (!(rw->missing_copy = str_dup(cols->missing))) goto nomem;
+        rw->missing = rw->missing_copy;
+    }
+    rw->use_invalid_below = cols && cols->use_invalid_below;
+    rw->decimal = cols ? cols->decimal : 0;
+    rw->invalid_below = cols ? cols->invalid_below : 0.0f;
+    /* the first data row shows whether a column holds time stamps */
+    static const struct lstmsrc_columns none;
+    if ((st = csv_next(rw->r, &rw->first_nf, err))) goto fail;
+    rw->pending = 1;
+    if ((st = lstmsrc_time_column_find(rw->r, rw->first_nf, header, ncols, cols ? cols : &none,
+                                       &rw->time_col, &rw->time_kind, err)))
+        goto fail;
+    if (rw->time_col >= 0) {
+        if (!(rw->time_name = str_dup(header[rw->time_col]))) goto nomem;
+        if ((st = lstmsrc_time_bounds(src, cols ? cols : &none, &rw->from, &rw->until, err)))
+            goto fail;
+        rw->t_prev = -INFINITY;
+        rw->max_gap = cols && cols->max_gap > 0.0 ? cols->max_gap
+                      : cols && cols->period > 0.0 ? 1.5 * cols->period
+                                                   : 0.0; /* 0: from the first step */
+    }
+    if ((st = resolve(rw, header, cols, src, err))) goto fail;
+    for (int i = 0; i < rw->f; i++)
+        if (rw->idx[i] == rw->time_col) {
+            char t[EXCERPT + 1];
+            str_excerpt(t, sizeof t, header[rw->time_col], strlen(header[rw->time_col]));
+            st = set_error(err, LSTMSRC_ERR_ARG,
+                           "%s:1: column \"%s\" is the time column, not an input (--no-time "
+                           "reads it as numbers)", src, t);
+            goto fail;
+        }
+    str_array_free(header, ncols);
+    *out = rw;
+    return LSTMSRC_OK;
+nomem:
+    st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", path);
+fail:
+    str_array_free(header, ncols);
+    lstmsrc_rows_close(rw);
+    return st;
+}
+
+/* ============================== rows ============================== */
+
+/* "a finite number" when strtod reads the whole cell (nan, inf, 1e39), else "a number". */
+static enum lstmsrc_status number_error(const struct csv_reader *r, int col, const char *s,
+                                        size_t len, struct lstmsrc_error *err)
+{
+    const char *t = s;
+    size_t tl = len;
+    trim(&t, &tl);
+    char *stop;
+    double v = tl ? strtod(t, &stop) : 0.0;
+    int finite_issue = tl && stop == t + tl && !isfinite((float)v);
+    char x[EXCERPT + 1];
+    str_excerpt(x, sizeof x, s, len);
+    return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: expected %s, found \"%s\"", csv_name(r),
+                     csv_line(r), col + 1, finite_issue ? "a finite number" : "a number", x);
+}
+
+void lstmsrc_rows_missing(const struct lstmsrc_rows *r, size_t *cells, size_t *rows,
+                          size_t *invalid, size_t *segments)
+{
+    if (cells) *cells = r->missing_cells;
+    if (rows) *rows = r->missing_rows;
+    if (invalid) *invalid = r->invalid_rows;
+    if (segments) *segments = r->segments;
+}
+
+enum lstmsrc_status lstmsrc_rows_read(struct lstmsrc_rows *rw, float *x, size_t max, size_t *n,
+                                      struct lstmsrc_error *err)
+{
+    return lstmsrc_rows_read_marked(rw, x, NULL, max, n, err);
+}
+
+const char *lstmsrc_rows_time(const struct lstmsrc_rows *r, int *kind, size_t *dropped,
+                              size_t *gaps)
+{
+    if (kind) *kind = r->time_kind;
+    if (dropped) *dropped = r->dropped;
+    if (gaps) *gaps = r->gaps;
+    return r->time_col >= 0 ? r->time_name : NULL;
+}
+
+enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, uint8_t *mark,
+                                             size_t max, size_t *n, struct lstmsrc_error *err)
+{
+    return lstmsrc_rows_read_timed(rw, x, NULL, mark, max, n, err);
+}
+
+enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, double *t,
+                                            uint8_t *mark, size_t max, size_t *n,
+                                            struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(rw && n && (x || max == 0));
+    enum lstmsrc_status st;
+    const int f = rw->f;
+    size_t got = 0;
+    while (got < max && !rw->done) {
+        int nf;
+        if (rw->pending) {
+            rw->pending = 0;
+            nf = rw->first_nf;
+        } else if ((st = csv_next(rw->r, &nf, err))) {
+            return st;
+        }
+        if (nf == 0) {
+            rw->done = 1;
+            break;
+        }
+        if (nf != rw->ncols)
+            return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d fields, found %d",
+                             csv_name(rw->r), csv_line(rw->r), rw->ncols, nf);
+        int gap = 0;
+        if (rw->time_col >= 0) {
+            double tm;
+            if ((st = lstmsrc_time_cell(rw->r, rw->time_col, rw->time_kind, rw->t_prev, &tm, err)))
+                return st;
+            rw->t_prev = tm;
+            if (tm < rw->from || tm > rw->until) {
+                rw->dropped++;
+                continue;
+            }
+            if (rw->has_kept) {
+                if (rw->max_gap <= 0.0) rw->max_gap = 1.5 * (tm - rw->t_kept);
+                gap = tm - rw->t_kept > rw->max_gap;
+                rw->gaps += (size_t)gap;
+            }
+            rw->t_kept = tm;
+            rw->has_kept = 1;
+            if (t) t[got] = tm;
+        }
+        if (gap && mark) { /* the stretch before the gap is a segment of its own */
+            rw->in_segment = 0;
+            rw->has_prev = 0;
+        }
+        float *xr = x + got * (size_t)f;
+        int bad = 0;
+        for (int i = 0; i < f; i++)
+            if (!csv_field_float(rw->r, rw->idx[i], &xr[i])) {
+                size_t len;
+                const char *s = csv_field(rw->r, rw->idx[i], &len);
+                if (rw->decimal != '.' && (rw->decimal == ',' || csv_separator(rw->r) != ',') &&
+                    csv_parse_float_comma(s, len, &xr[i]))
+                    continue; /* a decimal comma, as the loader reads it */
+                if (mark && lstmsrc_cell_missing(rw->missing, s, len)) {
+                    rw->missing_cells++;
+                    bad = 1;
+                    continue;
+                }
+                return number_error(rw->r, rw->idx[i], s, len, err);
+            }
+        if (mark && !bad && rw->use_invalid_below && xr[0] < rw->invalid_below) {
+            rw->invalid_rows++;
+            bad = 1;
+        }
+        if (mark) {
+            if (bad) {
+                rw->missing_rows++;
+                memcpy(xr, rw->last, (size_t)f * sizeof *xr);
+                mark[got] = LSTMSRC_ROW_MISSING;
+                rw->in_segment = 0;
+                rw->has_prev = 0; /* a difference never spans the hole */
+                got++;
+                continue;
+            }
+            mark[got] = rw->in_segment || rw->segments == 0 ? LSTMSRC_ROW_OK : LSTMSRC_ROW_BREAK;
+            if (!rw->in_segment) rw->segments++;
+            rw->in_segment = 1;
+            memcpy(rw->last, xr, (size_t)f * sizeof *xr);
+        }
+        if (rw->diff_finite) {
+            for (int i = 0; i < f && rw->has_prev; i++)
+                if (!isfinite(xr[i] - rw->prev[i])) /* as model_channels computes it */
+                    return set_error(err, LSTMSRC_ERR_PARSE,
+                                     "%s:%ld:%d: the step from %g to %g overflows a float in the "
+                                     "first-difference channel; use the raw channel alone, or "
+                                     "fix the reading",
+                                     csv_name(rw->r), csv_line(rw->r), rw->idx[i] + 1,
+                                     (double)rw->prev[i], (double)xr[i]);
+            memcpy(rw->prev, xr, (size_t)f * sizeof *xr);
+            rw->has_prev = 1;
+        }
+        got++;
+    }
+    *n = got;
+    return LSTMSRC_OK;
+}
