@@ -135,7 +135,8 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
            in->features == LSTMSRC_FEATURES_ALL ? " + " : "",
            in->features & LSTMSRC_FEATURE_DIFF ? "first difference" : "", in->channels);
     if (in->label_at == LSTMSRC_LABEL_CENTER)
-        printf("  labelled row  centre: %d rows before the window's last (decisions %d rows late)\n",
+        printf("  labelled row  centre: %d rows before the window's last (a stream answers each "
+               "row %d rows after it arrives)\n",
                in->label_offset, in->label_offset);
     else
         printf("  labelled row  the window's last (online)\n");
@@ -174,9 +175,12 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
         printf("  (min on/off: decisions are post-processed per source, in rows: off-gaps shorter\n"
                "   than min off between two on-runs are filled, then on-runs shorter than min on\n"
                "   dropped; 1 = nothing changed)\n"
-               "  decision delay %d row%s: a stream settles each decision that many rows later "
-               "at most\n",
-               in->decision_delay, in->decision_delay == 1 ? "" : "s");
+               "  decision delay %d row%s: the durations hold a decision back that many rows at "
+               "most,\n  on top of the labelled row's %d (a stream settles a row %d rows after it "
+               "arrives at most)\n",
+               in->decision_delay, in->decision_delay == 1 ? "" : "s",
+               in->label_at == LSTMSRC_LABEL_CENTER ? in->label_offset : 0,
+               in->decision_delay + (in->label_at == LSTMSRC_LABEL_CENTER ? in->label_offset : 0));
 
     printf("\ntraining\n");
     printf("  seed          %" PRIu64 "\n", in->seed);
