@@ -720,9 +720,12 @@ enum lstmsrc_finding_code {
     LSTMSRC_FINDING_FEW_POSITIVES,/* too few on-rows or runs to learn; value: on-rows */
     LSTMSRC_FINDING_VALIDATION,   /* a source barely on in the validation part; value: its
                                      on-rows there */
-    LSTMSRC_FINDING_OVERFLOW      /* a step between two finite readings overflows a float, so
+    LSTMSRC_FINDING_OVERFLOW,     /* a step between two finite readings overflows a float, so
                                      the first-difference channel cannot hold it; value: its
                                      1-based row */
+    LSTMSRC_FINDING_COUNTER       /* the input never decreases inside a segment and rises often:
+                                     a cumulative counter (energy or volume register) whose
+                                     first difference is the signal; value: steps that rise */
 };
 
 struct lstmsrc_finding {
@@ -792,6 +795,8 @@ struct lstmsrc_report {
     const char *seq_len_reason;
     float suggested_val_fraction;
     const char *val_fraction_reason;
+    unsigned suggested_features; /* LSTMSRC_FEATURE_DIFF when every input is a cumulative
+                                    counter (LSTMSRC_FINDING_COUNTER), else 0: no opinion */
     struct lstmsrc_finding *findings;      /* (n_findings), problems first, then warnings */
     int n_findings;
 };
@@ -810,6 +815,7 @@ const char *lstmsrc_severity_str(enum lstmsrc_severity severity);
 /* Fields of a training config the doctor has an opinion on. */
 #define LSTMSRC_SUGGEST_SEQ_LEN 0x1u
 #define LSTMSRC_SUGGEST_VAL_FRACTION 0x2u
+#define LSTMSRC_SUGGEST_FEATURES 0x4u
 /* Copies the report's suggestions into `cfg` for the fields in `fields` only (pass the ones the
  * user did not set); returns the fields it changed. With cfg->label_at LSTMSRC_LABEL_CENTER the
  * window is twice suggested_seq_len (capped at LSTMSRC_MAX_SEQ), a cycle on each side of the

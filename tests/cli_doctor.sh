@@ -199,5 +199,33 @@ fi
 "$L" eval "$T/odd.lsm" "$T/odd.csv" --json >"$T/odd-eval.json" && json_ok "$T/odd-eval.json" &&
     ok "eval --json with odd names parses" || bad "odd eval json" "invalid"
 
+# a cumulative counter (an energy register: the running sum of the readings, in Wh)
+awk -F, 'NR == 1 { sub(/^[^,]*/, "energy_Wh"); print; next }
+         { c += $1 / 60; r = $0; sub(/^[^,]*/, "", r); printf "%.3f%s\n", c, r }' \
+    "$T/gen.csv" >"$T/counter.csv"
+"$L" doctor "$T/counter.csv" >"$T/counter.txt" 2>&1
+grep -q 'counter .*Input "energy_Wh" never decreases and rises in' "$T/counter.txt" &&
+    grep -q -- '--features diff   every input is a cumulative counter' "$T/counter.txt" &&
+    ok "doctor: a running sum is a cumulative counter, --features diff suggested" ||
+    bad "counter finding" "$(head -c 600 "$T/counter.txt")"
+"$L" doctor "$T/counter.csv" --json >"$T/counter.json" && json_ok "$T/counter.json" &&
+    grep -q '"code":"counter"' "$T/counter.json" && grep -q '"features":"diff"' "$T/counter.json" &&
+    ok "doctor --json: code counter, suggested features diff" || bad "counter json" "missing"
+grep -qi 'counter' "$T/gen.txt" && bad "power reading taken for a counter" "$(grep -i counter "$T/gen.txt")" ||
+    ok "doctor: a power reading is no counter"
+"$L" train "$T/counter.csv" -o "$T/counter.lsm" --epochs 1 --hidden 8 --seq 5 --threads 1 \
+    --quiet 2>"$T/counter.err" >/dev/null &&
+    grep -q -- '--features diff chosen by the data doctor: every input is a cumulative counter' \
+        "$T/counter.err" &&
+    "$L" inspect "$T/counter.lsm" | grep -q 'channels      first difference per input column' &&
+    ok "train on a counter chooses --features diff and says so" ||
+    bad "train on a counter" "$(cat "$T/counter.err")"
+"$L" train "$T/counter.csv" -o "$T/counter2.lsm" --epochs 1 --hidden 8 --seq 5 --threads 1 \
+    --quiet --features raw,diff 2>"$T/counter2.err" >/dev/null &&
+    ! grep -q 'chosen by the data doctor: every' "$T/counter2.err" &&
+    "$L" inspect "$T/counter2.lsm" | grep -q 'raw + first difference' &&
+    ok "train --features raw,diff on a counter keeps the user's channels" ||
+    bad "train --features on a counter" "$(cat "$T/counter2.err")"
+
 echo "cli_doctor: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -149,7 +149,7 @@ static void text_report(const struct lstmsrc_report *r, const char *path)
     struct lstmsrc_train_config def;
     lstmsrc_train_config_default(&def);
     const float default_val = def.val_fraction;
-    if (r->suggested_seq_len > 0 || r->val_fraction_reason) {
+    if (r->suggested_seq_len > 0 || r->val_fraction_reason || r->suggested_features) {
         printf("\nsuggested training settings:\n");
         char line[64];
         if (r->suggested_seq_len > 0) {
@@ -172,6 +172,11 @@ static void text_report(const struct lstmsrc_report *r, const char *path)
                              r->suggested_val_fraction == default_val ? " stays" : "");
             fputs(line, stdout);
             wrap(r->val_fraction_reason, w, w);
+        }
+        if (r->suggested_features) {
+            int w = snprintf(line, sizeof line, "  --features diff   ");
+            fputs(line, stdout);
+            wrap("every input is a cumulative counter: its first difference is the signal", w, w);
         }
     }
 }
@@ -318,6 +323,8 @@ static void json_report(const struct lstmsrc_report *r, const char *path)
     else
         fputs("null", o);
     knum(o, "val_fraction", r->suggested_val_fraction);
+    key(o, "features", 0);
+    fputs(r->suggested_features ? "\"diff\"" : "null", o);
     key(o, "seq_len_reason", 0);
     if (r->seq_len_reason)
         json_str(o, r->seq_len_reason);

@@ -40,7 +40,8 @@ static const char usage_text2[] =
     "  --layers L            stacked LSTM layers (default 1)\n"
     "  --features LIST       channels per input column: raw, diff (first difference,\n"
     "                        x[t] - x[t-1], 0 on the first row) or raw,diff (default\n"
-    "                        raw,diff)\n"
+    "                        raw,diff; diff when the data doctor finds every input a\n"
+    "                        cumulative counter)\n"
     "  --label-at POS        center (default: the window also sees seq/2 rows after the\n"
     "                        labelled row; stream then answers seq/2 rows late) or last\n"
     "                        (the window's last row: online, a decision per row as it\n"
@@ -396,7 +397,8 @@ int cmd_train(int argc, char **argv)
     struct lstmsrc_train_config cfg;
     float *weights = NULL;
     int quiet = 0, rc = 1, bad = 0;
-    unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION; /* for the doctor */
+    unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION |
+                     LSTMSRC_SUGGEST_FEATURES; /* what the doctor may choose */
     memset(&cols, 0, sizeof cols);
     lstmsrc_train_config_default(&cfg);
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -455,6 +457,7 @@ int cmd_train(int argc, char **argv)
             unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
         } else if (cli_flag(argv, argc, &i, "--features", &v)) {
             if (!v) goto usage_missing;
+            unset &= ~LSTMSRC_SUGGEST_FEATURES;
             if (!parse_features(v, &cfg.features)) {
                 rc = cli_usage(cmd, "--features expects raw, diff or raw,diff, found \"%s\"", v);
                 goto done;
@@ -639,6 +642,10 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
                                 "to choose yourself)\n", (double)cfg.val_fraction,
                         rep->val_fraction_reason);
+            if (changed & LSTMSRC_SUGGEST_FEATURES) /* a choice, said even with --quiet */
+                fprintf(stderr, "lstmsrc: train: --features diff chosen by the data doctor: "
+                                "every input is a cumulative counter, its first difference is "
+                                "the signal (pass --features to choose yourself)\n");
             train_say_findings(cmd, rep, &cfg); /* warnings, not progress: even with --quiet */
             lstmsrc_report_free(rep);
         }

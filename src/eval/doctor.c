@@ -206,6 +206,7 @@ const char *lstmsrc_finding_code_str(enum lstmsrc_finding_code code)
     case LSTMSRC_FINDING_FEW_POSITIVES: return "few_positives";
     case LSTMSRC_FINDING_VALIDATION: return "validation";
     case LSTMSRC_FINDING_OVERFLOW: return "overflow";
+    case LSTMSRC_FINDING_COUNTER: return "counter";
     }
     return "unknown";
 }
@@ -566,9 +567,32 @@ struct diag {
 #define ADD(d, sev, code, out, in, value) \
     add_finding((d)->r, &(d)->cap, sev, code, out, in, value, &(d)->m, &(d)->a)
 
+/* A cumulative counter: inside segments input i never decreases, and rises in at least
+ * COUNTER_MIN_RISES steps and COUNTER_MIN_SHARE of them. A power reading falls whenever a load
+ * switches off, so one decrease rules it out. Counts the rising steps into *rises. */
+#define COUNTER_MIN_RISES 50
+#define COUNTER_MIN_SHARE 0.01
+static int is_counter(const struct lstmsrc_dataset *ds, int i, size_t *rises)
+{
+    struct window_run one;
+    size_t n_runs, steps = 0, up = 0;
+    const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
+    const size_t f = (size_t)ds->f;
+    for (size_t r = 0; r < n_runs; r++)
+        for (size_t t = runs[r].start + 1; t < runs[r].start + runs[r].len; t++) {
+            const float a = ds->x[(t - 1) * f + (size_t)i], b = ds->x[t * f + (size_t)i];
+            if (b < a) return 0;
+            up += b > a;
+            steps++;
+        }
+    *rises = up;
+    return up >= COUNTER_MIN_RISES && (double)up >= COUNTER_MIN_SHARE * (double)steps;
+}
+
 static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
 {
     struct lstmsrc_report *r = d->r;
+    int counters = 0;
     for (int i = 0; i < r->inputs; i++) {
         const struct lstmsrc_input_stats *s = &r->input[i];
         if (s->min == s->max) {
@@ -591,6 +615,20 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
             if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_OVERFLOW, -1, i,
                      (double)ds->diff_bad_row))
                 return 0;
+        }
+        size_t rises;
+        if (is_counter(ds, i, &rises)) {
+            sb_printf(&d->m, "Input \"%s\" never decreases and rises in %zu steps, from %s to "
+                             "%s: it is a cumulative counter (an energy or volume register), "
+                             "and what the sources draw is its first difference.",
+                      s->name, rises, num(&d->n1, s->min), num(&d->n2, s->max));
+            sb_printf(&d->a, "Train on the first difference alone, --features diff (train "
+                             "chooses it by itself when every input is a counter and --features "
+                             "is not given); the level of a counter says nothing but how long "
+                             "the meter has run.");
+            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_COUNTER, -1, i, (double)rises))
+                return 0;
+            counters++;
         }
         sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).",
                   s->name, num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean),
@@ -658,6 +696,8 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
                 return 0;
         }
     }
+
+    if (counters == r->inputs) r->suggested_features = LSTMSRC_FEATURE_DIFF;
 
     /* identical input columns */
     size_t F = (size_t)r->inputs;
@@ -1162,6 +1202,11 @@ unsigned lstmsrc_doctor_suggest(const struct lstmsrc_report *r, unsigned fields,
         cfg->val_fraction != r->suggested_val_fraction) {
         cfg->val_fraction = r->suggested_val_fraction;
         changed |= LSTMSRC_SUGGEST_VAL_FRACTION;
+    }
+    if ((fields & LSTMSRC_SUGGEST_FEATURES) && r->suggested_features &&
+        cfg->features != r->suggested_features) {
+        cfg->features = r->suggested_features;
+        changed |= LSTMSRC_SUGGEST_FEATURES;
     }
     return changed;
 }
