@@ -76,13 +76,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&S, 0, sizeof S);
     lstmsrc_model_get_info(m, &S.info);
     S.fields = fields;
+    const struct lstmsrc_columns no_flags = {0};
+    struct lstmsrc_error terr;
+    if (state_time(&S, &no_flags, &terr)) fail("setup", terr.msg);
     struct lstmsrc_stream *s = NULL;
     struct pred_out po = {0};
     struct lstmsrc_error err;
     char *line = malloc(size + 1), *out = NULL;
     float row[LSTMSRC_MAX_INPUTS], probs[8];
     if (!line || lstmsrc_stream_create(m, &s, &err) || !pred_out_init(&po, m, proba) ||
-        !(out = malloc(po.row_max)))
+        !(out = malloc(PRED_OUT_TIME + po.row_max)))
         fail("setup", NULL);
 
     long lineno = 0;
@@ -121,6 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!copy) fail("out of memory", NULL);
         memcpy(copy, line, n + 1);
         int pr = parse_row(&S, line, n, row, msg, sizeof msg);
+        if (pr == 4) fail("a line outside a time range that was never set", copy);
+        if (pr == 3) { /* a time gap before a good row: the stream starts over at it */
+            lstmsrc_stream_reset(s);
+            pr = 0;
+        }
         if (pr == 2) { /* a missing row: no message, the stream starts over after it */
             free(copy);
             lstmsrc_stream_reset(s);

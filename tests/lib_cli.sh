@@ -9,8 +9,8 @@ BUILD=${1:-build}
 L=$BUILD/lstmsrc
 CMP="awk -f tests/compare_pred.awk"
 CCX=${CC_C99:-$(command -v gcc || echo cc)}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+T=${KEEP_T:-$(mktemp -d)}
+[ -n "${KEEP_T:-}" ] || trap 'rm -rf "$T"' EXIT
 # what the commands put in $TMPDIR (train's fallback for a model it could not save) goes in T
 TMPDIR=$T
 export TMPDIR

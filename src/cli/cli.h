@@ -63,6 +63,16 @@ void pred_out_finish(struct pred_out *o);
 /* Writes the next ready line to dst (row_max bytes) and returns its bytes; 0 when none. */
 size_t pred_out_next(struct pred_out *o, char *dst);
 
+/* The time field that leads a prediction line when the input has a time column, and the
+ * header's: predict and stream write the same bytes. pred_out_time writes t ("YYYY-MM-DD
+ * HH:MM:SS" for kind 1, ISO 8601 input; "%.15g" seconds for kind 2, Unix seconds; nothing for
+ * a NaN t) and a comma at dst (PRED_OUT_TIME bytes at most); pred_out_name writes a column name
+ * as a CSV field, quoted where it holds a separator, quote or line break, and a comma (2 *
+ * strlen(name) + 4 bytes at most). Each returns its bytes. */
+#define PRED_OUT_TIME 40
+size_t pred_out_time(int kind, double t, char *dst);
+size_t pred_out_name(const char *name, char *dst);
+
 /* What train says from the data doctor (train_says.c), on stderr. Before training: the
  * report's findings that bear on a run with `cfg`, one line each, "lstmsrc: CMD: PROBLEM CODE:
  * MESSAGE -> ADVICE" in the doctor's words (every problem; the validation warnings when the run

@@ -76,21 +76,6 @@ struct sink {
     int oom;
 };
 
-/* A column name as a CSV field (quoted when it holds a separator, quote or line break) into
- * dst (2 * len + 3 bytes); returns bytes. */
-static size_t csv_quote_name(const char *name, char *dst)
-{
-    size_t n = 0;
-    int q = strpbrk(name, ",;\t\"\r\n") != NULL;
-    if (q) dst[n++] = '"';
-    for (const char *p = name; *p; p++) {
-        if (*p == '"') dst[n++] = '"';
-        dst[n++] = *p;
-    }
-    if (q) dst[n++] = '"';
-    return n;
-}
-
 /* Queues the time of the next input row. */
 static void sink_time(struct sink *s, double t)
 {
@@ -112,9 +97,6 @@ static void sink_time(struct sink *s, double t)
     s->tq[s->tq_head + s->tq_n++] = t;
 }
 
-/* Bytes a time field takes at most, its comma included. */
-#define TIME_FIELD 40
-
 /* Writes the next row's time and a comma at dst; returns bytes (0 without a time column). */
 static size_t time_field(struct sink *s, char *dst)
 {
@@ -124,13 +106,7 @@ static size_t time_field(struct sink *s, char *dst)
         t = s->tq[s->tq_head++];
         s->tq_n--;
     }
-    if (s->time_kind == 1)
-        time_format(t, 1, dst, TIME_FIELD - 1);
-    else
-        snprintf(dst, TIME_FIELD - 1, "%.15g", t);
-    size_t len = strlen(dst);
-    dst[len] = ',';
-    return len + 1;
+    return pred_out_time(s->time_kind, t, dst);
 }
 
 static void sink_flush(struct sink *s)
@@ -158,7 +134,7 @@ static void sink_put(struct sink *s, const char *p, size_t n)
 /* One input row's line: its time (with a time column) and `p`. */
 static void sink_line(struct sink *s, const char *p, size_t n)
 {
-    char *d = sink_room(s, n + TIME_FIELD);
+    char *d = sink_room(s, n + PRED_OUT_TIME);
     size_t tl = time_field(s, d);
     memcpy(d + tl, p, n);
     s->used += tl + n;
@@ -168,15 +144,15 @@ static void sink_line(struct sink *s, const char *p, size_t n)
 static void sink_drain(struct sink *s, struct pred_out *po)
 {
     for (;;) {
-        char *d = sink_room(s, po->row_max + TIME_FIELD);
-        char tb[TIME_FIELD];
+        char *d = sink_room(s, po->row_max + PRED_OUT_TIME);
+        char tb[PRED_OUT_TIME];
         size_t tl = 0;
         /* the time is taken only for a line that comes */
-        size_t n = pred_out_next(po, d + (s->time_kind ? TIME_FIELD : 0));
+        size_t n = pred_out_next(po, d + (s->time_kind ? PRED_OUT_TIME : 0));
         if (n == 0) return;
         if (s->time_kind) {
             tl = time_field(s, tb);
-            memmove(d + tl, d + TIME_FIELD, n);
+            memmove(d + tl, d + PRED_OUT_TIME, n);
             memcpy(d, tb, tl);
         }
         s->used += tl + n;
@@ -302,9 +278,7 @@ static int predict_file(const char *model_path, const char *data_path, const cha
     const char *tname = lstmsrc_rows_time(rows, &sk.time_kind, NULL, NULL);
     if (tname) { /* the time column leads, as in the input */
         char q[2 * LSTMSRC_MAX_NAME + 4];
-        size_t ql = csv_quote_name(tname, q);
-        q[ql++] = ',';
-        sink_put(&sk, q, ql);
+        sink_put(&sk, q, pred_out_name(tname, q));
         times = malloc((size_t)CHUNK * sizeof *times);
         if (!times) {
             fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);

@@ -36,6 +36,8 @@
 
 #include "cli.h"
 #include "data/csv.h"
+#include "data/dataset.h"
+#include "data/timecol.h"
 
 static const char cmd[] = "stream";
 
@@ -45,7 +47,8 @@ static void stream_usage(FILE *fp)
 {
     fprintf(fp,
             "usage: lstmsrc stream MODEL [--proba] [--raw] [--strict] [--missing LIST]\n"
-            "                        [--invalid-below X]\n"
+            "                        [--invalid-below X] [--time COL | --no-time] [--period D]\n"
+            "                        [--max-gap D] [--from TIME] [--until TIME]\n"
             "\n"
             "Reads readings from stdin one line at a time and writes one prediction line per\n"
             "input line to stdout, flushed at once, until end of input:\n"
@@ -77,6 +80,19 @@ static void stream_usage(FILE *fp)
             "               reading below X (the model's rule by default) ends the segment:\n"
             "               its line is empty and the next window starts after it, as predict\n"
             "               does\n"
+            "  --time COL, --no-time\n"
+            "               with a header line: the time column (name or 1-based index; by\n"
+            "               default the model's, else one named time, timestamp, date, unix...),\n"
+            "               or none. Each output line then starts with its row's time, as in\n"
+            "               predict's output; time must go forward (a line whose time does not\n"
+            "               is malformed), and a step longer than the gap limit starts a new\n"
+            "               segment: the window fills again after it, as after a missing row\n"
+            "  --period D, --max-gap D\n"
+            "               the gap limit: --max-gap, else 1.5 x --period, else the model's\n"
+            "               (from its training data), else 1.5 x the first step (60, 5m, 1h)\n"
+            "  --from TIME, --until TIME\n"
+            "               leave out the lines outside that time range (no output line), as\n"
+            "               predict does\n"
             "  -h, --help   this text\n"
             "\n"
             "example:\n"
@@ -212,6 +228,15 @@ struct state {
     const char *missing;  /* --missing, or NULL: the loader's spellings */
     int use_invalid_below;
     float invalid_below;
+    /* the time column (with a header): field time_col (-1: none), its kind once the first
+     * data line shows it (1 ISO 8601, 2 Unix seconds), the last good time, the step that ends
+     * a segment (0: 1.5 x the first step, learned), --from/--until */
+    const char *want_time;     /* --time, or the model's time column */
+    const char *user_time;     /* --time */
+    int no_time, time_col, time_kind;
+    char time_name[LSTMSRC_MAX_NAME + 1];
+    double t_prev, max_gap, from, until;
+    double t;                  /* the time of the line parse_row read (NAN: none) */
 };
 
 /* 1 when s[0..n) is a number strtod reads whole but that is not a finite float (nan, inf,
@@ -227,8 +252,53 @@ static int overflows(const char *s, size_t n)
     return end == b + n && !isfinite((float)v);
 }
 
+/* Reads the time cell f into S->t: -1 with msg (a bad cell, time not going forward), -2 for a
+ * time outside --from/--until (the line is left out, as predict leaves it out), 1 when the
+ * step from the last time is a gap (the row starts a new segment), else 0. */
+static int parse_time(struct state *S, const struct field *f, char *msg, size_t cap)
+{
+    const int col = S->time_col + 1;
+    double t;
+    if (!S->time_kind) {
+        S->time_kind = time_parse(f->s, f->len, &t) ? 1 : time_parse_unix(f->s, f->len, &t) ? 2 : 0;
+    }
+    int ok = S->time_kind == 1   ? time_parse(f->s, f->len, &t)
+             : S->time_kind == 2 ? time_parse_unix(f->s, f->len, &t)
+                                 : 0;
+    if (!ok) {
+        char e[EXCERPT + 1];
+        size_t l = f->len < EXCERPT ? f->len : EXCERPT;
+        memcpy(e, f->s, l);
+        e[l] = '\0';
+        for (size_t k = 0; k < l; k++)
+            if ((unsigned char)e[k] < 0x20) e[k] = '?';
+        snprintf(msg, cap, "%d: expected %s, found \"%s\"", col,
+                 S->time_kind == 2 ? "a time in Unix seconds"
+                                   : "a date-time like 2014-09-01 00:00:00 (or Unix seconds)", e);
+        return -1;
+    }
+    if (!(t > S->t_prev)) {
+        char a[32], b[32];
+        time_format(S->t_prev, 1, a, sizeof a);
+        time_format(t, 1, b, sizeof b);
+        snprintf(msg, cap, "%d: time %s from %s to %s; rows must be in time order", col,
+                 t == S->t_prev ? "repeats" : "goes back", a, b);
+        return -1;
+    }
+    if (t < S->from || t > S->until) return -2;
+    int gap = 0;
+    if (isfinite(S->t_prev)) {
+        if (S->max_gap <= 0.0) S->max_gap = 1.5 * (t - S->t_prev); /* from the first step */
+        gap = t - S->t_prev > S->max_gap;
+    }
+    S->t_prev = t;
+    S->t = t;
+    return gap;
+}
+
 /* Fills row from line s[0..n); returns 0, or 1 with msg = why not (" expected ..." or
- * "COL: expected ...", to follow "<stdin>:LINE:"). */
+ * "COL: expected ...", to follow "<stdin>:LINE:"); 2 for a missing row (a missing cell or an
+ * invalid reading), 3 for a good row after a time gap, 4 for a row outside --from/--until. */
 static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, size_t cap)
 {
     const int F = S->info.inputs;
@@ -246,6 +316,9 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
         snprintf(msg, cap, " expected %d fields, found %d", S->ncols, nf);
         return 1;
     }
+    int gap = 0;
+    if (S->time_col >= 0 && (gap = parse_time(S, &S->fields[S->time_col], msg, cap)) < 0)
+        return gap == -2 ? 4 : 1;
     if (!S->header && nf < F) {
         snprintf(msg, cap, " expected %d field%s, found %d", F, F == 1 ? "" : "s", nf);
         return 1;
@@ -274,7 +347,29 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
         }
     }
     if (missing || (S->use_invalid_below && row[0] < S->invalid_below)) return 2;
-    return 0;
+    return gap ? 3 : 0;
+}
+
+/* Sets the time column's settings of S (its info filled) from the user's flags over the
+ * model's: no time column until a header names one. Fails only on a bad --from/--until. */
+static enum lstmsrc_status state_time(struct state *S, const struct lstmsrc_columns *user,
+                                      struct lstmsrc_error *err)
+{
+    S->no_time = user->no_time;
+    S->user_time = user->time_column;
+    S->want_time = user->time_column ? user->time_column : S->info.time_name;
+    S->time_col = -1;
+    S->t_prev = -INFINITY;
+    S->from = -INFINITY;
+    S->until = INFINITY;
+    S->max_gap = user->max_gap > 0.0     ? user->max_gap
+                 : user->period > 0.0    ? 1.5 * user->period
+                 : S->info.max_gap > 0.0 ? S->info.max_gap
+                 : S->info.period > 0.0  ? 1.5 * S->info.period
+                                         : 0.0;
+    if (user->from || user->until)
+        return lstmsrc_time_bounds("<stdin>", user, &S->from, &S->until, err);
+    return LSTMSRC_OK;
 }
 
 /* Drops a UTF-8 byte-order mark from the start of line[0..n) (the first line), as the CSV
@@ -330,6 +425,43 @@ static int try_header(struct state *S, char *s, size_t n)
             }
         S->idx[i] = found;
     }
+    /* the time column: --time COL (a name or a 1-based index), the model's, else a column
+     * named like a time (time, timestamp, date, unix...) that is no input */
+    S->time_col = -1;
+    if (!S->no_time && S->want_time) {
+        char *end;
+        long k = strtol(S->want_time, &end, 10);
+        for (int c = 0; c < nf && S->time_col < 0; c++)
+            if (same_name(&S->fields[c], S->want_time)) S->time_col = c;
+        if (S->time_col < 0 && *S->want_time && !*end && k >= 1 && k <= nf)
+            S->time_col = (int)k - 1;
+        if (S->time_col < 0 && S->want_time == S->user_time) {
+            fprintf(stderr, "lstmsrc: %s: <stdin>:1: no column \"%.40s\" for --time in the "
+                            "header line\n", cmd, S->want_time);
+            free(copy);
+            return -1;
+        }
+    }
+    for (int c = 0; c < nf && S->time_col < 0 && !S->no_time; c++) {
+        char nm[LSTMSRC_MAX_NAME + 1];
+        const char *p = S->fields[c].s;
+        size_t l = S->fields[c].len;
+        trim(&p, &l);
+        if (l > LSTMSRC_MAX_NAME) continue;
+        memcpy(nm, p, l);
+        nm[l] = '\0';
+        int input = 0;
+        for (int i = 0; i < S->info.inputs; i++) input |= S->idx[i] == c;
+        if (!input && dataset_time_like_name(nm)) S->time_col = c;
+    }
+    if (S->time_col >= 0) {
+        const char *p = S->fields[S->time_col].s;
+        size_t l = S->fields[S->time_col].len;
+        trim(&p, &l);
+        if (l > LSTMSRC_MAX_NAME) l = LSTMSRC_MAX_NAME;
+        memcpy(S->time_name, p, l);
+        S->time_name[l] = '\0';
+    }
     free(copy);
     S->header = 1;
     S->sep = sep;
@@ -365,12 +497,53 @@ static int put_line(const char *p, size_t n)
     return fwrite(p, 1, n, stdout) == n && fflush(stdout) == 0;
 }
 
-/* Writes every line the prediction queue has ready; 0 when writing failed. */
-static int put_ready(struct pred_out *po, char *buf)
+/* The times of the input lines whose output line is not written yet, oldest first (NaN: a
+ * line without one). */
+struct times {
+    double *v;
+    size_t head, n, cap;
+};
+
+static int times_push(struct times *q, double t)
+{
+    if (q->head + q->n == q->cap) {
+        if (q->head) {
+            memmove(q->v, q->v + q->head, q->n * sizeof *q->v);
+            q->head = 0;
+        } else {
+            size_t cap = q->cap ? 2 * q->cap : 64;
+            double *v = realloc(q->v, cap * sizeof *v);
+            if (!v) return 0;
+            q->v = v;
+            q->cap = cap;
+        }
+    }
+    q->v[q->head + q->n++] = t;
+    return 1;
+}
+
+static double times_pop(struct times *q)
+{
+    if (!q->n) return NAN;
+    q->n--;
+    return q->v[q->head++];
+}
+
+/* Writes every line the prediction queue has ready (buf: PRED_OUT_TIME + row_max bytes), each
+ * after its input line's time when the input has a time column; 0 when writing failed. */
+static int put_ready(struct pred_out *po, char *buf, const struct state *S, struct times *tq)
 {
     size_t n;
-    while ((n = pred_out_next(po, buf)) > 0)
-        if (!put_line(buf, n)) return 0;
+    char *d = buf + PRED_OUT_TIME;
+    while ((n = pred_out_next(po, d)) > 0) {
+        size_t tl = 0;
+        if (S->time_col >= 0) {
+            char tb[PRED_OUT_TIME];
+            tl = pred_out_time(S->time_kind, times_pop(tq), tb);
+            memcpy(d - tl, tb, tl);
+        }
+        if (!put_line(d - tl, tl + n)) return 0;
+    }
     return 1;
 }
 
@@ -434,6 +607,7 @@ int cmd_stream(int argc, char **argv)
     char *line = NULL, *out = NULL;
     float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
     struct waiting q = {NULL, 0, 0, 0};
+    struct times tq = {NULL, 0, 0, 0};
 
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
     if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
@@ -446,18 +620,22 @@ int cmd_stream(int argc, char **argv)
     S.missing = user.missing;
     S.use_invalid_below = user.use_invalid_below || S.info.use_invalid_below;
     S.invalid_below = user.use_invalid_below ? user.invalid_below : S.info.invalid_below;
+    if (state_time(&S, &user, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto cleanup;
+    }
     line = malloc(cap + 1);
     S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
     probs = malloc((size_t)S.info.outputs * sizeof *probs);
     q.cap = S.info.label_offset + 1;
     q.bad_after = malloc((size_t)q.cap * sizeof *q.bad_after);
     if (!line || !S.fields || !probs || !q.bad_after || !pred_out_init(&po, m, proba) ||
-        !(out = malloc(po.row_max))) {
+        !(out = malloc(PRED_OUT_TIME + po.row_max))) {
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
         goto cleanup;
     }
 
-    long lineno = 0, bad = 0, good = 0, holes = 0;
+    long lineno = 0, bad = 0, good = 0, holes = 0, holes_t = 0;
     int cut = 0; /* a signal cut the last line short */
     set_signals();
     for (;;) {
@@ -476,9 +654,11 @@ int cmd_stream(int argc, char **argv)
         if (too_long) {
             snprintf(msg, sizeof msg, " line longer than %d bytes", LSTMSRC_MAX_LINE);
             failed = 1;
+            if (S.time_col >= 0 && !times_push(&tq, NAN)) goto nomem;
         } else if (tn == 0) {
             snprintf(msg, sizeof msg, " blank line, expected a reading");
             failed = 1;
+            if (S.time_col >= 0 && !times_push(&tq, NAN)) goto nomem;
         } else {
             if (lineno == 1) {
                 int h = try_header(&S, line, n);
@@ -487,11 +667,32 @@ int cmd_stream(int argc, char **argv)
                     goto cleanup;
                 }
                 if (h > 0) {
+                    char hn[2 * LSTMSRC_MAX_NAME + 4];
+                    if (S.time_col >= 0 && !put_line(hn, pred_out_name(S.time_name, hn)))
+                        goto write_failed;
                     if (!put_line(po.header, po.header_len)) goto write_failed;
                     continue;
                 }
             }
+            if (S.time_col < 0 && (user.from || user.until)) {
+                fprintf(stderr, "lstmsrc: %s: <stdin>:%ld: --from and --until need a time "
+                                "column in a header line (--time COLUMN)\n", cmd, lineno);
+                rc = EXIT_USAGE;
+                goto cleanup;
+            }
+            S.t = NAN;
             failed = parse_row(&S, line, n, row, msg, sizeof msg);
+            if (failed == 4) continue; /* outside --from/--until: no line, as predict */
+            if (S.time_col >= 0 && !times_push(&tq, S.t)) goto nomem;
+            if (failed == 3) { /* a time gap before this good row: a new segment starts */
+                holes_t++;
+                while (q.n > 0) release(&q, &po, NULL);
+                pred_out_finish(&po);
+                lstmsrc_stream_reset(s);
+                good = 0;
+                if (!put_ready(&po, out, &S, &tq)) goto write_failed;
+                failed = 0;
+            }
             if (failed == 2) { /* a missing row: the segment ends, as at the end of input */
                 holes++;
                 while (q.n > 0) release(&q, &po, NULL);
@@ -499,7 +700,7 @@ int cmd_stream(int argc, char **argv)
                 lstmsrc_stream_reset(s);
                 good = 0;
                 pred_out_empty(&po);
-                if (!put_ready(&po, out)) goto write_failed;
+                if (!put_ready(&po, out, &S, &tq)) goto write_failed;
                 continue;
             }
             if (!failed) {
@@ -514,7 +715,7 @@ int cmd_stream(int argc, char **argv)
                     q.n++;
                     if (good++ >= S.info.label_offset) {
                         release(&q, &po, ready ? probs : NULL);
-                        if (!put_ready(&po, out)) goto write_failed;
+                        if (!put_ready(&po, out, &S, &tq)) goto write_failed;
                     }
                     continue;
                 }
@@ -526,20 +727,20 @@ int cmd_stream(int argc, char **argv)
         if (strict) { /* the lines before this one are complete: write them out */
             while (q.n > 0) release(&q, &po, NULL);
             pred_out_finish(&po);
-            if (!put_ready(&po, out)) goto write_failed;
+            if (!put_ready(&po, out, &S, &tq)) goto write_failed;
             goto cleanup;
         }
         if (q.n > 0) {
             q.bad_after[(q.head + q.n - 1) % q.cap]++;   /* its line follows the waiting row's */
         } else {
             pred_out_empty(&po);
-            if (!put_ready(&po, out)) goto write_failed;
+            if (!put_ready(&po, out, &S, &tq)) goto write_failed;
         }
     }
     /* the last rows have no full window around them: the empty row, as predict gives them */
     while (q.n > 0) release(&q, &po, NULL);
     pred_out_finish(&po);
-    if (!put_ready(&po, out)) goto write_failed;
+    if (!put_ready(&po, out, &S, &tq)) goto write_failed;
     if (stop_flag) {
         fprintf(stderr, "lstmsrc: %s: interrupted after %ld input line%s%s; every line read has "
                         "its output line\n", cmd, lineno, lineno == 1 ? "" : "s",
@@ -551,6 +752,9 @@ int cmd_stream(int argc, char **argv)
         fprintf(stderr, "lstmsrc: %s: %ld missing row%s (a missing cell or an invalid reading): "
                         "each ended a segment, its line is empty\n", cmd, holes,
                 holes == 1 ? "" : "s");
+    if (holes_t)
+        fprintf(stderr, "lstmsrc: %s: %ld time gap%s (a step longer than %g s): each started a "
+                        "segment\n", cmd, holes_t, holes_t == 1 ? "" : "s", S.max_gap);
     if (ferror(stdin)) {
         fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
         goto cleanup;
@@ -561,7 +765,12 @@ int cmd_stream(int argc, char **argv)
 write_failed:
     fprintf(stderr, "lstmsrc: %s: cannot write to stdout: %s\n", cmd, strerror(errno));
     rc = 1;
+    goto cleanup;
+nomem:
+    fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+    rc = 1;
 cleanup:
+    free(tq.v);
     pred_out_free(&po);
     free(q.bad_after);
     free(out);

@@ -7,10 +7,13 @@
  * queue of (decision delay + 1) rows until their decision is settled, with the empty lines that
  * came after them, so lines leave in input order.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "data/timecol.h"
 
 /* Bytes of one probability: "0.123456", or "nan" and the like through snprintf. */
 #define PROB_MAX 16
@@ -230,4 +233,32 @@ size_t pred_out_next(struct pred_out *o, char *dst)
     o->head = (o->head + 1) % o->cap;
     o->n--;
     return len;
+}
+
+size_t pred_out_time(int kind, double t, char *dst)
+{
+    size_t len = 0;
+    if (!isnan(t)) {
+        if (kind == 1)
+            time_format(t, 1, dst, PRED_OUT_TIME - 1);
+        else
+            snprintf(dst, PRED_OUT_TIME - 1, "%.15g", t);
+        len = strlen(dst);
+    }
+    dst[len] = ',';
+    return len + 1;
+}
+
+size_t pred_out_name(const char *name, char *dst)
+{
+    size_t n = 0;
+    int q = strpbrk(name, ",;\t\"\r\n") != NULL;
+    if (q) dst[n++] = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"') dst[n++] = '"';
+        dst[n++] = *p;
+    }
+    if (q) dst[n++] = '"';
+    dst[n++] = ',';
+    return n;
 }

@@ -733,7 +733,7 @@ int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
 /* ============================== time ============================== */
 
 /* Whether a header names a time column: time, timestamp, datetime, date, unix (any case). */
-static int time_like_name(const char *h)
+int dataset_time_like_name(const char *h)
 {
     static const char *const names[] = {"time", "timestamp", "datetime", "date", "unix",
                                         "unix_time", "utc"};
@@ -786,7 +786,7 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
         for (int i = 0; i < ncols && c < 0; i++) { /* a time-like name first */
             size_t len;
             const char *s = csv_field(r, i, &len);
-            if (time_like_name(header[i]) && (*kind = time_kind_of(s, len))) c = i;
+            if (dataset_time_like_name(header[i]) && (*kind = time_kind_of(s, len))) c = i;
         }
         for (int i = 0; i < ncols && c < 0; i++) { /* else date-time cells */
             size_t len;

@@ -82,6 +82,8 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
                                              char *const *header, int ncols,
                                              const struct lstmsrc_columns *cols, int *col,
                                              int *kind, struct lstmsrc_error *err);
+/* Whether a header names a time column: time, timestamp, datetime, date, unix (any case). */
+int dataset_time_like_name(const char *h);
 enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_columns *cols,
                                         double *from, double *until, struct lstmsrc_error *err);
 enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind,
