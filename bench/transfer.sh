@@ -41,7 +41,7 @@ print(f"| {sys.argv[2]} | {float(sys.argv[3]):.3f} | {e['macro_f1']:.3f} | {f1['
 PY
 done
 
-# Fine-tuning on the unseen house's first week (train --init): the raw,diff model of the two
+# Fine-tuning on the unseen house's first week (train --init): the raw,diff (and the diff) model of the two
 # houses, fine-tuned for 8 epochs on house 175 up to 2018-01-07 (its first 7 days), scaler kept
 # or refitted, next to the same model without fine-tuning and a fresh model trained on that
 # week alone, all scored on the rest of house 175 (from 2018-01-08 on).
@@ -50,9 +50,6 @@ REST="--from 2018-01-08T00:00:00"
 echo
 echo "| on the rest of house 175 | macro F1 | WashingMachine F1 | Dishwasher F1 | rule macro F1 |"
 echo "| --- | ---: | ---: | ---: | ---: |"
-# shellcheck disable=SC2086
-$L train $TRAIN -o "$T/base.lsm" $FLAGS --features raw,diff --seq 60 --epochs 8 --threads 2 \
-    --seed 1 --quiet >/dev/null 2>"$T/train.err"
 row() { # name, model
     $L eval "$2" "$UNSEEN" $REST --json >"$T/e.json" 2>/dev/null
     python3 - "$T/e.json" "$1" <<'PY'
@@ -63,14 +60,21 @@ print(f"| {sys.argv[2]} | {e['macro_f1']:.3f} | {f1['WashingMachine']:.3f} | "
       f"{f1['Dishwasher']:.3f} | {e['baselines']['threshold']['macro_f1']:.3f} |")
 PY
 }
-row "two houses, not fine-tuned" "$T/base.lsm"
-for sc in keep refit; do
+for feat in raw,diff diff; do
     # shellcheck disable=SC2086
-    $L train "$UNSEEN" -o "$T/ft.lsm" $FLAGS $WEEK --init "$T/base.lsm" --init-scaler $sc \
-        --epochs 8 --threads 2 --seed 1 --quiet >/dev/null 2>"$T/train.err"
-    row "two houses + first week (--init, scaler $sc)" "$T/ft.lsm"
+    $L train $TRAIN -o "$T/base.lsm" $FLAGS --features $feat --seq 60 --epochs 8 --threads 2 \
+        --seed 1 --quiet >/dev/null 2>"$T/train.err"
+    row "$feat: two houses, not fine-tuned" "$T/base.lsm"
+    scalers=keep
+    [ "$feat" = raw,diff ] && scalers="keep refit"
+    for sc in $scalers; do
+        # shellcheck disable=SC2086
+        $L train "$UNSEEN" -o "$T/ft.lsm" $FLAGS $WEEK --init "$T/base.lsm" --init-scaler $sc \
+            --epochs 8 --threads 2 --seed 1 --quiet >/dev/null 2>"$T/train.err"
+        row "$feat: two houses + first week (--init, scaler $sc)" "$T/ft.lsm"
+    done
+    # shellcheck disable=SC2086
+    $L train "$UNSEEN" -o "$T/week.lsm" $FLAGS $WEEK --features $feat --seq 60 --epochs 8 \
+        --threads 2 --seed 1 --quiet >/dev/null 2>"$T/train.err"
+    row "$feat: first week alone (fresh)" "$T/week.lsm"
 done
-# shellcheck disable=SC2086
-$L train "$UNSEEN" -o "$T/week.lsm" $FLAGS $WEEK --seq 60 --epochs 8 --threads 2 --seed 1 \
-    --quiet >/dev/null 2>"$T/train.err"
-row "first week alone (fresh)" "$T/week.lsm"
