@@ -5,6 +5,9 @@
 #
 #   sh bench/transfer.sh [RAW_DIR] [LSTMSRC]     (default ../shared/data/raw, build/lstmsrc)
 #
+# A second table: the raw,diff model fine-tuned (train --init) on the first week of house 175,
+# scored on the rest of it (see bench/TRANSFER.md).
+#
 # Every model is trained the same way (window 60, 8 epochs, 2 threads, seed 1); the variants
 # differ in the channels: the reading and its first difference (the default), or the first
 # difference alone, which does not see a house's base load. Each is scored on its own
@@ -36,4 +39,42 @@ rule = e["baselines"]["threshold"]["macro_f1"]
 print(f"| {sys.argv[2]} | {float(sys.argv[3]):.3f} | {e['macro_f1']:.3f} | {f1['WashingMachine']:.3f} | "
       f"{f1['Dishwasher']:.3f} | {rule:.3f} | {int(sys.argv[4]) / 8:.0f} |")
 PY
+done
+
+# Fine-tuning on the unseen house's first week (train --init): the raw,diff (and the diff) model of the two
+# houses, fine-tuned for 8 epochs on house 175 up to 2018-01-07 (its first 7 days), scaler kept
+# or refitted, next to the same model without fine-tuning and a fresh model trained on that
+# week alone, all scored on the rest of house 175 (from 2018-01-08 on).
+WEEK="--until 2018-01-07T23:59:59"
+REST="--from 2018-01-08T00:00:00"
+echo
+echo "| on the rest of house 175 | macro F1 | WashingMachine F1 | Dishwasher F1 | rule macro F1 |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+row() { # name, model
+    $L eval "$2" "$UNSEEN" $REST --json >"$T/e.json" 2>/dev/null
+    python3 - "$T/e.json" "$1" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+f1 = {s["name"]: s["f1"] for s in e["sources"]}
+print(f"| {sys.argv[2]} | {e['macro_f1']:.3f} | {f1['WashingMachine']:.3f} | "
+      f"{f1['Dishwasher']:.3f} | {e['baselines']['threshold']['macro_f1']:.3f} |")
+PY
+}
+for feat in raw,diff diff; do
+    # shellcheck disable=SC2086
+    $L train $TRAIN -o "$T/base.lsm" $FLAGS --features $feat --seq 60 --epochs 8 --threads 2 \
+        --seed 1 --quiet >/dev/null 2>"$T/train.err"
+    row "$feat: two houses, not fine-tuned" "$T/base.lsm"
+    scalers=keep
+    [ "$feat" = raw,diff ] && scalers="keep refit"
+    for sc in $scalers; do
+        # shellcheck disable=SC2086
+        $L train "$UNSEEN" -o "$T/ft.lsm" $FLAGS $WEEK --init "$T/base.lsm" --init-scaler $sc \
+            --epochs 8 --threads 2 --seed 1 --quiet >/dev/null 2>"$T/train.err"
+        row "$feat: two houses + first week (--init, scaler $sc)" "$T/ft.lsm"
+    done
+    # shellcheck disable=SC2086
+    $L train "$UNSEEN" -o "$T/week.lsm" $FLAGS $WEEK --features $feat --seq 60 --epochs 8 \
+        --threads 2 --seed 1 --quiet >/dev/null 2>"$T/train.err"
+    row "$feat: first week alone (fresh)" "$T/week.lsm"
 done

@@ -7,17 +7,26 @@ row (29 before it, 30 after: lstmsrc's centred window of 60), windows inside seg
 outage, no file boundary), p > 0.5, model fitted on every training window; and the same on the
 first differences of the window, which do not see the base load.
 
-    /usr/bin/python3 bench/transfer_trees.py [RAW_DIR]       (default ../shared/data/raw)
+    /usr/bin/python3 bench/transfer_trees.py [RAW_DIR] [--first-week]   (default ../shared/data/raw)
+
+--first-week: also train on house 175's first week (its first 10080 rows: the export is one row a
+minute from 2018-01-01 00:00, as `train --until 2018-01-07T23:59:59` keeps), and score on the
+rest (`eval --from 2018-01-08T00:00:00`), as bench/transfer.sh's fine-tuning rows.
 Needs numpy and scikit-learn (Debian: python3-sklearn)."""
 import csv, gzip, os, sys
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
-RAW = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/raw"
+ARGS = [a for a in sys.argv[1:] if a != "--first-week"]
+WEEK = "--first-week" in sys.argv[1:]
+RAW = ARGS[0] if ARGS else "../shared/data/raw"
 TRAIN = [f"REFIT_House2_2014-0{m}.csv.gz" for m in (6, 7, 8, 9)] + [
     f"IDEAL_House65_{m}.csv.gz" for m in ("2017-06", "2018-02", "2018-04")]
 UNSEEN = ["IDEAL_House175_2018-01.csv.gz"]
+if WEEK:  # (file, first row, end row): the first week joins the training files
+    TRAIN = TRAIN + [(UNSEEN[0], 0, 10080)]
+    UNSEEN = [(UNSEEN[0], 10080, None)]
 SRC = {"WashingMachine": 20.0, "Dishwasher": 15.0}
 W, LEAD = 60, 29  # window rows; the labelled row's place in it (centre)
 
@@ -25,11 +34,12 @@ W, LEAD = 60, 29  # window rows; the labelled row's place in it (centre)
 def windows(files, diff, step=1):
     xs, ys = [], []
     for f in files:
+        f, lo, hi = f if isinstance(f, tuple) else (f, 0, None)
         with gzip.open(os.path.join(RAW, f), "rt") as fp:
             r = csv.reader(fp)
             h = next(r)
             cols = [h.index(s) for s in SRC]
-            rows = [(float(row[1]), [float(row[c]) for c in cols]) for row in r]
+            rows = [(float(row[1]), [float(row[c]) for c in cols]) for row in r][lo:hi]
         x = np.array([a for a, _ in rows], dtype=np.float32)
         y = np.array([[p > t for p, t in zip(b, SRC.values())] for _, b in rows], dtype=np.uint8)
         good = x >= 1.0

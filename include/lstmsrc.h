@@ -380,6 +380,19 @@ struct lstmsrc_train_config {
      * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and
      * durations may differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
     const char *resume;
+    /* Fine-tuning (NULL = a fresh model): start from this model's weights instead of the
+     * initialisation. Its architecture must be the one cfg and `ds` give: seq_len, hidden,
+     * layers, directions (bidirectional -1 takes the init model's), features, label_at, task,
+     * label mode and the input and output names, else LSTMSRC_ERR_ARG (an option) or
+     * LSTMSRC_ERR_PARSE (the data's columns) naming what differs. init_refit_scaler 0 (default)
+     * keeps its scaler, 1 fits the scaler on the training part of `ds` as a fresh model would.
+     * The thresholds, positive weights, baseline rule and durations are fitted on `ds` as
+     * usual. The new model records its origin (lstmsrc_model_info.init_name, init_crc): init_name
+     * (NULL: "") and the CRC-32 of the init model's file bytes (of its serialised form when it
+     * was not loaded from a file). Not with resume (LSTMSRC_ERR_ARG). */
+    const struct lstmsrc_model *init;
+    const char *init_name;
+    int init_refit_scaler;
 };
 
 /* Fills the defaults documented above. */
@@ -450,6 +463,10 @@ struct lstmsrc_model_info {
      * inside a segment, in seconds: later files are cut into segments the same way. */
     const char *time_name;
     double period, max_gap;
+    /* Fine-tuned models (train --init): the name of the model it started from (NULL: trained
+     * from a fresh initialisation) and the CRC-32 of that model file's bytes. */
+    const char *init_name;
+    uint32_t init_crc;
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 

@@ -151,6 +151,25 @@ static enum lstmsrc_status op_train(struct lstmsrc_error *err)
     lstmsrc_model_free(m);
     return st;
 }
+/* fine-tuning from the model trained in setup (in memory: its CRC comes from serialising it) */
+static int init_refit_;
+static enum lstmsrc_status op_train_init(struct lstmsrc_error *err)
+{
+    struct lstmsrc_train_config cfg;
+    lstmsrc_train_config_default(&cfg);
+    cfg.epochs = 1;
+    cfg.hidden = 4;
+    cfg.seq_len = 6;
+    cfg.batch = 32;
+    cfg.threads = 1;
+    cfg.init = m_;
+    cfg.init_name = "m.lsm";
+    cfg.init_refit_scaler = init_refit_;
+    struct lstmsrc_model *m = NULL;
+    enum lstmsrc_status st = lstmsrc_train(ds_, &cfg, &m, err);
+    lstmsrc_model_free(m);
+    return st;
+}
 static enum lstmsrc_status op_save(struct lstmsrc_error *err)
 {
     return lstmsrc_model_save(m_, save_path_, err);
@@ -305,6 +324,10 @@ static void test_every_allocation_fails_cleanly(void)
     ckpt_ = 1;
     nomem += fail_each("train+ckpt", op_train);
     ckpt_ = 0;
+    nomem += fail_each("train --init", op_train_init);
+    init_refit_ = 1;
+    nomem += fail_each("train --init refit", op_train_init);
+    init_refit_ = 0;
     nomem += fail_each("save", op_save);
     nomem += fail_each("predict", op_predict);
     nomem += fail_each("stream", op_stream);

@@ -183,6 +183,11 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
                in->decision_delay + (in->label_at == LSTMSRC_LABEL_CENTER ? in->label_offset : 0));
 
     printf("\ntraining\n");
+    if (in->init_name) { /* train --init: the model it was fine-tuned from */
+        printf("  init          ");
+        put_name(in->init_name, 0);
+        printf(" (crc32 %08" PRIx32 ")\n", in->init_crc);
+    }
     printf("  seed          %" PRIu64 "\n", in->seed);
     printf("  rows          %" PRIu64 " train, %" PRIu64 " validation\n", in->rows_train,
            in->rows_val);
@@ -300,6 +305,14 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     json_key_opt(o, "val_loss", in->val_loss);
     fputc(',', o);
     json_key_opt(o, "val_macro_f1", in->val_macro_f1);
+    fputs(",\"init\":", o);
+    if (in->init_name) {
+        fputs("{\"name\":", o);
+        json_str(o, in->init_name);
+        fprintf(o, ",\"crc32\":\"%08" PRIx32 "\"}", in->init_crc);
+    } else {
+        fputs("null", o);
+    }
     fputs("}}\n", o);
 }
 

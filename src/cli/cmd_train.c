@@ -77,6 +77,14 @@ static const char usage_text2[] =
     "  --checkpoint FILE     save the full training state to FILE after every epoch\n"
     "  --resume FILE         continue from a checkpoint, with the same data and options (the\n"
     "                        model equals an uninterrupted run's, byte for byte)\n"
+    "  --init MODEL          fine-tune: start from MODEL's weights; its window, hidden units,\n"
+    "                        layers, directions, features and label position are the\n"
+    "                        defaults, and the data must have its inputs and outputs (not\n"
+    "                        with --resume or --checkpoint)\n"
+    "  --init-scaler S       with --init: keep (default, MODEL's scaler) or refit (fitted on\n"
+    "                        this data's training part)\n"
+    ;
+static const char usage_text3[] =
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops between chunks of the current step (within about a\n"
     "second) and saves the best model so far and the training state (to --checkpoint FILE,\n"
@@ -391,8 +399,11 @@ static int parse_weights(const char *s, float **out, int *n)
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train", *data = NULL, *out_path = NULL, *plot_path = NULL, *v;
-    const char *ckpt_path = NULL;
+    const char *ckpt_path = NULL, *init_path = NULL;
     char *stop_ckpt = NULL;
+    struct lstmsrc_model *init_m = NULL;
+    /* architecture options given on the command line (the rest come from --init's model) */
+    int set_hidden = 0, set_layers = 0, set_features = 0, set_label_at = 0, set_dirs = 0;
     struct lstmsrc_columns cols;
     struct lstmsrc_train_config cfg;
     float *weights = NULL;
@@ -414,6 +425,7 @@ int cmd_train(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
             fputs(usage_text2, stdout);
+            fputs(usage_text3, stdout);
             fputs("\n" CLI_INGEST_HELP, stdout);
             free(weights);
             free(files);
@@ -429,6 +441,17 @@ int cmd_train(int argc, char **argv)
         } else if (cli_flag(argv, argc, &i, "--resume", &v)) {
             if (!v) goto usage_missing;
             cfg.resume = v;
+        } else if (cli_flag(argv, argc, &i, "--init", &v)) {
+            if (!v) goto usage_missing;
+            init_path = v;
+        } else if (cli_flag(argv, argc, &i, "--init-scaler", &v)) {
+            if (!v) goto usage_missing;
+            if (!strcmp(v, "keep") || !strcmp(v, "refit")) {
+                cfg.init_refit_scaler = !strcmp(v, "refit");
+            } else {
+                rc = cli_usage(cmd, "--init-scaler expects keep or refit, found \"%s\"", v);
+                goto done;
+            }
         } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
             if (!v) goto usage_missing;
             out_path = v;
@@ -458,12 +481,14 @@ int cmd_train(int argc, char **argv)
         } else if (cli_flag(argv, argc, &i, "--features", &v)) {
             if (!v) goto usage_missing;
             unset &= ~LSTMSRC_SUGGEST_FEATURES;
+            set_features = 1;
             if (!parse_features(v, &cfg.features)) {
                 rc = cli_usage(cmd, "--features expects raw, diff or raw,diff, found \"%s\"", v);
                 goto done;
             }
         } else if (cli_flag(argv, argc, &i, "--label-at", &v)) {
             if (!v) goto usage_missing;
+            set_label_at = 1;
             if (!strcmp(v, "last")) {
                 cfg.label_at = LSTMSRC_LABEL_LAST;
             } else if (!strcmp(v, "center") || !strcmp(v, "centre")) {
@@ -474,16 +499,20 @@ int cmd_train(int argc, char **argv)
             }
         } else if (!strcmp(a, "--bidirectional")) {
             cfg.bidirectional = 1;
+            set_dirs = 1;
         } else if (cli_flag(argv, argc, &i, "--directions", &v)) {
             int d;
             if (!cli_int(cmd, a, v, 1, 2, &d)) goto usage;
             cfg.bidirectional = d == 2;
+            set_dirs = 1;
         } else if (cli_flag(argv, argc, &i, "--stride", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.stride)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_HIDDEN, &cfg.hidden)) goto usage;
+            set_hidden = 1;
         } else if (cli_flag(argv, argc, &i, "--layers", &v)) {
             if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_LAYERS, &cfg.layers)) goto usage;
+            set_layers = 1;
         } else if (cli_flag(argv, argc, &i, "--epochs", &v)) {
             if (!cli_int(cmd, a, v, 1, 1000000, &cfg.epochs)) goto usage;
         } else if (cli_flag(argv, argc, &i, "--batch", &v)) {
@@ -593,6 +622,36 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
     }
+    if (init_path && (cfg.resume || ckpt_path)) {
+        rc = cli_usage(cmd, "--init and %s exclude each other (a fine-tuning run is not resumed; "
+                       "run it again)", cfg.resume ? "--resume" : "--checkpoint");
+        goto done;
+    }
+    if (!init_path && cfg.init_refit_scaler) {
+        rc = cli_usage(cmd, "--init-scaler needs --init MODEL");
+        goto done;
+    }
+    if (init_path) {
+        struct lstmsrc_error ierr = {LSTMSRC_OK, ""};
+        if (lstmsrc_model_load(init_path, &init_m, &ierr)) {
+            rc = cli_fail(cmd, &ierr);
+            goto done;
+        }
+        struct lstmsrc_model_info ii;
+        lstmsrc_model_get_info(init_m, &ii);
+        /* what the command line leaves open is the init model's */
+        if (unset & LSTMSRC_SUGGEST_SEQ_LEN) cfg.seq_len = ii.seq_len;
+        unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
+        if (!set_hidden) cfg.hidden = ii.hidden;
+        if (!set_layers) cfg.layers = ii.layers;
+        if (!set_features) cfg.features = ii.features;
+        unset &= ~LSTMSRC_SUGGEST_FEATURES; /* the init model's channels, not the doctor's */
+        if (!set_label_at) cfg.label_at = ii.label_at;
+        if (!set_dirs) cfg.bidirectional = ii.directions == 2;
+        cfg.init = init_m;
+        const char *slash = strrchr(init_path, '/');
+        cfg.init_name = slash ? slash + 1 : init_path;
+    }
     if (ckpt_path && !strcmp(ckpt_path, out_path)) {
         rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
         goto done;
@@ -607,7 +666,7 @@ int cmd_train(int argc, char **argv)
     struct stat out_st;
     if (ckpt_path) {
         cfg.checkpoint = ckpt_path;
-    } else if ((stat(out_path, &out_st) != 0 || S_ISREG(out_st.st_mode)) &&
+    } else if (!init_path && (stat(out_path, &out_st) != 0 || S_ISREG(out_st.st_mode)) &&
                (stop_ckpt = malloc(strlen(out_path) + sizeof ".ckpt")) != NULL) {
         strcpy(stop_ckpt, out_path);
         strcat(stop_ckpt, ".ckpt");
@@ -760,6 +819,7 @@ int cmd_train(int argc, char **argv)
 usage:
     rc = EXIT_USAGE;
 done:
+    lstmsrc_model_free(init_m);
     free(weights);
     free(stop_ckpt);
     free(files);

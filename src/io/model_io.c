@@ -29,13 +29,16 @@ _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats")
 
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define FORMAT_VERSION 4u /* the newest this build reads */
+#define FORMAT_VERSION 5u /* the newest this build reads */
 /* Header flags (version 3 on): bit 0, the top layer is bidirectional. A model without one is
  * written as version 2, which builds before version 3 read as well. Version 4 on: bit 1, an
  * ingest block follows the post block (power thresholds of the label columns, the invalid
  * reading); a model without one keeps version 2 or 3. */
 #define FLAG_BIDIRECTIONAL 1u
 #define FLAG_INGEST 2u
+/* Version 5 on: bit 2, an origin block (the model fine-tuning started from) follows the ingest
+ * block; a model without one keeps version 2, 3 or 4. */
+#define FLAG_INIT 4u
 #define INGEST_INVALID_BELOW 1u /* ingest block flags: bit 0, invalid_below is set */
 #define INGEST_TIME 2u          /* bit 1: a time column, its period and gap limit */
 #define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
@@ -356,7 +359,12 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
            INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE +
            (ingest ? 28 + (m->time_name ? strlen(m->time_name) : 0) + 4 * (size_t)m->n_labels
-                   : 0);
+                   : 0) +
+           (m->init_name ? 8 + strlen(m->init_name) : 0);
+    if (m->init_name && strlen(m->init_name) > LSTMSRC_MAX_NAME)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: cannot save this model: init model name of %zu bytes; at most %d",
+                         path, strlen(m->init_name), LSTMSRC_MAX_NAME);
     if (!mul_size(m->n_params, 4, &pbytes) || !add_size(size, pbytes, &size) ||
         size > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT,
@@ -367,10 +375,11 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
     if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
     memcpy(w.p, model_magic, sizeof model_magic);
     w.pos = sizeof model_magic;
-    w_u32(&w, ingest ? 4u : m->dirs == 2 ? 3u : 2u);
+    w_u32(&w, m->init_name ? 5u : ingest ? 4u : m->dirs == 2 ? 3u : 2u);
     w_u32(&w, HEADER_SIZE);
     w_u64(&w, (uint64_t)size);
-    w_u32(&w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u));
+    w_u32(&w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u) |
+                  (m->init_name ? FLAG_INIT : 0u));
     w_u32(&w, (uint32_t)m->task);
     w_u32(&w, (uint32_t)m->label_mode);
     w_u32(&w, (uint32_t)m->f);
@@ -425,6 +434,12 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
         w_names(&w, tn, 1);
         for (int j = 0; j < m->n_labels; j++)
             w_u32(&w, f32_bits(m->on_above ? m->on_above[j] : -1.0f));
+    }
+    /* origin block (version 5, FLAG_INIT) */
+    if (m->init_name) {
+        char *const in[1] = {m->init_name};
+        w_names(&w, in, 1);
+        w_u32(&w, m->init_crc);
     }
 
     w_u64(&w, (uint64_t)m->n_params);
@@ -565,7 +580,8 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
 
     /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
     uint32_t flags = get_u32(b + OFF_FLAGS);
-    if (flags & ~((version >= 3 ? FLAG_BIDIRECTIONAL : 0u) | (version >= 4 ? FLAG_INGEST : 0u)))
+    if (flags & ~((version >= 3 ? FLAG_BIDIRECTIONAL : 0u) | (version >= 4 ? FLAG_INGEST : 0u) |
+                  (version >= 5 ? FLAG_INIT : 0u)))
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags,
                          version);
@@ -703,6 +719,21 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
             goto fail;
         }
     }
+    if (flags & FLAG_INIT) {
+        char *iname[1] = {NULL};
+        uint32_t icrc;
+        at = r.pos;
+        if ((status = r_names(&r, iname, 1, "init model", name, err))) goto fail;
+        if (!r_u32(&r, &icrc)) {
+            free(iname[0]);
+            status = set_error(err, LSTMSRC_ERR_FORMAT,
+                               "%s: origin block from offset %zu runs past the end at %zu", name,
+                               at, r.end);
+            goto fail;
+        }
+        m->init_name = iname[0];
+        m->init_crc = icrc;
+    }
     at = r.pos;
     if (!r_u64(&r, &n_params)) {
         status = set_error(err, LSTMSRC_ERR_FORMAT,
@@ -730,12 +761,30 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
         goto fail;
     }
+    m->loaded_crc = get_u32(b + len - CRC_SIZE);
+    m->loaded_crc_set = 1;
     *out = m;
     return LSTMSRC_OK;
 
 fail:
     lstmsrc_model_free(m);
     return status;
+}
+
+enum lstmsrc_status model_file_crc(const struct lstmsrc_model *m, uint32_t *crc,
+                                   struct lstmsrc_error *err)
+{
+    if (m->loaded_crc_set) {
+        *crc = m->loaded_crc;
+        return LSTMSRC_OK;
+    }
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    enum lstmsrc_status st = model_serialise(m, "init model", &buf, &len, err);
+    if (st) return st;
+    *crc = get_u32(buf + len - CRC_SIZE);
+    free(buf);
+    return LSTMSRC_OK;
 }
 
 /* Reads a whole file into a new buffer. Returns 0, an errno value, or -1 when it exceeds the

@@ -194,6 +194,7 @@ void lstmsrc_model_free(struct lstmsrc_model *m)
     free(m->min_off);
     free(m->on_above);
     free(m->time_name);
+    free(m->init_name);
     free(m->val_on);
     free(m->train_on);
     free(m->params);
@@ -247,6 +248,8 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->time_name = m->time_name;
     info->period = m->period;
     info->max_gap = m->max_gap;
+    info->init_name = m->init_name;
+    info->init_crc = m->init_crc;
 }
 
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,

@@ -77,6 +77,13 @@ struct lstmsrc_model {
      * started a new segment, in seconds: a later file is cut into segments the same way. */
     char *time_name;
     double period, max_gap;
+    /* Where a fine-tuned model started (origin block, version 5): the init model's name (NULL:
+     * none) and the CRC-32 of its file. */
+    char *init_name;
+    uint32_t init_crc;
+    /* A loaded model: the CRC-32 of the file it was loaded from (loaded_crc_set 1). */
+    uint32_t loaded_crc;
+    int loaded_crc_set;
     /* Right after training (never in a file): each output's on-windows in the validation and the
      * training windows, as the trainer split them (segments, files), or NULL. */
     size_t *val_on, *train_on;
@@ -110,6 +117,11 @@ int model_feature_count(unsigned features);
  * is the raw row before raw[0]; NULL when raw[0] starts the series (its difference is 0). */
 void model_channels(const struct lstmsrc_model *m, float *out, const float *raw, size_t rows,
                     const float *prev);
+
+/* The CRC-32 of m's model file bytes: of the file it was loaded from, else of what
+ * lstmsrc_model_save would write (model_io.c; LSTMSRC_ERR_NOMEM or _ARG on failure). */
+enum lstmsrc_status model_file_crc(const struct lstmsrc_model *m, uint32_t *crc,
+                                   struct lstmsrc_error *err);
 
 /* Fills the layout for a shape; returns 0 on size overflow or a bad layer/direction count. */
 int model_layout_fill(struct model_layout *l, int f, int h, int layers, int dirs, int k);

@@ -573,6 +573,66 @@ static enum lstmsrc_status check_config(const struct lstmsrc_dataset *ds,
     return LSTMSRC_OK;
 }
 
+/* Fine-tuning: the init model must have the architecture cfg and ds give, and the data's
+ * columns. An option that differs is LSTMSRC_ERR_ARG, a column LSTMSRC_ERR_PARSE. */
+static enum lstmsrc_status check_init(const struct lstmsrc_dataset *ds,
+                                      const struct lstmsrc_train_config *c,
+                                      struct lstmsrc_error *err)
+{
+    const struct lstmsrc_model *im = c->init;
+    const char *nm = c->init_name && *c->init_name ? c->init_name : "the init model";
+    if (c->resume)
+        return set_error(err, LSTMSRC_ERR_ARG, "an init model and a checkpoint to resume from "
+                         "exclude each other (a checkpoint holds the weights already)");
+    const int dirs = c->bidirectional < 0 ? im->dirs : train_directions(c);
+    static const char *const at_name[2] = {"last", "center"};
+#define INIT_DIFF(what, mine, theirs)                                                          \
+    if ((mine) != (theirs))                                                                    \
+        return set_error(err, LSTMSRC_ERR_ARG, "%s has %s %d, this training %d", nm, what,     \
+                         (int)(theirs), (int)(mine))
+    INIT_DIFF("window (seq)", c->seq_len, im->seq_len);
+    INIT_DIFF("hidden units", c->hidden, im->h);
+    INIT_DIFF("layers", c->layers, im->layers);
+    INIT_DIFF("directions", dirs, im->dirs);
+#undef INIT_DIFF
+    if (c->features != im->features)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s has features %s, this training %s", nm,
+                         im->features == LSTMSRC_FEATURE_RAW    ? "raw"
+                         : im->features == LSTMSRC_FEATURE_DIFF ? "diff"
+                                                                : "raw,diff",
+                         c->features == LSTMSRC_FEATURE_RAW    ? "raw"
+                         : c->features == LSTMSRC_FEATURE_DIFF ? "diff"
+                                                               : "raw,diff");
+    if (c->label_at != im->label_at)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s is labelled at the window's %s row, this "
+                         "training at its %s row", nm, at_name[im->label_at != 0],
+                         at_name[c->label_at != 0]);
+    if (ds->task != im->task || ds->mode != im->label_mode)
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: %s is %s (label mode %d), this data %s "
+                         "(label mode %d)", ds->source, nm,
+                         im->task == LSTMSRC_TASK_MULTILABEL ? "multi-label" : "multi-class",
+                         (int)im->label_mode,
+                         ds->task == LSTMSRC_TASK_MULTILABEL ? "multi-label" : "multi-class",
+                         (int)ds->mode);
+    if (ds->f != im->n_raw)
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: %s reads %d input column%s, this data %d",
+                         ds->source, nm, im->n_raw, im->n_raw == 1 ? "" : "s", ds->f);
+    for (int j = 0; j < ds->f; j++)
+        if (strcmp(ds->input_names[j], im->input_names[j]))
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s: input %d is \"%.40s\", %s's is \"%.40s\"", ds->source, j + 1,
+                             ds->input_names[j], nm, im->input_names[j]);
+    if (ds->k != im->k)
+        return set_error(err, LSTMSRC_ERR_PARSE, "%s: %d output%s, %s has %d", ds->source, ds->k,
+                         ds->k == 1 ? "" : "s", nm, im->k);
+    for (int j = 0; j < ds->k; j++)
+        if (strcmp(ds->output_names[j], im->output_names[j]))
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s: output %d is \"%.40s\", %s's is \"%.40s\"", ds->source,
+                             j + 1, ds->output_names[j], nm, im->output_names[j]);
+    return LSTMSRC_OK;
+}
+
 /* Every row's channels standardised as window_gather does them must be finite: finite
  * readings can still land beyond a float there (3.4e38 in a column mostly at -3.4e38 is
  * (3.4e38 + 1.4e38) / 3.1e38), and training would meet it as a NaN gradient in the first step. */
@@ -705,6 +765,7 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 {
     enum lstmsrc_status st = check_config(ds, cfg, err);
     if (st) return st;
+    if (cfg->init && (st = check_init(ds, cfg, err))) return st;
 
     /* windows lie inside segments, and inside the training or the validation part */
     struct window_split sp;
@@ -741,13 +802,22 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     int interrupted = 0;
 
     const int channels = ds->f * model_feature_count(cfg->features);
-    st = model_create(channels, cfg->hidden, cfg->layers, train_directions(cfg), ds->k,
+    st = model_create(channels, cfg->hidden, cfg->layers,
+                      cfg->init && cfg->bidirectional < 0 ? cfg->init->dirs
+                                                          : train_directions(cfg), ds->k,
                       cfg->seq_len, ds->n_labels,
                       ds->task, ds->mode, &m, err);
     if (st) goto fail;
     int framed = model_set_framing(m, cfg->features, cfg->label_at);
     LSTMSRC_ASSERT(framed && m->n_raw == ds->f);
     m->meta.stride = cfg->stride;
+    if (cfg->init) { /* where it started: the init model's name and file checksum */
+        if ((st = model_file_crc(cfg->init, &m->init_crc, err))) goto fail;
+        if (!(m->init_name = str_dup(cfg->init_name ? cfg->init_name : ""))) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
     /* the reader's rules travel with the model: later files are read the same way */
     m->use_invalid_below = ds->use_invalid_below;
     m->invalid_below = ds->invalid_below;
@@ -795,7 +865,12 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     const size_t n_train = window_strided_count(sp.train_windows, cfg->stride);
 
     /* scaler and baselines from the training part only */
-    scale_fit_runs(m->scale_mean, m->scale_std, x, &trp.ws, m->f);
+    if (cfg->init && !cfg->init_refit_scaler) { /* the init model's scaler, as it learnt on */
+        memcpy(m->scale_mean, cfg->init->scale_mean, (size_t)m->f * sizeof *m->scale_mean);
+        memcpy(m->scale_std, cfg->init->scale_std, (size_t)m->f * sizeof *m->scale_std);
+    } else {
+        scale_fit_runs(m->scale_mean, m->scale_std, x, &trp.ws, m->f);
+    }
     if ((st = check_standardised(m, ds, x, err))) goto fail;
     fit_pos_weights(m, ds, cfg, &trp.ws);
     if (sp.val_windows && !part_labels(&vap, m, ds)) {
@@ -808,7 +883,13 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
 
     struct rng rng;
     rng_seed(&rng, cfg->seed);
-    size_t init_need = model_init_params(m, &rng);
+    size_t init_need = 0;
+    if (cfg->init) {
+        LSTMSRC_ASSERT(cfg->init->n_params == m->n_params);
+        memcpy(m->params, cfg->init->params, m->n_params * sizeof *m->params);
+    } else {
+        init_need = model_init_params(m, &rng);
+    }
     if (init_need) {
         st = set_error(err, LSTMSRC_ERR_NOMEM,
                        "out of memory for the weight initialisation (%zu bytes)", init_need);
