@@ -252,6 +252,17 @@ static int overflows(const char *s, size_t n)
     return end == b + n && !isfinite((float)v);
 }
 
+/* The first EXCERPT bytes of a field for a message, control bytes as '?', into t (EXCERPT + 1
+ * bytes). */
+static void excerpt(const struct field *f, char *t)
+{
+    size_t l = f->len < EXCERPT ? f->len : EXCERPT;
+    memcpy(t, f->s, l);
+    t[l] = '\0';
+    for (size_t k = 0; k < l; k++)
+        if ((unsigned char)t[k] < 0x20) t[k] = '?';
+}
+
 /* Reads the time cell f into S->t: -1 with msg (a bad cell, time not going forward), -2 for a
  * time outside --from/--until (the line is left out, as predict leaves it out), 1 when the
  * step from the last time is a gap (the row starts a new segment), else 0. */
@@ -267,14 +278,11 @@ static int parse_time(struct state *S, const struct field *f, char *msg, size_t 
                                  : 0;
     if (!ok) {
         char e[EXCERPT + 1];
-        size_t l = f->len < EXCERPT ? f->len : EXCERPT;
-        memcpy(e, f->s, l);
-        e[l] = '\0';
-        for (size_t k = 0; k < l; k++)
-            if ((unsigned char)e[k] < 0x20) e[k] = '?';
-        snprintf(msg, cap, "%d: expected %s, found \"%s\"", col,
+        excerpt(f, e);
+        snprintf(msg, cap, "%d: expected %s, found \"%s%s\"", col,
                  S->time_kind == 2 ? "a time in Unix seconds"
-                                   : "a date-time like 2014-09-01 00:00:00 (or Unix seconds)", e);
+                                   : "a date-time like 2014-09-01 00:00:00 (or Unix seconds)", e,
+                 f->len > EXCERPT ? "..." : "");
         return -1;
     }
     if (!(t > S->t_prev)) {
@@ -335,11 +343,7 @@ static int parse_row(struct state *S, char *s, size_t n, float *row, char *msg, 
         if (!lstmsrc_parse_number(f->s, f->len, &row[i]) &&
             !(sep != ',' && csv_parse_float_comma(f->s, f->len, &row[i]))) {
             char t[EXCERPT + 1];
-            size_t l = f->len < EXCERPT ? f->len : EXCERPT;
-            memcpy(t, f->s, l);
-            t[l] = '\0';
-            for (size_t k = 0; k < l; k++)
-                if ((unsigned char)t[k] < 0x20) t[k] = '?';
+            excerpt(f, t);
             snprintf(msg, cap, "%d: expected %s, found \"%s%s\"", c + 1,
                      overflows(f->s, f->len) ? "a finite number" : "a number", t,
                      f->len > EXCERPT ? "..." : "");
