@@ -998,3 +998,9 @@ int csv_parse_float_comma(const char *s, size_t len, float *out)
     b[len] = '\0';
     return csv_parse_float(b, len, out);
 }
+
+int lstmsrc_parse_number(const char *s, size_t len, float *out)
+{
+    if (!s) return 0;
+    return csv_parse_float(s, len, out);
+}

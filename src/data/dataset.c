@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "data/columns.h"
 #include "data/csv.h"
 #include "data/timecol.h"
 
@@ -23,21 +24,6 @@
 /* Longest cell quoted back in a message. */
 #define EXCERPT 40
 
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static void trim(const char **s, size_t *len)
-{
-    const char *p = *s, *e = *s + *len;
-    while (p < e && is_blank(*p))
-        p++;
-    while (e > p && is_blank(e[-1]))
-        e--;
-    *s = p;
-    *len = (size_t)(e - p);
-}
 
 /* ============================== combined labels ============================== */
 
@@ -236,49 +222,6 @@ static const char *show(struct name_buf *b, const char *name)
     return b->s;
 }
 
-/* The header's columns as "a, b, c" for messages, shortened with ", ..." to fit `cap` (>= 6). */
-static void column_list(char *dst, size_t cap, char *const *header, int ncols)
-{
-    static const char more[] = ", ...";
-    size_t used = 0;
-    dst[0] = '\0';
-    for (int i = 0; i < ncols; i++) {
-        struct name_buf b;
-        const char *nm = show(&b, header[i]);
-        size_t need = (i ? 2 : 0) + strlen(nm);
-        /* keep room for ", ..." and the NUL after every name */
-        if (used + need + sizeof more > cap) {
-            memcpy(dst + used, i ? more : more + 2, i ? sizeof more : sizeof more - 2);
-            return;
-        }
-        used += (size_t)snprintf(dst + used, cap - used, "%s%s", i ? ", " : "", nm);
-    }
-}
-
-static enum lstmsrc_status no_column(const char *src, char *const *header, int ncols,
-                                     const char *tok, size_t len, struct lstmsrc_error *err)
-{
-    char t[EXCERPT + 1], list[128];
-    str_excerpt(t, sizeof t, tok, len);
-    column_list(list, sizeof list, header, ncols);
-    return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t, list);
-}
-
-/* 0-based index of the column `tok` names: a header name, else an all-digit 1-based index;
- * -1 if neither. */
-static int find_column(char *const *header, int ncols, const char *tok, size_t len)
-{
-    for (int i = 0; i < ncols; i++)
-        if (strlen(header[i]) == len && memcmp(header[i], tok, len) == 0) return i;
-    if (len == 0 || len > 9) return -1;
-    int v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned)(tok[i] - '0') > 9u) return -1;
-        v = v * 10 + (tok[i] - '0');
-    }
-    return v >= 1 && v <= ncols ? v - 1 : -1;
-}
-
 /* A selection being resolved: 0-based column indexes. */
 struct pick {
     int *idx; /* (ncols): never more, since a column may be picked once */
@@ -288,46 +231,18 @@ struct pick {
     size_t miss_len;
 };
 
-/* A selected column's name must be its own: a model finds its columns again by name, and a
- * name two columns share would pick the first and silently ignore the other. */
-static enum lstmsrc_status unique_name(const char *src, char *const *header, int ncols, int c,
-                                       struct lstmsrc_error *err)
-{
-    for (int j = 0; j < ncols; j++)
-        if (j != c && strcmp(header[j], header[c]) == 0) {
-            struct name_buf b;
-            return set_error(err, LSTMSRC_ERR_PARSE,
-                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src,
-                             show(&b, header[c]), (j < c ? j : c) + 1, (j < c ? c : j) + 1);
-        }
-    return LSTMSRC_OK;
-}
-
 static enum lstmsrc_status pick_one(const char *src, char *const *header, int ncols,
                                     const char *tok, size_t len, struct pick *pk, int allow_missing,
                                     struct lstmsrc_error *err)
 {
-    int c = find_column(header, ncols, tok, len);
-    if (c < 0) {
-        if (allow_missing) {
-            if (pk->missing++ == 0) {
-                pk->miss = tok;
-                pk->miss_len = len;
-            }
-            return LSTMSRC_OK;
+    if (allow_missing && columns_find(header, ncols, tok, len) < 0) {
+        if (pk->missing++ == 0) {
+            pk->miss = tok;
+            pk->miss_len = len;
         }
-        return no_column(src, header, ncols, tok, len, err);
+        return LSTMSRC_OK;
     }
-    enum lstmsrc_status st = unique_name(src, header, ncols, c, err);
-    if (st) return st;
-    for (int i = 0; i < pk->n; i++)
-        if (pk->idx[i] == c) {
-            struct name_buf b;
-            return set_error(err, LSTMSRC_ERR_ARG, "%s:1: column \"%s\" selected twice", src,
-                             show(&b, header[c]));
-        }
-    pk->idx[pk->n++] = c;
-    return LSTMSRC_OK;
+    return columns_pick(src, header, ncols, tok, len, pk->idx, &pk->n, ncols, "selected", err);
 }
 
 /* Resolves exact `names` (when non-NULL) or the comma-separated `list` into pk. */
@@ -348,7 +263,7 @@ static enum lstmsrc_status pick_columns(const char *src, char *const *header, in
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         const char *tok = p;
-        trim(&tok, &len);
+        columns_trim(&tok, &len);
         if (len == 0) {
             char l[EXCERPT + 1];
             str_excerpt(l, sizeof l, list, strlen(list));
@@ -379,7 +294,7 @@ static enum lstmsrc_status number_error(const struct csv_reader *r, int col, con
 {
     const char *t = s;
     size_t tl = len;
-    trim(&t, &tl);
+    columns_trim(&t, &tl);
     char *stop;
     double v = tl ? strtod(t, &stop) : 0.0;
     int finite_issue = tl && stop == t + tl && !isfinite((float)v);
@@ -407,7 +322,7 @@ static int parse_bit(const char *s, size_t len)
 /* A non-negative integer class ("3", " 3 ", "3.0"); -1 otherwise, -2 when beyond the limit. */
 static long parse_class(const char *s, size_t len)
 {
-    trim(&s, &len);
+    columns_trim(&s, &len);
     double v;
     if (len == 0 || !csv_parse_double(s, len, &v) || v < 0.0 || v != floor(v)) return -1;
     return v < LSTMSRC_MAX_CLASSES ? (long)v : -2;
@@ -513,7 +428,7 @@ static enum lstmsrc_status read_header(struct csv_reader *r, char ***header, int
     for (; *ncols < nf; (*ncols)++) {
         size_t len;
         const char *s = csv_field(r, *ncols, &len);
-        trim(&s, &len);
+        columns_trim(&s, &len);
         if (len == 0)
             return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: empty column name", src,
                              csv_line(r), *ncols + 1);
@@ -563,7 +478,7 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
         const char *num = eq ? eq + 1 : tok;
         size_t nlen = eq ? len - (size_t)(eq + 1 - tok) : len;
         double w;
-        trim(&num, &nlen);
+        columns_trim(&num, &nlen);
         if (!nlen || !csv_parse_double(num, nlen, &w) || w < 0.0 || w > FLT_MAX)
             return set_error(err, LSTMSRC_ERR_ARG,
                              "--on-above \"%s\": expected W or NAME=W with W a power of 0 or more",
@@ -577,13 +492,13 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
             return LSTMSRC_OK;
         }
         size_t klen = (size_t)(eq - tok);
-        trim(&tok, &klen);
-        int c = find_column(header, ncols, tok, klen), j = 0;
+        columns_trim(&tok, &klen);
+        int c = columns_find(header, ncols, tok, klen), j = 0;
         while (j < lab->n && lab->idx[j] != c) j++;
         if (c < 0 || j == lab->n) {
             char t[EXCERPT + 1], names[128];
             str_excerpt(t, sizeof t, tok, klen);
-            column_list(names, sizeof names, ds->label_names, nl);
+            columns_list(names, sizeof names, ds->label_names, nl);
             return set_error(err, LSTMSRC_ERR_ARG,
                              "%s:1: --on-above names \"%s\", which is not a label column "
                              "(labels: %s)", src, t, names);
@@ -619,7 +534,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
     } else {
         const int c0 = ds->time_col == 0 && ncols > 1 ? 1 : 0;
         in->idx[in->n++] = c0;
-        if ((st = unique_name(src, header, ncols, c0, err))) return st;
+        if ((st = columns_unique(src, header, ncols, c0, err))) return st;
     }
     if (in->n > LSTMSRC_MAX_INPUTS)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d input columns, the limit is %d", src,
@@ -647,11 +562,11 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
     if (st) return st;
     /* optional labels are all there or all absent; a partial set is a mistake */
     if (lab->missing && lab->n > 0)
-        return no_column(src, header, ncols, lab->miss, lab->miss_len, err);
+        return columns_none(src, header, ncols, lab->miss, lab->miss_len, err);
     ds->has_labels = lab->n > 0;
     if (!ds->has_labels && !optional) {
         char list[128];
-        column_list(list, sizeof list, header, ncols);
+        columns_list(list, sizeof list, header, ncols);
         return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no label columns (columns: %s)", src, list);
     }
 
@@ -707,7 +622,7 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
 
 int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
 {
-    trim(&s, &len);
+    columns_trim(&s, &len);
     if (!list) {
         static const char *const dflt[] = {"na", "nan", "null"};
         if (len == 0) return 1;
@@ -723,7 +638,7 @@ int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
         const char *comma = strchr(p, ',');
         size_t tl = comma ? (size_t)(comma - p) : strlen(p);
         const char *tok = p;
-        trim(&tok, &tl);
+        columns_trim(&tok, &tl);
         if (tl == len && memcmp(tok, s, len) == 0) return 1;
         if (!comma) return 0;
         p = comma + 1;
@@ -771,8 +686,8 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
     }
     if (cols->time_column) {
         const char *tok = cols->time_column;
-        if ((c = find_column(header, ncols, tok, strlen(tok))) < 0)
-            return no_column(src, header, ncols, tok, strlen(tok), err);
+        if ((c = columns_find(header, ncols, tok, strlen(tok))) < 0)
+            return columns_none(src, header, ncols, tok, strlen(tok), err);
         if (nf == ncols) {
             size_t len;
             const char *s = csv_field(r, c, &len);

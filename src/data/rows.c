@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "data/columns.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 
@@ -44,22 +45,6 @@ struct lstmsrc_rows {
     int pending, first_nf; /* the first data row, read at open to find the time column */
 };
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
-static void trim(const char **s, size_t *len)
-{
-    const char *p = *s, *e = *s + *len;
-    while (p < e && is_blank(*p)) p++;
-    while (e > p && is_blank(e[-1])) e--;
-    *s = p;
-    *len = (size_t)(e - p);
-}
-
-int lstmsrc_parse_number(const char *s, size_t len, float *out)
-{
-    if (!s) return 0;
-    return csv_parse_float(s, len, out);
-}
 
 int lstmsrc_rows_inputs(const struct lstmsrc_rows *r) { return r->f; }
 
@@ -75,68 +60,11 @@ void lstmsrc_rows_close(struct lstmsrc_rows *r)
 
 /* ============================== header ============================== */
 
-/* 0-based column named `tok` (exact header name, else all-digit 1-based index); -1 if none. */
-static int find_column(char *const *header, int ncols, const char *tok, size_t len)
-{
-    for (int i = 0; i < ncols; i++)
-        if (strlen(header[i]) == len && memcmp(header[i], tok, len) == 0) return i;
-    if (len == 0 || len > 9) return -1;
-    int v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned)(tok[i] - '0') > 9u) return -1;
-        v = v * 10 + (tok[i] - '0');
-    }
-    return v >= 1 && v <= ncols ? v - 1 : -1;
-}
-
-/* The header's columns as "a, b, c" for messages, shortened with "..." to fit cap. */
-static void column_list(char *dst, size_t cap, char *const *header, int ncols)
-{
-    size_t used = 0;
-    dst[0] = '\0';
-    for (int i = 0; i < ncols; i++) {
-        char nm[EXCERPT + 1];
-        str_excerpt(nm, sizeof nm, header[i], strlen(header[i]));
-        size_t need = (i ? 2 : 0) + strlen(nm);
-        if (used + need + 5 > cap) {
-            strcpy(dst + used, i ? ", ..." : "...");
-            return;
-        }
-        used += (size_t)snprintf(dst + used, cap - used, "%s%s", i ? ", " : "", nm);
-    }
-}
-
 static enum lstmsrc_status pick(struct lstmsrc_rows *rw, char *const *header, const char *src,
                                 const char *tok, size_t len, struct lstmsrc_error *err)
 {
-    int c = find_column(header, rw->ncols, tok, len);
-    if (c < 0) {
-        char t[EXCERPT + 1], list[128];
-        str_excerpt(t, sizeof t, tok, len);
-        column_list(list, sizeof list, header, rw->ncols);
-        return set_error(err, LSTMSRC_ERR_ARG, "%s:1: no column \"%s\" (columns: %s)", src, t,
-                         list);
-    }
-    /* a name that two columns share picks neither, as in the loader */
-    for (int j = 0; j < rw->ncols; j++)
-        if (j != c && strcmp(header[j], header[c]) == 0) {
-            char t[EXCERPT + 1];
-            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
-            return set_error(err, LSTMSRC_ERR_PARSE,
-                             "%s:1: duplicate column name \"%s\" (columns %d and %d)", src, t,
-                             (j < c ? j : c) + 1, (j < c ? c : j) + 1);
-        }
-    for (int i = 0; i < rw->f; i++)
-        if (rw->idx[i] == c) {
-            char t[EXCERPT + 1];
-            str_excerpt(t, sizeof t, header[c], strlen(header[c]));
-            return set_error(err, LSTMSRC_ERR_ARG, "%s:1: column \"%s\" selected twice", src, t);
-        }
-    if (rw->f >= LSTMSRC_MAX_INPUTS)
-        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: more than %d input columns", src,
-                         LSTMSRC_MAX_INPUTS);
-    rw->idx[rw->f++] = c;
-    return LSTMSRC_OK;
+    return columns_pick(src, header, rw->ncols, tok, len, rw->idx, &rw->f, LSTMSRC_MAX_INPUTS,
+                        "input", err);
 }
 
 static enum lstmsrc_status resolve(struct lstmsrc_rows *rw, char *const *header,
@@ -158,7 +86,7 @@ static enum lstmsrc_status resolve(struct lstmsrc_rows *rw, char *const *header,
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
             const char *tok = p;
-            trim(&tok, &len);
+            columns_trim(&tok, &len);
             if (len == 0) {
                 char l[EXCERPT + 1];
                 str_excerpt(l, sizeof l, cols->input, strlen(cols->input));
@@ -196,7 +124,7 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
     for (; ncols < nf; ncols++) {
         size_t len;
         const char *s = csv_field(rw->r, ncols, &len);
-        trim(&s, &len);
+        columns_trim(&s, &len);
         if (!(header[ncols] = str_ndup(s, len))) goto nomem;
     }
     rw->ncols = ncols;
@@ -253,7 +181,7 @@ static enum lstmsrc_status number_error(const struct csv_reader *r, int col, con
 {
     const char *t = s;
     size_t tl = len;
-    trim(&t, &tl);
+    columns_trim(&t, &tl);
     char *stop;
     double v = tl ? strtod(t, &stop) : 0.0;
     int finite_issue = tl && stop == t + tl && !isfinite((float)v);
