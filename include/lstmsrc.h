@@ -12,6 +12,13 @@
  *   - Results go through out-params; `*out` is written only on success.
  *   - Whoever creates frees; every `*_free(NULL)` is a no-op. Returned `const char *` are borrowed
  *     from the handle and live as long as it does.
+ *   - Structs the caller allocates and the library reads or fills (lstmsrc_columns,
+ *     lstmsrc_train_config, lstmsrc_gen_config, lstmsrc_model_info) end with reserved space:
+ *     fields added in later versions come out of it, so a struct's size, and a program built
+ *     against an older header, stay valid across minor versions (tests/test_abi.c holds the
+ *     sizes). A new field's zero means the behaviour before it, so zero the whole struct (= {0},
+ *     or the _default call) before setting fields. Structs the library allocates (lstmsrc_eval,
+ *     lstmsrc_report, lstmsrc_progress passed to a callback) only grow at their end.
  *   - The library keeps no global mutable state, never prints and never exits. Separate handles may
  *     be used from separate threads; one handle must not be used from two threads at once.
  *
@@ -202,6 +209,8 @@ struct lstmsrc_columns {
      * separator is not ',' (semicolon, tab, blanks: unambiguous there); '.' = only a point;
      * ',' = a comma too where the separator is ',' (the number then quoted: "217,5"). */
     char decimal;
+    /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
+    uint64_t reserved_[8];
 };
 
 struct lstmsrc_dataset;
@@ -393,6 +402,8 @@ struct lstmsrc_train_config {
     const struct lstmsrc_model *init;
     const char *init_name;
     int init_refit_scaler;
+    /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
+    uint64_t reserved_[8];
 };
 
 /* Fills the defaults documented above. */
@@ -467,6 +478,8 @@ struct lstmsrc_model_info {
      * from a fresh initialisation) and the CRC-32 of that model file's bytes. */
     const char *init_name;
     uint32_t init_crc;
+    /* room to grow without changing the size (the library zeroes it) */
+    uint64_t reserved_[8];
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 
@@ -861,6 +874,8 @@ struct lstmsrc_gen_config {
     int sources;                 /* default 3 */
     uint64_t seed;               /* default 1 */
     int classes;                 /* 1: one integer class column (2^sources combinations) */
+    /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
+    uint64_t reserved_[8];
 };
 void lstmsrc_gen_config_default(struct lstmsrc_gen_config *cfg);
 /* Writes seed-like meter data as CSV to `path` (temporary name, then rename). */

@@ -20,6 +20,7 @@
 
 void lstmsrc_gen_config_default(struct lstmsrc_gen_config *cfg)
 {
+    memset(cfg, 0, sizeof *cfg);
     cfg->rows = 100000;
     cfg->sources = 3;
     cfg->seed = 1;
