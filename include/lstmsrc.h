@@ -209,9 +209,21 @@ struct lstmsrc_columns {
      * separator is not ',' (semicolon, tab, blanks: unambiguous there); '.' = only a point;
      * ',' = a comma too where the separator is ',' (the number then quoted: "217,5"). */
     char decimal;
+    /* Bridging short holes instead of splitting there: a run of at most fill_max missing rows
+     * (missing cells, invalid readings; not a time gap, where rows are absent) with a good row
+     * on either side, in one file, joins the segment: LSTMSRC_FILL_HOLD gives its rows the
+     * readings of the good row before, LSTMSRC_FILL_LINEAR the straight line between the two
+     * good rows; their labels are the row before's. 0 (LSTMSRC_FILL_NONE): every hole splits.
+     * fill_max 0 with a fill: 5 rows. */
+    int fill;                   /* enum lstmsrc_fill */
+    int fill_max;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
-    uint64_t reserved_[8];
+    uint64_t reserved_[7];
 };
+
+enum lstmsrc_fill { LSTMSRC_FILL_NONE = 0, LSTMSRC_FILL_HOLD = 1, LSTMSRC_FILL_LINEAR = 2 };
+#define LSTMSRC_FILL_MAX_DEFAULT 5
+#define LSTMSRC_FILL_MAX_LIMIT 10000
 
 struct lstmsrc_dataset;
 
@@ -272,6 +284,8 @@ void lstmsrc_dataset_segment(const struct lstmsrc_dataset *ds, size_t i, size_t 
 size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq);
 /* What the reader treated as missing: cells (empty, NA, ...), rows taken out for a missing cell
  * or an invalid reading, of which invalid readings. */
+/* Rows bridged by cols->fill (counted among the missing rows too). */
+size_t lstmsrc_dataset_filled(const struct lstmsrc_dataset *ds);
 void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, size_t *rows,
                              size_t *invalid);
 /* The time column, when the file has one: returns its name (NULL: none) and sets (each may be
@@ -662,6 +676,9 @@ const char *lstmsrc_rows_time(const struct lstmsrc_rows *r, int *kind, size_t *d
  * segments begun. */
 void lstmsrc_rows_missing(const struct lstmsrc_rows *r, size_t *cells, size_t *rows,
                           size_t *invalid, size_t *segments);
+/* Rows bridged by cols->fill so far (among the missing rows). A hole at the end of a read
+ * waits until the row after it is read, so a read may return fewer rows than it could. */
+size_t lstmsrc_rows_filled(const struct lstmsrc_rows *r);
 void lstmsrc_rows_close(struct lstmsrc_rows *r);
 
 /* ---- streams: one reading in, one prediction out ---- */

@@ -111,9 +111,12 @@ static size_t model_len_;
 
 static const char *CSV_HEAD = "time,reading,a,b\n";
 
+static int fill_; /* with --fill linear (the hole at row 150 bridged) */
+
 static enum lstmsrc_status op_dataset(struct lstmsrc_error *err)
 {
     struct lstmsrc_columns cols = {0};
+    cols.fill = fill_ ? LSTMSRC_FILL_LINEAR : LSTMSRC_FILL_NONE;
     struct lstmsrc_dataset *ds = NULL;
     enum lstmsrc_status st = lstmsrc_dataset_load(csv_path_, &cols, &ds, err);
     lstmsrc_dataset_free(ds);
@@ -225,6 +228,7 @@ static enum lstmsrc_status op_rows(struct lstmsrc_error *err)
 {
     struct lstmsrc_columns cols;
     lstmsrc_model_columns(m_, 1, &cols);
+    cols.fill = fill_ ? LSTMSRC_FILL_LINEAR : LSTMSRC_FILL_NONE;
     struct lstmsrc_rows *r = NULL;
     enum lstmsrc_status st = lstmsrc_rows_open(csv_path_, &cols, &r, err);
     float x[64];
@@ -335,6 +339,10 @@ static void test_every_allocation_fails_cleanly(void)
     nomem += fail_each("evaluate", op_evaluate);
     nomem += fail_each("doctor", op_doctor);
     nomem += fail_each("rows", op_rows);
+    fill_ = 1;
+    nomem += fail_each("dataset --fill", op_dataset);
+    nomem += fail_each("rows --fill", op_rows);
+    fill_ = 0;
     CHECK(nomem > 100); /* the failures were reached and reported */
 }
 

@@ -208,6 +208,23 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
             cols->until = v;
         return 1;
     }
+    if (cli_flag(argv, argc, i, "--fill", &v)) {
+        if (missing(cmd, flag, v)) {
+            *bad = 1;
+        } else if (!strcmp(v, "hold")) {
+            cols->fill = LSTMSRC_FILL_HOLD;
+        } else if (!strcmp(v, "linear")) {
+            cols->fill = LSTMSRC_FILL_LINEAR;
+        } else {
+            cli_usage(cmd, "--fill expects hold or linear, found \"%s\"", v);
+            *bad = 1;
+        }
+        return 1;
+    }
+    if (cli_flag(argv, argc, i, "--fill-max", &v)) {
+        if (!cli_int(cmd, flag, v, 1, LSTMSRC_FILL_MAX_LIMIT, &cols->fill_max)) *bad = 1;
+        return 1;
+    }
     if (cli_flag(argv, argc, i, "--decimal", &v)) {
         if (missing(cmd, flag, v)) {
             *bad = 1;
@@ -241,6 +258,8 @@ void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns
 {
     if (user->missing) cols->missing = user->missing;
     if (user->decimal) cols->decimal = user->decimal;
+    if (user->fill) cols->fill = user->fill;
+    if (user->fill_max) cols->fill_max = user->fill_max;
     if (user->time_column) cols->time_column = user->time_column;
     if (user->no_time) cols->no_time = 1;
     if (user->period > 0.0) cols->period = user->period;
@@ -286,10 +305,15 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
     if (rows == 0 && segs == files) return;
     char name[64];
     if (files > 1) snprintf(name, sizeof name, "%zu files", files);
+    const size_t filled = lstmsrc_dataset_filled(ds);
     fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
-                    "reading%s), %zu segment%s\n",
+                    "reading%s), %zu segment%s",
             cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
             cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+    if (filled)
+        fprintf(stderr, "; %zu of the missing row%s bridged by --fill", filled,
+                filled == 1 ? "" : "s");
+    fputc('\n', stderr);
 }
 
 const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap)

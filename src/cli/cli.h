@@ -116,6 +116,7 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
  *   --time COL, --no-time, --period D, --max-gap D, --from T, --until T
  *   --missing LIST     spellings of "no value" (default: empty, NA, NaN, null)
  *   --invalid-below X  a reading below X marks its row missing (an outage logged as 0 W)
+ *   --fill MODE, --fill-max N  bridge holes of at most N missing rows (hold or linear)
  *   --on-above SPEC    label columns holding power: "W" or "NAME=W,NAME=W"
  * Returns 1 when argv[*i] was one of them, parsed into cols (or, on a bad value, a usage message
  * printed and *bad set), 0 when it is another argument. */
@@ -133,6 +134,11 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
     "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"   \
     "                        row with one is left out and splits the data into segments\n"        \
     "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \
+    "  --fill hold|linear    bridge holes of missing rows (not time gaps) instead of splitting:\n" \
+    "                        the row before's readings, or the line between the rows on\n"    \
+    "                        either side; labels the row before's (stream cannot: it has not\n" \
+    "                        read the row after)\n"                                            \
+    "  --fill-max N          the longest hole bridged, in rows (default 5)\n"                 \
     "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
     "                        all, NAME=W,NAME=W, or auto: where each one's distribution\n"      \
     "                        splits in two (kept in the model)\n"

@@ -352,6 +352,7 @@ int cmd_doctor(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
+            fputs("\n" CLI_INGEST_HELP, stdout);
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;

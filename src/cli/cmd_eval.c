@@ -37,6 +37,7 @@ static void eval_usage(FILE *fp)
             "\n"
             "example:\n"
             "  lstmsrc eval model.lsm test.csv --json\n");
+    fputs("\n" CLI_INGEST_HELP, fp);
 }
 
 static const char *name_or(const char *s)

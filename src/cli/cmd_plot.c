@@ -33,6 +33,8 @@ static const char usage_text[] =
     "options:\n"
     "  -o, --output FILE   the SVG to write (required)\n"
     "  --from ROW          first row of the timeline, 1 = first data row (default 1)\n"
+    "                      (here --from is a row, not a time; --until TIME does bound\n"
+    "                      the rows read)\n"
     "  --rows N            rows in the timeline (default: to the end of the file)\n"
     "  --figure F          timeline, pr or both (default both)\n"
     "  --width PX          picture width in pixels, 600 to 4000 (default 1000)\n"
@@ -130,6 +132,7 @@ int cmd_plot(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage_text, stdout);
+            fputs("\n" CLI_INGEST_HELP, stdout);
             return 0;
         } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
             if (!v) return cli_usage(cmd, "%s needs a value", a);

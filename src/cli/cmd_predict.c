@@ -62,6 +62,7 @@ static void predict_usage(FILE *fp)
             "\n"
             "example:\n"
             "  lstmsrc predict model.lsm new.csv --proba -o predictions.csv\n");
+    fputs("\n" CLI_INGEST_HELP, fp);
 }
 
 struct sink {
@@ -331,11 +332,17 @@ static int predict_file(const char *model_path, const char *data_path, const cha
     {
         size_t cells, mrows, invalid, segs;
         lstmsrc_rows_missing(rows, &cells, &mrows, &invalid, &segs);
-        if (mrows || segs > 1)
+        const size_t filled = lstmsrc_rows_filled(rows);
+        if (mrows || segs > 1) {
+            char tail[96] = "their lines are empty";
+            if (filled)
+                snprintf(tail, sizeof tail, "%zu bridged by --fill%s", filled,
+                         filled < mrows ? ", the others' lines empty" : "");
             fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
-                            "invalid reading%s), %zu segment%s; their lines are empty\n",
+                            "invalid reading%s), %zu segment%s; %s\n",
                     cmd, data_path, mrows, total, cells, cells == 1 ? "" : "s", invalid,
-                    invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+                    invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s", tail);
+        }
     }
     rc = 0;
 

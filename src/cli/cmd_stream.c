@@ -599,6 +599,9 @@ int cmd_stream(int argc, char **argv)
         }
     }
     if (!model_path) return cli_usage(cmd, "needs MODEL");
+    if (user.fill || user.fill_max)
+        return cli_usage(cmd, "--fill bridges a hole with the row after it, which a stream has "
+                              "not read yet: fill before streaming, or use predict");
 
     int rc = 1;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};

@@ -123,6 +123,11 @@ size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq)
     return w;
 }
 
+size_t lstmsrc_dataset_filled(const struct lstmsrc_dataset *ds)
+{
+    return ds->filled_rows;
+}
+
 void lstmsrc_dataset_missing(const struct lstmsrc_dataset *ds, size_t *cells, size_t *rows,
                              size_t *invalid)
 {
@@ -678,6 +683,16 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
     int c = -1;
     *col = -1;
     *kind = 0;
+    if (cols->fill < LSTMSRC_FILL_NONE || cols->fill > LSTMSRC_FILL_LINEAR)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: fill %d; supported: none, hold, linear", src,
+                         cols->fill);
+    if (cols->fill_max < 0 || cols->fill_max > LSTMSRC_FILL_MAX_LIMIT ||
+        (cols->fill_max && !cols->fill))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         cols->fill_max && !cols->fill
+                             ? "%s: --fill-max %d without --fill (hold or linear)"
+                             : "%s: --fill-max %d; supported: 1 to 10000 rows",
+                         src, cols->fill_max);
     if (cols->no_time) {
         if (cols->time_column || cols->from || cols->until)
             return set_error(err, LSTMSRC_ERR_ARG,
@@ -954,6 +969,40 @@ static int label_bit(const struct csv_reader *r, int col, float thr, char decima
     return v > thr;
 }
 
+/* Bridges the holes between segments of at most fill_max missing rows (cols->fill): their
+ * readings held from the row before or on the line to the row after, their labels the row
+ * before's; the two segments become one. Runs on one file's rows, after the time gaps cut
+ * them; a hole with a time gap at or inside it stays (rows are absent there). */
+static void fill_holes(struct lstmsrc_dataset *ds, int mode, int fill_max)
+{
+    const size_t f = (size_t)ds->f, nl = ds->y ? (size_t)ds->n_labels : 0;
+    size_t k = ds->n_runs ? 1 : 0; /* runs kept, the last one growing */
+    for (size_t r = 1; r < ds->n_runs; r++) {
+        const struct window_run nx = ds->runs[r];
+        struct window_run *prev = &ds->runs[k - 1];
+        const size_t a = prev->start + prev->len - 1, b = nx.start, hole = b - a - 1;
+        int gap = 0; /* a time gap at or inside the hole: rows are absent there */
+        for (size_t h = a + 1; ds->t && ds->max_gap > 0.0 && h <= b && !gap; h++)
+            gap = ds->t[h] - ds->t[h - 1] > ds->max_gap;
+        if (hole < 1 || hole > (size_t)fill_max || gap) {
+            ds->runs[k++] = nx;
+            continue;
+        }
+        for (size_t h = a + 1; h < b; h++) {
+            const double w = (double)(h - a) / (double)(b - a);
+            for (size_t i = 0; i < f; i++) {
+                const float xa = ds->x[a * f + i], xb = ds->x[b * f + i];
+                ds->x[h * f + i] = mode == LSTMSRC_FILL_LINEAR ? (float)(xa + w * (xb - xa)) : xa;
+            }
+            if (nl) memcpy(ds->y + h * nl, ds->y + a * nl, nl);
+            if (ds->cls) ds->cls[h] = ds->cls[a];
+        }
+        ds->filled_rows += hole;
+        prev->len = nx.start + nx.len - prev->start;
+    }
+    ds->n_runs = k;
+}
+
 /* Reads every data row into ds (x, and y or cls), checking each selected cell, and cuts the rows
  * into segments (ds->runs) at missing rows. Sets ds->k. */
 static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, int ncols,
@@ -1171,6 +1220,8 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     if ((st = read_rows(r, first_nf, ncols, &in, &lab, cols ? cols : &defaults, ds, err)))
         goto fail;
     if (ds->time_kind && (st = time_segments(ds, cols ? cols : &defaults, err))) goto fail;
+    if (cols && cols->fill)
+        fill_holes(ds, cols->fill, cols->fill_max > 0 ? cols->fill_max : LSTMSRC_FILL_MAX_DEFAULT);
     if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
 
     str_array_free(header, ncols);
@@ -1280,6 +1331,7 @@ static enum lstmsrc_status append(struct lstmsrc_dataset *a, const struct lstmsr
     a->n = n;
     a->missing_cells += b->missing_cells;
     a->missing_rows += b->missing_rows;
+    a->filled_rows += b->filled_rows;
     a->invalid_rows += b->invalid_rows;
     a->irregular += b->irregular;
     a->gaps += b->gaps;

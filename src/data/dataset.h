@@ -44,6 +44,7 @@ struct lstmsrc_dataset {
     size_t n_runs;
     int runs_set;                  /* 0: a data set built without them, one run of every row */
     size_t missing_cells, missing_rows, invalid_rows;
+    size_t filled_rows;            /* missing rows bridged by cols->fill */
     float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column;
                                       NULL: every label column is 0/1 */
     uint64_t on_above_auto;        /* bit j: label j's threshold chosen from its distribution */

@@ -43,7 +43,22 @@ struct lstmsrc_rows {
     int has_kept;
     size_t dropped, gaps;
     int pending, first_nf; /* the first data row, read at open to find the time column */
+    /* cols->fill: holes of at most fill_max missing rows bridged; the rows of a hole at the end
+     * of a read wait in the carry (cx, ct, cm: fill_max rows) until the row after it is read */
+    int fill, fill_max;
+    float *cx;
+    double *ct;
+    uint8_t *cm;
+    size_t ncarry, filled;
+    int out_good;                         /* the last row returned was good ... */
+    float out_last[LSTMSRC_MAX_INPUTS];   /* ... with these readings */
 };
+
+/* Internal mark of read_rows: a good row after a time gap (LSTMSRC_ROW_BREAK to the caller),
+ * which a fill never bridges. */
+#define ROW_TIME_BREAK 3
+/* ... and a missing row after a time gap (LSTMSRC_ROW_MISSING to the caller): its hole stays */
+#define ROW_MISSING_GAP 4
 
 
 int lstmsrc_rows_inputs(const struct lstmsrc_rows *r) { return r->f; }
@@ -55,6 +70,9 @@ void lstmsrc_rows_close(struct lstmsrc_rows *r)
     free(r->idx);
     free(r->missing_copy);
     free(r->time_name);
+    free(r->cx);
+    free(r->ct);
+    free(r->cm);
     free(r);
 }
 
@@ -134,6 +152,8 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
         rw->missing = rw->missing_copy;
     }
     rw->use_invalid_below = cols && cols->use_invalid_below;
+    rw->fill = cols ? cols->fill : 0;
+    rw->fill_max = !rw->fill ? 0 : cols->fill_max > 0 ? cols->fill_max : LSTMSRC_FILL_MAX_DEFAULT;
     rw->decimal = cols ? cols->decimal : 0;
     rw->invalid_below = cols ? cols->invalid_below : 0.0f;
     /* the first data row shows whether a column holds time stamps */
@@ -221,9 +241,9 @@ enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, 
     return lstmsrc_rows_read_timed(rw, x, NULL, mark, max, n, err);
 }
 
-enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, double *t,
-                                            uint8_t *mark, size_t max, size_t *n,
-                                            struct lstmsrc_error *err)
+static enum lstmsrc_status read_rows(struct lstmsrc_rows *rw, float *x, double *t,
+                                     uint8_t *mark, size_t max, size_t *n,
+                                     struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(rw && n && (x || max == 0));
     enum lstmsrc_status st;
@@ -291,13 +311,15 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
             if (bad) {
                 rw->missing_rows++;
                 memcpy(xr, rw->last, (size_t)f * sizeof *xr);
-                mark[got] = LSTMSRC_ROW_MISSING;
+                mark[got] = gap ? ROW_MISSING_GAP : LSTMSRC_ROW_MISSING;
                 rw->in_segment = 0;
                 rw->has_prev = 0; /* a difference never spans the hole */
                 got++;
                 continue;
             }
-            mark[got] = rw->in_segment || rw->segments == 0 ? LSTMSRC_ROW_OK : LSTMSRC_ROW_BREAK;
+            mark[got] = rw->in_segment || rw->segments == 0 ? LSTMSRC_ROW_OK
+                        : gap                               ? ROW_TIME_BREAK
+                                                            : LSTMSRC_ROW_BREAK;
             if (!rw->in_segment) rw->segments++;
             rw->in_segment = 1;
             memcpy(rw->last, xr, (size_t)f * sizeof *xr);
@@ -318,4 +340,99 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
     }
     *n = got;
     return LSTMSRC_OK;
+}
+
+/* Bridges the holes of x[0..total) (marks in mark) that cols->fill may: at most fill_max
+ * missing rows after a good row (the one before x[0]: rw->out_last) and before a good row that
+ * no time gap separates. A hole that reaches the end of the rows read, with more to come, moves
+ * to the carry; returns the rows to hand out. */
+static uint8_t public_mark(uint8_t m)
+{
+    return m == ROW_TIME_BREAK ? LSTMSRC_ROW_BREAK : m == ROW_MISSING_GAP ? LSTMSRC_ROW_MISSING : m;
+}
+
+static int missing(uint8_t m)
+{
+    return m == LSTMSRC_ROW_MISSING || m == ROW_MISSING_GAP;
+}
+
+static size_t fill_rows(struct lstmsrc_rows *rw, float *x, double *t, uint8_t *mark, size_t total)
+{
+    const size_t f = (size_t)rw->f;
+    for (size_t h0 = 0; h0 < total;) {
+        if (!missing(mark[h0])) {
+            h0++;
+            continue;
+        }
+        size_t h1 = h0;
+        int gap = 0; /* a time gap inside the hole: it stays */
+        for (; h1 < total && missing(mark[h1]); h1++) gap |= mark[h1] == ROW_MISSING_GAP;
+        const size_t len = h1 - h0;
+        const int before = h0 ? !missing(mark[h0 - 1]) : rw->out_good;
+        if (h1 == total && !rw->done && len <= (size_t)rw->fill_max && before && h0 > 0) {
+            /* its end is not read yet: wait in the carry */
+            memcpy(rw->cx, x + h0 * f, len * f * sizeof *x);
+            if (t) memcpy(rw->ct, t + h0, len * sizeof *t);
+            memcpy(rw->cm, mark + h0, len);
+            rw->ncarry = len;
+            return h0;
+        }
+        if (before && !gap && h1 < total && mark[h1] == LSTMSRC_ROW_BREAK &&
+            len <= (size_t)rw->fill_max) {
+            const float *a = h0 ? x + (h0 - 1) * f : rw->out_last, *b = x + h1 * f;
+            for (size_t h = h0; h < h1; h++) {
+                const double w = (double)(h - h0 + 1) / (double)(len + 1);
+                for (size_t i = 0; i < f; i++)
+                    x[h * f + i] = rw->fill == LSTMSRC_FILL_LINEAR
+                                       ? (float)(a[i] + w * (b[i] - a[i]))
+                                       : a[i];
+                mark[h] = LSTMSRC_ROW_OK;
+            }
+            mark[h1] = LSTMSRC_ROW_OK; /* one segment across the hole */
+            rw->segments--;
+            rw->filled += len;
+        }
+        h0 = h1;
+    }
+    return total;
+}
+
+enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, double *t,
+                                            uint8_t *mark, size_t max, size_t *n,
+                                            struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st;
+    if (!rw->fill || !mark || max <= (size_t)rw->fill_max) {
+        if ((st = read_rows(rw, x, t, mark, max, n, err))) return st;
+        for (size_t i = 0; mark && i < *n; i++) mark[i] = public_mark(mark[i]);
+        return LSTMSRC_OK;
+    }
+    if (!rw->cx) {
+        rw->cx = malloc((size_t)rw->fill_max * (size_t)rw->f * sizeof *rw->cx);
+        rw->ct = malloc((size_t)rw->fill_max * sizeof *rw->ct);
+        rw->cm = malloc((size_t)rw->fill_max);
+        if (!rw->cx || !rw->ct || !rw->cm)
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory for --fill",
+                             csv_name(rw->r));
+    }
+    const size_t f = (size_t)rw->f, c = rw->ncarry;
+    memcpy(x, rw->cx, c * f * sizeof *x);
+    if (t) memcpy(t, rw->ct, c * sizeof *t);
+    memcpy(mark, rw->cm, c);
+    rw->ncarry = 0;
+    size_t got = 0;
+    if ((st = read_rows(rw, x + c * f, t ? t + c : NULL, mark + c, max - c, &got, err))) return st;
+    size_t total = c + got, out = fill_rows(rw, x, t, mark, total);
+    for (size_t i = 0; i < out; i++) mark[i] = public_mark(mark[i]);
+    if (out) {
+        rw->out_good = mark[out - 1] != LSTMSRC_ROW_MISSING;
+        memcpy(rw->out_last, x + (out - 1) * f, f * sizeof *x);
+    }
+    *n = out;
+    return LSTMSRC_OK;
+}
+
+size_t lstmsrc_rows_filled(const struct lstmsrc_rows *r)
+{
+    return r->filled;
 }
