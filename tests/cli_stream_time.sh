@@ -87,5 +87,13 @@ check "--from without a time column: usage error, exit 2" \
 "$L" stream "$T/m.lsm" --no-time <"$T/new.csv" >"$T/s_notime.csv" 2>/dev/null
 check "--no-time: no time column in the output" sh -c "head -1 '$T/s_notime.csv' | grep -q '^src1,src2$'"
 
+# plot: with a time column the timeline's x axis is clock time, else rows
+"$L" plot "$T/m.lsm" "$T/new_iso.csv" -o "$T/t.svg" >/dev/null 2>&1
+check "plot with a time column: valid SVG" xmllint --noout "$T/t.svg"
+check "plot with a time column: clock-time ticks and the range in the axis title" \
+    sh -c "grep -q '>00:08<' '$T/t.svg' && grep -q 'time (UTC), 2014-09-01 23:19 to 2014-09-02 04:28' '$T/t.svg' && ! grep -q '>row<' '$T/t.svg'"
+"$L" plot "$T/m.lsm" "$T/new_iso.csv" --no-time -o "$T/r.svg" >/dev/null 2>&1
+check "plot --no-time: the axis counts rows" sh -c "grep -q '>row<' '$T/r.svg' && ! grep -q 'time (UTC)' '$T/r.svg'"
+
 echo "cli_stream_time: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

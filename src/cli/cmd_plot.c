@@ -24,7 +24,8 @@ static const char usage_text[] =
     "     was truly on, and what the model said (after its minimum on/off durations, as\n"
     "     predict gives it): blue where right, red for a false alarm,\n"
     "     orange where it missed. Long ranges are drawn one pixel column at a time, so a\n"
-    "     one-row event stays visible.\n"
+    "     one-row event stays visible. With a time column the x axis is clock time (UTC):\n"
+    "     each tick the time of its row.\n"
     "  2. precision, recall and F1 of each source against the decision threshold, over every\n"
     "     window of the file, with the model's tuned threshold marked.\n"
     "DATA.csv needs the model's input columns; without its label columns only the predictions\n"
@@ -259,8 +260,9 @@ int cmd_plot(int argc, char **argv)
     snprintf(pr_sub, sizeof pr_sub, "every window of %s (%zu windows): on if probability > t",
              base_name(data_path), windows);
 
+    const double *times = lstmsrc_dataset_times(ds);
     struct timeline tl = {title, sub, info.input_names[0], reading, nrows, from, (int)K,
-                          info.output_names, truth, pred};
+                          info.output_names, truth, pred, times ? times + (from - 1) : NULL};
     /* the threshold figure needs labels: the windows' truth at their label rows */
     struct pr_input pr = {pr_title, pr_sub, (int)K, info.output_names, probs, NULL, windows,
                           info.task == LSTMSRC_TASK_MULTILABEL ? info.thresholds : NULL};

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/timecol.h"
+
 /* ============================== shared ============================== */
 
 #define C_TEXT "#222222"
@@ -208,6 +210,33 @@ static void draw_band(struct svg *s, const struct timeline *t, int j, int pred, 
     }
 }
 
+/* The timeline's x axis in clock time: ticks at round rows, each labelled with that row's time
+ * (UTC), "HH:MM" over a span within a day, else "MM-DD HH:MM"; rows stand apart at gaps, so a
+ * label is the time of its row, not of a uniform scale. */
+static void time_axis(struct svg *s, const struct axis *a, double y, const struct timeline *t)
+{
+    double tk[16];
+    int n = axis_ticks(a->lo, a->hi, 8, 1, tk);
+    const double span = t->times[t->rows - 1] - t->times[0];
+    svg_line(s, a->p0, y, a->p1, y, "#444444", 1, NULL);
+    for (int i = 0; i < n; i++) {
+        if (tk[i] < (double)t->first_row) continue;
+        size_t r = (size_t)tk[i] - t->first_row;
+        if (r >= t->rows) continue;
+        char full[32], lab[16];
+        time_format(t->times[r], 0, full, sizeof full); /* YYYY-MM-DD HH:MM:SS */
+        snprintf(lab, sizeof lab, "%.*s", span < 86400.0 ? 5 : 11, full + (span < 86400.0 ? 11 : 5));
+        double x = axis_px(a, tk[i]);
+        svg_line(s, x, y, x, y + 4, "#444444", 1, NULL);
+        svg_text(s, x, y + 16, 11, "middle", 0, "#333333", lab);
+    }
+    char title[64], d0[32], d1[32];
+    time_format(t->times[0], 0, d0, sizeof d0);
+    time_format(t->times[t->rows - 1], 0, d1, sizeof d1);
+    snprintf(title, sizeof title, "time (UTC), %.16s to %.16s", d0, d1);
+    svg_text(s, 0.5 * (a->p0 + a->p1), y + 32, 12, "middle", 0, "#333333", title);
+}
+
 void draw_timeline(struct svg *s, double y0, double width, const struct timeline *t)
 {
     const double x0 = TL_LEFT, x1 = width - TL_RIGHT, pw = x1 - x0;
@@ -268,11 +297,15 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
         y += TL_SOURCE;
     }
     struct axis ax = {(double)t->first_row, (double)(t->first_row + t->rows), x0, x1};
-    svg_xaxis(s, &ax, y - 4, 10, 1, "row");
+    if (t->times)
+        time_axis(s, &ax, y - 4, t);
+    else
+        svg_xaxis(s, &ax, y - 4, 10, 1, "row");
     svg_group_end(s);
 }
 
 /* ============================== precision / recall ============================== */
+
 
 #define PR_COLS 3
 #define PR_HEAD 70.0

@@ -41,6 +41,8 @@ struct timeline {
     const char *const *names;   /* (k) */
     const uint8_t *truth;       /* (rows, k) 0/1; NULL when the data has no labels */
     const uint8_t *pred;        /* (rows, k) 0/1, or PLOT_NO_PREDICTION before the first window */
+    const double *times;        /* (rows) each row's time (Unix seconds, UTC), or NULL: the x
+                                   axis then counts rows */
 };
 
 double timeline_height(int k);
