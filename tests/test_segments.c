@@ -298,6 +298,50 @@ static void test_predict_hole_equals_two_files(void)
 
 /* Training on a file with holes uses only windows inside segments and says so in its metadata;
  * a file whose segments are all shorter than the window is refused with the segment count. */
+/* --fill in the chunked reader: a hole at the end of a read waits for the row after it and is
+ * bridged as when read whole; a later read smaller than what waits still loses no row. */
+static void test_rows_fill_carry(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/lstmsrc_fill_%ld.csv", (long)getpid());
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs("reading,x\n", fp);
+    for (int r = 0; r < 40; r++) fprintf(fp, r == 8 || r == 9 ? "NA,0\n" : "%d,0\n", 100 + r);
+    fclose(fp);
+    struct lstmsrc_columns cols = {0};
+    cols.input = "reading";
+    cols.fill = LSTMSRC_FILL_LINEAR;
+    float whole[64], part[64];
+    uint8_t mw[64], mp[64];
+    size_t nw = 0, np = 0, n;
+    struct lstmsrc_error err;
+    struct lstmsrc_rows *r = NULL;
+    CHECK(lstmsrc_rows_open(path, &cols, &r, &err) == LSTMSRC_OK);
+    if (r) CHECK(lstmsrc_rows_read_timed(r, whole, NULL, mw, 64, &nw, &err) == LSTMSRC_OK);
+    lstmsrc_rows_close(r);
+    CHECK(nw == 40 && mw[8] == LSTMSRC_ROW_OK && mw[10] == LSTMSRC_ROW_OK);
+    CHECK(whole[8] == 108.0f && whole[9] == 109.0f); /* on the line from 107 to 110 */
+    /* reads of 10 rows: the hole at rows 8-9 ends the first one and waits */
+    r = NULL;
+    CHECK(lstmsrc_rows_open(path, &cols, &r, &err) == LSTMSRC_OK);
+    for (n = 1; r && n > 0 && np < 64 - 10; np += n)
+        CHECK(lstmsrc_rows_read_timed(r, part + np, NULL, mp + np, 10, &n, &err) == LSTMSRC_OK);
+    lstmsrc_rows_close(r);
+    CHECK(np == nw && memcmp(part, whole, nw * sizeof *part) == 0 && memcmp(mp, mw, nw) == 0);
+    /* a read of 10, then reads of 1 row: the two waiting rows come out (unbridged), none lost */
+    r = NULL;
+    np = 0;
+    CHECK(lstmsrc_rows_open(path, &cols, &r, &err) == LSTMSRC_OK);
+    for (size_t max = 10, got = 1; r && got > 0 && np < 64; np += got, max = 1)
+        CHECK(lstmsrc_rows_read_timed(r, part + np, NULL, mp + np, max, &got, &err) == LSTMSRC_OK);
+    lstmsrc_rows_close(r);
+    CHECK(np == 40 && mp[8] == LSTMSRC_ROW_MISSING && mp[9] == LSTMSRC_ROW_MISSING);
+    CHECK(part[7] == 107.0f && part[10] == 110.0f && part[39] == 139.0f);
+    remove(path);
+}
+
 static void test_train_segments(void)
 {
     enum { ROWS = 300 };
@@ -404,6 +448,7 @@ int main(void)
     RUN(test_decimal_comma);
     RUN(test_window_sets);
     RUN(test_predict_hole_equals_two_files);
+    RUN(test_rows_fill_carry);
     RUN(test_train_segments);
     return test_report("test_segments");
 }

@@ -21,7 +21,6 @@
 
 #include "cli.h"
 #include "base/outfile.h"
-#include "data/timecol.h"
 
 static const char cmd[] = "predict";
 

@@ -402,7 +402,20 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
                                             struct lstmsrc_error *err)
 {
     enum lstmsrc_status st;
-    if (!rw->fill || !mark || max <= (size_t)rw->fill_max) {
+    if (rw->ncarry && mark && max <= rw->ncarry) { /* a smaller read than the carry: hand it out first */
+        const size_t f = (size_t)rw->f;
+        memcpy(x, rw->cx, max * f * sizeof *x);
+        if (t) memcpy(t, rw->ct, max * sizeof *t);
+        for (size_t i = 0; i < max; i++) mark[i] = public_mark(rw->cm[i]);
+        rw->ncarry -= max;
+        memmove(rw->cx, rw->cx + max * f, rw->ncarry * f * sizeof *x);
+        memmove(rw->ct, rw->ct + max, rw->ncarry * sizeof *t);
+        memmove(rw->cm, rw->cm + max, rw->ncarry);
+        rw->out_good = 0;
+        *n = max;
+        return LSTMSRC_OK;
+    }
+    if (!rw->fill || !mark || (max <= (size_t)rw->fill_max && !rw->ncarry)) {
         if ((st = read_rows(rw, x, t, mark, max, n, err))) return st;
         for (size_t i = 0; mark && i < *n; i++) mark[i] = public_mark(mark[i]);
         return LSTMSRC_OK;

@@ -165,10 +165,7 @@ enum lstmsrc_status lstmsrc_filter_create(const struct lstmsrc_model *m,
     struct lstmsrc_filter *f = calloc(1, sizeof *f);
     if (!f) return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for a decision filter");
     f->k = m->k;
-    for (int j = 0; j < m->k; j++) {
-        int d = durations_delay(m->min_on[j], m->min_off[j]);
-        if (d > f->delay) f->delay = d;
-    }
+    f->delay = model_decision_delay(m);
     f->cap = (size_t)f->delay + 1;
     f->src = calloc((size_t)m->k, sizeof *f->src);
     f->ring = xcalloc_n(f->cap, (size_t)m->k);
