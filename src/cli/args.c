@@ -66,6 +66,11 @@ static int missing(const char *cmd, const char *flag, const char *val)
     return 1;
 }
 
+int cli_need_value(const char *cmd, const char *flag, const char *val)
+{
+    return !missing(cmd, flag, val);
+}
+
 int cli_int(const char *cmd, const char *flag, const char *val, long min, long max, int *out)
 {
     if (missing(cmd, flag, val)) return 0;

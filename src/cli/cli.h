@@ -104,7 +104,53 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  * missing sets *val to NULL (report with cli_usage). */
 int cli_flag(char **argv, int argc, int *i, const char *name, const char **val);
 
-/* Typed values; on a bad value print a usage error naming the flag and return 0. */
+/* One option table per command (opts.c). Each entry names a flag (and an alias), the kind of
+ * value it takes, where that value goes in the command's own options struct (offsetof), and
+ * a bit that cli_parse sets in *given when the flag appears, so a command can tell a default
+ * from a choice. A later flag overrides an earlier one, as on any command line.
+ *   CLI_SWITCH   no value: the int at off becomes ival
+ *   CLI_STRING   the value as given (const char *, "" refused unless min is 1)
+ *   CLI_INT      int from min to max        CLI_SIZE   size_t from min to max
+ *   CLI_U64      uint64_t                   CLI_FLOAT  float from min to max
+ *   CLI_CHOICE   one of choices ("loss|f1"): the int at off gets values[index] (NULL: index)
+ *   CLI_CUSTOM   parse(cmd, flag, value, opts) prints its own usage error and returns 0 on a
+ *                bad value (value NULL for a switch: takes_value 0)
+ * The table ends with an entry whose name is NULL. */
+enum cli_kind { CLI_SWITCH, CLI_STRING, CLI_INT, CLI_SIZE, CLI_U64, CLI_FLOAT, CLI_CHOICE,
+                CLI_CUSTOM };
+struct cli_opt {
+    const char *name, *alias;
+    enum cli_kind kind;
+    size_t off;
+    double min, max;
+    int ival;
+    const char *choices;
+    const int *values;
+    int (*parse)(const char *cmd, const char *flag, const char *val, void *opts);
+    int takes_value; /* CLI_CUSTOM: 1 when the flag has a value */
+    unsigned given;
+};
+/* What cli_parse found besides the flags. */
+struct cli_args {
+    const char **pos; /* (argc) the arguments that are not flags, in order ("-" is one) */
+    int n_pos;
+    unsigned given;   /* the given bits of every flag that appeared */
+};
+#define CLI_HELP (-1)
+/* Parses argv[1..argc) against table into opts. Reading flags (cli_ingest_flag) go to *ingest
+ * when it is not NULL. Returns 0; CLI_HELP for -h/--help (the caller prints its help and
+ * exits 0); or, on a usage error it printed (unknown option, missing or bad value), its exit
+ * code (2), or 1 when out of memory. a->pos is malloc'd: cli_args_free. */
+int cli_parse(const char *cmd, const struct cli_opt *table, int argc, char **argv, void *opts,
+              struct lstmsrc_columns *ingest, struct cli_args *a);
+void cli_args_free(struct cli_args *a);
+/* Each command's table, named cli_opts_CMD (tests/test_cli_options.c checks each flag is in
+ * the command's --help). */
+extern const struct cli_opt cli_opts_train[];
+
+/* Typed values; on a bad value print a usage error naming the flag and return 0. cli_need_value
+ * returns 1 when val is there, else prints "FLAG needs a value" and returns 0. */
+int cli_need_value(const char *cmd, const char *flag, const char *val);
 int cli_int(const char *cmd, const char *flag, const char *val, long min, long max, int *out);
 int cli_size(const char *cmd, const char *flag, const char *val, size_t min, size_t max,
              size_t *out);

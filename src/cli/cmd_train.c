@@ -8,6 +8,7 @@
  * fails writes the model to a fallback (save_fallback) and names it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,432 +397,515 @@ static int parse_weights(const char *s, float **out, int *n)
     return 1;
 }
 
-int cmd_train(int argc, char **argv)
-{
-    const char *cmd = "train", *data = NULL, *out_path = NULL, *plot_path = NULL, *v;
-    const char *ckpt_path = NULL, *init_path = NULL;
-    char *stop_ckpt = NULL;
-    struct lstmsrc_model *init_m = NULL;
-    /* architecture options given on the command line (the rest come from --init's model) */
-    int set_hidden = 0, set_layers = 0, set_features = 0, set_label_at = 0, set_dirs = 0;
+/* ============================== parse ============================== */
+
+/* What the command line says: the library's config and columns, and what only the CLI uses. */
+struct train_opts {
     struct lstmsrc_columns cols;
     struct lstmsrc_train_config cfg;
-    float *weights = NULL;
-    int quiet = 0, rc = 1, bad = 0;
-    unsigned unset = LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION |
-                     LSTMSRC_SUGGEST_FEATURES; /* what the doctor may choose */
-    memset(&cols, 0, sizeof cols);
-    lstmsrc_train_config_default(&cfg);
-    const char **files = calloc((size_t)argc + 1, sizeof *files);
-    int n_files = 0;
-    char shown[300]; /* the data as the summary names it */
-    if (!files) {
-        fprintf(stderr, "lstmsrc: train: out of memory\n");
+    const char *out, *plot, *ckpt, *init;
+    int quiet, task; /* task: 0 multilabel, 1 multiclass */
+    float *weights;  /* --pos-weight w1,w2,...: owned, cfg.pos_weights points here */
+};
+
+/* cli_args.given bits: what the user chose, so neither the doctor nor --init's model does */
+enum {
+    GIVEN_SEQ = 1u << 0,
+    GIVEN_VAL = 1u << 1,
+    GIVEN_FEATURES = 1u << 2,
+    GIVEN_HIDDEN = 1u << 3,
+    GIVEN_LAYERS = 1u << 4,
+    GIVEN_LABEL_AT = 1u << 5,
+    GIVEN_DIRS = 1u << 6,
+};
+
+static int opt_class_column(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    o->cols.class_column = v;
+    o->cols.mode = LSTMSRC_LABELS_CLASS;
+    return 1;
+}
+
+static int opt_features(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (parse_features(v, &o->cfg.features)) return 1;
+    cli_usage(cmd, "--features expects raw, diff or raw,diff, found \"%s\"", v);
+    return 0;
+}
+
+static int opt_label_at(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (!strcmp(v, "last")) {
+        o->cfg.label_at = LSTMSRC_LABEL_LAST;
+    } else if (!strcmp(v, "center") || !strcmp(v, "centre")) {
+        o->cfg.label_at = LSTMSRC_LABEL_CENTER;
+    } else {
+        cli_usage(cmd, "--label-at expects last or center, found \"%s\"", v);
+        return 0;
+    }
+    return 1;
+}
+
+static int opt_directions(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    int d;
+    if (!cli_int(cmd, flag, v, 1, 2, &d)) return 0;
+    o->cfg.bidirectional = d == 2;
+    return 1;
+}
+
+static int opt_select(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (!strcmp(v, "loss")) {
+        o->cfg.select = LSTMSRC_SELECT_LOSS;
+    } else if (!strcmp(v, "f1")) {
+        o->cfg.select = LSTMSRC_SELECT_F1;
+    } else {
+        cli_usage(cmd, "--select expects loss or f1, found \"%s\"", v);
+        return 0;
+    }
+    return 1;
+}
+
+static int opt_pos_weight(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (!strcmp(v, "auto")) {
+        o->cfg.pos_weight = LSTMSRC_POS_WEIGHT_AUTO;
+    } else if (!strcmp(v, "none")) {
+        o->cfg.pos_weight = LSTMSRC_POS_WEIGHT_NONE;
+    } else {
+        free(o->weights);
+        o->weights = NULL;
+        if (!parse_weights(v, &o->weights, &o->cfg.n_pos_weights)) {
+            cli_usage(cmd, "--pos-weight expects auto, none or positive numbers w1,w2,..., found "
+                           "\"%s\"", v);
+            return 0;
+        }
+        o->cfg.pos_weight = LSTMSRC_POS_WEIGHT_MANUAL;
+        o->cfg.pos_weights = o->weights;
+    }
+    return 1;
+}
+
+static int opt_threshold(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (!strcmp(v, "tune")) {
+        o->cfg.tune_thresholds = 1;
         return 1;
     }
+    if (!cli_float(cmd, flag, v, 0.0, 1.0, &o->cfg.threshold)) return 0;
+    o->cfg.tune_thresholds = 0;
+    return 1;
+}
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage_text, stdout);
-            fputs(usage_text2, stdout);
-            fputs(usage_text3, stdout);
-            fputs("\n" CLI_INGEST_HELP, stdout);
-            free(weights);
-            free(files);
-            return 0;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (cli_flag(argv, argc, &i, "--plot", &v)) {
-            if (!v) goto usage_missing;
-            plot_path = v;
-        } else if (cli_flag(argv, argc, &i, "--checkpoint", &v)) {
-            if (!v) goto usage_missing;
-            ckpt_path = v;
-        } else if (cli_flag(argv, argc, &i, "--resume", &v)) {
-            if (!v) goto usage_missing;
-            cfg.resume = v;
-        } else if (cli_flag(argv, argc, &i, "--init", &v)) {
-            if (!v) goto usage_missing;
-            init_path = v;
-        } else if (cli_flag(argv, argc, &i, "--init-scaler", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "keep") || !strcmp(v, "refit")) {
-                cfg.init_refit_scaler = !strcmp(v, "refit");
-            } else {
-                rc = cli_usage(cmd, "--init-scaler expects keep or refit, found \"%s\"", v);
-                goto done;
-            }
-        } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
-            if (!v) goto usage_missing;
-            out_path = v;
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &cols, &bad)) {
-            if (bad) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--input", &v)) {
-            if (!v) goto usage_missing;
-            cols.input = v;
-        } else if (cli_flag(argv, argc, &i, "--labels", &v)) {
-            if (!v) goto usage_missing;
-            cols.labels = v;
-        } else if (cli_flag(argv, argc, &i, "--class-column", &v)) {
-            if (!v) goto usage_missing;
-            cols.class_column = v;
-            cols.mode = LSTMSRC_LABELS_CLASS;
-        } else if (cli_flag(argv, argc, &i, "--task", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "multiclass")) {
-                if (cols.mode != LSTMSRC_LABELS_CLASS) cols.mode = LSTMSRC_LABELS_COMBINED;
-            } else if (strcmp(v, "multilabel")) {
-                rc = cli_usage(cmd, "--task expects multilabel or multiclass, found \"%s\"", v);
-                goto done;
-            }
-        } else if (cli_flag(argv, argc, &i, "--seq", &v)) {
-            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.seq_len)) goto usage;
-            unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
-        } else if (cli_flag(argv, argc, &i, "--features", &v)) {
-            if (!v) goto usage_missing;
-            unset &= ~LSTMSRC_SUGGEST_FEATURES;
-            set_features = 1;
-            if (!parse_features(v, &cfg.features)) {
-                rc = cli_usage(cmd, "--features expects raw, diff or raw,diff, found \"%s\"", v);
-                goto done;
-            }
-        } else if (cli_flag(argv, argc, &i, "--label-at", &v)) {
-            if (!v) goto usage_missing;
-            set_label_at = 1;
-            if (!strcmp(v, "last")) {
-                cfg.label_at = LSTMSRC_LABEL_LAST;
-            } else if (!strcmp(v, "center") || !strcmp(v, "centre")) {
-                cfg.label_at = LSTMSRC_LABEL_CENTER;
-            } else {
-                rc = cli_usage(cmd, "--label-at expects last or center, found \"%s\"", v);
-                goto done;
-            }
-        } else if (!strcmp(a, "--bidirectional")) {
-            cfg.bidirectional = 1;
-            set_dirs = 1;
-        } else if (cli_flag(argv, argc, &i, "--directions", &v)) {
-            int d;
-            if (!cli_int(cmd, a, v, 1, 2, &d)) goto usage;
-            cfg.bidirectional = d == 2;
-            set_dirs = 1;
-        } else if (cli_flag(argv, argc, &i, "--stride", &v)) {
-            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_SEQ, &cfg.stride)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--hidden", &v)) {
-            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_HIDDEN, &cfg.hidden)) goto usage;
-            set_hidden = 1;
-        } else if (cli_flag(argv, argc, &i, "--layers", &v)) {
-            if (!cli_int(cmd, a, v, 1, LSTMSRC_MAX_LAYERS, &cfg.layers)) goto usage;
-            set_layers = 1;
-        } else if (cli_flag(argv, argc, &i, "--epochs", &v)) {
-            if (!cli_int(cmd, a, v, 1, 1000000, &cfg.epochs)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--batch", &v)) {
-            if (!cli_int(cmd, a, v, 1, 1 << 20, &cfg.batch)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--patience", &v)) {
-            if (!cli_int(cmd, a, v, 0, 1000000, &cfg.patience)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--select", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "loss")) {
-                cfg.select = LSTMSRC_SELECT_LOSS;
-            } else if (!strcmp(v, "f1")) {
-                cfg.select = LSTMSRC_SELECT_F1;
-            } else {
-                rc = cli_usage(cmd, "--select expects loss or f1, found \"%s\"", v);
-                goto done;
-            }
-        } else if (cli_flag(argv, argc, &i, "--threads", &v)) {
-            if (!cli_int(cmd, a, v, 0, 256, &cfg.threads)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--lr", &v)) {
-            if (!cli_float(cmd, a, v, 1e-9, 10.0, &cfg.lr)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--clip", &v)) {
-            if (!cli_float(cmd, a, v, 0.0, 1e9, &cfg.clip)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--val", &v)) {
-            if (!cli_float(cmd, a, v, 0.0, 0.5, &cfg.val_fraction)) goto usage;
-            unset &= ~LSTMSRC_SUGGEST_VAL_FRACTION;
-        } else if (cli_flag(argv, argc, &i, "--seed", &v)) {
-            if (!cli_u64(cmd, a, v, &cfg.seed)) goto usage;
-        } else if (cli_flag(argv, argc, &i, "--pos-weight", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "auto")) {
-                cfg.pos_weight = LSTMSRC_POS_WEIGHT_AUTO;
-            } else if (!strcmp(v, "none")) {
-                cfg.pos_weight = LSTMSRC_POS_WEIGHT_NONE;
-            } else {
-                free(weights);
-                weights = NULL;
-                if (!parse_weights(v, &weights, &cfg.n_pos_weights)) {
-                    rc = cli_usage(cmd, "--pos-weight expects auto, none or positive numbers "
-                                        "w1,w2,..., found \"%s\"", v);
-                    goto done;
-                }
-                cfg.pos_weight = LSTMSRC_POS_WEIGHT_MANUAL;
-                cfg.pos_weights = weights;
-            }
-        } else if (cli_flag(argv, argc, &i, "--threshold", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "tune")) {
-                cfg.tune_thresholds = 1;
-            } else {
-                if (!cli_float(cmd, a, v, 0.0, 1.0, &cfg.threshold)) goto usage;
-                cfg.tune_thresholds = 0;
-            }
-        } else if (cli_flag(argv, argc, &i, "--durations", &v)) {
-            if (!v) goto usage_missing;
-            if (!strcmp(v, "tune")) {
-                cfg.tune_durations = 1;
-            } else if (!strcmp(v, "off")) {
-                cfg.tune_durations = 0;
-                cfg.min_on = cfg.min_off = 1;
-            } else {
-                rc = cli_usage(cmd, "--durations expects tune or off, found \"%s\"", v);
-                goto done;
-            }
-        } else if (cli_flag(argv, argc, &i, "--min-on", &v) ||
-                   cli_flag(argv, argc, &i, "--min-off", &v)) {
-            if (!v) goto usage_missing;
-            int on_flag = !strncmp(a, "--min-on", 8);
-            if (!cli_int(cmd, on_flag ? "--min-on" : "--min-off", v, 1, LSTMSRC_MAX_DURATION,
-                         on_flag ? &cfg.min_on : &cfg.min_off))
-                goto usage;
-            cfg.tune_durations = 0;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = cli_usage(cmd, "unknown option '%s'", a);
-            goto done;
-        } else {
-            files[n_files++] = a; /* DATA.csv, or several */
-            if (!data) data = a;
-        }
-        continue;
-    usage_missing:
-        rc = cli_usage(cmd, "%s needs a value", a);
-        goto done;
+static int opt_durations(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_need_value(cmd, flag, v)) return 0;
+    if (!strcmp(v, "tune")) {
+        o->cfg.tune_durations = 1;
+    } else if (!strcmp(v, "off")) {
+        o->cfg.tune_durations = 0;
+        o->cfg.min_on = o->cfg.min_off = 1;
+    } else {
+        cli_usage(cmd, "--durations expects tune or off, found \"%s\"", v);
+        return 0;
     }
-    if (!data) {
-        rc = cli_usage(cmd, "no data file given");
-        goto done;
+    return 1;
+}
+
+/* --min-on N / --min-off N: a fixed duration for every source, no tuning */
+static int opt_min_on(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_int(cmd, flag, v, 1, LSTMSRC_MAX_DURATION, &o->cfg.min_on)) return 0;
+    o->cfg.tune_durations = 0;
+    return 1;
+}
+
+static int opt_min_off(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct train_opts *o = p;
+    if (!cli_int(cmd, flag, v, 1, LSTMSRC_MAX_DURATION, &o->cfg.min_off)) return 0;
+    o->cfg.tune_durations = 0;
+    return 1;
+}
+
+#define OFF(f) offsetof(struct train_opts, f)
+#define CUSTOM(name, fn, bits) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, bits}
+#define STRING(name, alias, f) {name, alias, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0}
+#define INT(name, f, lo, hi, bits) {name, NULL, CLI_INT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits}
+#define FLOAT(name, f, lo, hi, bits)                                                             \
+    {name, NULL, CLI_FLOAT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits}
+const struct cli_opt cli_opts_train[] = {
+    /* files */
+    STRING("-o", "--output", out),
+    STRING("--plot", NULL, plot),
+    STRING("--checkpoint", NULL, ckpt),
+    STRING("--resume", NULL, cfg.resume),
+    STRING("--init", NULL, init),
+    {"--init-scaler", NULL, CLI_CHOICE, OFF(cfg.init_refit_scaler), 0, 0, 0, "keep|refit", NULL,
+     NULL, 0, 0},
+    {"--quiet", "-q", CLI_SWITCH, OFF(quiet), 0, 0, 1, NULL, NULL, NULL, 0, 0},
+    /* columns */
+    STRING("--input", NULL, cols.input),
+    STRING("--labels", NULL, cols.labels),
+    CUSTOM("--class-column", opt_class_column, 0),
+    {"--task", NULL, CLI_CHOICE, OFF(task), 0, 0, 0, "multilabel|multiclass", NULL, NULL, 0, 0},
+    /* model */
+    INT("--seq", cfg.seq_len, 1, LSTMSRC_MAX_SEQ, GIVEN_SEQ),
+    INT("--hidden", cfg.hidden, 1, LSTMSRC_MAX_HIDDEN, GIVEN_HIDDEN),
+    INT("--layers", cfg.layers, 1, LSTMSRC_MAX_LAYERS, GIVEN_LAYERS),
+    CUSTOM("--features", opt_features, GIVEN_FEATURES),
+    CUSTOM("--label-at", opt_label_at, GIVEN_LABEL_AT),
+    CUSTOM("--directions", opt_directions, GIVEN_DIRS),
+    {"--bidirectional", NULL, CLI_SWITCH, OFF(cfg.bidirectional), 0, 0, 1, NULL, NULL, NULL, 0,
+     GIVEN_DIRS},
+    /* training */
+    INT("--epochs", cfg.epochs, 1, 1000000, 0),
+    INT("--batch", cfg.batch, 1, 1 << 20, 0),
+    INT("--stride", cfg.stride, 1, LSTMSRC_MAX_SEQ, 0),
+    FLOAT("--lr", cfg.lr, 1e-9, 10.0, 0),
+    FLOAT("--clip", cfg.clip, 0.0, 1e9, 0),
+    FLOAT("--val", cfg.val_fraction, 0.0, 0.5, GIVEN_VAL),
+    CUSTOM("--select", opt_select, 0),
+    INT("--patience", cfg.patience, 0, 1000000, 0),
+    CUSTOM("--pos-weight", opt_pos_weight, 0),
+    CUSTOM("--threshold", opt_threshold, 0),
+    CUSTOM("--durations", opt_durations, 0),
+    CUSTOM("--min-on", opt_min_on, 0),
+    CUSTOM("--min-off", opt_min_off, 0),
+    {"--seed", NULL, CLI_U64, OFF(cfg.seed), 0, 0, 0, NULL, NULL, NULL, 0, 0},
+    INT("--threads", cfg.threads, 0, 256, 0),
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o, the data files into a; then what the flags cannot say alone: an output,
+ * options that need a validation part or exclude each other. Returns 0 or the exit code
+ * (CLI_HELP: the help was printed). */
+static int train_parse(int argc, char **argv, struct train_opts *o, struct cli_args *a)
+{
+    const char *cmd = "train";
+    memset(o, 0, sizeof *o);
+    lstmsrc_train_config_default(&o->cfg);
+    int rc = cli_parse(cmd, cli_opts_train, argc, argv, o, &o->cols, a);
+    if (rc == CLI_HELP) {
+        fputs(usage_text, stdout);
+        fputs(usage_text2, stdout);
+        fputs(usage_text3, stdout);
+        fputs("\n" CLI_INGEST_HELP, stdout);
+        return CLI_HELP;
     }
-    if (!out_path) {
-        rc = cli_usage(cmd, "no model file given (-o MODEL)");
-        goto done;
-    }
+    if (rc) return rc;
+    if (o->task == 1 && o->cols.mode != LSTMSRC_LABELS_CLASS)
+        o->cols.mode = LSTMSRC_LABELS_COMBINED;
+    if (a->n_pos == 0) return cli_usage(cmd, "no data file given");
+    if (!o->out) return cli_usage(cmd, "no model file given (-o MODEL)");
     /* what only a validation part can choose is refused without one, not silently dropped */
-    if (!(unset & LSTMSRC_SUGGEST_VAL_FRACTION) && cfg.val_fraction == 0.0f) {
+    if ((a->given & GIVEN_VAL) && o->cfg.val_fraction == 0.0f) {
         const char *need[3];
-        int n_need = 0;
-        if (cfg.tune_durations) need[n_need++] = "--durations tune";
-        if (cfg.select == LSTMSRC_SELECT_F1) need[n_need++] = "--select f1";
-        if (cfg.patience > 0) need[n_need++] = "--patience";
-        if (n_need) {
-            rc = cli_usage(cmd, "--val 0 leaves no validation part, which %s%s%s%s%s need%s",
-                           need[0],
-                           n_need > 2   ? ", "
-                           : n_need > 1 ? " and "
-                                        : "",
-                           n_need > 1 ? need[1] : "", n_need > 2 ? " and " : "",
-                           n_need > 2 ? need[2] : "", n_need > 1 ? "" : "s");
-            goto done;
-        }
+        int n = 0;
+        if (o->cfg.tune_durations) need[n++] = "--durations tune";
+        if (o->cfg.select == LSTMSRC_SELECT_F1) need[n++] = "--select f1";
+        if (o->cfg.patience > 0) need[n++] = "--patience";
+        if (n)
+            return cli_usage(cmd, "--val 0 leaves no validation part, which %s%s%s%s%s need%s",
+                             need[0], n > 2 ? ", " : n > 1 ? " and " : "", n > 1 ? need[1] : "",
+                             n > 2 ? " and " : "", n > 2 ? need[2] : "", n > 1 ? "" : "s");
     }
-    if (init_path && (cfg.resume || ckpt_path)) {
-        rc = cli_usage(cmd, "--init and %s exclude each other (a fine-tuning run is not resumed; "
-                       "run it again)", cfg.resume ? "--resume" : "--checkpoint");
-        goto done;
-    }
-    if (!init_path && cfg.init_refit_scaler) {
-        rc = cli_usage(cmd, "--init-scaler needs --init MODEL");
-        goto done;
-    }
-    if (init_path) {
-        struct lstmsrc_error ierr = {LSTMSRC_OK, ""};
-        if (lstmsrc_model_load(init_path, &init_m, &ierr)) {
-            rc = cli_fail(cmd, &ierr);
-            goto done;
-        }
-        struct lstmsrc_model_info ii;
-        lstmsrc_model_get_info(init_m, &ii);
-        /* what the command line leaves open is the init model's */
-        if (unset & LSTMSRC_SUGGEST_SEQ_LEN) cfg.seq_len = ii.seq_len;
-        unset &= ~LSTMSRC_SUGGEST_SEQ_LEN;
-        if (!set_hidden) cfg.hidden = ii.hidden;
-        if (!set_layers) cfg.layers = ii.layers;
-        if (!set_features) cfg.features = ii.features;
-        unset &= ~LSTMSRC_SUGGEST_FEATURES; /* the init model's channels, not the doctor's */
-        if (!set_label_at) cfg.label_at = ii.label_at;
-        if (!set_dirs) cfg.bidirectional = ii.directions == 2;
-        cfg.init = init_m;
-        const char *slash = strrchr(init_path, '/');
-        cfg.init_name = slash ? slash + 1 : init_path;
-    }
-    if (ckpt_path && !strcmp(ckpt_path, out_path)) {
-        rc = cli_usage(cmd, "--checkpoint and -o name the same file '%s'", out_path);
-        goto done;
-    }
-    /* every file this run writes must be creatable before the long work starts */
-    const char *const outs[3][2] = {{"-o", out_path}, {"--checkpoint", ckpt_path},
-                                    {"--plot", plot_path}};
-    for (int k = 0; k < 3; k++)
-        if ((rc = cli_probe(cmd, outs[k][0], outs[k][1])) != 0) goto done;
-    /* without --checkpoint the state is still saved, next to the model, when a signal stops
-     * training (not next to a device or FIFO: /dev/null.ckpt is nobody's file) */
-    struct stat out_st;
-    if (ckpt_path) {
-        cfg.checkpoint = ckpt_path;
-    } else if (!init_path && (stat(out_path, &out_st) != 0 || S_ISREG(out_st.st_mode)) &&
-               (stop_ckpt = malloc(strlen(out_path) + sizeof ".ckpt")) != NULL) {
-        strcpy(stop_ckpt, out_path);
-        strcat(stop_ckpt, ".ckpt");
-        cfg.checkpoint = stop_ckpt;
-        cfg.checkpoint_on_stop_only = 1;
-    }
+    if (o->init && (o->cfg.resume || o->ckpt))
+        return cli_usage(cmd, "--init and %s exclude each other (a fine-tuning run is not "
+                              "resumed; run it again)", o->cfg.resume ? "--resume" : "--checkpoint");
+    if (!o->init && o->cfg.init_refit_scaler) return cli_usage(cmd, "--init-scaler needs --init MODEL");
+    return 0;
+}
 
-    struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_dataset *ds = NULL;
-    struct lstmsrc_model *m = NULL;
-    data = cli_data_name(files, n_files, shown, sizeof shown);
-    if (lstmsrc_dataset_load_files(files, n_files, &cols, &ds, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
+/* ============================== run ============================== */
+
+/* Everything a run holds, freed by train_free. */
+struct train_run {
+    struct train_opts o;
+    struct cli_args a;
+    unsigned unset;                 /* LSTMSRC_SUGGEST_* bits the doctor may still choose */
+    char shown[300];                /* the data as the summary names it */
+    const char *data;
+    char *stop_ckpt;                /* MODEL.ckpt, the state saved when a signal stops training */
+    struct lstmsrc_model *init_m;   /* --init's model */
+    struct lstmsrc_dataset *ds;
+    struct lstmsrc_model *m;
+    struct progress_state ps;
+    struct ckpt_watch cw;
+    struct lstmsrc_error err;
+    enum lstmsrc_status st;         /* what lstmsrc_train returned */
+    int saved_elsewhere;            /* the model went to a fallback file */
+};
+
+static void train_free(struct train_run *r)
+{
+    free(r->ps.curve);
+    lstmsrc_model_free(r->m);
+    lstmsrc_dataset_free(r->ds);
+    lstmsrc_model_free(r->init_m);
+    free(r->o.weights);
+    free(r->stop_ckpt);
+    cli_args_free(&r->a);
+}
+
+/* --init MODEL: what the command line leaves open comes from its model. Returns 0 or the exit
+ * code. */
+static int train_take_init(struct train_run *r)
+{
+    struct lstmsrc_train_config *cfg = &r->o.cfg;
+    const unsigned given = r->a.given;
+    struct lstmsrc_error ierr = {LSTMSRC_OK, ""};
+    if (lstmsrc_model_load(r->o.init, &r->init_m, &ierr)) return cli_fail("train", &ierr);
+    struct lstmsrc_model_info ii;
+    lstmsrc_model_get_info(r->init_m, &ii);
+    if (r->unset & LSTMSRC_SUGGEST_SEQ_LEN) cfg->seq_len = ii.seq_len;
+    if (!(given & GIVEN_HIDDEN)) cfg->hidden = ii.hidden;
+    if (!(given & GIVEN_LAYERS)) cfg->layers = ii.layers;
+    if (!(given & GIVEN_FEATURES)) cfg->features = ii.features;
+    if (!(given & GIVEN_LABEL_AT)) cfg->label_at = ii.label_at;
+    if (!(given & GIVEN_DIRS)) cfg->bidirectional = ii.directions == 2;
+    /* the init model's window and channels, not the doctor's */
+    r->unset &= ~(LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_FEATURES);
+    cfg->init = r->init_m;
+    const char *slash = strrchr(r->o.init, '/');
+    cfg->init_name = slash ? slash + 1 : r->o.init;
+    return 0;
+}
+
+/* Every file this run writes must be creatable before the long work starts; without
+ * --checkpoint the state is still saved, next to the model, when a signal stops training (not
+ * next to a device or FIFO: /dev/null.ckpt is nobody's file). Returns 0 or the exit code. */
+static int train_outputs(struct train_run *r)
+{
+    struct train_opts *o = &r->o;
+    if (o->ckpt && !strcmp(o->ckpt, o->out))
+        return cli_usage("train", "--checkpoint and -o name the same file '%s'", o->out);
+    const char *const outs[3][2] = {{"-o", o->out}, {"--checkpoint", o->ckpt}, {"--plot", o->plot}};
+    for (int k = 0; k < 3; k++) {
+        int rc = cli_probe("train", outs[k][0], outs[k][1]);
+        if (rc) return rc;
     }
-    if (!quiet) cli_report_ingest(cmd, ds);
-    /* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window
-     * that covers the longest cycle of sources the reading alone cannot separate, a validation
-     * part that holds every source), and train says so; it also prints what the doctor finds
-     * wrong (train_says.c). */
-    if (lstmsrc_dataset_has_labels(ds)) {
-        struct lstmsrc_report *rep = NULL;
-        if (lstmsrc_doctor(ds, &rep, NULL) == LSTMSRC_OK) {
-            unsigned changed = lstmsrc_doctor_suggest(rep, unset, &cfg);
-            if (!quiet && (changed & LSTMSRC_SUGGEST_SEQ_LEN))
-                fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s%s (pass "
-                                "--seq to choose yourself)\n", cfg.seq_len, rep->seq_len_reason,
-                        cfg.label_at == LSTMSRC_LABEL_CENTER
-                            ? "; twice that, as the label sits at the window's centre"
-                            : "");
-            if (!quiet && (changed & LSTMSRC_SUGGEST_VAL_FRACTION))
-                fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val "
-                                "to choose yourself)\n", (double)cfg.val_fraction,
-                        rep->val_fraction_reason);
-            if (changed & LSTMSRC_SUGGEST_FEATURES) /* a choice, said even with --quiet */
-                fprintf(stderr, "lstmsrc: train: --features diff chosen by the data doctor: "
-                                "every input is a cumulative counter, its first difference is "
-                                "the signal (pass --features to choose yourself)\n");
-            train_say_findings(cmd, rep, &cfg); /* warnings, not progress: even with --quiet */
-            lstmsrc_report_free(rep);
-        }
+    struct stat st;
+    if (o->ckpt) {
+        o->cfg.checkpoint = o->ckpt;
+    } else if (!o->init && (stat(o->out, &st) != 0 || S_ISREG(st.st_mode)) &&
+               (r->stop_ckpt = malloc(strlen(o->out) + sizeof ".ckpt")) != NULL) {
+        strcpy(r->stop_ckpt, o->out);
+        strcat(r->stop_ckpt, ".ckpt");
+        o->cfg.checkpoint = r->stop_ckpt;
+        o->cfg.checkpoint_on_stop_only = 1;
     }
-    struct progress_state ps = {isatty(2), 0.0, 0.0, -1.0, 0.0, 0.0, quiet, plot_path != NULL,
-                                NULL, 0, 0, 0};
+    return 0;
+}
+
+/* Settings the user left open come from the same analysis as `lstmsrc doctor` (a window that
+ * covers the longest cycle of sources the reading alone cannot separate, a validation part
+ * that holds every source), and train says so; it also prints what the doctor finds wrong
+ * (train_says.c). */
+static void train_ask_doctor(struct train_run *r)
+{
+    struct lstmsrc_train_config *cfg = &r->o.cfg;
+    const int quiet = r->o.quiet;
+    struct lstmsrc_report *rep = NULL;
+    if (!lstmsrc_dataset_has_labels(r->ds) || lstmsrc_doctor(r->ds, &rep, NULL) != LSTMSRC_OK)
+        return;
+    unsigned changed = lstmsrc_doctor_suggest(rep, r->unset, cfg);
+    if (!quiet && (changed & LSTMSRC_SUGGEST_SEQ_LEN))
+        fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s%s (pass --seq to "
+                        "choose yourself)\n", cfg->seq_len, rep->seq_len_reason,
+                cfg->label_at == LSTMSRC_LABEL_CENTER
+                    ? "; twice that, as the label sits at the window's centre"
+                    : "");
+    if (!quiet && (changed & LSTMSRC_SUGGEST_VAL_FRACTION))
+        fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val to "
+                        "choose yourself)\n", (double)cfg->val_fraction, rep->val_fraction_reason);
+    if (changed & LSTMSRC_SUGGEST_FEATURES) /* a choice, said even with --quiet */
+        fprintf(stderr, "lstmsrc: train: --features diff chosen by the data doctor: every input "
+                        "is a cumulative counter, its first difference is the signal (pass "
+                        "--features to choose yourself)\n");
+    train_say_findings("train", rep, cfg); /* warnings, not progress: even with --quiet */
+    lstmsrc_report_free(rep);
+}
+
+/* Progress, the signals' estimates and the checkpoint warnings hook into the config. */
+static void train_hooks(struct train_run *r)
+{
+    struct lstmsrc_train_config *cfg = &r->o.cfg;
+    struct progress_state ps = {isatty(2), 0.0, 0.0, -1.0, 0.0, 0.0, r->o.quiet,
+                                r->o.plot != NULL, NULL, 0, 0, 0};
+    r->ps = ps;
     /* validation windows per training window, for the first validation pass's guess */
-    if (cfg.val_fraction > 0.0f && cfg.val_fraction < 1.0f)
-        ps.val_per_step = (double)cfg.val_fraction / (1.0 - (double)cfg.val_fraction) *
-                          (double)(cfg.stride > 0 ? cfg.stride : 1);
-    cfg.progress = on_progress; /* always: it also keeps what a second signal says */
-    cfg.progress_user = &ps;
-    if (!quiet) {
-        fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", data,
+    if (cfg->val_fraction > 0.0f && cfg->val_fraction < 1.0f)
+        r->ps.val_per_step = (double)cfg->val_fraction / (1.0 - (double)cfg->val_fraction) *
+                             (double)(cfg->stride > 0 ? cfg->stride : 1);
+    cfg->progress = on_progress; /* always: it also keeps what a second signal says */
+    cfg->progress_user = &r->ps;
+    r->cw.failed = 0;
+    r->cw.epoch_end = &r->ps.epoch_end;
+    cfg->on_checkpoint = on_checkpoint;
+    cfg->checkpoint_user = &r->cw;
+    cfg->stop = &stop_flag;
+}
+
+/* Loads the data, trains, and saves the model (to a fallback when MODEL cannot be written).
+ * Returns 0 when a model was trained (r->st says whether a signal stopped it) or the exit
+ * code. */
+static int train_run(struct train_run *r)
+{
+    struct lstmsrc_train_config *cfg = &r->o.cfg;
+    int rc;
+    r->unset = LSTMSRC_SUGGEST_FEATURES; /* what the doctor may choose */
+    if (!(r->a.given & GIVEN_SEQ)) r->unset |= LSTMSRC_SUGGEST_SEQ_LEN;
+    if (!(r->a.given & GIVEN_VAL)) r->unset |= LSTMSRC_SUGGEST_VAL_FRACTION;
+    if (r->a.given & GIVEN_FEATURES) r->unset &= ~LSTMSRC_SUGGEST_FEATURES;
+    if (r->o.init && (rc = train_take_init(r)) != 0) return rc;
+    if ((rc = train_outputs(r)) != 0) return rc;
+    r->data = cli_data_name(r->a.pos, r->a.n_pos, r->shown, sizeof r->shown);
+    if (lstmsrc_dataset_load_files(r->a.pos, r->a.n_pos, &r->o.cols, &r->ds, &r->err))
+        return cli_fail("train", &r->err);
+    if (!r->o.quiet) cli_report_ingest("train", r->ds);
+    train_ask_doctor(r);
+    train_hooks(r);
+    if (!r->o.quiet) {
+        const struct lstmsrc_dataset *ds = r->ds;
+        fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", r->data,
                 lstmsrc_dataset_rows(ds), lstmsrc_dataset_inputs(ds),
                 lstmsrc_dataset_inputs(ds) == 1 ? "" : "s", lstmsrc_dataset_outputs(ds),
                 lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL ? "sources" : "classes",
-                cfg.seq_len, cfg.layers, cfg.hidden,
-                cfg.bidirectional > 0 || (cfg.bidirectional < 0 && cfg.label_at == LSTMSRC_LABEL_CENTER)
+                cfg->seq_len, cfg->layers, cfg->hidden,
+                cfg->bidirectional > 0 ||
+                        (cfg->bidirectional < 0 && cfg->label_at == LSTMSRC_LABEL_CENTER)
                     ? ", bidirectional top"
                     : "");
     }
-    struct ckpt_watch cw = {0, &ps.epoch_end};
-    cfg.on_checkpoint = on_checkpoint;
-    cfg.checkpoint_user = &cw;
-    cfg.stop = &stop_flag;
     set_signals(on_signal);
-    enum lstmsrc_status st = lstmsrc_train(ds, &cfg, &m, &err);
-    if (st && st != LSTMSRC_ERR_INTERRUPTED) {
+    r->st = lstmsrc_train(r->ds, cfg, &r->m, &r->err);
+    if (r->st && r->st != LSTMSRC_ERR_INTERRUPTED) {
         set_signals(SIG_DFL);
-        rc = cli_fail(cmd, &err);
-        lstmsrc_dataset_free(ds);
-        free(ps.curve);
-        goto done;
+        return cli_fail("train", &r->err);
     }
     est_work = 0; /* from here on only the save is left */
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
-    int saved_elsewhere = 0;
-    if (lstmsrc_model_save(m, out_path, &serr)) {
+    if (lstmsrc_model_save(r->m, r->o.out, &serr)) {
         /* hours of training are not thrown away for a full disk: the model goes elsewhere */
         struct lstmsrc_error ferr = {LSTMSRC_OK, ""};
-        char *alt = save_fallback(m, out_path, &ferr);
+        char *alt = save_fallback(r->m, r->o.out, &ferr);
         if (alt)
             fprintf(stderr, "lstmsrc: train: %s; the model was saved to %s instead\n", serr.msg,
                     alt);
         else
             fprintf(stderr, "lstmsrc: train: %s; no fallback could be written either (%s)\n",
                     serr.msg, ferr.msg);
-        saved_elsewhere = alt != NULL;
+        r->saved_elsewhere = alt != NULL;
         free(alt);
-        rc = 1;
-    } else if (st == LSTMSRC_ERR_INTERRUPTED) {
-        fprintf(stderr, "lstmsrc: train: %s; best model so far saved to %s\n", err.msg, out_path);
+        return 1;
+    }
+    return 0;
+}
+
+/* ============================== report ============================== */
+
+/* The summary on stdout: the model, its validation, and per source its decision rule. */
+static void train_summary(const struct train_run *r)
+{
+    struct lstmsrc_model_info info;
+    lstmsrc_model_get_info(r->m, &info);
+    printf("saved %s: %d epochs (best %d), %zu parameters\n", r->o.out, info.epochs_run,
+           info.best_epoch, info.n_params);
+    if (info.val_loss >= 0)
+        printf("validation (%llu windows): loss %.4f, macro F1 %.3f\n",
+               (unsigned long long)info.windows_val, info.val_loss, info.val_macro_f1);
+    if (info.task != LSTMSRC_TASK_MULTILABEL) return;
+    printf("%-20s %9s %10s %12s %7s %8s\n", "source", "threshold", "pos_weight", "rule: >",
+           "min on", "min off");
+    for (int j = 0; j < info.outputs; j++)
+        printf("%-20s %9.3f %10.2f %12.1f %7d %8d\n", info.output_names[j], info.thresholds[j],
+               info.pos_weights[j], info.baseline_thresholds[j], info.min_on[j], info.min_off[j]);
+    if (info.decision_delay > 0)
+        printf("(min on/off: minimum durations in rows applied to the decisions; decisions "
+               "settle %d row%s late in a stream)\n",
+               info.decision_delay, info.decision_delay == 1 ? "" : "s");
+    else if (info.val_loss >= 0) /* tuning needs the validation part */
+        printf("(min on/off 1/1: no minimum durations; --durations tune chooses them)\n");
+    else
+        printf("(min on/off 1/1: no minimum durations)\n");
+}
+
+/* --plot FILE.svg: the loss and validation F1 per epoch. Returns 1, or 0 after saying why not. */
+static int train_plot(const struct train_run *r)
+{
+    struct lstmsrc_model_info pinfo;
+    char title[512];
+    lstmsrc_model_get_info(r->m, &pinfo);
+    snprintf(title, sizeof title, "training on %s: window %d, LSTM %dx%d, %d epochs (best %d)",
+             r->data, pinfo.seq_len, pinfo.layers, pinfo.hidden, pinfo.epochs_run,
+             pinfo.best_epoch);
+    struct lstmsrc_error perr = {LSTMSRC_OK, ""};
+    if (r->ps.oom)
+        snprintf(perr.msg, sizeof perr.msg, "%s: out of memory for the curves", r->o.plot);
+    if (!r->ps.oom &&
+        plot_curves(r->o.plot, title, r->ps.curve, r->ps.n_curve, pinfo.best_epoch, &perr))
+        return 1;
+    fprintf(stderr, "lstmsrc: train: %s\n", perr.msg);
+    return 0;
+}
+
+/* What a finished, stopped or fallback-saved run says; rc is train_run's. Returns the exit
+ * code. */
+static int train_report(const struct train_run *r, int rc, int argc, char **argv)
+{
+    const struct lstmsrc_train_config *cfg = &r->o.cfg;
+    const int stopped = r->st == LSTMSRC_ERR_INTERRUPTED;
+    if (rc == 0 && stopped) {
+        fprintf(stderr, "lstmsrc: train: %s; best model so far saved to %s\n", r->err.msg,
+                r->o.out);
         rc = 130;
-    } else {
-        struct lstmsrc_model_info info;
-        lstmsrc_model_get_info(m, &info);
-        printf("saved %s: %d epochs (best %d), %zu parameters\n", out_path, info.epochs_run,
-               info.best_epoch, info.n_params);
-        if (info.val_loss >= 0)
-            printf("validation (%llu windows): loss %.4f, macro F1 %.3f\n",
-                   (unsigned long long)info.windows_val, info.val_loss, info.val_macro_f1);
-        if (info.task == LSTMSRC_TASK_MULTILABEL) {
-            printf("%-20s %9s %10s %12s %7s %8s\n", "source", "threshold", "pos_weight", "rule: >",
-                   "min on", "min off");
-            for (int j = 0; j < info.outputs; j++)
-                printf("%-20s %9.3f %10.2f %12.1f %7d %8d\n", info.output_names[j],
-                       info.thresholds[j], info.pos_weights[j], info.baseline_thresholds[j],
-                       info.min_on[j], info.min_off[j]);
-            if (info.decision_delay > 0)
-                printf("(min on/off: minimum durations in rows applied to the decisions; "
-                       "decisions settle %d row%s late in a stream)\n",
-                       info.decision_delay, info.decision_delay == 1 ? "" : "s");
-            else if (info.val_loss >= 0) /* tuning needs the validation part */
-                printf("(min on/off 1/1: no minimum durations; --durations tune chooses them)\n");
-            else
-                printf("(min on/off 1/1: no minimum durations)\n");
-        }
+    } else if (rc == 0) {
+        train_summary(r);
         fflush(stdout); /* the summary, then what it cannot show */
-        train_say_validation(cmd, m, ds, &cfg);
-        rc = 0;
+        train_say_validation("train", r->m, r->ds, cfg);
     }
     /* the library wrote the state before returning (a failed write is an error instead) */
-    if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint && cw.failed) {
+    if (stopped && cfg->checkpoint && r->cw.failed) {
         fprintf(stderr, "lstmsrc: train: training state not saved (see above)\n");
-    } else if (st == LSTMSRC_ERR_INTERRUPTED && cfg.checkpoint) {
+    } else if (stopped && cfg->checkpoint) {
         fprintf(stderr, "lstmsrc: train: training state saved to %s; to continue:\n",
-                cfg.checkpoint);
-        print_resume_command(argc, argv, cfg.checkpoint);
+                cfg->checkpoint);
+        print_resume_command(argc, argv, cfg->checkpoint);
     }
-    if (plot_path && (rc == 0 || rc == 130 || saved_elsewhere)) {
-        struct lstmsrc_model_info pinfo;
-        char title[512];
-        lstmsrc_model_get_info(m, &pinfo);
-        snprintf(title, sizeof title, "training on %s: window %d, LSTM %dx%d, %d epochs (best %d)",
-                 data, pinfo.seq_len, pinfo.layers, pinfo.hidden, pinfo.epochs_run,
-                 pinfo.best_epoch);
-        struct lstmsrc_error perr = {LSTMSRC_OK, ""};
-        if (ps.oom)
-            snprintf(perr.msg, sizeof perr.msg, "%s: out of memory for the curves", plot_path);
-        if (ps.oom || !plot_curves(plot_path, title, ps.curve, ps.n_curve, pinfo.best_epoch,
-                                   &perr)) {
-            fprintf(stderr, "lstmsrc: train: %s\n", perr.msg);
-            if (rc == 0) rc = 1;
-        }
+    if (r->o.plot && (rc == 0 || rc == 130 || r->saved_elsewhere) && !train_plot(r) && rc == 0)
+        rc = 1;
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct train_run r;
+    memset(&r, 0, sizeof r);
+    int rc = train_parse(argc, argv, &r.o, &r.a);
+    if (rc == CLI_HELP) {
+        rc = 0;
+    } else if (rc == 0) {
+        rc = train_run(&r);
+        if (r.m) rc = train_report(&r, rc, argc, argv);
+        set_signals(SIG_DFL); /* every file is written */
     }
-    set_signals(SIG_DFL); /* every file is written */
-    free(ps.curve);
-    lstmsrc_model_free(m);
-    lstmsrc_dataset_free(ds);
-    goto done;
-usage:
-    rc = EXIT_USAGE;
-done:
-    lstmsrc_model_free(init_m);
-    free(weights);
-    free(stop_ckpt);
-    free(files);
+    train_free(&r);
     return rc;
 }
