@@ -1,5 +1,5 @@
 /*
- * test_checkpoint.c — training checkpoints (src/io/checkpoint.c, the resume path of src/train/train.c).
+ * test_checkpoint.c — training checkpoints (src/io/checkpoint.c, the resume path of src/train/setup.c).
  *
  * A run stopped anywhere (first step, mid-epoch, the last step of an epoch, after an early stop)
  * and resumed from its checkpoint ends with the same model file, byte for byte, as a run that

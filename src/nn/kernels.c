@@ -13,7 +13,7 @@
  * Each output element is its initial value plus the products summed over k in order, in both;
  * no kernel depends on how many rows a call has. Activations use a branch-free polynomial exp
  * (exp_poly; exp8 on 8 lanes) within ~1 ulp of libm's (tests/test_kernels.c).
- * Not here: threads (train.c shards batches), allocation, the parameter layout (model.c).
+ * Not here: threads (train/pool.c shards batches), allocation, the parameter layout (model.c).
  */
 #include "nn/kernels.h"
 

@@ -1,7 +1,7 @@
 /*
- * metrics.c — binary confusion counts and F1, and the best-F1 threshold sweep (train.c tunes
- * thresholds and fits the baseline rule with it; durations.c tunes minimum durations with the
- * counts). Whole evaluations are evaluate.c's.
+ * metrics.c — binary confusion counts and F1, and the best-F1 threshold sweep (train/validate.c
+ * tunes thresholds and train/setup.c fits the baseline rule with it; durations.c tunes minimum
+ * durations with the counts). Whole evaluations are evaluate.c's.
  *
  * Decision rule everywhere: ON if score > threshold.
  */
