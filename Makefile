@@ -156,6 +156,11 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
 # every allocation of the library through the test's counting wrappers (tests/test_nomem.c)
 $(BUILD)/tests/test_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
+# the option tables against each command's --help: the CLI's objects too
+$(BUILD)/tests/test_cli_options: tests/test_cli_options.c tests/test.h $(FUZZ_CLI) $(LIBI)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Isrc/cli $< $(FUZZ_CLI) $(LIBI) $(LDLIBS) -o $@
+
 $(FUZZ_CLI): $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 	rm -f $@
 	ar rcs $@ $^
@@ -250,4 +255,5 @@ clean:
 	rm -rf build build-san build-san-clang build-none build-fuzz
 
 format:
-	clang-format -i include/*.h src/*.c src/*.h src/cli/*.c src/cli/*.h tests/*.c tests/*.h examples/*.c
+	clang-format --style=file -i include/*.h src/*/*.c src/*/*.h tests/*.c tests/*.h examples/*.c \
+	    bench/*.c fuzz/*.c

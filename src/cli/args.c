@@ -165,6 +165,11 @@ void json_num(FILE *fp, double x)
     else fprintf(fp, "%.6g", x);
 }
 
+const char *const cli_ingest_flags[] = {
+    "--missing", "--invalid-below", "--time", "--no-time", "--period", "--max-gap", "--from",
+    "--until", "--fill", "--fill-max", "--decimal", "--on-above", NULL,
+};
+
 int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
                     int *bad)
 {

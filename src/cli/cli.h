@@ -146,7 +146,9 @@ int cli_parse(const char *cmd, const struct cli_opt *table, int argc, char **arg
 void cli_args_free(struct cli_args *a);
 /* Each command's table, named cli_opts_CMD (tests/test_cli_options.c checks each flag is in
  * the command's --help). */
-extern const struct cli_opt cli_opts_train[];
+extern const struct cli_opt cli_opts_train[], cli_opts_eval[], cli_opts_predict[],
+    cli_opts_stream[], cli_opts_plot[], cli_opts_doctor[], cli_opts_inspect[], cli_opts_gen[],
+    cli_opts_export_c[];
 
 /* Typed values; on a bad value print a usage error naming the flag and return 0. cli_need_value
  * returns 1 when val is there, else prints "FLAG needs a value" and returns 0. */
@@ -168,6 +170,8 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
  * printed and *bad set), 0 when it is another argument. */
 int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
                     int *bad);
+/* The flags cli_ingest_flag reads, NULL-terminated. */
+extern const char *const cli_ingest_flags[];
 #define CLI_INGEST_HELP                                                                          \
     "real recordings (several files: windows never cross from one into the next):\n"            \
     "  --time COL            the time column (default: found by itself: a header like Time\n"   \
