@@ -4,10 +4,12 @@
  * because on data where nothing is on most of the time a high accuracy means nothing by itself.
  * Text for people, or exactly one JSON object for scripts; results on stdout only.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opts_quoted.h"
 
 static const char cmd[] = "eval";
 
@@ -297,106 +299,156 @@ static void text_warning(const struct lstmsrc_eval *ev, struct beats b)
     }
 }
 
-/* ============================== command ============================== */
+/* ============================== parse ============================== */
+
+/* What the command line says. */
+struct eval_opts {
+    struct lstmsrc_columns user; /* reading flags over the model's own */
+    int json, raw;
+};
+
+#define OFF(f) offsetof(struct eval_opts, f)
+#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+extern const struct cli_opt cli_opts_eval[];
+const struct cli_opt cli_opts_eval[] = {
+    SWITCH("--json", json),
+    SWITCH("--raw", raw),
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o; a->pos: MODEL, then the data files. Returns 0 or the exit code (CLI_HELP:
+ * the help was printed). */
+static int eval_parse(int argc, char **argv, struct eval_opts *o, struct cli_args *a)
+{
+    memset(o, 0, sizeof *o);
+    int rc = cli_parse_quoted(cmd, cli_opts_eval, argc, argv, o, &o->user, -1, a);
+    if (rc == CLI_HELP) eval_usage(stdout);
+    if (rc) return rc;
+    if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    return 0;
+}
+
+/* ============================== run ============================== */
+
+/* Everything a run holds, freed by eval_free. */
+struct eval_run {
+    struct eval_opts o;
+    struct cli_args a;
+    const char *model, *data; /* the model's path, the data as the output names it */
+    char shown[300];
+    struct lstmsrc_model *m;
+    struct lstmsrc_dataset *ds;
+    struct lstmsrc_eval *ev;
+    struct lstmsrc_model_info info;
+};
+
+static void eval_free(struct eval_run *r)
+{
+    lstmsrc_eval_free(r->ev);
+    lstmsrc_dataset_free(r->ds);
+    lstmsrc_model_free(r->m);
+    cli_args_free(&r->a);
+}
+
+/* Loads the model (without its durations for --raw) and the data over its columns, and scores
+ * it. Returns 0 or the exit code. */
+static int eval_run(struct eval_run *r)
+{
+    struct lstmsrc_error err = {LSTMSRC_OK, ""};
+    struct lstmsrc_columns cols;
+    const char *const *files = r->a.pos + 1;
+    const int n_files = r->a.n_pos - 1;
+    r->model = r->a.pos[0];
+    r->data = cli_data_name(files, n_files, r->shown, sizeof r->shown);
+    enum lstmsrc_status st = lstmsrc_model_load(r->model, &r->m, &err);
+    if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, &err);
+    if (!st) {
+        lstmsrc_model_columns(r->m, 0, &cols);
+        cli_ingest_apply(&r->o.user, &cols);
+        st = lstmsrc_dataset_load_files(files, n_files, &cols, &r->ds, &err);
+        if (!st) cli_report_ingest(cmd, r->ds);
+    }
+    if (!st) st = lstmsrc_evaluate(r->m, r->ds, &r->ev, &err);
+    if (st) return cli_fail(cmd, &err);
+    lstmsrc_model_get_info(r->m, &r->info);
+    return 0;
+}
+
+/* ============================== report ============================== */
+
+/* The one JSON object: the scores, what was scored, and whether the model beats the trivial
+ * answer. */
+static void json_report(const struct eval_run *r)
+{
+    const struct lstmsrc_eval *ev = r->ev;
+    fputc('{', stdout);
+    if (ev->task == LSTMSRC_TASK_MULTILABEL)
+        json_multilabel(ev);
+    else
+        json_multiclass(ev);
+    fputs(",\"model\":", stdout);
+    json_str(stdout, r->model);
+    fputs(",\"data\":", stdout);
+    json_str(stdout, r->data);
+    struct beats b = beats_trivial(ev);
+    if (ev->task == LSTMSRC_TASK_MULTILABEL)
+        printf(",\"beats_all_off\":{\"subset_accuracy\":%s,\"hamming_loss\":%s}",
+               wins(b.subset) ? "true" : "false", wins(b.hamming) ? "true" : "false");
+    else
+        printf(",\"beats_majority\":{\"accuracy\":%s}", wins(b.accuracy) ? "true" : "false");
+    printf(",\"seq_len\":%d,\"label_offset\":%d,\"durations\":\"%s\"}\n", r->info.seq_len,
+           r->info.label_offset, r->o.raw ? "raw" : "model");
+}
+
+/* The tables for people: what was scored and how, the scores, then the warning. */
+static void text_report(const struct eval_run *r)
+{
+    const struct lstmsrc_eval *ev = r->ev;
+    const struct lstmsrc_model_info *info = &r->info;
+    int ml = ev->task == LSTMSRC_TASK_MULTILABEL;
+    printf("%s on %s: %zu windows of %d rows, %s, %d %s\n", r->model, r->data, ev->windows,
+           info->seq_len, ml ? "multi-label" : "multi-class", ev->outputs,
+           ml ? "sources" : "classes");
+    if (info->label_offset)
+        printf("(a window's label is the state at its centre, %d rows before its last)\n",
+               info->label_offset);
+    else
+        printf("(a window's label is the state at its last row)\n");
+    if (ml && (r->o.raw || info->decision_delay > 0))
+        printf("%s\n", r->o.raw ? "(decisions without minimum on/off durations: --raw)"
+                                : "(decisions after the model's minimum on/off durations; --raw: "
+                                  "without)");
+    printf("\n");
+    if (ml)
+        text_multilabel(ev);
+    else
+        text_multiclass(ev);
+    text_warning(ev, beats_trivial(ev));
+}
+
+/* Prints the results on stdout. Returns the exit code. */
+static int eval_report(const struct eval_run *r)
+{
+    if (r->o.json)
+        json_report(r);
+    else
+        text_report(r);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
+        return 1;
+    }
+    return 0;
+}
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model_path = NULL, *data_path = NULL;
-    int json = 0, raw = 0, bad = 0, n_data = 0;
-    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            eval_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--raw")) {
-            raw = 1;
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
-            if (bad) return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else {
-            /* DATA.csv, or several: gathered at the front of argv (never past i) */
-            argv[1 + n_data++] = argv[i];
-        }
-    }
-    if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    const char *const *data_files = (const char *const *)argv + 1;
-    char shown[300];
-    data_path = cli_data_name(data_files, n_data, shown, sizeof shown);
-
-    int rc = 0;
-    struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_dataset *ds = NULL;
-    struct lstmsrc_eval *ev = NULL;
-    struct lstmsrc_columns cols;
-    struct lstmsrc_model_info info;
-
-    enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
-    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
-    if (!st) {
-        lstmsrc_model_columns(m, 0, &cols);
-        cli_ingest_apply(&user, &cols);
-        st = lstmsrc_dataset_load_files(data_files, n_data, &cols, &ds, &err);
-        if (!st) cli_report_ingest(cmd, ds);
-    }
-    if (!st) st = lstmsrc_evaluate(m, ds, &ev, &err);
-    if (st) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    lstmsrc_model_get_info(m, &info);
-
-    if (json) {
-        fputc('{', stdout);
-        if (ev->task == LSTMSRC_TASK_MULTILABEL)
-            json_multilabel(ev);
-        else
-            json_multiclass(ev);
-        fputs(",\"model\":", stdout);
-        json_str(stdout, model_path);
-        fputs(",\"data\":", stdout);
-        json_str(stdout, data_path);
-        struct beats b = beats_trivial(ev);
-        if (ev->task == LSTMSRC_TASK_MULTILABEL)
-            printf(",\"beats_all_off\":{\"subset_accuracy\":%s,\"hamming_loss\":%s}",
-                   wins(b.subset) ? "true" : "false", wins(b.hamming) ? "true" : "false");
-        else
-            printf(",\"beats_majority\":{\"accuracy\":%s}", wins(b.accuracy) ? "true" : "false");
-        printf(",\"seq_len\":%d,\"label_offset\":%d,\"durations\":\"%s\"}\n", info.seq_len,
-               info.label_offset, raw ? "raw" : "model");
-    } else {
-        int ml = ev->task == LSTMSRC_TASK_MULTILABEL;
-        printf("%s on %s: %zu windows of %d rows, %s, %d %s\n", model_path, data_path, ev->windows,
-               info.seq_len, ml ? "multi-label" : "multi-class", ev->outputs,
-               ml ? "sources" : "classes");
-        if (info.label_offset)
-            printf("(a window's label is the state at its centre, %d rows before its last)\n",
-                   info.label_offset);
-        else
-            printf("(a window's label is the state at its last row)\n");
-        if (ml && (raw || info.decision_delay > 0))
-            printf("%s\n", raw ? "(decisions without minimum on/off durations: --raw)"
-                               : "(decisions after the model's minimum on/off durations; --raw: "
-                                 "without)");
-        printf("\n");
-        if (ml)
-            text_multilabel(ev);
-        else
-            text_multiclass(ev);
-        text_warning(ev, beats_trivial(ev));
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
-        rc = 1;
-    }
-cleanup:
-    lstmsrc_eval_free(ev);
-    lstmsrc_dataset_free(ds);
-    lstmsrc_model_free(m);
+    struct eval_run r;
+    memset(&r, 0, sizeof r);
+    int rc = eval_parse(argc, argv, &r.o, &r.a);
+    if (rc == CLI_HELP)
+        rc = 0;
+    else if (rc == 0 && (rc = eval_run(&r)) == 0)
+        rc = eval_report(&r);
+    eval_free(&r);
     return rc;
 }

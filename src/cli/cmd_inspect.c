@@ -8,10 +8,12 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opts_quoted.h"
 
 static const char cmd[] = "inspect";
 
@@ -84,10 +86,10 @@ static int channel_is_diff(const struct lstmsrc_model_info *in, int c)
            (!(in->features & LSTMSRC_FEATURE_RAW) || c >= in->inputs);
 }
 
-static void print_text(const char *path, const struct lstmsrc_model_info *in)
+/* The task and what the model reads: its label columns, power labels, outages, time column. */
+static void text_columns(const struct lstmsrc_model_info *in)
 {
     int ml = in->task == LSTMSRC_TASK_MULTILABEL;
-    printf("%s\n", path);
     printf("  task          %s\n",
            ml ? "multi-label (each source on or off)" : "multi-class (one class per window)");
     switch (in->label_mode) {
@@ -117,13 +119,20 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
             }
     }
     if (in->use_invalid_below)
-        printf("\n  outages       a reading below %g leaves its row out", (double)in->invalid_below);
+        printf("\n  outages       a reading below %g leaves its row out",
+               (double)in->invalid_below);
     if (in->time_name) {
         printf("\n  time          column ");
         put_name(in->time_name, 0);
         printf(", a row every %g s; a step over %g s starts a new segment", in->period,
                in->max_gap);
     }
+}
+
+/* The network: layers, parameters, window, channels and the labelled row. */
+static void text_network(const struct lstmsrc_model_info *in)
+{
+    int ml = in->task == LSTMSRC_TASK_MULTILABEL;
     printf("\n  architecture  %d input%s -> %d x LSTM(%d)%s -> dense %d (%s)\n", in->inputs,
            in->inputs == 1 ? "" : "s", in->layers, in->hidden,
            in->directions == 2 ? ", the top one bidirectional" : "", in->outputs,
@@ -140,7 +149,11 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
                in->label_offset, in->label_offset);
     else
         printf("  labelled row  the window's last (online)\n");
+}
 
+/* Per channel the scaler's mean and std. */
+static void text_channels(const struct lstmsrc_model_info *in)
+{
     int w = names_width(in->input_names, in->inputs, 5) + 3;
     printf("\nchannels (standardised as (x - mean) / std; d() = first difference)\n  ");
     put_name("name", w);
@@ -154,8 +167,13 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
         printf("%s%*s", diff ? ")" : "", w > used ? w - used : 0, "");
         printf("  %14.6g  %14.6g\n", (double)in->scale_mean[c], (double)in->scale_std[c]);
     }
+}
 
-    w = names_width(in->output_names, in->outputs, 6);
+/* Per output its threshold, baseline rule, weight and durations, and what they mean. */
+static void text_outputs(const struct lstmsrc_model_info *in)
+{
+    int ml = in->task == LSTMSRC_TASK_MULTILABEL;
+    int w = names_width(in->output_names, in->outputs, 6);
     printf("\noutputs\n  ");
     put_name(ml ? "source" : "class", w);
     printf("  %9s  %14s  %10s  %6s  %7s\n", "threshold", "rule: input >", "pos weight", "min on",
@@ -181,7 +199,11 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
                in->decision_delay, in->decision_delay == 1 ? "" : "s",
                in->label_at == LSTMSRC_LABEL_CENTER ? in->label_offset : 0,
                in->decision_delay + (in->label_at == LSTMSRC_LABEL_CENTER ? in->label_offset : 0));
+}
 
+/* How it was trained: the model it was fine-tuned from, seed, data, epochs, validation. */
+static void text_training(const struct lstmsrc_model_info *in)
+{
     printf("\ntraining\n");
     if (in->init_name) { /* train --init: the model it was fine-tuned from */
         printf("  init          ");
@@ -195,7 +217,7 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
            in->windows_val);
     if (in->stride > 0)
         printf("  stride        a training window every %d row%s\n", in->stride,
-           in->stride == 1 ? "" : "s");
+               in->stride == 1 ? "" : "s");
     printf("  epochs        %d run, best %d\n", in->epochs_run, in->best_epoch);
     printf("  batch         %d\n", in->batch);
     if (in->threads > 0) /* older models: the count they were trained on */
@@ -206,6 +228,16 @@ static void print_text(const char *path, const struct lstmsrc_model_info *in)
     else
         printf("  validation    loss %.6g, macro F1 %.4f (best epoch)\n", (double)in->val_loss,
                (double)in->val_macro_f1);
+}
+
+static void print_text(const char *path, const struct lstmsrc_model_info *in)
+{
+    printf("%s\n", path);
+    text_columns(in);
+    text_network(in);
+    text_channels(in);
+    text_outputs(in);
+    text_training(in);
 }
 
 /* ============================== JSON ============================== */
@@ -223,18 +255,9 @@ static void json_key_opt(FILE *o, const char *key, double x)
     json_key_num(o, key, x < 0 ? (double)NAN : x);
 }
 
-static void print_json(const char *path, const struct lstmsrc_model_info *in)
+/* "label_columns", "on_above", "invalid_below" and "time": what the model reads */
+static void json_columns(FILE *o, const struct lstmsrc_model_info *in)
 {
-    FILE *o = stdout;
-    fputs("{\"model\":", o);
-    json_str(o, path);
-    fputs(",\"task\":", o);
-    json_str(o, task_str(in->task));
-    fputs(",\"label_mode\":", o);
-    json_str(o, mode_str(in->label_mode));
-    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"directions\":%d,\"seq_len\":%d,\"params\":%zu,"
-               "\"param_bytes\":%zu",
-            in->hidden, in->layers, in->directions, in->seq_len, in->n_params, in->n_params * 4);
     fputs(",\"label_columns\":[", o);
     for (int i = 0; i < in->n_labels; i++) {
         if (i) fputc(',', o);
@@ -265,12 +288,11 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     } else {
         fputs("null", o);
     }
-    fprintf(o, ",\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
-            in->label_at == LSTMSRC_LABEL_CENTER ? "center" : "last", in->label_offset,
-            in->features & LSTMSRC_FEATURE_RAW ? "\"raw\"" : "",
-            in->features == LSTMSRC_FEATURES_ALL ? "," : "",
-            in->features & LSTMSRC_FEATURE_DIFF ? "\"diff\"" : "");
-    /* one entry per network channel: the column it comes from and how */
+}
+
+/* "inputs": one entry per network channel, the column it comes from and how; "outputs" */
+static void json_channels(FILE *o, const struct lstmsrc_model_info *in)
+{
     fputs(",\"inputs\":[", o);
     for (int c = 0; c < in->channels; c++) {
         fputs(c ? ",{\"name\":" : "{\"name\":", o);
@@ -293,7 +315,12 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
         json_key_num(o, "pos_weight", in->pos_weights[j]);
         fprintf(o, ",\"min_on\":%d,\"min_off\":%d}", in->min_on[j], in->min_off[j]);
     }
-    fprintf(o, "],\"decision_delay\":%d", in->decision_delay);
+    fputc(']', o);
+}
+
+/* "training": how it was trained, and the model it was fine-tuned from */
+static void json_training(FILE *o, const struct lstmsrc_model_info *in)
+{
     fprintf(o,
             ",\"training\":{\"seed\":%" PRIu64 ",\"rows_train\":%" PRIu64 ",\"rows_val\":%" PRIu64
             ",\"windows_train\":%" PRIu64 ",\"windows_val\":%" PRIu64
@@ -313,44 +340,99 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     } else {
         fputs("null", o);
     }
-    fputs("}}\n", o);
+    fputc('}', o);
 }
 
-/* ============================== command ============================== */
-
-int cmd_inspect(int argc, char **argv)
+static void print_json(const char *path, const struct lstmsrc_model_info *in)
 {
-    const char *path = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            inspect_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
-        }
-    }
-    if (!path) return cli_usage(cmd, "needs MODEL");
+    FILE *o = stdout;
+    fputs("{\"model\":", o);
+    json_str(o, path);
+    fputs(",\"task\":", o);
+    json_str(o, task_str(in->task));
+    fputs(",\"label_mode\":", o);
+    json_str(o, mode_str(in->label_mode));
+    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"directions\":%d,\"seq_len\":%d,\"params\":%zu,"
+               "\"param_bytes\":%zu",
+            in->hidden, in->layers, in->directions, in->seq_len, in->n_params, in->n_params * 4);
+    json_columns(o, in);
+    fprintf(o, ",\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",
+            in->label_at == LSTMSRC_LABEL_CENTER ? "center" : "last", in->label_offset,
+            in->features & LSTMSRC_FEATURE_RAW ? "\"raw\"" : "",
+            in->features == LSTMSRC_FEATURES_ALL ? "," : "",
+            in->features & LSTMSRC_FEATURE_DIFF ? "\"diff\"" : "");
+    json_channels(o, in);
+    fprintf(o, ",\"decision_delay\":%d", in->decision_delay);
+    json_training(o, in);
+    fputs("}\n", o);
+}
 
+/* ============================== parse ============================== */
+
+/* What the command line says. */
+struct inspect_opts {
+    int json;
+};
+
+extern const struct cli_opt cli_opts_inspect[];
+const struct cli_opt cli_opts_inspect[] = {
+    {"--json", NULL, CLI_SWITCH, offsetof(struct inspect_opts, json), 0, 0, 1, NULL, NULL, NULL, 0,
+     0},
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o; a->pos: MODEL, the one argument taken. Returns 0 or the exit code
+ * (CLI_HELP: the help was printed). */
+static int inspect_parse(int argc, char **argv, struct inspect_opts *o, struct cli_args *a)
+{
+    memset(o, 0, sizeof *o);
+    int rc = cli_parse_quoted(cmd, cli_opts_inspect, argc, argv, o, NULL, 1, a);
+    if (rc == CLI_HELP) inspect_usage(stdout);
+    if (rc) return rc;
+    if (a->n_pos == 0) return cli_usage(cmd, "needs MODEL");
+    return 0;
+}
+
+/* ============================== run ============================== */
+
+/* Loads the model into *m and its description into *info. Returns 0 or the exit code. */
+static int inspect_run(const char *path, struct lstmsrc_model **m, struct lstmsrc_model_info *info)
+{
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_model_info info;
-    if (lstmsrc_model_load(path, &m, &err) != LSTMSRC_OK) return cli_fail(cmd, &err);
-    lstmsrc_model_get_info(m, &info);
-    if (json)
-        print_json(path, &info);
+    if (lstmsrc_model_load(path, m, &err) != LSTMSRC_OK) return cli_fail(cmd, &err);
+    lstmsrc_model_get_info(*m, info);
+    return 0;
+}
+
+/* ============================== report ============================== */
+
+/* Prints what the model holds on stdout. Returns the exit code. */
+static int inspect_report(const struct inspect_opts *o, const char *path,
+                          const struct lstmsrc_model_info *info)
+{
+    if (o->json)
+        print_json(path, info);
     else
-        print_text(path, &info);
-    lstmsrc_model_free(m);
+        print_text(path, info);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "lstmsrc: %s: cannot write to stdout\n", cmd);
         return 1;
     }
     return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    struct inspect_opts o;
+    struct cli_args a;
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_model_info info;
+    int rc = inspect_parse(argc, argv, &o, &a);
+    if (rc == CLI_HELP)
+        rc = 0;
+    else if (rc == 0 && (rc = inspect_run(a.pos[0], &m, &info)) == 0)
+        rc = inspect_report(&o, a.pos[0], &info);
+    lstmsrc_model_free(m);
+    cli_args_free(&a);
+    return rc;
 }

@@ -14,6 +14,7 @@
  * (outfile.c; a device or FIFO is written in place).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 
 #include "cli.h"
 #include "base/outfile.h"
+#include "opts_quoted.h"
 
 static const char cmd[] = "predict";
 
@@ -221,142 +223,233 @@ static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
     se->has_prev = 0;
 }
 
-/* Predicts one file into out_path ("-": stdout); returns the exit code. */
-static int predict_file(const char *model_path, const char *data_path, const char *out_path,
-                        int proba, int threads, int raw, const struct lstmsrc_columns *user)
+/* ============================== parse ============================== */
+
+/* What the command line says. */
+struct predict_opts {
+    struct lstmsrc_columns user; /* reading flags over the model's own */
+    const char *out;             /* -o: a file, "-" (stdout), or a directory for several */
+    int proba, raw, threads;
+};
+
+/* -o FILE: "" is taken here and refused by cli_probe ("-o needs a file name") */
+static int opt_output(const char *cmd_, const char *flag, const char *v, void *p)
 {
-    int rc = 1;
-    struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_rows *rows = NULL;
-    struct lstmsrc_columns cols;
-    struct lstmsrc_model_info info;
-    struct pred_out po = {0};
-    struct sink sk = {0};
-    float *x = NULL;
-    uint8_t *mark = NULL;
-    double *times = NULL;
-    struct series se = {0};
+    (void)flag;
+    if (!v) {
+        cli_usage(cmd_, "-o needs a file name");
+        return 0;
+    }
+    ((struct predict_opts *)p)->out = v;
+    return 1;
+}
+
+#define OFF(f) offsetof(struct predict_opts, f)
+#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+extern const struct cli_opt cli_opts_predict[];
+const struct cli_opt cli_opts_predict[] = {
+    SWITCH("--proba", proba),
+    SWITCH("--raw", raw),
+    {"-o", "--output", CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, opt_output, 1, 0},
+    {"--threads", NULL, CLI_INT, OFF(threads), 0, 256, 0, NULL, NULL, NULL, 0, 0},
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o; a->pos: MODEL, then the data files. Returns 0 or the exit code (CLI_HELP:
+ * the help was printed). */
+static int predict_parse(int argc, char **argv, struct predict_opts *o, struct cli_args *a)
+{
+    memset(o, 0, sizeof *o);
+    o->out = "-";
+    int rc = cli_parse_quoted(cmd, cli_opts_predict, argc, argv, o, &o->user, -1, a);
+    if (rc == CLI_HELP) predict_usage(stdout);
+    if (rc) return rc;
+    if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    return 0;
+}
+
+/* ============================== run ============================== */
+
+/* One file's prediction: everything it holds, freed by job_free. */
+struct job {
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m;
+    struct lstmsrc_rows *rows;
+    struct pred_out po;
+    struct sink sk;
+    struct series se;
+    float *x;      /* (CHUNK, F) the rows read */
+    uint8_t *mark; /* (CHUNK) each row's LSTMSRC_ROW_* */
+    double *times; /* (CHUNK) with a time column: each row's time */
     struct outfile of;
-    int opened = 0; /* of holds a temporary to remove on failure */
+    int opened;   /* of holds a temporary to remove on failure */
+    size_t total; /* rows read so far */
+};
 
-    enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
-    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
+static void job_free(struct job *j)
+{
+    if (j->opened) outfile_abort(&j->of);
+    pred_out_free(&j->po);
+    free(j->sk.buf);
+    free(j->x);
+    free(j->mark);
+    free(j->times);
+    free(j->sk.tq);
+    free(j->se.x);
+    free(j->se.probs);
+    lstmsrc_rows_close(j->rows);
+    lstmsrc_model_free(j->m);
+}
+
+static int out_of_memory(void)
+{
+    fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+    return 1;
+}
+
+/* The model (without its durations for --raw) and the data's reader over its columns. Returns 0
+ * or the exit code. */
+static int job_open(struct job *j, const struct predict_opts *o, const char *model_path,
+                    const char *data_path)
+{
+    struct lstmsrc_columns cols;
+    enum lstmsrc_status st = lstmsrc_model_load(model_path, &j->m, &j->err);
+    if (!st && o->raw) st = lstmsrc_model_set_durations(j->m, NULL, NULL, &j->err);
     if (!st) {
-        lstmsrc_model_columns(m, 1, &cols);
-        cli_ingest_apply(user, &cols);
-        st = lstmsrc_rows_open(data_path, &cols, &rows, &err);
+        lstmsrc_model_columns(j->m, 1, &cols);
+        cli_ingest_apply(&o->user, &cols);
+        st = lstmsrc_rows_open(data_path, &cols, &j->rows, &j->err);
     }
-    if (st) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    lstmsrc_model_get_info(m, &info);
-    se.m = m;
-    se.F = (size_t)info.inputs;
-    se.K = (size_t)info.outputs;
-    se.keep = (size_t)info.seq_len - 1;
-    se.lead = se.keep - (size_t)info.label_offset;
-    se.threads = threads;
-    const size_t F = se.F;
-    se.x = malloc((se.keep + CHUNK) * F * sizeof *se.x);
-    se.probs = malloc((size_t)CHUNK * se.K * sizeof *se.probs);
-    x = malloc((size_t)CHUNK * F * sizeof *x);
-    mark = malloc(CHUNK);
-    sk.buf = malloc(OUT_BUF);
-    if (!se.x || !se.probs || !x || !mark || !sk.buf || !pred_out_init(&po, m, proba)) {
-        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-        goto cleanup;
-    }
-    if ((st = outfile_open(&of, out_path, &err))) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    opened = 1;
-    sk.fp = of.fp;
+    return st ? cli_fail(cmd, &j->err) : 0;
+}
 
-    const char *tname = lstmsrc_rows_time(rows, &sk.time_kind, NULL, NULL);
-    if (tname) { /* the time column leads, as in the input */
+/* The segment's shape from the model, and every buffer. Returns 0 or the exit code. */
+static int job_alloc(struct job *j, const struct predict_opts *o)
+{
+    struct lstmsrc_model_info info;
+    struct series *se = &j->se;
+    lstmsrc_model_get_info(j->m, &info);
+    se->m = j->m;
+    se->F = (size_t)info.inputs;
+    se->K = (size_t)info.outputs;
+    se->keep = (size_t)info.seq_len - 1;
+    se->lead = se->keep - (size_t)info.label_offset;
+    se->threads = o->threads;
+    se->x = malloc((se->keep + CHUNK) * se->F * sizeof *se->x);
+    se->probs = malloc((size_t)CHUNK * se->K * sizeof *se->probs);
+    j->x = malloc((size_t)CHUNK * se->F * sizeof *j->x);
+    j->mark = malloc(CHUNK);
+    j->sk.buf = malloc(OUT_BUF);
+    if (!se->x || !se->probs || !j->x || !j->mark || !j->sk.buf ||
+        !pred_out_init(&j->po, j->m, o->proba))
+        return out_of_memory();
+    return 0;
+}
+
+/* Opens the output and writes the header (the time column leads, as in the input). Returns 0
+ * or the exit code. */
+static int job_begin(struct job *j, const char *out_path)
+{
+    if (outfile_open(&j->of, out_path, &j->err)) return cli_fail(cmd, &j->err);
+    j->opened = 1;
+    j->sk.fp = j->of.fp;
+    const char *tname = lstmsrc_rows_time(j->rows, &j->sk.time_kind, NULL, NULL);
+    if (tname) {
         char q[2 * LSTMSRC_MAX_NAME + 4];
-        sink_put(&sk, q, pred_out_name(tname, q));
-        times = malloc((size_t)CHUNK * sizeof *times);
-        if (!times) {
-            fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-            goto cleanup;
-        }
+        sink_put(&j->sk, q, pred_out_name(tname, q));
+        j->times = malloc((size_t)CHUNK * sizeof *j->times);
+        if (!j->times) return out_of_memory();
     }
-    sink_put(&sk, po.header, po.header_len);
-    size_t total = 0; /* rows read so far */
+    sink_put(&j->sk, j->po.header, j->po.header_len);
+    return 0;
+}
+
+/* Predicts the n rows read: runs of rows of one segment; a missing row ends the segment and
+ * gets the empty line. Returns 0 or the exit code. */
+static int job_chunk(struct job *j, size_t n)
+{
+    struct series *se = &j->se;
+    const uint8_t *mark = j->mark;
+    for (size_t i = 0, e; i < n; i = e) {
+        if (mark[i] == LSTMSRC_ROW_MISSING) {
+            if (se->rows) series_end(se, &j->po, &j->sk);
+            sink_line(&j->sk, j->po.empty, j->po.empty_len);
+            e = i + 1;
+            continue;
+        }
+        if (mark[i] == LSTMSRC_ROW_BREAK && se->rows) series_end(se, &j->po, &j->sk);
+        for (e = i + 1; e < n && mark[e] == LSTMSRC_ROW_OK; e++) continue;
+        if (series_add(se, &j->po, &j->sk, j->x + i * se->F, e - i, &j->err))
+            return cli_fail(cmd, &j->err);
+    }
+    return 0;
+}
+
+/* Reads and predicts the file chunk by chunk until its end or a failed write. Returns 0 or the
+ * exit code. */
+static int job_read(struct job *j)
+{
     for (;;) {
         size_t n;
-        if ((st = lstmsrc_rows_read_timed(rows, x, times, mark, CHUNK, &n, &err))) {
-            rc = cli_fail(cmd, &err);
-            goto cleanup;
-        }
+        if (lstmsrc_rows_read_timed(j->rows, j->x, j->times, j->mark, CHUNK, &n, &j->err))
+            return cli_fail(cmd, &j->err);
         if (n == 0) break;
-        total += n;
-        for (size_t i = 0; times && i < n; i++) sink_time(&sk, times[i]);
-        if (sk.oom) {
-            fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-            goto cleanup;
-        }
-        /* runs of rows of one segment; a missing row ends the segment and gets the empty line */
-        for (size_t i = 0, j; i < n; i = j) {
-            if (mark[i] == LSTMSRC_ROW_MISSING) {
-                if (se.rows) series_end(&se, &po, &sk);
-                sink_line(&sk, po.empty, po.empty_len);
-                j = i + 1;
-                continue;
-            }
-            if (mark[i] == LSTMSRC_ROW_BREAK && se.rows) series_end(&se, &po, &sk);
-            for (j = i + 1; j < n && mark[j] == LSTMSRC_ROW_OK; j++) continue;
-            if ((st = series_add(&se, &po, &sk, x + i * F, j - i, &err))) {
-                rc = cli_fail(cmd, &err);
-                goto cleanup;
-            }
-        }
-        if (sk.failed) break;
+        j->total += n;
+        for (size_t i = 0; j->times && i < n; i++) sink_time(&j->sk, j->times[i]);
+        if (j->sk.oom) return out_of_memory();
+        int rc = job_chunk(j, n);
+        if (rc) return rc;
+        if (j->sk.failed) break;
     }
-    series_end(&se, &po, &sk);
-    if (total == 0 && !sk.failed) {
-        fprintf(stderr, "lstmsrc: %s: %s: no data rows\n", cmd, data_path);
-        goto cleanup;
-    }
-    sink_flush(&sk);
-    opened = 0;
-    if ((st = outfile_commit(&of, sk.failed, &err))) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    {
-        size_t cells, mrows, invalid, segs;
-        lstmsrc_rows_missing(rows, &cells, &mrows, &invalid, &segs);
-        const size_t filled = lstmsrc_rows_filled(rows);
-        if (mrows || segs > 1) {
-            char tail[96] = "their lines are empty";
-            if (filled)
-                snprintf(tail, sizeof tail, "%zu bridged by --fill%s", filled,
-                         filled < mrows ? ", the others' lines empty" : "");
-            fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
-                            "invalid reading%s), %zu segment%s; %s\n",
-                    cmd, data_path, mrows, total, cells, cells == 1 ? "" : "s", invalid,
-                    invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s", tail);
-        }
-    }
-    rc = 0;
+    series_end(&j->se, &j->po, &j->sk);
+    return 0;
+}
 
-cleanup:
-    if (opened) outfile_abort(&of);
-    pred_out_free(&po);
-    free(sk.buf);
-    free(x);
-    free(mark);
-    free(times);
-    free(sk.tq);
-    free(se.x);
-    free(se.probs);
-    lstmsrc_rows_close(rows);
-    lstmsrc_model_free(m);
+/* Puts the output in place. Returns 0 or the exit code. */
+static int job_commit(struct job *j, const char *data_path)
+{
+    if (j->total == 0 && !j->sk.failed) {
+        fprintf(stderr, "lstmsrc: %s: %s: no data rows\n", cmd, data_path);
+        return 1;
+    }
+    sink_flush(&j->sk);
+    j->opened = 0;
+    if (outfile_commit(&j->of, j->sk.failed, &j->err)) return cli_fail(cmd, &j->err);
+    return 0;
+}
+
+/* ============================== report ============================== */
+
+/* One line on stderr when the file had missing rows or gaps. */
+static void job_report(const struct job *j, const char *data_path)
+{
+    size_t cells, mrows, invalid, segs;
+    lstmsrc_rows_missing(j->rows, &cells, &mrows, &invalid, &segs);
+    const size_t filled = lstmsrc_rows_filled(j->rows);
+    if (!mrows && segs <= 1) return;
+    char tail[96] = "their lines are empty";
+    if (filled)
+        snprintf(tail, sizeof tail, "%zu bridged by --fill%s", filled,
+                 filled < mrows ? ", the others' lines empty" : "");
+    fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
+                    "invalid reading%s), %zu segment%s; %s\n",
+            cmd, data_path, mrows, j->total, cells, cells == 1 ? "" : "s", invalid,
+            invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s", tail);
+}
+
+/* Predicts one file into out_path ("-": stdout); returns the exit code. */
+static int predict_file(const struct predict_opts *o, const char *model_path, const char *data_path,
+                        const char *out_path)
+{
+    struct job j;
+    memset(&j, 0, sizeof j);
+    int rc = job_open(&j, o, model_path, data_path);
+    if (!rc) rc = job_alloc(&j, o);
+    if (!rc) rc = job_begin(&j, out_path);
+    if (!rc) rc = job_read(&j);
+    if (!rc) rc = job_commit(&j, data_path);
+    if (!rc) job_report(&j, data_path);
+    job_free(&j);
     return rc;
 }
 
@@ -373,77 +466,69 @@ static int output_in_dir(const char *dir, const char *in, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-int cmd_predict(int argc, char **argv)
+/* Names every output of several files, in the directory `dir`, and tries each before the
+ * first file is read. Returns 0 or the exit code. */
+static int name_outputs(const char *dir, const char *const *data, int n_data, char (*outs)[4096])
 {
-    const char *model_path = NULL, *out_path = "-";
-    int proba = 0, threads = 0, raw = 0, bad = 0, n_data = 0;
-    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
-    for (int i = 1; i < argc; i++) {
-        const char *val;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            predict_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--proba")) {
-            proba = 1;
-        } else if (!strcmp(argv[i], "--raw")) {
-            raw = 1;
-        } else if (cli_flag(argv, argc, &i, "-o", &val) ||
-                   cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val) return cli_usage(cmd, "-o needs a file name");
-            out_path = val;
-        } else if (cli_flag(argv, argc, &i, "--threads", &val)) {
-            if (!cli_int(cmd, "--threads", val, 0, 256, &threads)) return EXIT_USAGE;
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
-            if (bad) return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else {
-            argv[1 + n_data++] = argv[i]; /* DATA.csv, or several (never past i) */
-        }
-    }
-    if (!n_data) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    if (n_data == 1) {
-        /* the output is tried before the model and the data are read */
-        int prc = cli_probe(cmd, "-o", out_path);
-        if (prc) return prc;
-        return predict_file(model_path, argv[1], out_path, proba, threads, raw, &user);
-    }
-
-    /* several files: one output each, named after it, in the directory -o names */
-    struct stat st;
-    if (!strcmp(out_path, "-") || stat(out_path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cli_usage(cmd, "%d data files need -o DIR (an existing directory), one output "
-                              "per file", n_data);
-    char (*outs)[4096] = malloc((size_t)n_data * sizeof *outs);
-    if (!outs) {
-        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-        return 1;
-    }
     int rc = 0;
-    /* every output is named and tried before the first file is read */
     for (int i = 0; i < n_data && !rc; i++) {
         struct stat a, b;
-        if (!output_in_dir(out_path, argv[1 + i], outs[i], sizeof outs[i])) {
-            fprintf(stderr, "lstmsrc: %s: %s: output path too long\n", cmd, argv[1 + i]);
+        if (!output_in_dir(dir, data[i], outs[i], sizeof outs[i])) {
+            fprintf(stderr, "lstmsrc: %s: %s: output path too long\n", cmd, data[i]);
             rc = 1;
-        } else if (stat(argv[1 + i], &a) == 0 && stat(outs[i], &b) == 0 && a.st_dev == b.st_dev &&
+        } else if (stat(data[i], &a) == 0 && stat(outs[i], &b) == 0 && a.st_dev == b.st_dev &&
                    a.st_ino == b.st_ino) {
             rc = cli_usage(cmd, "%s would be written over its own input; -o another directory",
                            outs[i]);
         } else {
-            for (int j = 0; j < i && !rc; j++)
-                if (!strcmp(outs[i], outs[j]))
-                    rc = cli_usage(cmd, "%s and %s would both write %s", argv[1 + j],
-                                   argv[1 + i], outs[i]);
+            for (int k = 0; k < i && !rc; k++)
+                if (!strcmp(outs[i], outs[k]))
+                    rc = cli_usage(cmd, "%s and %s would both write %s", data[k], data[i], outs[i]);
             if (!rc) rc = cli_probe(cmd, "-o", outs[i]);
         }
     }
+    return rc;
+}
+
+/* Several files: one output each, named after it, in the directory -o names. Returns the exit
+ * code. */
+static int predict_files(const struct predict_opts *o, const char *model_path,
+                         const char *const *data, int n_data)
+{
+    struct stat st;
+    if (!strcmp(o->out, "-") || stat(o->out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cli_usage(cmd, "%d data files need -o DIR (an existing directory), one output "
+                              "per file", n_data);
+    char (*outs)[4096] = malloc((size_t)n_data * sizeof *outs);
+    if (!outs) return out_of_memory();
+    int rc = name_outputs(o->out, data, n_data, outs);
     for (int i = 0; i < n_data && !rc; i++) {
-        rc = predict_file(model_path, argv[1 + i], outs[i], proba, threads, raw, &user);
-        if (!rc) fprintf(stderr, "lstmsrc: %s: %s -> %s\n", cmd, argv[1 + i], outs[i]);
+        rc = predict_file(o, model_path, data[i], outs[i]);
+        if (!rc) fprintf(stderr, "lstmsrc: %s: %s -> %s\n", cmd, data[i], outs[i]);
     }
     free(outs);
+    return rc;
+}
+
+/* One file: the output is tried before the model and the data are read. Returns the exit
+ * code. */
+static int predict_one(const struct predict_opts *o, const char *model_path, const char *data)
+{
+    int rc = cli_probe(cmd, "-o", o->out);
+    return rc ? rc : predict_file(o, model_path, data, o->out);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    struct predict_opts o;
+    struct cli_args a;
+    int rc = predict_parse(argc, argv, &o, &a);
+    if (rc == CLI_HELP)
+        rc = 0;
+    else if (rc == 0 && a.n_pos == 2)
+        rc = predict_one(&o, a.pos[0], a.pos[1]);
+    else if (rc == 0)
+        rc = predict_files(&o, a.pos[0], a.pos + 1, a.n_pos - 1);
+    cli_args_free(&a);
     return rc;
 }
