@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "opts_quoted.h"
 
 static const char cmd[] = "eval";
 
@@ -321,7 +320,7 @@ const struct cli_opt cli_opts_eval[] = {
 static int eval_parse(int argc, char **argv, struct eval_opts *o, struct cli_args *a)
 {
     memset(o, 0, sizeof *o);
-    int rc = cli_parse_quoted(cmd, cli_opts_eval, argc, argv, o, &o->user, -1, a);
+    int rc = cli_parse(cmd, cli_opts_eval, argc, argv, o, &o->user, a);
     if (rc == CLI_HELP) eval_usage(stdout);
     if (rc) return rc;
     if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");

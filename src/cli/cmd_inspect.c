@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "opts_quoted.h"
 
 static const char cmd[] = "inspect";
 
@@ -386,10 +385,11 @@ const struct cli_opt cli_opts_inspect[] = {
 static int inspect_parse(int argc, char **argv, struct inspect_opts *o, struct cli_args *a)
 {
     memset(o, 0, sizeof *o);
-    int rc = cli_parse_quoted(cmd, cli_opts_inspect, argc, argv, o, NULL, 1, a);
+    int rc = cli_parse(cmd, cli_opts_inspect, argc, argv, o, NULL, a);
     if (rc == CLI_HELP) inspect_usage(stdout);
     if (rc) return rc;
     if (a->n_pos == 0) return cli_usage(cmd, "needs MODEL");
+    if (a->n_pos > 1) return cli_usage(cmd, "unexpected argument '%s'", a->pos[1]);
     return 0;
 }
 

@@ -22,7 +22,6 @@
 
 #include "cli.h"
 #include "base/outfile.h"
-#include "opts_quoted.h"
 
 static const char cmd[] = "predict";
 
@@ -261,7 +260,7 @@ static int predict_parse(int argc, char **argv, struct predict_opts *o, struct c
 {
     memset(o, 0, sizeof *o);
     o->out = "-";
-    int rc = cli_parse_quoted(cmd, cli_opts_predict, argc, argv, o, &o->user, -1, a);
+    int rc = cli_parse(cmd, cli_opts_predict, argc, argv, o, &o->user, a);
     if (rc == CLI_HELP) predict_usage(stdout);
     if (rc) return rc;
     if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
