@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "strays.h"
 
 extern const struct cli_opt cli_opts_export_c[];
 
@@ -90,14 +89,14 @@ static int export_parse(int argc, char **argv, struct export_opts *o, struct cli
     memset(o, 0, sizeof *o);
     o->out = "-";
     o->prefix = "model";
-    int rc = cli_parse_strays(cmd, cli_opts_export_c, argc, argv, o, NULL, a, 1,
-                              "unknown option \"%s\"", "unexpected argument \"%s\"");
+    int rc = cli_parse(cmd, cli_opts_export_c, argc, argv, o, NULL, a);
     if (rc == CLI_HELP) {
         export_usage(stdout);
         return CLI_HELP;
     }
     if (rc) return rc;
     if (a->n_pos == 0) return cli_usage(cmd, "needs MODEL");
+    if (a->n_pos > 1) return cli_usage(cmd, "unexpected argument '%s'", a->pos[1]);
     o->model = a->pos[0];
     return 0;
 }

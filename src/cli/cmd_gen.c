@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "strays.h"
 
 extern const struct cli_opt cli_opts_gen[];
 
@@ -72,16 +71,17 @@ const struct cli_opt cli_opts_gen[] = {
     {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
-/* The flags into o (gen takes no other argument); then whether --classes can hold the sources.
- * Returns 0 or the exit code (CLI_HELP: the help was printed). */
+/* The flags into o (gen takes no other argument: one is refused once the flags are read); then
+ * whether --classes can hold the sources. Returns 0 or the exit code (CLI_HELP: the help was
+ * printed). */
 static int gen_parse(int argc, char **argv, struct gen_opts *o)
 {
     struct cli_args a;
     memset(o, 0, sizeof *o);
     lstmsrc_gen_config_default(&o->cfg);
     o->out = "-";
-    int rc = cli_parse_strays(cmd, cli_opts_gen, argc, argv, o, NULL, &a, 0,
-                              "unexpected argument \"%s\"", "unexpected argument \"%s\"");
+    int rc = cli_parse(cmd, cli_opts_gen, argc, argv, o, NULL, &a);
+    if (!rc && a.n_pos > 0) rc = cli_usage(cmd, "unexpected argument '%s'", a.pos[0]);
     cli_args_free(&a);
     if (rc == CLI_HELP) {
         struct lstmsrc_gen_config defaults;

@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "plot.h"
-#include "strays.h"
 
 extern const struct cli_opt cli_opts_plot[];
 
@@ -172,8 +171,7 @@ static int plot_parse(int argc, char **argv, struct plot_opts *o, struct cli_arg
     o->from = 1;
     o->width = 1000;
     o->figure = FIG_TIMELINE | FIG_PR;
-    int rc = cli_parse_strays(cmd, cli_opts_plot, argc, argv, o, &o->user, a, 2,
-                              "unknown option '%s'", "unexpected argument '%s'");
+    int rc = cli_parse(cmd, cli_opts_plot, argc, argv, o, &o->user, a);
     if (rc == CLI_HELP) {
         fputs(usage_text, stdout);
         fputs("\n" CLI_INGEST_HELP, stdout);
@@ -181,6 +179,7 @@ static int plot_parse(int argc, char **argv, struct plot_opts *o, struct cli_arg
     }
     if (rc) return rc;
     if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    if (a->n_pos > 2) return cli_usage(cmd, "unexpected argument '%s'", a->pos[2]);
     o->model = a->pos[0];
     o->data = a->pos[1];
     if (!o->out) return cli_usage(cmd, "no output file given (-o FILE.svg)");

@@ -39,7 +39,6 @@
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/timecol.h"
-#include "strays.h"
 
 extern const struct cli_opt cli_opts_stream[];
 
@@ -622,14 +621,14 @@ const struct cli_opt cli_opts_stream[] = {
  * (CLI_HELP: the help was printed). */
 static int stream_parse(int argc, char **argv, struct stream_opts *o, struct cli_args *a)
 {
-    int rc = cli_parse_strays(cmd, cli_opts_stream, argc, argv, o, &o->user, a, 1,
-                              "unknown option \"%s\"", "unexpected argument \"%s\"");
+    int rc = cli_parse(cmd, cli_opts_stream, argc, argv, o, &o->user, a);
     if (rc == CLI_HELP) {
         stream_usage(stdout);
         return CLI_HELP;
     }
     if (rc) return rc;
     if (a->n_pos == 0) return cli_usage(cmd, "needs MODEL");
+    if (a->n_pos > 1) return cli_usage(cmd, "unexpected argument '%s'", a->pos[1]);
     o->model = a->pos[0];
     if (o->user.fill || o->user.fill_max)
         return cli_usage(cmd, "--fill bridges a hole with the row after it, which a stream has "
