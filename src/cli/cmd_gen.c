@@ -3,10 +3,13 @@
  * Parsing and messages only; the data itself comes from lstmsrc_gen_write.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+extern const struct cli_opt cli_opts_gen[];
 
 /* A sanity bound that reads well in the error message; 10^12 rows is ~12 TB of CSV. */
 #define MAX_ROWS ((size_t)(SIZE_MAX < 1000000000000ull ? SIZE_MAX : 1000000000000ull))
@@ -35,43 +38,80 @@ static void gen_usage(FILE *fp, const struct lstmsrc_gen_config *d)
             d->rows, LSTMSRC_MAX_SOURCES, d->sources, d->seed, LSTMSRC_MAX_COMBINED);
 }
 
-int cmd_gen(int argc, char **argv)
+/* ============================== parse ============================== */
+
+static const char cmd[] = "gen";
+
+/* What the command line says. */
+struct gen_opts {
+    struct lstmsrc_gen_config cfg;
+    const char *out;
+};
+
+/* -o FILE: "" passes here (the probe refuses it); a missing value is said in these words */
+static int opt_out(const char *c, const char *flag, const char *v, void *p)
 {
-    static const char cmd[] = "gen";
-    struct lstmsrc_gen_config cfg, defaults;
-    lstmsrc_gen_config_default(&cfg);
-    defaults = cfg;
-    const char *out = "-";
-
-    for (int i = 1; i < argc; i++) {
-        const char *val;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            gen_usage(stdout, &defaults);
-            return 0;
-        } else if (!strcmp(argv[i], "--classes")) {
-            cfg.classes = 1;
-        } else if (cli_flag(argv, argc, &i, "--rows", &val)) {
-            if (!cli_size(cmd, "--rows", val, 1, MAX_ROWS, &cfg.rows)) return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "--sources", &val)) {
-            if (!cli_int(cmd, "--sources", val, 1, LSTMSRC_MAX_SOURCES, &cfg.sources))
-                return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "--seed", &val)) {
-            if (!cli_u64(cmd, "--seed", val, &cfg.seed)) return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "-o", &val) ||
-                   cli_flag(argv, argc, &i, "--output", &val)) {
-            if (!val) return cli_usage(cmd, "-o needs a file name");
-            out = val;
-        } else {
-            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
-        }
+    (void)flag;
+    if (!v) {
+        cli_usage(c, "-o needs a file name");
+        return 0;
     }
-    if (cfg.classes && cfg.sources > LSTMSRC_MAX_COMBINED)
-        return cli_usage(cmd, "--classes allows at most %d sources (2^%d classes), not %d",
-                         LSTMSRC_MAX_COMBINED, LSTMSRC_MAX_COMBINED, cfg.sources);
+    ((struct gen_opts *)p)->out = v;
+    return 1;
+}
 
-    int prc = cli_probe(cmd, "-o", out); /* before any row is made */
+#define OFF(f) offsetof(struct gen_opts, f)
+const struct cli_opt cli_opts_gen[] = {
+    {"--classes", NULL, CLI_SWITCH, OFF(cfg.classes), 0, 0, 1, NULL, NULL, NULL, 0, 0},
+    {"--rows", NULL, CLI_SIZE, OFF(cfg.rows), 1, (double)MAX_ROWS, 0, NULL, NULL, NULL, 0, 0},
+    {"--sources", NULL, CLI_INT, OFF(cfg.sources), 1, LSTMSRC_MAX_SOURCES, 0, NULL, NULL, NULL, 0,
+     0},
+    {"--seed", NULL, CLI_U64, OFF(cfg.seed), 0, 0, 0, NULL, NULL, NULL, 0, 0},
+    {"-o", "--output", CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, opt_out, 1, 0},
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o (gen takes no other argument: one is refused once the flags are read); then
+ * whether --classes can hold the sources. Returns 0 or the exit code (CLI_HELP: the help was
+ * printed). */
+static int gen_parse(int argc, char **argv, struct gen_opts *o)
+{
+    struct cli_args a;
+    memset(o, 0, sizeof *o);
+    lstmsrc_gen_config_default(&o->cfg);
+    o->out = "-";
+    int rc = cli_parse(cmd, cli_opts_gen, argc, argv, o, NULL, &a);
+    if (!rc && a.n_pos > 0) rc = cli_usage(cmd, "unexpected argument '%s'", a.pos[0]);
+    cli_args_free(&a);
+    if (rc == CLI_HELP) {
+        struct lstmsrc_gen_config defaults;
+        lstmsrc_gen_config_default(&defaults);
+        gen_usage(stdout, &defaults);
+        return CLI_HELP;
+    }
+    if (rc) return rc;
+    if (o->cfg.classes && o->cfg.sources > LSTMSRC_MAX_COMBINED)
+        return cli_usage(cmd, "--classes allows at most %d sources (2^%d classes), not %d",
+                         LSTMSRC_MAX_COMBINED, LSTMSRC_MAX_COMBINED, o->cfg.sources);
+    return 0;
+}
+
+/* ============================== run ============================== */
+
+/* The rows written (nothing to report but a failure). Returns 0 or the exit code. */
+static int gen_run(const struct gen_opts *o)
+{
+    int prc = cli_probe(cmd, "-o", o->out); /* before any row is made */
     if (prc) return prc;
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    if (lstmsrc_gen_write(&cfg, out, &err)) return cli_fail(cmd, &err);
+    if (lstmsrc_gen_write(&o->cfg, o->out, &err)) return cli_fail(cmd, &err);
     return 0;
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    struct gen_opts o;
+    int rc = gen_parse(argc, argv, &o);
+    if (rc == CLI_HELP) return 0;
+    return rc ? rc : gen_run(&o);
 }

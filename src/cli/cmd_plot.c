@@ -8,11 +8,14 @@
  * draw. Without label columns the truth bands and the threshold figure are left out.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "plot.h"
+
+extern const struct cli_opt cli_opts_plot[];
 
 static const char cmd[] = "plot";
 
@@ -123,194 +126,281 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-int cmd_plot(int argc, char **argv)
+/* ============================== parse ============================== */
+
+enum { FIG_TIMELINE = 1, FIG_PR = 2 };
+
+/* What the command line says. */
+struct plot_opts {
+    const char *model, *data, *out;
+    size_t from, rows;           /* --from ROW (1-based), --rows N (0: to the end of the file) */
+    int width, figure;           /* figure: FIG_TIMELINE, FIG_PR or both */
+    struct lstmsrc_columns user; /* reading flags over the model's own */
+};
+
+/* --from ROW, --rows N: a row count, as large as a size_t's half */
+static int opt_from(const char *c, const char *flag, const char *v, void *p)
 {
-    const char *model_path = NULL, *data_path = NULL, *out_path = NULL, *v;
-    size_t from = 1, nrows = 0;
-    int width = 1000, want_tl = 1, want_pr = 1, bad = 0;
-    struct lstmsrc_columns user = {0}; /* reading flags over the model's own */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage_text, stdout);
-            fputs("\n" CLI_INGEST_HELP, stdout);
-            return 0;
-        } else if (cli_flag(argv, argc, &i, "-o", &v) || cli_flag(argv, argc, &i, "--output", &v)) {
-            if (!v) return cli_usage(cmd, "%s needs a value", a);
-            out_path = v;
-        } else if (cli_flag(argv, argc, &i, "--from", &v)) {
-            if (!cli_size(cmd, a, v, 1, (size_t)-1 / 2, &from)) return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "--rows", &v)) {
-            if (!cli_size(cmd, a, v, 1, (size_t)-1 / 2, &nrows)) return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "--width", &v)) {
-            if (!cli_int(cmd, a, v, 600, 4000, &width)) return EXIT_USAGE;
-        } else if (cli_flag(argv, argc, &i, "--figure", &v)) {
-            if (!v) return cli_usage(cmd, "%s needs a value", a);
-            want_tl = !strcmp(v, "timeline") || !strcmp(v, "both");
-            want_pr = !strcmp(v, "pr") || !strcmp(v, "both");
-            if (!want_tl && !want_pr)
-                return cli_usage(cmd, "--figure expects timeline, pr or both, found \"%s\"", v);
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &bad)) {
-            if (bad) return EXIT_USAGE;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage(cmd, "unknown option '%s'", a);
-        } else if (!model_path) {
-            model_path = a;
-        } else if (!data_path) {
-            data_path = a;
-        } else {
-            return cli_usage(cmd, "unexpected argument '%s'", a);
-        }
-    }
-    if (!data_path) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    if (!out_path) return cli_usage(cmd, "no output file given (-o FILE.svg)");
-    /* the picture's file is tried before the model and the data are read */
-    int prc = cli_probe(cmd, "-o", out_path);
-    if (prc) return prc;
+    return cli_size(c, flag, v, 1, (size_t)-1 / 2, &((struct plot_opts *)p)->from);
+}
 
-    int rc = 1;
-    struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_dataset *ds = NULL;
-    float *probs = NULL, *reading = NULL;
-    uint8_t *on = NULL, *truth = NULL, *pred = NULL, *wtruth = NULL;
+static int opt_rows(const char *c, const char *flag, const char *v, void *p)
+{
+    return cli_size(c, flag, v, 1, (size_t)-1 / 2, &((struct plot_opts *)p)->rows);
+}
+
+static const int figure_values[] = {FIG_TIMELINE, FIG_PR, FIG_TIMELINE | FIG_PR};
+
+#define OFF(f) offsetof(struct plot_opts, f)
+#define CUSTOM(name, fn) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0}
+const struct cli_opt cli_opts_plot[] = {
+    {"-o", "--output", CLI_STRING, OFF(out), 0, 0, 0, NULL, NULL, NULL, 0, 0},
+    CUSTOM("--from", opt_from), /* before the reading flags' --from TIME */
+    CUSTOM("--rows", opt_rows),
+    {"--width", NULL, CLI_INT, OFF(width), 600, 4000, 0, NULL, NULL, NULL, 0, 0},
+    {"--figure", NULL, CLI_CHOICE, OFF(figure), 0, 0, 0, "timeline|pr|both", figure_values, NULL, 0,
+     0},
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o, MODEL and DATA.csv from a. Returns 0 or the exit code (CLI_HELP: the help
+ * was printed). */
+static int plot_parse(int argc, char **argv, struct plot_opts *o, struct cli_args *a)
+{
+    memset(o, 0, sizeof *o);
+    o->from = 1;
+    o->width = 1000;
+    o->figure = FIG_TIMELINE | FIG_PR;
+    int rc = cli_parse(cmd, cli_opts_plot, argc, argv, o, &o->user, a);
+    if (rc == CLI_HELP) {
+        fputs(usage_text, stdout);
+        fputs("\n" CLI_INGEST_HELP, stdout);
+        return CLI_HELP;
+    }
+    if (rc) return rc;
+    if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
+    if (a->n_pos > 2) return cli_usage(cmd, "unexpected argument '%s'", a->pos[2]);
+    o->model = a->pos[0];
+    o->data = a->pos[1];
+    if (!o->out) return cli_usage(cmd, "no output file given (-o FILE.svg)");
+    return 0;
+}
+
+/* ============================== run ============================== */
+
+/* Everything a plot holds, freed by plot_free. */
+struct plot_run {
+    struct plot_opts o;
+    struct cli_args a;
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m;
     struct lstmsrc_model_info info;
-    struct segs sg = {0};
+    struct lstmsrc_dataset *ds;
+    struct segs sg;
+    size_t n, K, T, windows, nrows; /* rows, outputs, window, windows, timeline rows */
+    int labelled;
+    float *probs, *reading;              /* (windows, K), (nrows) */
+    uint8_t *on, *truth, *pred, *wtruth; /* (windows, K), (nrows, K) x 2, (windows, K) */
+};
+
+static void plot_free(struct plot_run *r)
+{
+    segs_free(&r->sg);
+    free(r->probs);
+    free(r->on);
+    free(r->reading);
+    free(r->pred);
+    free(r->truth);
+    free(r->wtruth);
+    lstmsrc_dataset_free(r->ds);
+    lstmsrc_model_free(r->m);
+    cli_args_free(&r->a);
+}
+
+/* The model, the data read with its columns, the timeline's range and the segments. Returns 0
+ * or the exit code. */
+static int plot_load(struct plot_run *r)
+{
+    const char *data = r->o.data;
     struct lstmsrc_columns cols;
-
-    if (lstmsrc_model_load(model_path, &m, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
-    }
-    lstmsrc_model_get_info(m, &info);
-    lstmsrc_model_columns(m, 1, &cols);
-    cli_ingest_apply(&user, &cols);
-    if (lstmsrc_dataset_load(data_path, &cols, &ds, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
-    }
-    size_t n = lstmsrc_dataset_rows(ds), K = (size_t)info.outputs, T = (size_t)info.seq_len;
-    int labelled = lstmsrc_dataset_has_labels(ds);
-    if (n < T) {
+    if (lstmsrc_model_load(r->o.model, &r->m, &r->err)) return cli_fail(cmd, &r->err);
+    lstmsrc_model_get_info(r->m, &r->info);
+    lstmsrc_model_columns(r->m, 1, &cols);
+    cli_ingest_apply(&r->o.user, &cols);
+    if (lstmsrc_dataset_load(data, &cols, &r->ds, &r->err)) return cli_fail(cmd, &r->err);
+    r->n = lstmsrc_dataset_rows(r->ds);
+    r->K = (size_t)r->info.outputs;
+    r->T = (size_t)r->info.seq_len;
+    r->labelled = lstmsrc_dataset_has_labels(r->ds);
+    if (r->n < r->T) {
         fprintf(stderr, "lstmsrc: %s: %s: %zu rows, fewer than the model's window of %zu rows\n",
-                cmd, data_path, n, T);
-        goto done;
+                cmd, data, r->n, r->T);
+        return 1;
     }
-    if (from > n) {
-        rc = cli_usage(cmd, "--from %zu is past the last row (%zu)", from, n);
-        goto done;
-    }
-    if (nrows == 0 || nrows > n - from + 1) nrows = n - from + 1;
-    size_t windows = lstmsrc_dataset_windows(ds, (int)T);
-    if (!segs_init(&sg, ds, &info)) {
+    if (r->o.from > r->n)
+        return cli_usage(cmd, "--from %zu is past the last row (%zu)", r->o.from, r->n);
+    r->nrows = r->o.rows;
+    if (r->nrows == 0 || r->nrows > r->n - r->o.from + 1) r->nrows = r->n - r->o.from + 1;
+    r->windows = lstmsrc_dataset_windows(r->ds, (int)r->T);
+    if (!segs_init(&r->sg, r->ds, &r->info)) {
         fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-        goto done;
+        return 1;
     }
-    if (windows == 0) {
-        fprintf(stderr, "lstmsrc: %s: %s: %zu segments, none as long as the model's window of "
-                        "%zu rows\n", cmd, data_path, sg.n, T);
-        goto done;
+    if (r->windows == 0) {
+        fprintf(stderr,
+                "lstmsrc: %s: %s: %zu segments, none as long as the model's window of %zu "
+                "rows\n",
+                cmd, data, r->sg.n, r->T);
+        return 1;
     }
+    return 0;
+}
 
-    /* sizes: every product below is at most windows * K or nrows * K, checked once here */
-    size_t wk, rk;
-    if (K == 0 || (size_t)-1 / K < windows || (size_t)-1 / K < nrows) {
-        fprintf(stderr, "lstmsrc: %s: %zu rows x %zu outputs is too large\n", cmd, n, K);
-        goto done;
-    }
-    wk = windows * K;
-    rk = nrows * K;
-    probs = malloc(wk * sizeof *probs);
-    on = malloc(wk);
-    reading = malloc(nrows * sizeof *reading);
-    pred = malloc(rk);
-    truth = labelled ? malloc(rk) : NULL;
-    if (!probs || !on || !reading || !pred || (labelled && !truth)) {
-        fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
-        goto done;
-    }
-    if (lstmsrc_predict(m, ds, probs, windows, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
-    }
-    lstmsrc_decide(m, probs, windows, on);
-    for (size_t s = 0; s < sg.n; s++) /* the on-periods predict gives, segment by segment */
-        lstmsrc_filter_rows(m, on + sg.cum[s] * K, sg.cum[s + 1] - sg.cum[s]);
-
-    /* rows of the timeline: row r (0-based) has a prediction from window r - (T - 1 - offset),
-     * when that window exists */
-    const float *x = lstmsrc_dataset_inputs_data(ds);
-    size_t f = (size_t)lstmsrc_dataset_inputs(ds);
-    for (size_t i = 0; i < nrows; i++) {
-        size_t r = from - 1 + i, w = row_window(&sg, r);
-        reading[i] = x[r * f];
+/* The timeline's rows: row r (0-based) has a prediction from window r - (T - 1 - offset), when
+ * that window exists. */
+static void plot_rows(struct plot_run *r)
+{
+    const size_t K = r->K;
+    const float *x = lstmsrc_dataset_inputs_data(r->ds);
+    size_t f = (size_t)lstmsrc_dataset_inputs(r->ds);
+    for (size_t i = 0; i < r->nrows; i++) {
+        size_t row = r->o.from - 1 + i, w = row_window(&r->sg, row);
+        r->reading[i] = x[row * f];
         for (size_t j = 0; j < K; j++) {
-            pred[i * K + j] = w == (size_t)-1 ? PLOT_NO_PREDICTION : on[w * K + j];
-            if (truth) truth[i * K + j] = (uint8_t)truth_at(ds, r, (int)j, (int)K);
+            r->pred[i * K + j] = w == (size_t)-1 ? PLOT_NO_PREDICTION : r->on[w * K + j];
+            if (r->truth) r->truth[i * K + j] = (uint8_t)truth_at(r->ds, row, (int)j, (int)K);
         }
     }
+}
 
+/* Every window's probabilities and decisions (the on-periods predict gives), and the
+ * timeline's rows. Returns 0 or the exit code. */
+static int plot_predict(struct plot_run *r)
+{
+    const size_t K = r->K, windows = r->windows, nrows = r->nrows;
+    /* sizes: every product below is at most windows * K or nrows * K, checked once here */
+    if (K == 0 || (size_t)-1 / K < windows || (size_t)-1 / K < nrows) {
+        fprintf(stderr, "lstmsrc: %s: %zu rows x %zu outputs is too large\n", cmd, r->n, K);
+        return 1;
+    }
+    size_t wk = windows * K, rk = nrows * K;
+    r->probs = malloc(wk * sizeof *r->probs);
+    r->on = malloc(wk);
+    r->reading = malloc(nrows * sizeof *r->reading);
+    r->pred = malloc(rk);
+    r->truth = r->labelled ? malloc(rk) : NULL;
+    if (!r->probs || !r->on || !r->reading || !r->pred || (r->labelled && !r->truth)) {
+        fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
+        return 1;
+    }
+    if (lstmsrc_predict(r->m, r->ds, r->probs, windows, &r->err)) return cli_fail(cmd, &r->err);
+    lstmsrc_decide(r->m, r->probs, windows, r->on);
+    for (size_t s = 0; s < r->sg.n; s++) /* the on-periods predict gives, segment by segment */
+        lstmsrc_filter_rows(r->m, r->on + r->sg.cum[s] * K, r->sg.cum[s + 1] - r->sg.cum[s]);
+    plot_rows(r);
+    return 0;
+}
+
+/* The windows' truth at their label rows, for the threshold figure; 0 when out of memory
+ * (said). */
+static int plot_window_truth(struct plot_run *r)
+{
+    const size_t K = r->K;
+    if (!(r->wtruth = malloc(r->windows * K))) {
+        fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, r->windows);
+        return 0;
+    }
+    for (size_t w = 0; w < r->windows; w++)
+        for (size_t j = 0; j < K; j++)
+            r->wtruth[w * K + j] = (uint8_t)truth_at(r->ds, label_row(&r->sg, w), (int)j, (int)K);
+    return 1;
+}
+
+/* The picture: the timeline, then the threshold figure where the data has labels. Returns 0
+ * or the exit code. */
+static int plot_draw(struct plot_run *r)
+{
+    const struct plot_opts *o = &r->o;
+    const struct lstmsrc_model_info *info = &r->info;
+    const int want_tl = o->figure & FIG_TIMELINE, want_pr = o->figure & FIG_PR, K = (int)r->K;
     char title[320], sub[640], pr_title[320], pr_sub[640];
-    snprintf(title, sizeof title, "%s on %s", base_name(model_path), base_name(data_path));
+    snprintf(title, sizeof title, "%s on %s", base_name(o->model), base_name(o->data));
     snprintf(sub, sizeof sub,
-             "rows %zu-%zu of %zu; window %zu rows, a window's prediction drawn at its %s",
-             from, from + nrows - 1, n, T,
-             info.label_offset ? "labelled row (its centre)" : "last row");
+             "rows %zu-%zu of %zu; window %zu rows, a window's prediction drawn at its %s", o->from,
+             o->from + r->nrows - 1, r->n, r->T,
+             info->label_offset ? "labelled row (its centre)" : "last row");
     snprintf(pr_title, sizeof pr_title, "Precision and recall against the decision threshold");
     snprintf(pr_sub, sizeof pr_sub, "every window of %s (%zu windows): on if probability > t",
-             base_name(data_path), windows);
+             base_name(o->data), r->windows);
 
-    const double *times = lstmsrc_dataset_times(ds);
-    struct timeline tl = {title, sub, info.input_names[0], reading, nrows, from, (int)K,
-                          info.output_names, truth, pred, times ? times + (from - 1) : NULL};
+    const double *times = lstmsrc_dataset_times(r->ds);
+    struct timeline tl = {.title = title,
+                          .subtitle = sub,
+                          .reading_name = info->input_names[0],
+                          .reading = r->reading,
+                          .rows = r->nrows,
+                          .first_row = o->from,
+                          .k = K,
+                          .names = info->output_names,
+                          .truth = r->truth,
+                          .pred = r->pred,
+                          .times = times ? times + (o->from - 1) : NULL};
     /* the threshold figure needs labels: the windows' truth at their label rows */
-    struct pr_input pr = {pr_title, pr_sub, (int)K, info.output_names, probs, NULL, windows,
-                          info.task == LSTMSRC_TASK_MULTILABEL ? info.thresholds : NULL};
-    if (labelled && want_pr) {
-        if (!(wtruth = malloc(wk))) {
-            fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
-            goto done;
-        }
-        for (size_t w = 0; w < windows; w++)
-            for (size_t j = 0; j < K; j++)
-                wtruth[w * K + j] = (uint8_t)truth_at(ds, label_row(&sg, w), (int)j, (int)K);
-        pr.truth = wtruth;
+    struct pr_input pr = {.title = pr_title,
+                          .subtitle = pr_sub,
+                          .k = K,
+                          .names = info->output_names,
+                          .probs = r->probs,
+                          .windows = r->windows,
+                          .thresholds =
+                              info->task == LSTMSRC_TASK_MULTILABEL ? info->thresholds : NULL};
+    if (r->labelled && want_pr) {
+        if (!plot_window_truth(r)) return 1;
+        pr.truth = r->wtruth;
     } else if (want_pr && !want_tl) {
-        rc = cli_usage(cmd, "%s has no label columns: the threshold figure needs them",
-                       data_path);
-        goto done;
+        return cli_usage(cmd, "%s has no label columns: the threshold figure needs them", o->data);
     }
-    int draw_pr_fig = want_pr && labelled;
-
-    double height = (want_tl ? timeline_height((int)K) : 0) + (draw_pr_fig ? pr_height((int)K) : 0);
+    int draw_pr_fig = want_pr && r->labelled;
+    double height = (want_tl ? timeline_height(K) : 0) + (draw_pr_fig ? pr_height(K) : 0);
     struct svg s;
-    if (!svg_open(&s, out_path, width, height, title, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
-    }
+    if (!svg_open(&s, o->out, o->width, height, title, &r->err)) return cli_fail(cmd, &r->err);
     double y = 0;
     if (want_tl) {
-        draw_timeline(&s, y, width, &tl);
-        y += timeline_height((int)K);
+        draw_timeline(&s, y, o->width, &tl);
+        y += timeline_height(K);
     }
-    if (draw_pr_fig) draw_pr(&s, y, width, &pr);
-    if (!svg_close(&s, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto done;
-    }
-    fprintf(stderr, "%s: rows %zu-%zu%s\n", out_path, from, from + nrows - 1,
+    if (draw_pr_fig) draw_pr(&s, y, o->width, &pr);
+    if (!svg_close(&s, &r->err)) return cli_fail(cmd, &r->err);
+    return 0;
+}
+
+/* ============================== report ============================== */
+
+/* What was drawn, on stderr. */
+static void plot_report(const struct plot_run *r)
+{
+    const int want_pr = r->o.figure & FIG_PR, draw_pr_fig = want_pr && r->labelled;
+    fprintf(stderr, "%s: rows %zu-%zu%s\n", r->o.out, r->o.from, r->o.from + r->nrows - 1,
             draw_pr_fig ? ", with precision/recall against threshold"
-                        : want_pr ? " (no labels: no threshold figure)" : "");
-    rc = 0;
-done:
-    segs_free(&sg);
-    free(probs);
-    free(on);
-    free(reading);
-    free(pred);
-    free(truth);
-    free(wtruth);
-    lstmsrc_dataset_free(ds);
-    lstmsrc_model_free(m);
+            : want_pr   ? " (no labels: no threshold figure)"
+                        : "");
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    struct plot_run r;
+    memset(&r, 0, sizeof r);
+    int rc = plot_parse(argc, argv, &r.o, &r.a);
+    if (rc == CLI_HELP) {
+        rc = 0;
+    } else if (rc == 0) {
+        /* the picture's file is tried before the model and the data are read */
+        rc = cli_probe(cmd, "-o", r.o.out);
+        if (!rc) rc = plot_load(&r);
+        if (!rc) rc = plot_predict(&r);
+        if (!rc) rc = plot_draw(&r);
+        if (!rc) plot_report(&r);
+    }
+    plot_free(&r);
     return rc;
 }

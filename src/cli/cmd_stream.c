@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +39,8 @@
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/timecol.h"
+
+extern const struct cli_opt cli_opts_stream[];
 
 static const char cmd[] = "stream";
 
@@ -385,37 +388,33 @@ static size_t skip_bom(char *line, size_t n)
     return n - 3;
 }
 
-/* A first line that is not all numbers and names any of the model's inputs is a header: all of
- * them must be there.
- * Returns 1 for a header, 0 for data, -1 after printing a fatal error (an input missing), -2
- * after printing that two columns share an input's name. */
-static int try_header(struct state *S, char *s, size_t n)
+/* 1 when the first line's nf fields (in S->fields) are not all numbers and name any of the
+ * model's inputs: a header. */
+static int names_an_input(const struct state *S, int nf)
 {
-    char sep = detect_sep(s, n);
-    char *copy = malloc(n + 1);
-    if (!copy) return 0;
-    memcpy(copy, s, n);
-    int nf = split(copy, n, sep, S->fields, LSTMSRC_MAX_COLUMNS);
     int any = 0, numbers = nf > 0;
     for (int c = 0; c < nf && numbers; c++) {
         float v;
         numbers = lstmsrc_parse_number(S->fields[c].s, S->fields[c].len, &v);
     }
-    if (numbers) nf = 0;   /* a row of numbers is data, even if a name looks like a number */
+    if (numbers) return 0; /* a row of numbers is data, even if a name looks like a number */
     for (int c = 0; c < nf && !any; c++)
-        for (int i = 0; i < S->info.inputs; i++) any |= same_name(&S->fields[c], S->info.input_names[i]);
-    if (!any) {
-        free(copy);
-        return 0;
-    }
+        for (int i = 0; i < S->info.inputs; i++)
+            any |= same_name(&S->fields[c], S->info.input_names[i]);
+    return any;
+}
+
+/* Finds each input's column among the header's nf fields (S->idx). Returns 0, or -1 after
+ * printing that an input is missing, -2 after printing that two columns share its name. */
+static int header_inputs(struct state *S, int nf)
+{
     for (int i = 0; i < S->info.inputs; i++) {
         int found = -1;
         for (int c = 0; c < nf && found < 0; c++)
             if (same_name(&S->fields[c], S->info.input_names[i])) found = c;
         if (found < 0) {
-            fprintf(stderr, "lstmsrc: %s: <stdin>:1: no column \"%.40s\" in the header line\n",
-                    cmd, S->info.input_names[i]);
-            free(copy);
+            fprintf(stderr, "lstmsrc: %s: <stdin>:1: no column \"%.40s\" in the header line\n", cmd,
+                    S->info.input_names[i]);
             return -1;
         }
         for (int c = found + 1; c < nf; c++)
@@ -424,13 +423,33 @@ static int try_header(struct state *S, char *s, size_t n)
                         "lstmsrc: %s: <stdin>:1: duplicate column name \"%.40s\" (columns %d and "
                         "%d)\n",
                         cmd, S->info.input_names[i], found + 1, c + 1);
-                free(copy);
                 return -2;
             }
         S->idx[i] = found;
     }
-    /* the time column: --time COL (a name or a 1-based index), the model's, else a column
-     * named like a time (time, timestamp, date, unix...) that is no input */
+    return 0;
+}
+
+/* The field's name, trimmed, into nm (LSTMSRC_MAX_NAME + 1 bytes), cut at LSTMSRC_MAX_NAME
+ * bytes; returns 0 when it is longer than that. */
+static int field_name(const struct field *f, char *nm)
+{
+    const char *p = f->s;
+    size_t l = f->len;
+    trim(&p, &l);
+    int fits = l <= LSTMSRC_MAX_NAME;
+    if (!fits) l = LSTMSRC_MAX_NAME;
+    memcpy(nm, p, l);
+    nm[l] = '\0';
+    return fits;
+}
+
+/* The time column among the header's nf fields (S->time_col, -1: none, and S->time_name):
+ * --time COL (a name or a 1-based index), the model's, else a column named like a time (time,
+ * timestamp, date, unix...) that is no input. Returns 0, or -1 after printing that --time's
+ * column is not there. */
+static int header_time(struct state *S, int nf)
+{
     S->time_col = -1;
     if (!S->no_time && S->want_time) {
         char *end;
@@ -440,37 +459,44 @@ static int try_header(struct state *S, char *s, size_t n)
         if (S->time_col < 0 && *S->want_time && !*end && k >= 1 && k <= nf)
             S->time_col = (int)k - 1;
         if (S->time_col < 0 && S->want_time == S->user_time) {
-            fprintf(stderr, "lstmsrc: %s: <stdin>:1: no column \"%.40s\" for --time in the "
-                            "header line\n", cmd, S->want_time);
-            free(copy);
+            fprintf(stderr,
+                    "lstmsrc: %s: <stdin>:1: no column \"%.40s\" for --time in the "
+                    "header line\n",
+                    cmd, S->want_time);
             return -1;
         }
     }
     for (int c = 0; c < nf && S->time_col < 0 && !S->no_time; c++) {
         char nm[LSTMSRC_MAX_NAME + 1];
-        const char *p = S->fields[c].s;
-        size_t l = S->fields[c].len;
-        trim(&p, &l);
-        if (l > LSTMSRC_MAX_NAME) continue;
-        memcpy(nm, p, l);
-        nm[l] = '\0';
+        if (!field_name(&S->fields[c], nm)) continue;
         int input = 0;
         for (int i = 0; i < S->info.inputs; i++) input |= S->idx[i] == c;
         if (!input && dataset_time_like_name(nm)) S->time_col = c;
     }
-    if (S->time_col >= 0) {
-        const char *p = S->fields[S->time_col].s;
-        size_t l = S->fields[S->time_col].len;
-        trim(&p, &l);
-        if (l > LSTMSRC_MAX_NAME) l = LSTMSRC_MAX_NAME;
-        memcpy(S->time_name, p, l);
-        S->time_name[l] = '\0';
+    if (S->time_col >= 0) field_name(&S->fields[S->time_col], S->time_name);
+    return 0;
+}
+
+/* A first line that is not all numbers and names any of the model's inputs is a header: all of
+ * them must be there.
+ * Returns 1 for a header, 0 for data, -1 after printing a fatal error (an input missing), -2
+ * after printing that two columns share an input's name. */
+static int try_header(struct state *S, char *s, size_t n)
+{
+    char sep = detect_sep(s, n);
+    char *copy = malloc(n + 1); /* the fields point into it */
+    if (!copy) return 0;
+    memcpy(copy, s, n);
+    int nf = split(copy, n, sep, S->fields, LSTMSRC_MAX_COLUMNS);
+    int rc = 0;
+    if (names_an_input(S, nf) && !(rc = header_inputs(S, nf)) && !(rc = header_time(S, nf))) {
+        S->header = 1;
+        S->sep = sep;
+        S->ncols = nf;
+        rc = 1;
     }
     free(copy);
-    S->header = 1;
-    S->sep = sep;
-    S->ncols = nf;
-    return 1;
+    return rc;
 }
 
 /* Reads one line of stdin without its '\n' into buf (cap bytes + NUL); bytes beyond cap are
@@ -573,220 +599,305 @@ static void release(struct waiting *q, struct pred_out *po, const float *probs)
     for (long i = 0; i < bad; i++) pred_out_empty(po);
 }
 
-int cmd_stream(int argc, char **argv)
+/* ============================== parse ============================== */
+
+/* What the command line says. */
+struct stream_opts {
+    const char *model;
+    int proba, raw, strict;
+    struct lstmsrc_columns user; /* --missing, --invalid-below, --time... over the model's */
+};
+
+#define OFF(f) offsetof(struct stream_opts, f)
+#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+const struct cli_opt cli_opts_stream[] = {
+    SWITCH("--proba", proba),
+    SWITCH("--raw", raw),
+    SWITCH("--strict", strict),
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* The flags into o, MODEL from a; then what a stream cannot do. Returns 0 or the exit code
+ * (CLI_HELP: the help was printed). */
+static int stream_parse(int argc, char **argv, struct stream_opts *o, struct cli_args *a)
 {
-    const char *model_path = NULL;
-    int proba = 0, strict = 0, raw = 0, badflag = 0;
-    struct lstmsrc_columns user = {0}; /* --missing, --invalid-below over the model's */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            stream_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--proba")) {
-            proba = 1;
-        } else if (!strcmp(argv[i], "--raw")) {
-            raw = 1;
-        } else if (!strcmp(argv[i], "--strict")) {
-            strict = 1;
-        } else if (cli_ingest_flag(cmd, argv, argc, &i, &user, &badflag)) {
-            if (badflag) return EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "unknown option \"%s\"", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else {
-            return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
-        }
+    int rc = cli_parse(cmd, cli_opts_stream, argc, argv, o, &o->user, a);
+    if (rc == CLI_HELP) {
+        stream_usage(stdout);
+        return CLI_HELP;
     }
-    if (!model_path) return cli_usage(cmd, "needs MODEL");
-    if (user.fill || user.fill_max)
+    if (rc) return rc;
+    if (a->n_pos == 0) return cli_usage(cmd, "needs MODEL");
+    if (a->n_pos > 1) return cli_usage(cmd, "unexpected argument '%s'", a->pos[1]);
+    o->model = a->pos[0];
+    if (o->user.fill || o->user.fill_max)
         return cli_usage(cmd, "--fill bridges a hole with the row after it, which a stream has "
                               "not read yet: fill before streaming, or use predict");
+    return 0;
+}
 
-    int rc = 1;
-    struct lstmsrc_error err = {LSTMSRC_OK, ""};
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_stream *s = NULL;
-    struct pred_out po = {0};
+/* ============================== run ============================== */
+
+/* Everything a stream holds, freed by stream_free. */
+struct stream_run {
+    struct stream_opts o;
+    struct cli_args a;
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m;
+    struct lstmsrc_stream *s;
+    struct pred_out po;
     struct state S;
-    memset(&S, 0, sizeof S);
-    const size_t cap = (size_t)LSTMSRC_MAX_LINE + 2;
-    char *line = NULL, *out = NULL;
-    float *probs = NULL, row[LSTMSRC_MAX_INPUTS];
-    struct waiting q = {NULL, 0, 0, 0};
-    struct times tq = {NULL, 0, 0, 0};
+    char *line, *out; /* the input line (LINE_CAP + 1 bytes), an output line */
+    float *probs, row[LSTMSRC_MAX_INPUTS];
+    struct waiting q;
+    struct times tq;
+    long lineno, bad, good, holes, holes_t; /* good: rows in the segment so far */
+    int cut;                                /* a signal cut the last line short */
+};
 
-    enum lstmsrc_status st = lstmsrc_model_load(model_path, &m, &err);
-    if (!st && raw) st = lstmsrc_model_set_durations(m, NULL, NULL, &err);
-    if (!st) st = lstmsrc_stream_create(m, &s, &err);
-    if (st) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    lstmsrc_model_get_info(m, &S.info);
-    S.missing = user.missing;
-    S.use_invalid_below = user.use_invalid_below || S.info.use_invalid_below;
-    S.invalid_below = user.use_invalid_below ? user.invalid_below : S.info.invalid_below;
-    if (state_time(&S, &user, &err)) {
-        rc = cli_fail(cmd, &err);
-        goto cleanup;
-    }
-    line = malloc(cap + 1);
-    S.fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S.fields);
-    probs = malloc((size_t)S.info.outputs * sizeof *probs);
-    q.cap = S.info.label_offset + 1;
-    q.bad_after = malloc((size_t)q.cap * sizeof *q.bad_after);
-    if (!line || !S.fields || !probs || !q.bad_after || !pred_out_init(&po, m, proba) ||
-        !(out = malloc(PRED_OUT_TIME + po.row_max))) {
-        fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-        goto cleanup;
-    }
+#define LINE_CAP ((size_t)LSTMSRC_MAX_LINE + 2)
 
-    long lineno = 0, bad = 0, good = 0, holes = 0, holes_t = 0;
-    int cut = 0; /* a signal cut the last line short */
-    set_signals();
-    for (;;) {
-        size_t n;
-        int too_long;
-        if (!read_line(line, cap, &n, &too_long, &cut)) break;
-        lineno++;
-        char msg[LSTMSRC_ERROR_SIZE + 8];
-        if (lineno == 1) n = skip_bom(line, n);
-        if (n && line[n - 1] == '\r') n--;
-        line[n] = '\0';
-        const char *t = line;
-        size_t tn = n;
-        trim(&t, &tn);
-        int failed;
-        if (too_long) {
-            snprintf(msg, sizeof msg, " line longer than %d bytes", LSTMSRC_MAX_LINE);
-            failed = 1;
-            if (S.time_col >= 0 && !times_push(&tq, NAN)) goto nomem;
-        } else if (tn == 0) {
-            snprintf(msg, sizeof msg, " blank line, expected a reading");
-            failed = 1;
-            if (S.time_col >= 0 && !times_push(&tq, NAN)) goto nomem;
-        } else {
-            if (lineno == 1) {
-                int h = try_header(&S, line, n);
-                if (h < 0) { /* -2: the data's header is ambiguous, not the usage */
-                    rc = h == -2 ? 1 : EXIT_USAGE;
-                    goto cleanup;
-                }
-                if (h > 0) {
-                    char hn[2 * LSTMSRC_MAX_NAME + 4];
-                    if (S.time_col >= 0 && !put_line(hn, pred_out_name(S.time_name, hn)))
-                        goto write_failed;
-                    if (!put_line(po.header, po.header_len)) goto write_failed;
-                    continue;
-                }
-            }
-            if (S.time_col < 0 && (user.from || user.until)) {
-                fprintf(stderr, "lstmsrc: %s: <stdin>:%ld: --from and --until need a time "
-                                "column in a header line (--time COLUMN)\n", cmd, lineno);
-                rc = EXIT_USAGE;
-                goto cleanup;
-            }
-            S.t = NAN;
-            failed = parse_row(&S, line, n, row, msg, sizeof msg);
-            if (failed == 4) continue; /* outside --from/--until: no line, as predict */
-            if (S.time_col >= 0 && !times_push(&tq, S.t)) goto nomem;
-            if (failed == 3) { /* a time gap before this good row: a new segment starts */
-                holes_t++;
-                while (q.n > 0) release(&q, &po, NULL);
-                pred_out_finish(&po);
-                lstmsrc_stream_reset(s);
-                good = 0;
-                if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-                failed = 0;
-            }
-            if (failed == 2) { /* a missing row: the segment ends, as at the end of input */
-                holes++;
-                while (q.n > 0) release(&q, &po, NULL);
-                pred_out_finish(&po);
-                lstmsrc_stream_reset(s);
-                good = 0;
-                pred_out_empty(&po);
-                if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-                continue;
-            }
-            if (!failed) {
-                int ready;
-                if ((st = lstmsrc_stream_push(s, row, probs, &ready, &err))) {
-                    snprintf(msg, sizeof msg, " %s", err.msg);
-                    failed = 1;
-                } else {
-                    /* this row waits; the push decided the row label_offset good rows back */
-                    int tail = (q.head + q.n) % q.cap;
-                    q.bad_after[tail] = 0;
-                    q.n++;
-                    if (good++ >= S.info.label_offset) {
-                        release(&q, &po, ready ? probs : NULL);
-                        if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-                    }
-                    continue;
-                }
-            }
-        }
-        /* a malformed line */
-        bad++;
-        fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, lineno, msg);
-        if (strict) { /* the lines before this one are complete: write them out */
-            while (q.n > 0) release(&q, &po, NULL);
-            pred_out_finish(&po);
-            if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-            goto cleanup;
-        }
-        if (q.n > 0) {
-            q.bad_after[(q.head + q.n - 1) % q.cap]++;   /* its line follows the waiting row's */
-        } else {
-            pred_out_empty(&po);
-            if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-        }
-    }
-    /* the last rows have no full window around them: the empty row, as predict gives them */
-    while (q.n > 0) release(&q, &po, NULL);
-    pred_out_finish(&po);
-    if (!put_ready(&po, out, &S, &tq)) goto write_failed;
-    if (stop_flag) {
-        fprintf(stderr, "lstmsrc: %s: interrupted after %ld input line%s%s; every line read has "
-                        "its output line\n", cmd, lineno, lineno == 1 ? "" : "s",
-                cut ? " (an unfinished last line dropped)" : "");
-        rc = 130;
-        goto cleanup;
-    }
-    if (holes)
-        fprintf(stderr, "lstmsrc: %s: %ld missing row%s (a missing cell or an invalid reading): "
-                        "each ended a segment, its line is empty\n", cmd, holes,
-                holes == 1 ? "" : "s");
-    if (holes_t)
-        fprintf(stderr, "lstmsrc: %s: %ld time gap%s (a step longer than %g s): each started a "
-                        "segment\n", cmd, holes_t, holes_t == 1 ? "" : "s", S.max_gap);
-    if (ferror(stdin)) {
-        fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
-        goto cleanup;
-    }
-    rc = bad ? 1 : 0;
-    goto cleanup;
-
-write_failed:
-    fprintf(stderr, "lstmsrc: %s: cannot write to stdout: %s\n", cmd, strerror(errno));
-    rc = 1;
-    goto cleanup;
-nomem:
-    fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
-    rc = 1;
-cleanup:
-    free(tq.v);
-    pred_out_free(&po);
-    free(q.bad_after);
-    free(out);
-    free(probs);
-    free(line);
-    free(S.fields);
-    lstmsrc_stream_free(s);
-    lstmsrc_model_free(m);
+static void stream_free(struct stream_run *r)
+{
+    free(r->tq.v);
+    pred_out_free(&r->po);
+    free(r->q.bad_after);
+    free(r->out);
+    free(r->probs);
+    free(r->line);
+    free(r->S.fields);
+    lstmsrc_stream_free(r->s);
+    lstmsrc_model_free(r->m);
+    cli_args_free(&r->a);
     if (devnull >= 0) close(devnull);
     devnull = -1;
+}
+
+/* Each prints why the stream stops and returns the exit code. */
+static int write_failed(void)
+{
+    fprintf(stderr, "lstmsrc: %s: cannot write to stdout: %s\n", cmd, strerror(errno));
+    return 1;
+}
+
+static int no_memory(void)
+{
+    fprintf(stderr, "lstmsrc: %s: out of memory\n", cmd);
+    return 1;
+}
+
+/* The model, its stream and the line state. Returns 0 or the exit code. */
+static int stream_open(struct stream_run *r)
+{
+    struct state *S = &r->S;
+    const struct lstmsrc_columns *user = &r->o.user;
+    enum lstmsrc_status st = lstmsrc_model_load(r->o.model, &r->m, &r->err);
+    if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, &r->err);
+    if (!st) st = lstmsrc_stream_create(r->m, &r->s, &r->err);
+    if (st) return cli_fail(cmd, &r->err);
+    lstmsrc_model_get_info(r->m, &S->info);
+    S->missing = user->missing;
+    S->use_invalid_below = user->use_invalid_below || S->info.use_invalid_below;
+    S->invalid_below = user->use_invalid_below ? user->invalid_below : S->info.invalid_below;
+    if (state_time(S, user, &r->err)) return cli_fail(cmd, &r->err);
+    r->line = malloc(LINE_CAP + 1);
+    S->fields = malloc(LSTMSRC_MAX_COLUMNS * sizeof *S->fields);
+    r->probs = malloc((size_t)S->info.outputs * sizeof *r->probs);
+    r->q.cap = S->info.label_offset + 1;
+    r->q.bad_after = malloc((size_t)r->q.cap * sizeof *r->q.bad_after);
+    if (!r->line || !S->fields || !r->probs || !r->q.bad_after ||
+        !pred_out_init(&r->po, r->m, r->o.proba) ||
+        !(r->out = malloc(PRED_OUT_TIME + r->po.row_max)))
+        return no_memory();
+    return 0;
+}
+
+/* Every waiting row gets its line, empty (no full window around it), and every line queued is
+ * ready. */
+static void release_all(struct stream_run *r)
+{
+    while (r->q.n > 0)
+        release(&r->q, &r->po, NULL);
+    pred_out_finish(&r->po);
+}
+
+/* release_all, then every line is written. Returns 0, or the exit code after a failed write. */
+static int stream_drain(struct stream_run *r)
+{
+    release_all(r);
+    return put_ready(&r->po, r->out, &r->S, &r->tq) ? 0 : write_failed();
+}
+
+/* The segment ends (a missing row, a time gap): the rows waiting get their lines, and the
+ * window fills again from the next good row. Returns 0 or the exit code. */
+static int segment_end(struct stream_run *r, int empty_line)
+{
+    release_all(r);
+    lstmsrc_stream_reset(r->s);
+    r->good = 0;
+    if (empty_line) pred_out_empty(&r->po);
+    return put_ready(&r->po, r->out, &r->S, &r->tq) ? 0 : write_failed();
+}
+
+/* A malformed line: its message, then its empty line in order (after the waiting rows'), or
+ * with --strict the end. Returns 0 to go on, else the exit code. */
+static int stream_bad_line(struct stream_run *r, const char *msg)
+{
+    r->bad++;
+    fprintf(stderr, "lstmsrc: %s: <stdin>:%ld:%s\n", cmd, r->lineno, msg);
+    if (r->o.strict) { /* the lines before this one are complete: write them out */
+        int rc = stream_drain(r);
+        return rc ? rc : 1;
+    }
+    if (r->q.n > 0) {
+        r->q.bad_after[(r->q.head + r->q.n - 1) % r->q.cap]++; /* after the waiting row's */
+        return 0;
+    }
+    pred_out_empty(&r->po);
+    return put_ready(&r->po, r->out, &r->S, &r->tq) ? 0 : write_failed();
+}
+
+/* A good row into the stream: it waits, and the push decided the row label_offset good rows
+ * back, whose line goes out. Returns 0, the exit code, or -1 with msg when the stream refused
+ * the row. */
+static int stream_row(struct stream_run *r, char *msg, size_t cap)
+{
+    int ready;
+    if (lstmsrc_stream_push(r->s, r->row, r->probs, &ready, &r->err)) {
+        snprintf(msg, cap, " %s", r->err.msg);
+        return -1;
+    }
+    struct waiting *q = &r->q;
+    q->bad_after[(q->head + q->n) % q->cap] = 0;
+    q->n++;
+    if (r->good++ < r->S.info.label_offset) return 0;
+    release(q, &r->po, ready ? r->probs : NULL);
+    return put_ready(&r->po, r->out, &r->S, &r->tq) ? 0 : write_failed();
+}
+
+/* The output's header line (after the time column's name), for the header line just read.
+ * Returns 0, or the exit code after a failed write. */
+static int put_header(struct stream_run *r)
+{
+    char hn[2 * LSTMSRC_MAX_NAME + 4];
+    if (r->S.time_col >= 0 && !put_line(hn, pred_out_name(r->S.time_name, hn)))
+        return write_failed();
+    return put_line(r->po.header, r->po.header_len) ? 0 : write_failed();
+}
+
+/* A line with a reading (n bytes at r->line, not blank). Returns 0 to go on, else the exit
+ * code. */
+static int stream_reading(struct stream_run *r, size_t n)
+{
+    struct state *S = &r->S;
+    char msg[LSTMSRC_ERROR_SIZE + 8];
+    if (r->lineno == 1) {
+        int h = try_header(S, r->line, n);
+        if (h < 0) return h == -2 ? 1 : EXIT_USAGE; /* -2: the data's header is ambiguous */
+        if (h > 0) return put_header(r);
+    }
+    if (S->time_col < 0 && (r->o.user.from || r->o.user.until)) {
+        fprintf(stderr,
+                "lstmsrc: %s: <stdin>:%ld: --from and --until need a time column in a "
+                "header line (--time COLUMN)\n",
+                cmd, r->lineno);
+        return EXIT_USAGE;
+    }
+    S->t = NAN;
+    int failed = parse_row(S, r->line, n, r->row, msg, sizeof msg), rc;
+    if (failed == 4) return 0; /* outside --from/--until: no line, as predict */
+    if (S->time_col >= 0 && !times_push(&r->tq, S->t)) return no_memory();
+    if (failed == 3) { /* a time gap before this good row: a new segment starts */
+        r->holes_t++;
+        if ((rc = segment_end(r, 0))) return rc;
+        failed = 0;
+    }
+    if (failed == 2) { /* a missing row: the segment ends, as at the end of input */
+        r->holes++;
+        return segment_end(r, 1);
+    }
+    if (!failed && (rc = stream_row(r, msg, sizeof msg)) >= 0) return rc;
+    return stream_bad_line(r, msg);
+}
+
+/* One input line (n bytes at r->line; too_long: cut at the limit). Returns 0 to go on, else
+ * the exit code. */
+static int stream_line(struct stream_run *r, size_t n, int too_long)
+{
+    char msg[LSTMSRC_ERROR_SIZE + 8];
+    r->lineno++;
+    if (r->lineno == 1) n = skip_bom(r->line, n);
+    if (n && r->line[n - 1] == '\r') n--;
+    r->line[n] = '\0';
+    const char *t = r->line;
+    size_t tn = n;
+    trim(&t, &tn);
+    if (!too_long && tn > 0) return stream_reading(r, n);
+    if (too_long)
+        snprintf(msg, sizeof msg, " line longer than %d bytes", LSTMSRC_MAX_LINE);
+    else
+        snprintf(msg, sizeof msg, " blank line, expected a reading");
+    if (r->S.time_col >= 0 && !times_push(&r->tq, NAN)) return no_memory();
+    return stream_bad_line(r, msg);
+}
+
+/* Every line of stdin, until its end or a signal. Returns 0, or the exit code when a line
+ * stopped the stream. */
+static int stream_read(struct stream_run *r)
+{
+    for (;;) {
+        size_t n;
+        int too_long, rc;
+        if (!read_line(r->line, LINE_CAP, &n, &too_long, &r->cut)) return 0;
+        if ((rc = stream_line(r, n, too_long))) return rc;
+    }
+}
+
+/* ============================== report ============================== */
+
+/* The end of input: the last lines (no full window around them: the empty row, as predict
+ * gives them), then what the stream met. Returns the exit code. */
+static int stream_report(struct stream_run *r)
+{
+    int rc = stream_drain(r);
+    if (rc) return rc;
+    if (stop_flag) {
+        fprintf(stderr,
+                "lstmsrc: %s: interrupted after %ld input line%s%s; every line read has "
+                "its output line\n",
+                cmd, r->lineno, r->lineno == 1 ? "" : "s",
+                r->cut ? " (an unfinished last line dropped)" : "");
+        return 130;
+    }
+    if (r->holes)
+        fprintf(stderr,
+                "lstmsrc: %s: %ld missing row%s (a missing cell or an invalid reading): "
+                "each ended a segment, its line is empty\n",
+                cmd, r->holes, r->holes == 1 ? "" : "s");
+    if (r->holes_t)
+        fprintf(stderr,
+                "lstmsrc: %s: %ld time gap%s (a step longer than %g s): each started a "
+                "segment\n",
+                cmd, r->holes_t, r->holes_t == 1 ? "" : "s", r->S.max_gap);
+    if (ferror(stdin)) {
+        fprintf(stderr, "lstmsrc: %s: cannot read stdin: %s\n", cmd, strerror(errno));
+        return 1;
+    }
+    return r->bad ? 1 : 0;
+}
+
+int cmd_stream(int argc, char **argv)
+{
+    struct stream_run r;
+    memset(&r, 0, sizeof r);
+    int rc = stream_parse(argc, argv, &r.o, &r.a);
+    if (rc == CLI_HELP) {
+        rc = 0;
+    } else if (rc == 0 && (rc = stream_open(&r)) == 0) {
+        set_signals();
+        rc = stream_read(&r);
+        if (rc == 0) rc = stream_report(&r);
+    }
+    stream_free(&r);
     return rc;
 }
