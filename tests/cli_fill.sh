@@ -98,6 +98,15 @@ echo 1 | "$L" stream "$T/m.lsm" --fill hold >/dev/null 2>"$T/u4.err"
 rc=$?
 check "stream --fill: refused, exit 2 (a stream has not read the row after a hole)" \
     sh -c "test $rc -eq 2 && grep -q 'which a stream has not read yet' '$T/u4.err'"
+# the other reading flags a stream has no use for are refused too, not silently dropped
+echo 1 | "$L" stream "$T/m.lsm" --decimal , >/dev/null 2>"$T/u5.err"
+rc=$?
+check "stream --decimal: refused, exit 2" \
+    sh -c "test $rc -eq 2 && grep -q 'cannot where they are split by commas' '$T/u5.err'"
+echo 1 | "$L" stream "$T/m.lsm" --on-above 5 >/dev/null 2>"$T/u6.err"
+rc=$?
+check "stream --on-above: refused, exit 2 (a stream reads no label columns)" \
+    sh -c "test $rc -eq 2 && grep -q 'reads no label columns' '$T/u6.err'"
 
 echo "cli_fill: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -437,7 +437,6 @@ static int opt_task(const char *cmd_, const char *flag, const char *v, void *p)
 #define OFF(f) offsetof(struct doctor_opts, f)
 #define STRING(name, f) {name, NULL, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0}
 #define CUSTOM(name, fn) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0}
-extern const struct cli_opt cli_opts_doctor[];
 const struct cli_opt cli_opts_doctor[] = {
     {"--json", NULL, CLI_SWITCH, OFF(json), 0, 0, 1, NULL, NULL, NULL, 0, 0},
     STRING("--input", cols.input),

@@ -308,7 +308,6 @@ struct eval_opts {
 
 #define OFF(f) offsetof(struct eval_opts, f)
 #define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
-extern const struct cli_opt cli_opts_eval[];
 const struct cli_opt cli_opts_eval[] = {
     SWITCH("--json", json),
     SWITCH("--raw", raw),

@@ -8,7 +8,6 @@
 
 #include "cli.h"
 
-extern const struct cli_opt cli_opts_export_c[];
 
 static const char cmd[] = "export-c";
 
@@ -26,7 +25,8 @@ static void export_usage(FILE *fp)
             "or on stderr when the header goes to stdout).\n"
             "\n"
             "options:\n"
-            "  -o FILE         output header, written to a temporary name and renamed\n"
+            "  -o FILE         output header (also --output FILE), written to a temporary name\n"
+            "                  and renamed\n"
             "                  (default \"-\" = stdout)\n"
             "  --prefix NAME   prefix of every name in the header, as given: a C identifier of\n"
             "                  1 to 64 characters, not ending in \"_filter\" (default \"model\":\n"

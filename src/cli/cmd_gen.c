@@ -9,7 +9,6 @@
 
 #include "cli.h"
 
-extern const struct cli_opt cli_opts_gen[];
 
 /* A sanity bound that reads well in the error message; 10^12 rows is ~12 TB of CSV. */
 #define MAX_ROWS ((size_t)(SIZE_MAX < 1000000000000ull ? SIZE_MAX : 1000000000000ull))
@@ -29,7 +28,8 @@ static void gen_usage(FILE *fp, const struct lstmsrc_gen_config *d)
             "  --seed S       random seed (default %" PRIu64 ")\n"
             "  --classes      one column \"class\" = combined on/off pattern, src1 the most\n"
             "                 significant bit (2^K classes; K <= %d)\n"
-            "  -o FILE        output file, written to a temporary name and renamed\n"
+            "  -o FILE        output file (also --output FILE), written to a temporary name\n"
+            "                 and renamed\n"
             "                 (default \"-\" = stdout)\n"
             "  -h, --help     this text\n"
             "\n"

@@ -373,7 +373,6 @@ struct inspect_opts {
     int json;
 };
 
-extern const struct cli_opt cli_opts_inspect[];
 const struct cli_opt cli_opts_inspect[] = {
     {"--json", NULL, CLI_SWITCH, offsetof(struct inspect_opts, json), 0, 0, 1, NULL, NULL, NULL, 0,
      0},

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "plot.h"
 
-extern const struct cli_opt cli_opts_plot[];
 
 static const char cmd[] = "plot";
 

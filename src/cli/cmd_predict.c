@@ -55,7 +55,8 @@ static void predict_usage(FILE *fp)
             "options:\n"
             "  --proba         add each output's probability\n"
             "  --raw           decisions without the minimum on/off durations\n"
-            "  -o FILE         output file, written to a temporary name and renamed\n"
+            "  -o FILE         output file (also --output FILE), written to a temporary name\n"
+            "                  and renamed\n"
             "                  (default \"-\" = stdout)\n"
             "  --threads N     (default 0 = all cores; the output is the same for any N)\n"
             "  -h, --help      this text\n"
@@ -245,7 +246,6 @@ static int opt_output(const char *cmd_, const char *flag, const char *v, void *p
 
 #define OFF(f) offsetof(struct predict_opts, f)
 #define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
-extern const struct cli_opt cli_opts_predict[];
 const struct cli_opt cli_opts_predict[] = {
     SWITCH("--proba", proba),
     SWITCH("--raw", raw),

@@ -40,7 +40,6 @@
 #include "data/dataset.h"
 #include "data/timecol.h"
 
-extern const struct cli_opt cli_opts_stream[];
 
 static const char cmd[] = "stream";
 
@@ -633,6 +632,13 @@ static int stream_parse(int argc, char **argv, struct stream_opts *o, struct cli
     if (o->user.fill || o->user.fill_max)
         return cli_usage(cmd, "--fill bridges a hole with the row after it, which a stream has "
                               "not read yet: fill before streaming, or use predict");
+    /* taken by the commands that read files; a stream has no use for them, and says so */
+    if (o->user.decimal)
+        return cli_usage(cmd, "--decimal: a stream reads a decimal comma by itself where fields "
+                              "are split by ';' or tabs, and cannot where they are split by commas");
+    if (o->user.on_above || o->user.on_above_auto)
+        return cli_usage(cmd, "--on-above makes label columns ON above a threshold; a stream "
+                              "reads no label columns");
     return 0;
 }
 
