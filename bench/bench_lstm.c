@@ -22,11 +22,11 @@
 #include <sys/stat.h>
 
 #include "base/common.h"
+#include "base/rng.h"
 #include "nn/head.h"
 #include "nn/kernels.h"
 #include "nn/model.h"
 #include "nn/optim.h"
-#include "base/rng.h"
 
 /* OpenBLAS's sgemm at the LSTM's shapes, as a reference for the own kernels (bench/run.sh
  * defines this when OpenBLAS is installed; the library links no BLAS) */
@@ -120,9 +120,9 @@ __attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(void)
 #define QK(i) __m512 q##i = _mm512_set1_ps((float)i);
 #define QF(i) q##i = _mm512_fmadd_ps(q##i, b, c);
 #define QS(i) s += _mm512_reduce_add_ps(q##i);
-#define Q24(X)                                                                                     \
-    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16)   \
-        X(17) X(18) X(19) X(20) X(21) X(22) X(23)
+#define Q12A(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define Q12B(X) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
+#define Q24(X) Q12A(X) Q12B(X)
     Q24(QK)
     const long n = 1000000;
     double t0 = now_seconds();
@@ -271,7 +271,8 @@ static int mode_step(int H, int B, int T, int reps)
     const int F = 1, K = 3;
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
-    if (model_create(F, H, 1, 1, K, T, K, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m, &err)) {
+    if (model_create(F, H, 1, 1, K, T, K, LSTMSRC_TASK_MULTILABEL, LSTMSRC_LABELS_SOURCES, &m,
+                     &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }

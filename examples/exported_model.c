@@ -29,32 +29,36 @@ static void put_row(const unsigned char *on)
     const float *probs = held_probs + held_head * model_OUTPUTS;
     unsigned k, c = 0;
     if (model_MULTICLASS) {
-        while (c + 1 < model_OUTPUTS && !on[c]) c++;
+        while (c + 1 < model_OUTPUTS && !on[c])
+            c++;
         printf("%s,%.6f", model_output_name(c), probs[c]);
     } else {
-        for (k = 0; k < model_OUTPUTS; k++) printf("%s%d", k ? "," : "", on[k]);
+        for (k = 0; k < model_OUTPUTS; k++)
+            printf("%s%d", k ? "," : "", on[k]);
     }
-    for (k = 0; k < model_OUTPUTS; k++) printf(",%.6f", probs[k]);
+    for (k = 0; k < model_OUTPUTS; k++)
+        printf(",%.6f", probs[k]);
     putchar('\n');
     held_head = (held_head + 1) % (model_DELAY + 1);
 }
 
-static void put_empty(void)              /* as many empty fields as put_row writes */
+static void put_empty(void) /* as many empty fields as put_row writes */
 {
     unsigned k;
-    for (k = 1; k < model_OUTPUTS * 2 + model_MULTICLASS * (2 - model_OUTPUTS); k++) putchar(',');
+    for (k = 1; k < model_OUTPUTS * 2 + model_MULTICLASS * (2 - model_OUTPUTS); k++)
+        putchar(',');
     putchar('\n');
 }
 
 int main(void)
 {
-    model_state st;                      /* model_RAM_BYTES: all the state there is */
-    model_filter flt;                    /* and the minimum durations filter's */
+    model_state st;   /* model_RAM_BYTES: all the state there is */
+    model_filter flt; /* and the minimum durations filter's */
     float x[model_INPUTS], probs[model_OUTPUTS];
     unsigned char on[model_OUTPUTS];
     char line[4096];
     unsigned k, held = 0;
-    long rows = 0, i;                    /* rows pushed */
+    long rows = 0, i; /* rows pushed */
     int first = 1;
 
     model_init(&st);
@@ -62,8 +66,10 @@ int main(void)
     if (model_MULTICLASS)
         fputs("class,prob", stdout);
     else
-        for (k = 0; k < model_OUTPUTS; k++) printf("%s%s", k ? "," : "", model_output_name(k));
-    for (k = 0; k < model_OUTPUTS; k++) printf(",%s_prob", model_output_name(k));
+        for (k = 0; k < model_OUTPUTS; k++)
+            printf("%s%s", k ? "," : "", model_output_name(k));
+    for (k = 0; k < model_OUTPUTS; k++)
+        printf(",%s_prob", model_output_name(k));
     putchar('\n');
 
     while (fgets(line, sizeof line, stdin)) {
@@ -75,7 +81,7 @@ int main(void)
             p = end + (*end == ',');
         }
         if (k < model_INPUTS) {
-            if (first) {                 /* the header line */
+            if (first) { /* the header line */
                 first = 0;
                 continue;
             }
@@ -83,8 +89,8 @@ int main(void)
             return 1;
         }
         first = 0;
-        rows++;          /* this push answers row rows - 1 - model_LABEL_OFFSET, if >= 0 */
-        if (!model_push(&st, x, probs)) {  /* window not full yet: that row has no window */
+        rows++; /* this push answers row rows - 1 - model_LABEL_OFFSET, if >= 0 */
+        if (!model_push(&st, x, probs)) { /* window not full yet: that row has no window */
             if (rows > model_LABEL_OFFSET) put_empty();
             continue;
         }
@@ -92,14 +98,16 @@ int main(void)
         memcpy(held_probs + (held_head + held) % (model_DELAY + 1) * model_OUTPUTS, probs,
                sizeof probs);
         held++;
-        model_filter_push(&flt, on);     /* room: the settled rows are popped right after */
+        model_filter_push(&flt, on); /* room: the settled rows are popped right after */
         while (model_filter_pop(&flt, on)) {
             put_row(on);
             held--;
         }
     }
-    model_filter_flush(&flt);            /* end of the readings: every row settles */
-    while (model_filter_pop(&flt, on)) put_row(on);
-    for (i = 0; i < rows && i < model_LABEL_OFFSET; i++) put_empty();  /* the last rows */
+    model_filter_flush(&flt); /* end of the readings: every row settles */
+    while (model_filter_pop(&flt, on))
+        put_row(on);
+    for (i = 0; i < rows && i < model_LABEL_OFFSET; i++)
+        put_empty(); /* the last rows */
     return 0;
 }

@@ -25,15 +25,18 @@
 
 static void put_row(const uint8_t *on, const float *probs, int outputs)
 {
-    for (int k = 0; k < outputs; k++) printf("%s%d", k ? "," : "", on[k]);
-    for (int k = 0; k < outputs; k++) printf(",%.6f", probs[k]);
+    for (int k = 0; k < outputs; k++)
+        printf("%s%d", k ? "," : "", on[k]);
+    for (int k = 0; k < outputs; k++)
+        printf(",%.6f", probs[k]);
     putchar('\n');
     fflush(stdout);
 }
 
 static void put_empty(int outputs)
 {
-    for (int k = 1; k < 2 * outputs; k++) putchar(',');
+    for (int k = 1; k < 2 * outputs; k++)
+        putchar(',');
     putchar('\n');
     fflush(stdout);
 }
@@ -70,19 +73,19 @@ int main(int argc, char **argv)
     float row[LSTMSRC_MAX_INPUTS], probs[LSTMSRC_MAX_CLASSES];
     uint8_t on[LSTMSRC_MAX_CLASSES];
     char line[4096];
-    long n = 0, rows = 0;                                 /* lines read, rows pushed */
+    long n = 0, rows = 0; /* lines read, rows pushed */
     int rc = 0;
     while (fgets(line, sizeof line, stdin)) {
         n++;
         char *p = line;
         int i;
-        for (i = 0; i < info.inputs; i++) {               /* the first fields are the inputs */
+        for (i = 0; i < info.inputs; i++) { /* the first fields are the inputs */
             size_t len = strcspn(p, ",\r\n");
             if (!lstmsrc_parse_number(p, len, &row[i])) break;
             p += len + (p[len] == ',');
         }
         if (i < info.inputs) {
-            if (n == 1) continue;                         /* a header line */
+            if (n == 1) continue; /* a header line */
             fprintf(stderr, "line %ld: not a row of %d numbers\n", n, info.inputs);
             rc = 1;
             break;
@@ -93,28 +96,28 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        rows++;              /* this push answers row rows - 1 - label_offset, if that is >= 0 */
-        if (!ready) {                                     /* the first seq_len - 1 pushes */
-            if (rows > info.label_offset) put_empty(info.outputs);  /* that row has no window */
+        rows++;       /* this push answers row rows - 1 - label_offset, if that is >= 0 */
+        if (!ready) { /* the first seq_len - 1 pushes */
+            if (rows > info.label_offset) put_empty(info.outputs); /* that row has no window */
             continue;
         }
         lstmsrc_decide(m, probs, 1, on);
         memcpy(ring + (head + held) % cap * (size_t)info.outputs, probs,
                (size_t)info.outputs * sizeof *probs);
         held++;
-        lstmsrc_filter_push(f, on, &err);                 /* room: settled rows popped below */
-        while (lstmsrc_filter_pop(f, on)) {               /* each line as soon as it is settled */
+        lstmsrc_filter_push(f, on, &err);   /* room: settled rows popped below */
+        while (lstmsrc_filter_pop(f, on)) { /* each line as soon as it is settled */
             put_row(on, ring + head * (size_t)info.outputs, info.outputs);
             head = (head + 1) % cap;
             held--;
         }
     }
-    lstmsrc_filter_flush(f);                              /* the end: every row settles */
+    lstmsrc_filter_flush(f); /* the end: every row settles */
     while (lstmsrc_filter_pop(f, on)) {
         put_row(on, ring + head * (size_t)info.outputs, info.outputs);
         head = (head + 1) % cap;
     }
-    for (long i = 0; i < rows && i < info.label_offset; i++)  /* the last rows: no window */
+    for (long i = 0; i < rows && i < info.label_offset; i++) /* the last rows: no window */
         put_empty(info.outputs);
     free(ring);
     lstmsrc_filter_free(f);

@@ -5,11 +5,12 @@
  * column, combined classes, explicit lists; real recordings: a time column, missing cells,
  * invalid readings, power labels, --from/--until), each checked for its contract: on success the
  * data obey the documented invariants (finite readings, 0/1 labels, segments in order inside
- * the rows, no missing row inside a segment, time strictly increasing), on failure *out is untouched and the message is one line that
- * starts with the input's name. Any violation aborts, which libFuzzer reports as a finding.
- * Seeds: fuzz/corpus/csv (gzip_*.csv.gz: gzip input, which memory input inflates as a file's
- * does when built with zlib) and tests/fixtures. Not here: file I/O (the memory reader shares
- * the tokenizer and the inflater with the FILE* one; only the raw read differs).
+ * the rows, no missing row inside a segment, time strictly increasing), on failure *out is
+ * untouched and the message is one line that starts with the input's name. Any violation aborts,
+ * which libFuzzer reports as a finding. Seeds: fuzz/corpus/csv (gzip_*.csv.gz: gzip input, which
+ * memory input inflates as a file's does when built with zlib) and tests/fixtures. Not here: file
+ * I/O (the memory reader shares the tokenizer and the inflater with the FILE* one; only the raw
+ * read differs).
  */
 #include <math.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lstmsrc.h"
 #include "../tests/testio.h"
+#include "lstmsrc.h"
 
 const char *const fuzz_seed_dirs[] = {"fuzz/corpus/model_load", NULL};
 
@@ -86,10 +86,9 @@ static void check_model(const struct lstmsrc_model *m)
     if (info.inputs < 1 || info.inputs > LSTMSRC_MAX_INPUTS || info.hidden < 1 ||
         info.hidden > LSTMSRC_MAX_HIDDEN || info.layers < 1 || info.layers > LSTMSRC_MAX_LAYERS ||
         info.seq_len < 1 || info.seq_len > LSTMSRC_MAX_SEQ || info.outputs < 1 ||
-        info.outputs > LSTMSRC_MAX_CLASSES || info.n_params == 0 ||
-        info.channels < info.inputs || info.channels > LSTMSRC_MAX_INPUTS ||
-        info.channels % info.inputs != 0 || info.label_offset < 0 ||
-        info.label_offset >= info.seq_len)
+        info.outputs > LSTMSRC_MAX_CLASSES || info.n_params == 0 || info.channels < info.inputs ||
+        info.channels > LSTMSRC_MAX_INPUTS || info.channels % info.inputs != 0 ||
+        info.label_offset < 0 || info.label_offset >= info.seq_len)
         fail("loaded model outside the stated limits", NULL);
     for (int i = 0; i < info.inputs; i++)
         if (!info.input_names[i] || strlen(info.input_names[i]) > LSTMSRC_MAX_NAME)

@@ -5,9 +5,10 @@
  * --proba; the rest is stdin, cut into lines as cmd_stream cuts them (fgets, then "\r\n"
  * stripped, a NUL ending the line, a UTF-8 BOM skipped on the first). The first line may be a
  * header (try_header), every line is parsed (parse_row), and each row parsed is pushed
- * through a real lstmsrc_stream and formatted by pred_out_row. Checks: parsed readings are finite and equal lstmsrc_parse_number of their
- * field, messages are one line, probabilities lie in [0, 1], an output line fits row_max and
- * ends with '\n'. Not here: reading stdin and the line-length limit (inputs stay far below it).
+ * through a real lstmsrc_stream and formatted by pred_out_row. Checks: parsed readings are finite
+ * and equal lstmsrc_parse_number of their field, messages are one line, probabilities lie in [0,
+ * 1], an output line fits row_max and ends with '\n'. Not here: reading stdin and the line-length
+ * limit (inputs stay far below it).
  */
 #include "cli/cmd_stream.c"
 

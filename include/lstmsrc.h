@@ -99,7 +99,7 @@ extern "C" {
 #define LSTMSRC_VERSION_PATCH 0
 #define LSTMSRC_VERSION "0.1.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH: 100 for 0.1.0 */
-#define LSTMSRC_VERSION_NUMBER                                                                \
+#define LSTMSRC_VERSION_NUMBER                                                                     \
     (LSTMSRC_VERSION_MAJOR * 10000 + LSTMSRC_VERSION_MINOR * 100 + LSTMSRC_VERSION_PATCH)
 
 /* The running library's LSTMSRC_VERSION and LSTMSRC_VERSION_NUMBER. */
@@ -132,17 +132,17 @@ struct lstmsrc_error {
 const char *lstmsrc_status_str(enum lstmsrc_status status);
 
 /* Stated limits; inputs beyond them fail with LSTMSRC_ERR_LIMIT. */
-#define LSTMSRC_MAX_COLUMNS 4096       /* columns in a CSV header */
-#define LSTMSRC_MAX_LINE (1 << 20)     /* bytes in one CSV line */
-#define LSTMSRC_MAX_INPUTS 64          /* input channels */
-#define LSTMSRC_MAX_SOURCES 64         /* multi-label sources */
-#define LSTMSRC_MAX_CLASSES 256        /* multi-class classes */
-#define LSTMSRC_MAX_COMBINED 8         /* 0/1 columns combined into 2^N classes */
+#define LSTMSRC_MAX_COLUMNS 4096   /* columns in a CSV header */
+#define LSTMSRC_MAX_LINE (1 << 20) /* bytes in one CSV line */
+#define LSTMSRC_MAX_INPUTS 64      /* input channels */
+#define LSTMSRC_MAX_SOURCES 64     /* multi-label sources */
+#define LSTMSRC_MAX_CLASSES 256    /* multi-class classes */
+#define LSTMSRC_MAX_COMBINED 8     /* 0/1 columns combined into 2^N classes */
 #define LSTMSRC_MAX_HIDDEN 4096
 #define LSTMSRC_MAX_LAYERS 16
 #define LSTMSRC_MAX_SEQ 100000
-#define LSTMSRC_MAX_NAME 256           /* bytes in a column name */
-#define LSTMSRC_MAX_DURATION 10000     /* rows in a minimum on or off duration */
+#define LSTMSRC_MAX_NAME 256       /* bytes in a column name */
+#define LSTMSRC_MAX_DURATION 10000 /* rows in a minimum on or off duration */
 
 /* ============================== data sets ============================== */
 
@@ -150,20 +150,20 @@ enum lstmsrc_task { LSTMSRC_TASK_MULTILABEL = 0, LSTMSRC_TASK_MULTICLASS = 1 };
 
 /* How labels are framed in the file. */
 enum lstmsrc_label_mode {
-    LSTMSRC_LABELS_SOURCES = 0,  /* several 0/1 columns, one per source (multi-label) */
-    LSTMSRC_LABELS_CLASS = 1,    /* one integer class column 0..K-1 (multi-class) */
-    LSTMSRC_LABELS_COMBINED = 2  /* N 0/1 columns mapped to 2^N combination classes (multi-class) */
+    LSTMSRC_LABELS_SOURCES = 0, /* several 0/1 columns, one per source (multi-label) */
+    LSTMSRC_LABELS_CLASS = 1,   /* one integer class column 0..K-1 (multi-class) */
+    LSTMSRC_LABELS_COMBINED = 2 /* N 0/1 columns mapped to 2^N combination classes (multi-class) */
 };
 
 /* Which columns to read. Column lists are comma-separated names or 1-based indexes
  * ("reading", "1", "Kettle,Microwave", "2,4"). A zeroed struct means: input = column 1,
  * labels = every other column, multi-label. */
 struct lstmsrc_columns {
-    const char *input;          /* input channels; NULL = column 1 */
-    const char *labels;         /* 0/1 label columns; NULL = every column not used as input */
-    const char *class_column;   /* one integer class column (implies LSTMSRC_LABELS_CLASS) */
+    const char *input;        /* input channels; NULL = column 1 */
+    const char *labels;       /* 0/1 label columns; NULL = every column not used as input */
+    const char *class_column; /* one integer class column (implies LSTMSRC_LABELS_CLASS) */
     enum lstmsrc_label_mode mode;
-    int labels_optional;        /* 1: a file without the label columns loads (prediction) */
+    int labels_optional; /* 1: a file without the label columns loads (prediction) */
     /* Exact column names, taking precedence over the lists above when non-NULL (used to match a
      * model's columns, whose names may contain commas). */
     const char *const *input_names;
@@ -179,10 +179,10 @@ struct lstmsrc_columns {
      * selected column, or a reading below invalid_below, is kept in place but belongs to no
      * segment: no window includes it, and the rows on either side are separate stretches, as
      * two files would be. */
-    const char *missing;        /* comma-separated spellings of "no value" ("NA,-", "" counts
-                                   as one); NULL: empty, NA, NaN, null (any case) */
-    int use_invalid_below;      /* 1: a reading (the first input column) below invalid_below
-                                   marks its row missing (an outage logged as 0 W) */
+    const char *missing;   /* comma-separated spellings of "no value" ("NA,-", "" counts
+                              as one); NULL: empty, NA, NaN, null (any case) */
+    int use_invalid_below; /* 1: a reading (the first input column) below invalid_below
+                              marks its row missing (an outage logged as 0 W) */
     float invalid_below;
     /* Label columns holding power: "W" for every label column, or "NAME=W,NAME=W" (names or
      * 1-based indexes); a cell is ON when its value is above W. Exact per-label thresholds
@@ -200,8 +200,8 @@ struct lstmsrc_columns {
      * column is never an input or a label; time must go forward. A step longer than max_gap
      * seconds (0: 1.5 sampling periods, a row or more missing) starts a new segment. */
     const char *time_column;
-    int no_time;                /* 1: no time column, whatever the file has */
-    double period;              /* seconds between rows; 0: the most common step */
+    int no_time;   /* 1: no time column, whatever the file has */
+    double period; /* seconds between rows; 0: the most common step */
     double max_gap;
     /* Keep only rows with from <= time <= until (ISO 8601 or Unix seconds; NULL: no bound). */
     const char *from, *until;
@@ -215,7 +215,7 @@ struct lstmsrc_columns {
      * readings of the good row before, LSTMSRC_FILL_LINEAR the straight line between the two
      * good rows; their labels are the row before's. 0 (LSTMSRC_FILL_NONE): every hole splits.
      * fill_max 0 with a fill: 5 rows. */
-    int fill;                   /* enum lstmsrc_fill */
+    int fill; /* enum lstmsrc_fill */
     int fill_max;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
     uint64_t reserved_[7];
@@ -229,8 +229,8 @@ struct lstmsrc_dataset;
 
 /* Reads a CSV (comma, tab or space separated, one header line) keeping only the selected columns,
  * each number held once as float. Every cell is checked: non-numbers, NaN/inf, ragged rows, labels
- * other than 0/1, missing columns and empty files fail with "FILE:LINE:COL: expected ..., found ...".
- * The caller owns *out and frees it with lstmsrc_dataset_free. */
+ * other than 0/1, missing columns and empty files fail with "FILE:LINE:COL: expected ..., found
+ * ...". The caller owns *out and frees it with lstmsrc_dataset_free. */
 enum lstmsrc_status lstmsrc_dataset_load(const char *path, const struct lstmsrc_columns *cols,
                                          struct lstmsrc_dataset **out, struct lstmsrc_error *err);
 /* Same from memory; `name` is used in messages. The buffer is not kept. */
@@ -303,7 +303,11 @@ int lstmsrc_dataset_on_above_auto(const struct lstmsrc_dataset *ds, int j);
 
 /* ============================== training ============================== */
 
-enum lstmsrc_pos_weight { LSTMSRC_POS_WEIGHT_AUTO = 0, LSTMSRC_POS_WEIGHT_NONE, LSTMSRC_POS_WEIGHT_MANUAL };
+enum lstmsrc_pos_weight {
+    LSTMSRC_POS_WEIGHT_AUTO = 0,
+    LSTMSRC_POS_WEIGHT_NONE,
+    LSTMSRC_POS_WEIGHT_MANUAL
+};
 
 /* Channels the network sees, derived from each input column (a bit set, at least one bit):
  * the reading as read, and its first difference d_t = x_t - x_{t-1} (0 for the first row of a
@@ -315,9 +319,9 @@ enum lstmsrc_pos_weight { LSTMSRC_POS_WEIGHT_AUTO = 0, LSTMSRC_POS_WEIGHT_NONE, 
 
 /* Which row of a window its label (and its prediction) belongs to. */
 enum lstmsrc_label_at {
-    LSTMSRC_LABEL_LAST = 0,   /* the window's last row: causal, decisions as rows arrive */
-    LSTMSRC_LABEL_CENTER = 1  /* row seq_len/2 before the last: the window also sees seq_len/2
-                                 rows after the labelled row (files, or a stream that may lag) */
+    LSTMSRC_LABEL_LAST = 0,  /* the window's last row: causal, decisions as rows arrive */
+    LSTMSRC_LABEL_CENTER = 1 /* row seq_len/2 before the last: the window also sees seq_len/2
+                                rows after the labelled row (files, or a stream that may lag) */
 };
 /* Which epoch's weights training keeps: the lowest validation loss, or the highest validation
  * macro F1 (multi-label: each source at its best threshold on the validation windows; a source
@@ -326,17 +330,17 @@ enum lstmsrc_select { LSTMSRC_SELECT_LOSS = 0, LSTMSRC_SELECT_F1 };
 
 /* Per-epoch progress, handed to the callback. */
 struct lstmsrc_progress {
-    int epoch;                  /* 1-based */
+    int epoch; /* 1-based */
     int epochs;
-    size_t done, total;         /* training windows processed this epoch / in total */
-    double seconds;             /* elapsed this epoch */
-    double loss;                /* mean training loss so far this epoch */
-    double val_loss;            /* validation loss; negative when there is no validation part */
-    double val_f1;              /* validation macro F1 (multi-class: accuracy-free macro F1) */
-    int end_of_epoch;           /* 1 on the final call of an epoch (val_* valid then) */
-    int improved;               /* 1 when this epoch is the best so far (config's `select`) */
-    double chunk_seconds;       /* the last step's wall time over the rounds of chunks it ran
-                                   in: about the longest a stop request now waits */
+    size_t done, total;   /* training windows processed this epoch / in total */
+    double seconds;       /* elapsed this epoch */
+    double loss;          /* mean training loss so far this epoch */
+    double val_loss;      /* validation loss; negative when there is no validation part */
+    double val_f1;        /* validation macro F1 (multi-class: accuracy-free macro F1) */
+    int end_of_epoch;     /* 1 on the final call of an epoch (val_* valid then) */
+    int improved;         /* 1 when this epoch is the best so far (config's `select`) */
+    double chunk_seconds; /* the last step's wall time over the rounds of chunks it ran
+                             in: about the longest a stop request now waits */
 };
 
 struct lstmsrc_train_config {
@@ -356,28 +360,28 @@ struct lstmsrc_train_config {
     int threads;                /* 0 = all online cores */
     float lr;                   /* Adam; Keras defaults 1e-3, 0.9, 0.999, 1e-7 */
     float beta1, beta2, eps;
-    float clip;                 /* global gradient-norm clip; 0 = off */
-    float val_fraction;         /* last part of the rows held out for validation; default 0.1;
-                                   0: none, and then tune_durations, LSTMSRC_SELECT_F1 and
-                                   patience fail with LSTMSRC_ERR_ARG (they need one) */
-    uint64_t seed;              /* default 1 */
+    float clip;         /* global gradient-norm clip; 0 = off */
+    float val_fraction; /* last part of the rows held out for validation; default 0.1;
+                           0: none, and then tune_durations, LSTMSRC_SELECT_F1 and
+                           patience fail with LSTMSRC_ERR_ARG (they need one) */
+    uint64_t seed;      /* default 1 */
     enum lstmsrc_pos_weight pos_weight;
-    const float *pos_weights;   /* LSTMSRC_POS_WEIGHT_MANUAL: one per source */
+    const float *pos_weights; /* LSTMSRC_POS_WEIGHT_MANUAL: one per source */
     int n_pos_weights;
-    float pos_weight_cap;       /* AUTO caps negatives/positives at this; default 50 */
-    int tune_thresholds;        /* 1: per-source thresholds tuned on validation for best F1 */
-    float threshold;            /* decision threshold for every source when not tuned; 0.5 */
-    unsigned features;          /* LSTMSRC_FEATURE_* bits; default raw + first difference */
-    enum lstmsrc_label_at label_at;  /* default LSTMSRC_LABEL_CENTER (files); LSTMSRC_LABEL_LAST
-                                        for decisions as rows arrive */
-    int stride;                 /* a training window every `stride` rows (validation uses every
-                                   window); default 1 */
+    float pos_weight_cap;           /* AUTO caps negatives/positives at this; default 50 */
+    int tune_thresholds;            /* 1: per-source thresholds tuned on validation for best F1 */
+    float threshold;                /* decision threshold for every source when not tuned; 0.5 */
+    unsigned features;              /* LSTMSRC_FEATURE_* bits; default raw + first difference */
+    enum lstmsrc_label_at label_at; /* default LSTMSRC_LABEL_CENTER (files); LSTMSRC_LABEL_LAST
+                                       for decisions as rows arrive */
+    int stride;                     /* a training window every `stride` rows (validation uses every
+                                       window); default 1 */
     /* Minimum on/off durations (multi-label; see lstmsrc_filter_create). 1: per source, min_on
      * and min_off in rows tuned on the validation windows for the best F1 of the filtered
      * decisions, after the thresholds (a source without validation positives keeps 1/1).
      * 0 (default): min_on and min_off below for every source (1/1 = no filter). */
     int tune_durations;
-    int min_on, min_off;        /* when not tuned; default 1, 1 */
+    int min_on, min_off; /* when not tuned; default 1, 1 */
     /* Called after every few batches and once at the end of each epoch; may be NULL. */
     void (*progress)(const struct lstmsrc_progress *p, void *user);
     void *progress_user;
@@ -401,7 +405,8 @@ struct lstmsrc_train_config {
     /* Continue from this checkpoint instead of starting afresh (NULL = start afresh). It must
      * come from the same data, seed, thread count and model and optimiser settings, or training
      * fails with LSTMSRC_ERR_ARG naming the difference; epochs, patience, thresholds and
-     * durations may differ. A resumed run ends with the model an uninterrupted run gives, byte for byte. */
+     * durations may differ. A resumed run ends with the model an uninterrupted run gives, byte for
+     * byte. */
     const char *resume;
     /* Fine-tuning (NULL = a fresh model): start from this model's weights instead of the
      * initialisation. Its architecture must be the one cfg and `ds` give: seq_len, hidden,
@@ -449,10 +454,10 @@ void lstmsrc_model_free(struct lstmsrc_model *m);
 struct lstmsrc_model_info {
     enum lstmsrc_task task;
     enum lstmsrc_label_mode label_mode;
-    int inputs;                      /* raw input columns a row of data carries */
+    int inputs; /* raw input columns a row of data carries */
     int outputs, hidden, layers, seq_len;
-    int directions;                  /* 1, or 2 for a bidirectional top layer */
-    int n_labels;                    /* label columns the model was trained on */
+    int directions; /* 1, or 2 for a bidirectional top layer */
+    int n_labels;   /* label columns the model was trained on */
     size_t n_params;
     const char *const *input_names;  /* inputs: the columns read from a file */
     const char *const *label_names;  /* n_labels: label columns as named in the training file */
@@ -460,28 +465,29 @@ struct lstmsrc_model_info {
     int channels;                    /* network inputs derived from the columns (see features) */
     unsigned features;               /* LSTMSRC_FEATURE_* bits */
     enum lstmsrc_label_at label_at;
-    int label_offset;                /* rows from the labelled row to the window's last row */
-    int stride;                      /* training metadata: a training window every N rows */
-    const float *scale_mean, *scale_std;   /* channels, in channel order */
-    const float *thresholds;         /* outputs (multi-label decision thresholds) */
-    const float *baseline_thresholds;/* outputs: "on if reading > t" rule fitted on training rows */
-    const float *pos_weights;        /* outputs (multi-label), as used in training */
+    int label_offset;                    /* rows from the labelled row to the window's last row */
+    int stride;                          /* training metadata: a training window every N rows */
+    const float *scale_mean, *scale_std; /* channels, in channel order */
+    const float *thresholds;             /* outputs (multi-label decision thresholds) */
+    const float
+        *baseline_thresholds; /* outputs: "on if reading > t" rule fitted on training rows */
+    const float *pos_weights; /* outputs (multi-label), as used in training */
     /* training metadata */
     uint64_t seed;
     uint64_t rows_train, rows_val, windows_train, windows_val;
     int epochs_run, best_epoch, batch;
-    int threads;                     /* 0: not recorded (results do not depend on it); older
-                                      * files: the thread count they were trained on */
+    int threads; /* 0: not recorded (results do not depend on it); older
+                  * files: the thread count they were trained on */
     float lr;
-    float val_loss, val_macro_f1;    /* at the best epoch; negative if no validation part */
+    float val_loss, val_macro_f1; /* at the best epoch; negative if no validation part */
     /* post-processing: minimum durations in rows per output (all 1 for multi-class), and the
      * most rows a filtered decision is settled after its own row (lstmsrc_filter_delay) */
-    const int *min_on, *min_off;     /* outputs */
+    const int *min_on, *min_off; /* outputs */
     int decision_delay;
     /* How files are read for this model (it applies them to every later file): label column j
      * holds power, ON above on_above[j] watts (NULL, or a negative entry: a 0/1 column), and a
      * reading below invalid_below is an outage (when use_invalid_below). */
-    const float *on_above;           /* n_labels, or NULL */
+    const float *on_above; /* n_labels, or NULL */
     int use_invalid_below;
     float invalid_below;
     /* The training data's time column (NULL: none), its sampling period and the longest step
@@ -517,29 +523,29 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
 struct lstmsrc_output_metrics {
     const char *name;
     double precision, recall, f1;
-    size_t support;              /* windows where it is truly on / of this class */
-    double threshold;            /* decision threshold used (multi-label) */
-    double baseline_f1;          /* "on if reading > t" rule (multi-label) */
+    size_t support;     /* windows where it is truly on / of this class */
+    double threshold;   /* decision threshold used (multi-label) */
+    double baseline_f1; /* "on if reading > t" rule (multi-label) */
     double baseline_threshold;
-    int min_on, min_off;         /* minimum durations the decisions were filtered with (1 = none) */
+    int min_on, min_off; /* minimum durations the decisions were filtered with (1 = none) */
 };
 
 struct lstmsrc_eval {
     enum lstmsrc_task task;
     size_t windows;
     int outputs;
-    struct lstmsrc_output_metrics *per;   /* outputs */
+    struct lstmsrc_output_metrics *per; /* outputs */
     double macro_f1;
     /* multi-label */
     double subset_accuracy, hamming_loss;
     double all_off_subset_accuracy, all_off_macro_f1, all_off_hamming_loss;
-    double threshold_macro_f1;            /* baseline rule, macro over sources */
+    double threshold_macro_f1; /* baseline rule, macro over sources */
     double threshold_subset_accuracy, threshold_hamming_loss;
     /* multi-class */
     double accuracy;
     int majority_class;
     double majority_accuracy, majority_macro_f1;
-    size_t *confusion;                    /* (outputs, outputs): row = true class, col = predicted */
+    size_t *confusion; /* (outputs, outputs): row = true class, col = predicted */
 };
 
 /* Evaluates `m` on every full window of `ds` (which must have the model's label columns).
@@ -547,8 +553,9 @@ struct lstmsrc_eval {
  * windows of `ds` as one sequence (lstmsrc_filter_rows); for the unfiltered scores, evaluate a
  * model whose durations are reset with lstmsrc_model_set_durations(m, NULL, NULL, err). The
  * "on if reading > t" baseline is never filtered. */
-enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
-                                     struct lstmsrc_eval **out, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
+                                     const struct lstmsrc_dataset *ds, struct lstmsrc_eval **out,
+                                     struct lstmsrc_error *err);
 void lstmsrc_eval_free(struct lstmsrc_eval *ev);
 
 /* ============================== using a trained model ============================== */
@@ -566,8 +573,8 @@ void lstmsrc_eval_free(struct lstmsrc_eval *ev);
  * threads: 0 = all online cores, else at most that many; the result is the same bits for any
  * number of threads. Allocates a workspace per call (bounded, independent of rows); call it on
  * chunks of a few thousand rows or more. */
-enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x,
-                                         size_t rows, float *probs, size_t windows, int threads,
+enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x, size_t rows,
+                                         float *probs, size_t windows, int threads,
                                          struct lstmsrc_error *err);
 /* The same for a chunk that continues a series: prev (inputs) is the raw row just before x[0]
  * (NULL: x[0] starts the series). Only models with a first-difference channel look at it; with
@@ -580,8 +587,7 @@ enum lstmsrc_status lstmsrc_predict_rows_after(const struct lstmsrc_model *m, co
 /* Turns (windows, outputs) probabilities into (windows, outputs) 0/1 decisions. Multi-label:
  * a source is ON when its probability > its threshold (tuned in training). Multi-class: 1 for
  * the most probable class (the first one on ties), 0 for the others. */
-void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows,
-                    uint8_t *on);
+void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows, uint8_t *on);
 
 /* ---- minimum on/off durations: post-processing of multi-label decisions ---- */
 
@@ -707,7 +713,7 @@ void lstmsrc_stream_free(struct lstmsrc_stream *s);
 
 /* ---- export as plain C ---- */
 
-#define LSTMSRC_MAX_PREFIX 64          /* bytes in an export name prefix */
+#define LSTMSRC_MAX_PREFIX 64 /* bytes in an export name prefix */
 
 /* Writes one self-contained C99 header for `m`: weights, scaler, thresholds, minimum durations
  * and names as `static const` data, a streaming predictor (PREFIX_init, PREFIX_push,
@@ -729,9 +735,9 @@ enum lstmsrc_status lstmsrc_export_c_file(const struct lstmsrc_model *m, const c
  * state, with a bidirectional top layer's reverse direction and the rows it reads; a
  * PREFIX_filter comes on top). */
 struct lstmsrc_export_size {
-    size_t weight_bytes;               /* LSTM and head parameters, float32 */
-    size_t flash_bytes;                /* weights + scaler, thresholds, name strings */
-    size_t ram_bytes;                  /* sizeof(PREFIX_state) with 4-byte float and unsigned */
+    size_t weight_bytes; /* LSTM and head parameters, float32 */
+    size_t flash_bytes;  /* weights + scaler, thresholds, name strings */
+    size_t ram_bytes;    /* sizeof(PREFIX_state) with 4-byte float and unsigned */
 };
 void lstmsrc_export_c_size(const struct lstmsrc_model *m, struct lstmsrc_export_size *size);
 
@@ -750,101 +756,101 @@ enum lstmsrc_severity {
 
 /* What a finding is about. `value` in struct lstmsrc_finding is, per code: */
 enum lstmsrc_finding_code {
-    LSTMSRC_FINDING_FRAMING = 0,  /* label framing; value: share of rows with 2+ sources on */
-    LSTMSRC_FINDING_BALANCE,      /* value: score of always answering "all off" (or the majority
-                                     class): exact-match accuracy */
-    LSTMSRC_FINDING_SCALE,        /* input ranges; value: the input's std */
-    LSTMSRC_FINDING_CONSTANT,     /* one value in every row; value: that value */
-    LSTMSRC_FINDING_DUPLICATE,    /* two identical columns; value: 1 */
-    LSTMSRC_FINDING_OVERLAP,      /* on-level shared with other sources or with "nothing on";
-                                     value: the largest shared share (0..1) */
-    LSTMSRC_FINDING_DURATION,     /* on/off durations; value: the suggested window (rows) */
-    LSTMSRC_FINDING_FLICKER,      /* labels switching for single rows; value: share of runs */
-    LSTMSRC_FINDING_NEGATIVE,     /* value: rows below zero */
-    LSTMSRC_FINDING_OUTAGE,       /* runs of ~0 readings; value: rows in such runs */
-    LSTMSRC_FINDING_CLIPPED,      /* many rows at exactly the maximum; value: those rows */
-    LSTMSRC_FINDING_JUMP,         /* large steps no labelled source explains; value: count */
-    LSTMSRC_FINDING_FEW_POSITIVES,/* too few on-rows or runs to learn; value: on-rows */
-    LSTMSRC_FINDING_VALIDATION,   /* a source barely on in the validation part; value: its
-                                     on-rows there */
-    LSTMSRC_FINDING_OVERFLOW,     /* a step between two finite readings overflows a float, so
-                                     the first-difference channel cannot hold it; value: its
-                                     1-based row */
-    LSTMSRC_FINDING_COUNTER       /* the input never decreases inside a segment and rises often:
-                                     a cumulative counter (energy or volume register) whose
-                                     first difference is the signal; value: steps that rise */
+    LSTMSRC_FINDING_FRAMING = 0,   /* label framing; value: share of rows with 2+ sources on */
+    LSTMSRC_FINDING_BALANCE,       /* value: score of always answering "all off" (or the majority
+                                      class): exact-match accuracy */
+    LSTMSRC_FINDING_SCALE,         /* input ranges; value: the input's std */
+    LSTMSRC_FINDING_CONSTANT,      /* one value in every row; value: that value */
+    LSTMSRC_FINDING_DUPLICATE,     /* two identical columns; value: 1 */
+    LSTMSRC_FINDING_OVERLAP,       /* on-level shared with other sources or with "nothing on";
+                                      value: the largest shared share (0..1) */
+    LSTMSRC_FINDING_DURATION,      /* on/off durations; value: the suggested window (rows) */
+    LSTMSRC_FINDING_FLICKER,       /* labels switching for single rows; value: share of runs */
+    LSTMSRC_FINDING_NEGATIVE,      /* value: rows below zero */
+    LSTMSRC_FINDING_OUTAGE,        /* runs of ~0 readings; value: rows in such runs */
+    LSTMSRC_FINDING_CLIPPED,       /* many rows at exactly the maximum; value: those rows */
+    LSTMSRC_FINDING_JUMP,          /* large steps no labelled source explains; value: count */
+    LSTMSRC_FINDING_FEW_POSITIVES, /* too few on-rows or runs to learn; value: on-rows */
+    LSTMSRC_FINDING_VALIDATION,    /* a source barely on in the validation part; value: its
+                                      on-rows there */
+    LSTMSRC_FINDING_OVERFLOW,      /* a step between two finite readings overflows a float, so
+                                      the first-difference channel cannot hold it; value: its
+                                      1-based row */
+    LSTMSRC_FINDING_COUNTER        /* the input never decreases inside a segment and rises often:
+                                      a cumulative counter (energy or volume register) whose
+                                      first difference is the signal; value: steps that rise */
 };
 
 struct lstmsrc_finding {
     enum lstmsrc_severity severity;
     enum lstmsrc_finding_code code;
-    int output;              /* source or class it is about, else -1 */
-    int input;               /* input channel it is about, else -1 */
-    int other;               /* DUPLICATE: the second of the pair (a source when `output` is set,
-                                else an input channel); else -1 */
-    double value;            /* headline number, see the codes */
-    const char *message;     /* what the data shows, with numbers */
-    const char *advice;      /* what to do about it; "" when nothing */
+    int output;          /* source or class it is about, else -1 */
+    int input;           /* input channel it is about, else -1 */
+    int other;           /* DUPLICATE: the second of the pair (a source when `output` is set,
+                            else an input channel); else -1 */
+    double value;        /* headline number, see the codes */
+    const char *message; /* what the data shows, with numbers */
+    const char *advice;  /* what to do about it; "" when nothing */
 };
 
 struct lstmsrc_input_stats {
     const char *name;
     double mean, std, min, max, median;
-    size_t negative;            /* rows below zero */
-    size_t first_negative;      /* 1-based row of the first one; 0 if none */
-    size_t outage_runs;         /* runs of 3+ rows at or below 1 % of the median (median > 0) */
-    size_t outage_rows, longest_outage, first_outage;  /* rows; 1-based start of the first */
-    size_t at_max;              /* rows equal to the maximum */
-    size_t near_max;            /* rows within 5 % of the range below it, not equal */
-    double max_step;            /* largest |x[t] - x[t-1]| */
-    double jump_threshold;      /* input 0 with labels: steps above it count as jumps; else 0 */
-    size_t jumps;               /* such steps with no labelled source switching at t-1..t+1 */
+    size_t negative;       /* rows below zero */
+    size_t first_negative; /* 1-based row of the first one; 0 if none */
+    size_t outage_runs;    /* runs of 3+ rows at or below 1 % of the median (median > 0) */
+    size_t outage_rows, longest_outage, first_outage; /* rows; 1-based start of the first */
+    size_t at_max;                                    /* rows equal to the maximum */
+    size_t near_max;       /* rows within 5 % of the range below it, not equal */
+    double max_step;       /* largest |x[t] - x[t-1]| */
+    double jump_threshold; /* input 0 with labels: steps above it count as jumps; else 0 */
+    size_t jumps;          /* such steps with no labelled source switching at t-1..t+1 */
 };
 
 struct lstmsrc_output_stats {
     const char *name;
-    size_t on_rows;             /* rows where the source is on (multi-class: rows of the class) */
-    double on_share;            /* on_rows / rows */
-    size_t on_runs;             /* maximal runs of on-rows */
-    size_t cycles;              /* on-runs joined across off-gaps of at most 5 rows */
+    size_t on_rows;  /* rows where the source is on (multi-class: rows of the class) */
+    double on_share; /* on_rows / rows */
+    size_t on_runs;  /* maximal runs of on-rows */
+    size_t cycles;   /* on-runs joined across off-gaps of at most 5 rows */
     double on_run_median, on_run_p90;   /* rows; 0 when never on */
     double off_run_median, off_run_p90; /* off-gaps between two on-runs; 0 when fewer than 2 runs */
     double cycle_median, cycle_p90;     /* first to last on-row of a cycle */
-    double flicker;             /* share of single-row runs among on-runs and inner off-gaps */
-    size_t val_on_rows;         /* on-rows in the default validation part (last rows) */
-    size_t last_on_row;         /* 1-based row of its last on-row; 0 when never on */
-    size_t alone_rows;          /* rows where this and no other source is on */
-    double level_p10, level_median, level_p90;  /* input 0 in those rows; NaN below 10 rows */
-    double base_like;           /* share of those rows reading at most base_p90; NaN if unknown */
-    double pos_weight;          /* what --pos-weight auto gives it: off/on rows, capped */
+    double flicker;     /* share of single-row runs among on-runs and inner off-gaps */
+    size_t val_on_rows; /* on-rows in the default validation part (last rows) */
+    size_t last_on_row; /* 1-based row of its last on-row; 0 when never on */
+    size_t alone_rows;  /* rows where this and no other source is on */
+    double level_p10, level_median, level_p90; /* input 0 in those rows; NaN below 10 rows */
+    double base_like;  /* share of those rows reading at most base_p90; NaN if unknown */
+    double pos_weight; /* what --pos-weight auto gives it: off/on rows, capped */
 };
 
 struct lstmsrc_report {
-    const char *source;         /* the data set's name */
+    const char *source; /* the data set's name */
     size_t rows;
     int inputs, outputs;
     enum lstmsrc_task task;
     enum lstmsrc_label_mode label_mode;
     int has_labels;
-    struct lstmsrc_input_stats *input;     /* (inputs) */
-    struct lstmsrc_output_stats *output;   /* (outputs); NULL without labels */
+    struct lstmsrc_input_stats *input;   /* (inputs) */
+    struct lstmsrc_output_stats *output; /* (outputs); NULL without labels */
     /* (outputs, outputs): [j*outputs+k] share of j's alone rows whose reading lies within k's
      * middle 80 % (level_p10..level_p90); NaN where either has too few alone rows */
     double *overlap;
-    size_t rows_none_on;        /* multi-label: rows with nothing on */
-    size_t rows_multi_on;       /* multi-label: rows with two or more sources on */
-    double all_off_accuracy;    /* exact-match accuracy of "all off" (multi-class: majority) */
-    int majority_class;         /* multi-class: the most common class */
-    double base_p10, base_median, base_p90;  /* input 0 when nothing is on; NaN if unknown */
-    size_t val_rows;            /* rows in the default validation part */
+    size_t rows_none_on;     /* multi-label: rows with nothing on */
+    size_t rows_multi_on;    /* multi-label: rows with two or more sources on */
+    double all_off_accuracy; /* exact-match accuracy of "all off" (multi-class: majority) */
+    int majority_class;      /* multi-class: the most common class */
+    double base_p10, base_median, base_p90; /* input 0 when nothing is on; NaN if unknown */
+    size_t val_rows;                        /* rows in the default validation part */
     /* Training settings the numbers suggest, each with its reason in words. */
-    int suggested_seq_len;      /* covers the longest typical cycle, 5..240; 0: no opinion */
+    int suggested_seq_len; /* covers the longest typical cycle, 5..240; 0: no opinion */
     const char *seq_len_reason;
     float suggested_val_fraction;
     const char *val_fraction_reason;
-    unsigned suggested_features; /* LSTMSRC_FEATURE_DIFF when every input is a cumulative
-                                    counter (LSTMSRC_FINDING_COUNTER), else 0: no opinion */
-    struct lstmsrc_finding *findings;      /* (n_findings), problems first, then warnings */
+    unsigned suggested_features;      /* LSTMSRC_FEATURE_DIFF when every input is a cumulative
+                                         counter (LSTMSRC_FINDING_COUNTER), else 0: no opinion */
+    struct lstmsrc_finding *findings; /* (n_findings), problems first, then warnings */
     int n_findings;
 };
 
@@ -887,10 +893,10 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
 /* ============================== synthetic data ============================== */
 
 struct lstmsrc_gen_config {
-    size_t rows;                 /* default 100000 */
-    int sources;                 /* default 3 */
-    uint64_t seed;               /* default 1 */
-    int classes;                 /* 1: one integer class column (2^sources combinations) */
+    size_t rows;   /* default 100000 */
+    int sources;   /* default 3 */
+    uint64_t seed; /* default 1 */
+    int classes;   /* 1: one integer class column (2^sources combinations) */
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
     uint64_t reserved_[8];
 };

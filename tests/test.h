@@ -26,20 +26,20 @@ static void test_fail_(const char *file, int line, const char *what)
     test_cur_failed_ = 1;
 }
 
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) test_fail_(__FILE__, __LINE__, #cond);                           \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) test_fail_(__FILE__, __LINE__, #cond);                                        \
     } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                         \
-    do {                                                                              \
-        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                \
-        if (!(fabs(a_ - b_) <= t_)) {                                                 \
-            char m_[256];                                                             \
-            snprintf(m_, sizeof m_, "%s = %.9g, %s = %.9g, |diff| %.3g > %.3g", #a, a_, #b, \
-                     b_, fabs(a_ - b_), t_);                                          \
-            test_fail_(__FILE__, __LINE__, m_);                                       \
-        }                                                                             \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
+        if (!(fabs(a_ - b_) <= t_)) {                                                              \
+            char m_[256];                                                                          \
+            snprintf(m_, sizeof m_, "%s = %.9g, %s = %.9g, |diff| %.3g > %.3g", #a, a_, #b, b_,    \
+                     fabs(a_ - b_), t_);                                                           \
+            test_fail_(__FILE__, __LINE__, m_);                                                    \
+        }                                                                                          \
     } while (0)
 
 /* marks the current test skipped (the caller returns); prints why */

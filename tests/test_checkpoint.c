@@ -1,5 +1,6 @@
 /*
- * test_checkpoint.c — training checkpoints (src/io/checkpoint.c, the resume path of src/train/setup.c).
+ * test_checkpoint.c — training checkpoints (src/io/checkpoint.c, the resume path of
+ * src/train/setup.c).
  *
  * A run stopped anywhere (first step, mid-epoch, the last step of an epoch, after an early stop)
  * and resumed from its checkpoint ends with the same model file, byte for byte, as a run that
@@ -23,9 +24,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "io/checkpoint.h"
 #include "base/common.h"
 #include "data/dataset.h"
+#include "io/checkpoint.h"
 #include "nn/model.h"
 #include "test.h"
 #include "testio.h"

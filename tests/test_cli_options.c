@@ -16,8 +16,8 @@ struct command {
     const char *name;
     int (*run)(int, char **);
     const struct cli_opt *table;
-    int ingest;            /* takes the reading flags */
-    const char *refused;   /* reading flags it takes only to refuse them, undocumented */
+    int ingest;          /* takes the reading flags */
+    const char *refused; /* reading flags it takes only to refuse them, undocumented */
 };
 
 static const struct command commands[] = {
@@ -66,8 +66,8 @@ static int names(const char *text, const char *flag)
     for (const char *p = strstr(text, flag); p; p = strstr(p + 1, flag)) {
         char before = p == text ? ' ' : p[-1], after = p[n];
         int word_before = before == '-' || (before >= 'a' && before <= 'z');
-        int word_after = after == '-' || (after >= 'a' && after <= 'z') ||
-                         (after >= '0' && after <= '9');
+        int word_after =
+            after == '-' || (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9');
         if (!word_before && !word_after) return 1;
     }
     return 0;
@@ -97,7 +97,8 @@ static void test_tables_match_help(void)
             for (int k = 0; k < 2; k++) {
                 const char *flag = k ? o->alias : o->name;
                 int ok = !flag || names(text, flag);
-                if (!ok) fprintf(stderr, "  %s: %s is in the table, not in --help\n", c->name, flag);
+                if (!ok)
+                    fprintf(stderr, "  %s: %s is in the table, not in --help\n", c->name, flag);
                 CHECK(ok);
             }
         for (int k = 0; c->ingest && cli_ingest_flags[k]; k++) {
@@ -120,7 +121,9 @@ static void test_tables_match_help(void)
                     memcpy(flag, line + 2, f);
                     flag[f] = '\0';
                     int ok = in_table(c, flag);
-                    if (!ok) fprintf(stderr, "  %s: --help names %s, no table parses it\n", c->name, flag);
+                    if (!ok)
+                        fprintf(stderr, "  %s: --help names %s, no table parses it\n", c->name,
+                                flag);
                     CHECK(ok);
                 }
             }

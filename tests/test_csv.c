@@ -168,7 +168,8 @@ static void test_tokens_random(void)
         CHECK(tokens(text, tl, got, cap, 0, &err) == LSTMSRC_OK);
         if (strcmp(got, want) != 0) {
             size_t k = 0;
-            while (got[k] == want[k]) k++;
+            while (got[k] == want[k])
+                k++;
             char m[200];
             snprintf(m, sizeof m, "round %d: tokens differ at byte %zu of the joined fields", round,
                      k);
@@ -731,8 +732,7 @@ static void test_load_selection_errors(void)
 
     /* a quoted name may hold a newline, a tab or any byte: the message stays one line */
     static const char ctl[] = "r,\"a\nb\",\"a\nb\",\"c\td\x01\"\n1,0,1,0\n";
-    CHECK(lstmsrc_dataset_load_mem("ctl", ctl, strlen(ctl), NULL, &ds, &err) ==
-          LSTMSRC_ERR_PARSE);
+    CHECK(lstmsrc_dataset_load_mem("ctl", ctl, strlen(ctl), NULL, &ds, &err) == LSTMSRC_ERR_PARSE);
     CHECK(strcmp(err.msg, "ctl:1: duplicate column name \"a b\" (columns 2 and 3)") == 0);
     c.labels = "zz";
     c.input = NULL;

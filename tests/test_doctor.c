@@ -29,7 +29,8 @@ static void set_init(struct set *s, int k)
 {
     memset(s, 0, sizeof *s);
     s->k = k;
-    for (int t = 0; t < N; t++) s->x[t] = 200.0f + (float)((t * 7) % 5) * 0.4f;
+    for (int t = 0; t < N; t++)
+        s->x[t] = 200.0f + (float)((t * 7) % 5) * 0.4f;
 }
 
 /* Source j on for `len` rows every `period` rows from `offset`, adding `level`. */
@@ -48,12 +49,14 @@ static char *set_csv(const struct set *s, size_t *len)
     size_t cap = 64 + (size_t)N * (40 + 2 * MAXK);
     char *buf = malloc(cap), *w = buf;
     w += sprintf(w, "reading%s", s->two_inputs ? ",second" : "");
-    for (int j = 0; j < s->k; j++) w += sprintf(w, ",s%d", j + 1);
+    for (int j = 0; j < s->k; j++)
+        w += sprintf(w, ",s%d", j + 1);
     *w++ = '\n';
     for (int t = 0; t < N; t++) {
         w += sprintf(w, "%.2f", (double)s->x[t]);
         if (s->two_inputs) w += sprintf(w, ",%.2f", (double)s->x2[t]);
-        for (int j = 0; j < s->k; j++) w += sprintf(w, ",%d", s->y[t][j]);
+        for (int j = 0; j < s->k; j++)
+            w += sprintf(w, ",%d", s->y[t][j]);
         *w++ = '\n';
     }
     *len = (size_t)(w - buf);
@@ -75,7 +78,7 @@ static struct lstmsrc_report *doctor(const struct set *s)
         fprintf(stderr, "load: %s\n", err.msg);
     else if (lstmsrc_doctor(ds, &r, &err))
         fprintf(stderr, "doctor: %s\n", err.msg);
-    lstmsrc_dataset_free(ds);   /* the report keeps no pointer into the data */
+    lstmsrc_dataset_free(ds); /* the report keeps no pointer into the data */
     free(csv);
     return r;
 }
@@ -93,7 +96,8 @@ static const struct lstmsrc_finding *find(const struct lstmsrc_report *r,
 static int count(const struct lstmsrc_report *r, enum lstmsrc_finding_code code)
 {
     int c = 0;
-    for (int i = 0; r && i < r->n_findings; i++) c += r->findings[i].code == code;
+    for (int i = 0; r && i < r->n_findings; i++)
+        c += r->findings[i].code == code;
     return c;
 }
 
@@ -119,8 +123,8 @@ static void test_clean(void)
 {
     static struct set s;
     set_init(&s, 2);
-    set_blocks(&s, 0, 10, 40, 200, 1000.0f);   /* 10 runs of 40 */
-    set_blocks(&s, 1, 100, 20, 200, 300.0f);   /* 10 runs of 20, never with s1 */
+    set_blocks(&s, 0, 10, 40, 200, 1000.0f); /* 10 runs of 40 */
+    set_blocks(&s, 1, 100, 20, 200, 300.0f); /* 10 runs of 20, never with s1 */
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -163,8 +167,8 @@ static void test_clean(void)
 
     struct lstmsrc_train_config cfg;
     lstmsrc_train_config_default(&cfg);
-    CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION,
-                                 &cfg) == 0);
+    CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN | LSTMSRC_SUGGEST_VAL_FRACTION, &cfg) ==
+          0);
     CHECK(cfg.seq_len == 5);
     lstmsrc_report_free(r);
 }
@@ -178,9 +182,12 @@ static void test_negative_outage_clipped(void)
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
     s.x[300] = -5.0f;
     s.x[301] = -7.0f;
-    for (int t = 700; t < 710; t++) s.x[t] = 0.0f;        /* a 10-row outage */
-    for (int t = 1500; t < 1530; t++) s.x[t] = 5000.0f;   /* a 30-row flat top... */
-    for (int t = 1500; t < 1530; t++) s.y[t][0] = 1;      /* ...while the source is on */
+    for (int t = 700; t < 710; t++)
+        s.x[t] = 0.0f; /* a 10-row outage */
+    for (int t = 1500; t < 1530; t++)
+        s.x[t] = 5000.0f; /* a 30-row flat top... */
+    for (int t = 1500; t < 1530; t++)
+        s.y[t][0] = 1; /* ...while the source is on */
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -202,7 +209,8 @@ static void test_negative_outage_clipped(void)
      * outages (its median is 0) */
     set_init(&s, 1);
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
-    for (int t = 0; t < N; t++) s.x[t] = s.y[t][0] ? 12.0f + 0.01f * (float)t : 0.0f;
+    for (int t = 0; t < N; t++)
+        s.x[t] = s.y[t][0] ? 12.0f + 0.01f * (float)t : 0.0f;
     r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -219,17 +227,17 @@ static void test_jumps(void)
     static struct set s;
     set_init(&s, 1);
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
-    s.x[500] += 3000.0f;    /* up at 500, down at 501: two steps */
+    s.x[500] += 3000.0f; /* up at 500, down at 501: two steps */
     s.x[1100] += 900.0f;
     s.x[1101] += 900.0f;
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
     CHECK_NEAR(r->input[0].jump_threshold, 1000.0, 2.0);
-    CHECK(r->input[0].jumps == 2);   /* the 900 pair stays below the threshold */
+    CHECK(r->input[0].jumps == 2); /* the 900 pair stays below the threshold */
     CHECK(r->input[0].max_step >= 2990.0);
     const struct lstmsrc_finding *f = find(r, LSTMSRC_FINDING_JUMP, -1);
-    CHECK(f && f->value == 2 && f->severity == LSTMSRC_SEVERITY_WARN);   /* 1 per 1000 rows */
+    CHECK(f && f->value == 2 && f->severity == LSTMSRC_SEVERITY_WARN); /* 1 per 1000 rows */
     lstmsrc_report_free(r);
 }
 
@@ -241,9 +249,11 @@ static void test_constant_and_duplicate(void)
     set_init(&s, 3);
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
     set_blocks(&s, 1, 120, 20, 250, 300.0f);
-    for (int t = 0; t < N; t++) s.y[t][2] = s.y[t][0];   /* s3 copies s1 */
+    for (int t = 0; t < N; t++)
+        s.y[t][2] = s.y[t][0]; /* s3 copies s1 */
     s.two_inputs = 1;
-    for (int t = 0; t < N; t++) s.x2[t] = 7.0f;
+    for (int t = 0; t < N; t++)
+        s.x2[t] = 7.0f;
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -251,7 +261,7 @@ static void test_constant_and_duplicate(void)
     CHECK(f && f->input == 1 && f->severity == LSTMSRC_SEVERITY_PROBLEM && f->value == 7.0);
     f = find(r, LSTMSRC_FINDING_DUPLICATE, 0);
     CHECK(f && f->other == 2 && f->severity == LSTMSRC_SEVERITY_WARN);
-    CHECK(r->findings[0].severity == LSTMSRC_SEVERITY_PROBLEM);   /* problems come first */
+    CHECK(r->findings[0].severity == LSTMSRC_SEVERITY_PROBLEM); /* problems come first */
     lstmsrc_report_free(r);
 
     /* identical inputs */
@@ -272,7 +282,7 @@ static void test_few_positives(void)
     static struct set s;
     set_init(&s, 3);
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
-    set_blocks(&s, 1, 300, 10, 600, 300.0f);   /* 3 runs of 10 rows: too few */
+    set_blocks(&s, 1, 300, 10, 600, 300.0f); /* 3 runs of 10 rows: too few */
     /* s3 never on */
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
@@ -294,8 +304,8 @@ static void test_overlap_and_window(void)
 {
     static struct set s;
     set_init(&s, 2);
-    set_blocks(&s, 0, 10, 60, 300, 1000.0f);    /* cycles of 60 */
-    set_blocks(&s, 1, 160, 12, 300, 1000.0f);   /* cycles of 12 */
+    set_blocks(&s, 0, 10, 60, 300, 1000.0f);  /* cycles of 60 */
+    set_blocks(&s, 1, 160, 12, 300, 1000.0f); /* cycles of 12 */
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -313,7 +323,7 @@ static void test_overlap_and_window(void)
     struct lstmsrc_train_config cfg;
     lstmsrc_train_config_default(&cfg);
     cfg.label_at = LSTMSRC_LABEL_LAST;
-    CHECK(lstmsrc_doctor_suggest(r, 0, &cfg) == 0 && cfg.seq_len == 5);   /* user set it */
+    CHECK(lstmsrc_doctor_suggest(r, 0, &cfg) == 0 && cfg.seq_len == 5); /* user set it */
     CHECK(lstmsrc_doctor_suggest(r, LSTMSRC_SUGGEST_SEQ_LEN, &cfg) == LSTMSRC_SUGGEST_SEQ_LEN);
     CHECK(cfg.seq_len == 60);
     /* a centred label: a cycle on each side of the labelled row */
@@ -344,7 +354,7 @@ static void test_flicker(void)
     for (int c = 0; c < 10; c++)
         for (int i = 0; i < 30; i++) {
             int t = 50 + c * 190 + i;
-            if (i % 3 != 1) {   /* on, off, on, on, off, on, ...: gaps of one row */
+            if (i % 3 != 1) { /* on, off, on, on, off, on, ...: gaps of one row */
                 s.y[t][0] = 1;
                 s.x[t] += 1000.0f;
             }
@@ -399,7 +409,7 @@ static void test_framing(void)
     static struct set s;
     set_init(&s, 2);
     set_blocks(&s, 0, 10, 40, 200, 1000.0f);
-    set_blocks(&s, 1, 30, 40, 200, 300.0f);   /* overlaps s1 by 20 rows per period */
+    set_blocks(&s, 1, 30, 40, 200, 300.0f); /* overlaps s1 by 20 rows per period */
     struct lstmsrc_report *r = doctor(&s);
     check_wellformed(r);
     if (!r) return;
@@ -458,7 +468,8 @@ static void test_multiclass_and_unlabelled(void)
     /* readings alone: only the inputs are examined */
     w = csv;
     w += sprintf(w, "reading\n");
-    for (int t = 0; t < N; t++) w += sprintf(w, "%d\n", t == 5 ? -1 : 200 + t % 7);
+    for (int t = 0; t < N; t++)
+        w += sprintf(w, "%d\n", t == 5 ? -1 : 200 + t % 7);
     memset(&cols, 0, sizeof cols);
     cols.labels_optional = 1;
     CHECK(lstmsrc_dataset_load_mem("x.csv", csv, (size_t)(w - csv), &cols, &ds, &err) == 0);

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "base/common.h"
-#include "post/durations.h"
-#include "nn/model.h"
 #include "base/rng.h"
+#include "nn/model.h"
+#include "post/durations.h"
 #include "test.h"
 
 /* Filters a string of '0'/'1' with the batch filter and returns it (static buffer). */
@@ -19,9 +19,11 @@ static const char *batch(const char *in, int min_on, int min_off)
     static char out[256];
     uint8_t b[256];
     size_t n = strlen(in);
-    for (size_t i = 0; i < n; i++) b[i] = in[i] == '1';
+    for (size_t i = 0; i < n; i++)
+        b[i] = in[i] == '1';
     durations_filter(b, n, 1, min_on, min_off);
-    for (size_t i = 0; i < n; i++) out[i] = b[i] ? '1' : '0';
+    for (size_t i = 0; i < n; i++)
+        out[i] = b[i] ? '1' : '0';
     out[n] = '\0';
     return out;
 }
@@ -31,7 +33,8 @@ static struct lstmsrc_model *make_model(int k, enum lstmsrc_task task)
     struct lstmsrc_model *m = NULL;
     struct lstmsrc_error err;
     if (model_create(1, 2, 1, 1, k, 3, task == LSTMSRC_TASK_MULTILABEL ? k : 1, task,
-                     task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES : LSTMSRC_LABELS_CLASS,
+                     task == LSTMSRC_TASK_MULTILABEL ? LSTMSRC_LABELS_SOURCES
+                                                     : LSTMSRC_LABELS_CLASS,
                      &m, &err))
         return NULL;
     return m;
@@ -168,9 +171,10 @@ static void test_stream_edges(void)
     CHECK(lstmsrc_filter_push(f, r10, &err) == LSTMSRC_OK);
     CHECK(lstmsrc_filter_pop(f, row) == 0);
     CHECK(lstmsrc_filter_push(f, r10, &err) == LSTMSRC_OK);
-    CHECK(lstmsrc_filter_push(f, r10, &err) == LSTMSRC_OK);  /* run of 3: confirmed */
+    CHECK(lstmsrc_filter_push(f, r10, &err) == LSTMSRC_OK); /* run of 3: confirmed */
     CHECK(lstmsrc_filter_push(f, r00, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "pop"));
-    for (int i = 0; i < 3; i++) CHECK(lstmsrc_filter_pop(f, row) == 1 && row[0] == 1 && !row[1]);
+    for (int i = 0; i < 3; i++)
+        CHECK(lstmsrc_filter_pop(f, row) == 1 && row[0] == 1 && !row[1]);
     CHECK(lstmsrc_filter_pop(f, row) == 0);
     /* a run of 2 at the end of the sequence is dropped by the flush */
     CHECK(lstmsrc_filter_push(f, r00, &err) == LSTMSRC_OK);
@@ -243,11 +247,13 @@ static void test_tune(void)
     CHECK(mo > 1 && mf > 1);
     /* the result is what the batch filter gives with those durations */
     uint8_t on[N];
-    for (int i = 0; i < N; i++) on[i] = score[i] > 0.5f;
+    for (int i = 0; i < N; i++)
+        on[i] = score[i] > 0.5f;
     durations_filter(on, N, 1, mo, mf);
     CHECK(memcmp(on, y, N) == 0);
     /* decisions already right: ties keep 1/1 */
-    for (int i = 0; i < N; i++) score[i] = y[i] ? 0.9f : 0.1f;
+    for (int i = 0; i < N; i++)
+        score[i] = y[i] ? 0.9f : 0.1f;
     CHECK(durations_tune(score, 1, 0.5f, y, 1, N, &mo, &mf, &raw, &best) == 0);
     CHECK(mo == 1 && mf == 1 && raw == 1.0 && best == 1.0);
     /* strided input (a column of a (n, 2) array) */

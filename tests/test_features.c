@@ -15,11 +15,11 @@
 #include <string.h>
 
 #include "base/common.h"
-#include "data/dataset.h"
-#include "nn/model.h"
 #include "base/rng.h"
-#include "test.h"
+#include "data/dataset.h"
 #include "data/window.h"
+#include "nn/model.h"
+#include "test.h"
 
 /* ============================== channels ============================== */
 
@@ -82,8 +82,9 @@ static void test_framing(void)
         struct lstmsrc_model *m = shaped(1, LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_CENTER, seqs[i]);
         CHECK(m && m->label_offset == offs[i]);
         /* the labelled row sees seq/2 rows after it */
-        if (m) CHECK(window_label_row(0, seqs[i], m->label_offset) + (size_t)offs[i] ==
-                     (size_t)seqs[i] - 1);
+        if (m)
+            CHECK(window_label_row(0, seqs[i], m->label_offset) + (size_t)offs[i] ==
+                  (size_t)seqs[i] - 1);
         lstmsrc_model_free(m);
     }
     struct lstmsrc_model *m = shaped(3, LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_LAST, 4);
@@ -136,13 +137,16 @@ static struct lstmsrc_dataset *future_data(void)
         free(v);
         return NULL;
     }
-    for (int i = 0; i < ROWS; i++) v[i] = 200.0f + (float)rng_normal(&r) * 5.0f;
+    for (int i = 0; i < ROWS; i++)
+        v[i] = 200.0f + (float)rng_normal(&r) * 5.0f;
     for (int i = 5; i < ROWS - 10; i += 10 + (int)rng_below(&r, 20))
-        for (int j = 0; j < 3; j++) v[i + j] += 1500.0f;
+        for (int j = 0; j < 3; j++)
+            v[i + j] += 1500.0f;
     n += (size_t)snprintf(text + n, cap - n, "reading,soon,on\n");
     for (int i = 0; i < ROWS; i++) {
         int on = v[i] > 1000.0f;
-        int soon = !on && ((i + 1 < ROWS && v[i + 1] > 1000.0f) || (i + 2 < ROWS && v[i + 2] > 1000.0f));
+        int soon =
+            !on && ((i + 1 < ROWS && v[i + 1] > 1000.0f) || (i + 2 < ROWS && v[i + 2] > 1000.0f));
         n += (size_t)snprintf(text + n, cap - n, "%.2f,%d,%d\n", (double)v[i], soon, on);
     }
     struct lstmsrc_dataset *ds = NULL;
@@ -231,7 +235,8 @@ static void test_stride_and_diff_training(void)
         /* channel 1 is the difference; its scaler is the training part's differences */
         const float *x = lstmsrc_dataset_inputs_data(ds);
         double sum = 0.0, ss = 0.0;
-        for (size_t i = 0; i < sp.train_rows; i++) sum += i ? x[i] - x[i - 1] : 0.0f;
+        for (size_t i = 0; i < sp.train_rows; i++)
+            sum += i ? x[i] - x[i - 1] : 0.0f;
         double mu = sum / (double)sp.train_rows;
         for (size_t i = 0; i < sp.train_rows; i++) {
             double d = i ? (double)(x[i] - x[i - 1]) : 0.0;
@@ -270,10 +275,12 @@ static void test_too_many_channels(void)
 {
     char text[4096];
     size_t n = 0;
-    for (int c = 0; c < 33; c++) n += (size_t)snprintf(text + n, sizeof text - n, "x%d,", c);
+    for (int c = 0; c < 33; c++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "x%d,", c);
     n += (size_t)snprintf(text + n, sizeof text - n, "y\n");
     for (int r = 0; r < 20; r++) {
-        for (int c = 0; c < 33; c++) n += (size_t)snprintf(text + n, sizeof text - n, "%d,", r + c);
+        for (int c = 0; c < 33; c++)
+            n += (size_t)snprintf(text + n, sizeof text - n, "%d,", r + c);
         n += (size_t)snprintf(text + n, sizeof text - n, "%d\n", r % 2);
     }
     struct lstmsrc_columns cols = {0};
@@ -281,7 +288,8 @@ static void test_too_many_channels(void)
     cols.input = "1-33";
     char in[256];
     size_t k = 0;
-    for (int c = 1; c <= 33; c++) k += (size_t)snprintf(in + k, sizeof in - k, c > 1 ? ",%d" : "%d", c);
+    for (int c = 1; c <= 33; c++)
+        k += (size_t)snprintf(in + k, sizeof in - k, c > 1 ? ",%d" : "%d", c);
     cols.input = in;
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_error err;
@@ -295,7 +303,7 @@ static void test_too_many_channels(void)
     cfg.features = LSTMSRC_FEATURES_ALL;
     struct lstmsrc_model *m = NULL;
     CHECK(lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_ERR_LIMIT && strstr(err.msg, "66 channels"));
-    cfg.features = LSTMSRC_FEATURE_DIFF;   /* 33 channels fit */
+    cfg.features = LSTMSRC_FEATURE_DIFF; /* 33 channels fit */
     CHECK(lstmsrc_train(ds, &cfg, &m, &err) == LSTMSRC_OK && m && m->f == 33);
     lstmsrc_model_free(m);
     lstmsrc_dataset_free(ds);

@@ -21,11 +21,11 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "base/rng.h"
 #include "nn/head.h"
 #include "nn/kernels.h"
 #include "nn/lstm.h"
 #include "nn/model.h"
-#include "base/rng.h"
 #include "test.h"
 
 /* Model gradients (float forward, h = 2^-5): the noise of the float forward pass, divided by

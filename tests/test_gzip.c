@@ -125,8 +125,8 @@ static int same_names(char *const *a, char *const *b, int n)
 /* Everything a load decides, but the source name. */
 static int same_dataset(const struct lstmsrc_dataset *a, const struct lstmsrc_dataset *b)
 {
-    if (a->n != b->n || a->f != b->f || a->k != b->k || a->task != b->task ||
-        a->mode != b->mode || a->has_labels != b->has_labels || a->n_labels != b->n_labels ||
+    if (a->n != b->n || a->f != b->f || a->k != b->k || a->task != b->task || a->mode != b->mode ||
+        a->has_labels != b->has_labels || a->n_labels != b->n_labels ||
         a->first_line != b->first_line || a->lines_regular != b->lines_regular ||
         a->diff_bad_row != b->diff_bad_row || a->diff_bad_line != b->diff_bad_line)
         return 0;
@@ -169,10 +169,10 @@ static void check_same_load(const char *plain, const char *gz, const struct lstm
 static void test_fixtures_same_as_plain(void)
 {
     static const char *const names[] = {
-        "good.csv",       "good_class.csv",       "good_crlf_bom.csv", "good_names.csv",
-        "good_space.csv", "good_tab.csv",         "bad_blank_middle.csv", "bad_class.csv",
-        "bad_empty.csv",  "bad_header_only.csv",  "bad_huge.csv",      "bad_inf.csv",
-        "bad_label.csv",  "missing_nan.csv",      "bad_number.csv",    "bad_quote.csv",
+        "good.csv",       "good_class.csv",      "good_crlf_bom.csv",    "good_names.csv",
+        "good_space.csv", "good_tab.csv",        "bad_blank_middle.csv", "bad_class.csv",
+        "bad_empty.csv",  "bad_header_only.csv", "bad_huge.csv",         "bad_inf.csv",
+        "bad_label.csv",  "missing_nan.csv",     "bad_number.csv",       "bad_quote.csv",
         "bad_ragged.csv",
     };
     struct lstmsrc_columns cls = {0};
@@ -292,8 +292,8 @@ static void test_column_limit(void)
         if (!t) return;
         for (int row = 0; row < 2; row++)
             for (int i = 0; i < nf; i++)
-                len += (size_t)snprintf(t + len, cap - len, row ? "%s%d" : "%sc%d",
-                                        i ? "," : "", row ? i % 2 : i);
+                len += (size_t)snprintf(t + len, cap - len, row ? "%s%d" : "%sc%d", i ? "," : "",
+                                        row ? i % 2 : i);
         len += (size_t)snprintf(t + len, cap - len, "\n");
         /* the header above ran into the data row: split it */
         char *mid = strstr(t, "0,1");
@@ -394,8 +394,7 @@ static void test_truncated_every_length(void)
         struct lstmsrc_dataset *ds = NULL;
         struct lstmsrc_error err = {0};
         /* from memory (the same reader below the source), every 61st from the file too */
-        enum lstmsrc_status st = lstmsrc_dataset_load_mem(p, (const char *)g, cut, NULL, &ds,
-                                                          &err);
+        enum lstmsrc_status st = lstmsrc_dataset_load_mem(p, (const char *)g, cut, NULL, &ds, &err);
         if (cut % 61 == 0 || cut + 1 == gn) {
             struct lstmsrc_error ef = {0};
             CHECK(spit(p, g, cut));
@@ -406,8 +405,9 @@ static void test_truncated_every_length(void)
         }
         long line = msg_line(err.msg, p);
         char tail[128];
-        snprintf(tail, sizeof tail, ": truncated gzip data: the file ends inside the compressed "
-                                    "stream (after %zu compressed bytes)",
+        snprintf(tail, sizeof tail,
+                 ": truncated gzip data: the file ends inside the compressed "
+                 "stream (after %zu compressed bytes)",
                  cut);
         const char *colon = strchr(err.msg + strlen(p) + 1, ':');
         if (st != LSTMSRC_ERR_PARSE || line < prev || line > 3002 || !colon ||
@@ -485,8 +485,8 @@ static void test_corrupt_messages(void)
     tmp_path(p, sizeof p, "junk.csv.gz");
     CHECK(spit(p, junk, sizeof junk));
     CHECK(lstmsrc_dataset_load(p, NULL, &ds, &err) == LSTMSRC_ERR_PARSE);
-    snprintf(want, sizeof want, "%s:1: corrupt gzip data near compressed byte 11: invalid block type",
-             p);
+    snprintf(want, sizeof want,
+             "%s:1: corrupt gzip data near compressed byte 11: invalid block type", p);
     CHECK(strcmp(err.msg, want) == 0);
 
     /* trailing bytes after a whole stream: reported after the last line */
@@ -509,8 +509,8 @@ static void test_corrupt_messages(void)
     tmp_path(p, sizeof p, "crc.csv.gz");
     CHECK(spit(p, crc, sizeof crc));
     CHECK(lstmsrc_dataset_load(p, NULL, &ds, &err) == LSTMSRC_ERR_PARSE);
-    snprintf(want, sizeof want, "%s:3: corrupt gzip data near compressed byte 24: incorrect data check",
-             p);
+    snprintf(want, sizeof want,
+             "%s:3: corrupt gzip data near compressed byte 24: incorrect data check", p);
     CHECK(strcmp(err.msg, want) == 0);
     CHECK(ds == NULL);
 }

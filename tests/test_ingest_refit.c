@@ -3,9 +3,9 @@
  * (data/raw/, time stamps, watts, outages logged as 0 W) read with the time column found by
  * itself, --on-above Kettle=200,Dishwasher=15,WashingMachine=20,Microwave=200, --invalid-below 1
  * and --from/--until around the longest clean stretch give, row for row, the readings (within
- * the 0.05 of the one decimal the prepared files keep) and the labels of data/refit_house2_1min_train.csv
- * followed by _test.csv, as one segment; over the whole of August the outages split the month
- * into the segments the time stamps and the zero readings say.
+ * the 0.05 of the one decimal the prepared files keep) and the labels of
+ * data/refit_house2_1min_train.csv followed by _test.csv, as one segment; over the whole of August
+ * the outages split the month into the segments the time stamps and the zero readings say.
  */
 #include <math.h>
 #include <string.h>
@@ -113,7 +113,8 @@ static void test_month_segments(void)
     CHECK(aug->n == 31 * 1440 && aug->time_kind == 1 && strcmp(aug->time_name, "Time") == 0);
     /* the rows in segments and the rows left out add up */
     size_t runs = 0, bad;
-    for (size_t r = 0; r < aug->n_runs; r++) runs += aug->runs[r].len;
+    for (size_t r = 0; r < aug->n_runs; r++)
+        runs += aug->runs[r].len;
     bad = aug->n - runs;
     CHECK(bad == aug->missing_rows && aug->missing_rows == aug->invalid_rows);
     CHECK(aug->n_runs >= 2 && aug->missing_rows > 0);

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/kernels.h"
 #include "base/rng.h"
+#include "nn/kernels.h"
 #include "test.h"
 
 static float *randv(struct rng *r, size_t n, double a)

@@ -18,11 +18,11 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "base/rng.h"
 #include "nn/head.h"
 #include "nn/kernels.h"
 #include "nn/lstm.h"
 #include "nn/model.h"
-#include "base/rng.h"
 #include "test.h"
 
 static float *randv(struct rng *r, size_t n, double a)
@@ -349,13 +349,13 @@ static void bufs_alloc(struct bufs *s, int fast, int T, int B, int I, int H)
     const size_t TB = (size_t)T * B, G = 4 * (size_t)H, IH = (size_t)I + H;
     size_t sz[16], n = 0, total = 0;
     memset(s, 0, sizeof *s);
-    sz[n++] = TB * G;                                            /* gates */
-    sz[n++] = TB * H;                                            /* c */
-    sz[n++] = TB * H;                                            /* tc */
-    sz[n++] = TB * H;                                            /* h */
+    sz[n++] = TB * G;                                                           /* gates */
+    sz[n++] = TB * H;                                                           /* c */
+    sz[n++] = TB * H;                                                           /* tc */
+    sz[n++] = TB * H;                                                           /* h */
     sz[n++] = fast ? TB * lstm_fast_floats(LSTM_FAST_DZ_ROW, T, I, H) : TB * G; /* dz */
-    sz[n++] = (size_t)B * H;                                     /* dhnext */
-    sz[n++] = (size_t)B * H;                                     /* dc */
+    sz[n++] = (size_t)B * H;                                                    /* dhnext */
+    sz[n++] = (size_t)B * H;                                                    /* dc */
     if (fast)
         for (int q = LSTM_FAST_WF; q <= LSTM_FAST_XA; q++)
             sz[n++] = lstm_fast_floats((enum lstm_fast_buf)q, T, I, H);
@@ -500,7 +500,8 @@ static void test_train_step_fused(void)
         float *sm = malloc((size_t)3 * K * 4);
         model_forward(m, ws2, x, 3);
         if (sm) {
-            for (int i = 0; i < 3 * K; i++) sm[i] = 0.25f;
+            for (int i = 0; i < 3 * K; i++)
+                sm[i] = 0.25f;
             model_backward(m, ws2, g2, sm, 3);
             free(sm);
         }
@@ -518,7 +519,8 @@ static void test_train_step_fused(void)
          * and not the old gradients (stale packed weights would give those) */
         float *gold = malloc(m->n_params * 4);
         if (gold) memcpy(gold, g1, m->n_params * 4);
-        for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 0.75f;
+        for (size_t i = 0; i < m->n_params; i++)
+            m->params[i] *= 0.75f;
         model_weights_changed(m);
         struct model_ws *ws3 = model_ws_create(m, B, 1);
         float *g3 = calloc(m->n_params, 4);
@@ -540,7 +542,8 @@ static void test_train_step_fused(void)
             float *before = malloc((size_t)B * K * 4);
             const float *lo = model_forward(m, wi, x, B);
             if (before) memcpy(before, lo, (size_t)B * K * 4);
-            for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 1.5f;
+            for (size_t i = 0; i < m->n_params; i++)
+                m->params[i] *= 1.5f;
             model_weights_changed(m);
             lo = model_forward(m, wi, x, B);
             const float *fresh = model_forward(m, ws3 ? ws3 : ws, x, B);

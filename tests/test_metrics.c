@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "base/rng.h"
 #include "data/dataset.h"
 #include "lstmsrc.h"
-#include "post/metrics.h"
 #include "nn/model.h"
-#include "base/rng.h"
+#include "post/metrics.h"
 #include "test.h"
 
 /* ============================== counts ============================== */
@@ -109,7 +109,8 @@ static void test_best_all_positive(void)
     CHECK(f1 == 1.0 && t < 1e9f);
 }
 
-/* Strided access, as src/train/validate.c uses it: scores (n, 3) column 1, labels (n, 2) column 1. */
+/* Strided access, as src/train/validate.c uses it: scores (n, 3) column 1, labels (n, 2) column 1.
+ */
 static void test_best_strided(void)
 {
     const float s[] = {9, 0.2f, 9, 9, 0.6f, 9, 9, 0.4f, 9, 9, 0.8f, 9};

@@ -58,8 +58,8 @@ static struct lstmsrc_model *make_model_dirs(int dirs)
         m->threshold[j] = 0.3f + 0.1f * (float)j;
         m->base_threshold[j] = 1234.5f - (float)j;
         m->pos_weight[j] = 2.0f + (float)j;
-        m->min_on[j] = 1 + 4 * j;     /* 1, 5, 9 */
-        m->min_off[j] = 30 - 7 * j;   /* 30, 23, 16 */
+        m->min_on[j] = 1 + 4 * j;   /* 1, 5, 9 */
+        m->min_off[j] = 30 - 7 * j; /* 30, 23, 16 */
     }
     m->meta = (struct model_train_meta){.seed = 0x0123456789abcdefull,
                                         .rows_train = 90000,
@@ -379,10 +379,10 @@ static void test_checked_contents(void)
         {scale_std, 0, "std 0"},               /* std must be > 0 */
         {scale_std, 0xbf800000u, "std -1"},    /* negative std */
         {pos_weight, 0x7fc00000u, "positive weight nan"},
-        {post, 0, "post block entry 0 at offset"},                 /* min_on 0 */
+        {post, 0, "post block entry 0 at offset"}, /* min_on 0 */
         {post + 4, 0, "minimum durations on 1, off 0 rows; need 1..10000"},
-        {post + 8, 10001, "post block entry 1 at offset"},         /* absurd min_on */
-        {post + 20, 0xffffffffu, "off 4294967295 rows"},          /* absurd min_off */
+        {post + 8, 10001, "post block entry 1 at offset"}, /* absurd min_on */
+        {post + 20, 0xffffffffu, "off 4294967295 rows"},   /* absurd min_off */
         {n_params_at, 167, "params section has 167 floats, architecture needs 168"},
         {input_block, 0, "features 0x0, expected bit 0 (raw)"},
         {input_block, 4, "features 0x4"},
@@ -445,7 +445,8 @@ static void test_v2_input_block_round_trip(void)
         m->output_names[j] = str_dup(j ? "y" : "x");
     }
     m->meta.stride = 4;
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = cosf((float)i);
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = cosf((float)i);
     path_in(p1, sizeof p1, "v2a.lsm");
     path_in(p2, sizeof p2, "v2b.lsm");
     CHECK(lstmsrc_model_save(m, p1, &err) == LSTMSRC_OK);
@@ -686,7 +687,8 @@ static void test_save_refuses_invalid_model(void)
     CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG);
     m->scale_std[1] = 1.0f;
     m->min_off[2] = 0;
-    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "minimum durations"));
+    CHECK(lstmsrc_model_save(m, p, &err) == LSTMSRC_ERR_ARG &&
+          strstr(err.msg, "minimum durations"));
     CHECK(access(p, F_OK) != 0 && dir_entries(dir) == 0);
     lstmsrc_model_free(m);
 }

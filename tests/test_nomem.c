@@ -37,7 +37,10 @@ static long live_;    /* blocks allocated through the wrappers and not freed */
 #define TABLE (1 << 16)
 static void *table_[TABLE];
 static void *const TOMB = (void *)&table_;
-static size_t slot(const void *p) { return (size_t)(((uintptr_t)p >> 4) * 2654435761u) & (TABLE - 1); }
+static size_t slot(const void *p)
+{
+    return (size_t)(((uintptr_t)p >> 4) * 2654435761u) & (TABLE - 1);
+}
 static void track(void *p)
 {
     if (!p) return;
@@ -185,8 +188,8 @@ static enum lstmsrc_status op_predict(struct lstmsrc_error *err)
     const size_t windows = rows - (size_t)info.seq_len + 1;
     float *probs = __real_malloc(windows * (size_t)info.outputs * sizeof *probs);
     if (!probs) return LSTMSRC_ERR_NOMEM;
-    enum lstmsrc_status st = lstmsrc_predict_rows(m_, lstmsrc_dataset_inputs_data(ds_), rows,
-                                                  probs, windows, 1, err);
+    enum lstmsrc_status st =
+        lstmsrc_predict_rows(m_, lstmsrc_dataset_inputs_data(ds_), rows, probs, windows, 1, err);
     __real_free(probs);
     return st;
 }
@@ -235,7 +238,8 @@ static enum lstmsrc_status op_rows(struct lstmsrc_error *err)
     double t[64];
     uint8_t mark[64];
     size_t n = 1;
-    while (st == LSTMSRC_OK && n > 0) st = lstmsrc_rows_read_timed(r, x, t, mark, 64, &n, err);
+    while (st == LSTMSRC_OK && n > 0)
+        st = lstmsrc_rows_read_timed(r, x, t, mark, 64, &n, err);
     lstmsrc_rows_close(r);
     return st;
 }
@@ -262,8 +266,9 @@ static long fail_each(const char *name, enum lstmsrc_status (*op)(struct lstmsrc
         if (st == LSTMSRC_ERR_NOMEM) nomem++;
         if (!ok || live_ != before) {
             bad++;
-            fprintf(stderr, "  %s, allocation %ld of %ld failed: status %d (%s), %ld blocks leaked\n",
-                    name, i, total, (int)st, err.msg, live_ - before);
+            fprintf(stderr,
+                    "  %s, allocation %ld of %ld failed: status %d (%s), %ld blocks leaked\n", name,
+                    i, total, (int)st, err.msg, live_ - before);
         }
     }
     CHECK(bad == 0);
@@ -286,8 +291,10 @@ static int setup(void)
     long t = 1400000000;
     for (int i = 0; i < 400; i++) {
         int a = (i / 9) % 4 == 1, b = (i / 13) % 5 == 2;
-        if (i == 150) fprintf(fp, "%ld,NA,0,0\n", t);
-        else fprintf(fp, "%ld,%d,%d,%d\n", t, 100 + 900 * a + 300 * b + i % 5, a, b);
+        if (i == 150)
+            fprintf(fp, "%ld,NA,0,0\n", t);
+        else
+            fprintf(fp, "%ld,%d,%d,%d\n", t, 100 + 900 * a + 300 * b + i % 5, a, b);
         t += i == 250 ? 600 : 60;
     }
     if (fclose(fp)) return 0;

@@ -12,10 +12,10 @@
 #include "base/binio.h"
 #include "data/csv.h"
 #include "data/dataset.h"
+#include "data/window.h"
 #include "lstmsrc.h"
 #include "nn/model.h"
 #include "test.h"
-#include "data/window.h"
 
 static struct lstmsrc_dataset *load(const char *text, const struct lstmsrc_columns *c,
                                     struct lstmsrc_error *err)
@@ -182,7 +182,8 @@ static void test_window_sets(void)
     CHECK(window_set_init(&ws, runs, 3, 3, 0, 16));
     CHECK(ws.total == 3 + 0 + 4 && ws.n_runs == 3);
     static const size_t want[] = {0, 1, 2, 10, 11, 12, 13};
-    for (size_t i = 0; i < ws.total; i++) CHECK(window_set_start(&ws, i) == want[i]);
+    for (size_t i = 0; i < ws.total; i++)
+        CHECK(window_set_start(&ws, i) == want[i]);
     CHECK(window_set_rows(&ws) == 13);
     window_set_free(&ws);
 
@@ -243,11 +244,13 @@ static void test_predict_hole_equals_two_files(void)
     meter_text(all, sizeof all, ROWS, AT, HOLE, 1);
     /* the two sides as their own files: the rows before the hole, and after it */
     char *cut = all;
-    for (int l = 0; l < AT + 1; l++) cut = strchr(cut, '\n') + 1;
+    for (int l = 0; l < AT + 1; l++)
+        cut = strchr(cut, '\n') + 1;
     memcpy(part1, all, (size_t)(cut - all));
     part1[cut - all] = '\0';
     char *after = cut;
-    for (int l = 0; l < HOLE; l++) after = strchr(after, '\n') + 1;
+    for (int l = 0; l < HOLE; l++)
+        after = strchr(after, '\n') + 1;
     snprintf(part2, sizeof part2, "reading,a,b\n%s", after);
 
     struct lstmsrc_dataset *tr = load(train_text, NULL, &err);
@@ -308,7 +311,8 @@ static void test_rows_fill_carry(void)
     CHECK(fp != NULL);
     if (!fp) return;
     fputs("reading,x\n", fp);
-    for (int r = 0; r < 40; r++) fprintf(fp, r == 8 || r == 9 ? "NA,0\n" : "%d,0\n", 100 + r);
+    for (int r = 0; r < 40; r++)
+        fprintf(fp, r == 8 || r == 9 ? "NA,0\n" : "%d,0\n", 100 + r);
     fclose(fp);
     struct lstmsrc_columns cols = {0};
     cols.input = "reading";
@@ -428,7 +432,8 @@ static void test_ingest_block(void)
         CHECK(ba[at] == 3); /* bits 0 and 1 */
         ba[at] = 7;
         uint32_t crc = crc32_update(0, ba, na - 4);
-        for (int i = 0; i < 4; i++) ba[na - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+        for (int i = 0; i < 4; i++)
+            ba[na - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
         CHECK(lstmsrc_model_load_mem("m", ba, na, &bad, &err) == LSTMSRC_ERR_FORMAT && !bad);
         CHECK(strstr(err.msg, "ingest block at offset") && strstr(err.msg, "unknown flags"));
         lstmsrc_model_free(back);

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "base/common.h"
-#include "nn/model.h"
 #include "base/rng.h"
+#include "nn/model.h"
 #include "test.h"
 
 static char dir[64];
@@ -88,7 +88,8 @@ static struct lstmsrc_model *make_model_dirs(int f, int h, int layers, int dirs,
     rng_seed(&r, seed);
     model_init_params(m, &r);
     /* non-zero biases and a bigger head, so the outputs spread */
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] *= 1.5f;
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] *= 1.5f;
     return m;
 }
 
@@ -104,7 +105,7 @@ static struct lstmsrc_dataset *load_for(const struct lstmsrc_model *m)
     struct lstmsrc_dataset *ds = NULL;
     struct lstmsrc_error err;
     lstmsrc_model_columns(m, 1, &cols);
-    cols.label_names = NULL;     /* the file's label columns are not the model's */
+    cols.label_names = NULL; /* the file's label columns are not the model's */
     cols.n_label_names = 0;
     cols.labels = "nonexistent";
     if (lstmsrc_dataset_load_mem("data.csv", csv_text, csv_len, &cols, &ds, &err)) {
@@ -151,7 +152,7 @@ static void check_model(struct lstmsrc_model *m)
     }
     CHECK(ready_rows == nw);
     CHECK(same == nw);
-    CHECK(hi - lo > 0.05);   /* the outputs move: the comparison means something */
+    CHECK(hi - lo > 0.05); /* the outputs move: the comparison means something */
 
     /* probs NULL: ready is still reported */
     int ready = 0;
@@ -174,14 +175,12 @@ static void check_model(struct lstmsrc_model *m)
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
         size_t w = one[i] < nw ? one[i] : nw - 1;
         memset(p, 0xff, K * sizeof *p);
-        CHECK(lstmsrc_predict_rows(m, x + w * (size_t)info.inputs, T, p, 1, 1, &err) ==
-              LSTMSRC_OK);
+        CHECK(lstmsrc_predict_rows(m, x + w * (size_t)info.inputs, T, p, 1, 1, &err) == LSTMSRC_OK);
         alone += memcmp(p, ref + w * K, K * sizeof *p) == 0;
     }
     CHECK(alone == sizeof one / sizeof one[0]);
     CHECK(lstmsrc_predict_rows(m, x, n, p, nw - 1, 1, &err) == LSTMSRC_ERR_ARG);
-    CHECK(lstmsrc_predict_rows(m, x, T - 1, p, 0, 1, &err) == LSTMSRC_ERR_ARG ||
-          T == 1);
+    CHECK(lstmsrc_predict_rows(m, x, T - 1, p, 0, 1, &err) == LSTMSRC_ERR_ARG || T == 1);
     CHECK(lstmsrc_predict_rows(m, x, n, p, nw, -1, &err) == LSTMSRC_ERR_ARG);
 
     lstmsrc_stream_free(s);
@@ -253,7 +252,8 @@ static void test_stream_reset_and_nonfinite(void)
     float a[2], b[2];
     int ready;
     /* rows 0..5 into s, then reset, then rows 6..9: equals a fresh stream fed rows 6..9 */
-    for (int i = 0; i < 6; i++) lstmsrc_stream_push(s, &rows[i], a, &ready, &err);
+    for (int i = 0; i < 6; i++)
+        lstmsrc_stream_push(s, &rows[i], a, &ready, &err);
     lstmsrc_stream_reset(s);
     for (int i = 6; i < 10; i++) {
         CHECK(lstmsrc_stream_push(s, &rows[i], a, &ready, &err) == LSTMSRC_OK);
@@ -388,7 +388,7 @@ static void test_decide(void)
     CHECK(on[0] == 0 && on[1] == 1 && on[2] == 1 && on[3] == 1 && on[4] == 0 && on[5] == 0);
     float q[6] = {0.2f, 0.4f, 0.4f, 0.5f, 0.1f, 0.4f};
     lstmsrc_decide(mc, q, 2, on);
-    CHECK(on[0] == 0 && on[1] == 1 && on[2] == 0);   /* first on ties */
+    CHECK(on[0] == 0 && on[1] == 1 && on[2] == 0); /* first on ties */
     CHECK(on[3] == 1 && on[4] == 0 && on[5] == 0);
 done:
     lstmsrc_model_free(ml);
@@ -401,7 +401,7 @@ static void test_parse_number(void)
     CHECK(lstmsrc_parse_number("2832.26", 7, &v) && v == (float)strtod("2832.26", NULL));
     CHECK(lstmsrc_parse_number(" -1e3 ", 6, &v) && v == -1000.0f);
     CHECK(lstmsrc_parse_number("0.1000000000000000055511151231257827", 36, &v) && v == 0.1f);
-    CHECK(lstmsrc_parse_number("12abc", 2, &v) && v == 12.0f);   /* only len bytes */
+    CHECK(lstmsrc_parse_number("12abc", 2, &v) && v == 12.0f); /* only len bytes */
     const char *bad[] = {"", " ", "nan", "inf", "0x10", "1e39", "1.5abc", "--1", "."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(!lstmsrc_parse_number(bad[i], strlen(bad[i]), &v));
@@ -425,8 +425,9 @@ static void test_export_c(void)
     /* ring 5x2, previous row 2, h and c 2x4 each, gates 16, head + filled + has_prev */
     CHECK(sz.ram_bytes == (10 + 2 + 16 + 16) * 4 + 12);
 
-    const char *bad[] = {"", "9lives", "a-b", "a b", "x\xc3\xa9",
-                         "a1234567890123456789012345678901234567890123456789012345678901234"};
+    const char *bad[] = {
+        "",    "9lives",    "a-b",
+        "a b", "x\xc3\xa9", "a1234567890123456789012345678901234567890123456789012345678901234"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         FILE *fp = tmpfile();
         CHECK(fp && lstmsrc_export_c_file(m, bad[i], fp, &err) == LSTMSRC_ERR_ARG);
@@ -466,7 +467,7 @@ static void test_export_c(void)
     CHECK(model_set_framing(b, LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_CENTER));
     lstmsrc_export_c_size(b, &sz);
     CHECK(sz.weight_bytes == b->n_params * 4);
-    CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 3 * 8 + 2 + 3);  /* names all "" */
+    CHECK(sz.flash_bytes == sz.weight_bytes + 7 * 4 + 3 * 8 + 2 + 3); /* names all "" */
     CHECK(sz.ram_bytes == (10 + 2 + 16 + 16 + 8 + 3 * 4) * 4 + 12);
     FILE *bf = tmpfile();
     char *bt = calloc(1, 1 << 20);

@@ -66,9 +66,11 @@ static void by_hand(const struct lstmsrc_dataset *ds, size_t first, size_t count
     int k = lstmsrc_dataset_outputs(ds);
     const uint8_t *y = lstmsrc_dataset_labels_data(ds);
     const int32_t *c = lstmsrc_dataset_classes_data(ds);
-    for (int j = 0; j < k; j++) on[j] = 0;
+    for (int j = 0; j < k; j++)
+        on[j] = 0;
     for (size_t t = first; t < first + count; t++)
-        for (int j = 0; j < k; j++) on[j] += y ? y[t * (size_t)k + (size_t)j] != 0 : c[t] == j;
+        for (int j = 0; j < k; j++)
+            on[j] += y ? y[t * (size_t)k + (size_t)j] != 0 : c[t] == j;
 }
 
 static void check_counts(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds)
@@ -120,15 +122,15 @@ static void test_multilabel(void)
     /* not the model's data: fewer rows, other outputs */
     struct lstmsrc_model *m = train(ds, LSTMSRC_LABEL_LAST, 0.1f);
     size_t half = 0;
-    for (size_t nl = 0; half < len && nl < N / 2 + 1; half++) nl += text[half] == '\n';
+    for (size_t nl = 0; half < len && nl < N / 2 + 1; half++)
+        nl += text[half] == '\n';
     struct lstmsrc_dataset *shorter = load(text, half, 0);
     struct lstmsrc_dataset *cls = load(text, len, 1);
     CHECK(m && shorter && cls);
     if (m && shorter && cls) {
         size_t val[4] = {7, 7, 7, 7}, windows = 7;
         struct lstmsrc_error err = {LSTMSRC_OK, ""};
-        CHECK(lstmsrc_validation_support(m, shorter, val, NULL, &windows, &err) ==
-              LSTMSRC_ERR_ARG);
+        CHECK(lstmsrc_validation_support(m, shorter, val, NULL, &windows, &err) == LSTMSRC_ERR_ARG);
         CHECK(strstr(err.msg, "trained on 1500 rows") != NULL);
         CHECK(windows == 0 && val[0] == 0 && val[1] == 0);
         CHECK(lstmsrc_validation_support(m, cls, val, NULL, &windows, &err) == LSTMSRC_ERR_ARG);
@@ -153,7 +155,8 @@ static void test_multiclass(void)
         check_counts(m, ds);
         size_t val[4], windows, sum = 0;
         CHECK(lstmsrc_validation_support(m, ds, val, NULL, &windows, NULL) == LSTMSRC_OK);
-        for (int j = 0; j < 4; j++) sum += val[j];
+        for (int j = 0; j < 4; j++)
+            sum += val[j];
         CHECK(sum == windows && windows == 300 - 9 + 1); /* one class per window */
     }
     lstmsrc_model_free(m);

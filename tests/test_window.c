@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "test.h"
 #include "data/window.h"
+#include "test.h"
 
 static void test_window_count(void)
 {

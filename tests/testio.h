@@ -40,9 +40,18 @@ static inline uint64_t get_le(const unsigned char *p, int bytes)
     return v;
 }
 
-static inline void put32(unsigned char *p, uint32_t v) { put_le(p, v, 4); }
-static inline void put64(unsigned char *p, uint64_t v) { put_le(p, v, 8); }
-static inline uint32_t get32(const unsigned char *p) { return (uint32_t)get_le(p, 4); }
+static inline void put32(unsigned char *p, uint32_t v)
+{
+    put_le(p, v, 4);
+}
+static inline void put64(unsigned char *p, uint64_t v)
+{
+    put_le(p, v, 8);
+}
+static inline uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)get_le(p, 4);
+}
 
 /* Rewrites the trailing CRC so a deliberate edit passes the checksum. */
 static inline void fix_crc(unsigned char *b, size_t n)

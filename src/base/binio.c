@@ -51,8 +51,8 @@ uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 int check_file_size(const char *name, size_t len, uint64_t file_size, char *why, size_t cap)
 {
     if (file_size > len)
-        snprintf(why, cap, "%s: truncated: file has %zu bytes, header promises %" PRIu64, name,
-                 len, file_size);
+        snprintf(why, cap, "%s: truncated: file has %zu bytes, header promises %" PRIu64, name, len,
+                 file_size);
     else if (file_size < len)
         snprintf(why, cap,
                  "%s: file has %zu bytes, header promises %" PRIu64

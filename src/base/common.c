@@ -11,16 +11,26 @@
 const char *lstmsrc_status_str(enum lstmsrc_status status)
 {
     switch (status) {
-    case LSTMSRC_OK: return "ok";
-    case LSTMSRC_ERR_ARG: return "invalid argument";
-    case LSTMSRC_ERR_IO: return "input/output error";
-    case LSTMSRC_ERR_PARSE: return "malformed data";
-    case LSTMSRC_ERR_FORMAT: return "truncated or corrupted model file";
-    case LSTMSRC_ERR_VERSION: return "unsupported model file version";
-    case LSTMSRC_ERR_NOMEM: return "out of memory";
-    case LSTMSRC_ERR_LIMIT: return "input exceeds a limit";
-    case LSTMSRC_ERR_INTERRUPTED: return "interrupted";
-    case LSTMSRC_ERR_DIVERGED: return "training diverged";
+    case LSTMSRC_OK:
+        return "ok";
+    case LSTMSRC_ERR_ARG:
+        return "invalid argument";
+    case LSTMSRC_ERR_IO:
+        return "input/output error";
+    case LSTMSRC_ERR_PARSE:
+        return "malformed data";
+    case LSTMSRC_ERR_FORMAT:
+        return "truncated or corrupted model file";
+    case LSTMSRC_ERR_VERSION:
+        return "unsupported model file version";
+    case LSTMSRC_ERR_NOMEM:
+        return "out of memory";
+    case LSTMSRC_ERR_LIMIT:
+        return "input exceeds a limit";
+    case LSTMSRC_ERR_INTERRUPTED:
+        return "interrupted";
+    case LSTMSRC_ERR_DIVERGED:
+        return "training diverged";
     }
     return "unknown status";
 }
@@ -42,7 +52,8 @@ enum lstmsrc_status set_error(struct lstmsrc_error *err, enum lstmsrc_status cod
         for (const unsigned char *r = (const unsigned char *)raw; *r; r++) {
             char esc[4];
             size_t n = 0;
-            if (*r >= 0x20 && *r != 0x7f) esc[n++] = (char)*r;
+            if (*r >= 0x20 && *r != 0x7f)
+                esc[n++] = (char)*r;
             else if (*r == '\n' || *r == '\r' || *r == '\t') {
                 esc[n++] = '\\';
                 esc[n++] = *r == '\n' ? 'n' : *r == '\r' ? 'r' : 't';
@@ -104,12 +115,16 @@ char *str_ndup(const char *s, size_t n)
     return d;
 }
 
-char *str_dup(const char *s) { return str_ndup(s, strlen(s)); }
+char *str_dup(const char *s)
+{
+    return str_ndup(s, strlen(s));
+}
 
 void str_array_free(char **a, int n)
 {
     if (!a) return;
-    for (int i = 0; i < n; i++) free(a[i]);
+    for (int i = 0; i < n; i++)
+        free(a[i]);
     free(a);
 }
 
@@ -119,7 +134,8 @@ void str_excerpt(char *dst, size_t cap, const char *s, size_t n)
     /* a NUL is shown as \0 (the text after it would be lost otherwise), a line break as a
      * blank (messages stay one line); cut with "..." to fit */
     size_t total = n;
-    for (size_t i = 0; i < n; i++) total += s[i] == '\0';
+    for (size_t i = 0; i < n; i++)
+        total += s[i] == '\0';
     const size_t room = total + 1 <= cap ? total : cap > 4 ? cap - 4 : 0;
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {

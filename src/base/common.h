@@ -14,13 +14,13 @@
 
 /* Internal invariants (shape mismatch, NULL where required) abort with file:line; they are
  * programming errors, never returned as status codes (GGML_ASSERT). */
-#define LSTMSRC_ASSERT(x)                                                                    \
-    do {                                                                                     \
-        if (!(x)) {                                                                          \
-            fprintf(stderr, "%s:%d: internal error: assertion failed: %s\n", __FILE__, __LINE__, \
-                    #x);                                                                     \
-            abort();                                                                         \
-        }                                                                                    \
+#define LSTMSRC_ASSERT(x)                                                                          \
+    do {                                                                                           \
+        if (!(x)) {                                                                                \
+            fprintf(stderr, "%s:%d: internal error: assertion failed: %s\n", __FILE__, __LINE__,   \
+                    #x);                                                                           \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #if defined(__GNUC__)

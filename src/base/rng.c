@@ -16,10 +16,14 @@ static uint64_t splitmix64(uint64_t *x)
 void rng_seed(struct rng *r, uint64_t seed)
 {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t rng_next(struct rng *r)
 {
@@ -35,7 +39,10 @@ uint64_t rng_next(struct rng *r)
     return result;
 }
 
-double rng_uniform(struct rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+double rng_uniform(struct rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 double rng_normal(struct rng *r)
 {
@@ -49,7 +56,8 @@ uint64_t rng_below(struct rng *r, uint64_t n)
     /* rejection sampling on the top of the range keeps it unbiased */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = rng_next(r);
+    do
+        x = rng_next(r);
     while (x >= limit);
     return x % n;
 }

@@ -8,14 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "base/outfile.h"
+#include "cli.h"
 #include "data/timecol.h"
 #include "svg.h" /* utf8_len */
 
 int cli_fail(const char *cmd, const struct lstmsrc_error *err)
 {
-    fprintf(stderr, "lstmsrc: %s: %s\n", cmd, err->msg[0] ? err->msg : lstmsrc_status_str(err->code));
+    fprintf(stderr, "lstmsrc: %s: %s\n", cmd,
+            err->msg[0] ? err->msg : lstmsrc_status_str(err->code));
     return err->code == LSTMSRC_ERR_ARG ? EXIT_USAGE : 1;
 }
 
@@ -144,14 +145,26 @@ void json_str(FILE *fp, const char *s)
             fwrite(p, 1, (size_t)n, fp);
         } else {
             switch (*p) {
-            case '"': fputs("\\\"", fp); break;
-            case '\\': fputs("\\\\", fp); break;
-            case '\n': fputs("\\n", fp); break;
-            case '\r': fputs("\\r", fp); break;
-            case '\t': fputs("\\t", fp); break;
+            case '"':
+                fputs("\\\"", fp);
+                break;
+            case '\\':
+                fputs("\\\\", fp);
+                break;
+            case '\n':
+                fputs("\\n", fp);
+                break;
+            case '\r':
+                fputs("\\r", fp);
+                break;
+            case '\t':
+                fputs("\\t", fp);
+                break;
             default:
-                if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
-                else fputc(*p, fp);
+                if (*p < 0x20)
+                    fprintf(fp, "\\u%04x", *p);
+                else
+                    fputc(*p, fp);
             }
         }
         p += n;
@@ -161,13 +174,15 @@ void json_str(FILE *fp, const char *s)
 
 void json_num(FILE *fp, double x)
 {
-    if (!isfinite(x)) fputs("null", fp);
-    else fprintf(fp, "%.6g", x);
+    if (!isfinite(x))
+        fputs("null", fp);
+    else
+        fprintf(fp, "%.6g", x);
 }
 
 const char *const cli_ingest_flags[] = {
-    "--missing", "--invalid-below", "--time", "--no-time", "--period", "--max-gap", "--from",
-    "--until", "--fill", "--fill-max", "--decimal", "--on-above", NULL,
+    "--missing", "--invalid-below", "--time",     "--no-time", "--period",   "--max-gap", "--from",
+    "--until",   "--fill",          "--fill-max", "--decimal", "--on-above", NULL,
 };
 
 int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
@@ -181,8 +196,7 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
         return 1;
     }
     if (cli_flag(argv, argc, i, "--invalid-below", &v)) {
-        if (!cli_float(cmd, flag, v, -3.4e38, 3.4e38, &cols->invalid_below))
-            *bad = 1;
+        if (!cli_float(cmd, flag, v, -3.4e38, 3.4e38, &cols->invalid_below)) *bad = 1;
         cols->use_invalid_below = 1;
         return 1;
     }
@@ -247,7 +261,8 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
         return 1;
     }
     if (cli_flag(argv, argc, i, "--on-above", &v)) {
-        if (missing(cmd, flag, v)) *bad = 1;
+        if (missing(cmd, flag, v))
+            *bad = 1;
         else if (!*v) {
             cli_usage(cmd, "--on-above needs W, NAME=W or auto");
             *bad = 1;
@@ -296,14 +311,17 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
     for (int j = 0; lstmsrc_dataset_has_labels(ds) && j < lstmsrc_dataset_outputs(ds); j++)
         if (lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL &&
             lstmsrc_dataset_on_above_auto(ds, j))
-            fprintf(stderr, "lstmsrc: %s: \"%s\" holds power: ON above %.4g W, where its "
-                            "distribution splits in two (--on-above %s=W to choose)\n",
+            fprintf(stderr,
+                    "lstmsrc: %s: \"%s\" holds power: ON above %.4g W, where its "
+                    "distribution splits in two (--on-above %s=W to choose)\n",
                     cmd, lstmsrc_dataset_output_name(ds, j),
                     (double)lstmsrc_dataset_on_above(ds, j), lstmsrc_dataset_output_name(ds, j));
     if (tname) {
-        fprintf(stderr, "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
-                        "step%s, %zu gap%s)", cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds), tname, period,
-                irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
+        fprintf(stderr,
+                "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
+                "step%s, %zu gap%s)",
+                cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds),
+                tname, period, irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
         if (dropped) fprintf(stderr, "; %zu rows outside --from/--until left out", dropped);
         if (lstmsrc_dataset_files_skipped(ds))
             fprintf(stderr, "; %zu file%s wholly outside left out",
@@ -316,10 +334,12 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
     char name[64];
     if (files > 1) snprintf(name, sizeof name, "%zu files", files);
     const size_t filled = lstmsrc_dataset_filled(ds);
-    fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
-                    "reading%s), %zu segment%s",
-            cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds), cells,
-            cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+    fprintf(stderr,
+            "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
+            "reading%s), %zu segment%s",
+            cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds),
+            cells, cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs,
+            segs == 1 ? "" : "s");
     if (filled)
         fprintf(stderr, "; %zu of the missing row%s bridged by --fill", filled,
                 filled == 1 ? "" : "s");

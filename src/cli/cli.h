@@ -36,18 +36,18 @@ int cmd_export_c(int argc, char **argv);
 struct pred_out {
     const struct lstmsrc_model *m;
     int k, multiclass, proba;
-    char **qnames;                 /* (k) output names, CSV-quoted where needed */
-    char *header, *empty;          /* full lines, '\n' included, not NUL-terminated */
+    char **qnames;        /* (k) output names, CSV-quoted where needed */
+    char *header, *empty; /* full lines, '\n' included, not NUL-terminated */
     size_t header_len, empty_len;
-    size_t row_max;                /* bytes pred_out_row may write at most */
-    uint8_t *on;                   /* (k) scratch decisions */
+    size_t row_max; /* bytes pred_out_row may write at most */
+    uint8_t *on;    /* (k) scratch decisions */
     /* the queue of rows whose decision is not settled yet */
     struct lstmsrc_filter *filter;
-    size_t cap;                    /* decision delay + 1 */
-    size_t head, n;                /* oldest pending row in the rings; pending rows */
-    float *pend_probs;             /* (cap, k) probabilities of the pending rows */
-    size_t *pend_empty;            /* (cap) empty lines that follow each pending row */
-    size_t owed;                   /* empty lines due before the next row */
+    size_t cap;         /* decision delay + 1 */
+    size_t head, n;     /* oldest pending row in the rings; pending rows */
+    float *pend_probs;  /* (cap, k) probabilities of the pending rows */
+    size_t *pend_empty; /* (cap) empty lines that follow each pending row */
+    size_t owed;        /* empty lines due before the next row */
 };
 /* Returns 1, or 0 when out of memory. */
 int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba);
@@ -83,7 +83,8 @@ int train_say_findings(const char *cmd, const struct lstmsrc_report *r,
 int train_say_validation(const char *cmd, const struct lstmsrc_model *m,
                          const struct lstmsrc_dataset *ds, const struct lstmsrc_train_config *cfg);
 
-/* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1). */
+/* Prints "lstmsrc: CMD: MESSAGE" and returns the exit code for err->code (2 for ERR_ARG, else 1).
+ */
 int cli_fail(const char *cmd, const struct lstmsrc_error *err);
 /* Checks, before any long work, that the output file path (given with flag; NULL: none, "-":
  * stdout) can be created and written (outfile_probe: nothing is left behind). Returns 0, or
@@ -116,8 +117,16 @@ int cli_flag(char **argv, int argc, int *i, const char *name, const char **val);
  *   CLI_CUSTOM   parse(cmd, flag, value, opts) prints its own usage error and returns 0 on a
  *                bad value (value NULL for a switch: takes_value 0)
  * The table ends with an entry whose name is NULL. */
-enum cli_kind { CLI_SWITCH, CLI_STRING, CLI_INT, CLI_SIZE, CLI_U64, CLI_FLOAT, CLI_CHOICE,
-                CLI_CUSTOM };
+enum cli_kind {
+    CLI_SWITCH,
+    CLI_STRING,
+    CLI_INT,
+    CLI_SIZE,
+    CLI_U64,
+    CLI_FLOAT,
+    CLI_CHOICE,
+    CLI_CUSTOM
+};
 struct cli_opt {
     const char *name, *alias;
     enum cli_kind kind;
@@ -134,7 +143,7 @@ struct cli_opt {
 struct cli_args {
     const char **pos; /* (argc) the arguments that are not flags, in order ("-" is one) */
     int n_pos;
-    unsigned given;   /* the given bits of every flag that appeared */
+    unsigned given; /* the given bits of every flag that appeared */
 };
 #define CLI_HELP (-1)
 /* Parses argv[1..argc) against table into opts. Reading flags (cli_ingest_flag) go to *ingest
@@ -172,25 +181,25 @@ int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstms
                     int *bad);
 /* The flags cli_ingest_flag reads, NULL-terminated. */
 extern const char *const cli_ingest_flags[];
-#define CLI_INGEST_HELP                                                                          \
-    "real recordings (several files: windows never cross from one into the next):\n"            \
-    "  --time COL            the time column (default: found by itself: a header like Time\n"   \
-    "                        or timestamp, or ISO 8601 date-time cells; --no-time: none)\n"      \
-    "  --period D            seconds between rows (default: the most common step; 60, 1m)\n"   \
-    "  --max-gap D           a longer step starts a new segment (default 1.5 periods)\n"       \
-    "  --from T, --until T   keep the rows from/until these times (inclusive)\n"               \
-    "  --decimal ,           numbers with a decimal comma also in a comma-separated file\n"   \
-    "                        (read by themselves where fields are split by ';' or tabs)\n"   \
-    "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"   \
-    "                        row with one is left out and splits the data into segments\n"        \
-    "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"     \
+#define CLI_INGEST_HELP                                                                            \
+    "real recordings (several files: windows never cross from one into the next):\n"               \
+    "  --time COL            the time column (default: found by itself: a header like Time\n"      \
+    "                        or timestamp, or ISO 8601 date-time cells; --no-time: none)\n"        \
+    "  --period D            seconds between rows (default: the most common step; 60, 1m)\n"       \
+    "  --max-gap D           a longer step starts a new segment (default 1.5 periods)\n"           \
+    "  --from T, --until T   keep the rows from/until these times (inclusive)\n"                   \
+    "  --decimal ,           numbers with a decimal comma also in a comma-separated file\n"        \
+    "                        (read by themselves where fields are split by ';' or tabs)\n"         \
+    "  --missing LIST        cells that mean \"no value\" (default: empty, NA, NaN, null); a\n"    \
+    "                        row with one is left out and splits the data into segments\n"         \
+    "  --invalid-below X     a reading below X marks its row missing (outages logged as 0)\n"      \
     "  --fill hold|linear    bridge holes of missing rows (not time gaps) instead of splitting:\n" \
-    "                        the row before's readings, or the line between the rows on\n"    \
-    "                        either side; labels the row before's (stream cannot: it has not\n" \
-    "                        read the row after)\n"                                            \
-    "  --fill-max N          the longest hole bridged, in rows (default 5)\n"                 \
-    "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"      \
-    "                        all, NAME=W,NAME=W, or auto: where each one's distribution\n"      \
+    "                        the row before's readings, or the line between the rows on\n"         \
+    "                        either side; labels the row before's (stream cannot: it has not\n"    \
+    "                        read the row after)\n"                                                \
+    "  --fill-max N          the longest hole bridged, in rows (default 5)\n"                      \
+    "  --on-above SPEC       label columns holding power are ON above a threshold: W for\n"        \
+    "                        all, NAME=W,NAME=W, or auto: where each one's distribution\n"         \
     "                        splits in two (kept in the model)\n"
 /* How a command names its data: the file, or "A.csv and 2 more files" (in buf) for several. */
 const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap);

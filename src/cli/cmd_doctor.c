@@ -44,12 +44,14 @@ static const char usage_text[] =
 static void wrap(const char *text, int col, int indent)
 {
     const char *p = text;
-    int start = col;   /* no space before the first word of a line */
+    int start = col; /* no space before the first word of a line */
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         /* a word runs to the next space, except one before '%': "12.5 %" stays whole */
         const char *e = p;
-        while (*e && (*e != ' ' || e[1] == '%')) e++;
+        while (*e && (*e != ' ' || e[1] == '%'))
+            e++;
         int len = (int)(e - p);
         if (col > start && col + 1 + len > WIDTH) {
             printf("\n%*s", indent, "");
@@ -146,7 +148,8 @@ static void text_outputs(const struct lstmsrc_report *r)
 static void text_findings(const struct lstmsrc_report *r)
 {
     int count[3] = {0, 0, 0};
-    for (int i = 0; i < r->n_findings; i++) count[r->findings[i].severity]++;
+    for (int i = 0; i < r->n_findings; i++)
+        count[r->findings[i].severity]++;
     printf("\n%d problem%s, %d warning%s, %d note%s\n", count[2], count[2] == 1 ? "" : "s",
            count[1], count[1] == 1 ? "" : "s", count[0], count[0] == 1 ? "" : "s");
     static const char *const sev[] = {"note", "WARN", "PROBLEM"};
@@ -435,8 +438,14 @@ static int opt_task(const char *cmd_, const char *flag, const char *v, void *p)
 }
 
 #define OFF(f) offsetof(struct doctor_opts, f)
-#define STRING(name, f) {name, NULL, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0}
-#define CUSTOM(name, fn) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0}
+#define STRING(name, f)                                                                            \
+    {                                                                                              \
+        name, NULL, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0                            \
+    }
+#define CUSTOM(name, fn)                                                                           \
+    {                                                                                              \
+        name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0                                   \
+    }
 const struct cli_opt cli_opts_doctor[] = {
     {"--json", NULL, CLI_SWITCH, OFF(json), 0, 0, 1, NULL, NULL, NULL, 0, 0},
     STRING("--input", cols.input),

@@ -14,30 +14,31 @@ static const char cmd[] = "eval";
 
 static void eval_usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw]\n"
-            "\n"
-            "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
-            "and label columns (matched by name). A window's label is the state at its last row, or\n"
-            "at its centre for a model trained with --label-at center.\n"
-            "Multi-label: per-source precision, recall, F1 and support, macro F1, exact-match\n"
-            "accuracy and Hamming loss, beside the all-off and \"on if reading > t\" baselines.\n"
-            "Multi-class: accuracy, per-class table, macro F1, confusion matrix, beside the\n"
-            "majority-class baseline.\n"
-            "Multi-label decisions are scored after the model's minimum on/off durations (tuned\n"
-            "in training, see `lstmsrc inspect`), as predict and stream give them; --raw scores\n"
-            "the thresholded decisions without them.\n"
-            "A model that does not make at least 1 %% fewer errors than \"all off\" on exact-match\n"
-            "accuracy or Hamming loss (multi-class: than the majority class on accuracy) gets a\n"
-            "warning line after the tables; --json says it in beats_all_off (beats_majority).\n"
-            "\n"
-            "options:\n"
-            "  --json       print one JSON object instead of tables (default: text)\n"
-            "  --raw        no minimum on/off durations: every window's own decision\n"
-            "  -h, --help   this text\n"
-            "\n"
-            "example:\n"
-            "  lstmsrc eval model.lsm test.csv --json\n");
+    fprintf(
+        fp,
+        "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw]\n"
+        "\n"
+        "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
+        "and label columns (matched by name). A window's label is the state at its last row, or\n"
+        "at its centre for a model trained with --label-at center.\n"
+        "Multi-label: per-source precision, recall, F1 and support, macro F1, exact-match\n"
+        "accuracy and Hamming loss, beside the all-off and \"on if reading > t\" baselines.\n"
+        "Multi-class: accuracy, per-class table, macro F1, confusion matrix, beside the\n"
+        "majority-class baseline.\n"
+        "Multi-label decisions are scored after the model's minimum on/off durations (tuned\n"
+        "in training, see `lstmsrc inspect`), as predict and stream give them; --raw scores\n"
+        "the thresholded decisions without them.\n"
+        "A model that does not make at least 1 %% fewer errors than \"all off\" on exact-match\n"
+        "accuracy or Hamming loss (multi-class: than the majority class on accuracy) gets a\n"
+        "warning line after the tables; --json says it in beats_all_off (beats_majority).\n"
+        "\n"
+        "options:\n"
+        "  --json       print one JSON object instead of tables (default: text)\n"
+        "  --raw        no minimum on/off durations: every window's own decision\n"
+        "  -h, --help   this text\n"
+        "\n"
+        "example:\n"
+        "  lstmsrc eval model.lsm test.csv --json\n");
     fputs("\n" CLI_INGEST_HELP, fp);
 }
 
@@ -63,7 +64,8 @@ static void text_multilabel(const struct lstmsrc_eval *ev)
 {
     int nw = name_width(ev, 6);
     printf("%-*s  precision  recall      F1  support  threshold  min on/off |  rule F1  "
-           "rule: reading >\n", nw, "source");
+           "rule: reading >\n",
+           nw, "source");
     for (int j = 0; j < ev->outputs; j++) {
         const struct lstmsrc_output_metrics *o = &ev->per[j];
         char mins[32];
@@ -235,8 +237,8 @@ static double fewer_errors(double model_err, double trivial_err)
 }
 
 struct beats {
-    double subset, hamming;   /* multi-label: fewer_errors of exact-match and Hamming loss */
-    double accuracy;          /* multi-class: fewer_errors of the accuracy */
+    double subset, hamming; /* multi-label: fewer_errors of exact-match and Hamming loss */
+    double accuracy;        /* multi-class: fewer_errors of the accuracy */
 };
 
 static struct beats beats_trivial(const struct lstmsrc_eval *ev)
@@ -258,8 +260,7 @@ static int wins(double fewer)
 
 /* "exact-match accuracy (model 0.8693, all off 0.8688: 0.4 % fewer errors)": 3 decimals, more
  * (up to 6) where 3 would show two different numbers as one */
-static void versus(const char *what, double model, const char *base, double trivial,
-                   double fewer)
+static void versus(const char *what, double model, const char *base, double trivial, double fewer)
 {
     int d = 3;
     char a[32], b[32];
@@ -307,7 +308,10 @@ struct eval_opts {
 };
 
 #define OFF(f) offsetof(struct eval_opts, f)
-#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+#define SWITCH(name, f)                                                                            \
+    {                                                                                              \
+        name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0                            \
+    }
 const struct cli_opt cli_opts_eval[] = {
     SWITCH("--json", json),
     SWITCH("--raw", raw),

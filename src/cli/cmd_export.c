@@ -8,37 +8,37 @@
 
 #include "cli.h"
 
-
 static const char cmd[] = "export-c";
 
 static void export_usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: lstmsrc export-c MODEL [-o model.h] [--prefix NAME]\n"
-            "\n"
-            "Writes MODEL as one self-contained C99 header for a device: the weights as\n"
-            "`static const float` arrays, the input scaler, the decision thresholds, the column\n"
-            "names, and a streaming predictor (push one reading, get the probabilities and\n"
-            "decisions) that needs no library, no malloc and nothing from libm but expf.\n"
-            "Its probabilities match `lstmsrc predict` to about 1e-6.\n"
-            "Prints the model's flash (constant data) and RAM (state) sizes in bytes (on stdout,\n"
-            "or on stderr when the header goes to stdout).\n"
-            "\n"
-            "options:\n"
-            "  -o FILE         output header (also --output FILE), written to a temporary name\n"
-            "                  and renamed\n"
-            "                  (default \"-\" = stdout)\n"
-            "  --prefix NAME   prefix of every name in the header, as given: a C identifier of\n"
-            "                  1 to 64 characters, not ending in \"_filter\" (default \"model\":\n"
-            "                  model_state, model_push, model_INPUTS, ...); give two models\n"
-            "                  different prefixes (kettle and Kettle differ) to use both in one\n"
-            "                  program\n"
-            "  -q, --quiet     do not print the sizes\n"
-            "  -h, --help      this text\n"
-            "\n"
-            "example:\n"
-            "  lstmsrc export-c model.lsm -o kettle.h --prefix kettle\n"
-            "  cc -std=c99 -O2 main.c -lm        (main.c: #include \"kettle.h\", kettle_push(...))\n");
+    fprintf(
+        fp,
+        "usage: lstmsrc export-c MODEL [-o model.h] [--prefix NAME]\n"
+        "\n"
+        "Writes MODEL as one self-contained C99 header for a device: the weights as\n"
+        "`static const float` arrays, the input scaler, the decision thresholds, the column\n"
+        "names, and a streaming predictor (push one reading, get the probabilities and\n"
+        "decisions) that needs no library, no malloc and nothing from libm but expf.\n"
+        "Its probabilities match `lstmsrc predict` to about 1e-6.\n"
+        "Prints the model's flash (constant data) and RAM (state) sizes in bytes (on stdout,\n"
+        "or on stderr when the header goes to stdout).\n"
+        "\n"
+        "options:\n"
+        "  -o FILE         output header (also --output FILE), written to a temporary name\n"
+        "                  and renamed\n"
+        "                  (default \"-\" = stdout)\n"
+        "  --prefix NAME   prefix of every name in the header, as given: a C identifier of\n"
+        "                  1 to 64 characters, not ending in \"_filter\" (default \"model\":\n"
+        "                  model_state, model_push, model_INPUTS, ...); give two models\n"
+        "                  different prefixes (kettle and Kettle differ) to use both in one\n"
+        "                  program\n"
+        "  -q, --quiet     do not print the sizes\n"
+        "  -h, --help      this text\n"
+        "\n"
+        "example:\n"
+        "  lstmsrc export-c model.lsm -o kettle.h --prefix kettle\n"
+        "  cc -std=c99 -O2 main.c -lm        (main.c: #include \"kettle.h\", kettle_push(...))\n");
 }
 
 /* ============================== parse ============================== */
@@ -74,7 +74,10 @@ static int opt_prefix(const char *c, const char *flag, const char *v, void *p)
 }
 
 #define OFF(f) offsetof(struct export_opts, f)
-#define CUSTOM(name, alias, fn) {name, alias, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0}
+#define CUSTOM(name, alias, fn)                                                                    \
+    {                                                                                              \
+        name, alias, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0                                  \
+    }
 const struct cli_opt cli_opts_export_c[] = {
     {"-q", "--quiet", CLI_SWITCH, OFF(quiet), 0, 0, 1, NULL, NULL, NULL, 0, 0},
     CUSTOM("-o", "--output", opt_out),

@@ -9,7 +9,6 @@
 
 #include "cli.h"
 
-
 /* A sanity bound that reads well in the error message; 10^12 rows is ~12 TB of CSV. */
 #define MAX_ROWS ((size_t)(SIZE_MAX < 1000000000000ull ? SIZE_MAX : 1000000000000ull))
 

@@ -25,7 +25,8 @@ static void inspect_usage(FILE *fp)
             "count, window length, per input the scaler mean and std, per output the decision\n"
             "threshold, the \"on if reading > t\" baseline threshold and the positive weight used\n"
             "in training, the minimum on/off durations applied to its decisions and the delay\n"
-            "they add to a stream, and the training metadata (seed, rows, windows, epochs, batch, threads,\n"
+            "they add to a stream, and the training metadata (seed, rows, windows, epochs, batch, "
+            "threads,\n"
             "learning rate, validation loss and macro F1; null in JSON when there was no\n"
             "validation part).\n"
             "\n"
@@ -351,8 +352,9 @@ static void print_json(const char *path, const struct lstmsrc_model_info *in)
     json_str(o, task_str(in->task));
     fputs(",\"label_mode\":", o);
     json_str(o, mode_str(in->label_mode));
-    fprintf(o, ",\"hidden\":%d,\"layers\":%d,\"directions\":%d,\"seq_len\":%d,\"params\":%zu,"
-               "\"param_bytes\":%zu",
+    fprintf(o,
+            ",\"hidden\":%d,\"layers\":%d,\"directions\":%d,\"seq_len\":%d,\"params\":%zu,"
+            "\"param_bytes\":%zu",
             in->hidden, in->layers, in->directions, in->seq_len, in->n_params, in->n_params * 4);
     json_columns(o, in);
     fprintf(o, ",\"label_at\":\"%s\",\"label_offset\":%d,\"features\":[%s%s%s]",

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "plot.h"
 
-
 static const char cmd[] = "plot";
 
 static const char usage_text[] =
@@ -151,7 +150,10 @@ static int opt_rows(const char *c, const char *flag, const char *v, void *p)
 static const int figure_values[] = {FIG_TIMELINE, FIG_PR, FIG_TIMELINE | FIG_PR};
 
 #define OFF(f) offsetof(struct plot_opts, f)
-#define CUSTOM(name, fn) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0}
+#define CUSTOM(name, fn)                                                                           \
+    {                                                                                              \
+        name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, 0                                   \
+    }
 const struct cli_opt cli_opts_plot[] = {
     {"-o", "--output", CLI_STRING, OFF(out), 0, 0, 0, NULL, NULL, NULL, 0, 0},
     CUSTOM("--from", opt_from), /* before the reading flags' --from TIME */

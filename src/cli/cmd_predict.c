@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "base/outfile.h"
+#include "cli.h"
 
 static const char cmd[] = "predict";
 
@@ -31,38 +31,40 @@ static const char cmd[] = "predict";
 
 static void predict_usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: lstmsrc predict MODEL DATA.csv [--proba] [--raw] [-o OUT.csv] [--threads N]\n"
-            "       lstmsrc predict MODEL A.csv B.csv ... -o DIR  (one output per file, DIR/A.csv ...)\n"
-            "\n"
-            "Predicts every row of DATA.csv (\"-\" = stdin): the window of the model's length that\n"
-            "ends at the row. Input columns are matched by the names stored in the model; other\n"
-            "columns (labels) are ignored, so new data needs only the input columns. Memory stays\n"
-            "the same whatever the file size.\n"
-            "\n"
-            "Output (CSV, one line per input row, in order, after a header line):\n"
-            "  multi-label   one 0/1 column per source, named after it: 1 = ON, i.e. the\n"
-            "                probability > the source's threshold tuned in training, then\n"
-            "                the source's minimum on/off durations (see lstmsrc inspect) over\n"
-            "                the whole file; --raw leaves them out\n"
-            "  multi-class   class,prob: the most probable class and its probability\n"
-            "  --proba       adds NAME_prob: every output's probability\n"
-            "Probabilities have 6 decimals. Rows without a full window have every field empty\n"
-            "(\",,\"): the first seq_len-1 rows, or for a model trained with --label-at center\n"
-            "the first seq_len-1-seq_len/2 and the last seq_len/2. Line N+1 of the output is\n"
-            "row N of the input.\n"
-            "\n"
-            "options:\n"
-            "  --proba         add each output's probability\n"
-            "  --raw           decisions without the minimum on/off durations\n"
-            "  -o FILE         output file (also --output FILE), written to a temporary name\n"
-            "                  and renamed\n"
-            "                  (default \"-\" = stdout)\n"
-            "  --threads N     (default 0 = all cores; the output is the same for any N)\n"
-            "  -h, --help      this text\n"
-            "\n"
-            "example:\n"
-            "  lstmsrc predict model.lsm new.csv --proba -o predictions.csv\n");
+    fprintf(
+        fp,
+        "usage: lstmsrc predict MODEL DATA.csv [--proba] [--raw] [-o OUT.csv] [--threads N]\n"
+        "       lstmsrc predict MODEL A.csv B.csv ... -o DIR  (one output per file, DIR/A.csv "
+        "...)\n"
+        "\n"
+        "Predicts every row of DATA.csv (\"-\" = stdin): the window of the model's length that\n"
+        "ends at the row. Input columns are matched by the names stored in the model; other\n"
+        "columns (labels) are ignored, so new data needs only the input columns. Memory stays\n"
+        "the same whatever the file size.\n"
+        "\n"
+        "Output (CSV, one line per input row, in order, after a header line):\n"
+        "  multi-label   one 0/1 column per source, named after it: 1 = ON, i.e. the\n"
+        "                probability > the source's threshold tuned in training, then\n"
+        "                the source's minimum on/off durations (see lstmsrc inspect) over\n"
+        "                the whole file; --raw leaves them out\n"
+        "  multi-class   class,prob: the most probable class and its probability\n"
+        "  --proba       adds NAME_prob: every output's probability\n"
+        "Probabilities have 6 decimals. Rows without a full window have every field empty\n"
+        "(\",,\"): the first seq_len-1 rows, or for a model trained with --label-at center\n"
+        "the first seq_len-1-seq_len/2 and the last seq_len/2. Line N+1 of the output is\n"
+        "row N of the input.\n"
+        "\n"
+        "options:\n"
+        "  --proba         add each output's probability\n"
+        "  --raw           decisions without the minimum on/off durations\n"
+        "  -o FILE         output file (also --output FILE), written to a temporary name\n"
+        "                  and renamed\n"
+        "                  (default \"-\" = stdout)\n"
+        "  --threads N     (default 0 = all cores; the output is the same for any N)\n"
+        "  -h, --help      this text\n"
+        "\n"
+        "example:\n"
+        "  lstmsrc predict model.lsm new.csv --proba -o predictions.csv\n");
     fputs("\n" CLI_INGEST_HELP, fp);
 }
 
@@ -70,9 +72,9 @@ struct sink {
     FILE *fp;
     char *buf;
     size_t used;
-    int failed;     /* errno of the first failed write, or -1 */
+    int failed; /* errno of the first failed write, or -1 */
     /* with a time column: each input row's time, in order, until its line is written */
-    int time_kind;  /* 0 none, 1 ISO 8601, 2 Unix seconds */
+    int time_kind; /* 0 none, 1 ISO 8601, 2 Unix seconds */
     double *tq;
     size_t tq_head, tq_n, tq_cap;
     int oom;
@@ -165,11 +167,11 @@ static void sink_drain(struct sink *s, struct pred_out *po)
  * before them, and how many of its rows have their line out. */
 struct series {
     const struct lstmsrc_model *m;
-    size_t F, K, keep, lead;       /* inputs, outputs, seq_len - 1, empty rows before a window */
+    size_t F, K, keep, lead; /* inputs, outputs, seq_len - 1, empty rows before a window */
     int threads;
-    float *x;                      /* (keep + CHUNK, F) */
-    float *probs;                  /* (CHUNK, K) */
-    size_t have, rows, emitted;    /* rows in x; rows of the segment so far; lines written */
+    float *x;                   /* (keep + CHUNK, F) */
+    float *probs;               /* (CHUNK, K) */
+    size_t have, rows, emitted; /* rows in x; rows of the segment so far; lines written */
     float prev[LSTMSRC_MAX_INPUTS];
     int has_prev;
 };
@@ -190,11 +192,11 @@ static enum lstmsrc_status series_add(struct series *se, struct pred_out *po, st
         size_t w0 = first_full - keep, nw = se->have - keep - w0;
         /* the windows ending at rows [first_full, have): start rows [w0, w0 + nw) */
         const float *before = w0 ? se->x + (w0 - 1) * F : se->has_prev ? se->prev : NULL;
-        enum lstmsrc_status st = lstmsrc_predict_rows_after(se->m, before, se->x + w0 * F,
-                                                            nw + keep, se->probs, nw, se->threads,
-                                                            err);
+        enum lstmsrc_status st = lstmsrc_predict_rows_after(
+            se->m, before, se->x + w0 * F, nw + keep, se->probs, nw, se->threads, err);
         if (st) return st;
-        for (; se->emitted < se->lead; se->emitted++) sink_line(sk, po->empty, po->empty_len);
+        for (; se->emitted < se->lead; se->emitted++)
+            sink_line(sk, po->empty, po->empty_len);
         se->emitted += nw;
         for (size_t w = 0; w < nw; w++) {
             pred_out_push(po, se->probs + w * K);
@@ -218,7 +220,8 @@ static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
 {
     pred_out_finish(po);
     sink_drain(sk, po);
-    for (; se->emitted < se->rows; se->emitted++) sink_line(sk, po->empty, po->empty_len);
+    for (; se->emitted < se->rows; se->emitted++)
+        sink_line(sk, po->empty, po->empty_len);
     se->have = se->rows = se->emitted = 0;
     se->has_prev = 0;
 }
@@ -245,7 +248,10 @@ static int opt_output(const char *cmd_, const char *flag, const char *v, void *p
 }
 
 #define OFF(f) offsetof(struct predict_opts, f)
-#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+#define SWITCH(name, f)                                                                            \
+    {                                                                                              \
+        name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0                            \
+    }
 const struct cli_opt cli_opts_predict[] = {
     SWITCH("--proba", proba),
     SWITCH("--raw", raw),
@@ -377,7 +383,8 @@ static int job_chunk(struct job *j, size_t n)
             continue;
         }
         if (mark[i] == LSTMSRC_ROW_BREAK && se->rows) series_end(se, &j->po, &j->sk);
-        for (e = i + 1; e < n && mark[e] == LSTMSRC_ROW_OK; e++) continue;
+        for (e = i + 1; e < n && mark[e] == LSTMSRC_ROW_OK; e++)
+            continue;
         if (series_add(se, &j->po, &j->sk, j->x + i * se->F, e - i, &j->err))
             return cli_fail(cmd, &j->err);
     }
@@ -394,7 +401,8 @@ static int job_read(struct job *j)
             return cli_fail(cmd, &j->err);
         if (n == 0) break;
         j->total += n;
-        for (size_t i = 0; j->times && i < n; i++) sink_time(&j->sk, j->times[i]);
+        for (size_t i = 0; j->times && i < n; i++)
+            sink_time(&j->sk, j->times[i]);
         if (j->sk.oom) return out_of_memory();
         int rc = job_chunk(j, n);
         if (rc) return rc;
@@ -430,8 +438,9 @@ static void job_report(const struct job *j, const char *data_path)
     if (filled)
         snprintf(tail, sizeof tail, "%zu bridged by --fill%s", filled,
                  filled < mrows ? ", the others' lines empty" : "");
-    fprintf(stderr, "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
-                    "invalid reading%s), %zu segment%s; %s\n",
+    fprintf(stderr,
+            "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu "
+            "invalid reading%s), %zu segment%s; %s\n",
             cmd, data_path, mrows, j->total, cells, cells == 1 ? "" : "s", invalid,
             invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s", tail);
 }
@@ -496,9 +505,11 @@ static int predict_files(const struct predict_opts *o, const char *model_path,
 {
     struct stat st;
     if (!strcmp(o->out, "-") || stat(o->out, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cli_usage(cmd, "%d data files need -o DIR (an existing directory), one output "
-                              "per file", n_data);
-    char (*outs)[4096] = malloc((size_t)n_data * sizeof *outs);
+        return cli_usage(cmd,
+                         "%d data files need -o DIR (an existing directory), one output "
+                         "per file",
+                         n_data);
+    char(*outs)[4096] = malloc((size_t)n_data * sizeof *outs);
     if (!outs) return out_of_memory();
     int rc = name_outputs(o->out, data, n_data, outs);
     for (int i = 0; i < n_data && !rc; i++) {

@@ -40,7 +40,6 @@
 #include "data/dataset.h"
 #include "data/timecol.h"
 
-
 static const char cmd[] = "stream";
 
 #define EXCERPT 40
@@ -98,7 +97,8 @@ static void stream_usage(FILE *fp)
             "  -h, --help   this text\n"
             "\n"
             "example:\n"
-            "  printf '2832.26\\n2833.10\\n2835.90\\n2836.00\\n2838.70\\n' | lstmsrc stream model.lsm\n");
+            "  printf '2832.26\\n2833.10\\n2835.90\\n2836.00\\n2838.70\\n' | lstmsrc stream "
+            "model.lsm\n");
 }
 
 /* set by the first SIGINT/SIGTERM; devnull: a descriptor of /dev/null opened beforehand */
@@ -112,8 +112,10 @@ static void on_signal(int sig)
     int e = errno;
     (void)sig;
     stop_flag = 1;
-    if (devnull >= 0) (void)dup2(devnull, 0);
-    else (void)close(0);
+    if (devnull >= 0)
+        (void)dup2(devnull, 0);
+    else
+        (void)close(0);
     errno = e;
 }
 
@@ -134,15 +136,20 @@ struct field {
     size_t len;
 };
 
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
 
 /* The separator of a line: ',' outside quotes, else ';', else tab, else ' ' (runs of blanks). */
 static char detect_sep(const char *s, size_t n)
 {
     int inq = 0, semi = 0, tab = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') inq = !inq;
-        else if (!inq && s[i] == ',') return ',';
+        if (s[i] == '"')
+            inq = !inq;
+        else if (!inq && s[i] == ',')
+            return ',';
         else if (!inq) {
             semi |= s[i] == ';';
             tab |= s[i] == '\t';
@@ -158,11 +165,13 @@ static int split(char *s, size_t n, char sep, struct field *f, int max)
     size_t i = 0;
     int nf = 0;
     if (sep == ' ')
-        while (i < n && is_blank(s[i])) i++;
+        while (i < n && is_blank(s[i]))
+            i++;
     for (;;) {
         if (nf == max) return -2;
         if (sep != ' ')
-            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t') i++;
+            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t')
+                i++;
         if (i < n && s[i] == '"') {
             size_t w = ++i, start = i;
             for (;;) {
@@ -181,24 +190,28 @@ static int split(char *s, size_t n, char sep, struct field *f, int max)
             f[nf].s = s + start;
             f[nf].len = w - start;
             nf++;
-            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t') i++;
+            while (i < n && (s[i] == ' ' || s[i] == '\t') && sep != '\t')
+                i++;
         } else {
             size_t start = i;
             if (sep == ' ')
-                while (i < n && !is_blank(s[i])) i++;
+                while (i < n && !is_blank(s[i]))
+                    i++;
             else
-                while (i < n && s[i] != sep) i++;
+                while (i < n && s[i] != sep)
+                    i++;
             f[nf].s = s + start;
             f[nf].len = i - start;
             nf++;
         }
         if (sep == ' ') {
-            while (i < n && is_blank(s[i])) i++;
+            while (i < n && is_blank(s[i]))
+                i++;
             if (i >= n) return nf;
             continue;
         }
         if (i >= n) return nf;
-        if (s[i] != sep) return -1;   /* junk after a closing quote */
+        if (s[i] != sep) return -1; /* junk after a closing quote */
         i++;
     }
 }
@@ -209,7 +222,8 @@ static void trim(const char **s, size_t *n)
         (*s)++;
         (*n)--;
     }
-    while (*n && is_blank((*s)[*n - 1])) (*n)--;
+    while (*n && is_blank((*s)[*n - 1]))
+        (*n)--;
 }
 
 static int same_name(const struct field *f, const char *name)
@@ -222,23 +236,23 @@ static int same_name(const struct field *f, const char *name)
 
 struct state {
     struct lstmsrc_model_info info;
-    int header;           /* a header line was seen */
-    char sep;             /* the header's separator */
-    int ncols;            /* the header's field count */
-    int idx[LSTMSRC_MAX_INPUTS];   /* input i is field idx[i] */
-    struct field *fields; /* (LSTMSRC_MAX_COLUMNS) */
-    const char *missing;  /* --missing, or NULL: the loader's spellings */
+    int header;                  /* a header line was seen */
+    char sep;                    /* the header's separator */
+    int ncols;                   /* the header's field count */
+    int idx[LSTMSRC_MAX_INPUTS]; /* input i is field idx[i] */
+    struct field *fields;        /* (LSTMSRC_MAX_COLUMNS) */
+    const char *missing;         /* --missing, or NULL: the loader's spellings */
     int use_invalid_below;
     float invalid_below;
     /* the time column (with a header): field time_col (-1: none), its kind once the first
      * data line shows it (1 ISO 8601, 2 Unix seconds), the last good time, the step that ends
      * a segment (0: 1.5 x the first step, learned), --from/--until */
-    const char *want_time;     /* --time, or the model's time column */
-    const char *user_time;     /* --time */
+    const char *want_time; /* --time, or the model's time column */
+    const char *user_time; /* --time */
     int no_time, time_col, time_kind;
     char time_name[LSTMSRC_MAX_NAME + 1];
     double t_prev, max_gap, from, until;
-    double t;                  /* the time of the line parse_row read (NAN: none) */
+    double t; /* the time of the line parse_row read (NAN: none) */
 };
 
 /* 1 when s[0..n) is a number strtod reads whole but that is not a finite float (nan, inf,
@@ -283,8 +297,8 @@ static int parse_time(struct state *S, const struct field *f, char *msg, size_t 
         excerpt(f, e);
         snprintf(msg, cap, "%d: expected %s, found \"%s%s\"", col,
                  S->time_kind == 2 ? "a time in Unix seconds"
-                                   : "a date-time like 2014-09-01 00:00:00 (or Unix seconds)", e,
-                 f->len > EXCERPT ? "..." : "");
+                                   : "a date-time like 2014-09-01 00:00:00 (or Unix seconds)",
+                 e, f->len > EXCERPT ? "..." : "");
         return -1;
     }
     if (!(t > S->t_prev)) {
@@ -469,7 +483,8 @@ static int header_time(struct state *S, int nf)
         char nm[LSTMSRC_MAX_NAME + 1];
         if (!field_name(&S->fields[c], nm)) continue;
         int input = 0;
-        for (int i = 0; i < S->info.inputs; i++) input |= S->idx[i] == c;
+        for (int i = 0; i < S->info.inputs; i++)
+            input |= S->idx[i] == c;
         if (!input && dataset_time_like_name(nm)) S->time_col = c;
     }
     if (S->time_col >= 0) field_name(&S->fields[S->time_col], S->time_name);
@@ -508,8 +523,10 @@ static int read_line(char *buf, size_t cap, size_t *len, int *too_long, int *cut
     int c;
     *too_long = 0;
     while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
-        if (n < cap) buf[n++] = (char)c;
-        else *too_long = 1;
+        if (n < cap)
+            buf[n++] = (char)c;
+        else
+            *too_long = 1;
     }
     if (c == EOF && (n || *too_long) && stop_flag) {
         *cut = 1;
@@ -579,7 +596,7 @@ static int put_ready(struct pred_out *po, char *buf, const struct state *S, stru
 /* Rows waiting for their decision (label_offset of them at most, plus the one just pushed),
  * oldest first; bad_after[i] counts the malformed lines read after waiting row i. */
 struct waiting {
-    long *bad_after;    /* (cap) ring */
+    long *bad_after; /* (cap) ring */
     int cap, head, n;
 };
 
@@ -595,7 +612,8 @@ static void release(struct waiting *q, struct pred_out *po, const float *probs)
         pred_out_push(po, probs);
     else
         pred_out_empty(po);
-    for (long i = 0; i < bad; i++) pred_out_empty(po);
+    for (long i = 0; i < bad; i++)
+        pred_out_empty(po);
 }
 
 /* ============================== parse ============================== */
@@ -608,7 +626,10 @@ struct stream_opts {
 };
 
 #define OFF(f) offsetof(struct stream_opts, f)
-#define SWITCH(name, f) {name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0}
+#define SWITCH(name, f)                                                                            \
+    {                                                                                              \
+        name, NULL, CLI_SWITCH, OFF(f), 0, 0, 1, NULL, NULL, NULL, 0, 0                            \
+    }
 const struct cli_opt cli_opts_stream[] = {
     SWITCH("--proba", proba),
     SWITCH("--raw", raw),
@@ -634,8 +655,9 @@ static int stream_parse(int argc, char **argv, struct stream_opts *o, struct cli
                               "not read yet: fill before streaming, or use predict");
     /* taken by the commands that read files; a stream has no use for them, and says so */
     if (o->user.decimal)
-        return cli_usage(cmd, "--decimal: a stream reads a decimal comma by itself where fields "
-                              "are split by ';' or tabs, and cannot where they are split by commas");
+        return cli_usage(cmd,
+                         "--decimal: a stream reads a decimal comma by itself where fields "
+                         "are split by ';' or tabs, and cannot where they are split by commas");
     if (o->user.on_above || o->user.on_above_auto)
         return cli_usage(cmd, "--on-above makes label columns ON above a threshold; a stream "
                               "reads no label columns");

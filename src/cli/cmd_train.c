@@ -8,8 +8,8 @@
  * fails writes the model to a fallback (save_fallback) and names it.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,8 +29,7 @@ static const char usage_text[] =
     "  --input COLS          input channels, names or 1-based indexes (default: 1)\n"
     "  --labels COLS         0/1 label columns (default: all other columns)\n"
     "  --class-column COL    one integer class column (multi-class)\n"
-    "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n"
-    ;
+    "  --task T              multilabel (default) or multiclass (N 0/1 columns -> 2^N classes)\n";
 /* the rest of the help (one literal may hold 4095 bytes) */
 static const char usage_text2[] =
     "model:\n"
@@ -84,8 +83,7 @@ static const char usage_text2[] =
     "                        defaults, and the data must have its inputs and outputs (not\n"
     "                        with --resume or --checkpoint)\n"
     "  --init-scaler S       with --init: keep (default, MODEL's scaler) or refit (fitted on\n"
-    "                        this data's training part)\n"
-    ;
+    "                        this data's training part)\n";
 static const char usage_text3[] =
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops between chunks of the current step (within about a\n"
@@ -131,7 +129,8 @@ static volatile sig_atomic_t est_work = -1, est_save = -1;
 /* Appends s to b (cap bytes) at *n; async-signal-safe. */
 static void put_str(char *b, size_t cap, size_t *n, const char *s)
 {
-    while (*s && *n < cap) b[(*n)++] = *s++;
+    while (*s && *n < cap)
+        b[(*n)++] = *s++;
 }
 
 /* Appends the tenths t as whole seconds rounded up (at least 1); async-signal-safe. */
@@ -145,7 +144,8 @@ static void put_secs(char *b, size_t cap, size_t *n, long t)
         d[k++] = (char)('0' + s % 10);
         s /= 10;
     } while (s && k < (int)sizeof d);
-    while (k > 0 && *n < cap) b[(*n)++] = d[--k];
+    while (k > 0 && *n < cap)
+        b[(*n)++] = d[--k];
 }
 
 /* The first SIGINT/SIGTERM asks for a stop; later ones only say that the save is under way and
@@ -161,18 +161,21 @@ static void on_signal(int sig)
         long work = est_work, save = est_save;
         put_str(b, sizeof b, &n, "lstmsrc: train: already stopping: ");
         if (work < 0 && save < 0) {
-            put_str(b, sizeof b, &n, "saving the model and training state (nothing measured yet: "
-                                     "a few seconds is usual)");
+            put_str(b, sizeof b, &n,
+                    "saving the model and training state (nothing measured yet: "
+                    "a few seconds is usual)");
         } else if (save < 0) {
             put_str(b, sizeof b, &n, "the work under way ends in about ");
             put_secs(b, sizeof b, &n, work);
-            put_str(b, sizeof b, &n, " s by the last step's time, then the model and training "
-                                     "state are saved (a few seconds is usual)");
+            put_str(b, sizeof b, &n,
+                    " s by the last step's time, then the model and training "
+                    "state are saved (a few seconds is usual)");
         } else {
             put_str(b, sizeof b, &n, "saving the model and training state, done in about ");
             put_secs(b, sizeof b, &n, (work > 0 ? work : 0) + save);
-            put_str(b, sizeof b, &n, work > 0 ? " s by the last step and checkpoint measured"
-                                              : " s by the last checkpoint measured");
+            put_str(b, sizeof b, &n,
+                    work > 0 ? " s by the last step and checkpoint measured"
+                             : " s by the last checkpoint measured");
         }
         put_str(b, sizeof b, &n, "; the save is not cut\n");
         ssize_t r = write(2, b, n);
@@ -204,8 +207,8 @@ static char *save_fallback(const struct lstmsrc_model *m, const char *path,
     struct stat st;
     char suffix[32];
     snprintf(suffix, sizeof suffix, ".saved-%ld", (long)getpid());
-    const int beside = strcmp(path, "-") &&
-                       (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+    const int beside =
+        strcmp(path, "-") && (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !tmpdir[0]) tmpdir = "/tmp";
     const char *base = strrchr(path, '/');
@@ -260,13 +263,13 @@ static void on_checkpoint(const struct lstmsrc_error *e, void *user)
 struct progress_state {
     int tty;
     double last;
-    double prev_seconds;        /* the last step's p->seconds, for the validation time */
-    double val_seconds;         /* the last validation pass (-1: none measured) */
-    double epoch_end;           /* now_wall() at the last end-of-epoch report (0: none yet) */
-    double val_per_step;        /* validation windows per training window (estimate) */
-    int quiet;                  /* print nothing (the callback may still record for --plot) */
-    int record;                 /* --plot: keep each epoch's numbers */
-    struct curve_epoch *curve;  /* (n_curve) */
+    double prev_seconds;       /* the last step's p->seconds, for the validation time */
+    double val_seconds;        /* the last validation pass (-1: none measured) */
+    double epoch_end;          /* now_wall() at the last end-of-epoch report (0: none yet) */
+    double val_per_step;       /* validation windows per training window (estimate) */
+    int quiet;                 /* print nothing (the callback may still record for --plot) */
+    int record;                /* --plot: keep each epoch's numbers */
+    struct curve_epoch *curve; /* (n_curve) */
     int n_curve, cap_curve, oom;
 };
 
@@ -292,7 +295,8 @@ static void bar(char *out, size_t done, size_t total)
 {
     const int width = 30;
     int n = total ? (int)((double)done / (double)total * width) : width;
-    for (int i = 0; i < width; i++) out[i] = i < n ? '=' : (i == n ? '>' : '.');
+    for (int i = 0; i < width; i++)
+        out[i] = i < n ? '=' : (i == n ? '>' : '.');
     if (n >= width) out[width - 1] = '=';
     out[width] = '\0';
 }
@@ -333,8 +337,10 @@ static void on_progress(const struct lstmsrc_progress *p, void *user)
     if (p->end_of_epoch && p->val_loss >= 0)
         fprintf(stderr, " - val_loss %.4f - val_f1 %.3f%s", p->val_loss, p->val_f1,
                 p->improved ? " *" : "");
-    if (p->end_of_epoch) fputc('\n', stderr);
-    else if (ps->tty) fputs("\033[K", stderr);
+    if (p->end_of_epoch)
+        fputc('\n', stderr);
+    else if (ps->tty)
+        fputs("\033[K", stderr);
     fflush(stderr);
 }
 
@@ -348,8 +354,10 @@ static void print_word(FILE *fp, const char *w)
     }
     fputc('\'', fp);
     for (; *w; w++) {
-        if (*w == '\'') fputs("'\\''", fp);
-        else fputc(*w, fp);
+        if (*w == '\'')
+            fputs("'\\''", fp);
+        else
+            fputc(*w, fp);
     }
     fputc('\'', fp);
 }
@@ -377,7 +385,8 @@ static void print_resume_command(int argc, char **argv, const char *ckpt)
 static int parse_weights(const char *s, float **out, int *n)
 {
     int cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
     float *w = calloc((size_t)cap, sizeof *w);
     if (!w) return 0;
     int k = 0;
@@ -489,8 +498,10 @@ static int opt_pos_weight(const char *cmd, const char *flag, const char *v, void
         free(o->weights);
         o->weights = NULL;
         if (!parse_weights(v, &o->weights, &o->cfg.n_pos_weights)) {
-            cli_usage(cmd, "--pos-weight expects auto, none or positive numbers w1,w2,..., found "
-                           "\"%s\"", v);
+            cli_usage(cmd,
+                      "--pos-weight expects auto, none or positive numbers w1,w2,..., found "
+                      "\"%s\"",
+                      v);
             return 0;
         }
         o->cfg.pos_weight = LSTMSRC_POS_WEIGHT_MANUAL;
@@ -546,11 +557,22 @@ static int opt_min_off(const char *cmd, const char *flag, const char *v, void *p
 }
 
 #define OFF(f) offsetof(struct train_opts, f)
-#define CUSTOM(name, fn, bits) {name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, bits}
-#define STRING(name, alias, f) {name, alias, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0}
-#define INT(name, f, lo, hi, bits) {name, NULL, CLI_INT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits}
-#define FLOAT(name, f, lo, hi, bits)                                                             \
-    {name, NULL, CLI_FLOAT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits}
+#define CUSTOM(name, fn, bits)                                                                     \
+    {                                                                                              \
+        name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, 1, bits                                \
+    }
+#define STRING(name, alias, f)                                                                     \
+    {                                                                                              \
+        name, alias, CLI_STRING, OFF(f), 0, 0, 0, NULL, NULL, NULL, 0, 0                           \
+    }
+#define INT(name, f, lo, hi, bits)                                                                 \
+    {                                                                                              \
+        name, NULL, CLI_INT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits                          \
+    }
+#define FLOAT(name, f, lo, hi, bits)                                                               \
+    {                                                                                              \
+        name, NULL, CLI_FLOAT, OFF(f), lo, hi, 0, NULL, NULL, NULL, 0, bits                        \
+    }
 const struct cli_opt cli_opts_train[] = {
     /* files */
     STRING("-o", "--output", out),
@@ -623,14 +645,20 @@ static int train_parse(int argc, char **argv, struct train_opts *o, struct cli_a
         if (o->cfg.select == LSTMSRC_SELECT_F1) need[n++] = "--select f1";
         if (o->cfg.patience > 0) need[n++] = "--patience";
         if (n)
-            return cli_usage(cmd, "--val 0 leaves no validation part, which %s%s%s%s%s need%s",
-                             need[0], n > 2 ? ", " : n > 1 ? " and " : "", n > 1 ? need[1] : "",
-                             n > 2 ? " and " : "", n > 2 ? need[2] : "", n > 1 ? "" : "s");
+            return cli_usage(
+                cmd, "--val 0 leaves no validation part, which %s%s%s%s%s need%s", need[0],
+                n > 2   ? ", "
+                : n > 1 ? " and "
+                        : "",
+                n > 1 ? need[1] : "", n > 2 ? " and " : "", n > 2 ? need[2] : "", n > 1 ? "" : "s");
     }
     if (o->init && (o->cfg.resume || o->ckpt))
-        return cli_usage(cmd, "--init and %s exclude each other (a fine-tuning run is not "
-                              "resumed; run it again)", o->cfg.resume ? "--resume" : "--checkpoint");
-    if (!o->init && o->cfg.init_refit_scaler) return cli_usage(cmd, "--init-scaler needs --init MODEL");
+        return cli_usage(cmd,
+                         "--init and %s exclude each other (a fine-tuning run is not "
+                         "resumed; run it again)",
+                         o->cfg.resume ? "--resume" : "--checkpoint");
+    if (!o->init && o->cfg.init_refit_scaler)
+        return cli_usage(cmd, "--init-scaler needs --init MODEL");
     return 0;
 }
 
@@ -640,18 +668,18 @@ static int train_parse(int argc, char **argv, struct train_opts *o, struct cli_a
 struct train_run {
     struct train_opts o;
     struct cli_args a;
-    unsigned unset;                 /* LSTMSRC_SUGGEST_* bits the doctor may still choose */
-    char shown[300];                /* the data as the summary names it */
+    unsigned unset;  /* LSTMSRC_SUGGEST_* bits the doctor may still choose */
+    char shown[300]; /* the data as the summary names it */
     const char *data;
-    char *stop_ckpt;                /* MODEL.ckpt, the state saved when a signal stops training */
-    struct lstmsrc_model *init_m;   /* --init's model */
+    char *stop_ckpt;              /* MODEL.ckpt, the state saved when a signal stops training */
+    struct lstmsrc_model *init_m; /* --init's model */
     struct lstmsrc_dataset *ds;
     struct lstmsrc_model *m;
     struct progress_state ps;
     struct ckpt_watch cw;
     struct lstmsrc_error err;
-    enum lstmsrc_status st;         /* what lstmsrc_train returned */
-    int saved_elsewhere;            /* the model went to a fallback file */
+    enum lstmsrc_status st; /* what lstmsrc_train returned */
+    int saved_elsewhere;    /* the model went to a fallback file */
 };
 
 static void train_free(struct train_run *r)
@@ -728,14 +756,18 @@ static void train_ask_doctor(struct train_run *r)
         return;
     unsigned changed = lstmsrc_doctor_suggest(rep, r->unset, cfg);
     if (!quiet && (changed & LSTMSRC_SUGGEST_SEQ_LEN))
-        fprintf(stderr, "lstmsrc: train: --seq %d chosen by the data doctor: %s%s (pass --seq to "
-                        "choose yourself)\n", cfg->seq_len, rep->seq_len_reason,
+        fprintf(stderr,
+                "lstmsrc: train: --seq %d chosen by the data doctor: %s%s (pass --seq to "
+                "choose yourself)\n",
+                cfg->seq_len, rep->seq_len_reason,
                 cfg->label_at == LSTMSRC_LABEL_CENTER
                     ? "; twice that, as the label sits at the window's centre"
                     : "");
     if (!quiet && (changed & LSTMSRC_SUGGEST_VAL_FRACTION))
-        fprintf(stderr, "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val to "
-                        "choose yourself)\n", (double)cfg->val_fraction, rep->val_fraction_reason);
+        fprintf(stderr,
+                "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val to "
+                "choose yourself)\n",
+                (double)cfg->val_fraction, rep->val_fraction_reason);
     if (changed & LSTMSRC_SUGGEST_FEATURES) /* a choice, said even with --quiet */
         fprintf(stderr, "lstmsrc: train: --features diff chosen by the data doctor: every input "
                         "is a cumulative counter, its first difference is the signal (pass "
@@ -748,8 +780,8 @@ static void train_ask_doctor(struct train_run *r)
 static void train_hooks(struct train_run *r)
 {
     struct lstmsrc_train_config *cfg = &r->o.cfg;
-    struct progress_state ps = {isatty(2), 0.0, 0.0, -1.0, 0.0, 0.0, r->o.quiet,
-                                r->o.plot != NULL, NULL, 0, 0, 0};
+    struct progress_state ps = {isatty(2),         0.0,  0.0, -1.0, 0.0, 0.0, r->o.quiet,
+                                r->o.plot != NULL, NULL, 0,   0,    0};
     r->ps = ps;
     /* validation windows per training window, for the first validation pass's guess */
     if (cfg->val_fraction > 0.0f && cfg->val_fraction < 1.0f)

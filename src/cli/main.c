@@ -76,10 +76,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version")) {
         const char *zv = csv_zlib_version();
-        printf("lstmsrc %s (kernels: %s; this CPU's best: %s; gzip input: %s%s)\n",
-               LSTMSRC_VERSION, kernels_isa_name(kernels_isa()),
-               kernels_isa_name(kernels_isa_best()), zv ? "zlib " : "no, built without zlib",
-               zv ? zv : "");
+        printf("lstmsrc %s (kernels: %s; this CPU's best: %s; gzip input: %s%s)\n", LSTMSRC_VERSION,
+               kernels_isa_name(kernels_isa()), kernels_isa_name(kernels_isa_best()),
+               zv ? "zlib " : "no, built without zlib", zv ? zv : "");
         return check_stdout("version", 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

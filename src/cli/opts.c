@@ -28,7 +28,8 @@ static void choice_usage(const char *cmd, int flen, const char *flag, const char
 {
     char list[256];
     size_t n = 0, cnt = 1;
-    for (const char *p = choices; *p; p++) cnt += *p == '|';
+    for (const char *p = choices; *p; p++)
+        cnt += *p == '|';
     size_t k = 0;
     for (const char *p = choices; n + 8 < sizeof list; k++) {
         size_t len = strcspn(p, "|");
@@ -63,11 +64,14 @@ static int take(const char *cmd, const struct cli_opt *o, const char *flag, cons
         }
         *(const char **)(void *)at = val;
         return 1;
-    case CLI_INT: return cli_int(cmd, flag, val, (long)o->min, (long)o->max, (int *)(void *)at);
+    case CLI_INT:
+        return cli_int(cmd, flag, val, (long)o->min, (long)o->max, (int *)(void *)at);
     case CLI_SIZE:
         return cli_size(cmd, flag, val, (size_t)o->min, (size_t)o->max, (size_t *)(void *)at);
-    case CLI_U64: return cli_u64(cmd, flag, val, (uint64_t *)(void *)at);
-    case CLI_FLOAT: return cli_float(cmd, flag, val, o->min, o->max, (float *)(void *)at);
+    case CLI_U64:
+        return cli_u64(cmd, flag, val, (uint64_t *)(void *)at);
+    case CLI_FLOAT:
+        return cli_float(cmd, flag, val, o->min, o->max, (float *)(void *)at);
     case CLI_CHOICE: {
         int k = choice_index(o->choices, val);
         if (k < 0) {
@@ -77,7 +81,8 @@ static int take(const char *cmd, const struct cli_opt *o, const char *flag, cons
         *(int *)(void *)at = o->values ? o->values[k] : k;
         return 1;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

@@ -48,7 +48,8 @@ static const char *short_name(char dst[NAME_MAX_BYTES + 4], const char *name)
     size_t n = strlen(name);
     if (n <= NAME_MAX_BYTES) return name;
     n = NAME_MAX_BYTES - 1;
-    while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80) n--;   /* continuation byte */
+    while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+        n--; /* continuation byte */
     memcpy(dst, name, n);
     memcpy(dst + n, "...", 4);
     return dst;
@@ -88,8 +89,8 @@ int plot_curves(const char *path, const char *title, const struct curve_epoch *e
     const double px0[2] = {80, 530}, px1[2] = {420, 870};
     for (int panel = 0; panel < 2; panel++) {
         struct axis ax = {elo, ehi, px0[panel], px1[panel]};
-        struct axis ay = panel == 0 ? (struct axis){lo, hi, bottom, top}
-                                    : (struct axis){0.0, 1.0, bottom, top};
+        struct axis ay =
+            panel == 0 ? (struct axis){lo, hi, bottom, top} : (struct axis){0.0, 1.0, bottom, top};
         svg_yaxis(&s, &ay, px0[panel], px1[panel], 6, panel == 0 ? "loss" : "validation macro F1");
         svg_xaxis(&s, &ax, bottom, 10, 1, "epoch");
         if (best_epoch > 0) {
@@ -128,11 +129,11 @@ int plot_curves(const char *path, const char *title, const struct curve_epoch *e
 
 #define TL_LEFT 190.0
 #define TL_RIGHT 20.0
-#define TL_HEAD 74.0       /* title, subtitle, legend */
-#define TL_READING 200.0   /* reading panel height */
+#define TL_HEAD 74.0     /* title, subtitle, legend */
+#define TL_READING 200.0 /* reading panel height */
 #define TL_GAP 16.0
 #define TL_BAND 10.0
-#define TL_SOURCE 34.0     /* two bands, their gap and the gap to the next source */
+#define TL_SOURCE 34.0 /* two bands, their gap and the gap to the next source */
 #define TL_AXIS 44.0
 
 double timeline_height(int k)
@@ -146,12 +147,18 @@ enum band_state { B_OFF, B_TRUE, B_RIGHT, B_FALSE, B_MISS, B_NONE };
 static const char *band_colour(enum band_state b)
 {
     switch (b) {
-    case B_TRUE: return C_TRUE;
-    case B_RIGHT: return C_RIGHT;
-    case B_FALSE: return C_FALSE;
-    case B_MISS: return C_MISS;
-    case B_NONE: return C_NONE;
-    case B_OFF: break;
+    case B_TRUE:
+        return C_TRUE;
+    case B_RIGHT:
+        return C_RIGHT;
+    case B_FALSE:
+        return C_FALSE;
+    case B_MISS:
+        return C_MISS;
+    case B_NONE:
+        return C_NONE;
+    case B_OFF:
+        break;
     }
     return NULL;
 }
@@ -174,7 +181,7 @@ static enum band_state bin_state(const struct timeline *t, int j, size_t r0, siz
             continue;
         }
         if (!t->truth) {
-            right += p != 0;   /* without labels every "on" is shown plainly */
+            right += p != 0; /* without labels every "on" is shown plainly */
             continue;
         }
         right += p && tr;
@@ -225,7 +232,8 @@ static void time_axis(struct svg *s, const struct axis *a, double y, const struc
         if (r >= t->rows) continue;
         char full[32], lab[16];
         time_format(t->times[r], 0, full, sizeof full); /* YYYY-MM-DD HH:MM:SS */
-        snprintf(lab, sizeof lab, "%.*s", span < 86400.0 ? 5 : 11, full + (span < 86400.0 ? 11 : 5));
+        snprintf(lab, sizeof lab, "%.*s", span < 86400.0 ? 5 : 11,
+                 full + (span < 86400.0 ? 11 : 5));
         double x = axis_px(a, tk[i]);
         svg_line(s, x, y, x, y + 4, "#444444", 1, NULL);
         svg_text(s, x, y + 16, 11, "middle", 0, "#333333", lab);
@@ -243,11 +251,11 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
     svg_group(s, "timeline");
     svg_text(s, 20, y0 + 24, 15, "start", 1, C_TEXT, t->title ? t->title : "timeline");
     if (t->subtitle) svg_text(s, 20, y0 + 42, 12, "start", 0, C_MUTED, t->subtitle);
-    double lx = legend(s, 20, y0 + 64, C_READING, 1, NULL, t->reading_name ? t->reading_name
-                                                                           : "reading");
+    double lx =
+        legend(s, 20, y0 + 64, C_READING, 1, NULL, t->reading_name ? t->reading_name : "reading");
     if (t->truth) lx = legend(s, lx, y0 + 64, C_TRUE, 0, NULL, "truly on");
-    lx = legend(s, lx, y0 + 64, C_RIGHT, 0, NULL,
-                t->truth ? "predicted on, right" : "predicted on");
+    lx =
+        legend(s, lx, y0 + 64, C_RIGHT, 0, NULL, t->truth ? "predicted on, right" : "predicted on");
     if (t->truth) {
         lx = legend(s, lx, y0 + 64, C_FALSE, 0, NULL, "false alarm");
         lx = legend(s, lx, y0 + 64, C_MISS, 0, NULL, "missed");
@@ -306,12 +314,11 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
 
 /* ============================== precision / recall ============================== */
 
-
 #define PR_COLS 3
 #define PR_HEAD 70.0
-#define PR_PANEL 200.0     /* title + plot + axis of one panel row */
+#define PR_PANEL 200.0 /* title + plot + axis of one panel row */
 #define PR_PLOT 130.0
-#define PR_STEPS 100       /* thresholds 0, 0.01, ..., 1 */
+#define PR_STEPS 100 /* thresholds 0, 0.01, ..., 1 */
 
 double pr_height(int k)
 {
@@ -320,8 +327,7 @@ double pr_height(int k)
 }
 
 /* Counts of "on if p > t" for output j at threshold t. */
-static void pr_counts(const struct pr_input *p, int j, double t, size_t *tp, size_t *fp,
-                      size_t *fn)
+static void pr_counts(const struct pr_input *p, int j, double t, size_t *tp, size_t *fp, size_t *fn)
 {
     size_t K = (size_t)p->k;
     *tp = *fp = *fn = 0;
@@ -350,7 +356,8 @@ void draw_pr(struct svg *s, double y0, double width, const struct pr_input *p)
     svg_text(s, 20, y0 + 24, 15, "start", 1, C_TEXT, p->title ? p->title : "precision / recall");
     if (p->subtitle) svg_text(s, 20, y0 + 42, 12, "start", 0, C_MUTED, p->subtitle);
     double lx = 20;
-    for (int m = 0; m < 3; m++) lx = legend(s, lx, y0 + 62, col[m], 1, dash[m], label[m]);
+    for (int m = 0; m < 3; m++)
+        lx = legend(s, lx, y0 + 62, col[m], 1, dash[m], label[m]);
     if (p->thresholds) legend(s, lx, y0 + 62, C_BEST, 1, "3 3", "the model's threshold");
 
     const double left = 70, gap = 60;
@@ -366,14 +373,14 @@ void draw_pr(struct svg *s, double y0, double width, const struct pr_input *p)
         svg_text(s, px, py + 12, 12, "start", 1, C_TEXT, name);
 
         size_t tp, fp, fn;
-        pr_counts(p, j, -1.0, &tp, &fp, &fn);   /* everything on: tp + fn = positives */
+        pr_counts(p, j, -1.0, &tp, &fp, &fn); /* everything on: tp + fn = positives */
         size_t pos = tp + fn;
         if (p->thresholds) {
             pr_counts(p, j, p->thresholds[j], &tp, &fp, &fn);
             svg_textf(s, px, py + 26, 10, "start", 0, C_MUTED,
-                      "model's t=%.2f: P %.2f  R %.2f  F1 %.2f",
-                      (double)p->thresholds[j], fmax(0.0, pr_metric(tp, fp, fn, 0)),
-                      fmax(0.0, pr_metric(tp, fp, fn, 1)), fmax(0.0, pr_metric(tp, fp, fn, 2)));
+                      "model's t=%.2f: P %.2f  R %.2f  F1 %.2f", (double)p->thresholds[j],
+                      fmax(0.0, pr_metric(tp, fp, fn, 0)), fmax(0.0, pr_metric(tp, fp, fn, 1)),
+                      fmax(0.0, pr_metric(tp, fp, fn, 2)));
         }
         svg_yaxis(s, &ay, px, px + panel_w, 6, NULL);
         svg_xaxis(s, &ax, bot, 6, 0, j + PR_COLS >= p->k ? "threshold" : NULL);
@@ -400,7 +407,8 @@ void draw_pr(struct svg *s, double y0, double width, const struct pr_input *p)
         for (int i = PR_STEPS; i >= 0; i--) {
             on_pos += hp[i + 1];
             on_neg += hn[i + 1];
-            for (int k = 0; k < 3; k++) m[k][i] = pr_metric(on_pos, on_neg, pos - on_pos, k);
+            for (int k = 0; k < 3; k++)
+                m[k][i] = pr_metric(on_pos, on_neg, pos - on_pos, k);
         }
         for (int k = 0; k < 3; k++) {
             int open = 0;

@@ -17,9 +17,9 @@
 /* ---- training curves ---- */
 
 struct curve_epoch {
-    int epoch;                  /* 1-based */
-    double loss;                /* mean training loss */
-    double val_loss, val_f1;    /* negative when there was no validation part */
+    int epoch;               /* 1-based */
+    double loss;             /* mean training loss */
+    double val_loss, val_f1; /* negative when there was no validation part */
 };
 
 /* Writes `path`: loss (training, validation) and validation macro F1 per epoch, the best epoch
@@ -34,15 +34,15 @@ int plot_curves(const char *path, const char *title, const struct curve_epoch *e
 struct timeline {
     const char *title, *subtitle;
     const char *reading_name;
-    const float *reading;       /* (rows) input channel 0, raw */
+    const float *reading; /* (rows) input channel 0, raw */
     size_t rows;
-    size_t first_row;           /* 1-based row number of reading[0] */
+    size_t first_row; /* 1-based row number of reading[0] */
     int k;
-    const char *const *names;   /* (k) */
-    const uint8_t *truth;       /* (rows, k) 0/1; NULL when the data has no labels */
-    const uint8_t *pred;        /* (rows, k) 0/1, or PLOT_NO_PREDICTION before the first window */
-    const double *times;        /* (rows) each row's time (Unix seconds, UTC), or NULL: the x
-                                   axis then counts rows */
+    const char *const *names; /* (k) */
+    const uint8_t *truth;     /* (rows, k) 0/1; NULL when the data has no labels */
+    const uint8_t *pred;      /* (rows, k) 0/1, or PLOT_NO_PREDICTION before the first window */
+    const double *times;      /* (rows) each row's time (Unix seconds, UTC), or NULL: the x
+                                 axis then counts rows */
 };
 
 double timeline_height(int k);
@@ -56,11 +56,11 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
 struct pr_input {
     const char *title, *subtitle;
     int k;
-    const char *const *names;   /* (k) */
-    const float *probs;         /* (windows, k) model probabilities */
-    const uint8_t *truth;       /* (windows, k) 0/1 */
+    const char *const *names; /* (k) */
+    const float *probs;       /* (windows, k) model probabilities */
+    const uint8_t *truth;     /* (windows, k) 0/1 */
     size_t windows;
-    const float *thresholds;    /* (k) the model's decision thresholds, or NULL */
+    const float *thresholds; /* (k) the model's decision thresholds, or NULL */
 };
 
 double pr_height(int k);

@@ -36,7 +36,8 @@ static char *csv_quote(const char *s)
         if (d) memcpy(d, s, n + 1);
         return d;
     }
-    for (size_t i = 0; i < n; i++) q += s[i] == '"';
+    for (size_t i = 0; i < n; i++)
+        q += s[i] == '"';
     char *d = malloc(n + q + 3), *w = d;
     if (!d) return NULL;
     *w++ = '"';
@@ -53,7 +54,8 @@ void pred_out_free(struct pred_out *o)
 {
     if (!o) return;
     if (o->qnames)
-        for (int k = 0; k < o->k; k++) free(o->qnames[k]);
+        for (int k = 0; k < o->k; k++)
+            free(o->qnames[k]);
     free(o->qnames);
     free(o->header);
     free(o->empty);
@@ -100,7 +102,8 @@ int pred_out_init(struct pred_out *o, const struct lstmsrc_model *m, int proba)
     if (o->multiclass) {
         w += sprintf(w, "class,prob");
     } else {
-        for (int k = 0; k < o->k; k++) w += sprintf(w, "%s%s", k ? "," : "", o->qnames[k]);
+        for (int k = 0; k < o->k; k++)
+            w += sprintf(w, "%s%s", k ? "," : "", o->qnames[k]);
     }
     if (proba) {
         for (int k = 0; k < o->k; k++) {
@@ -166,7 +169,8 @@ static size_t format_row(struct pred_out *o, const float *probs, char *dst)
     const int K = o->k;
     if (o->multiclass) {
         int c = 0;
-        while (c < K - 1 && !o->on[c]) c++;
+        while (c < K - 1 && !o->on[c])
+            c++;
         size_t l = strlen(o->qnames[c]);
         memcpy(w, o->qnames[c], l);
         w += l;

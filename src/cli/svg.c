@@ -20,8 +20,10 @@
 int utf8_len(const unsigned char *p)
 {
     if (p[0] < 0x80) return 1;
-    int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
-                                                                                             : 0;
+    int n = p[0] >= 0xf0 && p[0] <= 0xf4  ? 4
+            : p[0] >= 0xe0                ? 3
+            : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
+                                          : 0;
     if (!n) return 0;
     uint32_t cp = p[0] & (0x7f >> n);
     for (int i = 1; i < n; i++) {
@@ -40,14 +42,30 @@ static void put_escaped(FILE *fp, const char *text)
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {
         switch (*p) {
-        case '&': fputs("&amp;", fp); p++; continue;
-        case '<': fputs("&lt;", fp); p++; continue;
-        case '>': fputs("&gt;", fp); p++; continue;
-        case '"': fputs("&quot;", fp); p++; continue;
-        case '\'': fputs("&apos;", fp); p++; continue;
-        default: break;
+        case '&':
+            fputs("&amp;", fp);
+            p++;
+            continue;
+        case '<':
+            fputs("&lt;", fp);
+            p++;
+            continue;
+        case '>':
+            fputs("&gt;", fp);
+            p++;
+            continue;
+        case '"':
+            fputs("&quot;", fp);
+            p++;
+            continue;
+        case '\'':
+            fputs("&apos;", fp);
+            p++;
+            continue;
+        default:
+            break;
         }
-        if (*p < 0x20) {   /* XML 1.0 allows no control characters but tab and newlines */
+        if (*p < 0x20) { /* XML 1.0 allows no control characters but tab and newlines */
             fputc(*p == '\t' ? ' ' : '?', fp);
             p++;
             continue;
@@ -116,8 +134,9 @@ void svg_line(struct svg *s, double x1, double y1, double x2, double y2, const c
 
 void svg_polyline_begin(struct svg *s, const char *stroke, double width, const char *dash)
 {
-    fprintf(s->fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.2g\" "
-                   "stroke-linejoin=\"round\"",
+    fprintf(s->fp,
+            "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.2g\" "
+            "stroke-linejoin=\"round\"",
             stroke, width);
     if (dash) fprintf(s->fp, " stroke-dasharray=\"%s\"", dash);
     fputs(" points=\"", s->fp);
@@ -138,7 +157,8 @@ void svg_polyline(struct svg *s, const double *xy, size_t n, const char *stroke,
 {
     if (n == 0) return;
     svg_polyline_begin(s, stroke, width, dash);
-    for (size_t i = 0; i < n; i++) svg_point(s, xy[2 * i], xy[2 * i + 1]);
+    for (size_t i = 0; i < n; i++)
+        svg_point(s, xy[2 * i], xy[2 * i + 1]);
     svg_polyline_end(s);
 }
 
@@ -236,8 +256,9 @@ void axis_label(char *dst, size_t cap, double v)
         snprintf(dst, cap, "%.0f", v);
     else {
         snprintf(dst, cap, "%.3f", v);
-        char *e = dst + strlen(dst) - 1;   /* "0.250" -> "0.25" */
-        while (e > dst && *e == '0') *e-- = '\0';
+        char *e = dst + strlen(dst) - 1; /* "0.250" -> "0.25" */
+        while (e > dst && *e == '0')
+            *e-- = '\0';
         if (*e == '.') *e = '\0';
     }
 }
@@ -274,8 +295,9 @@ void svg_yaxis(struct svg *s, const struct axis *a, double x, double x_right, in
     svg_line(s, x, a->p0, x, a->p1, "#444444", 1, NULL);
     if (title) {
         double cy = 0.5 * (a->p0 + a->p1);
-        fprintf(s->fp, "<text x=\"0\" y=\"0\" font-size=\"12\" text-anchor=\"middle\" "
-                       "fill=\"#333333\" transform=\"translate(%.1f,%.1f) rotate(-90)\">",
+        fprintf(s->fp,
+                "<text x=\"0\" y=\"0\" font-size=\"12\" text-anchor=\"middle\" "
+                "fill=\"#333333\" transform=\"translate(%.1f,%.1f) rotate(-90)\">",
                 x - 44, cy);
         put_escaped(s->fp, title);
         fputs("</text>\n", s->fp);

@@ -52,8 +52,9 @@ int train_say_validation(const char *cmd, const struct lstmsrc_model *m,
         if (on[j]) continue;
         said++;
         if (!train_on[j]) {
-            fprintf(stderr, "lstmsrc: %s: warning: \"%s\" is never on, in the training or the "
-                            "validation windows: the model learned nothing about it\n",
+            fprintf(stderr,
+                    "lstmsrc: %s: warning: \"%s\" is never on, in the training or the "
+                    "validation windows: the model learned nothing about it\n",
                     cmd, info.output_names[j]);
             continue;
         }
@@ -62,8 +63,10 @@ int train_say_validation(const char *cmd, const struct lstmsrc_model *m,
                 "from row %llu on): ",
                 cmd, info.output_names[j], windows, (unsigned long long)info.rows_train + 1);
         if (cfg->tune_thresholds)
-            fprintf(stderr, "its threshold %.3f was tuned on the training windows instead "
-                            "(in-sample: likely too high), ", (double)info.thresholds[j]);
+            fprintf(stderr,
+                    "its threshold %.3f was tuned on the training windows instead "
+                    "(in-sample: likely too high), ",
+                    (double)info.thresholds[j]);
         if (cfg->tune_durations) fprintf(stderr, "its minimum durations stayed 1/1, ");
         fprintf(stderr, "its validation F1 is 0 whatever the model does (and so is its share "
                         "of the validation macro F1), and early stopping could not see it; use "

@@ -19,8 +19,10 @@ static int is_blank(char c)
 void columns_trim(const char **s, size_t *len)
 {
     const char *p = *s, *e = *s + *len;
-    while (p < e && is_blank(*p)) p++;
-    while (e > p && is_blank(e[-1])) e--;
+    while (p < e && is_blank(*p))
+        p++;
+    while (e > p && is_blank(e[-1]))
+        e--;
     *s = p;
     *len = (size_t)(e - p);
 }
@@ -56,8 +58,8 @@ void columns_list(char *dst, size_t cap, char *const *header, int ncols)
     }
 }
 
-enum lstmsrc_status columns_none(const char *src, char *const *header, int ncols,
-                                 const char *tok, size_t len, struct lstmsrc_error *err)
+enum lstmsrc_status columns_none(const char *src, char *const *header, int ncols, const char *tok,
+                                 size_t len, struct lstmsrc_error *err)
 {
     char t[EXCERPT + 1], list[128];
     str_excerpt(t, sizeof t, tok, len);
@@ -79,9 +81,9 @@ enum lstmsrc_status columns_unique(const char *src, char *const *header, int nco
     return LSTMSRC_OK;
 }
 
-enum lstmsrc_status columns_pick(const char *src, char *const *header, int ncols,
-                                 const char *tok, size_t len, int *idx, int *n, int max,
-                                 const char *what, struct lstmsrc_error *err)
+enum lstmsrc_status columns_pick(const char *src, char *const *header, int ncols, const char *tok,
+                                 size_t len, int *idx, int *n, int max, const char *what,
+                                 struct lstmsrc_error *err)
 {
     int c = columns_find(header, ncols, tok, len);
     if (c < 0) return columns_none(src, header, ncols, tok, len, err);

@@ -58,15 +58,15 @@ enum { GZ_OK = 0, GZ_TRUNCATED, GZ_CORRUPT, GZ_TRAILING, GZ_READ, GZ_NOMEM };
 #ifdef LSTMSRC_HAVE_ZLIB
 struct csv_gz {
     z_stream z;
-    int z_live;          /* inflateInit2 succeeded: inflateEnd owed */
-    unsigned char *in;   /* (CSV_GZ_IN) compressed bytes */
-    long long in_base;   /* compressed bytes read before in[0] */
-    int src_eof;         /* the source has delivered its last compressed byte */
-    int member_end;      /* a gzip member ended; more bytes must start another */
-    int fault;           /* GZ_*: what stopped the stream */
+    int z_live;                    /* inflateInit2 succeeded: inflateEnd owed */
+    unsigned char *in;             /* (CSV_GZ_IN) compressed bytes */
+    long long in_base;             /* compressed bytes read before in[0] */
+    int src_eof;                   /* the source has delivered its last compressed byte */
+    int member_end;                /* a gzip member ended; more bytes must start another */
+    int fault;                     /* GZ_*: what stopped the stream */
     struct lstmsrc_error read_err; /* for GZ_READ, as raw_read said it */
-    long long fault_at;  /* compressed byte offset of the damage */
-    char fault_msg[64];  /* zlib's words for GZ_CORRUPT */
+    long long fault_at;            /* compressed byte offset of the damage */
+    char fault_msg[64];            /* zlib's words for GZ_CORRUPT */
 };
 #endif
 
@@ -83,7 +83,7 @@ struct csv_reader {
     int own_fp;      /* opened here, closed here */
     const char *mem; /* memory input, borrowed */
     size_t mem_len, mem_pos;
-    int src;         /* SRC_*: plain or gzip, decided by the first two bytes */
+    int src; /* SRC_*: plain or gzip, decided by the first two bytes */
 #ifdef LSTMSRC_HAVE_ZLIB
     struct csv_gz *gz; /* SRC_GZIP only */
 #endif

@@ -24,7 +24,6 @@
 /* Longest cell quoted back in a message. */
 #define EXCERPT 40
 
-
 /* ============================== combined labels ============================== */
 
 int dataset_combined_class(const uint8_t *bits, int n)
@@ -119,7 +118,8 @@ size_t lstmsrc_dataset_windows(const struct lstmsrc_dataset *ds, int seq)
     size_t n, w = 0;
     const struct window_run *r = dataset_runs(ds, &one, &n);
     if (seq < 1) return 0;
-    for (size_t i = 0; i < n; i++) w += window_count(r[i].len, seq);
+    for (size_t i = 0; i < n; i++)
+        w += window_count(r[i].len, seq);
     return w;
 }
 
@@ -211,8 +211,8 @@ enum lstmsrc_status dataset_check_diff(const struct lstmsrc_dataset *ds, struct 
                      "%s:%ld:%d: the step from %g to %g overflows a float in the first-difference "
                      "channel; use the raw channel alone, or fix the reading",
                      ds->diff_bad_file ? ds->diff_bad_file : ds->source, ds->diff_bad_line,
-                     ds->diff_bad_col + 1,
-                     (double)ds->x[(r - 1) * f + i], (double)ds->x[r * f + i]);
+                     ds->diff_bad_col + 1, (double)ds->x[(r - 1) * f + i],
+                     (double)ds->x[r * f + i]);
 }
 
 /* ============================== column selection ============================== */
@@ -309,8 +309,8 @@ static enum lstmsrc_status number_error(const struct csv_reader *r, int col, con
         str_excerpt(x, sizeof x, s, len);
         return set_error(err, LSTMSRC_ERR_PARSE,
                          "%s:%ld:%d: expected a number, found \"%s\"; a decimal comma? give "
-                         "--decimal , (or separate the fields with ';')", csv_name(r),
-                         csv_line(r), col + 1, x);
+                         "--decimal , (or separate the fields with ';')",
+                         csv_name(r), csv_line(r), col + 1, x);
     }
     return cell_error(r, col, finite_issue ? "a finite number" : "a number", s, len, err);
 }
@@ -380,8 +380,7 @@ static void shrink_rows(struct lstmsrc_dataset *ds)
         ds->y = p;
     if (ds->cls && mul_size(ds->n, sizeof(int32_t), &bytes) && (p = realloc(ds->cls, bytes)))
         ds->cls = p;
-    if (ds->t && mul_size(ds->n, sizeof(double), &bytes) && (p = realloc(ds->t, bytes)))
-        ds->t = p;
+    if (ds->t && mul_size(ds->n, sizeof(double), &bytes) && (p = realloc(ds->t, bytes))) ds->t = p;
 }
 
 static char **names_of(char *const *header, const int *idx, int n)
@@ -462,10 +461,12 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
     if (ds->mode == LSTMSRC_LABELS_CLASS)
         return set_error(err, LSTMSRC_ERR_ARG,
                          "%s: --on-above turns power columns into 0/1 sources; a class column "
-                         "has no threshold", src);
+                         "has no threshold",
+                         src);
     if (!(ds->on_above = malloc((size_t)nl * sizeof *ds->on_above)))
         return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
-    for (int j = 0; j < nl; j++) ds->on_above[j] = -1.0f;
+    for (int j = 0; j < nl; j++)
+        ds->on_above[j] = -1.0f;
     if (!cols->on_above) { /* a model's thresholds, one per label column */
         for (int j = 0; j < nl; j++) {
             const float w = cols->label_on_above[j];
@@ -492,21 +493,25 @@ static enum lstmsrc_status resolve_on_above(const char *src, char *const *header
             if (comma || p != list)
                 return set_error(err, LSTMSRC_ERR_ARG,
                                  "--on-above \"%s\": a bare W applies to every column; give "
-                                 "NAME=W for each column instead", l);
-            for (int j = 0; j < nl; j++) ds->on_above[j] = (float)w;
+                                 "NAME=W for each column instead",
+                                 l);
+            for (int j = 0; j < nl; j++)
+                ds->on_above[j] = (float)w;
             return LSTMSRC_OK;
         }
         size_t klen = (size_t)(eq - tok);
         columns_trim(&tok, &klen);
         int c = columns_find(header, ncols, tok, klen), j = 0;
-        while (j < lab->n && lab->idx[j] != c) j++;
+        while (j < lab->n && lab->idx[j] != c)
+            j++;
         if (c < 0 || j == lab->n) {
             char t[EXCERPT + 1], names[128];
             str_excerpt(t, sizeof t, tok, klen);
             columns_list(names, sizeof names, ds->label_names, nl);
             return set_error(err, LSTMSRC_ERR_ARG,
                              "%s:1: --on-above names \"%s\", which is not a label column "
-                             "(labels: %s)", src, t, names);
+                             "(labels: %s)",
+                             src, t, names);
         }
         ds->on_above[j] = (float)w;
         if (!comma) return LSTMSRC_OK;
@@ -580,8 +585,8 @@ static enum lstmsrc_status select_columns(const char *src, char *const *header, 
             struct name_buf b;
             return set_error(err, LSTMSRC_ERR_ARG,
                              "%s:1: column \"%s\" is the time column, not an %s (--no-time reads "
-                             "it as numbers)", src, show(&b, header[ds->time_col]),
-                             j < in->n ? "input" : "a label");
+                             "it as numbers)",
+                             src, show(&b, header[ds->time_col]), j < in->n ? "input" : "a label");
         }
     for (int j = 0; j < lab->n; j++)
         for (int i = 0; i < in->n; i++)
@@ -634,7 +639,8 @@ int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
         for (size_t d = 0; d < sizeof dflt / sizeof *dflt; d++) {
             size_t dl = strlen(dflt[d]), i = 0;
             if (dl != len) continue;
-            while (i < len && (s[i] | 0x20) == dflt[d][i]) i++;
+            while (i < len && (s[i] | 0x20) == dflt[d][i])
+                i++;
             if (i == len) return 1;
         }
         return 0;
@@ -655,11 +661,12 @@ int lstmsrc_cell_missing(const char *list, const char *s, size_t len)
 /* Whether a header names a time column: time, timestamp, datetime, date, unix (any case). */
 int dataset_time_like_name(const char *h)
 {
-    static const char *const names[] = {"time", "timestamp", "datetime", "date", "unix",
-                                        "unix_time", "utc"};
+    static const char *const names[] = {"time", "timestamp", "datetime", "date",
+                                        "unix", "unix_time", "utc"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         size_t k = 0, l = strlen(names[i]);
-        while (k < l && h[k] && (h[k] | 0x20) == names[i][k]) k++;
+        while (k < l && h[k] && (h[k] | 0x20) == names[i][k])
+            k++;
         if (k == l && h[k] == '\0') return 1;
     }
     return 0;
@@ -695,8 +702,8 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
                          src, cols->fill_max);
     if (cols->no_time) {
         if (cols->time_column || cols->from || cols->until)
-            return set_error(err, LSTMSRC_ERR_ARG,
-                             "%s: --no-time with --time, --from or --until", src);
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: --no-time with --time, --from or --until",
+                             src);
         return LSTMSRC_OK;
     }
     if (cols->time_column) {
@@ -707,8 +714,10 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
             size_t len;
             const char *s = csv_field(r, c, &len);
             if (!(*kind = time_kind_of(s, len)))
-                return cell_error(r, c, "a time (ISO 8601 like 2014-09-01 00:00:00, or Unix "
-                                        "seconds)", s, len, err);
+                return cell_error(r, c,
+                                  "a time (ISO 8601 like 2014-09-01 00:00:00, or Unix "
+                                  "seconds)",
+                                  s, len, err);
         } else {
             *kind = 1;
         }
@@ -729,16 +738,17 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
         }
     }
     if (c < 0 && (cols->from || cols->until))
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from and --until need a time column "
-                                               "(--time COLUMN)", src);
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: --from and --until need a time column "
+                         "(--time COLUMN)",
+                         src);
     *col = c;
     return LSTMSRC_OK;
 }
 
 /* Sets ds->time_col, time_kind and time_name (lstmsrc_time_column_find). */
-static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf,
-                                            char *const *header, int ncols,
-                                            const struct lstmsrc_columns *cols,
+static enum lstmsrc_status find_time_column(const struct csv_reader *r, int nf, char *const *header,
+                                            int ncols, const struct lstmsrc_columns *cols,
                                             struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
 {
     enum lstmsrc_status st =
@@ -763,33 +773,31 @@ enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_co
             str_excerpt(t, sizeof t, b[i], strlen(b[i]));
             return set_error(err, LSTMSRC_ERR_ARG,
                              "%s: --%s \"%s\": expected a time (ISO 8601 like 2014-09-01 "
-                             "00:00:00, or Unix seconds)", src, i ? "until" : "from", t);
+                             "00:00:00, or Unix seconds)",
+                             src, i ? "until" : "from", t);
         }
     }
-    if (*from > *until)
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: --from is after --until", src);
+    if (*from > *until) return set_error(err, LSTMSRC_ERR_ARG, "%s: --from is after --until", src);
     return LSTMSRC_OK;
 }
 
-enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind,
-                                      double t_prev, double *t, struct lstmsrc_error *err)
+enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind, double t_prev,
+                                      double *t, struct lstmsrc_error *err)
 {
     size_t len;
     const char *s = csv_field(r, col, &len);
     int ok = kind == 1 ? time_parse(s, len, t) : time_parse_unix(s, len, t);
     if (!ok)
-        return cell_error(r, col,
-                          kind == 1 ? "a date-time like 2014-09-01 00:00:00"
-                                    : "a time in Unix seconds",
-                          s, len, err);
+        return cell_error(
+            r, col, kind == 1 ? "a date-time like 2014-09-01 00:00:00" : "a time in Unix seconds",
+            s, len, err);
     if (!(*t > t_prev)) {
         char a[32], b[32];
         time_format(t_prev, 1, a, sizeof a);
         time_format(*t, 1, b, sizeof b);
-        return set_error(err, LSTMSRC_ERR_PARSE,
-                         "%s:%ld:%d: time %s from %s to %s; rows must be in time order",
-                         csv_name(r), csv_line(r), col + 1,
-                         *t == t_prev ? "repeats" : "goes back", a, b);
+        return set_error(
+            err, LSTMSRC_ERR_PARSE, "%s:%ld:%d: time %s from %s to %s; rows must be in time order",
+            csv_name(r), csv_line(r), col + 1, *t == t_prev ? "repeats" : "goes back", a, b);
     }
     return LSTMSRC_OK;
 }
@@ -805,8 +813,7 @@ static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
         for (size_t i = 1; i < ds->n; i++)
             irregular += fabs(ds->t[i] - ds->t[i - 1] - period) > TIME_STEP_TOL;
     } else if (!time_period(ds->t, ds->n, &period, &irregular, &back)) {
-        if (ds->n >= 2)
-            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
+        if (ds->n >= 2) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
         period = 0.0;
     }
     ds->period = period;
@@ -818,7 +825,8 @@ static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
     for (size_t r = 0; r < ds->n_runs; r++)
         for (size_t i = ds->runs[r].start + 1; i < ds->runs[r].start + ds->runs[r].len; i++)
             extra += ds->t[i] - ds->t[i - 1] > ds->max_gap;
-    for (size_t i = 1; i < ds->n; i++) ds->gaps += ds->t[i] - ds->t[i - 1] > ds->max_gap;
+    for (size_t i = 1; i < ds->n; i++)
+        ds->gaps += ds->t[i] - ds->t[i - 1] > ds->max_gap;
     if (!extra) return LSTMSRC_OK;
     struct window_run *nr = malloc((ds->n_runs + extra) * sizeof *nr);
     if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
@@ -846,14 +854,15 @@ static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
     return LSTMSRC_OK;
 }
 
-/* ============================== power labels from their distribution ============================== */
+/* ============================== power labels from their distribution
+ * ============================== */
 
 /* A power on a log scale, log10(1 + w) from 0 to 7 (10 MW) in 256 bins; 0 W is bin 0 alone. */
 #define POWER_BINS 256
 #define POWER_DECADES 7.0
 struct auto_on {
-    uint8_t on[LSTMSRC_MAX_SOURCES];        /* label j is read this way */
-    uint64_t power;                         /* bit j: a value other than 0 and 1 was seen */
+    uint8_t on[LSTMSRC_MAX_SOURCES]; /* label j is read this way */
+    uint64_t power;                  /* bit j: a value other than 0 and 1 was seen */
     size_t hist[LSTMSRC_MAX_SOURCES][POWER_BINS];
 };
 
@@ -907,7 +916,8 @@ static enum lstmsrc_status auto_thresholds(struct lstmsrc_dataset *ds, struct au
     if (!ds->on_above && au->power) {
         if (!(ds->on_above = malloc(nl * sizeof *ds->on_above)))
             return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", ds->source);
-        for (size_t j = 0; j < nl; j++) ds->on_above[j] = -1.0f;
+        for (size_t j = 0; j < nl; j++)
+            ds->on_above[j] = -1.0f;
     }
     for (size_t j = 0; j < nl; j++) {
         cut[j] = 0; /* a 0/1 column: bin 0 is 0, any other bin is 1 */
@@ -953,8 +963,8 @@ static int label_bit(const struct csv_reader *r, int col, float thr, char decima
             str_excerpt(t, sizeof t, s, len);
             set_error(err, LSTMSRC_ERR_PARSE,
                       "%s:%ld:%d: expected 0 or 1, found \"%s\"; if the column holds power, give "
-                      "--on-above W to make it ON above W (or --on-above auto)", csv_name(r),
-                      csv_line(r), col + 1, t);
+                      "--on-above W to make it ON above W (or --on-above auto)",
+                      csv_name(r), csv_line(r), col + 1, t);
             return -1;
         }
         cell_error(r, col, "0 or 1", s, len, err);
@@ -1091,15 +1101,16 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
                 size_t len;
                 const char *s = csv_field(r, lab->idx[j], &len);
                 int b;
-                if (csv_field_bit(r, lab->idx[j]) < 0 && lstmsrc_cell_missing(cols->missing, s, len)) {
+                if (csv_field_bit(r, lab->idx[j]) < 0 &&
+                    lstmsrc_cell_missing(cols->missing, s, len)) {
                     ds->missing_cells++;
                     bad = 1;
                     b = 0;
                 } else if (au) { /* a power bin for now, ON/OFF once the threshold is known */
                     float v;
                     if (!cell_float(r, lab->idx[j], cols->decimal, &v) || v < 0.0f)
-                        return cell_error(r, lab->idx[j], "0 or 1, or a power of 0 or more", s,
-                                          len, err);
+                        return cell_error(r, lab->idx[j], "0 or 1, or a power of 0 or more", s, len,
+                                          err);
                     if (v != 0.0f && v != 1.0f) au->power |= (uint64_t)1 << j;
                     b = power_bin(v);
                     au->hist[j][b]++;
@@ -1114,7 +1125,8 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
 
         if (bad) { /* kept in place, finite, in no segment */
             ds->missing_rows++;
-            for (int i = 0; i < f; i++) xr[i] = ds->n ? xr[i - f] : 0.0f;
+            for (int i = 0; i < f; i++)
+                xr[i] = ds->n ? xr[i - f] : 0.0f;
             if (yr) memset(yr, 0, (size_t)nl);
             c = 0;
             prev_good = 0;
@@ -1149,8 +1161,10 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
         ds->n++;
     }
     if (ds->n == 0 && ds->dropped)
-        return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows between --from and --until "
-                                                 "(%zu rows outside)", src, ds->dropped);
+        return set_error(err, LSTMSRC_ERR_PARSE,
+                         "%s: no data rows between --from and --until "
+                         "(%zu rows outside)",
+                         src, ds->dropped);
     if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
     if (au && (st = auto_thresholds(ds, au, err))) return st;
     ds->runs_set = 1;
@@ -1166,14 +1180,15 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
  * distribution (multi-label sources only), owned here on every path. */
 static enum lstmsrc_status read_rows(struct csv_reader *r, int first_nf, int ncols,
                                      const struct pick *in, const struct pick *lab,
-                                     const struct lstmsrc_columns *cols,
-                                     struct lstmsrc_dataset *ds, struct lstmsrc_error *err)
+                                     const struct lstmsrc_columns *cols, struct lstmsrc_dataset *ds,
+                                     struct lstmsrc_error *err)
 {
     struct auto_on *au = NULL;
     const int nl = ds->n_labels;
     if (cols->on_above_auto && ds->has_labels && ds->mode == LSTMSRC_LABELS_SOURCES) {
         int any = 0;
-        for (int j = 0; j < nl; j++) any |= !ds->on_above || ds->on_above[j] < 0.0f;
+        for (int j = 0; j < nl; j++)
+            any |= !ds->on_above || ds->on_above[j] < 0.0f;
         if (any && !(au = calloc(1, sizeof *au)))
             return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", csv_name(r));
         for (int j = 0; au && j < nl; j++)
@@ -1210,8 +1225,8 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
         goto fail;
     if (cols && cols->use_invalid_below) {
         if (!isfinite(cols->invalid_below)) {
-            st = set_error(err, LSTMSRC_ERR_ARG, "%s: --invalid-below must be a finite number",
-                           src);
+            st =
+                set_error(err, LSTMSRC_ERR_ARG, "%s: --invalid-below must be a finite number", src);
             goto fail;
         }
         ds->use_invalid_below = 1;
@@ -1383,7 +1398,7 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
     c.time_column = all->time_kind ? all->time_name : NULL;
     c.no_time = !all->time_kind;
     all->lines_regular = 0; /* a row's line depends on its file now */
-    const int k0 = all->k; /* output names made for it */
+    const int k0 = all->k;  /* output names made for it */
     all->file_start = calloc((size_t)n, sizeof *all->file_start);
     all->file_names = calloc((size_t)n, sizeof *all->file_names);
     if (all->file_names) all->n_files = (size_t)n;

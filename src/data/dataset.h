@@ -8,25 +8,25 @@
 
 #include <stdint.h>
 
-#include "lstmsrc.h"
 #include "data/window.h"
+#include "lstmsrc.h"
 
 struct lstmsrc_dataset {
-    char *source;                  /* file name used in messages */
-    size_t n;                      /* rows */
-    int f;                         /* input channels */
-    int k;                         /* outputs: sources (multi-label) or classes (multi-class) */
+    char *source; /* file name used in messages */
+    size_t n;     /* rows */
+    int f;        /* input channels */
+    int k;        /* outputs: sources (multi-label) or classes (multi-class) */
     enum lstmsrc_task task;
     enum lstmsrc_label_mode mode;
     int has_labels;
-    char **input_names;            /* (f) */
-    int n_labels;                  /* label columns read: sources, 1 class column, or N combined */
-    char **label_names;            /* (n_labels) column names as in the file header */
-    char **output_names;           /* (k) source names, or class names ("0".."K-1", or for
-                                      combined labels "none", "src3", "src2+src3", ...) */
-    float *x;                      /* (n, f) raw readings, row-major */
-    uint8_t *y;                    /* (n, k) 0/1 per source; multi-label with labels, else NULL */
-    int32_t *cls;                  /* (n) class index 0..k-1; multi-class with labels, else NULL */
+    char **input_names;  /* (f) */
+    int n_labels;        /* label columns read: sources, 1 class column, or N combined */
+    char **label_names;  /* (n_labels) column names as in the file header */
+    char **output_names; /* (k) source names, or class names ("0".."K-1", or for
+                            combined labels "none", "src3", "src2+src3", ...) */
+    float *x;            /* (n, f) raw readings, row-major */
+    uint8_t *y;          /* (n, k) 0/1 per source; multi-label with labels, else NULL */
+    int32_t *cls;        /* (n) class index 0..k-1; multi-class with labels, else NULL */
     /* The first row whose first difference x[t] - x[t-1] (in float, as model_channels computes
      * it) is not finite although both readings are (3.4e38 after -3.4e38): 1-based row, 0 when
      * none; its line in the file. */
@@ -42,19 +42,19 @@ struct lstmsrc_dataset {
      * stored number is finite, but no window uses them. */
     struct window_run *runs;
     size_t n_runs;
-    int runs_set;                  /* 0: a data set built without them, one run of every row */
+    int runs_set; /* 0: a data set built without them, one run of every row */
     size_t missing_cells, missing_rows, invalid_rows;
-    size_t filled_rows;            /* missing rows bridged by cols->fill */
-    float *on_above;               /* (n_labels) threshold per label column, < 0: a 0/1 column;
-                                      NULL: every label column is 0/1 */
-    uint64_t on_above_auto;        /* bit j: label j's threshold chosen from its distribution */
-    int use_invalid_below;         /* the reader's invalid-reading rule, for a model to keep */
+    size_t filled_rows;     /* missing rows bridged by cols->fill */
+    float *on_above;        /* (n_labels) threshold per label column, < 0: a 0/1 column;
+                               NULL: every label column is 0/1 */
+    uint64_t on_above_auto; /* bit j: label j's threshold chosen from its distribution */
+    int use_invalid_below;  /* the reader's invalid-reading rule, for a model to keep */
     float invalid_below;
     /* The time column, when the file has one: each row's time (Unix seconds, UTC), the column's
      * name and kind (1 ISO 8601, 2 Unix seconds), the sampling period and the steps that were
      * not one period (irregular) and, of those, the gaps that split segments. */
-    double *t;                     /* (n) or NULL */
-    int time_col;                  /* its 0-based column in the file, -1: none */
+    double *t;    /* (n) or NULL */
+    int time_col; /* its 0-based column in the file, -1: none */
     char *time_name;
     int time_kind;
     double period, max_gap;
@@ -64,15 +64,14 @@ struct lstmsrc_dataset {
     size_t *file_start;
     char **file_names;
     size_t n_files;
-    char *diff_bad_file;           /* the file of diff_bad_line, when several */
-    size_t skipped_files;          /* files with no row between --from and --until */
+    char *diff_bad_file;  /* the file of diff_bad_line, when several */
+    size_t skipped_files; /* files with no row between --from and --until */
 };
 
 /* The data set's segments as runs: ds->runs, or one run of every row for a data set built
  * without them (tests). *n receives the count. */
 const struct window_run *dataset_runs(const struct lstmsrc_dataset *ds, struct window_run *one,
                                       size_t *n);
-
 
 /* Time columns, shared by the loader and the row reader (csv.h's reader at the first data row,
  * nf fields, 0 when the file has none): the column (-1: none) and kind (1 ISO 8601, 2 Unix
@@ -87,8 +86,8 @@ enum lstmsrc_status lstmsrc_time_column_find(const struct csv_reader *r, int nf,
 int dataset_time_like_name(const char *h);
 enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_columns *cols,
                                         double *from, double *until, struct lstmsrc_error *err);
-enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind,
-                                      double t_prev, double *t, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind, double t_prev,
+                                      double *t, struct lstmsrc_error *err);
 
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);

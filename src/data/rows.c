@@ -21,19 +21,19 @@
 
 struct lstmsrc_rows {
     struct csv_reader *r;
-    int ncols;          /* fields per record (the header's) */
-    int f;              /* inputs */
-    int *idx;           /* (f) 0-based column of each input */
-    int done;           /* end of input seen */
-    int diff_finite;    /* cols->diff_finite: refuse a row whose first difference overflows */
-    int has_prev;       /* prev holds the last row read, in the same segment */
+    int ncols;       /* fields per record (the header's) */
+    int f;           /* inputs */
+    int *idx;        /* (f) 0-based column of each input */
+    int done;        /* end of input seen */
+    int diff_finite; /* cols->diff_finite: refuse a row whose first difference overflows */
+    int has_prev;    /* prev holds the last row read, in the same segment */
     float prev[LSTMSRC_MAX_INPUTS];
-    const char *missing;          /* cols->missing, copied */
+    const char *missing; /* cols->missing, copied */
     char *missing_copy;
     int use_invalid_below;
     float invalid_below;
-    char decimal;                 /* cols->decimal */
-    int in_segment;               /* the last row read was good */
+    char decimal;                   /* cols->decimal */
+    int in_segment;                 /* the last row read was good */
     float last[LSTMSRC_MAX_INPUTS]; /* the last good row (0 before any) */
     size_t missing_cells, missing_rows, invalid_rows, segments;
     /* the time column */
@@ -50,8 +50,8 @@ struct lstmsrc_rows {
     double *ct;
     uint8_t *cm;
     size_t ncarry, filled;
-    int out_good;                         /* the last row returned was good ... */
-    float out_last[LSTMSRC_MAX_INPUTS];   /* ... with these readings */
+    int out_good;                       /* the last row returned was good ... */
+    float out_last[LSTMSRC_MAX_INPUTS]; /* ... with these readings */
 };
 
 /* Internal mark of read_rows: a good row after a time gap (LSTMSRC_ROW_BREAK to the caller),
@@ -60,8 +60,10 @@ struct lstmsrc_rows {
 /* ... and a missing row after a time gap (LSTMSRC_ROW_MISSING to the caller): its hole stays */
 #define ROW_MISSING_GAP 4
 
-
-int lstmsrc_rows_inputs(const struct lstmsrc_rows *r) { return r->f; }
+int lstmsrc_rows_inputs(const struct lstmsrc_rows *r)
+{
+    return r->f;
+}
 
 void lstmsrc_rows_close(struct lstmsrc_rows *r)
 {
@@ -168,7 +170,7 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
         if ((st = lstmsrc_time_bounds(src, cols ? cols : &none, &rw->from, &rw->until, err)))
             goto fail;
         rw->t_prev = -INFINITY;
-        rw->max_gap = cols && cols->max_gap > 0.0 ? cols->max_gap
+        rw->max_gap = cols && cols->max_gap > 0.0  ? cols->max_gap
                       : cols && cols->period > 0.0 ? 1.5 * cols->period
                                                    : 0.0; /* 0: from the first step */
     }
@@ -179,7 +181,8 @@ enum lstmsrc_status lstmsrc_rows_open(const char *path, const struct lstmsrc_col
             str_excerpt(t, sizeof t, header[rw->time_col], strlen(header[rw->time_col]));
             st = set_error(err, LSTMSRC_ERR_ARG,
                            "%s:1: column \"%s\" is the time column, not an input (--no-time "
-                           "reads it as numbers)", src, t);
+                           "reads it as numbers)",
+                           src, t);
             goto fail;
         }
     str_array_free(header, ncols);
@@ -241,9 +244,8 @@ enum lstmsrc_status lstmsrc_rows_read_marked(struct lstmsrc_rows *rw, float *x, 
     return lstmsrc_rows_read_timed(rw, x, NULL, mark, max, n, err);
 }
 
-static enum lstmsrc_status read_rows(struct lstmsrc_rows *rw, float *x, double *t,
-                                     uint8_t *mark, size_t max, size_t *n,
-                                     struct lstmsrc_error *err)
+static enum lstmsrc_status read_rows(struct lstmsrc_rows *rw, float *x, double *t, uint8_t *mark,
+                                     size_t max, size_t *n, struct lstmsrc_error *err)
 {
     LSTMSRC_ASSERT(rw && n && (x || max == 0));
     enum lstmsrc_status st;
@@ -366,7 +368,8 @@ static size_t fill_rows(struct lstmsrc_rows *rw, float *x, double *t, uint8_t *m
         }
         size_t h1 = h0;
         int gap = 0; /* a time gap inside the hole: it stays */
-        for (; h1 < total && missing(mark[h1]); h1++) gap |= mark[h1] == ROW_MISSING_GAP;
+        for (; h1 < total && missing(mark[h1]); h1++)
+            gap |= mark[h1] == ROW_MISSING_GAP;
         const size_t len = h1 - h0;
         const int before = h0 ? !missing(mark[h0 - 1]) : rw->out_good;
         if (h1 == total && !rw->done && len <= (size_t)rw->fill_max && before && h0 > 0) {
@@ -383,9 +386,8 @@ static size_t fill_rows(struct lstmsrc_rows *rw, float *x, double *t, uint8_t *m
             for (size_t h = h0; h < h1; h++) {
                 const double w = (double)(h - h0 + 1) / (double)(len + 1);
                 for (size_t i = 0; i < f; i++)
-                    x[h * f + i] = rw->fill == LSTMSRC_FILL_LINEAR
-                                       ? (float)(a[i] + w * (b[i] - a[i]))
-                                       : a[i];
+                    x[h * f + i] =
+                        rw->fill == LSTMSRC_FILL_LINEAR ? (float)(a[i] + w * (b[i] - a[i])) : a[i];
                 mark[h] = LSTMSRC_ROW_OK;
             }
             mark[h1] = LSTMSRC_ROW_OK; /* one segment across the hole */
@@ -402,11 +404,13 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
                                             struct lstmsrc_error *err)
 {
     enum lstmsrc_status st;
-    if (rw->ncarry && mark && max <= rw->ncarry) { /* a smaller read than the carry: hand it out first */
+    if (rw->ncarry && mark &&
+        max <= rw->ncarry) { /* a smaller read than the carry: hand it out first */
         const size_t f = (size_t)rw->f;
         memcpy(x, rw->cx, max * f * sizeof *x);
         if (t) memcpy(t, rw->ct, max * sizeof *t);
-        for (size_t i = 0; i < max; i++) mark[i] = public_mark(rw->cm[i]);
+        for (size_t i = 0; i < max; i++)
+            mark[i] = public_mark(rw->cm[i]);
         rw->ncarry -= max;
         memmove(rw->cx, rw->cx + max * f, rw->ncarry * f * sizeof *x);
         memmove(rw->ct, rw->ct + max, rw->ncarry * sizeof *t);
@@ -417,7 +421,8 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
     }
     if (!rw->fill || !mark || (max <= (size_t)rw->fill_max && !rw->ncarry)) {
         if ((st = read_rows(rw, x, t, mark, max, n, err))) return st;
-        for (size_t i = 0; mark && i < *n; i++) mark[i] = public_mark(mark[i]);
+        for (size_t i = 0; mark && i < *n; i++)
+            mark[i] = public_mark(mark[i]);
         return LSTMSRC_OK;
     }
     if (!rw->cx) {
@@ -436,7 +441,8 @@ enum lstmsrc_status lstmsrc_rows_read_timed(struct lstmsrc_rows *rw, float *x, d
     size_t got = 0;
     if ((st = read_rows(rw, x + c * f, t ? t + c : NULL, mark + c, max - c, &got, err))) return st;
     size_t total = c + got, out = fill_rows(rw, x, t, mark, total);
-    for (size_t i = 0; i < out; i++) mark[i] = public_mark(mark[i]);
+    for (size_t i = 0; i < out; i++)
+        mark[i] = public_mark(mark[i]);
     if (out) {
         rw->out_good = mark[out - 1] != LSTMSRC_ROW_MISSING;
         memcpy(rw->out_last, x + (out - 1) * f, f * sizeof *x);

@@ -64,7 +64,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;                                    /* [0, 399] */
+    const int64_t yoe = y - era * 400;                                   /* [0, 399] */
     const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
     const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + doe - 719468;
@@ -219,8 +219,8 @@ void time_format(double t, int with_fraction, char *buf, size_t cap)
         snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03d", (int)y, m, d, sod / 3600,
                  sod / 60 % 60, sod % 60, ms);
     else
-        snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d", (int)y, m, d, sod / 3600,
-                 sod / 60 % 60, sod % 60);
+        snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d", (int)y, m, d, sod / 3600, sod / 60 % 60,
+                 sod % 60);
 }
 
 int time_parse_duration(const char *s, double *seconds)
@@ -284,7 +284,7 @@ static double double_of(uint64_t k)
 /* Sorts m keys ascending, using tmp (m) as scratch; the result is in a or tmp, returned. */
 static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t m)
 {
-    size_t (*hist)[256] = calloc(8, sizeof *hist);
+    size_t(*hist)[256] = calloc(8, sizeof *hist);
     if (!hist) return NULL;
     for (size_t i = 0; i < m; i++)
         for (int b = 0; b < 8; b++)

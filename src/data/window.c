@@ -122,13 +122,14 @@ size_t window_set_start(const struct window_set *ws, size_t i)
 size_t window_set_rows(const struct window_set *ws)
 {
     size_t rows = 0;
-    for (size_t r = 0; r < ws->n_runs; r++) rows += ws->runs[r].len;
+    for (size_t r = 0; r < ws->n_runs; r++)
+        rows += ws->runs[r].len;
     return rows;
 }
 
 int window_split_runs(const struct window_run *runs, size_t n_runs, const size_t *files,
-                      size_t n_files, size_t n, int seq, float val_fraction,
-                      struct window_split *s, struct window_set *train, struct window_set *val)
+                      size_t n_files, size_t n, int seq, float val_fraction, struct window_split *s,
+                      struct window_set *train, struct window_set *val)
 {
     LSTMSRC_ASSERT(seq >= 1 && s && train && val);
     const size_t whole = 0;
@@ -146,7 +147,8 @@ int window_split_runs(const struct window_run *runs, size_t n_runs, const size_t
     if (!tr || !va) goto nomem;
     for (size_t f = 0; f < n_files; f++) {
         const size_t fs = files[f], fe = f + 1 < n_files ? files[f + 1] : n;
-        while (r0 < n_runs && runs[r0].start + runs[r0].len <= fs) r0++;
+        while (r0 < n_runs && runs[r0].start + runs[r0].len <= fs)
+            r0++;
         size_t r1 = r0, valid = 0;
         for (; r1 < n_runs && runs[r1].start < fe; r1++) {
             size_t a = runs[r1].start > fs ? runs[r1].start : fs;
@@ -204,7 +206,8 @@ static void fit_runs(float *mean, float *std, const float *x, const struct windo
     LSTMSRC_ASSERT(f >= 0);
     const size_t F = (size_t)f;
     size_t rows = 0;
-    for (size_t r = 0; r < n_runs; r++) rows += runs[r].len;
+    for (size_t r = 0; r < n_runs; r++)
+        rows += runs[r].len;
     LSTMSRC_ASSERT(x || rows == 0);
     for (int j = 0; j < f; j++) {
         double sum = 0.0, ss = 0.0, maxabs = 0.0;

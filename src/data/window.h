@@ -43,7 +43,7 @@ struct window_run {
 struct window_set {
     struct window_run *runs; /* (n_runs) only runs holding at least one window */
     size_t n_runs;
-    size_t *first;           /* (n_runs + 1) cumulative window counts */
+    size_t *first; /* (n_runs + 1) cumulative window counts */
     size_t total;
     int seq;
 };
@@ -68,8 +68,8 @@ size_t window_set_rows(const struct window_set *ws);
  * Fills train and val with the windows of each part and s with their row and window counts
  * (val_first: the first file's split row). Returns 0 on out of memory. */
 int window_split_runs(const struct window_run *runs, size_t n_runs, const size_t *files,
-                      size_t n_files, size_t n, int seq, float val_fraction,
-                      struct window_split *s, struct window_set *train, struct window_set *val);
+                      size_t n_files, size_t n, int seq, float val_fraction, struct window_split *s,
+                      struct window_set *train, struct window_set *val);
 
 /* Per-channel mean and standard deviation of rows [0, rows) of x (rows, f), in double; a
  * channel with std below 1e-6 of its scale (constant) gets std 1 so it scales to zero. */

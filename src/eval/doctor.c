@@ -30,15 +30,15 @@
 #define FEW_RUNS 5             /* ...fewer on-runs than this: too few to learn from */
 #define FEW_VAL_ROWS 10        /* on-rows a source needs in the validation part */
 #define SEQ_MIN 5
-#define SEQ_CAP 240            /* longer windows cost more than they usually give */
-#define FLICKER_SHARE 0.25     /* single-row runs above this share of runs... */
-#define FLICKER_MIN 10         /* ...and at least this many of them */
-#define OVERLAP_NOTE 0.25      /* share of readings inside another's range worth a note */
+#define SEQ_CAP 240        /* longer windows cost more than they usually give */
+#define FLICKER_SHARE 0.25 /* single-row runs above this share of runs... */
+#define FLICKER_MIN 10     /* ...and at least this many of them */
+#define OVERLAP_NOTE 0.25  /* share of readings inside another's range worth a note */
 #define OVERLAP_WARN 0.5
-#define BASE_LIKE_WARN 0.2     /* share of on-rows reading like "nothing on" */
-#define RARE_SHARE 0.05        /* sources on in fewer rows than this are rare */
-#define JUMP_RATE_NOTE 0.2     /* unexplained jumps per 1000 rows worth a note... */
-#define JUMP_RATE_WARN 1.0     /* ...and a warning */
+#define BASE_LIKE_WARN 0.2 /* share of on-rows reading like "nothing on" */
+#define RARE_SHARE 0.05    /* sources on in fewer rows than this are rare */
+#define JUMP_RATE_NOTE 0.2 /* unexplained jumps per 1000 rows worth a note... */
+#define JUMP_RATE_WARN 1.0 /* ...and a warning */
 
 static const double val_fraction_tries[] = {0.1, 0.15, 0.2, 0.25, 0.3};
 
@@ -65,7 +65,8 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
     }
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 128;
-        while (cap < need) cap *= 2;
+        while (cap < need)
+            cap *= 2;
         char *s = realloc(b->s, cap);
         if (!s) {
             b->oom = 1;
@@ -179,8 +180,10 @@ void lstmsrc_report_free(struct lstmsrc_report *r)
     free(r->findings);
     free((void *)r->seq_len_reason);
     free((void *)r->val_fraction_reason);
-    for (int i = 0; r->input && i < r->inputs; i++) free((void *)r->input[i].name);
-    for (int j = 0; r->output && j < r->outputs; j++) free((void *)r->output[j].name);
+    for (int i = 0; r->input && i < r->inputs; i++)
+        free((void *)r->input[i].name);
+    for (int j = 0; r->output && j < r->outputs; j++)
+        free((void *)r->output[j].name);
     free((void *)r->source);
     free(r->input);
     free(r->output);
@@ -191,22 +194,38 @@ void lstmsrc_report_free(struct lstmsrc_report *r)
 const char *lstmsrc_finding_code_str(enum lstmsrc_finding_code code)
 {
     switch (code) {
-    case LSTMSRC_FINDING_FRAMING: return "framing";
-    case LSTMSRC_FINDING_BALANCE: return "balance";
-    case LSTMSRC_FINDING_SCALE: return "scale";
-    case LSTMSRC_FINDING_CONSTANT: return "constant";
-    case LSTMSRC_FINDING_DUPLICATE: return "duplicate";
-    case LSTMSRC_FINDING_OVERLAP: return "overlap";
-    case LSTMSRC_FINDING_DURATION: return "duration";
-    case LSTMSRC_FINDING_FLICKER: return "flicker";
-    case LSTMSRC_FINDING_NEGATIVE: return "negative";
-    case LSTMSRC_FINDING_OUTAGE: return "outage";
-    case LSTMSRC_FINDING_CLIPPED: return "clipped";
-    case LSTMSRC_FINDING_JUMP: return "jump";
-    case LSTMSRC_FINDING_FEW_POSITIVES: return "few_positives";
-    case LSTMSRC_FINDING_VALIDATION: return "validation";
-    case LSTMSRC_FINDING_OVERFLOW: return "overflow";
-    case LSTMSRC_FINDING_COUNTER: return "counter";
+    case LSTMSRC_FINDING_FRAMING:
+        return "framing";
+    case LSTMSRC_FINDING_BALANCE:
+        return "balance";
+    case LSTMSRC_FINDING_SCALE:
+        return "scale";
+    case LSTMSRC_FINDING_CONSTANT:
+        return "constant";
+    case LSTMSRC_FINDING_DUPLICATE:
+        return "duplicate";
+    case LSTMSRC_FINDING_OVERLAP:
+        return "overlap";
+    case LSTMSRC_FINDING_DURATION:
+        return "duration";
+    case LSTMSRC_FINDING_FLICKER:
+        return "flicker";
+    case LSTMSRC_FINDING_NEGATIVE:
+        return "negative";
+    case LSTMSRC_FINDING_OUTAGE:
+        return "outage";
+    case LSTMSRC_FINDING_CLIPPED:
+        return "clipped";
+    case LSTMSRC_FINDING_JUMP:
+        return "jump";
+    case LSTMSRC_FINDING_FEW_POSITIVES:
+        return "few_positives";
+    case LSTMSRC_FINDING_VALIDATION:
+        return "validation";
+    case LSTMSRC_FINDING_OVERFLOW:
+        return "overflow";
+    case LSTMSRC_FINDING_COUNTER:
+        return "counter";
     }
     return "unknown";
 }
@@ -214,9 +233,12 @@ const char *lstmsrc_finding_code_str(enum lstmsrc_finding_code code)
 const char *lstmsrc_severity_str(enum lstmsrc_severity severity)
 {
     switch (severity) {
-    case LSTMSRC_SEVERITY_INFO: return "info";
-    case LSTMSRC_SEVERITY_WARN: return "warn";
-    case LSTMSRC_SEVERITY_PROBLEM: return "problem";
+    case LSTMSRC_SEVERITY_INFO:
+        return "info";
+    case LSTMSRC_SEVERITY_WARN:
+        return "warn";
+    case LSTMSRC_SEVERITY_PROBLEM:
+        return "problem";
     }
     return "unknown";
 }
@@ -229,9 +251,9 @@ struct ctx {
     struct lstmsrc_report *r;
     size_t n;
     int f, k;
-    float *fbuf;     /* (n) scratch readings, sorted in place */
-    size_t *zbuf;    /* (n/2 + 2) scratch run lengths */
-    uint8_t *count;  /* (n) sources on per row (multi-label), capped at 255 */
+    float *fbuf;    /* (n) scratch readings, sorted in place */
+    size_t *zbuf;   /* (n/2 + 2) scratch run lengths */
+    uint8_t *count; /* (n) sources on per row (multi-label), capped at 255 */
 };
 
 /* Output j on at row t: the source's bit, or the row's class being j. */
@@ -253,7 +275,7 @@ static void measure_input(struct ctx *c, int ch)
     const struct lstmsrc_dataset *ds = c->ds;
     struct lstmsrc_input_stats *s = &c->r->input[ch];
     size_t n = c->n, F = (size_t)c->f;
-    const float *x = ds->x + ch;    /* column ch, stride F */
+    const float *x = ds->x + ch; /* column ch, stride F */
 
     double sum = 0.0, ss = 0.0, lo = x[0], hi = x[0], step = 0.0;
     for (size_t t = 0; t < n; t++) {
@@ -269,7 +291,8 @@ static void measure_input(struct ctx *c, int ch)
         c->fbuf[t] = (float)v;
     }
     s->mean = sum / (double)n;
-    for (size_t t = 0; t < n; t++) ss += (x[t * F] - s->mean) * (x[t * F] - s->mean);
+    for (size_t t = 0; t < n; t++)
+        ss += (x[t * F] - s->mean) * (x[t * F] - s->mean);
     s->std = sqrt(ss / (double)n);
     s->min = lo;
     s->max = hi;
@@ -321,7 +344,8 @@ static void measure_runs(struct ctx *c, int j)
             continue;
         }
         size_t e = t;
-        while (e < n && is_on(c->ds, e, j)) e++;
+        while (e < n && is_on(c->ds, e, j))
+            e++;
         runs[nr++] = e - t;
         single_on += e - t == 1;
         t = e;
@@ -374,7 +398,8 @@ static void measure_runs(struct ctx *c, int j)
         o->cycle_p90 = quantile_z(runs, nc, 0.9);
     }
 
-    for (size_t t = n - c->r->val_rows; t < n; t++) o->val_on_rows += is_on(c->ds, t, j);
+    for (size_t t = n - c->r->val_rows; t < n; t++)
+        o->val_on_rows += is_on(c->ds, t, j);
     for (size_t t = n; t > 0 && !o->last_on_row; t--)
         if (is_on(c->ds, t - 1, j)) o->last_on_row = t;
 }
@@ -392,7 +417,8 @@ static void measure_level(struct ctx *c, int j)
     if (m < MIN_LEVEL_ROWS) return;
     size_t low = 0;
     if (isfinite(c->r->base_p90))
-        for (size_t i = 0; i < m; i++) low += c->fbuf[i] <= c->r->base_p90;
+        for (size_t i = 0; i < m; i++)
+            low += c->fbuf[i] <= c->r->base_p90;
     qsort(c->fbuf, m, sizeof *c->fbuf, cmp_float);
     o->level_p10 = quantile_f(c->fbuf, m, 0.1);
     o->level_median = quantile_f(c->fbuf, m, 0.5);
@@ -446,7 +472,8 @@ static void measure_jumps(struct ctx *c)
     chg[0] = 0;
     for (size_t t = 1; t < c->n; t++) {
         int d = 0;
-        for (int j = 0; j < c->k && !d; j++) d = is_on(c->ds, t, j) != is_on(c->ds, t - 1, j);
+        for (int j = 0; j < c->k && !d; j++)
+            d = is_on(c->ds, t, j) != is_on(c->ds, t - 1, j);
         chg[t] = (uint8_t)d;
     }
     const float *x = c->ds->x;
@@ -465,7 +492,7 @@ static void measure_labels(struct ctx *c)
     size_t n = c->n, F = (size_t)c->f;
     int K = c->k;
 
-    struct lstmsrc_train_config def;   /* what --pos-weight auto would use */
+    struct lstmsrc_train_config def; /* what --pos-weight auto would use */
     lstmsrc_train_config_default(&def);
     size_t per[LSTMSRC_MAX_CLASSES] = {0};
     for (size_t t = 0; t < n; t++) {
@@ -508,7 +535,7 @@ static void measure_labels(struct ctx *c)
         measure_level(c, j);
     }
     measure_overlap(c);
-    if (ds->task == LSTMSRC_TASK_MULTILABEL) measure_jumps(c);   /* last: reuses count[] */
+    if (ds->task == LSTMSRC_TASK_MULTILABEL) measure_jumps(c); /* last: reuses count[] */
 }
 
 /* ============================== diagnosing ============================== */
@@ -564,7 +591,7 @@ struct diag {
     uint8_t context[LSTMSRC_MAX_CLASSES];
 };
 
-#define ADD(d, sev, code, out, in, value) \
+#define ADD(d, sev, code, out, in, value)                                                          \
     add_finding((d)->r, &(d)->cap, sev, code, out, in, value, &(d)->m, &(d)->a)
 
 /* A cumulative counter: inside segments input i never decreases, and rises in at least
@@ -596,8 +623,8 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
     for (int i = 0; i < r->inputs; i++) {
         const struct lstmsrc_input_stats *s = &r->input[i];
         if (s->min == s->max) {
-            sb_printf(&d->m, "Input \"%s\" is %s in every row: it carries no information.",
-                      s->name, num(&d->n1, s->min));
+            sb_printf(&d->m, "Input \"%s\" is %s in every row: it carries no information.", s->name,
+                      num(&d->n1, s->min));
             sb_printf(&d->a, "Leave it out of --input.");
             if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_CONSTANT, -1, i, s->min))
                 return 0;
@@ -605,9 +632,10 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
         }
         if (ds->diff_bad_row && ds->diff_bad_input == i) {
             const size_t row = ds->diff_bad_row - 1, f = (size_t)ds->f;
-            sb_printf(&d->m, "Input \"%s\" steps from %g to %g at row %zu (line %ld): the first "
-                             "difference overflows a float, so training with the first-difference "
-                             "channel (the default) stops there.",
+            sb_printf(&d->m,
+                      "Input \"%s\" steps from %g to %g at row %zu (line %ld): the first "
+                      "difference overflows a float, so training with the first-difference "
+                      "channel (the default) stops there.",
                       s->name, (double)ds->x[(row - 1) * f + (size_t)i],
                       (double)ds->x[row * f + (size_t)i], ds->diff_bad_row, ds->diff_bad_line);
             sb_printf(&d->a, "Fix the reading there (a logging glitch?), or train with --features "
@@ -618,9 +646,10 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
         }
         size_t rises;
         if (is_counter(ds, i, &rises)) {
-            sb_printf(&d->m, "Input \"%s\" never decreases and rises in %zu steps, from %s to "
-                             "%s: it is a cumulative counter (an energy or volume register), "
-                             "and what the sources draw is its first difference.",
+            sb_printf(&d->m,
+                      "Input \"%s\" never decreases and rises in %zu steps, from %s to "
+                      "%s: it is a cumulative counter (an energy or volume register), "
+                      "and what the sources draw is its first difference.",
                       s->name, rises, num(&d->n1, s->min), num(&d->n2, s->max));
             sb_printf(&d->a, "Train on the first difference alone, --features diff (train "
                              "chooses it by itself when every input is a counter and --features "
@@ -630,8 +659,8 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
                 return 0;
             counters++;
         }
-        sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).",
-                  s->name, num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean),
+        sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).", s->name,
+                  num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean),
                   num(&d->n4, s->std), num(&d->n5, s->median));
         if (s->median > 0.0 && s->mean > 1.5 * s->median)
             sb_printf(&d->m, " The mean is %.1fx the median: rare high loads dominate the range.",
@@ -641,8 +670,9 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
         if (!ADD(d, LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_SCALE, -1, i, s->std)) return 0;
 
         if (s->negative && s->median > 0.0) {
-            sb_printf(&d->m, "Input \"%s\" is negative in %zu row%s (first at row %zu), although "
-                             "it is normally above zero (median %s).",
+            sb_printf(&d->m,
+                      "Input \"%s\" is negative in %zu row%s (first at row %zu), although "
+                      "it is normally above zero (median %s).",
                       s->name, s->negative, s->negative == 1 ? "" : "s", s->first_negative,
                       num(&d->n1, s->median));
             sb_printf(&d->a, "Check the meter's sign convention or an export flow (solar); fix "
@@ -653,10 +683,11 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
                 return 0;
         }
         if (s->outage_runs) {
-            sb_printf(&d->m, "Input \"%s\" sits at ~0 (at most %s, 1 %% of its median) for %d or "
-                             "more rows in a row %zu time%s, %zu rows in all (longest %zu rows, "
-                             "first at row %zu). A house never draws nothing: these look like "
-                             "logging outages.",
+            sb_printf(&d->m,
+                      "Input \"%s\" sits at ~0 (at most %s, 1 %% of its median) for %d or "
+                      "more rows in a row %zu time%s, %zu rows in all (longest %zu rows, "
+                      "first at row %zu). A house never draws nothing: these look like "
+                      "logging outages.",
                       s->name, num(&d->n1, OUTAGE_FRACTION * s->median), OUTAGE_ROWS,
                       s->outage_runs, s->outage_runs == 1 ? "" : "s", s->outage_rows,
                       s->longest_outage, s->first_outage);
@@ -676,15 +707,15 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
             sb_printf(&d->m, ": the reading looks clipped (a sensor or export cap).");
             sb_printf(&d->a, "Above the cap the reading says nothing about which loads add up: "
                              "expect errors when several large sources run together.");
-            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_CLIPPED, -1, i,
-                     (double)s->at_max))
+            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_CLIPPED, -1, i, (double)s->at_max))
                 return 0;
         }
         double rate = 1000.0 * (double)s->jumps / (double)r->rows;
         if (s->jumps && rate >= JUMP_RATE_NOTE) {
-            sb_printf(&d->m, "%zu step%s of \"%s\" larger than %s (the smallest labelled source's "
-                             "typical level above the base load) happen while no labelled "
-                             "source switches: %.1f per 1000 rows; the largest step is %s.",
+            sb_printf(&d->m,
+                      "%zu step%s of \"%s\" larger than %s (the smallest labelled source's "
+                      "typical level above the base load) happen while no labelled "
+                      "source switches: %.1f per 1000 rows; the largest step is %s.",
                       s->jumps, s->jumps == 1 ? "" : "s", s->name, num(&d->n1, s->jump_threshold),
                       rate, num(&d->n2, s->max_step));
             sb_printf(&d->a, "Unlabelled loads of a labelled source's size (or glitches) are "
@@ -704,7 +735,8 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
     for (int a = 0; a < r->inputs; a++)
         for (int b = a + 1; b < r->inputs; b++) {
             size_t t = 0;
-            while (t < r->rows && ds->x[t * F + (size_t)a] == ds->x[t * F + (size_t)b]) t++;
+            while (t < r->rows && ds->x[t * F + (size_t)a] == ds->x[t * F + (size_t)b])
+                t++;
             if (t < r->rows) continue;
             sb_printf(&d->m, "Inputs \"%s\" and \"%s\" are identical in every row.",
                       r->input[a].name, r->input[b].name);
@@ -724,16 +756,17 @@ static int diagnose_framing(struct diag *d, const struct lstmsrc_dataset *ds)
     int K = r->outputs;
     if (r->task == LSTMSRC_TASK_MULTICLASS) {
         size_t empty = 0;
-        for (int j = 0; j < K; j++) empty += r->output[j].on_rows == 0;
+        for (int j = 0; j < K; j++)
+            empty += r->output[j].on_rows == 0;
         if (r->label_mode == LSTMSRC_LABELS_COMBINED) {
-            sb_printf(&d->m, "Labels are %d sources combined into %d classes (one per on/off "
-                             "combination); %zu of them never occur.",
+            sb_printf(&d->m,
+                      "Labels are %d sources combined into %d classes (one per on/off "
+                      "combination); %zu of them never occur.",
                       ds->n_labels, K, empty);
             sb_printf(&d->a, "The default multi-label framing learns each source from all its "
                              "rows instead of splitting them over combinations.");
         } else {
-            sb_printf(&d->m, "Labels are one class per row, %d classes (multi-class: softmax).",
-                      K);
+            sb_printf(&d->m, "Labels are one class per row, %d classes (multi-class: softmax).", K);
             if (empty)
                 sb_printf(&d->m, " %zu class%s never occur%s.", empty, empty == 1 ? "" : "es",
                           empty == 1 ? "s" : "");
@@ -748,17 +781,18 @@ static int diagnose_framing(struct diag *d, const struct lstmsrc_dataset *ds)
                          "with a softmax fits such labels as well.");
     } else {
         if (r->rows_multi_on)
-            sb_printf(&d->m, "Labels are multi-hot: two or more sources are on together in %zu "
-                             "rows (%s) and none is on in %zu rows (%s). That is multi-label (one "
-                             "yes/no per source, sigmoid), not one-of-K (softmax): a softmax over "
-                             "sources can say neither \"none\" nor \"two at once\".",
-                      r->rows_multi_on, pct(&d->n1, multi), r->rows_none_on,
-                      pct(&d->n2, none));
+            sb_printf(&d->m,
+                      "Labels are multi-hot: two or more sources are on together in %zu "
+                      "rows (%s) and none is on in %zu rows (%s). That is multi-label (one "
+                      "yes/no per source, sigmoid), not one-of-K (softmax): a softmax over "
+                      "sources can say neither \"none\" nor \"two at once\".",
+                      r->rows_multi_on, pct(&d->n1, multi), r->rows_none_on, pct(&d->n2, none));
         else
-            sb_printf(&d->m, "At most one source is on at a time here, and none is on in %zu "
-                             "rows (%s): one-of-K over the sources (softmax) cannot say "
-                             "\"none\". Multi-label (one yes/no per source, sigmoid) can, and "
-                             "stays right when two sources do run together.",
+            sb_printf(&d->m,
+                      "At most one source is on at a time here, and none is on in %zu "
+                      "rows (%s): one-of-K over the sources (softmax) cannot say "
+                      "\"none\". Multi-label (one yes/no per source, sigmoid) can, and "
+                      "stays right when two sources do run together.",
                       r->rows_none_on, pct(&d->n1, none));
         sb_printf(&d->a, "Keep the default multi-label framing.");
         if (K <= LSTMSRC_MAX_COMBINED) {
@@ -767,7 +801,8 @@ static int diagnose_framing(struct diag *d, const struct lstmsrc_dataset *ds)
             memset(combos, 0, sizeof combos);
             for (size_t t = 0; t < n; t++) {
                 int cls = 0;
-                for (int j = 0; j < K; j++) cls = (cls << 1) | is_on(ds, t, j);
+                for (int j = 0; j < K; j++)
+                    cls = (cls << 1) | is_on(ds, t, j);
                 combos[cls]++;
             }
             int seen = 0;
@@ -777,8 +812,9 @@ static int diagnose_framing(struct diag *d, const struct lstmsrc_dataset *ds)
                     seen++;
                     if (combos[c] < rarest) rarest = combos[c];
                 }
-            sb_printf(&d->a, " --task multiclass would make %d classes of the %d sources, %d of "
-                             "which occur, the rarest in %zu row%s.",
+            sb_printf(&d->a,
+                      " --task multiclass would make %d classes of the %d sources, %d of "
+                      "which occur, the rarest in %zu row%s.",
                       1 << K, K, seen, rarest, rarest == 1 ? "" : "s");
         }
     }
@@ -789,10 +825,12 @@ static int diagnose_balance(struct diag *d)
 {
     struct lstmsrc_report *r = d->r;
     int K = r->outputs, rare = 0;
-    for (int j = 0; j < K; j++) rare |= r->output[j].on_share < RARE_SHARE;
+    for (int j = 0; j < K; j++)
+        rare |= r->output[j].on_share < RARE_SHARE;
     if (r->task == LSTMSRC_TASK_MULTICLASS) {
-        sb_printf(&d->m, "The most common class, \"%s\", covers %s of rows: always answering it "
-                         "scores %s accuracy and macro F1 near 0.",
+        sb_printf(&d->m,
+                  "The most common class, \"%s\", covers %s of rows: always answering it "
+                  "scores %s accuracy and macro F1 near 0.",
                   oname(r, r->majority_class), pct(&d->n1, r->all_off_accuracy),
                   pct(&d->n2, r->all_off_accuracy));
         sb_printf(&d->a, "Judge a model by per-class F1 beside this baseline (lstmsrc eval "
@@ -800,24 +838,25 @@ static int diagnose_balance(struct diag *d)
         return ADD(d, r->all_off_accuracy >= 0.5 ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO,
                    LSTMSRC_FINDING_BALANCE, -1, -1, r->all_off_accuracy) != NULL;
     }
-    sb_printf(&d->m, "Nothing is on in %s of rows, so always answering \"all off\" scores %s "
-                     "exact-match accuracy, yet F1 0 for every source. Rows on:",
+    sb_printf(&d->m,
+              "Nothing is on in %s of rows, so always answering \"all off\" scores %s "
+              "exact-match accuracy, yet F1 0 for every source. Rows on:",
               pct(&d->n1, r->all_off_accuracy), pct(&d->n2, r->all_off_accuracy));
     for (int j = 0; j < K; j++)
-        sb_printf(&d->m, "%s %s %s", j ? "," : "", oname(r, j),
-                  pct(&d->n1, r->output[j].on_share));
+        sb_printf(&d->m, "%s %s %s", j ? "," : "", oname(r, j), pct(&d->n1, r->output[j].on_share));
     sb_printf(&d->m, ".");
-    sb_printf(&d->a, "Judge models by per-source F1 beside this baseline (lstmsrc eval prints "
-                     "both), not by accuracy. Keep --pos-weight auto: it weighs each source's "
-                     "on-rows by its off/on ratio (capped at %s):",
+    sb_printf(&d->a,
+              "Judge models by per-source F1 beside this baseline (lstmsrc eval prints "
+              "both), not by accuracy. Keep --pos-weight auto: it weighs each source's "
+              "on-rows by its off/on ratio (capped at %s):",
               num(&d->n1, d->def->pos_weight_cap));
     for (int j = 0; j < K; j++)
         sb_printf(&d->a, "%s %s %s", j ? "," : "", oname(r, j),
                   num(&d->n1, r->output[j].pos_weight));
     sb_printf(&d->a, ".");
     int warn = r->all_off_accuracy >= 0.5 || rare;
-    return ADD(d, warn ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_BALANCE,
-               -1, -1, r->all_off_accuracy) != NULL;
+    return ADD(d, warn ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_BALANCE, -1,
+               -1, r->all_off_accuracy) != NULL;
 }
 
 static int diagnose_columns(struct diag *d, const struct lstmsrc_dataset *ds)
@@ -845,9 +884,10 @@ static int diagnose_columns(struct diag *d, const struct lstmsrc_dataset *ds)
             continue;
         }
         if (o->on_rows < FEW_ROWS || o->on_runs < FEW_RUNS) {
-            sb_printf(&d->m, "The %s \"%s\" is on in only %zu rows, in %zu run%s: too few to "
-                             "learn from (a model needs at least %d rows in %d runs to see it "
-                             "start and stop more than by chance).",
+            sb_printf(&d->m,
+                      "The %s \"%s\" is on in only %zu rows, in %zu run%s: too few to "
+                      "learn from (a model needs at least %d rows in %d runs to see it "
+                      "start and stop more than by chance).",
                       what, oname(r, j), o->on_rows, o->on_runs, o->on_runs == 1 ? "" : "s",
                       FEW_ROWS, FEW_RUNS);
             sb_printf(&d->a, "Add data where it runs, or leave it out (--labels); its F1 will "
@@ -863,7 +903,8 @@ static int diagnose_columns(struct diag *d, const struct lstmsrc_dataset *ds)
         for (int a = 0; a < K; a++)
             for (int b = a + 1; b < K; b++) {
                 size_t t = 0;
-                while (t < r->rows && is_on(ds, t, a) == is_on(ds, t, b)) t++;
+                while (t < r->rows && is_on(ds, t, a) == is_on(ds, t, b))
+                    t++;
                 if (t < r->rows) continue;
                 sb_printf(&d->m, "Sources \"%s\" and \"%s\" are on in exactly the same rows.",
                           oname(r, a), oname(r, b));
@@ -902,22 +943,24 @@ static int diagnose_overlap(struct diag *d)
         sb_printf(&d->m, ".");
         int base = isfinite(o->base_like) && o->base_like >= BASE_LIKE_WARN;
         if (base) {
-            sb_printf(&d->m, " %s of them read no more than the house with nothing on (90 %% of "
-                             "nothing-on rows read %s or less).",
+            sb_printf(&d->m,
+                      " %s of them read no more than the house with nothing on (90 %% of "
+                      "nothing-on rows read %s or less).",
                       pct(&d->n1, o->base_like), num(&d->n2, r->base_p90));
             if (o->base_like > worst) worst = o->base_like;
         }
         if (!listed && !base) {
-            free(sb_take(&d->m));   /* its level is its own: nothing to say */
+            free(sb_take(&d->m)); /* its level is its own: nothing to say */
             d->context[j] = 0;
             continue;
         }
         if (base)
             sb_printf(&d->a, "Those rows look like \"nothing on\" to any rule on the reading "
                              "alone; only the cycle around them tells. ");
-        sb_printf(&d->a, "The reading alone cannot separate %s: the model needs context, a "
-                         "window that shows how the reading got there and how long it stays "
-                         "(see the window suggestion).",
+        sb_printf(&d->a,
+                  "The reading alone cannot separate %s: the model needs context, a "
+                  "window that shows how the reading got there and how long it stays "
+                  "(see the window suggestion).",
                   listed ? "these sources" : "it");
         int warn = worst >= OVERLAP_WARN || base;
         if (!ADD(d, warn ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_OVERLAP,
@@ -937,13 +980,13 @@ static int diagnose_durations(struct diag *d)
         const struct lstmsrc_output_stats *o = &r->output[j];
         if (o->cycles < FEW_RUNS) continue;
         if (longest < 0 || o->cycle_median > r->output[longest].cycle_median) longest = j;
-        if (d->context[j] && (need < 0 || o->cycle_median > r->output[need].cycle_median))
-            need = j;
+        if (d->context[j] && (need < 0 || o->cycle_median > r->output[need].cycle_median)) need = j;
     }
     if (longest < 0) return 1;
 
-    sb_printf(&d->m, "Typical on-durations (median rows; on-runs joined across gaps of up to %d "
-                     "rows into cycles):",
+    sb_printf(&d->m,
+              "Typical on-durations (median rows; on-runs joined across gaps of up to %d "
+              "rows into cycles):",
               CYCLE_GAP);
     for (int j = 0, listed = 0; j < K; j++) {
         const struct lstmsrc_output_stats *o = &r->output[j];
@@ -960,12 +1003,13 @@ static int diagnose_durations(struct diag *d)
         double typical = r->output[longest].cycle_median;
         sb_printf(&d->m, " Every source's level is its own (no overlaps), so the reading alone "
                          "tells them apart.");
-        sb_printf(&d->a, "The default window of %d rows suffices; one of %s rows would cover "
-                         "\"%s\"'s whole typical cycle, at about %dx the cost per epoch.",
+        sb_printf(&d->a,
+                  "The default window of %d rows suffices; one of %s rows would cover "
+                  "\"%s\"'s whole typical cycle, at about %dx the cost per epoch.",
                   dseq, num(&d->n1, typical), oname(r, longest),
                   ((int)ceil(typical) + dseq - 1) / dseq);
-        return ADD(d, LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_DURATION, longest, -1,
-                   (double)dseq) != NULL;
+        return ADD(d, LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_DURATION, longest, -1, (double)dseq) !=
+               NULL;
     }
 
     double typical = r->output[need].cycle_median;
@@ -973,15 +1017,17 @@ static int diagnose_durations(struct diag *d)
     if (seq < SEQ_MIN) seq = SEQ_MIN;
     if (seq > SEQ_CAP) seq = SEQ_CAP;
     r->suggested_seq_len = seq;
-    sb_printf(&d->m, " Of the sources whose level overlaps, \"%s\" has the longest typical "
-                     "cycle, %s rows; a window of %d rows sees %s of it.",
+    sb_printf(&d->m,
+              " Of the sources whose level overlaps, \"%s\" has the longest typical "
+              "cycle, %s rows; a window of %d rows sees %s of it.",
               oname(r, need), num(&d->n1, typical), dseq,
               pct(&d->n2, typical > 0 ? fmin(1.0, dseq / typical) : 1.0));
     if (seq > dseq) {
         int seq2 = 2 * seq <= LSTMSRC_MAX_SEQ ? 2 * seq : LSTMSRC_MAX_SEQ;
-        sb_printf(&d->a, "Let a window cover a whole typical cycle%s: train picks --seq %d by "
-                         "itself (a cycle on each side of its default centred label; --seq %d "
-                         "with --label-at last); an epoch costs about %dx the time of --seq %d.",
+        sb_printf(&d->a,
+                  "Let a window cover a whole typical cycle%s: train picks --seq %d by "
+                  "itself (a cycle on each side of its default centred label; --seq %d "
+                  "with --label-at last); an epoch costs about %dx the time of --seq %d.",
                   typical > SEQ_CAP ? " (capped)" : "", seq2, seq, (seq2 + dseq - 1) / dseq, dseq);
     } else {
         sb_printf(&d->a, "A window of %d rows covers the typical cycles.", seq);
@@ -1004,15 +1050,17 @@ static int diagnose_flicker(struct diag *d)
         size_t runs = o->on_runs + (o->on_runs ? o->on_runs - 1 : 0);
         double singles = o->flicker * (double)runs;
         if (o->flicker < FLICKER_SHARE || singles < FLICKER_MIN - 0.5) continue;
-        sb_printf(&d->m, "\"%s\" switches for a single row %.0f times: %s of its on-runs and "
-                         "the off-gaps between them last one row (median on-run %s rows, "
-                         "median gap %s).",
+        sb_printf(&d->m,
+                  "\"%s\" switches for a single row %.0f times: %s of its on-runs and "
+                  "the off-gaps between them last one row (median on-run %s rows, "
+                  "median gap %s).",
                   oname(r, j), singles, pct(&d->n1, o->flicker), num(&d->n2, o->on_run_median),
                   num(&d->n3, o->off_run_median));
-        sb_printf(&d->a, "If it cannot really switch that fast, the labels are noise from a "
-                         "sub-meter hovering near its on-threshold: relabel with a minimum "
-                         "on/off duration (e.g. join gaps up to %d rows). Otherwise expect "
-                         "errors at those edges: no model times single-row flips.",
+        sb_printf(&d->a,
+                  "If it cannot really switch that fast, the labels are noise from a "
+                  "sub-meter hovering near its on-threshold: relabel with a minimum "
+                  "on/off duration (e.g. join gaps up to %d rows). Otherwise expect "
+                  "errors at those edges: no model times single-row flips.",
                   CYCLE_GAP);
         if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_FLICKER, j, -1, o->flicker)) return 0;
     }
@@ -1032,17 +1080,19 @@ static int diagnose_validation(struct diag *d, const struct lstmsrc_dataset *ds)
         if (o->on_rows < FEW_ROWS || o->val_on_rows >= FEW_VAL_ROWS) continue;
         if (latest < 0 || o->last_on_row < r->output[latest].last_on_row) latest = j;
         if (o->val_on_rows)
-            sb_printf(&d->m, "Only %zu of \"%s\"'s %zu on-rows fall", o->val_on_rows,
-                      oname(r, j), o->on_rows);
+            sb_printf(&d->m, "Only %zu of \"%s\"'s %zu on-rows fall", o->val_on_rows, oname(r, j),
+                      o->on_rows);
         else
             sb_printf(&d->m, "None of \"%s\"'s %zu on-rows falls", oname(r, j), o->on_rows);
-        sb_printf(&d->m, " in the validation part (the last %s of rows, %zu rows); its last "
-                         "on-row is row %zu, %s into the file.",
+        sb_printf(&d->m,
+                  " in the validation part (the last %s of rows, %zu rows); its last "
+                  "on-row is row %zu, %s into the file.",
                   pct(&d->n1, d->def->val_fraction), r->val_rows, o->last_on_row,
                   pct(&d->n2, (double)o->last_on_row / (double)r->rows));
         if (o->val_on_rows)
-            sb_printf(&d->a, "Its decision threshold is tuned on those %zu rows, and validation "
-                             "F1 and early stopping see little of it.",
+            sb_printf(&d->a,
+                      "Its decision threshold is tuned on those %zu rows, and validation "
+                      "F1 and early stopping see little of it.",
                       o->val_on_rows);
         else
             sb_printf(&d->a, "Its decision threshold cannot be tuned there (training then tunes "
@@ -1066,7 +1116,8 @@ static int diagnose_validation(struct diag *d, const struct lstmsrc_dataset *ds)
         for (int j = 0; j < K && ok; j++) {
             if (r->output[j].on_rows < FEW_ROWS) continue;
             size_t cnt = 0;
-            for (size_t t = sp.val_first; t < n; t++) cnt += is_on(ds, t, j);
+            for (size_t t = sp.val_first; t < n; t++)
+                cnt += is_on(ds, t, j);
             ok = cnt >= FEW_VAL_ROWS;
         }
         if (ok) {
@@ -1078,8 +1129,9 @@ static int diagnose_validation(struct diag *d, const struct lstmsrc_dataset *ds)
         }
     }
     struct sbuf why = {NULL, 0, 0, 0};
-    sb_printf(&why, "no validation part up to the last %s of rows holds %d on-rows of every "
-                    "source (\"%s\" is last on %s into the file)",
+    sb_printf(&why,
+              "no validation part up to the last %s of rows holds %d on-rows of every "
+              "source (\"%s\" is last on %s into the file)",
               pct(&d->n1, val_fraction_tries[tries - 1]), FEW_VAL_ROWS, oname(r, latest),
               pct(&d->n2, (double)r->output[latest].last_on_row / (double)n));
     return (r->val_fraction_reason = sb_take(&why)) != NULL;
@@ -1116,8 +1168,8 @@ enum lstmsrc_status lstmsrc_doctor(const struct lstmsrc_dataset *ds, struct lstm
     d.def = &def;
 
     if (ds->n == 0) return set_error(err, LSTMSRC_ERR_ARG, "%s: no rows to examine", src);
-    int labels = ds->has_labels && (ds->task == LSTMSRC_TASK_MULTILABEL ? ds->y != NULL
-                                                                       : ds->cls != NULL);
+    int labels =
+        ds->has_labels && (ds->task == LSTMSRC_TASK_MULTILABEL ? ds->y != NULL : ds->cls != NULL);
     int K = labels ? ds->k : 0;
     LSTMSRC_ASSERT(ds->f >= 1 && K >= 0 && K <= LSTMSRC_MAX_CLASSES);
 
@@ -1150,7 +1202,8 @@ enum lstmsrc_status lstmsrc_doctor(const struct lstmsrc_dataset *ds, struct lstm
     for (int i = 0; i < ds->f; i++)
         if (!(r->input[i].name = str_dup(ds->input_names[i] ? ds->input_names[i] : "?")))
             goto nomem;
-    for (int i = 0; i < ds->f; i++) measure_input(&c, i);
+    for (int i = 0; i < ds->f; i++)
+        measure_input(&c, i);
     if (K > 0) {
         if (!(r->output = xcalloc_n((size_t)K, sizeof *r->output))) goto nomem;
         for (int j = 0; j < K; j++) {
@@ -1164,9 +1217,8 @@ enum lstmsrc_status lstmsrc_doctor(const struct lstmsrc_dataset *ds, struct lstm
     d.r = r;
     if (K > 0 && (!diagnose_framing(&d, ds) || !diagnose_balance(&d))) goto nomem;
     if (!diagnose_inputs(&d, ds)) goto nomem;
-    if (K > 0 && (!diagnose_columns(&d, ds) || !diagnose_overlap(&d) ||
-                  !diagnose_durations(&d) || !diagnose_flicker(&d) ||
-                  !diagnose_validation(&d, ds)))
+    if (K > 0 && (!diagnose_columns(&d, ds) || !diagnose_overlap(&d) || !diagnose_durations(&d) ||
+                  !diagnose_flicker(&d) || !diagnose_validation(&d, ds)))
         goto nomem;
     sort_findings(r);
     *out = r;

@@ -14,7 +14,8 @@ static void count_on(const uint8_t *y, const int32_t *cls, int k, size_t first, 
 {
     for (size_t t = first; t < first + count; t++) {
         if (y) {
-            for (int j = 0; j < k; j++) on[j] += y[t * (size_t)k + (size_t)j] != 0;
+            for (int j = 0; j < k; j++)
+                on[j] += y[t * (size_t)k + (size_t)j] != 0;
         } else if (cls[t] >= 0 && cls[t] < k) {
             on[cls[t]]++;
         }
@@ -33,9 +34,11 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
     const int k = info.outputs;
     const uint8_t *y = lstmsrc_dataset_labels_data(ds);
     const int32_t *cls = lstmsrc_dataset_classes_data(ds);
-    for (int j = 0; j < k; j++) val_on[j] = 0;
+    for (int j = 0; j < k; j++)
+        val_on[j] = 0;
     if (train_on)
-        for (int j = 0; j < k; j++) train_on[j] = 0;
+        for (int j = 0; j < k; j++)
+            train_on[j] = 0;
     *windows = 0;
     /* right after training: the trainer's own split (segments, files) */
     if (m->val_on && m->train_on && lstmsrc_dataset_outputs(ds) == k &&
@@ -52,12 +55,14 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
         return set_error(err, LSTMSRC_ERR_ARG, "the data set has not the model's %d %s", k,
                          info.task == LSTMSRC_TASK_MULTILABEL ? "label columns" : "classes");
     if (info.rows_train + info.rows_val != n)
-        return set_error(err, LSTMSRC_ERR_ARG, "the model was trained on %llu rows, the data "
-                                               "set has %zu",
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "the model was trained on %llu rows, the data "
+                         "set has %zu",
                          (unsigned long long)(info.rows_train + info.rows_val), n);
     if (info.seq_len < 1 || info.label_offset < 0 || info.label_offset >= info.seq_len)
-        return set_error(err, LSTMSRC_ERR_ARG, "the model's label offset %d does not fit its "
-                                               "window of %d rows",
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "the model's label offset %d does not fit its "
+                         "window of %d rows",
                          info.label_offset, info.seq_len);
     /* window w of a part starts at the part's row w; its label is the state at the row
      * label_offset before its last. Training windows: every one the training part holds (the
@@ -68,8 +73,9 @@ enum lstmsrc_status lstmsrc_validation_support(const struct lstmsrc_model *m,
                                      ? (size_t)info.rows_train - (size_t)info.seq_len + 1
                                      : 0;
     if (info.windows_val && (info.windows_val > n || val_first > n - (size_t)info.windows_val))
-        return set_error(err, LSTMSRC_ERR_ARG, "the model's %llu validation windows from row "
-                                               "%llu do not fit the data set's %zu rows",
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "the model's %llu validation windows from row "
+                         "%llu do not fit the data set's %zu rows",
                          (unsigned long long)info.windows_val,
                          (unsigned long long)info.rows_train + 1, n);
     count_on(y, cls, k, val_first, (size_t)info.windows_val, val_on);

@@ -9,9 +9,9 @@
 
 #include "base/common.h"
 #include "data/dataset.h"
-#include "post/metrics.h"
-#include "nn/model.h"
 #include "data/window.h"
+#include "nn/model.h"
+#include "post/metrics.h"
 
 /* ============================== lstmsrc_evaluate ============================== */
 

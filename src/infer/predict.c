@@ -18,8 +18,8 @@
 
 #include "base/common.h"
 #include "data/dataset.h"
-#include "nn/model.h"
 #include "data/window.h"
+#include "nn/model.h"
 
 #define MAX_THREADS 256
 /* Windows per batch at most (a batch small enough to stay in L2 measured fastest, 64 over
@@ -32,13 +32,13 @@
 /* One thread's share: windows [w0, w1) of set over the raw rows x. */
 struct job {
     const struct lstmsrc_model *m;
-    const float *x;               /* (rows, n_raw) raw readings */
-    const float *prev;            /* (n_raw) the raw row before x[0], or NULL: the first
-                                     difference of a run starting at row 0 */
+    const float *x;    /* (rows, n_raw) raw readings */
+    const float *prev; /* (n_raw) the raw row before x[0], or NULL: the first
+                          difference of a run starting at row 0 */
     const struct window_set *set;
-    float *probs;                 /* (set->total, K) */
+    float *probs; /* (set->total, K) */
     size_t w0, w1;
-    int cap;                      /* windows per batch */
+    int cap; /* windows per batch */
     enum lstmsrc_status st;
 };
 
@@ -67,7 +67,8 @@ static void batch_channels(const struct job *j, size_t w, int B, float *xc, size
         if (nb > (size_t)(B - b)) nb = (size_t)(B - b);
         const float *pv = s0 > run->start ? j->x + (s0 - 1) * R : run->start == 0 ? j->prev : NULL;
         model_channels(m, xc + used * F, j->x + s0 * R, nb + T - 1, pv);
-        for (size_t k = 0; k < nb; k++) starts[(size_t)b + k] = used + k;
+        for (size_t k = 0; k < nb; k++)
+            starts[(size_t)b + k] = used + k;
         used += nb + T - 1;
         b += (int)nb;
     }
@@ -97,7 +98,8 @@ static void run_job(struct job *j)
             batch_channels(j, w, B, xc, starts);
             window_gather(xb, xc, m->f, starts, B, T, m->scale_mean, m->scale_std);
         } else {
-            for (int b = 0; b < B; b++) starts[b] = window_set_start(j->set, w + (size_t)b);
+            for (int b = 0; b < B; b++)
+                starts[b] = window_set_start(j->set, w + (size_t)b);
             window_gather(xb, j->x, m->f, starts, B, T, m->scale_mean, m->scale_std);
         }
         const float *logits = model_forward(m, ws, xb, B);
@@ -142,8 +144,15 @@ static enum lstmsrc_status predict_set(const struct lstmsrc_model *m, const floa
     pthread_t th[MAX_THREADS];
     int started = 0;
     for (int i = 0; i < threads; i++)
-        jobs[i] = (struct job){m, x, prev, set, probs, nw * (size_t)i / (size_t)threads,
-                               nw * (size_t)(i + 1) / (size_t)threads, (int)cap, LSTMSRC_OK};
+        jobs[i] = (struct job){m,
+                               x,
+                               prev,
+                               set,
+                               probs,
+                               nw * (size_t)i / (size_t)threads,
+                               nw * (size_t)(i + 1) / (size_t)threads,
+                               (int)cap,
+                               LSTMSRC_OK};
     /* threads 1..n-1 run beside the caller, which takes range 0; a thread that cannot start
      * leaves its range to the caller */
     for (int i = 1; i < threads; i++) {
@@ -151,8 +160,10 @@ static enum lstmsrc_status predict_set(const struct lstmsrc_model *m, const floa
         started = i;
     }
     run_job(&jobs[0]);
-    for (int i = started + 1; i < threads; i++) run_job(&jobs[i]);
-    for (int i = 1; i <= started; i++) pthread_join(th[i], NULL);
+    for (int i = started + 1; i < threads; i++)
+        run_job(&jobs[i]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < threads; i++)
         if (jobs[i].st) return set_error(err, jobs[i].st, "out of memory for a prediction batch");
     return LSTMSRC_OK;
@@ -168,9 +179,11 @@ static enum lstmsrc_status check_inputs(const struct lstmsrc_model *m,
         return set_error(err, LSTMSRC_ERR_ARG, "%s: %d input column%s, the model expects %d",
                          ds->source, ds->f, ds->f == 1 ? "" : "s", m->n_raw);
     for (int i = 0; i < m->n_raw; i++)
-        if (m->input_names[i] && ds->input_names[i] && strcmp(m->input_names[i], ds->input_names[i]))
-            return set_error(err, LSTMSRC_ERR_ARG, "%s: input column %d is \"%s\", the model expects \"%s\"",
-                             ds->source, i + 1, ds->input_names[i], m->input_names[i]);
+        if (m->input_names[i] && ds->input_names[i] &&
+            strcmp(m->input_names[i], ds->input_names[i]))
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s: input column %d is \"%s\", the model expects \"%s\"", ds->source,
+                             i + 1, ds->input_names[i], m->input_names[i]);
     return LSTMSRC_OK;
 }
 
@@ -206,8 +219,8 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
 
 /* ============================== a buffer of rows ============================== */
 
-enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x,
-                                         size_t rows, float *probs, size_t windows, int threads,
+enum lstmsrc_status lstmsrc_predict_rows(const struct lstmsrc_model *m, const float *x, size_t rows,
+                                         float *probs, size_t windows, int threads,
                                          struct lstmsrc_error *err)
 {
     return lstmsrc_predict_rows_after(m, NULL, x, rows, probs, windows, threads, err);

@@ -15,13 +15,13 @@
 
 struct lstmsrc_stream {
     const struct lstmsrc_model *m;
-    struct model_ws *ws;   /* capacity 1, inference */
-    float *ring;           /* (seq_len, f) standardised rows; slot `head` is the oldest */
-    float *xb;             /* (seq_len, 1, f) the window in time order */
+    struct model_ws *ws;            /* capacity 1, inference */
+    float *ring;                    /* (seq_len, f) standardised rows; slot `head` is the oldest */
+    float *xb;                      /* (seq_len, 1, f) the window in time order */
     float prev[LSTMSRC_MAX_INPUTS]; /* (n_raw) the last raw row pushed, for differences */
-    int has_prev;          /* 0 before the first row: its difference is 0 */
-    int head;              /* next slot to write */
-    int filled;            /* rows in the ring, up to seq_len */
+    int has_prev;                   /* 0 before the first row: its difference is 0 */
+    int head;                       /* next slot to write */
+    int filled;                     /* rows in the ring, up to seq_len */
 };
 
 enum lstmsrc_status lstmsrc_stream_create(const struct lstmsrc_model *m,
@@ -67,8 +67,9 @@ enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *r
     for (int j = 0; j < R; j++)
         if (!isfinite(row[j])) {
             if (ready) *ready = 0;
-            return set_error(err, LSTMSRC_ERR_ARG, "reading %d of the row is %g, not a finite number",
-                             j + 1, (double)row[j]);
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "reading %d of the row is %g, not a finite number", j + 1,
+                             (double)row[j]);
         }
     float ch[LSTMSRC_MAX_INPUTS]; /* the row's channels, as model_channels gives them in batch */
     model_channels(m, ch, row, 1, s->has_prev ? s->prev : NULL);
@@ -86,7 +87,8 @@ enum lstmsrc_status lstmsrc_stream_push(struct lstmsrc_stream *s, const float *r
     memcpy(s->prev, row, (size_t)R * sizeof *row);
     s->has_prev = 1;
     float *slot = s->ring + (size_t)s->head * (size_t)F;
-    for (int j = 0; j < F; j++) slot[j] = (ch[j] - m->scale_mean[j]) / m->scale_std[j];
+    for (int j = 0; j < F; j++)
+        slot[j] = (ch[j] - m->scale_mean[j]) / m->scale_std[j];
     s->head = s->head + 1 == T ? 0 : s->head + 1;
     if (s->filled < T) s->filled++;
     if (s->filled < T) {

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "base/binio.h"
-#include "base/outfile.h"
 #include "base/common.h"
+#include "base/outfile.h"
 #include "data/dataset.h"
 #include "nn/model.h"
 
@@ -112,10 +112,9 @@ void ckpt_id_init(struct ckpt_id *id, const struct lstmsrc_dataset *ds,
     id->val_fraction = cfg->val_fraction;
     id->pos_weight_hash = hash_bytes(0x7077, m->pos_weight, (size_t)m->k * sizeof(float));
     /* what the windows hold and which row they answer for change the run as the weights do */
-    id->pos_weight_hash = hash_mix(id->pos_weight_hash, (uint64_t)(m->dirs - 1) << 48 |
-                                                            (uint64_t)m->features << 40 |
-                                                            (uint64_t)m->label_at << 32 |
-                                                            (uint64_t)(uint32_t)cfg->stride);
+    id->pos_weight_hash = hash_mix(
+        id->pos_weight_hash, (uint64_t)(m->dirs - 1) << 48 | (uint64_t)m->features << 40 |
+                                 (uint64_t)m->label_at << 32 | (uint64_t)(uint32_t)cfg->stride);
     id->n_params = m->n_params;
     id->select = (uint32_t)cfg->select;
     id->train_windows = train_windows;
@@ -236,8 +235,8 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
         const char *flag;
         uint64_t saved, now;
     } o[] = {
-        {"--seq", get_u32(b + 56), id->seq_len},     {"--hidden", get_u32(b + 60), id->hidden},
-        {"--layers", get_u32(b + 64), id->layers},   {"--batch", get_u32(b + 68), id->batch},
+        {"--seq", get_u32(b + 56), id->seq_len},   {"--hidden", get_u32(b + 60), id->hidden},
+        {"--layers", get_u32(b + 64), id->layers}, {"--batch", get_u32(b + 68), id->batch},
         {"--seed", get_u64(b + 76), id->seed},
     };
     for (size_t i = 0; i < sizeof o / sizeof o[0]; i++)
@@ -268,10 +267,11 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
         return 0;
     }
     if (get_u64(b + 108) != id->pos_weight_hash) {
-        snprintf(why, cap,
-                 "made with other positive weights, windows or directions (--pos-weight, --features, "
-                 "--label-at, --stride, --directions)%s",
-                 hint);
+        snprintf(
+            why, cap,
+            "made with other positive weights, windows or directions (--pos-weight, --features, "
+            "--label-at, --stride, --directions)%s",
+            hint);
         return 0;
     }
     return 1;

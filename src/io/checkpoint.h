@@ -5,9 +5,10 @@
  * A checkpoint holds what lstmsrc_train cannot recompute: the weights, both Adam moments, the
  * Adam step, the RNG state at the start of the epoch to run next (its shuffle is redone from
  * it), how many of that epoch's windows are already trained, and the best-so-far weights,
- * validation loss, F1 and epoch (chosen by the run's `select`, which the resuming run must match). What is a pure function of the data and configuration (scaler,
- * positive weights, baselines, the best epoch's validation outputs) is recomputed instead, and
- * an identity block makes sure the data and settings really are the same.
+ * validation loss, F1 and epoch (chosen by the run's `select`, which the resuming run must match).
+ * What is a pure function of the data and configuration (scaler, positive weights, baselines, the
+ * best epoch's validation outputs) is recomputed instead, and an identity block makes sure the data
+ * and settings really are the same.
  *
  * File layout, little-endian, no padding (offsets in bytes):
  *     0  u8[8]  magic "LSRCCKP\0"
@@ -48,8 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lstmsrc.h"
 #include "base/rng.h"
+#include "lstmsrc.h"
 
 /* What a checkpoint must match to be resumed (filled by ckpt_id_init). */
 struct ckpt_id {

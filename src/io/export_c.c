@@ -10,8 +10,9 @@
  * fuses or regroups products and uses its own exp polynomial where the header calls expf:
  * probabilities agree to about 1e-6. The gate weights are stored transposed so each input value
  * updates a block of gate sums held in registers: no long dependency chain per gate, which
- * vectorises on a desktop and keeps loads low on a microcontroller. Floats are printed with 9 significant digits, which round-trips binary32
- * exactly. Names are escaped for C string literals ('?' too: no trigraphs under -std=c99).
+ * vectorises on a desktop and keeps loads low on a microcontroller. Floats are printed with 9
+ * significant digits, which round-trips binary32 exactly. Names are escaped for C string literals
+ * ('?' too: no trigraphs under -std=c99).
  *
  * Bidirectional models (model.h): the window loop stops the top layer's forward direction at
  * the labelled row (PREFIX_FORWARD_STEPS) and, with layers below the top, keeps their output at
@@ -27,9 +28,9 @@
 #include <unistd.h>
 
 #include "base/common.h"
-#include "post/durations.h"
-#include "nn/model.h"
 #include "base/outfile.h"
+#include "nn/model.h"
+#include "post/durations.h"
 
 /* Floats per line in the weight arrays. */
 #define PER_LINE 8
@@ -90,7 +91,7 @@ static void put_float(FILE *fp, float v)
 {
     char b[40];
     snprintf(b, sizeof b, "%.9g", (double)v);
-    if (!strpbrk(b, ".eEn")) strcat(b, ".0");  /* "1" -> "1.0": "1f" is not a constant */
+    if (!strpbrk(b, ".eEn")) strcat(b, ".0"); /* "1" -> "1.0": "1f" is not a constant */
     fputs(b, fp);
     fputc('f', fp);
 }
@@ -110,9 +111,12 @@ static void put_cstr(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\' || *p == '?') fprintf(fp, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f) fprintf(fp, "\\%03o", *p);
-        else fputc(*p, fp);
+        if (*p == '"' || *p == '\\' || *p == '?')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            fprintf(fp, "\\%03o", *p);
+        else
+            fputc(*p, fp);
     }
     fputc('"', fp);
 }
@@ -122,8 +126,8 @@ static void put_comment_name(FILE *fp, const char *s)
 {
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n < 40; p++, n++) {
-        int ok = *p >= 0x20 && *p < 0x7f && !(*p == '/' && p[1] == '*') &&
-                 !(*p == '*' && p[1] == '/');
+        int ok =
+            *p >= 0x20 && *p < 0x7f && !(*p == '/' && p[1] == '*') && !(*p == '*' && p[1] == '/');
         fputc(ok ? *p : '?', fp);
     }
     if (s && strlen(s) > 40) fputs("...", fp);
@@ -168,7 +172,10 @@ static void tpl_layers(const struct out *o, const char *text, int below, int top
     }
 }
 
-static void tpl(const struct out *o, const char *text) { tpl_layers(o, text, 0, 0); }
+static void tpl(const struct out *o, const char *text)
+{
+    tpl_layers(o, text, 0, 0);
+}
 
 static const char usage_doc[] =
     " *\n"
@@ -216,7 +223,8 @@ static const char doc_multiclass[] =
 static const char state_code[] =
     "\n"
     "typedef struct {\n"
-    "    float ring[@P_SEQ_LEN * @P_CHANNELS]; /* last rows' channels, standardised; oldest at head */\n"
+    "    float ring[@P_SEQ_LEN * @P_CHANNELS]; /* last rows' channels, standardised; oldest at "
+    "head */\n"
     "    float prev[@P_INPUTS];              /* the last raw row, for first differences */\n"
     "    float h[@P_LAYERS * @P_HIDDEN];     /* hidden state per layer */\n"
     "    float c[@P_LAYERS * @P_HIDDEN];     /* cell state per layer */\n"
@@ -259,9 +267,11 @@ static const char state_code_rest[] =
     "static inline float @p_tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }\n"
     "\n"
     "/* One LSTM step of one layer: gates z = b + W [x ; h] (h left out on the first step, where\n"
-    " * it is zero), then c and h in place. wt is W transposed, (in + @P_HIDDEN, 4 * @P_HIDDEN), so\n"
+    " * it is zero), then c and h in place. wt is W transposed, (in + @P_HIDDEN, 4 * @P_HIDDEN), "
+    "so\n"
     " * each input value meets a contiguous run of gates; @P_GATE_BLOCK sums at a time stay in\n"
-    " * registers. Every gate is summed in the same order: bias, inputs, then recurrent inputs. */\n"
+    " * registers. Every gate is summed in the same order: bias, inputs, then recurrent inputs. "
+    "*/\n"
     "static inline void @p_cell_(const float *wt, const float *b, unsigned in, const float *x,\n"
     "                            float *h, float *c, float *z, int first)\n"
     "{\n"
@@ -295,7 +305,8 @@ static const char state_code_rest[] =
     "    const float *top = s->h + (@P_LAYERS - 1) * @P_HIDDEN;\n"
     "    unsigned t, j, k, c = 0;\n"
     "    if (@P_FEATURES & 1)\n"
-    "        for (j = 0; j < @P_INPUTS; j++, c++) r[c] = (x[j] - @p_scale_mean[c]) / @p_scale_std[c];\n"
+    "        for (j = 0; j < @P_INPUTS; j++, c++) r[c] = (x[j] - @p_scale_mean[c]) / "
+    "@p_scale_std[c];\n"
     "    if (@P_FEATURES & 2)\n"
     "        for (j = 0; j < @P_INPUTS; j++, c++) {\n"
     "            float d = s->has_prev ? x[j] - s->prev[j] : 0.0f;\n"
@@ -327,7 +338,8 @@ static const char window_loop_bi1[] =
     "    for (t = 0; t < @P_REVERSE_STEPS; t++) {\n"
     "        unsigned slot = s->head + (@P_SEQ_LEN - 1 - t);\n"
     "        if (slot >= @P_SEQ_LEN) slot -= @P_SEQ_LEN;\n"
-    "        @p_cell_(@p_wr, @p_br, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->hr, s->cr, s->z,\n"
+    "        @p_cell_(@p_wr, @p_br, @P_CHANNELS, s->ring + slot * @P_CHANNELS, s->hr, s->cr, "
+    "s->z,\n"
     "                 t == 0);\n";
 
 /* Bidirectional, layers below the top: after them, keep their output at the last
@@ -340,12 +352,14 @@ static const char window_top_bi[] =
     "                s->xr[(t + @P_REVERSE_STEPS - @P_SEQ_LEN) * @P_HIDDEN + j] =\n"
     "                    s->h[@B * @P_HIDDEN + j];\n"
     "        if (t < @P_FORWARD_STEPS)   /* forward: up to the labelled row */\n"
-    "            @p_cell_(@p_w@T, @p_b@T, @P_HIDDEN, s->h + @B * @P_HIDDEN, s->h + @T * @P_HIDDEN,\n"
+    "            @p_cell_(@p_w@T, @p_b@T, @P_HIDDEN, s->h + @B * @P_HIDDEN, s->h + @T * "
+    "@P_HIDDEN,\n"
     "                     s->c + @T * @P_HIDDEN, s->z, t == 0);\n"
     "    }\n"
     "    /* reverse: from the window's last row back to the labelled row */\n"
     "    for (t = 0; t < @P_REVERSE_STEPS; t++) {\n"
-    "        @p_cell_(@p_wr, @p_br, @P_HIDDEN, s->xr + (@P_REVERSE_STEPS - 1 - t) * @P_HIDDEN, s->hr,\n"
+    "        @p_cell_(@p_wr, @p_br, @P_HIDDEN, s->xr + (@P_REVERSE_STEPS - 1 - t) * @P_HIDDEN, "
+    "s->hr,\n"
     "                 s->cr, s->z, t == 0);\n";
 
 static const char head_code[] =
@@ -363,7 +377,8 @@ static const char head_code_bi[] =
     "    for (k = 0; k < @P_OUTPUTS; k++) {\n"
     "        float acc = 0.0f;\n"
     "        for (j = 0; j < @P_HIDDEN; j++) acc += top[j] * @p_wd[2 * k * @P_HIDDEN + j];\n"
-    "        for (j = 0; j < @P_HIDDEN; j++) acc += s->hr[j] * @p_wd[(2 * k + 1) * @P_HIDDEN + j];\n"
+    "        for (j = 0; j < @P_HIDDEN; j++) acc += s->hr[j] * @p_wd[(2 * k + 1) * @P_HIDDEN + "
+    "j];\n"
     "        probs[k] = acc + @p_bd[k];\n"
     "    }\n";
 
@@ -425,8 +440,10 @@ static const char filter_code[] =
     "    unsigned char ring[(@P_DELAY + 1) * @P_OUTPUTS]; /* settled rows; the oldest at head */\n"
     "    unsigned head, held;                /* oldest row not popped; rows pushed, not popped */\n"
     "    unsigned seen[@P_OUTPUTS];          /* an on-row seen in this sequence */\n"
-    "    unsigned gap[@P_OUTPUTS], gap_held[@P_OUTPUTS]; /* current off-gap (up to min_off); undecided rows */\n"
-    "    unsigned run[@P_OUTPUTS], run_held[@P_OUTPUTS]; /* current on-run (up to min_on); unconfirmed rows */\n"
+    "    unsigned gap[@P_OUTPUTS], gap_held[@P_OUTPUTS]; /* current off-gap (up to min_off); "
+    "undecided rows */\n"
+    "    unsigned run[@P_OUTPUTS], run_held[@P_OUTPUTS]; /* current on-run (up to min_on); "
+    "unconfirmed rows */\n"
     "    unsigned ready[@P_OUTPUTS];         /* settled rows not popped */\n"
     "} @p_filter;\n"
     "\n"
@@ -435,7 +452,8 @@ static const char filter_code[] =
     "    unsigned k;\n"
     "    f->head = f->held = 0;\n"
     "    for (k = 0; k < @P_OUTPUTS; k++)\n"
-    "        f->seen[k] = f->gap[k] = f->gap_held[k] = f->run[k] = f->run_held[k] = f->ready[k] = 0;\n"
+    "        f->seen[k] = f->gap[k] = f->gap_held[k] = f->run[k] = f->run_held[k] = f->ready[k] = "
+    "0;\n"
     "}\n"
     "\n"
     "static inline void @p_emit_(@p_filter *f, unsigned k, unsigned char bit, unsigned n)\n"
@@ -533,7 +551,8 @@ static void put_transposed(FILE *fp, const float *w, size_t rows, size_t cols)
 
 static void put_uints(FILE *fp, const int *v, int n)
 {
-    for (int i = 0; i < n; i++) fprintf(fp, "%s%d", i ? ", " : "", v[i]);
+    for (int i = 0; i < n; i++)
+        fprintf(fp, "%s%d", i ? ", " : "", v[i]);
 }
 
 static void write_header(const struct lstmsrc_model *m, const struct out *o)
@@ -573,8 +592,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             m->layers, m->layers == 1 ? "" : "s", m->h,
             m->dirs == 2 ? (m->layers == 1 ? ", bidirectional" : ", the top one bidirectional")
                          : "",
-            m->seq_len, m->n_params, sz.weight_bytes,
-            sz.flash_bytes, sz.ram_bytes, p);
+            m->seq_len, m->n_params, sz.weight_bytes, sz.flash_bytes, sz.ram_bytes, p);
     tpl(o, usage_doc);
     if (m->dirs == 2) tpl(o, doc_bidirectional);
     tpl(o, ml ? doc_multilabel : doc_multiclass);
@@ -608,12 +626,13 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     if (m->dirs == 2) {
         int fw, rv;
         model_top_steps(m, &fw, &rv);
-        fprintf(fp,
-                "#define %s_DIRECTIONS 2 /* the top layer is bidirectional */\n"
-                "#define %s_FORWARD_STEPS %d /* its forward direction: first row to labelled row */\n"
-                "#define %s_REVERSE_STEPS %d /* its reverse direction: last row to labelled row */\n"
-                "\n",
-                P, P, fw, P, rv);
+        fprintf(
+            fp,
+            "#define %s_DIRECTIONS 2 /* the top layer is bidirectional */\n"
+            "#define %s_FORWARD_STEPS %d /* its forward direction: first row to labelled row */\n"
+            "#define %s_REVERSE_STEPS %d /* its reverse direction: last row to labelled row */\n"
+            "\n",
+            P, P, fw, P, rv);
     } else {
         fprintf(fp, "#define %s_DIRECTIONS 1 /* every layer reads the window forward */\n\n", P);
     }
@@ -642,13 +661,14 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     for (int l = 0; l < m->layers; l++) {
         int in = l == 0 ? m->f : m->h;
         size_t G = 4 * (size_t)m->h, IH = (size_t)(in + m->h);
-        fprintf(fp,
-                "\n/* layer %d: W transposed, (%d + %s_HIDDEN, 4 * %s_HIDDEN): row q holds input q's\n"
-                " * weights into the gates, in blocks i, f, g, o (PyTorch [weight_ih | weight_hh]\n"
-                " * transposed); b = bias_ih + bias_hh */\n",
-                l, in, P, P);
-        fprintf(fp, "static const float %s_w%d[(%d + %s_HIDDEN) * 4 * %s_HIDDEN] = {", p, l, in,
-                P, P);
+        fprintf(
+            fp,
+            "\n/* layer %d: W transposed, (%d + %s_HIDDEN, 4 * %s_HIDDEN): row q holds input q's\n"
+            " * weights into the gates, in blocks i, f, g, o (PyTorch [weight_ih | weight_hh]\n"
+            " * transposed); b = bias_ih + bias_hh */\n",
+            l, in, P, P);
+        fprintf(fp, "static const float %s_w%d[(%d + %s_HIDDEN) * 4 * %s_HIDDEN] = {", p, l, in, P,
+                P);
         put_transposed(fp, m->params + lay.w[l], G, IH);
         fprintf(fp, "};\nstatic const float %s_b%d[4 * %s_HIDDEN] = {", p, l, P);
         put_floats(fp, m->params + lay.b[l], (size_t)4 * m->h);
@@ -666,9 +686,10 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
         tpl(o, "};\nstatic const float @p_br[4 * @P_HIDDEN] = {");
         put_floats(fp, m->params + lay.br, (size_t)4 * m->h);
         fputs("};\n", fp);
-        tpl(o, "\n/* dense head on the top layer's hidden states at the labelled row, forward then\n"
-               " * reverse: (@P_OUTPUTS, 2 * @P_HIDDEN) */\n"
-               "static const float @p_wd[@P_OUTPUTS * 2 * @P_HIDDEN] = {");
+        tpl(o,
+            "\n/* dense head on the top layer's hidden states at the labelled row, forward then\n"
+            " * reverse: (@P_OUTPUTS, 2 * @P_HIDDEN) */\n"
+            "static const float @p_wd[@P_OUTPUTS * 2 * @P_HIDDEN] = {");
     } else {
         tpl(o, "\n/* dense head on the top layer's last hidden state: (@P_OUTPUTS, @P_HIDDEN) */\n"
                "static const float @p_wd[@P_OUTPUTS * @P_HIDDEN] = {");
@@ -689,10 +710,11 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
         int below_top = m->dirs == 2 ? m->layers - 1 : m->layers;
         tpl(o, window_loop);
         for (int l = 1; l < below_top; l++)
-            fprintf(fp,
-                    "        %s_cell_(%s_w%d, %s_b%d, %s_HIDDEN, s->h + %d * %s_HIDDEN,\n"
-                    "                 s->h + %d * %s_HIDDEN, s->c + %d * %s_HIDDEN, s->z, t == 0);\n",
-                    p, p, l, p, l, P, l - 1, P, l, P, l, P);
+            fprintf(
+                fp,
+                "        %s_cell_(%s_w%d, %s_b%d, %s_HIDDEN, s->h + %d * %s_HIDDEN,\n"
+                "                 s->h + %d * %s_HIDDEN, s->c + %d * %s_HIDDEN, s->z, t == 0);\n",
+                p, p, l, p, l, P, l - 1, P, l, P, l, P);
         if (m->dirs == 2) tpl_layers(o, window_top_bi, m->layers - 2, m->layers - 1);
     }
     tpl(o, m->dirs == 2 ? head_code_bi : head_code);

@@ -4,12 +4,13 @@
  * every host. The loader distrusts the file (ggml gguf.cpp): magic, version, total size and a
  * CRC-32 are checked up front, then every count against the limits in lstmsrc.h and the bytes
  * left, and every float for finiteness. Saving serialises to memory and hands the bytes to
- * outfile.c (temporary name, fsync, rename), so a failure never leaves half a model behind. Deliberately not here: the parameter layout (model.c owns it via
- * model_layout_fill), mmap, and reading any version newer than this build's.
+ * outfile.c (temporary name, fsync, rename), so a failure never leaves half a model behind.
+ * Deliberately not here: the parameter layout (model.c owns it via model_layout_fill), mmap, and
+ * reading any version newer than this build's.
  */
 #include <errno.h>
-#include <float.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -18,10 +19,10 @@
 #include <unistd.h>
 
 #include "base/binio.h"
-#include "base/outfile.h"
 #include "base/common.h"
-#include "post/durations.h"
+#include "base/outfile.h"
 #include "nn/model.h"
+#include "post/durations.h"
 
 _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats");
 
@@ -41,10 +42,10 @@ static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', 
 #define FLAG_INIT 4u
 #define INGEST_INVALID_BELOW 1u /* ingest block flags: bit 0, invalid_below is set */
 #define INGEST_TIME 2u          /* bit 1: a time column, its period and gap limit */
-#define HEADER_SIZE 60u /* magic .. n_labels, see docs/FORMAT.md */
-#define META_SIZE 68u   /* training metadata block */
-#define INPUT_SIZE 16u  /* version 2: input block (features, label_at, label_offset, stride) */
-#define POST_ENTRY 8u   /* post block, per output: u32 min_on, u32 min_off (version 2 on) */
+#define HEADER_SIZE 60u         /* magic .. n_labels, see docs/FORMAT.md */
+#define META_SIZE 68u           /* training metadata block */
+#define INPUT_SIZE 16u /* version 2: input block (features, label_at, label_offset, stride) */
+#define POST_ENTRY 8u  /* post block, per output: u32 min_on, u32 min_off (version 2 on) */
 #define CRC_SIZE 4u
 /* Files (and buffers) above this are refused on load, so save refuses to write them. */
 #define MODEL_MAX_FILE ((size_t)1 << 31)
@@ -209,8 +210,9 @@ static int check_input_block(const struct lstmsrc_model *m, uint32_t features, u
         const char *a = m->input_names[c] ? m->input_names[c] : "";
         const char *b = m->input_names[c % raw] ? m->input_names[c % raw] : "";
         if (strcmp(a, b) != 0) {
-            snprintf(why, cap, "input block: channel %d is named \"%.40s\", its column is \"%.40s\"",
-                     c, a, b);
+            snprintf(why, cap,
+                     "input block: channel %d is named \"%.40s\", its column is \"%.40s\"", c, a,
+                     b);
             return 0;
         }
     }
@@ -222,7 +224,8 @@ static int check_input_block(const struct lstmsrc_model *m, uint32_t features, u
     uint32_t want = label_at == LSTMSRC_LABEL_CENTER ? (uint32_t)m->seq_len / 2 : 0;
     if (label_offset != want) {
         snprintf(why, cap,
-                 "input block: label offset %" PRIu32 ", a window of %d labelled at its %s has %" PRIu32,
+                 "input block: label offset %" PRIu32
+                 ", a window of %d labelled at its %s has %" PRIu32,
                  label_offset, m->seq_len, label_at ? "centre" : "last row", want);
         return 0;
     }
@@ -309,8 +312,8 @@ static int check_ingest(const struct lstmsrc_model *m, char *why, size_t cap)
     }
     if (m->time_name && (!(m->period > 0.0 && m->period < 1e12) ||
                          !(m->max_gap >= m->period && m->max_gap < 1e15))) {
-        snprintf(why, cap, "sampling period %g s and gap %g s: need 0 < period <= gap",
-                 m->period, m->max_gap);
+        snprintf(why, cap, "sampling period %g s and gap %g s: need 0 < period <= gap", m->period,
+                 m->max_gap);
         return 0;
     }
     if (m->time_name && (strlen(m->time_name) > LSTMSRC_MAX_NAME)) {
@@ -358,8 +361,7 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
         return set_error(err, LSTMSRC_ERR_ARG, "%s: cannot save this model: %s", path, why);
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
            INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE +
-           (ingest ? 28 + (m->time_name ? strlen(m->time_name) : 0) + 4 * (size_t)m->n_labels
-                   : 0) +
+           (ingest ? 28 + (m->time_name ? strlen(m->time_name) : 0) + 4 * (size_t)m->n_labels : 0) +
            (m->init_name ? 8 + strlen(m->init_name) : 0);
     if (m->init_name && strlen(m->init_name) > LSTMSRC_MAX_NAME)
         return set_error(err, LSTMSRC_ERR_ARG,
@@ -650,11 +652,11 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     /* version 2: the input block; a version-1 file is raw channels labelled at the last row */
     uint32_t in[4] = {LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_LAST, 0, 1};
     at = r.pos;
-    if (version >= 2 && (!r_u32(&r, &in[0]) || !r_u32(&r, &in[1]) || !r_u32(&r, &in[2]) ||
-                         !r_u32(&r, &in[3]))) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT,
-                           "%s: input block from offset %zu runs past the end at %zu", name, at,
-                           r.end);
+    if (version >= 2 &&
+        (!r_u32(&r, &in[0]) || !r_u32(&r, &in[1]) || !r_u32(&r, &in[2]) || !r_u32(&r, &in[3]))) {
+        status =
+            set_error(err, LSTMSRC_ERR_FORMAT,
+                      "%s: input block from offset %zu runs past the end at %zu", name, at, r.end);
         goto fail;
     }
     if (!check_input_block(m, in[0], in[1], in[2], in[3], why, sizeof why)) {
@@ -676,10 +678,11 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         }
         if (!durations_valid(on, off) ||
             (m->task != LSTMSRC_TASK_MULTILABEL && (on != 1 || off != 1))) {
-            status = set_error(err, LSTMSRC_ERR_FORMAT,
-                               "%s: post block entry %d at offset %zu: minimum durations on %" PRIu32
-                               ", off %" PRIu32 " rows; need 1..%d (1 for multi-class)",
-                               name, j, at, on, off, LSTMSRC_MAX_DURATION);
+            status =
+                set_error(err, LSTMSRC_ERR_FORMAT,
+                          "%s: post block entry %d at offset %zu: minimum durations on %" PRIu32
+                          ", off %" PRIu32 " rows; need 1..%d (1 for multi-class)",
+                          name, j, at, on, off, LSTMSRC_MAX_DURATION);
             goto fail;
         }
         m->min_on[j] = (int)on;

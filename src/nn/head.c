@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stddef.h>
 
-double loss_bce_logits(float *dlogits, const float *logits, const float *y,
-                       const float *pos_weight, int B, int K, float norm)
+double loss_bce_logits(float *dlogits, const float *logits, const float *y, const float *pos_weight,
+                       int B, int K, float norm)
 {
     double sum = 0.0;
     for (int r = 0; r < B; r++) {
@@ -36,12 +36,15 @@ double loss_softmax_ce(float *dlogits, const float *logits, const int32_t *cls, 
         const float *z = logits + (size_t)r * K;
         float *dz = dlogits + (size_t)r * K;
         float mx = z[0];
-        for (int j = 1; j < K; j++) mx = z[j] > mx ? z[j] : mx;
+        for (int j = 1; j < K; j++)
+            mx = z[j] > mx ? z[j] : mx;
         double s = 0.0;
-        for (int j = 0; j < K; j++) s += exp((double)z[j] - mx);
+        for (int j = 0; j < K; j++)
+            s += exp((double)z[j] - mx);
         double lse = mx + log(s);
         sum += lse - z[cls[r]];
-        for (int j = 0; j < K; j++) dz[j] = norm * (float)(exp((double)z[j] - lse));
+        for (int j = 0; j < K; j++)
+            dz[j] = norm * (float)(exp((double)z[j] - lse));
         dz[cls[r]] -= norm;
     }
     return sum;

@@ -14,8 +14,8 @@
 
 /* logits, y, dlogits (B, K); pos_weight (K) or NULL for all 1.
  * l = -[pw*y*log(sigmoid(x)) + (1-y)*log(1-sigmoid(x))]   (torch.nn.BCEWithLogitsLoss) */
-double loss_bce_logits(float *dlogits, const float *logits, const float *y,
-                       const float *pos_weight, int B, int K, float norm);
+double loss_bce_logits(float *dlogits, const float *logits, const float *y, const float *pos_weight,
+                       int B, int K, float norm);
 
 /* logits, dlogits (B, K); cls (B) in 0..K-1.  l = logsumexp(x) - x[cls]  (nn.CrossEntropyLoss) */
 double loss_softmax_ce(float *dlogits, const float *logits, const int32_t *cls, int B, int K,

@@ -192,7 +192,10 @@ static inline vf4 ld4(const float *p)
     memcpy(&v, p, sizeof v);
     return v;
 }
-static inline void st4(float *p, vf4 v) { memcpy(p, &v, sizeof v); }
+static inline void st4(float *p, vf4 v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
 static void tile_nn_c_full(float *C, int ldc, const float *A, int lda, int K, const float *b,
                            size_t bs)
@@ -226,15 +229,16 @@ static void tile_nn_c_full(float *C, int ldc, const float *A, int lda, int K, co
 
 /* C (4, 8) += sum over segments of A_s^T (4, K) @ B_s (K, 8); A_s rows give the 4 values of
  * one k, contiguous */
-static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg,
-                           const float *B, int ldb, size_t b_seg, int K, int s0, int nseg)
+static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B,
+                           int ldb, size_t b_seg, int K, int s0, int nseg)
 {
     float *r0 = C, *r1 = r0 + ldc, *r2 = r1 + ldc, *r3 = r2 + ldc;
     vf4 c00 = ld4(r0), c01 = ld4(r0 + 4), c10 = ld4(r1), c11 = ld4(r1 + 4);
     vf4 c20 = ld4(r2), c21 = ld4(r2 + 4), c30 = ld4(r3), c31 = ld4(r3 + 4);
     for (int sg = s0; sg < nseg; sg++)
         for (int k = 0; k < K; k++) {
-            const float *ak = A + sg * a_seg + (size_t)k * lda, *bk = B + sg * b_seg + (size_t)k * ldb;
+            const float *ak = A + sg * a_seg + (size_t)k * lda,
+                        *bk = B + sg * b_seg + (size_t)k * ldb;
             const vf4 b0 = ld4(bk), b1 = ld4(bk + 4);
             c00 += ak[0] * b0;
             c01 += ak[0] * b1;
@@ -263,14 +267,15 @@ static void tile_nn_c_full(float *C, int ldc, const float *A, int lda, int K,
         memcpy(c, C + (size_t)i * ldc, sizeof c);
         for (int k = 0; k < K; k++) {
             const float x = A[(size_t)i * lda + k], *bk = b + (size_t)k * bs;
-            for (int j = 0; j < PNR; j++) c[j] += x * bk[j];
+            for (int j = 0; j < PNR; j++)
+                c[j] += x * bk[j];
         }
         memcpy(C + (size_t)i * ldc, c, sizeof c);
     }
 }
 
-static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg,
-                           const float *B, int ldb, size_t b_seg, int K, int s0, int nseg)
+static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_seg, const float *B,
+                           int ldb, size_t b_seg, int K, int s0, int nseg)
 {
     for (int i = 0; i < PMR; i++) {
         float c[PNR];
@@ -279,7 +284,8 @@ static void tile_tn_c_full(float *C, int ldc, const float *A, int lda, size_t a_
             for (int k = 0; k < K; k++) {
                 const float x = A[sg * a_seg + (size_t)k * lda + i];
                 const float *bk = B + sg * b_seg + (size_t)k * ldb;
-                for (int j = 0; j < PNR; j++) c[j] += x * bk[j];
+                for (int j = 0; j < PNR; j++)
+                    c[j] += x * bk[j];
             }
         memcpy(C + (size_t)i * ldc, c, sizeof c);
     }

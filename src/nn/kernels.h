@@ -1,7 +1,7 @@
 /*
  * kernels.h — the dense operations everything else is made of: GEMMs (our own
- * register-blocked kernels; no BLAS), a packed-panel GEMM for the LSTM step, the fused LSTM cell forward
- * and backward, vectorised sigmoid/tanh, row-wise bias broadcast and column sums.
+ * register-blocked kernels; no BLAS), a packed-panel GEMM for the LSTM step, the fused LSTM cell
+ * forward and backward, vectorised sigmoid/tanh, row-wise bias broadcast and column sums.
  *
  * On x86-64 CPUs with AVX-512 (F, BW, DQ, VL) or AVX2+FMA the hot kernels run hand-written code
  * for the widest of them, picked at run time (LSTMSRC_ISA forces one, see kernels_isa);

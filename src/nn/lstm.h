@@ -58,12 +58,12 @@ struct lstm_buf {
 
 /* The fast path's buffers whose sizes lstm_fast_floats gives. */
 enum lstm_fast_buf {
-    LSTM_FAST_WF,     /* wf */
-    LSTM_FAST_WBH,    /* wbh */
-    LSTM_FAST_WBX,    /* wbx */
-    LSTM_FAST_DWT,    /* dwt */
-    LSTM_FAST_XA,     /* xa */
-    LSTM_FAST_DZ_ROW  /* dz, per (t, row): the row stride */
+    LSTM_FAST_WF,    /* wf */
+    LSTM_FAST_WBH,   /* wbh */
+    LSTM_FAST_WBX,   /* wbx */
+    LSTM_FAST_DWT,   /* dwt */
+    LSTM_FAST_XA,    /* xa */
+    LSTM_FAST_DZ_ROW /* dz, per (t, row): the row stride */
 };
 size_t lstm_fast_floats(enum lstm_fast_buf which, int T, int I, int H);
 /* Row stride of dz on the fast path. */

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "base/rng.h"
 #include "nn/head.h"
 #include "nn/kernels.h"
 #include "nn/lstm.h"
-#include "base/rng.h"
 
 /* ============================== shape and layout ============================== */
 
@@ -88,8 +88,8 @@ enum lstmsrc_status model_create(int f, int h, int layers, int dirs, int k, int 
         return set_error(err, LSTMSRC_ERR_LIMIT, "window length %d; supported: 1 to %d", seq_len,
                          LSTMSRC_MAX_SEQ);
     if (n_labels < 0 || n_labels > LSTMSRC_MAX_CLASSES)
-        return set_error(err, LSTMSRC_ERR_LIMIT, "%d label columns; supported: up to %d",
-                         n_labels, LSTMSRC_MAX_CLASSES);
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%d label columns; supported: up to %d", n_labels,
+                         LSTMSRC_MAX_CLASSES);
     if (!model_layout_fill(&lay, f, h, layers, dirs, k))
         return set_error(err, LSTMSRC_ERR_LIMIT, "model too large");
 
@@ -116,10 +116,12 @@ enum lstmsrc_status model_create(int f, int h, int layers, int dirs, int k, int 
     m->min_off = calloc((size_t)k, sizeof(int));
     m->n_params = lay.total;
     m->params = xcalloc_n(lay.total, sizeof(float));
-    if (!m->input_names || !m->label_names || !m->output_names || !m->scale_mean ||
-        !m->scale_std || !m->threshold || !m->base_threshold || !m->pos_weight || !m->min_on || !m->min_off || !m->params)
+    if (!m->input_names || !m->label_names || !m->output_names || !m->scale_mean || !m->scale_std ||
+        !m->threshold || !m->base_threshold || !m->pos_weight || !m->min_on || !m->min_off ||
+        !m->params)
         goto nomem;
-    for (int i = 0; i < f; i++) m->scale_std[i] = 1.0f;
+    for (int i = 0; i < f; i++)
+        m->scale_std[i] = 1.0f;
     for (int j = 0; j < k; j++) {
         m->threshold[j] = 0.5f;
         m->pos_weight[j] = 1.0f;
@@ -144,7 +146,8 @@ int model_feature_count(unsigned features)
 {
     if (features == 0 || (features & ~LSTMSRC_FEATURES_ALL)) return 0;
     int n = 0;
-    for (unsigned b = features; b; b >>= 1) n += (int)(b & 1u);
+    for (unsigned b = features; b; b >>= 1)
+        n += (int)(b & 1u);
     return n;
 }
 
@@ -175,7 +178,8 @@ void model_channels(const struct lstmsrc_model *m, float *out, const float *raw,
             o += R;
         }
         if (m->features & LSTMSRC_FEATURE_DIFF)
-            for (size_t j = 0; j < R; j++) o[j] = p ? x[j] - p[j] : 0.0f;
+            for (size_t j = 0; j < R; j++)
+                o[j] = p ? x[j] - p[j] : 0.0f;
     }
 }
 
@@ -276,7 +280,8 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
 static void glorot_uniform(float *w, size_t n, int fan_in, int fan_out, struct rng *rng)
 {
     double limit = sqrt(6.0 / (double)(fan_in + fan_out));
-    for (size_t i = 0; i < n; i++) w[i] = (float)((2.0 * rng_uniform(rng) - 1.0) * limit);
+    for (size_t i = 0; i < n; i++)
+        w[i] = (float)((2.0 * rng_uniform(rng) - 1.0) * limit);
 }
 
 /* Keras Orthogonal for the recurrent kernel (H, 4H): QR of a (4H, H) normal matrix, Q times
@@ -288,20 +293,26 @@ static int orthogonal(float *w, int ld, int H, struct rng *rng)
     int R = 4 * H;
     double *a = malloc((size_t)R * H * sizeof *a);
     if (!a) return 0;
-    for (size_t i = 0; i < (size_t)R * H; i++) a[i] = rng_normal(rng);
+    for (size_t i = 0; i < (size_t)R * H; i++)
+        a[i] = rng_normal(rng);
     for (int c = 0; c < H; c++) {
         for (int p = 0; p < c; p++) {
             double dot = 0;
-            for (int r = 0; r < R; r++) dot += a[(size_t)r * H + p] * a[(size_t)r * H + c];
-            for (int r = 0; r < R; r++) a[(size_t)r * H + c] -= dot * a[(size_t)r * H + p];
+            for (int r = 0; r < R; r++)
+                dot += a[(size_t)r * H + p] * a[(size_t)r * H + c];
+            for (int r = 0; r < R; r++)
+                a[(size_t)r * H + c] -= dot * a[(size_t)r * H + p];
         }
         double nrm = 0;
-        for (int r = 0; r < R; r++) nrm += a[(size_t)r * H + c] * a[(size_t)r * H + c];
+        for (int r = 0; r < R; r++)
+            nrm += a[(size_t)r * H + c] * a[(size_t)r * H + c];
         nrm = sqrt(nrm);
-        for (int r = 0; r < R; r++) a[(size_t)r * H + c] /= nrm;
+        for (int r = 0; r < R; r++)
+            a[(size_t)r * H + c] /= nrm;
     }
     for (int r = 0; r < R; r++)
-        for (int c = 0; c < H; c++) w[(size_t)r * ld + c] = (float)a[(size_t)r * H + c];
+        for (int c = 0; c < H; c++)
+            w[(size_t)r * ld + c] = (float)a[(size_t)r * H + c];
     free(a);
     return 1;
 }
@@ -315,10 +326,12 @@ static int init_lstm(float *w, float *b, int in, int H, struct rng *rng)
     if (!tmp) return 0;
     glorot_uniform(tmp, (size_t)in * 4 * H, in, 4 * H, rng);
     for (int r = 0; r < 4 * H; r++)
-        for (int c = 0; c < in; c++) w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
+        for (int c = 0; c < in; c++)
+            w[(size_t)r * (in + H) + c] = tmp[(size_t)c * 4 * H + r];
     free(tmp);
     if (!orthogonal(w + in, in + H, H, rng)) return 0;
-    for (int j = 0; j < H; j++) b[H + j] = 1.0f;
+    for (int j = 0; j < H; j++)
+        b[H + j] = 1.0f;
     return 1;
 }
 
@@ -354,7 +367,8 @@ size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)
     if (!tmp) return need;
     glorot_uniform(tmp, (size_t)D * m->k, D, m->k, rng);
     for (int r = 0; r < m->k; r++)
-        for (int c = 0; c < D; c++) wd[(size_t)r * D + c] = tmp[(size_t)c * m->k + r];
+        for (int c = 0; c < D; c++)
+            wd[(size_t)r * D + c] = tmp[(size_t)c * m->k + r];
     free(tmp);
     return 0;
 }
@@ -364,30 +378,30 @@ size_t model_init_params(struct lstmsrc_model *m, struct rng *rng)
 /* The workspace is described once: an enum of its buffers and one sizing function that fills
  * a table indexed by it. Creation sums the table and carves one block in enum order, and
  * ws_slot says which field each entry is, so the sizing and the carving cannot disagree. */
-enum ws_unit_buf {      /* per LSTM unit (layer, or the top layer's reverse direction) */
-    WSU_WF,             /* packed W^T (lstm.h) */
-    WSU_GATES,          /* (T, B, 4H); inference: one block's scratch */
-    WSU_C,              /* (T, B, H); inference: (2, block, H) */
-    WSU_TC,             /* (T, B, H); inference: (block, H) */
-    WSU_H,              /* (T, B, H) */
-    WSU_DZ,             /* (T, B, dz stride)          backward */
-    WSU_DHNEXT,         /* (B, H)                     backward */
-    WSU_DC,             /* (B, H)                     backward */
-    WSU_WBH,            /* packed W_h                 backward */
-    WSU_WBX,            /* packed W_x                 backward, units with an input gradient */
-    WSU_DWT,            /* weight-gradient scratch    backward */
-    WSU_XA,             /* one block's [x | 1]        backward */
-    WSU_DHSEQ,          /* (T, B, H) gradient into the unit's outputs, backward */
-    WSU_COUNT
+enum ws_unit_buf {             /* per LSTM unit (layer, or the top layer's reverse direction) */
+                   WSU_WF,     /* packed W^T (lstm.h) */
+                   WSU_GATES,  /* (T, B, 4H); inference: one block's scratch */
+                   WSU_C,      /* (T, B, H); inference: (2, block, H) */
+                   WSU_TC,     /* (T, B, H); inference: (block, H) */
+                   WSU_H,      /* (T, B, H) */
+                   WSU_DZ,     /* (T, B, dz stride)          backward */
+                   WSU_DHNEXT, /* (B, H)                     backward */
+                   WSU_DC,     /* (B, H)                     backward */
+                   WSU_WBH,    /* packed W_h                 backward */
+                   WSU_WBX, /* packed W_x                 backward, units with an input gradient */
+                   WSU_DWT, /* weight-gradient scratch    backward */
+                   WSU_XA,  /* one block's [x | 1]        backward */
+                   WSU_DHSEQ, /* (T, B, H) gradient into the unit's outputs, backward */
+                   WSU_COUNT
 };
-enum ws_buf {           /* once per workspace */
-    WS_XR,              /* (rv, B, I_top) the top layer's input, last row first */
-    WS_DXR,             /* (rv, B, I_top) its gradient, backward with layers > 1 */
-    WS_WDT,             /* (dirs*H, K) head weights transposed */
-    WS_LOGITS,          /* (B, K) */
-    WS_DLOGITS,         /* (B, K) backward */
-    WS_XBLK,            /* (T, block, F) model_train_step's block input, backward */
-    WS_COUNT
+enum ws_buf {             /* once per workspace */
+              WS_XR,      /* (rv, B, I_top) the top layer's input, last row first */
+              WS_DXR,     /* (rv, B, I_top) its gradient, backward with layers > 1 */
+              WS_WDT,     /* (dirs*H, K) head weights transposed */
+              WS_LOGITS,  /* (B, K) */
+              WS_DLOGITS, /* (B, K) backward */
+              WS_XBLK,    /* (T, block, F) model_train_step's block input, backward */
+              WS_COUNT
 };
 
 struct ws_plan {
@@ -477,33 +491,54 @@ static float **ws_unit_slot(struct model_ws *ws, int l, enum ws_unit_buf b)
 {
     struct lstm_buf *u = &ws->layer[l];
     switch (b) {
-    case WSU_WF: return &u->wf;
-    case WSU_GATES: return &u->gates;
-    case WSU_C: return &u->c;
-    case WSU_TC: return &u->tc;
-    case WSU_H: return &u->h;
-    case WSU_DZ: return &u->dz;
-    case WSU_DHNEXT: return &u->dhnext;
-    case WSU_DC: return &u->dc;
-    case WSU_WBH: return &u->wbh;
-    case WSU_WBX: return &u->wbx;
-    case WSU_DWT: return &u->dwt;
-    case WSU_XA: return &u->xa;
-    case WSU_DHSEQ: return &ws->dhseq[l];
-    case WSU_COUNT: break;
+    case WSU_WF:
+        return &u->wf;
+    case WSU_GATES:
+        return &u->gates;
+    case WSU_C:
+        return &u->c;
+    case WSU_TC:
+        return &u->tc;
+    case WSU_H:
+        return &u->h;
+    case WSU_DZ:
+        return &u->dz;
+    case WSU_DHNEXT:
+        return &u->dhnext;
+    case WSU_DC:
+        return &u->dc;
+    case WSU_WBH:
+        return &u->wbh;
+    case WSU_WBX:
+        return &u->wbx;
+    case WSU_DWT:
+        return &u->dwt;
+    case WSU_XA:
+        return &u->xa;
+    case WSU_DHSEQ:
+        return &ws->dhseq[l];
+    case WSU_COUNT:
+        break;
     }
     return NULL;
 }
 static float **ws_slot(struct model_ws *ws, enum ws_buf b)
 {
     switch (b) {
-    case WS_XR: return &ws->xr;
-    case WS_DXR: return &ws->dxr;
-    case WS_WDT: return &ws->wdt;
-    case WS_LOGITS: return &ws->logits;
-    case WS_DLOGITS: return &ws->dlogits;
-    case WS_XBLK: return &ws->xblk;
-    case WS_COUNT: break;
+    case WS_XR:
+        return &ws->xr;
+    case WS_DXR:
+        return &ws->dxr;
+    case WS_WDT:
+        return &ws->wdt;
+    case WS_LOGITS:
+        return &ws->logits;
+    case WS_DLOGITS:
+        return &ws->dlogits;
+    case WS_XBLK:
+        return &ws->xblk;
+    case WS_COUNT:
+        break;
     }
     return NULL;
 }
@@ -701,11 +736,13 @@ static void backward_block(const struct lstmsrc_model *m, struct model_ws *ws,
             /* the reverse direction; its input gradient goes back to the rows it read */
             float *dxr = dx ? ws->dxr : NULL;
             if (dxr) zero_rows(dxr, rv, B, r0, nb, H);
-            lstm_backward_rows(&ws->layer[L], ws->dhseq[L], dxr, B, r0, nb, rv, model_unit_in(m, L), H);
+            lstm_backward_rows(&ws->layer[L], ws->dhseq[L], dxr, B, r0, nb, rv, model_unit_in(m, L),
+                               H);
             for (int s = 0; dxr && s < rv; s++) {
                 float *d = dx + ((size_t)(T - 1 - s) * B + r0) * H;
                 const float *e = dxr + ((size_t)s * B + r0) * H;
-                for (size_t i = 0; i < (size_t)nb * H; i++) d[i] += e[i];
+                for (size_t i = 0; i < (size_t)nb * H; i++)
+                    d[i] += e[i];
             }
         }
     }
@@ -787,12 +824,16 @@ void model_probs(const struct lstmsrc_model *m, float *logits, int B)
     for (int r = 0; r < B; r++) {
         float *z = logits + (size_t)r * K;
         if (m->task == LSTMSRC_TASK_MULTILABEL) {
-            for (int j = 0; j < K; j++) z[j] = 1.0f / (1.0f + expf(-z[j]));
+            for (int j = 0; j < K; j++)
+                z[j] = 1.0f / (1.0f + expf(-z[j]));
         } else {
             float mx = z[0], s = 0.0f;
-            for (int j = 1; j < K; j++) mx = z[j] > mx ? z[j] : mx;
-            for (int j = 0; j < K; j++) s += (z[j] = expf(z[j] - mx));
-            for (int j = 0; j < K; j++) z[j] /= s;
+            for (int j = 1; j < K; j++)
+                mx = z[j] > mx ? z[j] : mx;
+            for (int j = 0; j < K; j++)
+                s += (z[j] = expf(z[j] - mx));
+            for (int j = 0; j < K; j++)
+                z[j] /= s;
         }
     }
 }

@@ -36,41 +36,42 @@ struct model_train_meta {
     uint64_t rows_train, rows_val, windows_train, windows_val;
     int32_t epochs_run, best_epoch, batch, threads;
     float lr;
-    float val_loss, val_macro_f1;     /* at the best epoch; -1 if no validation part */
-    int32_t stride;                   /* a training window every `stride` rows */
+    float val_loss, val_macro_f1; /* at the best epoch; -1 if no validation part */
+    int32_t stride;               /* a training window every `stride` rows */
 };
 
 struct lstmsrc_model {
     enum lstmsrc_task task;
     enum lstmsrc_label_mode label_mode;
-    int f;                /* network input channels, derived from the n_raw columns */
-    int n_raw;            /* input columns read from data (f / popcount(features)) */
-    unsigned features;    /* LSTMSRC_FEATURE_* bits; channel c = kind c / n_raw of column
-                             c % n_raw, kinds in bit order */
+    int f;             /* network input channels, derived from the n_raw columns */
+    int n_raw;         /* input columns read from data (f / popcount(features)) */
+    unsigned features; /* LSTMSRC_FEATURE_* bits; channel c = kind c / n_raw of column
+                          c % n_raw, kinds in bit order */
     enum lstmsrc_label_at label_at;
-    int label_offset;     /* rows from the labelled row to the window's last row */
-    int h;                /* hidden units per layer */
+    int label_offset; /* rows from the labelled row to the window's last row */
+    int h;            /* hidden units per layer */
     int layers;
-    int dirs;             /* 1, or 2: the top layer is bidirectional (see the layout above) */
-    int k;                /* outputs */
+    int dirs; /* 1, or 2: the top layer is bidirectional (see the layout above) */
+    int k;    /* outputs */
     int seq_len;
-    int n_labels;         /* label columns (sources, 1 class column, or N combined) */
-    char **input_names;   /* (f) the column each channel comes from; the first n_raw are the
-                             input columns in order */
-    char **label_names;   /* (n_labels) */
-    char **output_names;  /* (k) */
-    float *scale_mean;    /* (f) */
-    float *scale_std;     /* (f) */
-    float *threshold;     /* (k) decision thresholds, multi-label; 0.5 otherwise */
-    float *base_threshold;/* (k) baseline rule "on if input channel 0 > t" fitted on training rows */
-    float *pos_weight;    /* (k) as used by the loss (1 for multi-class) */
-    int *min_on, *min_off;/* (k) minimum durations in rows (durations.h); 1 = no filter */
+    int n_labels;        /* label columns (sources, 1 class column, or N combined) */
+    char **input_names;  /* (f) the column each channel comes from; the first n_raw are the
+                            input columns in order */
+    char **label_names;  /* (n_labels) */
+    char **output_names; /* (k) */
+    float *scale_mean;   /* (f) */
+    float *scale_std;    /* (f) */
+    float *threshold;    /* (k) decision thresholds, multi-label; 0.5 otherwise */
+    float
+        *base_threshold; /* (k) baseline rule "on if input channel 0 > t" fitted on training rows */
+    float *pos_weight;   /* (k) as used by the loss (1 for multi-class) */
+    int *min_on, *min_off; /* (k) minimum durations in rows (durations.h); 1 = no filter */
     struct model_train_meta meta;
     /* How a file's rows were read for training, applied again to later files (version 4 ingest
      * block): label columns holding power are ON above on_above[j] (NULL: every label column is
      * 0/1; a negative entry: that column is 0/1), and a reading below invalid_below marks its
      * row missing. */
-    float *on_above;      /* (n_labels) or NULL */
+    float *on_above; /* (n_labels) or NULL */
     int use_invalid_below;
     float invalid_below;
     /* The training data's time column (NULL: none), its sampling period and the step that
@@ -88,7 +89,7 @@ struct lstmsrc_model {
      * training windows, as the trainer split them (segments, files), or NULL. */
     size_t *val_on, *train_on;
     size_t n_params;
-    float *params;        /* (n_params) layout above */
+    float *params; /* (n_params) layout above */
     /* Counts the changes of params (model_weights_changed): a workspace packs the weights it
      * runs and packs them again when this moved, so it never runs stale weights. */
     uint64_t weights_version;
@@ -174,9 +175,10 @@ void model_backward(const struct lstmsrc_model *m, struct model_ws *ws, float *g
 
 /* One training step's model part, fused: forward, loss and backward block by block, so each
  * block's activations are still in cache for its backward (a few percent faster than the
- * three calls; the same bits for the gradients and logits). Multi-label: y (B, K) 0/1 targets and m->pos_weight;
- * multi-class: cls (B). The loss gradient is scaled by norm (as in head.h). Accumulates (+=)
- * into grads; returns the summed loss (as the head.h functions do, up to summation order). */
+ * three calls; the same bits for the gradients and logits). Multi-label: y (B, K) 0/1 targets and
+ * m->pos_weight; multi-class: cls (B). The loss gradient is scaled by norm (as in head.h).
+ * Accumulates (+=) into grads; returns the summed loss (as the head.h functions do, up to summation
+ * order). */
 double model_train_step(const struct lstmsrc_model *m, struct model_ws *ws, float *grads,
                         const float *xb, const float *y, const int32_t *cls, int B, float norm);
 

@@ -23,11 +23,13 @@ void adam_step(float *p, const float *g, float *m, float *v, size_t n, float lr,
 double clip_grad_norm(float *g, size_t n, float max_norm)
 {
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    for (size_t i = 0; i < n; i++)
+        ss += (double)g[i] * g[i];
     double norm = sqrt(ss);
     if (max_norm > 0 && norm > max_norm) {
         float s = (float)(max_norm / (norm + 1e-6));
-        for (size_t i = 0; i < n; i++) g[i] *= s;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= s;
     }
     return norm;
 }

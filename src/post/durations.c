@@ -14,26 +14,27 @@
 #include <string.h>
 
 #include "base/common.h"
+#include "nn/model.h"
 #include "post/durations.h"
 #include "post/metrics.h"
-#include "nn/model.h"
 
 /* ============================== decisions ============================== */
 
-void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows,
-                    uint8_t *on)
+void lstmsrc_decide(const struct lstmsrc_model *m, const float *probs, size_t windows, uint8_t *on)
 {
     const int K = m->k;
     for (size_t w = 0; w < windows; w++) {
         const float *p = probs + w * (size_t)K;
         uint8_t *o = on + w * (size_t)K;
         if (m->task == LSTMSRC_TASK_MULTILABEL) {
-            for (int j = 0; j < K; j++) o[j] = p[j] > m->threshold[j];
+            for (int j = 0; j < K; j++)
+                o[j] = p[j] > m->threshold[j];
         } else {
             int best = 0;
             for (int j = 1; j < K; j++)
                 if (p[j] > p[best]) best = j;
-            for (int j = 0; j < K; j++) o[j] = j == best;
+            for (int j = 0; j < K; j++)
+                o[j] = j == best;
         }
     }
 }
@@ -54,9 +55,11 @@ void durations_filter(uint8_t *on, size_t n, size_t stride, int min_on, int min_
             continue;
         }
         size_t s = i;
-        while (i < n && !on[i * stride]) i++;
+        while (i < n && !on[i * stride])
+            i++;
         if (seen && i < n && i - s < (size_t)min_off)
-            for (size_t t = s; t < i; t++) on[t * stride] = 1;
+            for (size_t t = s; t < i; t++)
+                on[t * stride] = 1;
     }
     /* stage 2: drop on-runs shorter than min_on */
     i = 0;
@@ -66,9 +69,11 @@ void durations_filter(uint8_t *on, size_t n, size_t stride, int min_on, int min_
             continue;
         }
         size_t s = i;
-        while (i < n && on[i * stride]) i++;
+        while (i < n && on[i * stride])
+            i++;
         if (i - s < (size_t)min_on)
-            for (size_t t = s; t < i; t++) on[t * stride] = 0;
+            for (size_t t = s; t < i; t++)
+                on[t * stride] = 0;
     }
 }
 
@@ -87,22 +92,22 @@ int durations_valid(long min_on, long min_off)
 
 struct dur_src {
     int min_on, min_off;
-    int seen_on;          /* stage 1: an on-row seen in this sequence */
-    int gap;              /* stage 1: length of the current off-gap, saturating at min_off */
-    size_t gap_held;      /* stage 1: rows of that gap not passed on yet (< min_off) */
-    int run;              /* stage 2: length of the current on-run, saturating at min_on */
-    size_t run_held;      /* stage 2: rows of that run not passed on yet (< min_on) */
-    size_t ready;         /* settled rows not popped yet */
+    int seen_on;     /* stage 1: an on-row seen in this sequence */
+    int gap;         /* stage 1: length of the current off-gap, saturating at min_off */
+    size_t gap_held; /* stage 1: rows of that gap not passed on yet (< min_off) */
+    int run;         /* stage 2: length of the current on-run, saturating at min_on */
+    size_t run_held; /* stage 2: rows of that run not passed on yet (< min_on) */
+    size_t ready;    /* settled rows not popped yet */
 };
 
 struct lstmsrc_filter {
     int k;
-    int delay;            /* max over sources of durations_delay */
-    size_t cap;           /* delay + 1 rows */
-    size_t head;          /* ring row of the oldest row not popped */
-    size_t held;          /* rows pushed and not popped */
-    struct dur_src *src;  /* (k) */
-    uint8_t *ring;        /* (cap, k) settled decisions */
+    int delay;           /* max over sources of durations_delay */
+    size_t cap;          /* delay + 1 rows */
+    size_t head;         /* ring row of the oldest row not popped */
+    size_t held;         /* rows pushed and not popped */
+    struct dur_src *src; /* (k) */
+    uint8_t *ring;       /* (cap, k) settled decisions */
 };
 
 /* Settles `count` more rows of source j as `bit`. */
@@ -203,7 +208,8 @@ enum lstmsrc_status lstmsrc_filter_push(struct lstmsrc_filter *f, const uint8_t 
                          "decision filter holds %zu rows: pop the settled ones before pushing",
                          f->held);
     f->held++;
-    for (int j = 0; j < f->k; j++) stage1(f, j, on[j] != 0);
+    for (int j = 0; j < f->k; j++)
+        stage1(f, j, on[j] != 0);
     return LSTMSRC_OK;
 }
 
@@ -214,7 +220,8 @@ int lstmsrc_filter_pop(struct lstmsrc_filter *f, uint8_t *on)
     for (int j = 0; j < f->k; j++)
         if (f->src[j].ready == 0) return 0;
     memcpy(on, f->ring + f->head * (size_t)f->k, (size_t)f->k);
-    for (int j = 0; j < f->k; j++) f->src[j].ready--;
+    for (int j = 0; j < f->k; j++)
+        f->src[j].ready--;
     f->head = (f->head + 1) % f->cap;
     f->held--;
     return 1;
@@ -267,8 +274,8 @@ enum lstmsrc_status lstmsrc_model_set_durations(struct lstmsrc_model *m, const i
         int on = min_on ? min_on[j] : 1, off = min_off ? min_off[j] : 1;
         if (!durations_valid(on, off))
             return set_error(err, LSTMSRC_ERR_ARG,
-                             "output %d: minimum on %d, off %d rows; supported: 1 to %d", j + 1,
-                             on, off, LSTMSRC_MAX_DURATION);
+                             "output %d: minimum on %d, off %d rows; supported: 1 to %d", j + 1, on,
+                             off, LSTMSRC_MAX_DURATION);
         if (m->task != LSTMSRC_TASK_MULTILABEL && (on != 1 || off != 1))
             return set_error(err, LSTMSRC_ERR_ARG,
                              "minimum durations apply to multi-label models only");
@@ -298,8 +305,8 @@ static double f1_of(const uint8_t *on, const uint8_t *y, size_t sy, size_t n)
     return counts_f1(&c);
 }
 
-int durations_tune(const float *score, size_t ss, float thr, const uint8_t *y, size_t sy,
-                   size_t n, int *min_on, int *min_off, double *f1_raw, double *f1_best)
+int durations_tune(const float *score, size_t ss, float thr, const uint8_t *y, size_t sy, size_t n,
+                   int *min_on, int *min_off, double *f1_raw, double *f1_best)
 {
     uint8_t *raw = xmalloc_n(n ? n : 1, 1), *on = xmalloc_n(n ? n : 1, 1);
     if (!raw || !on) {
@@ -307,7 +314,8 @@ int durations_tune(const float *score, size_t ss, float thr, const uint8_t *y, s
         free(on);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) raw[i] = score[i * ss] > thr;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = score[i * ss] > thr;
     double best = f1_of(raw, y, sy, n);
     *f1_raw = best;
     *min_on = 1;

@@ -41,7 +41,7 @@ extern const int durations_grid_n;
  * the smaller min_on, then the smaller min_off, so 1/1 stays unless filtering helps. *f1_raw
  * and *f1_best receive the F1 without and with the chosen filter. Returns -1 when out of
  * memory, else 0. */
-int durations_tune(const float *score, size_t ss, float thr, const uint8_t *y, size_t sy,
-                   size_t n, int *min_on, int *min_off, double *f1_raw, double *f1_best);
+int durations_tune(const float *score, size_t ss, float thr, const uint8_t *y, size_t sy, size_t n,
+                   int *min_on, int *min_off, double *f1_raw, double *f1_best);
 
 #endif
