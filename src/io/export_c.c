@@ -555,19 +555,13 @@ static void put_uints(FILE *fp, const int *v, int n)
         fprintf(fp, "%s%d", i ? ", " : "", v[i]);
 }
 
-static void write_header(const struct lstmsrc_model *m, const struct out *o)
+/* The opening comment: what the model is, what it costs, how to use it; then the include guard. */
+static void write_doc(const struct lstmsrc_model *m, const struct out *o,
+                      const struct lstmsrc_export_size *sz)
 {
     FILE *fp = o->fp;
-    const char *p = o->p, *P = o->p; /* P before a macro's upper-case name */
+    const char *p = o->p;
     const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
-    struct model_layout lay;
-    struct lstmsrc_export_size sz;
-    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
-    lstmsrc_export_c_size(m, &sz);
-    /* gate sums computed together: 16 (two AVX registers, half an FPv4 register file) when 4H
-     * allows, else 8 or 4 (4H always does) */
-    const int gate_block = (4 * m->h) % 16 == 0 ? 16 : (4 * m->h) % 8 == 0 ? 8 : 4;
-
     fprintf(fp,
             "/*\n"
             " * %s.h - an lstmsrc model as plain C99, written by `lstmsrc export-c` (lstmsrc %s).\n"
@@ -592,7 +586,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             m->layers, m->layers == 1 ? "" : "s", m->h,
             m->dirs == 2 ? (m->layers == 1 ? ", bidirectional" : ", the top one bidirectional")
                          : "",
-            m->seq_len, m->n_params, sz.weight_bytes, sz.flash_bytes, sz.ram_bytes, p);
+            m->seq_len, m->n_params, sz->weight_bytes, sz->flash_bytes, sz->ram_bytes, p);
     tpl(o, usage_doc);
     if (m->dirs == 2) tpl(o, doc_bidirectional);
     tpl(o, ml ? doc_multilabel : doc_multiclass);
@@ -604,6 +598,18 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
            "\n"
            "#include <math.h>\n"
            "\n");
+}
+
+/* The shape and size macros. */
+static void write_defines(const struct lstmsrc_model *m, const struct out *o,
+                          const struct lstmsrc_export_size *sz)
+{
+    FILE *fp = o->fp;
+    const char *P = o->p; /* before a macro's upper-case name */
+    const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
+    /* gate sums computed together: 16 (two AVX registers, half an FPv4 register file) when 4H
+     * allows, else 8 or 4 (4H always does) */
+    const int gate_block = (4 * m->h) % 16 == 0 ? 16 : (4 * m->h) % 8 == 0 ? 8 : 4;
     fprintf(fp,
             "#define %s_INPUTS %d\n"
             "#define %s_CHANNELS %d\n"
@@ -621,8 +627,8 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
             "#define %s_DELAY %d /* rows a filtered decision may be settled late */\n"
             "\n",
             P, m->n_raw, P, m->f, P, m->features, P, m->label_offset, P, m->k, P, m->h, P,
-            m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params, P, sz.flash_bytes, P,
-            sz.ram_bytes, P, gate_block, P, model_decision_delay(m));
+            m->layers, P, m->seq_len, P, ml ? 0 : 1, P, m->n_params, P, sz->flash_bytes, P,
+            sz->ram_bytes, P, gate_block, P, model_decision_delay(m));
     if (m->dirs == 2) {
         int fw, rv;
         model_top_steps(m, &fw, &rv);
@@ -636,7 +642,12 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     } else {
         fprintf(fp, "#define %s_DIRECTIONS 1 /* every layer reads the window forward */\n\n", P);
     }
+}
 
+/* The names, the scaler, the thresholds and the minimum durations. */
+static void write_vectors(const struct lstmsrc_model *m, const struct out *o)
+{
+    FILE *fp = o->fp;
     put_names(o, "input_names", "INPUTS", m->input_names, m->n_raw);
     put_names(o, "output_names", "OUTPUTS", m->output_names, m->k);
     tpl(o, "\n/* standardised channel = (x - mean) / std, per channel */\n"
@@ -645,7 +656,7 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     tpl(o, "};\nstatic const float @p_scale_std[@P_CHANNELS] = {");
     put_floats(fp, m->scale_std, (size_t)m->f);
     fputs("};\n", fp);
-    if (ml) {
+    if (m->task == LSTMSRC_TASK_MULTILABEL) {
         tpl(o, "/* a source is ON when its probability > its threshold */\n"
                "static const float @p_thresholds[@P_OUTPUTS] = {");
         put_floats(fp, m->threshold, (size_t)m->k);
@@ -657,7 +668,15 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     tpl(o, "};\nstatic const unsigned @p_min_off[@P_OUTPUTS] = {");
     put_uints(fp, m->min_off, m->k);
     fputs("};\n", fp);
+}
 
+/* The weights: each layer (and the reverse direction), then the dense head. */
+static void write_weights(const struct lstmsrc_model *m, const struct out *o)
+{
+    FILE *fp = o->fp;
+    const char *p = o->p, *P = o->p; /* P before a macro's upper-case name */
+    struct model_layout lay;
+    LSTMSRC_ASSERT(model_layout_fill(&lay, m->f, m->h, m->layers, m->dirs, m->k));
     for (int l = 0; l < m->layers; l++) {
         int in = l == 0 ? m->f : m->h;
         size_t G = 4 * (size_t)m->h, IH = (size_t)(in + m->h);
@@ -698,7 +717,14 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     tpl(o, "};\nstatic const float @p_bd[@P_OUTPUTS] = {");
     put_floats(fp, m->params + lay.bd, (size_t)m->k);
     fputs("};\n", fp);
+}
 
+/* The code: state, window loop, head, probabilities, filter; the end of the include guard. */
+static void write_code(const struct lstmsrc_model *m, const struct out *o)
+{
+    FILE *fp = o->fp;
+    const char *p = o->p, *P = o->p; /* P before a macro's upper-case name */
+    const int ml = m->task == LSTMSRC_TASK_MULTILABEL;
     tpl(o, state_code);
     if (m->dirs == 2) tpl(o, state_reverse);
     if (m->dirs == 2 && m->layers > 1) tpl(o, state_reverse_input);
@@ -721,6 +747,17 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
     tpl(o, ml ? probs_multilabel : probs_multiclass);
     tpl(o, filter_code);
     tpl(o, "\n#endif /* LSTMSRC_EXPORT_@P_H */\n");
+}
+
+static void write_header(const struct lstmsrc_model *m, const struct out *o)
+{
+    struct lstmsrc_export_size sz;
+    lstmsrc_export_c_size(m, &sz);
+    write_doc(m, o, &sz);
+    write_defines(m, o, &sz);
+    write_vectors(m, o);
+    write_weights(m, o);
+    write_code(m, o);
 }
 
 /* ============================== entry points ============================== */

@@ -334,10 +334,10 @@ static int check_ingest(const struct lstmsrc_model *m, char *why, size_t cap)
     return 1;
 }
 
-/* Serialises m into a new buffer the caller frees. Refuses a model the loader would refuse. */
-static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const char *path,
-                                           unsigned char **out, size_t *out_len,
-                                           struct lstmsrc_error *err)
+/* Checks that m can be saved (the loader would take it back) and computes the file size. */
+static enum lstmsrc_status serialise_size(const struct lstmsrc_model *m, const char *path,
+                                          size_t *out_size, int *out_ingest,
+                                          struct lstmsrc_error *err)
 {
     char why[200];
     struct model_layout l;
@@ -372,78 +372,108 @@ static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const 
         return set_error(err, LSTMSRC_ERR_LIMIT,
                          "%s: model has %zu parameters, more than a model file holds (2 GiB)", path,
                          m->n_params);
+    *out_size = size;
+    *out_ingest = ingest;
+    return LSTMSRC_OK;
+}
 
-    struct wbuf w = {malloc(size), 0, size};
-    if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
-    memcpy(w.p, model_magic, sizeof model_magic);
-    w.pos = sizeof model_magic;
-    w_u32(&w, m->init_name ? 5u : ingest ? 4u : m->dirs == 2 ? 3u : 2u);
-    w_u32(&w, HEADER_SIZE);
-    w_u64(&w, (uint64_t)size);
-    w_u32(&w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u) |
-                  (m->init_name ? FLAG_INIT : 0u));
-    w_u32(&w, (uint32_t)m->task);
-    w_u32(&w, (uint32_t)m->label_mode);
-    w_u32(&w, (uint32_t)m->f);
-    w_u32(&w, (uint32_t)m->h);
-    w_u32(&w, (uint32_t)m->layers);
-    w_u32(&w, (uint32_t)m->k);
-    w_u32(&w, (uint32_t)m->seq_len);
-    w_u32(&w, (uint32_t)m->n_labels);
-    LSTMSRC_ASSERT(w.pos == HEADER_SIZE);
+/* Magic, version, sizes, flags and the architecture. */
+static void write_header_fields(struct wbuf *w, const struct lstmsrc_model *m, size_t size,
+                                int ingest)
+{
+    memcpy(w->p, model_magic, sizeof model_magic);
+    w->pos = sizeof model_magic;
+    w_u32(w, m->init_name ? 5u : ingest ? 4u : m->dirs == 2 ? 3u : 2u);
+    w_u32(w, HEADER_SIZE);
+    w_u64(w, (uint64_t)size);
+    w_u32(w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u) |
+                 (m->init_name ? FLAG_INIT : 0u));
+    w_u32(w, (uint32_t)m->task);
+    w_u32(w, (uint32_t)m->label_mode);
+    w_u32(w, (uint32_t)m->f);
+    w_u32(w, (uint32_t)m->h);
+    w_u32(w, (uint32_t)m->layers);
+    w_u32(w, (uint32_t)m->k);
+    w_u32(w, (uint32_t)m->seq_len);
+    w_u32(w, (uint32_t)m->n_labels);
+    LSTMSRC_ASSERT(w->pos == HEADER_SIZE);
+}
 
-    w_names(&w, m->input_names, m->f);
-    w_names(&w, m->label_names, m->n_labels);
-    w_names(&w, m->output_names, m->k);
-    w_floats(&w, m->scale_mean, (size_t)m->f);
-    w_floats(&w, m->scale_std, (size_t)m->f);
-    w_floats(&w, m->threshold, (size_t)m->k);
-    w_floats(&w, m->base_threshold, (size_t)m->k);
-    w_floats(&w, m->pos_weight, (size_t)m->k);
+/* The names, the scaler, thresholds and weights, and the training metadata. */
+static void write_vectors_meta(struct wbuf *w, const struct lstmsrc_model *m)
+{
+    w_names(w, m->input_names, m->f);
+    w_names(w, m->label_names, m->n_labels);
+    w_names(w, m->output_names, m->k);
+    w_floats(w, m->scale_mean, (size_t)m->f);
+    w_floats(w, m->scale_std, (size_t)m->f);
+    w_floats(w, m->threshold, (size_t)m->k);
+    w_floats(w, m->base_threshold, (size_t)m->k);
+    w_floats(w, m->pos_weight, (size_t)m->k);
 
     const struct model_train_meta *t = &m->meta;
-    w_u64(&w, t->seed);
-    w_u64(&w, t->rows_train);
-    w_u64(&w, t->rows_val);
-    w_u64(&w, t->windows_train);
-    w_u64(&w, t->windows_val);
-    w_u32(&w, (uint32_t)t->epochs_run);
-    w_u32(&w, (uint32_t)t->best_epoch);
-    w_u32(&w, (uint32_t)t->batch);
-    w_u32(&w, (uint32_t)t->threads);
-    w_u32(&w, f32_bits(t->lr));
-    w_u32(&w, f32_bits(t->val_loss));
-    w_u32(&w, f32_bits(t->val_macro_f1));
+    w_u64(w, t->seed);
+    w_u64(w, t->rows_train);
+    w_u64(w, t->rows_val);
+    w_u64(w, t->windows_train);
+    w_u64(w, t->windows_val);
+    w_u32(w, (uint32_t)t->epochs_run);
+    w_u32(w, (uint32_t)t->best_epoch);
+    w_u32(w, (uint32_t)t->batch);
+    w_u32(w, (uint32_t)t->threads);
+    w_u32(w, f32_bits(t->lr));
+    w_u32(w, f32_bits(t->val_loss));
+    w_u32(w, f32_bits(t->val_macro_f1));
+}
 
+/* The input and post blocks, then the ingest and origin blocks where the model has them. */
+static void write_blocks(struct wbuf *w, const struct lstmsrc_model *m, int ingest)
+{
+    const struct model_train_meta *t = &m->meta;
     /* input block (version 2) */
-    w_u32(&w, m->features);
-    w_u32(&w, (uint32_t)m->label_at);
-    w_u32(&w, (uint32_t)m->label_offset);
-    w_u32(&w, (uint32_t)t->stride);
+    w_u32(w, m->features);
+    w_u32(w, (uint32_t)m->label_at);
+    w_u32(w, (uint32_t)m->label_offset);
+    w_u32(w, (uint32_t)t->stride);
     /* post block */
     for (int j = 0; j < m->k; j++) {
-        w_u32(&w, (uint32_t)m->min_on[j]);
-        w_u32(&w, (uint32_t)m->min_off[j]);
+        w_u32(w, (uint32_t)m->min_on[j]);
+        w_u32(w, (uint32_t)m->min_off[j]);
     }
     /* ingest block (version 4, FLAG_INGEST) */
     if (ingest) {
-        w_u32(&w, (m->use_invalid_below ? INGEST_INVALID_BELOW : 0u) |
-                      (m->time_name ? INGEST_TIME : 0u));
-        w_u32(&w, f32_bits(m->use_invalid_below ? m->invalid_below : 0.0f));
-        w_u64(&w, f64_bits(m->time_name ? m->period : 0.0));
-        w_u64(&w, f64_bits(m->time_name ? m->max_gap : 0.0));
+        w_u32(w, (m->use_invalid_below ? INGEST_INVALID_BELOW : 0u) |
+                     (m->time_name ? INGEST_TIME : 0u));
+        w_u32(w, f32_bits(m->use_invalid_below ? m->invalid_below : 0.0f));
+        w_u64(w, f64_bits(m->time_name ? m->period : 0.0));
+        w_u64(w, f64_bits(m->time_name ? m->max_gap : 0.0));
         char *const tn[1] = {m->time_name ? m->time_name : (char *)""};
-        w_names(&w, tn, 1);
+        w_names(w, tn, 1);
         for (int j = 0; j < m->n_labels; j++)
-            w_u32(&w, f32_bits(m->on_above ? m->on_above[j] : -1.0f));
+            w_u32(w, f32_bits(m->on_above ? m->on_above[j] : -1.0f));
     }
     /* origin block (version 5, FLAG_INIT) */
     if (m->init_name) {
         char *const in[1] = {m->init_name};
-        w_names(&w, in, 1);
-        w_u32(&w, m->init_crc);
+        w_names(w, in, 1);
+        w_u32(w, m->init_crc);
     }
+}
 
+/* Serialises m into a new buffer the caller frees. Refuses a model the loader would refuse. */
+static enum lstmsrc_status model_serialise(const struct lstmsrc_model *m, const char *path,
+                                           unsigned char **out, size_t *out_len,
+                                           struct lstmsrc_error *err)
+{
+    size_t size;
+    int ingest;
+    enum lstmsrc_status status = serialise_size(m, path, &size, &ingest, err);
+    if (status) return status;
+    struct wbuf w = {malloc(size), 0, size};
+    if (!w.p) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, size);
+    write_header_fields(&w, m, size, ingest);
+    write_vectors_meta(&w, m);
+    write_blocks(&w, m, ingest);
     w_u64(&w, (uint64_t)m->n_params);
     w_floats(&w, m->params, m->n_params);
     w_u32(&w, crc32_update(0, w.p, w.pos));
@@ -531,19 +561,29 @@ static enum lstmsrc_status r_names(struct rbuf *r, char **names, int n, const ch
     return LSTMSRC_OK;
 }
 
-enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, size_t len,
-                                           struct lstmsrc_model **out, struct lstmsrc_error *err)
-{
-    LSTMSRC_ASSERT(out && (buf || len == 0));
-    const unsigned char *b = buf;
-    struct lstmsrc_model *m = NULL;
-    struct lstmsrc_error cerr;
+/* The reader state shared by the section readers below: the bytes, the name for messages, what
+ * the header said, the cursor past it and the model being built (NULL until load_create). Each
+ * reader returns LSTMSRC_OK or the error it set; the driver frees the model on any error. */
+struct loader {
+    const char *name;
+    const unsigned char *b;
+    size_t len;
+    uint32_t version, flags;
     struct model_layout l;
+    struct rbuf r;
+    struct lstmsrc_model *m;
+    struct lstmsrc_error *err;
     char why[LSTMSRC_ERROR_SIZE];
-    enum lstmsrc_status status = LSTMSRC_OK;
-    if (!name) name = "model";
+};
 
-    /* magic, then version before anything else: a newer file may lay out the rest differently */
+/* Magic, then version before anything else: a newer file may lay out the rest differently. Then
+ * the header size, the declared file size, the size limit and the checksum. */
+static enum lstmsrc_status load_check_file(struct loader *ld)
+{
+    const unsigned char *b = ld->b;
+    const char *name = ld->name;
+    size_t len = ld->len;
+    struct lstmsrc_error *err = ld->err;
     if (len == 0)
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: empty file, not an lstmsrc model", name);
     if (memcmp(b ? (const void *)b : "", model_magic, len < 8 ? len : 8) != 0)
@@ -553,7 +593,7 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: truncated: file has %zu bytes, the header alone needs %u", name, len,
                          HEADER_SIZE);
-    uint32_t version = get_u32(b + OFF_VERSION);
+    uint32_t version = ld->version = get_u32(b + OFF_VERSION);
     if (version > FORMAT_VERSION)
         return set_error(err, LSTMSRC_ERR_VERSION,
                          "%s: file version %" PRIu32 ", this build reads up to %u", name, version,
@@ -569,8 +609,8 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: header size %" PRIu32 ", version %" PRIu32 " has %u", name,
                          header_size, version, HEADER_SIZE);
-    if (check_file_size(name, len, get_u64(b + OFF_FILE_SIZE), why, sizeof why))
-        return set_error(err, LSTMSRC_ERR_FORMAT, "%s", why);
+    if (check_file_size(name, len, get_u64(b + OFF_FILE_SIZE), ld->why, sizeof ld->why))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s", ld->why);
     if (len > MODEL_MAX_FILE)
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu bytes, more than the 2 GiB model limit",
                          name, len);
@@ -579,9 +619,18 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
                          name, len);
     if (crc32_update(0, b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", name);
+    return LSTMSRC_OK;
+}
 
-    /* The checksum only proves the file is what some writer wrote; what it says is checked next. */
-    uint32_t flags = get_u32(b + OFF_FLAGS);
+/* The checksum only proves the file is what some writer wrote; what it says is checked next:
+ * flags and architecture, the parameter count against the bytes there are, and only then the
+ * model is allocated (ld->m) and the cursor set past the header. */
+static enum lstmsrc_status load_create(struct loader *ld)
+{
+    const unsigned char *b = ld->b;
+    const char *name = ld->name;
+    struct lstmsrc_error *err = ld->err, cerr;
+    uint32_t version = ld->version, flags = ld->flags = get_u32(b + OFF_FLAGS);
     if (flags & ~((version >= 3 ? FLAG_BIDIRECTIONAL : 0u) | (version >= 4 ? FLAG_INGEST : 0u) |
                   (version >= 5 ? FLAG_INIT : 0u)))
         return set_error(err, LSTMSRC_ERR_FORMAT,
@@ -592,55 +641,62 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     uint32_t f = get_u32(b + OFF_F), h = get_u32(b + OFF_H), layers = get_u32(b + OFF_LAYERS);
     uint32_t k = get_u32(b + OFF_K), seq = get_u32(b + OFF_SEQ_LEN);
     uint32_t n_labels = get_u32(b + OFF_N_LABELS);
-    if (!check_shape(task, mode, f, h, layers, k, seq, n_labels, why, sizeof why))
-        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
-    if (!model_layout_fill(&l, (int)f, (int)h, (int)layers, dirs, (int)k))
+    if (!check_shape(task, mode, f, h, layers, k, seq, n_labels, ld->why, sizeof ld->why))
+        return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, ld->why);
+    if (!model_layout_fill(&ld->l, (int)f, (int)h, (int)layers, dirs, (int)k))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: architecture too large to address", name);
     /* every remaining section is at least this large: refuse before allocating for it */
     size_t need;
-    if (!mul_size(l.total, 4, &need) || need > len)
+    if (!mul_size(ld->l.total, 4, &need) || need > ld->len)
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: architecture needs %zu parameters, the file has %zu bytes", name,
-                         l.total, len);
+                         ld->l.total, ld->len);
 
-    status = model_create((int)f, (int)h, (int)layers, dirs, (int)k, (int)seq, (int)n_labels,
-                          (enum lstmsrc_task)task, (enum lstmsrc_label_mode)mode, &m, &cerr);
+    enum lstmsrc_status status =
+        model_create((int)f, (int)h, (int)layers, dirs, (int)k, (int)seq, (int)n_labels,
+                     (enum lstmsrc_task)task, (enum lstmsrc_label_mode)mode, &ld->m, &cerr);
     if (status == LSTMSRC_ERR_NOMEM) return set_error(err, status, "%s: out of memory", name);
     if (status != LSTMSRC_OK) return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, cerr.msg);
-    LSTMSRC_ASSERT(m->n_params == l.total);
+    LSTMSRC_ASSERT(ld->m->n_params == ld->l.total);
+    ld->r = (struct rbuf){b, HEADER_SIZE, ld->len - CRC_SIZE};
+    return LSTMSRC_OK;
+}
 
-    struct rbuf r = {b, HEADER_SIZE, len - CRC_SIZE};
-    if ((status = r_names(&r, m->input_names, m->f, "input", name, err)) ||
-        (status = r_names(&r, m->label_names, m->n_labels, "label", name, err)) ||
-        (status = r_names(&r, m->output_names, m->k, "output", name, err)))
-        goto fail;
+static enum lstmsrc_status load_names(struct loader *ld)
+{
+    struct lstmsrc_model *m = ld->m;
+    enum lstmsrc_status status;
+    if ((status = r_names(&ld->r, m->input_names, m->f, "input", ld->name, ld->err)) ||
+        (status = r_names(&ld->r, m->label_names, m->n_labels, "label", ld->name, ld->err)) ||
+        (status = r_names(&ld->r, m->output_names, m->k, "output", ld->name, ld->err)))
+        return status;
+    return LSTMSRC_OK;
+}
 
-    size_t at = r.pos;
-    uint32_t u[7];
-    uint64_t n_params;
+/* The scaler, thresholds and positive weights, then the training metadata. */
+static enum lstmsrc_status load_vectors(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    struct lstmsrc_model *m = ld->m;
     struct model_train_meta *t = &m->meta;
-    if (!r_floats(&r, m->scale_mean, (size_t)m->f) || !r_floats(&r, m->scale_std, (size_t)m->f) ||
-        !r_floats(&r, m->threshold, (size_t)m->k) ||
-        !r_floats(&r, m->base_threshold, (size_t)m->k) ||
-        !r_floats(&r, m->pos_weight, (size_t)m->k) || !r_u64(&r, &t->seed) ||
-        !r_u64(&r, &t->rows_train) || !r_u64(&r, &t->rows_val) || !r_u64(&r, &t->windows_train) ||
-        !r_u64(&r, &t->windows_val) || !r_u32(&r, &u[0]) || !r_u32(&r, &u[1]) ||
-        !r_u32(&r, &u[2]) || !r_u32(&r, &u[3]) || !r_u32(&r, &u[4]) || !r_u32(&r, &u[5]) ||
-        !r_u32(&r, &u[6])) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT,
-                           "%s: vectors and metadata from offset %zu run past the end at %zu", name,
-                           at, r.end);
-        goto fail;
-    }
+    const char *name = ld->name;
+    size_t at = r->pos;
+    uint32_t u[7];
+    if (!r_floats(r, m->scale_mean, (size_t)m->f) || !r_floats(r, m->scale_std, (size_t)m->f) ||
+        !r_floats(r, m->threshold, (size_t)m->k) || !r_floats(r, m->base_threshold, (size_t)m->k) ||
+        !r_floats(r, m->pos_weight, (size_t)m->k) || !r_u64(r, &t->seed) ||
+        !r_u64(r, &t->rows_train) || !r_u64(r, &t->rows_val) || !r_u64(r, &t->windows_train) ||
+        !r_u64(r, &t->windows_val) || !r_u32(r, &u[0]) || !r_u32(r, &u[1]) || !r_u32(r, &u[2]) ||
+        !r_u32(r, &u[3]) || !r_u32(r, &u[4]) || !r_u32(r, &u[5]) || !r_u32(r, &u[6]))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: vectors and metadata from offset %zu run past the end at %zu", name,
+                         at, r->end);
     for (int i = 0; i < m->f; i++) /* located here; check_values below only says which input */
-        if (!scaler_ok(m->scale_mean[i], m->scale_std[i])) {
-            status =
-                set_error(err, LSTMSRC_ERR_FORMAT,
-                          "%s: input %d scaler at offset %zu (mean %g, std %g) " SCALER_NEED, name,
-                          i, at + 4 * (size_t)(isfinite(m->scale_mean[i]) ? m->f + i : i),
-                          (double)m->scale_mean[i], (double)m->scale_std[i], (double)FLT_MIN);
-            goto fail;
-        }
+        if (!scaler_ok(m->scale_mean[i], m->scale_std[i]))
+            return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                             "%s: input %d scaler at offset %zu (mean %g, std %g) " SCALER_NEED,
+                             name, i, at + 4 * (size_t)(isfinite(m->scale_mean[i]) ? m->f + i : i),
+                             (double)m->scale_mean[i], (double)m->scale_std[i], (double)FLT_MIN);
     t->epochs_run = u32_to_i32(u[0]);
     t->best_epoch = u32_to_i32(u[1]);
     t->batch = u32_to_i32(u[2]);
@@ -648,130 +704,162 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     t->lr = bits_f32(u[4]);
     t->val_loss = bits_f32(u[5]);
     t->val_macro_f1 = bits_f32(u[6]);
+    return LSTMSRC_OK;
+}
 
-    /* version 2: the input block; a version-1 file is raw channels labelled at the last row */
+/* Version 2: the input block; a version-1 file is raw channels labelled at the last row. */
+static enum lstmsrc_status load_input_block(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    struct lstmsrc_model *m = ld->m;
     uint32_t in[4] = {LSTMSRC_FEATURE_RAW, LSTMSRC_LABEL_LAST, 0, 1};
-    at = r.pos;
-    if (version >= 2 &&
-        (!r_u32(&r, &in[0]) || !r_u32(&r, &in[1]) || !r_u32(&r, &in[2]) || !r_u32(&r, &in[3]))) {
-        status =
-            set_error(err, LSTMSRC_ERR_FORMAT,
-                      "%s: input block from offset %zu runs past the end at %zu", name, at, r.end);
-        goto fail;
-    }
-    if (!check_input_block(m, in[0], in[1], in[2], in[3], why, sizeof why)) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
-        goto fail;
-    }
+    size_t at = r->pos;
+    if (ld->version >= 2 &&
+        (!r_u32(r, &in[0]) || !r_u32(r, &in[1]) || !r_u32(r, &in[2]) || !r_u32(r, &in[3])))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: input block from offset %zu runs past the end at %zu", ld->name, at,
+                         r->end);
+    if (!check_input_block(m, in[0], in[1], in[2], in[3], ld->why, sizeof ld->why))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT, "%s: %s", ld->name, ld->why);
     int framed = model_set_framing(m, in[0], (enum lstmsrc_label_at)in[1]);
     LSTMSRC_ASSERT(framed && (uint32_t)m->label_offset == in[2]);
-    t->stride = (int32_t)in[3];
-    /* post block (version 2 on; a version 1 file has none: no filtering) */
-    for (int j = 0; version >= 2 && j < m->k; j++) {
+    m->meta.stride = (int32_t)in[3];
+    return LSTMSRC_OK;
+}
+
+/* The post block (version 2 on; a version 1 file has none: no filtering). */
+static enum lstmsrc_status load_post_block(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    struct lstmsrc_model *m = ld->m;
+    for (int j = 0; ld->version >= 2 && j < m->k; j++) {
         uint32_t on, off;
-        at = r.pos;
-        if (!r_u32(&r, &on) || !r_u32(&r, &off)) {
-            status = set_error(err, LSTMSRC_ERR_FORMAT,
-                               "%s: post block entry %d at offset %zu runs past the end at %zu",
-                               name, j, at, r.end);
-            goto fail;
-        }
+        size_t at = r->pos;
+        if (!r_u32(r, &on) || !r_u32(r, &off))
+            return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                             "%s: post block entry %d at offset %zu runs past the end at %zu",
+                             ld->name, j, at, r->end);
         if (!durations_valid(on, off) ||
-            (m->task != LSTMSRC_TASK_MULTILABEL && (on != 1 || off != 1))) {
-            status =
-                set_error(err, LSTMSRC_ERR_FORMAT,
-                          "%s: post block entry %d at offset %zu: minimum durations on %" PRIu32
-                          ", off %" PRIu32 " rows; need 1..%d (1 for multi-class)",
-                          name, j, at, on, off, LSTMSRC_MAX_DURATION);
-            goto fail;
-        }
+            (m->task != LSTMSRC_TASK_MULTILABEL && (on != 1 || off != 1)))
+            return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                             "%s: post block entry %d at offset %zu: minimum durations on %" PRIu32
+                             ", off %" PRIu32 " rows; need 1..%d (1 for multi-class)",
+                             ld->name, j, at, on, off, LSTMSRC_MAX_DURATION);
         m->min_on[j] = (int)on;
         m->min_off[j] = (int)off;
     }
-    if (flags & FLAG_INGEST) {
-        uint32_t iflags, inv;
-        uint64_t per, gap;
-        char *tn[1] = {NULL};
-        at = r.pos;
-        if (!r_u32(&r, &iflags) || !r_u32(&r, &inv) || !r_u64(&r, &per) || !r_u64(&r, &gap) ||
-            (status = r_names(&r, tn, 1, "time column", name, err)) ||
-            !(m->on_above = malloc((size_t)m->n_labels * sizeof *m->on_above)) ||
-            !r_floats(&r, m->on_above, (size_t)m->n_labels)) {
-            free(tn[0]);
-            if (status) goto fail;
-            status = m->on_above || (r.end - r.pos) < 4 * (size_t)m->n_labels
-                         ? set_error(err, LSTMSRC_ERR_FORMAT,
-                                     "%s: ingest block from offset %zu runs past the end at %zu",
-                                     name, at, r.end)
-                         : set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
-            goto fail;
-        }
-        m->use_invalid_below = (iflags & INGEST_INVALID_BELOW) != 0;
-        m->invalid_below = bits_f32(inv);
-        if (iflags & INGEST_TIME) {
-            m->time_name = tn[0];
-            m->period = bits_f64(per);
-            m->max_gap = bits_f64(gap);
-        } else {
-            free(tn[0]);
-        }
-        const uint32_t known = INGEST_INVALID_BELOW | INGEST_TIME;
-        if ((iflags & ~known) || !check_ingest(m, why, sizeof why)) {
-            status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: ingest block at offset %zu: %s", name,
-                               at, iflags & ~known ? "unknown flags" : why);
-            goto fail;
-        }
-    }
-    if (flags & FLAG_INIT) {
-        char *iname[1] = {NULL};
-        uint32_t icrc;
-        at = r.pos;
-        if ((status = r_names(&r, iname, 1, "init model", name, err))) goto fail;
-        if (!r_u32(&r, &icrc)) {
-            free(iname[0]);
-            status = set_error(err, LSTMSRC_ERR_FORMAT,
-                               "%s: origin block from offset %zu runs past the end at %zu", name,
-                               at, r.end);
-            goto fail;
-        }
-        m->init_name = iname[0];
-        m->init_crc = icrc;
-    }
-    at = r.pos;
-    if (!r_u64(&r, &n_params)) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT,
-                           "%s: parameter count at offset %zu runs past the end at %zu", name, at,
-                           r.end);
-        goto fail;
-    }
-
-    if (n_params != l.total) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT,
-                           "%s: params section has %" PRIu64 " floats, architecture needs %zu",
-                           name, n_params, l.total);
-        goto fail;
-    }
-    if ((r.end - r.pos) != 4 * l.total) { /* 4 * l.total <= len, checked above */
-        status = set_error(err, LSTMSRC_ERR_FORMAT,
-                           "%s: params section has %zu bytes, header promises %zu", name,
-                           r.end - r.pos, 4 * l.total);
-        goto fail;
-    }
-    int params_read = r_floats(&r, m->params, l.total);
-    LSTMSRC_ASSERT(params_read && r.pos == r.end);
-    model_weights_changed(m);
-    if (!check_values(m, why, sizeof why)) {
-        status = set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
-        goto fail;
-    }
-    m->loaded_crc = get_u32(b + len - CRC_SIZE);
-    m->loaded_crc_set = 1;
-    *out = m;
     return LSTMSRC_OK;
+}
 
-fail:
-    lstmsrc_model_free(m);
-    return status;
+/* The ingest block (version 4 on, FLAG_INGEST): the invalid reading, the time column and the
+ * power thresholds of the label columns. */
+static enum lstmsrc_status load_ingest(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    struct lstmsrc_model *m = ld->m;
+    const char *name = ld->name;
+    enum lstmsrc_status status = LSTMSRC_OK;
+    uint32_t iflags, inv;
+    uint64_t per, gap;
+    char *tn[1] = {NULL};
+    if (!(ld->flags & FLAG_INGEST)) return LSTMSRC_OK;
+    size_t at = r->pos;
+    if (!r_u32(r, &iflags) || !r_u32(r, &inv) || !r_u64(r, &per) || !r_u64(r, &gap) ||
+        (status = r_names(r, tn, 1, "time column", name, ld->err)) ||
+        !(m->on_above = malloc((size_t)m->n_labels * sizeof *m->on_above)) ||
+        !r_floats(r, m->on_above, (size_t)m->n_labels)) {
+        free(tn[0]);
+        if (status) return status;
+        return m->on_above || (r->end - r->pos) < 4 * (size_t)m->n_labels
+                   ? set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                               "%s: ingest block from offset %zu runs past the end at %zu", name,
+                               at, r->end)
+                   : set_error(ld->err, LSTMSRC_ERR_NOMEM, "%s: out of memory", name);
+    }
+    m->use_invalid_below = (iflags & INGEST_INVALID_BELOW) != 0;
+    m->invalid_below = bits_f32(inv);
+    if (iflags & INGEST_TIME) {
+        m->time_name = tn[0];
+        m->period = bits_f64(per);
+        m->max_gap = bits_f64(gap);
+    } else {
+        free(tn[0]);
+    }
+    const uint32_t known = INGEST_INVALID_BELOW | INGEST_TIME;
+    if ((iflags & ~known) || !check_ingest(m, ld->why, sizeof ld->why))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT, "%s: ingest block at offset %zu: %s", name,
+                         at, iflags & ~known ? "unknown flags" : ld->why);
+    return LSTMSRC_OK;
+}
+
+/* The origin block (version 5 on, FLAG_INIT): the model fine-tuning started from. */
+static enum lstmsrc_status load_origin(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    char *iname[1] = {NULL};
+    uint32_t icrc;
+    enum lstmsrc_status status;
+    if (!(ld->flags & FLAG_INIT)) return LSTMSRC_OK;
+    size_t at = r->pos;
+    if ((status = r_names(r, iname, 1, "init model", ld->name, ld->err))) return status;
+    if (!r_u32(r, &icrc)) {
+        free(iname[0]);
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: origin block from offset %zu runs past the end at %zu", ld->name, at,
+                         r->end);
+    }
+    ld->m->init_name = iname[0];
+    ld->m->init_crc = icrc;
+    return LSTMSRC_OK;
+}
+
+/* The parameter count, the parameters (exactly the rest of the file), then every value
+ * prediction relies on. */
+static enum lstmsrc_status load_params(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    struct lstmsrc_model *m = ld->m;
+    const char *name = ld->name;
+    const size_t total = ld->l.total;
+    uint64_t n_params;
+    size_t at = r->pos;
+    if (!r_u64(r, &n_params))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: parameter count at offset %zu runs past the end at %zu", name, at,
+                         r->end);
+    if (n_params != total)
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: params section has %" PRIu64 " floats, architecture needs %zu", name,
+                         n_params, total);
+    if ((r->end - r->pos) != 4 * total) /* 4 * total <= len, checked in load_create */
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: params section has %zu bytes, header promises %zu", name,
+                         r->end - r->pos, 4 * total);
+    int params_read = r_floats(r, m->params, total);
+    LSTMSRC_ASSERT(params_read && r->pos == r->end);
+    model_weights_changed(m);
+    if (!check_values(m, ld->why, sizeof ld->why))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT, "%s: %s", name, ld->why);
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, size_t len,
+                                           struct lstmsrc_model **out, struct lstmsrc_error *err)
+{
+    LSTMSRC_ASSERT(out && (buf || len == 0));
+    struct loader ld = {.name = name ? name : "model", .b = buf, .len = len, .err = err};
+    enum lstmsrc_status status;
+    if ((status = load_check_file(&ld)) || (status = load_create(&ld))) return status;
+    if ((status = load_names(&ld)) || (status = load_vectors(&ld)) ||
+        (status = load_input_block(&ld)) || (status = load_post_block(&ld)) ||
+        (status = load_ingest(&ld)) || (status = load_origin(&ld)) || (status = load_params(&ld))) {
+        lstmsrc_model_free(ld.m);
+        return status;
+    }
+    ld.m->loaded_crc = get_u32(ld.b + len - CRC_SIZE);
+    ld.m->loaded_crc_set = 1;
+    *out = ld.m;
+    return LSTMSRC_OK;
 }
 
 enum lstmsrc_status model_file_crc(const struct lstmsrc_model *m, uint32_t *crc,
