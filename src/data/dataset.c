@@ -1013,6 +1013,257 @@ static void fill_holes(struct lstmsrc_dataset *ds, int mode, int fill_max)
     ds->n_runs = k;
 }
 
+/* The row loop's state: what it reads with, and what it carries from one row to the next. */
+struct row_reader {
+    struct csv_reader *r;
+    const struct pick *in, *lab;
+    const struct lstmsrc_columns *cols;
+    struct lstmsrc_dataset *ds;
+    struct auto_on *au; /* NULL unless a label's threshold comes from its distribution */
+    struct lstmsrc_error *err;
+    const char *src;
+    size_t cap, run_cap; /* rows and segments allocated */
+    int32_t max_class;   /* the largest class of a row in a segment, -1 before one */
+    int prev_good;       /* whether the row before was in a segment */
+    double from, until;  /* --from and --until (time stamps only) */
+    double t_prev;       /* the row before's time stamp */
+};
+
+/* The row's time stamp into *tm (0 without a time column); *keep is 0 when it lies outside
+ * --from/--until, and the row is counted as dropped. */
+static enum lstmsrc_status row_time(struct row_reader *rr, double *tm, int *keep)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    enum lstmsrc_status st;
+    *tm = 0.0;
+    *keep = 1;
+    if (!ds->time_kind) return LSTMSRC_OK;
+    if ((st = lstmsrc_time_cell(rr->r, ds->time_col, ds->time_kind, rr->t_prev, tm, rr->err)))
+        return st;
+    rr->t_prev = *tm;
+    if (*tm < rr->from || *tm > rr->until) {
+        ds->dropped++;
+        *keep = 0;
+    }
+    return LSTMSRC_OK;
+}
+
+/* The row's readings into xr (f): a missing cell, or a first reading below --invalid-below,
+ * sets *bad; any other cell that is not a finite number is an error. */
+static enum lstmsrc_status row_inputs(struct row_reader *rr, float *xr, int *bad)
+{
+    const struct lstmsrc_columns *cols = rr->cols;
+    for (int i = 0; i < rr->ds->f; i++) {
+        const int col = rr->in->idx[i];
+        if (cell_float(rr->r, col, cols->decimal, &xr[i])) continue;
+        size_t len;
+        const char *s = csv_field(rr->r, col, &len);
+        if (!lstmsrc_cell_missing(cols->missing, s, len))
+            return number_error(rr->r, col, s, len, rr->err);
+        rr->ds->missing_cells++;
+        *bad = 1;
+    }
+    if (!*bad && cols->use_invalid_below && xr[0] < cols->invalid_below) {
+        rr->ds->invalid_rows++;
+        *bad = 1;
+    }
+    return LSTMSRC_OK;
+}
+
+/* Tracks whether the rows so far lie on consecutive lines from the first one; `line` is the
+ * line of row ds->n. */
+static void note_line(struct lstmsrc_dataset *ds, long line)
+{
+    if (ds->n == 0) {
+        ds->first_line = line;
+        ds->lines_regular = 1;
+    } else if (line != ds->first_line + (long)ds->n) {
+        ds->lines_regular = 0;
+    }
+}
+
+/* The class label cell into *c; a missing cell sets *bad and reads as class 0. */
+static enum lstmsrc_status row_class(struct row_reader *rr, int32_t *c, int *bad)
+{
+    const int col = rr->lab->idx[0];
+    size_t len;
+    const char *s = csv_field(rr->r, col, &len);
+    long v = parse_class(s, len);
+    if (v == -2) {
+        char t[EXCERPT + 1];
+        str_excerpt(t, sizeof t, s, len);
+        return set_error(rr->err, LSTMSRC_ERR_LIMIT,
+                         "%s:%ld:%d: expected a class below %d, found \"%s\"", rr->src,
+                         csv_line(rr->r), col + 1, LSTMSRC_MAX_CLASSES, t);
+    }
+    if (v < 0 && lstmsrc_cell_missing(rr->cols->missing, s, len)) {
+        rr->ds->missing_cells++;
+        *bad = 1;
+        v = 0;
+    }
+    if (v < 0) return cell_error(rr->r, col, "a non-negative integer class", s, len, rr->err);
+    *c = (int32_t)v;
+    return LSTMSRC_OK;
+}
+
+/* Label column j's cell as a bit into *b; a missing cell sets *bad and reads as 0. With au, the
+ * power bin it falls in (counted in au's histogram), ON/OFF once the threshold is known. */
+static enum lstmsrc_status label_cell(struct row_reader *rr, int j, int *b, int *bad)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    const int col = rr->lab->idx[j];
+    size_t len;
+    const char *s = csv_field(rr->r, col, &len);
+    if (csv_field_bit(rr->r, col) < 0 && lstmsrc_cell_missing(rr->cols->missing, s, len)) {
+        ds->missing_cells++;
+        *bad = 1;
+        *b = 0;
+        return LSTMSRC_OK;
+    }
+    if (rr->au) {
+        float v;
+        if (!cell_float(rr->r, col, rr->cols->decimal, &v) || v < 0.0f)
+            return cell_error(rr->r, col, "0 or 1, or a power of 0 or more", s, len, rr->err);
+        if (v != 0.0f && v != 1.0f) rr->au->power |= (uint64_t)1 << j;
+        *b = power_bin(v);
+        rr->au->hist[j][*b]++;
+        return LSTMSRC_OK;
+    }
+    *b = label_bit(rr->r, col, ds->on_above ? ds->on_above[j] : -1.0f, rr->cols->decimal, rr->err);
+    return *b < 0 ? rr->err->code : LSTMSRC_OK;
+}
+
+/* The source label cells into yr (nl, or NULL) and *c: sources, one 0/1 per column; combined,
+ * the same bits as one code, first column highest. */
+static enum lstmsrc_status row_sources(struct row_reader *rr, uint8_t *yr, int32_t *c, int *bad)
+{
+    enum lstmsrc_status st;
+    for (int j = 0; j < rr->ds->n_labels; j++) {
+        int b;
+        if ((st = label_cell(rr, j, &b, bad))) return st;
+        if (yr) yr[j] = (uint8_t)b;
+        *c = (*c << 1) | b;
+    }
+    return LSTMSRC_OK;
+}
+
+/* A row with a missing cell or an invalid reading: kept in place and finite (the row before's
+ * readings, or 0), nothing on, in no segment. */
+static void place_bad_row(struct row_reader *rr, float *xr, uint8_t *yr, int32_t *c)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    const int f = ds->f;
+    ds->missing_rows++;
+    for (int i = 0; i < f; i++)
+        xr[i] = ds->n ? xr[i - f] : 0.0f;
+    if (yr) memset(yr, 0, (size_t)ds->n_labels);
+    *c = 0;
+    rr->prev_good = 0;
+}
+
+/* Notes the first row (of a segment, after its first) whose first difference from the row
+ * before overflows a float. */
+static void note_diff_overflow(struct row_reader *rr, const float *xr)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    const int f = ds->f;
+    if (!rr->prev_good || ds->diff_bad_row) return;
+    for (int i = 0; i < f; i++) {
+        const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
+        if (!isfinite(d)) {
+            ds->diff_bad_row = ds->n + 1;
+            ds->diff_bad_line = csv_line(rr->r);
+            ds->diff_bad_input = i;
+            ds->diff_bad_col = rr->in->idx[i];
+            return;
+        }
+    }
+}
+
+/* A row in a segment: extends the segment of the row before, or opens one. */
+static enum lstmsrc_status place_good_row(struct row_reader *rr, const float *xr, int32_t c)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    note_diff_overflow(rr, xr);
+    if (rr->prev_good) {
+        ds->runs[ds->n_runs - 1].len++;
+    } else {
+        if (ds->n_runs == rr->run_cap) {
+            size_t nc = rr->run_cap ? rr->run_cap * 2 : 16;
+            struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
+            if (!nr) return set_error(rr->err, LSTMSRC_ERR_NOMEM, "%s: out of memory", rr->src);
+            ds->runs = nr;
+            rr->run_cap = nc;
+        }
+        ds->runs[ds->n_runs++] = (struct window_run){ds->n, 1};
+    }
+    rr->prev_good = 1;
+    if (ds->mode == LSTMSRC_LABELS_CLASS && c > rr->max_class) rr->max_class = c;
+    return LSTMSRC_OK;
+}
+
+/* One data row of nf fields, checked cell by cell and stored as row ds->n, unless its time
+ * stamp lies outside --from/--until. */
+static enum lstmsrc_status read_row(struct row_reader *rr, int nf, int ncols)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    enum lstmsrc_status st;
+    if (nf != ncols)
+        return set_error(rr->err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d field%s, found %d",
+                         rr->src, csv_line(rr->r), ncols, ncols == 1 ? "" : "s", nf);
+    double tm;
+    int keep;
+    if ((st = row_time(rr, &tm, &keep))) return st;
+    if (!keep) return LSTMSRC_OK;
+    if (ds->n == rr->cap && !grow_rows(ds, &rr->cap))
+        return set_error(rr->err, LSTMSRC_ERR_NOMEM, "%s: out of memory", rr->src);
+    if (ds->t) ds->t[ds->n] = tm;
+
+    float *xr = ds->x + ds->n * (size_t)ds->f; /* (f) */
+    int bad = 0;                               /* a missing cell or an invalid reading */
+    if ((st = row_inputs(rr, xr, &bad))) return st;
+    note_line(ds, csv_line(rr->r));
+
+    int32_t c = 0;
+    uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)ds->n_labels : NULL; /* (nl) */
+    if (ds->has_labels && ds->mode == LSTMSRC_LABELS_CLASS)
+        st = row_class(rr, &c, &bad);
+    else if (ds->has_labels)
+        st = row_sources(rr, yr, &c, &bad);
+    if (st) return st;
+
+    if (bad)
+        place_bad_row(rr, xr, yr, &c);
+    else if ((st = place_good_row(rr, xr, c)))
+        return st;
+    if (ds->cls) ds->cls[ds->n] = c;
+    ds->n++;
+    return LSTMSRC_OK;
+}
+
+/* After the last row: refuses a file without data rows, turns power labels into ON/OFF, marks
+ * the segments set and sets ds->k. */
+static enum lstmsrc_status finish_rows(struct row_reader *rr)
+{
+    struct lstmsrc_dataset *ds = rr->ds;
+    const int nl = ds->n_labels;
+    enum lstmsrc_status st;
+    if (ds->n == 0 && ds->dropped)
+        return set_error(rr->err, LSTMSRC_ERR_PARSE,
+                         "%s: no data rows between --from and --until "
+                         "(%zu rows outside)",
+                         rr->src, ds->dropped);
+    if (ds->n == 0) return set_error(rr->err, LSTMSRC_ERR_PARSE, "%s: no data rows", rr->src);
+    if (rr->au && (st = auto_thresholds(ds, rr->au, rr->err))) return st;
+    ds->runs_set = 1;
+    shrink_rows(ds);
+    if (ds->has_labels)
+        ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
+                : ds->mode == LSTMSRC_LABELS_CLASS ? (rr->max_class < 0 ? 1 : rr->max_class + 1)
+                                                   : 1 << nl;
+    return LSTMSRC_OK;
+}
+
 /* Reads every data row into ds (x, and y or cls), checking each selected cell, and cuts the rows
  * into segments (ds->runs) at missing rows. Sets ds->k. */
 static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, int ncols,
@@ -1021,159 +1272,28 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
                                           struct lstmsrc_dataset *ds, struct auto_on *au,
                                           struct lstmsrc_error *err)
 {
-    const char *src = csv_name(r);
-    const int f = ds->f, nl = ds->n_labels;
-    size_t cap = 0, run_cap = 0;
-    int32_t max_class = -1;
+    struct row_reader rr = {.r = r,
+                            .in = in,
+                            .lab = lab,
+                            .cols = cols,
+                            .ds = ds,
+                            .au = au,
+                            .err = err,
+                            .src = csv_name(r),
+                            .max_class = -1,
+                            .from = -INFINITY,
+                            .until = INFINITY,
+                            .t_prev = -INFINITY};
     enum lstmsrc_status st;
-    int nf = first_nf, prev_good = 0; /* whether the row before was in a segment */
-    double from = -INFINITY, until = INFINITY, t_prev = -INFINITY;
-    if (ds->time_kind && (st = lstmsrc_time_bounds(src, cols, &from, &until, err))) return st;
+    int nf = first_nf;
+    if (ds->time_kind && (st = lstmsrc_time_bounds(rr.src, cols, &rr.from, &rr.until, err)))
+        return st;
     for (int first = 1;; first = 0) {
         if (!first && (st = csv_next(r, &nf, err))) return st;
         if (nf == 0) break;
-        if (nf != ncols)
-            return set_error(err, LSTMSRC_ERR_PARSE, "%s:%ld: expected %d field%s, found %d", src,
-                             csv_line(r), ncols, ncols == 1 ? "" : "s", nf);
-        double tm = 0.0;
-        if (ds->time_kind) {
-            if ((st = lstmsrc_time_cell(r, ds->time_col, ds->time_kind, t_prev, &tm, err)))
-                return st;
-            t_prev = tm;
-            if (tm < from || tm > until) {
-                ds->dropped++;
-                continue;
-            }
-        }
-        if (ds->n == cap && !grow_rows(ds, &cap))
-            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
-        if (ds->t) ds->t[ds->n] = tm;
-
-        float *xr = ds->x + ds->n * (size_t)f; /* (f) */
-        int bad = 0;                           /* a missing cell or an invalid reading */
-        for (int i = 0; i < f; i++)
-            if (!cell_float(r, in->idx[i], cols->decimal, &xr[i])) {
-                size_t len;
-                const char *s = csv_field(r, in->idx[i], &len);
-                if (lstmsrc_cell_missing(cols->missing, s, len)) {
-                    ds->missing_cells++;
-                    bad = 1;
-                    continue;
-                }
-                return number_error(r, in->idx[i], s, len, err);
-            }
-        if (!bad && cols->use_invalid_below && xr[0] < cols->invalid_below) {
-            ds->invalid_rows++;
-            bad = 1;
-        }
-
-        if (ds->n == 0) {
-            ds->first_line = csv_line(r);
-            ds->lines_regular = 1;
-        } else if (csv_line(r) != ds->first_line + (long)ds->n) {
-            ds->lines_regular = 0;
-        }
-
-        int32_t c = 0;
-        uint8_t *yr = ds->y ? ds->y + ds->n * (size_t)nl : NULL; /* (nl) */
-        if (ds->has_labels && ds->mode == LSTMSRC_LABELS_CLASS) {
-            size_t len;
-            const char *s = csv_field(r, lab->idx[0], &len);
-            long v = parse_class(s, len);
-            if (v == -2) {
-                char t[EXCERPT + 1];
-                str_excerpt(t, sizeof t, s, len);
-                return set_error(err, LSTMSRC_ERR_LIMIT,
-                                 "%s:%ld:%d: expected a class below %d, found \"%s\"", src,
-                                 csv_line(r), lab->idx[0] + 1, LSTMSRC_MAX_CLASSES, t);
-            }
-            if (v < 0 && lstmsrc_cell_missing(cols->missing, s, len)) {
-                ds->missing_cells++;
-                bad = 1;
-                v = 0;
-            }
-            if (v < 0)
-                return cell_error(r, lab->idx[0], "a non-negative integer class", s, len, err);
-            c = (int32_t)v;
-        } else if (ds->has_labels) {
-            /* sources: one 0/1 per column; combined: the same bits, first column highest */
-            for (int j = 0; j < nl; j++) {
-                size_t len;
-                const char *s = csv_field(r, lab->idx[j], &len);
-                int b;
-                if (csv_field_bit(r, lab->idx[j]) < 0 &&
-                    lstmsrc_cell_missing(cols->missing, s, len)) {
-                    ds->missing_cells++;
-                    bad = 1;
-                    b = 0;
-                } else if (au) { /* a power bin for now, ON/OFF once the threshold is known */
-                    float v;
-                    if (!cell_float(r, lab->idx[j], cols->decimal, &v) || v < 0.0f)
-                        return cell_error(r, lab->idx[j], "0 or 1, or a power of 0 or more", s, len,
-                                          err);
-                    if (v != 0.0f && v != 1.0f) au->power |= (uint64_t)1 << j;
-                    b = power_bin(v);
-                    au->hist[j][b]++;
-                } else if ((b = label_bit(r, lab->idx[j], ds->on_above ? ds->on_above[j] : -1.0f,
-                                          cols->decimal, err)) < 0) {
-                    return err->code;
-                }
-                if (yr) yr[j] = (uint8_t)b;
-                c = (c << 1) | b;
-            }
-        }
-
-        if (bad) { /* kept in place, finite, in no segment */
-            ds->missing_rows++;
-            for (int i = 0; i < f; i++)
-                xr[i] = ds->n ? xr[i - f] : 0.0f;
-            if (yr) memset(yr, 0, (size_t)nl);
-            c = 0;
-            prev_good = 0;
-        } else {
-            if (prev_good && !ds->diff_bad_row)
-                for (int i = 0; i < f; i++) {
-                    const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
-                    if (!isfinite(d)) {
-                        ds->diff_bad_row = ds->n + 1;
-                        ds->diff_bad_line = csv_line(r);
-                        ds->diff_bad_input = i;
-                        ds->diff_bad_col = in->idx[i];
-                        break;
-                    }
-                }
-            if (prev_good) {
-                ds->runs[ds->n_runs - 1].len++;
-            } else {
-                if (ds->n_runs == run_cap) {
-                    size_t nc = run_cap ? run_cap * 2 : 16;
-                    struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
-                    if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
-                    ds->runs = nr;
-                    run_cap = nc;
-                }
-                ds->runs[ds->n_runs++] = (struct window_run){ds->n, 1};
-            }
-            prev_good = 1;
-            if (ds->mode == LSTMSRC_LABELS_CLASS && c > max_class) max_class = c;
-        }
-        if (ds->cls) ds->cls[ds->n] = c;
-        ds->n++;
+        if ((st = read_row(&rr, nf, ncols))) return st;
     }
-    if (ds->n == 0 && ds->dropped)
-        return set_error(err, LSTMSRC_ERR_PARSE,
-                         "%s: no data rows between --from and --until "
-                         "(%zu rows outside)",
-                         src, ds->dropped);
-    if (ds->n == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
-    if (au && (st = auto_thresholds(ds, au, err))) return st;
-    ds->runs_set = 1;
-    shrink_rows(ds);
-    if (ds->has_labels)
-        ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
-                : ds->mode == LSTMSRC_LABELS_CLASS ? (max_class < 0 ? 1 : max_class + 1)
-                                                   : 1 << nl;
-    return LSTMSRC_OK;
+    return finish_rows(&rr);
 }
 
 /* read_rows_with, with the power histograms of the labels whose threshold comes from their
