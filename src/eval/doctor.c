@@ -616,121 +616,153 @@ static int is_counter(const struct lstmsrc_dataset *ds, int i, size_t *rises)
     return up >= COUNTER_MIN_RISES && (double)up >= COUNTER_MIN_SHARE * (double)steps;
 }
 
-static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
+/* Each input_* step below adds the finding its name says about input i when the numbers call
+ * for it; each returns 0 when out of memory, 1 otherwise. */
+
+static int input_constant(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    sb_printf(&d->m, "Input \"%s\" is %s in every row: it carries no information.", s->name,
+              num(&d->n1, s->min));
+    sb_printf(&d->a, "Leave it out of --input.");
+    return ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_CONSTANT, -1, i, s->min) != NULL;
+}
+
+/* The step where the loader saw the first difference overflow a float, when it is input i's. */
+static int input_overflow(struct diag *d, const struct lstmsrc_dataset *ds, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    if (!ds->diff_bad_row || ds->diff_bad_input != i) return 1;
+    const size_t row = ds->diff_bad_row - 1, f = (size_t)ds->f;
+    sb_printf(&d->m,
+              "Input \"%s\" steps from %g to %g at row %zu (line %ld): the first "
+              "difference overflows a float, so training with the first-difference "
+              "channel (the default) stops there.",
+              s->name, (double)ds->x[(row - 1) * f + (size_t)i], (double)ds->x[row * f + (size_t)i],
+              ds->diff_bad_row, ds->diff_bad_line);
+    sb_printf(&d->a, "Fix the reading there (a logging glitch?), or train with --features "
+                     "raw.");
+    return ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_OVERFLOW, -1, i,
+               (double)ds->diff_bad_row) != NULL;
+}
+
+/* A cumulative counter; counts it into *counters. */
+static int input_counter(struct diag *d, const struct lstmsrc_dataset *ds, int i, int *counters)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    size_t rises;
+    if (!is_counter(ds, i, &rises)) return 1;
+    sb_printf(&d->m,
+              "Input \"%s\" never decreases and rises in %zu steps, from %s to "
+              "%s: it is a cumulative counter (an energy or volume register), "
+              "and what the sources draw is its first difference.",
+              s->name, rises, num(&d->n1, s->min), num(&d->n2, s->max));
+    sb_printf(&d->a, "Train on the first difference alone, --features diff (train "
+                     "chooses it by itself when every input is a counter and --features "
+                     "is not given); the level of a counter says nothing but how long "
+                     "the meter has run.");
+    if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_COUNTER, -1, i, (double)rises)) return 0;
+    (*counters)++;
+    return 1;
+}
+
+/* The input's range, always reported. */
+static int input_scale(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).", s->name,
+              num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean), num(&d->n4, s->std),
+              num(&d->n5, s->median));
+    if (s->median > 0.0 && s->mean > 1.5 * s->median)
+        sb_printf(&d->m, " The mean is %.1fx the median: rare high loads dominate the range.",
+                  s->mean / s->median);
+    sb_printf(&d->a, "Raw units are fine: lstmsrc standardises each input with the training "
+                     "part's mean and std and stores them in the model.");
+    return ADD(d, LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_SCALE, -1, i, s->std) != NULL;
+}
+
+static int input_negative(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    if (!s->negative || !(s->median > 0.0)) return 1;
+    sb_printf(&d->m,
+              "Input \"%s\" is negative in %zu row%s (first at row %zu), although "
+              "it is normally above zero (median %s).",
+              s->name, s->negative, s->negative == 1 ? "" : "s", s->first_negative,
+              num(&d->n1, s->median));
+    sb_printf(&d->a, "Check the meter's sign convention or an export flow (solar); fix "
+                     "or cut those rows, or the model learns from readings that mean "
+                     "something else.");
+    return ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_NEGATIVE, -1, i, (double)s->negative) !=
+           NULL;
+}
+
+static int input_outage(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    if (!s->outage_runs) return 1;
+    sb_printf(&d->m,
+              "Input \"%s\" sits at ~0 (at most %s, 1 %% of its median) for %d or "
+              "more rows in a row %zu time%s, %zu rows in all (longest %zu rows, "
+              "first at row %zu). A house never draws nothing: these look like "
+              "logging outages.",
+              s->name, num(&d->n1, OUTAGE_FRACTION * s->median), OUTAGE_ROWS, s->outage_runs,
+              s->outage_runs == 1 ? "" : "s", s->outage_rows, s->longest_outage, s->first_outage);
+    sb_printf(&d->a, "Cut those stretches out (or split the file there); a model "
+                     "trained through them learns that \"nothing on\" can read 0.");
+    return ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_OUTAGE, -1, i, (double)s->outage_rows) !=
+           NULL;
+}
+
+static int input_clipped(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    if (!(s->at_max >= 3 && s->at_max >= 2 * s->near_max)) return 1;
+    sb_printf(&d->m, "Input \"%s\" equals its maximum %s in %zu rows, while ", s->name,
+              num(&d->n1, s->max), s->at_max);
+    if (s->near_max)
+        sb_printf(&d->m, "only %zu lie just below it", s->near_max);
+    else
+        sb_printf(&d->m, "none lies just below it");
+    sb_printf(&d->m, ": the reading looks clipped (a sensor or export cap).");
+    sb_printf(&d->a, "Above the cap the reading says nothing about which loads add up: "
+                     "expect errors when several large sources run together.");
+    return ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_CLIPPED, -1, i, (double)s->at_max) != NULL;
+}
+
+/* Steps of a labelled source's size while no labelled source switches. */
+static int input_jumps(struct diag *d, int i)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    double rate = 1000.0 * (double)s->jumps / (double)d->r->rows;
+    if (!s->jumps || !(rate >= JUMP_RATE_NOTE)) return 1;
+    sb_printf(&d->m,
+              "%zu step%s of \"%s\" larger than %s (the smallest labelled source's "
+              "typical level above the base load) happen while no labelled "
+              "source switches: %.1f per 1000 rows; the largest step is %s.",
+              s->jumps, s->jumps == 1 ? "" : "s", s->name, num(&d->n1, s->jump_threshold), rate,
+              num(&d->n2, s->max_step));
+    sb_printf(&d->a, "Unlabelled loads of a labelled source's size (or glitches) are "
+                     "present; the model will take some for labelled sources (false "
+                     "alarms). A window that shows their shape helps; labelling them "
+                     "helps more.");
+    return ADD(d, rate >= JUMP_RATE_WARN ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO,
+               LSTMSRC_FINDING_JUMP, -1, i, (double)s->jumps) != NULL;
+}
+
+/* Input i's findings, in report order; a constant input gets that finding alone. */
+static int diagnose_input(struct diag *d, const struct lstmsrc_dataset *ds, int i, int *counters)
+{
+    const struct lstmsrc_input_stats *s = &d->r->input[i];
+    if (s->min == s->max) return input_constant(d, i);
+    return input_overflow(d, ds, i) && input_counter(d, ds, i, counters) && input_scale(d, i) &&
+           input_negative(d, i) && input_outage(d, i) && input_clipped(d, i) && input_jumps(d, i);
+}
+
+/* Input columns identical in every row, each pair once. */
+static int diagnose_duplicates(struct diag *d, const struct lstmsrc_dataset *ds)
 {
     struct lstmsrc_report *r = d->r;
-    int counters = 0;
-    for (int i = 0; i < r->inputs; i++) {
-        const struct lstmsrc_input_stats *s = &r->input[i];
-        if (s->min == s->max) {
-            sb_printf(&d->m, "Input \"%s\" is %s in every row: it carries no information.", s->name,
-                      num(&d->n1, s->min));
-            sb_printf(&d->a, "Leave it out of --input.");
-            if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_CONSTANT, -1, i, s->min))
-                return 0;
-            continue;
-        }
-        if (ds->diff_bad_row && ds->diff_bad_input == i) {
-            const size_t row = ds->diff_bad_row - 1, f = (size_t)ds->f;
-            sb_printf(&d->m,
-                      "Input \"%s\" steps from %g to %g at row %zu (line %ld): the first "
-                      "difference overflows a float, so training with the first-difference "
-                      "channel (the default) stops there.",
-                      s->name, (double)ds->x[(row - 1) * f + (size_t)i],
-                      (double)ds->x[row * f + (size_t)i], ds->diff_bad_row, ds->diff_bad_line);
-            sb_printf(&d->a, "Fix the reading there (a logging glitch?), or train with --features "
-                             "raw.");
-            if (!ADD(d, LSTMSRC_SEVERITY_PROBLEM, LSTMSRC_FINDING_OVERFLOW, -1, i,
-                     (double)ds->diff_bad_row))
-                return 0;
-        }
-        size_t rises;
-        if (is_counter(ds, i, &rises)) {
-            sb_printf(&d->m,
-                      "Input \"%s\" never decreases and rises in %zu steps, from %s to "
-                      "%s: it is a cumulative counter (an energy or volume register), "
-                      "and what the sources draw is its first difference.",
-                      s->name, rises, num(&d->n1, s->min), num(&d->n2, s->max));
-            sb_printf(&d->a, "Train on the first difference alone, --features diff (train "
-                             "chooses it by itself when every input is a counter and --features "
-                             "is not given); the level of a counter says nothing but how long "
-                             "the meter has run.");
-            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_COUNTER, -1, i, (double)rises))
-                return 0;
-            counters++;
-        }
-        sb_printf(&d->m, "Input \"%s\" ranges from %s to %s (mean %s, std %s, median %s).", s->name,
-                  num(&d->n1, s->min), num(&d->n2, s->max), num(&d->n3, s->mean),
-                  num(&d->n4, s->std), num(&d->n5, s->median));
-        if (s->median > 0.0 && s->mean > 1.5 * s->median)
-            sb_printf(&d->m, " The mean is %.1fx the median: rare high loads dominate the range.",
-                      s->mean / s->median);
-        sb_printf(&d->a, "Raw units are fine: lstmsrc standardises each input with the training "
-                         "part's mean and std and stores them in the model.");
-        if (!ADD(d, LSTMSRC_SEVERITY_INFO, LSTMSRC_FINDING_SCALE, -1, i, s->std)) return 0;
-
-        if (s->negative && s->median > 0.0) {
-            sb_printf(&d->m,
-                      "Input \"%s\" is negative in %zu row%s (first at row %zu), although "
-                      "it is normally above zero (median %s).",
-                      s->name, s->negative, s->negative == 1 ? "" : "s", s->first_negative,
-                      num(&d->n1, s->median));
-            sb_printf(&d->a, "Check the meter's sign convention or an export flow (solar); fix "
-                             "or cut those rows, or the model learns from readings that mean "
-                             "something else.");
-            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_NEGATIVE, -1, i,
-                     (double)s->negative))
-                return 0;
-        }
-        if (s->outage_runs) {
-            sb_printf(&d->m,
-                      "Input \"%s\" sits at ~0 (at most %s, 1 %% of its median) for %d or "
-                      "more rows in a row %zu time%s, %zu rows in all (longest %zu rows, "
-                      "first at row %zu). A house never draws nothing: these look like "
-                      "logging outages.",
-                      s->name, num(&d->n1, OUTAGE_FRACTION * s->median), OUTAGE_ROWS,
-                      s->outage_runs, s->outage_runs == 1 ? "" : "s", s->outage_rows,
-                      s->longest_outage, s->first_outage);
-            sb_printf(&d->a, "Cut those stretches out (or split the file there); a model "
-                             "trained through them learns that \"nothing on\" can read 0.");
-            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_OUTAGE, -1, i,
-                     (double)s->outage_rows))
-                return 0;
-        }
-        if (s->at_max >= 3 && s->at_max >= 2 * s->near_max) {
-            sb_printf(&d->m, "Input \"%s\" equals its maximum %s in %zu rows, while ", s->name,
-                      num(&d->n1, s->max), s->at_max);
-            if (s->near_max)
-                sb_printf(&d->m, "only %zu lie just below it", s->near_max);
-            else
-                sb_printf(&d->m, "none lies just below it");
-            sb_printf(&d->m, ": the reading looks clipped (a sensor or export cap).");
-            sb_printf(&d->a, "Above the cap the reading says nothing about which loads add up: "
-                             "expect errors when several large sources run together.");
-            if (!ADD(d, LSTMSRC_SEVERITY_WARN, LSTMSRC_FINDING_CLIPPED, -1, i, (double)s->at_max))
-                return 0;
-        }
-        double rate = 1000.0 * (double)s->jumps / (double)r->rows;
-        if (s->jumps && rate >= JUMP_RATE_NOTE) {
-            sb_printf(&d->m,
-                      "%zu step%s of \"%s\" larger than %s (the smallest labelled source's "
-                      "typical level above the base load) happen while no labelled "
-                      "source switches: %.1f per 1000 rows; the largest step is %s.",
-                      s->jumps, s->jumps == 1 ? "" : "s", s->name, num(&d->n1, s->jump_threshold),
-                      rate, num(&d->n2, s->max_step));
-            sb_printf(&d->a, "Unlabelled loads of a labelled source's size (or glitches) are "
-                             "present; the model will take some for labelled sources (false "
-                             "alarms). A window that shows their shape helps; labelling them "
-                             "helps more.");
-            if (!ADD(d, rate >= JUMP_RATE_WARN ? LSTMSRC_SEVERITY_WARN : LSTMSRC_SEVERITY_INFO,
-                     LSTMSRC_FINDING_JUMP, -1, i, (double)s->jumps))
-                return 0;
-        }
-    }
-
-    if (counters == r->inputs) r->suggested_features = LSTMSRC_FEATURE_DIFF;
-
-    /* identical input columns */
     size_t F = (size_t)r->inputs;
     for (int a = 0; a < r->inputs; a++)
         for (int b = a + 1; b < r->inputs; b++) {
@@ -747,6 +779,18 @@ static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
             f->other = b;
         }
     return 1;
+}
+
+/* The findings about the inputs, one input after another, then the pairs alike; suggests
+ * --features diff when every input is a counter. */
+static int diagnose_inputs(struct diag *d, const struct lstmsrc_dataset *ds)
+{
+    struct lstmsrc_report *r = d->r;
+    int counters = 0;
+    for (int i = 0; i < r->inputs; i++)
+        if (!diagnose_input(d, ds, i, &counters)) return 0;
+    if (counters == r->inputs) r->suggested_features = LSTMSRC_FEATURE_DIFF;
+    return diagnose_duplicates(d, ds);
 }
 
 static int diagnose_framing(struct diag *d, const struct lstmsrc_dataset *ds)
