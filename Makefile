@@ -155,6 +155,8 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBI) $(LDLIBS) $(TEST_LDFLAGS) -o $@
 # every allocation of the library through the test's counting wrappers (tests/test_nomem.c)
 $(BUILD)/tests/test_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+# allocations failed in turn while building a data set from arrays (tests/test_arrays.c)
+$(BUILD)/tests/test_arrays: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # the option tables against each command's --help: the CLI's objects too
 $(BUILD)/tests/test_cli_options: tests/test_cli_options.c tests/test.h $(FUZZ_CLI) $(LIBI)

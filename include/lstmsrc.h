@@ -246,6 +246,37 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
                                                const struct lstmsrc_columns *cols,
                                                struct lstmsrc_dataset **out,
                                                struct lstmsrc_error *err);
+/* Builds a data set from arrays in memory, as lstmsrc_dataset_load builds one from a file with
+ * the same numbers (the same data and config train the same model, byte for byte), for callers
+ * that hold their data already (a Python or R binding, a program reading a meter). Nothing is
+ * kept: every array is copied.
+ *   name         used in messages ("NAME: row 12, column 2: ..."); NULL: "arrays"
+ *   x            (rows, inputs) raw readings, row-major, finite (see LSTMSRC_ARRAYS_NAN_MISSING);
+ *                rows >= 1, 1 <= inputs <= LSTMSRC_MAX_INPUTS
+ *   input_names  (inputs) names, each 1 to LSTMSRC_MAX_NAME - 1 bytes; NULL: "reading" for one
+ *                input, else "x1", "x2", ...
+ *   labels       (rows, outputs) 0/1 per source: a multi-label data set (LSTMSRC_LABELS_SOURCES)
+ *   classes      (rows) class index 0..outputs-1: a multi-class data set (LSTMSRC_LABELS_CLASS);
+ *                outputs 0: the largest class of the rows in segments + 1, as a file gives
+ *                neither: no labels (for prediction; outputs must be 0); both: LSTMSRC_ERR_ARG
+ *   label_names  multi-label: (outputs) source names, NULL: "src1", "src2", ...; multi-class:
+ *                one name, the class column's, NULL: "class"
+ *   marks        (rows) enum lstmsrc_row_mark per row, or NULL (every row OK): a
+ *                LSTMSRC_ROW_MISSING row is kept in place but lies in no segment (no window
+ *                includes it, as a file's row with a missing cell), a LSTMSRC_ROW_BREAK row
+ *                starts a new segment (a gap in time between it and the row before)
+ *   flags        LSTMSRC_ARRAYS_* bits
+ * A missing row's readings become the last good row's (0 before any) and its labels 0, as the
+ * loader stores them. Fails with LSTMSRC_ERR_ARG for a NULL array, zero rows or inputs, an
+ * impossible outputs or mark ("arrays: row 3: mark 7 is not a lstmsrc_row_mark"), with
+ * LSTMSRC_ERR_LIMIT beyond the stated limits, with LSTMSRC_ERR_PARSE for data a file could not
+ * hold ("arrays: row 12, column 2: expected a finite number, found inf"; "arrays: row 4, label
+ * column 1 (src1): expected 0 or 1, found 2"), and with LSTMSRC_ERR_NOMEM. */
+#define LSTMSRC_ARRAYS_NAN_MISSING 0x1u /* a row with a NaN reading is a missing row */
+enum lstmsrc_status lstmsrc_dataset_from_arrays(
+    const char *name, const float *x, size_t rows, int inputs, const char *const *input_names,
+    const uint8_t *labels, const int32_t *classes, int outputs, const char *const *label_names,
+    const uint8_t *marks, unsigned flags, struct lstmsrc_dataset **out, struct lstmsrc_error *err);
 /* Files a data set was loaded from (1 for one file), and the name and first row of file i;
  * files left out because no row of theirs lies between cols->from and cols->until. */
 size_t lstmsrc_dataset_files_skipped(const struct lstmsrc_dataset *ds);

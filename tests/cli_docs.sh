@@ -12,7 +12,10 @@
 # Options after the kind: slow (a sanitizer build skips it and the rest of its doc; DOCS_SLOW=1
 # runs it anyway), zlib (a build without zlib skips it and the rest of its doc), avx2 (numbers
 # from a training run: compared only where the kernels are AVX2 or AVX-512, which write the same
-# bytes), json (whitespace outside strings ignored, `...` any text), status=N (exit status, 0).
+# bytes), json (whitespace outside strings ignored, `...` any text), status=N (exit status, 0),
+# python (the Python package: skipped with the rest of its doc without a python3 that has numpy,
+# or in a sanitizer build; run with that python3 as `python3`, python/ on PYTHONPATH and
+# LSTMSRC_LIB the build's library).
 # A mismatch fails naming DOC:LINE, with the doc's line and the one printed in its place.
 # Usage: sh tests/cli_docs.sh [BUILD [DOC.md ...]]. Ends with "cli_docs: N passed, N failed, N skipped".
 . tests/lib_cli.sh "$@"
@@ -30,6 +33,17 @@ case " ${TEST_CFLAGS:-} " in *-fsanitize*) san="a sanitizer build ($TEST_CFLAGS)
 # gzip-compressed input needs zlib (make ZLIB=0 builds without it)
 nozlib=
 "$LABS" --version | grep -q 'gzip input: zlib' || nozlib="this build reads no gzip (built without zlib)"
+# the Python package needs a python3 with numpy, and a build whose .so python can load
+nopy=
+pyexe=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    command -v "$p" >/dev/null 2>&1 || continue
+    if "$p" -c 'import numpy' >/dev/null 2>&1; then pyexe=$(command -v "$p"); break; fi
+done
+[ -n "$pyexe" ] || nopy="no python3 with numpy here (Debian: python3-numpy)"
+case " ${TEST_CFLAGS:-} " in *-fsanitize*) nopy="a sanitizer build's liblstmsrc.so cannot be loaded by python" ;; esac
+! grep -q '__asan_init\|__ubsan_handle' "$LABS" || nopy="a sanitizer build's liblstmsrc.so cannot be loaded by python"
+LIBSO=$(dirname "$LABS")/liblstmsrc.so
 # training numbers are the same bytes on AVX2 and AVX-512 (tests/cli_isa.sh), not on portable
 kern=$("$LABS" --version | sed -n 's/.*kernels: \([a-z0-9]*\).*/\1/p')
 case "$kern" in avx2 | avx512) nums= ;; *) nums="kernels $kern round differently from AVX2/AVX-512: a training run's numbers differ" ;; esac
@@ -54,8 +68,8 @@ function comment_done(    w, i, o) {
     }
     w = split(crest, o, /[ \t]+/)
     for (i = 1; i <= w; i++)
-        if (o[i] != "" && o[i] !~ /^(slow|zlib|avx2|json|status=[0-9]+)$/) {
-            err(cline, "unknown check option \"" o[i] "\" (slow, zlib, avx2, json, status=N)")
+        if (o[i] != "" && o[i] !~ /^(slow|zlib|avx2|json|python|status=[0-9]+)$/) {
+            err(cline, "unknown check option \"" o[i] "\" (slow, zlib, avx2, json, python, status=N)")
             return
         }
     if (ckind == "run" && hidden) { err(cline, "a run marker takes no hidden commands (use setup)"); return }
@@ -227,7 +241,8 @@ EOF
 # runs FILE (shell commands) in the doc's scratch directory $S: output (stdout and stderr, as they
 # come) in OUT; sets rc
 run_in() {
-    (cd "$S" && PATH="$S/bin:$PATH" REPO=$REPO sh -e -c '. "$1"; . "$2"' sh "$T/prelude.sh" "$1") \
+    (cd "$S" && PATH="$S/bin:$PATH" REPO=$REPO PYTHONPATH="$REPO/python${PYTHONPATH:+:$PYTHONPATH}" \
+        LSTMSRC_LIB=$LIBSO sh -e -c '. "$1"; . "$2"' sh "$T/prelude.sh" "$1") \
         >"$2" 2>&1 </dev/null
     rc=$?
 }
@@ -305,6 +320,7 @@ for doc in $DOCS; do
     mkdir -p "$W" "$S/bin" "$S/build"
     ln -s "$LABS" "$S/bin/lstmsrc"
     ln -s "$LABS" "$S/build/lstmsrc"
+    [ -z "$pyexe" ] || ln -s "$pyexe" "$S/bin/python3"
     cp -R "$REPO/data" "$S/data"
     awk -v W="$W" -v LIST="$W/list" -f "$T/blocks.awk" "$doc"
     [ -f "$W/list" ] || : >"$W/list"
@@ -326,6 +342,11 @@ for doc in $DOCS; do
         if [ "$kind" != setup ] && has "$opts" slow && [ -n "$san" ]; then
             skip "$doc:$line" "a slow example, run only in the plain optimised build: this is $san"
             cut="after the slow example at $doc:$line, which $san skips"
+            continue
+        fi
+        if [ "$kind" != setup ] && has "$opts" python && [ -n "$nopy" ]; then
+            skip "$doc:$line" "the Python package: $nopy"
+            cut="after the Python example at $doc:$line, which cannot run here"
             continue
         fi
         if [ "$kind" != setup ] && has "$opts" zlib && [ -n "$nozlib" ]; then

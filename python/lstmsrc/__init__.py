@@ -1,0 +1,520 @@
+"""lstmsrc for Python: train an LSTM that tells which sources are on from one meter reading,
+and use it, on numpy arrays, with the C library (liblstmsrc.so) doing the work.
+
+    import numpy as np, lstmsrc
+    m = lstmsrc.train(x, labels=y, epochs=5, seq=10)   # x (rows,) or (rows, inputs); y (rows, k) 0/1
+    m.save("model.lsm")
+    p = m.predict_proba(x)    # (rows, k) probabilities, NaN rows where no full window
+    on = m.predict(x)         # (rows, k) 0/1 decisions (-1 where no window); classes: (rows,)
+
+Options are the CLI's (`lstmsrc train --help`) as keyword arguments with the same names and
+defaults (--seq -> seq, --label-at -> label_at); the same data and options train the same model
+bytes as `lstmsrc train` on a CSV holding the same numbers (with threads fixed, as there).
+NaN readings are missing rows: no window includes them, and the rows on either side are
+separate segments, as a CSV's empty cells are.
+
+The binding is ctypes, from the standard library: nothing to compile when the package is
+installed and no dependency beyond numpy (cffi would add one, and its API mode a build step),
+while every call still goes straight to the C functions, which release the GIL. The library is
+found through $LSTMSRC_LIB (a path), else next to this package, else in the repository's
+build/ folder, else on the system's library path.
+
+Errors: a failed C call raises a subclass of lstmsrc.Error carrying the library's message,
+which says where ("arrays: row 12, column 2: expected a finite number, found inf"); arguments
+of the wrong type or shape raise TypeError or ValueError naming the argument.
+"""
+
+import ctypes
+import os
+
+import numpy as np
+
+from . import _native as _n
+
+__all__ = ["train", "Model", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
+           "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
+           "library_version", "library_path"]
+
+
+# ============================== errors ==============================
+
+class Error(Exception):
+    """A failed call of the C library: .status is its lstmsrc_status code, str() its message."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ArgumentError(Error, ValueError):
+    """LSTMSRC_ERR_ARG: an impossible option or argument."""
+
+
+class FileError(Error, OSError):
+    """LSTMSRC_ERR_IO: a file could not be opened, read or written."""
+
+
+class DataError(Error, ValueError):
+    """LSTMSRC_ERR_PARSE: malformed or unusable data (too few rows for a window)."""
+
+
+class FormatError(Error):
+    """LSTMSRC_ERR_FORMAT: a truncated or corrupted model file."""
+
+
+class VersionError(Error):
+    """LSTMSRC_ERR_VERSION: a model file of another format version."""
+
+
+class OutOfMemoryError(Error, MemoryError):
+    """LSTMSRC_ERR_NOMEM."""
+
+
+class LimitError(Error, ValueError):
+    """LSTMSRC_ERR_LIMIT: input beyond a stated limit (inputs, sources, sizes)."""
+
+
+class Interrupted(Error):
+    """LSTMSRC_ERR_INTERRUPTED: stopped on request."""
+
+
+class DivergedError(Error):
+    """LSTMSRC_ERR_DIVERGED: training produced a non-finite loss."""
+
+
+_EXC = {1: ArgumentError, 2: FileError, 3: DataError, 4: FormatError, 5: VersionError,
+        6: OutOfMemoryError, 7: LimitError, 8: Interrupted, 9: DivergedError}
+
+
+def _raise(status, err):
+    msg = err.msg.decode("utf-8", "replace") or _n.status_str(status).decode()
+    raise _EXC.get(status, Error)(msg, status)
+
+
+def _check(status, err):
+    if status:
+        _raise(status, err)
+
+
+def library_version():
+    """The running liblstmsrc's version ("0.1.0")."""
+    return _n.version().decode()
+
+
+library_path = _n.lib_path
+__version__ = library_version()
+
+
+# ============================== arrays in ==============================
+
+def _readings(x, name="x"):
+    """x as a C-contiguous float32 (rows, inputs) array; a 1-D x is one input."""
+    if x is None:
+        raise TypeError("%s: expected an array of readings, got None" % name)
+    try:
+        a = np.asarray(x)
+    except Exception as e:  # noqa: BLE001 - anything numpy cannot take
+        raise TypeError("%s: expected an array of readings: %s" % (name, e)) from None
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError("%s: expected numbers, got an array of %s" % (name, a.dtype))
+    if np.issubdtype(a.dtype, np.complexfloating):
+        raise TypeError("%s: expected real numbers, got %s" % (name, a.dtype))
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise ValueError("%s: expected a (rows,) or (rows, inputs) array, got shape %s"
+                         % (name, a.shape))
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError("%s: expected at least one row and one input, got shape %s"
+                         % (name, a.shape))
+    with np.errstate(over="ignore"):
+        f = np.ascontiguousarray(a, dtype=np.float32)
+    over = np.isinf(f) & np.isfinite(a)
+    if over.any():
+        r, c = np.argwhere(over)[0]
+        raise ValueError("%s: row %d, column %d: %r does not fit a float32 (the library's "
+                         "readings)" % (name, r + 1, c + 1, a[r, c].item()))
+    return f
+
+
+def _names(names, n, what):
+    """A list of n names as a NULL-able char ** (and the bytes objects it points to)."""
+    if names is None:
+        return None, None
+    if isinstance(names, (str, bytes)):
+        names = [names]
+    names = list(names)
+    if len(names) != n:
+        raise ValueError("%s: expected %d name%s, got %d" % (what, n, "" if n == 1 else "s",
+                                                              len(names)))
+    enc = []
+    for i, s in enumerate(names):
+        if not isinstance(s, str):
+            raise TypeError("%s[%d]: expected a str, got %s" % (what, i, type(s).__name__))
+        enc.append(s.encode("utf-8"))
+    arr = (ctypes.c_char_p * n)(*enc)
+    return arr, enc
+
+
+def _label_array(labels, rows):
+    a = np.asarray(labels)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2 or a.shape[0] != rows:
+        raise ValueError("labels: expected (%d,) or (%d, sources) 0/1 values, got shape %s"
+                         % (rows, rows, np.shape(labels)))
+    if a.shape[1] == 0:
+        raise ValueError("labels: expected at least one source, got shape %s" % (a.shape,))
+    if a.dtype == bool:
+        return np.ascontiguousarray(a, dtype=np.uint8)
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise TypeError("labels: expected 0/1 numbers or booleans, got %s" % a.dtype)
+    # what a byte cannot hold is told here; the library checks for 0/1, row by row
+    bad = (a != np.round(a)) | (a < 0) | (a > 255)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError("labels: row %d, column %d: expected 0 or 1, found %s"
+                         % (r + 1, c + 1, a[r, c]))
+    return np.ascontiguousarray(a, dtype=np.uint8)
+
+
+def _class_array(classes, rows):
+    a = np.asarray(classes)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1 or a.shape[0] != rows:
+        raise ValueError("classes: expected (%d,) class indexes, got shape %s"
+                         % (rows, np.shape(classes)))
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise TypeError("classes: expected integer class indexes, got %s" % a.dtype)
+    # what an int32 cannot hold is told here; the library checks the rest, row by row
+    bad = (a != np.round(a)) | (a < np.iinfo(np.int32).min) | (a > np.iinfo(np.int32).max)
+    if bad.any():
+        r = int(np.argmax(bad))
+        raise ValueError("classes: row %d: expected a class index 0, 1, ..., found %s"
+                         % (r + 1, a[r]))
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+class _Dataset:
+    """A lstmsrc_dataset built from arrays (lstmsrc_dataset_from_arrays), freed with it."""
+
+    def __init__(self, x, labels=None, classes=None, input_names=None, label_names=None,
+                 breaks=None):
+        x = _readings(x)
+        rows, f = x.shape
+        if labels is not None and classes is not None:
+            raise ValueError("labels and classes: give one (multi-label 0/1 sources, or "
+                             "multi-class indexes), not both")
+        y = _label_array(labels, rows) if labels is not None else None
+        c = _class_array(classes, rows) if classes is not None else None
+        outputs = y.shape[1] if y is not None else 0
+        marks = None
+        if breaks is not None:
+            b = np.asarray(breaks)
+            if b.shape != (rows,):
+                raise ValueError("breaks: expected (%d,) booleans, got shape %s"
+                                 % (rows, b.shape))
+            marks = np.ascontiguousarray(np.where(b.astype(bool), _n.ROW_BREAK, _n.ROW_OK),
+                                         dtype=np.uint8)
+        in_names, self._keep_in = _names(input_names, f, "input_names")
+        n_lab = outputs if y is not None else 1
+        lab_names, self._keep_lab = (_names(label_names, n_lab, "label_names")
+                                     if y is not None or c is not None else (None, None))
+        self.rows, self.inputs = rows, f
+        err = _n.Error()
+        out = ctypes.c_void_p()
+        self._h = None
+        st = _n.dataset_from_arrays(
+            None, x.ctypes.data_as(_n._floats), rows, f, in_names,
+            y.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)) if y is not None else None,
+            c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) if c is not None else None,
+            outputs, lab_names,
+            marks.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)) if marks is not None else None,
+            _n.ARRAYS_NAN_MISSING, ctypes.byref(out), ctypes.byref(err))
+        _check(st, err)
+        self._h = out
+
+    def __del__(self):
+        h, self._h = getattr(self, "_h", None), None
+        if h and _n is not None:
+            _n.dataset_free(h)
+
+
+# ============================== training ==============================
+
+def _int(name, v, lo, hi=None):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError("%s: expected an int, got %r" % (name, v))
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s: expected %s, got %d"
+                         % (name, ("%d..%d" % (lo, hi)) if hi is not None else
+                            (">= %d" % lo), v))
+    return int(v)
+
+
+def _float(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError("%s: expected a number, got %r" % (name, v))
+    return float(v)
+
+
+def _choice(name, v, choices):
+    if not isinstance(v, str) or v not in choices:
+        raise ValueError("%s: expected one of %s, got %r" % (name, ", ".join(choices), v))
+    return choices[v]
+
+
+def _features(v):
+    if isinstance(v, str):
+        v = v.split(",")
+    bits = 0
+    for p in v:
+        if p == "raw":
+            bits |= _n.FEATURE_RAW
+        elif p == "diff":
+            bits |= _n.FEATURE_DIFF
+        else:
+            raise ValueError("features: expected raw, diff or raw,diff, got %r" % (p,))
+    if not bits:
+        raise ValueError("features: expected raw, diff or raw,diff, got nothing")
+    return bits
+
+
+def _configure(cfg, opts, keep):
+    """Applies the CLI-named options to cfg; returns the LSTMSRC_SUGGEST_* bits left to the
+    data doctor, as `lstmsrc train` leaves them."""
+    unset = _n.SUGGEST_FEATURES | _n.SUGGEST_SEQ_LEN | _n.SUGGEST_VAL_FRACTION
+    for k, v in opts.items():
+        if k == "seq":
+            cfg.seq_len = _int(k, v, 1)
+            unset &= ~_n.SUGGEST_SEQ_LEN
+        elif k in ("hidden", "layers", "epochs", "batch", "stride", "threads", "patience"):
+            setattr(cfg, k, _int(k, v, 0))
+        elif k == "directions":
+            cfg.bidirectional = int(_int(k, v, 1, 2) == 2)
+        elif k == "bidirectional":
+            if not isinstance(v, (bool, np.bool_)):
+                raise TypeError("bidirectional: expected a bool, got %r" % (v,))
+            cfg.bidirectional = int(bool(v))
+        elif k in ("lr", "clip"):
+            setattr(cfg, k, _float(k, v))
+        elif k == "val":
+            cfg.val_fraction = _float(k, v)
+            unset &= ~_n.SUGGEST_VAL_FRACTION
+        elif k == "select":
+            cfg.select = _choice(k, v, {"loss": 0, "f1": 1})
+        elif k == "pos_weight":
+            if isinstance(v, str):
+                cfg.pos_weight = _choice(k, v, {"auto": 0, "none": 1})
+            else:
+                w = np.ascontiguousarray(np.asarray(v, dtype=np.float32).reshape(-1))
+                keep.append(w)
+                cfg.pos_weight = 2
+                cfg.pos_weights = w.ctypes.data_as(_n._floats)
+                cfg.n_pos_weights = w.size
+        elif k == "threshold":
+            if isinstance(v, str) and v == "tune":
+                cfg.tune_thresholds = 1
+            else:
+                cfg.threshold = _float(k, v)
+                cfg.tune_thresholds = 0
+        elif k == "durations":
+            cfg.tune_durations = _choice(k, v, {"tune": 1, "off": 0})
+        elif k in ("min_on", "min_off"):
+            setattr(cfg, k, _int(k, v, 1))
+            cfg.tune_durations = 0
+        elif k == "seed":
+            cfg.seed = _int(k, v, 0, 2**64 - 1)
+        elif k == "features":
+            cfg.features = _features(v)
+            unset &= ~_n.SUGGEST_FEATURES
+        elif k == "label_at":
+            cfg.label_at = _choice(k, v, {"last": 0, "center": 1, "centre": 1})
+        else:
+            raise TypeError("train() got an unexpected keyword argument %r" % (k,))
+    return unset
+
+
+def train(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
+          **options):
+    """Trains a model on readings x ((rows,) or (rows, inputs)) and either labels ((rows,) or
+    (rows, sources) 0/1: multi-label) or classes ((rows,) indexes: multi-class).
+
+    input_names, label_names: the names a CSV header would give (default reading, x1.. and
+    src1.., or class); breaks: (rows,) booleans, True where a row starts a new segment (a gap
+    in time before it). NaN readings are missing rows. options: the CLI's, with its defaults:
+    seq, hidden, layers, directions, bidirectional, features, label_at, epochs, batch, stride,
+    lr, clip, val, select, patience, pos_weight, threshold, durations, min_on, min_off, seed,
+    threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
+    choice. Returns a Model."""
+    if labels is None and classes is None:
+        raise ValueError("labels or classes: training needs one of them")
+    cfg = _n.TrainConfig()
+    _n.train_config_default(ctypes.byref(cfg))
+    keep = []
+    unset = _configure(cfg, options, keep)
+    ds = _Dataset(x, labels, classes, input_names, label_names, breaks)
+    rep = ctypes.c_void_p()
+    if _n.doctor(ds._h, ctypes.byref(rep), None) == 0:
+        _n.doctor_suggest(rep, unset, ctypes.byref(cfg))
+        _n.report_free(rep)
+    err = _n.Error()
+    out = ctypes.c_void_p()
+    _check(_n.train(ds._h, ctypes.byref(cfg), ctypes.byref(out), ctypes.byref(err)), err)
+    return Model(out)
+
+
+# ============================== models ==============================
+
+def _list(p, n, conv=lambda v: v):
+    return [conv(p[i]) for i in range(n)] if p else None
+
+
+class Model:
+    """A trained or loaded model (lstmsrc_model). Read-only; share it freely for prediction."""
+
+    def __init__(self, handle):
+        if not isinstance(handle, ctypes.c_void_p) or not handle:
+            raise TypeError("Model: use lstmsrc.train() or Model.load(path)")
+        self._h = handle
+        self._info = _n.ModelInfo()
+        _n.model_get_info(self._h, ctypes.byref(self._info))
+
+    def __del__(self):
+        h, self._h = getattr(self, "_h", None), None
+        if h and _n is not None:
+            _n.model_free(h)
+
+    @classmethod
+    def load(cls, path):
+        """Loads a model file written by `lstmsrc train` or Model.save."""
+        err = _n.Error()
+        out = ctypes.c_void_p()
+        _check(_n.model_load(os.fsencode(path), ctypes.byref(out), ctypes.byref(err)), err)
+        return cls(out)
+
+    def save(self, path):
+        """Writes the model (to PATH.tmp, then renamed over PATH)."""
+        err = _n.Error()
+        _check(_n.model_save(self._h, os.fsencode(path), ctypes.byref(err)), err)
+
+    @property
+    def info(self):
+        """What `lstmsrc inspect` shows, as a dict."""
+        i = self._info
+        k, nl = i.outputs, i.n_labels
+        dec = lambda b: b.decode("utf-8", "replace")  # noqa: E731
+        return {
+            "task": "multilabel" if i.task == _n.TASK_MULTILABEL else "multiclass",
+            "label_mode": ("sources", "class", "combined")[i.label_mode],
+            "inputs": i.inputs, "outputs": k, "hidden": i.hidden, "layers": i.layers,
+            "seq": i.seq_len, "directions": i.directions, "n_params": i.n_params,
+            "input_names": _list(i.input_names, i.inputs, dec),
+            "label_names": _list(i.label_names, nl, dec),
+            "output_names": _list(i.output_names, k, dec),
+            "channels": i.channels,
+            "features": ",".join(n for b, n in ((1, "raw"), (2, "diff")) if i.features & b),
+            "label_at": "last" if i.label_at == 0 else "center",
+            "label_offset": i.label_offset, "stride": i.stride,
+            "scale_mean": _list(i.scale_mean, i.channels),
+            "scale_std": _list(i.scale_std, i.channels),
+            "thresholds": _list(i.thresholds, k),
+            "baseline_thresholds": _list(i.baseline_thresholds, k),
+            "pos_weights": _list(i.pos_weights, k) if i.task == _n.TASK_MULTILABEL else None,
+            "min_on": _list(i.min_on, k), "min_off": _list(i.min_off, k),
+            "decision_delay": i.decision_delay,
+            "seed": i.seed, "rows_train": i.rows_train, "rows_val": i.rows_val,
+            "windows_train": i.windows_train, "windows_val": i.windows_val,
+            "epochs_run": i.epochs_run, "best_epoch": i.best_epoch, "batch": i.batch,
+            "lr": i.lr, "val_loss": i.val_loss, "val_macro_f1": i.val_macro_f1,
+            "on_above": _list(i.on_above, nl),
+            "invalid_below": i.invalid_below if i.use_invalid_below else None,
+            "time_name": dec(i.time_name) if i.time_name else None,
+            "period": i.period, "max_gap": i.max_gap,
+            "init_name": dec(i.init_name) if i.init_name else None,
+            "init_crc": i.init_crc if i.init_name else None,
+        }
+
+    def __repr__(self):
+        i = self.info
+        return "<lstmsrc.Model %s %s -> %s, window %d, LSTM %dx%d>" % (
+            i["task"], ",".join(i["input_names"]), ",".join(i["output_names"]), i["seq"],
+            i["layers"], i["hidden"])
+
+    # ---- prediction ----
+
+    def _segments(self, x):
+        """x checked against the model; the runs of rows without a NaN: (start, length)."""
+        x = _readings(x)
+        if x.shape[1] != self._info.inputs:
+            raise ValueError("x: the model reads %d input%s (%s), got %d columns"
+                             % (self._info.inputs, "" if self._info.inputs == 1 else "s",
+                                ",".join(self.info["input_names"]), x.shape[1]))
+        nan = np.isnan(x)
+        bad = np.isinf(x)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise ValueError("x: row %d, column %d: expected a finite number (or NaN: missing), "
+                             "found %s" % (r + 1, c + 1, x[r, c]))
+        good = ~nan.any(axis=1)
+        if self._info.features & _n.FEATURE_DIFF and x.shape[0] > 1:
+            with np.errstate(over="ignore", invalid="ignore"):
+                d = x[1:] - x[:-1]  # in float32, as the library computes it
+            over = ~np.isfinite(d) & good[1:, None] & good[:-1, None]
+            if over.any():
+                r, c = np.argwhere(over)[0]
+                raise ValueError("x: row %d, column %d: the step from %g to %g overflows a float "
+                                 "in the model's first-difference channel"
+                                 % (r + 2, c + 1, x[r, c], x[r + 1, c]))
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], good.view(np.int8), [0]))))
+        return x, list(zip(edges[0::2], edges[1::2] - edges[0::2]))
+
+    def _probs(self, x, threads):
+        threads = _int("threads", threads, 0)
+        x, runs = self._segments(x)
+        seq, k, off = self._info.seq_len, self._info.outputs, self._info.label_offset
+        out = np.full((x.shape[0], k), np.nan, dtype=np.float32)
+        parts = []
+        err = _n.Error()
+        for s, n in runs:
+            if n < seq:
+                continue
+            w = n - seq + 1
+            p = np.empty((w, k), dtype=np.float32)
+            seg = x[s:s + n]
+            _check(_n.predict_rows(self._h, seg.ctypes.data_as(_n._floats), n,
+                                   p.ctypes.data_as(_n._floats), w, threads,
+                                   ctypes.byref(err)), err)
+            first = s + seq - 1 - off  # the row window 0 belongs to
+            out[first:first + w] = p
+            parts.append((first, p))
+        return out, parts
+
+    def predict_proba(self, x, threads=0):
+        """(rows, outputs) probabilities of the window belonging to each row of x; NaN rows where
+        there is no full window (the first seq-1 rows, with a centred label seq/2 at each end,
+        and around missing (NaN) rows), as `lstmsrc predict --proba` leaves them empty."""
+        return self._probs(x, threads)[0]
+
+    def predict(self, x, threads=0, raw=False):
+        """Decisions per row of x: multi-label (rows, sources) int8, 1 = ON (probability above the
+        source's tuned threshold, then its minimum on/off durations unless raw), multi-class
+        (rows,) class indexes; -1 where there is no full window."""
+        probs, parts = self._probs(x, threads)
+        k = self._info.outputs
+        on = np.full((probs.shape[0], k), -1, dtype=np.int8)
+        for first, p in parts:
+            d = np.empty(p.shape, dtype=np.uint8)
+            u8 = ctypes.POINTER(ctypes.c_uint8)
+            _n.decide(self._h, p.ctypes.data_as(_n._floats), p.shape[0], d.ctypes.data_as(u8))
+            if not raw:
+                _n.filter_rows(self._h, d.ctypes.data_as(u8), p.shape[0])
+            on[first:first + p.shape[0]] = d
+        if self._info.task == _n.TASK_MULTICLASS:
+            cls = np.full(probs.shape[0], -1, dtype=np.int64)
+            has = on[:, 0] >= 0
+            cls[has] = np.argmax(on[has], axis=1)
+            return cls
+        return on

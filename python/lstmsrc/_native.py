@@ -1,0 +1,151 @@
+"""The C library through ctypes: loading liblstmsrc.so, the structs mirrored from lstmsrc.h and
+the function prototypes. Only what the package uses is declared here."""
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# python/lstmsrc/ -> the repository root, whose build/ holds the library `make` builds
+_REPO = os.path.dirname(os.path.dirname(_HERE))
+
+
+def _candidates():
+    env = os.environ.get("LSTMSRC_LIB")
+    if env:
+        yield env  # exactly this one: no silent fallback when it is set
+        return
+    for d in (_HERE, os.path.join(_REPO, "build")):
+        for name in ("liblstmsrc.so", "liblstmsrc.so.0"):
+            p = os.path.join(d, name)
+            if os.path.exists(p):
+                yield p
+    found = ctypes.util.find_library("lstmsrc")
+    yield found or "liblstmsrc.so.0"
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+    raise ImportError(
+        "lstmsrc: cannot load liblstmsrc.so; build it with `make` in the repository, or set "
+        "LSTMSRC_LIB to its path. Tried: " + "; ".join(tried))
+
+
+lib, lib_path = _load()
+
+ERROR_SIZE = 256
+
+
+class Error(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * ERROR_SIZE)]
+
+
+ProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+CheckpointFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+
+class TrainConfig(ctypes.Structure):
+    """struct lstmsrc_train_config, field for field (280 bytes on LP64, tests/test_abi.c)."""
+    _fields_ = [
+        ("seq_len", ctypes.c_int), ("hidden", ctypes.c_int), ("layers", ctypes.c_int),
+        ("bidirectional", ctypes.c_int), ("epochs", ctypes.c_int), ("batch", ctypes.c_int),
+        ("patience", ctypes.c_int), ("select", ctypes.c_int), ("threads", ctypes.c_int),
+        ("lr", ctypes.c_float), ("beta1", ctypes.c_float), ("beta2", ctypes.c_float),
+        ("eps", ctypes.c_float), ("clip", ctypes.c_float), ("val_fraction", ctypes.c_float),
+        ("seed", ctypes.c_uint64), ("pos_weight", ctypes.c_int),
+        ("pos_weights", ctypes.POINTER(ctypes.c_float)), ("n_pos_weights", ctypes.c_int),
+        ("pos_weight_cap", ctypes.c_float), ("tune_thresholds", ctypes.c_int),
+        ("threshold", ctypes.c_float), ("features", ctypes.c_uint), ("label_at", ctypes.c_int),
+        ("stride", ctypes.c_int), ("tune_durations", ctypes.c_int), ("min_on", ctypes.c_int),
+        ("min_off", ctypes.c_int), ("progress", ctypes.c_void_p),
+        ("progress_user", ctypes.c_void_p), ("stop", ctypes.c_void_p),
+        ("checkpoint", ctypes.c_char_p), ("checkpoint_on_stop_only", ctypes.c_int),
+        ("on_checkpoint", ctypes.c_void_p), ("checkpoint_user", ctypes.c_void_p),
+        ("resume", ctypes.c_char_p), ("init", ctypes.c_void_p), ("init_name", ctypes.c_char_p),
+        ("init_refit_scaler", ctypes.c_int), ("reserved_", ctypes.c_uint64 * 8),
+    ]
+
+
+_P = ctypes.POINTER
+_cstrs = _P(ctypes.c_char_p)
+_floats = _P(ctypes.c_float)
+_ints = _P(ctypes.c_int)
+
+
+class ModelInfo(ctypes.Structure):
+    """struct lstmsrc_model_info, field for field (352 bytes on LP64, tests/test_abi.c)."""
+    _fields_ = [
+        ("task", ctypes.c_int), ("label_mode", ctypes.c_int), ("inputs", ctypes.c_int),
+        ("outputs", ctypes.c_int), ("hidden", ctypes.c_int), ("layers", ctypes.c_int),
+        ("seq_len", ctypes.c_int), ("directions", ctypes.c_int), ("n_labels", ctypes.c_int),
+        ("n_params", ctypes.c_size_t), ("input_names", _cstrs), ("label_names", _cstrs),
+        ("output_names", _cstrs), ("channels", ctypes.c_int), ("features", ctypes.c_uint),
+        ("label_at", ctypes.c_int), ("label_offset", ctypes.c_int), ("stride", ctypes.c_int),
+        ("scale_mean", _floats), ("scale_std", _floats), ("thresholds", _floats),
+        ("baseline_thresholds", _floats), ("pos_weights", _floats), ("seed", ctypes.c_uint64),
+        ("rows_train", ctypes.c_uint64), ("rows_val", ctypes.c_uint64),
+        ("windows_train", ctypes.c_uint64), ("windows_val", ctypes.c_uint64),
+        ("epochs_run", ctypes.c_int), ("best_epoch", ctypes.c_int), ("batch", ctypes.c_int),
+        ("threads", ctypes.c_int), ("lr", ctypes.c_float), ("val_loss", ctypes.c_float),
+        ("val_macro_f1", ctypes.c_float), ("min_on", _ints), ("min_off", _ints),
+        ("decision_delay", ctypes.c_int), ("on_above", _floats),
+        ("use_invalid_below", ctypes.c_int), ("invalid_below", ctypes.c_float),
+        ("time_name", ctypes.c_char_p), ("period", ctypes.c_double),
+        ("max_gap", ctypes.c_double), ("init_name", ctypes.c_char_p),
+        ("init_crc", ctypes.c_uint32), ("reserved_", ctypes.c_uint64 * 8),
+    ]
+
+
+# the sizes the header fixes on LP64 Linux (tests/test_abi.c): a mirror that drifts from the
+# header must fail here, not corrupt memory
+if ctypes.sizeof(ctypes.c_void_p) == 8 and sys.platform.startswith("linux"):
+    assert ctypes.sizeof(TrainConfig) == 280, ctypes.sizeof(TrainConfig)
+    assert ctypes.sizeof(ModelInfo) == 352, ctypes.sizeof(ModelInfo)
+    assert ctypes.sizeof(Error) == 260, ctypes.sizeof(Error)
+
+_vp = ctypes.c_void_p
+_err = _P(Error)
+_st = ctypes.c_int
+
+
+def _proto(name, restype, *argtypes):
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+version = _proto("lstmsrc_version", ctypes.c_char_p)
+status_str = _proto("lstmsrc_status_str", ctypes.c_char_p, ctypes.c_int)
+dataset_from_arrays = _proto(
+    "lstmsrc_dataset_from_arrays", _st, ctypes.c_char_p, _floats, ctypes.c_size_t, ctypes.c_int,
+    _cstrs, _P(ctypes.c_uint8), _P(ctypes.c_int32), ctypes.c_int, _cstrs, _P(ctypes.c_uint8),
+    ctypes.c_uint, _P(_vp), _err)
+dataset_free = _proto("lstmsrc_dataset_free", None, _vp)
+dataset_has_labels = _proto("lstmsrc_dataset_has_labels", ctypes.c_int, _vp)
+train_config_default = _proto("lstmsrc_train_config_default", None, _P(TrainConfig))
+train = _proto("lstmsrc_train", _st, _vp, _P(TrainConfig), _P(_vp), _err)
+doctor = _proto("lstmsrc_doctor", _st, _vp, _P(_vp), _err)
+doctor_suggest = _proto("lstmsrc_doctor_suggest", ctypes.c_uint, _vp, ctypes.c_uint,
+                        _P(TrainConfig))
+report_free = _proto("lstmsrc_report_free", None, _vp)
+model_save = _proto("lstmsrc_model_save", _st, _vp, ctypes.c_char_p, _err)
+model_load = _proto("lstmsrc_model_load", _st, ctypes.c_char_p, _P(_vp), _err)
+model_free = _proto("lstmsrc_model_free", None, _vp)
+model_get_info = _proto("lstmsrc_model_get_info", None, _vp, _P(ModelInfo))
+predict_rows = _proto("lstmsrc_predict_rows", _st, _vp, _floats, ctypes.c_size_t, _floats,
+                      ctypes.c_size_t, ctypes.c_int, _err)
+decide = _proto("lstmsrc_decide", None, _vp, _floats, ctypes.c_size_t, _P(ctypes.c_uint8))
+filter_rows = _proto("lstmsrc_filter_rows", None, _vp, _P(ctypes.c_uint8), ctypes.c_size_t)
+
+ARRAYS_NAN_MISSING = 0x1
+ROW_OK, ROW_MISSING, ROW_BREAK = 0, 1, 2
+SUGGEST_SEQ_LEN, SUGGEST_VAL_FRACTION, SUGGEST_FEATURES = 0x1, 0x2, 0x4
+FEATURE_RAW, FEATURE_DIFF = 0x1, 0x2
+TASK_MULTILABEL, TASK_MULTICLASS = 0, 1

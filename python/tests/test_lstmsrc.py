@@ -1,0 +1,258 @@
+"""The Python package against the CLI it sits beside: the same data and options train the same
+model bytes, predict_proba gives `lstmsrc predict --proba`'s numbers, a model survives save and
+load, and every failure is an exception naming what and where.
+
+Run by tests/cli_python.sh (make test) with LSTMSRC_LIB and LSTMSRC_CLI set to the build's
+library and CLI; by hand: LSTMSRC_CLI=build/lstmsrc python3 -m pytest python/tests."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import lstmsrc  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLI = os.environ.get("LSTMSRC_CLI", os.path.join(REPO, "build", "lstmsrc"))
+SMALL = {"epochs": 2, "hidden": 8, "seq": 6, "threads": 1}
+SMALL_ARGS = ["--epochs", "2", "--hidden", "8", "--seq", "6", "--threads", "1"]
+
+
+def cli(*args):
+    r = subprocess.run([CLI, *args], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def read_csv(path):
+    """(header, float32 array) of a CSV whose empty or NA cells become NaN."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    data = [[np.nan if c in ("", "NA") else float(c) for c in r] for r in rows[1:]]
+    return rows[0], np.array(data, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def tmp(tmp_path_factory):
+    return tmp_path_factory.mktemp("lstmsrc")
+
+
+@pytest.fixture(scope="module")
+def gen(tmp):
+    p = tmp / "gen.csv"
+    cli("gen", "--rows", "4000", "--seed", "3", "-o", str(p))
+    return p
+
+
+@pytest.fixture(scope="module")
+def gen_classes(tmp):
+    p = tmp / "classes.csv"
+    cli("gen", "--rows", "4000", "--seed", "4", "--classes", "-o", str(p))
+    return p
+
+
+def train_both(tmp, csv_path, py_kwargs, cli_args, name):
+    """Trains with the CLI on the file and with Python on its numbers; returns both files' bytes
+    and the Python model."""
+    header, d = read_csv(csv_path)
+    cli_model = tmp / (name + "-cli.lsm")
+    cli("train", str(csv_path), "-o", str(cli_model), "--quiet", *cli_args)
+    if "class" in header:
+        m = lstmsrc.train(d[:, 0], classes=d[:, 1].astype(np.int32), **py_kwargs)
+    else:
+        m = lstmsrc.train(d[:, 0], labels=d[:, 1:], label_names=header[1:],
+                          input_names=header[:1], **py_kwargs)
+    py_model = tmp / (name + "-py.lsm")
+    m.save(py_model)
+    return cli_model.read_bytes(), py_model.read_bytes(), m
+
+
+@pytest.mark.parametrize("name,kwargs,args", [
+    ("small", SMALL, SMALL_ARGS),
+    ("last-raw", dict(SMALL, label_at="last", features="raw", lr=0.003, batch=128),
+     SMALL_ARGS + ["--label-at", "last", "--features", "raw", "--lr", "0.003", "--batch", "128"]),
+    ("doctor-defaults", {"epochs": 1, "hidden": 8, "threads": 1},
+     ["--epochs", "1", "--hidden", "8", "--threads", "1"]),
+    ("tuned", dict(SMALL, durations="tune", select="f1", val=0.2, seed=7, directions=1),
+     SMALL_ARGS + ["--durations", "tune", "--select", "f1", "--val", "0.2", "--seed", "7",
+                   "--directions", "1"]),
+])
+def test_same_model_bytes_as_cli(tmp, gen, name, kwargs, args):
+    a, b, _ = train_both(tmp, gen, kwargs, args, name)
+    assert a == b
+
+
+def test_same_model_bytes_multiclass(tmp, gen_classes):
+    a, b, m = train_both(tmp, gen_classes, SMALL, SMALL_ARGS + ["--class-column", "class"], "mc")
+    assert a == b
+    assert m.info["task"] == "multiclass"
+
+
+def test_same_model_bytes_with_missing_rows(tmp, gen):
+    """NaN readings are a CSV's empty cells: missing rows, segments split there."""
+    header, d = read_csv(gen)
+    lines = gen.read_text().splitlines()
+    for r in (0, 700, 701, 2500):
+        d[r, 0] = np.nan
+        cells = lines[r + 1].split(",")
+        cells[0] = ""
+        lines[r + 1] = ",".join(cells)
+    holes = tmp / "holes.csv"
+    holes.write_text("\n".join(lines) + "\n")
+    cli_model = tmp / "holes-cli.lsm"
+    cli("train", str(holes), "-o", str(cli_model), "--quiet", *SMALL_ARGS)
+    m = lstmsrc.train(d[:, 0], d[:, 1:], **SMALL)
+    m.save(tmp / "holes-py.lsm")
+    assert cli_model.read_bytes() == (tmp / "holes-py.lsm").read_bytes()
+    # and prediction splits there as `lstmsrc predict` does
+    p = m.predict_proba(d[:, 0])
+    _, want = read_csv_pred(cli("predict", str(cli_model), str(holes), "--proba"))
+    np.testing.assert_allclose(p, want[:, 3:], atol=1e-6)
+    assert np.isnan(p[700:702]).all()
+
+
+def read_csv_pred(text):
+    rows = list(csv.reader(text.splitlines()))
+    data = [[np.nan if c == "" else float(c) for c in r] for r in rows[1:]]
+    return rows[0], np.array(data, dtype=np.float64)
+
+
+@pytest.mark.parametrize("kind", ["multilabel", "multiclass"])
+def test_predict_equals_cli(tmp, gen, gen_classes, kind):
+    path = gen if kind == "multilabel" else gen_classes
+    extra = [] if kind == "multilabel" else ["--class-column", "class"]
+    model = tmp / ("pred-%s.lsm" % kind)
+    cli("train", str(path), "-o", str(model), "--quiet", *SMALL_ARGS, *extra)
+    m = lstmsrc.Model.load(model)
+    _, d = read_csv(path)
+    header, want = read_csv_pred(cli("predict", str(model), str(path), "--proba"))
+    p = m.predict_proba(d[:, 0])
+    k = m.info["outputs"]
+    assert p.shape == (len(d), k)
+    np.testing.assert_allclose(p, want[:, -k:], atol=1e-6)  # NaN where the CLI left it empty
+    assert np.isnan(p).any(axis=1).sum() == m.info["seq"] - 1
+    on = m.predict(d[:, 0])
+    if kind == "multilabel":
+        got = np.where(on < 0, np.nan, on)
+        np.testing.assert_array_equal(got, want[:, :k])
+    else:
+        assert header[0] == "class"
+        got = np.where(on < 0, np.nan, on)
+        np.testing.assert_array_equal(got, want[:, 0])
+
+
+def test_save_load_round_trip(tmp, gen):
+    _, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], d[:, 1:], **SMALL)
+    m.save(tmp / "a.lsm")
+    m2 = lstmsrc.Model.load(tmp / "a.lsm")
+    m2.save(str(tmp / "b.lsm"))
+    assert (tmp / "a.lsm").read_bytes() == (tmp / "b.lsm").read_bytes()
+    assert m.info == m2.info
+    assert m2.info["input_names"] == ["reading"]
+    assert m2.info["output_names"] == ["src1", "src2", "src3"]
+    assert m2.info["seq"] == 6 and m2.info["hidden"] == 8 and m2.info["epochs_run"] == 2
+    np.testing.assert_array_equal(m.predict_proba(d[:, 0]), m2.predict_proba(d[:, 0]))
+    assert "window 6" in repr(m2)
+
+
+def test_inputs_of_any_dtype_and_layout(gen):
+    _, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], d[:, 1:].astype(bool), **SMALL)
+    x = d[:, 0]
+    ref = m.predict_proba(x)
+    np.testing.assert_array_equal(m.predict_proba(x.astype(np.float64)), ref)
+    np.testing.assert_array_equal(m.predict_proba(list(x)), ref)
+    wide = np.stack([x, x], axis=1)[:, ::2]  # a non-contiguous column
+    np.testing.assert_array_equal(m.predict_proba(wide), ref)
+    short = m.predict_proba(x[:3])  # fewer rows than a window: nothing to predict
+    assert short.shape == (3, 3) and np.isnan(short).all()
+
+
+def test_data_errors_are_located():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.zeros((20, 2), dtype=np.uint8)
+    x[11, 1] = np.inf
+    with pytest.raises(lstmsrc.DataError, match=r"row 12, column 2 \(x2\): expected a finite "
+                                                r"number, found inf"):
+        lstmsrc.train(x, y)
+    x[11, 1] = 1
+    y[3, 0] = 2
+    with pytest.raises(lstmsrc.DataError, match=r"row 4, label column 1 \(Kettle\): expected 0 "
+                                                r"or 1, found 2"):
+        lstmsrc.train(x, y, label_names=["Kettle", "Oven"])
+    c = np.zeros(20, dtype=np.int32)
+    c[7] = -3
+    with pytest.raises(lstmsrc.DataError, match=r"row 8, class column \(class\)"):
+        lstmsrc.train(x, classes=c)
+    with pytest.raises(lstmsrc.DataError, match="too few|window|rows") as e:
+        lstmsrc.train(x[:3], np.zeros((3, 1)), epochs=1)
+    assert e.value.status == 3
+
+
+def test_file_errors(tmp):
+    with pytest.raises(lstmsrc.FileError, match="nothing.lsm"):
+        lstmsrc.Model.load(tmp / "nothing.lsm")
+    bad = tmp / "bad.lsm"
+    bad.write_bytes(b"not a model at all" * 10)
+    with pytest.raises(lstmsrc.Error, match="bad.lsm") as e:
+        lstmsrc.Model.load(bad)
+    assert isinstance(e.value, (lstmsrc.FormatError, lstmsrc.VersionError))
+
+
+def test_argument_errors_name_the_argument(gen):
+    _, d = read_csv(gen)
+    x, y = d[:, 0], d[:, 1:]
+    with pytest.raises(TypeError, match="hidden"):
+        lstmsrc.train(x, y, hidden="64")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'hiden'"):
+        lstmsrc.train(x, y, hiden=8)
+    with pytest.raises(ValueError, match="seq"):
+        lstmsrc.train(x, y, seq=0)
+    with pytest.raises(ValueError, match="label_at"):
+        lstmsrc.train(x, y, label_at="middle")
+    with pytest.raises(ValueError, match="features"):
+        lstmsrc.train(x, y, features="raw,log")
+    with pytest.raises(ValueError, match="labels: expected \\(4000,\\)"):
+        lstmsrc.train(x, y[:10])
+    with pytest.raises(ValueError, match="labels: row 2, column 1: expected 0 or 1, found 0.5"):
+        lstmsrc.train(x, np.array([[0], [0.5]] + [[0]] * 3998))
+    with pytest.raises(ValueError, match="labels and classes"):
+        lstmsrc.train(x, y, classes=np.zeros(len(x)))
+    with pytest.raises(ValueError, match="labels or classes"):
+        lstmsrc.train(x)
+    with pytest.raises(TypeError, match="x: expected numbers"):
+        lstmsrc.train(np.array(["a"] * 10), np.zeros(10))
+    with pytest.raises(ValueError, match="x: expected a \\(rows,\\) or \\(rows, inputs\\)"):
+        lstmsrc.train(np.zeros((2, 2, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="input_names: expected 1 name, got 2"):
+        lstmsrc.train(x, y, input_names=["a", "b"])
+    # what only the library knows is still a ValueError (ArgumentError or LimitError)
+    with pytest.raises(ValueError, match="hidden|4096"):
+        lstmsrc.train(x, y, hidden=100000, epochs=1)
+    m = lstmsrc.train(x, y, epochs=1, hidden=4, threads=1)
+    with pytest.raises(ValueError, match="x: the model reads 1 input \\(reading\\), got 2"):
+        m.predict_proba(np.zeros((10, 2)))
+    with pytest.raises(TypeError, match="threads"):
+        m.predict(x, threads=1.5)
+
+
+def test_predict_refuses_what_a_file_could_not_hold(gen):
+    _, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], d[:, 1:], **SMALL)
+    x = d[:100, 0].copy()
+    x[50] = np.inf
+    with pytest.raises(ValueError, match="x: row 51, column 1: expected a finite number"):
+        m.predict_proba(x)
+    with pytest.raises(ValueError, match="x: row 3, column 1: 1e\\+39 does not fit a float32"):
+        m.predict(np.r_[1.0, 2.0, 1e39, np.zeros(10)])
+    big = np.array([3.4e38, -3.4e38] * 10, dtype=np.float32)
+    with pytest.raises(ValueError, match="x: row 2, column 1: the step .* overflows a float"):
+        m.predict_proba(big)
+    x[50] = np.nan  # missing: the rows around it are predicted, it is not
+    p = m.predict_proba(x)
+    assert np.isnan(p[50]).all() and not np.isnan(p[20]).any()

@@ -1,0 +1,249 @@
+/*
+ * arrays.c — caller arrays -> data set (lstmsrc_dataset_from_arrays): the same struct the CSV
+ * loader builds (dataset.h) from numbers already in memory, so a binding (Python) trains and
+ * predicts exactly as on a file holding the same numbers. Every cell is checked as the loader
+ * checks it, with the row and column in the message; missing rows and segment breaks become
+ * segments (runs) as the loader's missing cells and time gaps do.
+ *
+ * Deliberately not here: column selection, power thresholds, time columns and hole filling
+ * (the caller's arrays are already what it wants read). Every failure frees everything and
+ * leaves *out untouched.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/common.h"
+#include "data/dataset.h"
+
+/* The i-th default name: PREFIX1, PREFIX2, ... (or `one` when there is a single name). */
+static char *default_name(const char *prefix, const char *one, int n, int i)
+{
+    if (n == 1 && one) return str_dup(one);
+    char b[32];
+    snprintf(b, sizeof b, "%s%d", prefix, i + 1);
+    return str_dup(b);
+}
+
+/* Copies n names (checked: non-NULL, 1..LSTMSRC_MAX_NAME - 1 bytes) or makes the defaults. */
+static enum lstmsrc_status copy_names(const char *src, const char *what, const char *const *names,
+                                      const char *prefix, const char *one, int n, char ***out,
+                                      struct lstmsrc_error *err)
+{
+    for (int i = 0; names && i < n; i++) {
+        if (!names[i])
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: %s name %d is NULL", src, what, i + 1);
+        size_t len = strlen(names[i]);
+        if (len == 0)
+            return set_error(err, LSTMSRC_ERR_ARG, "%s: %s name %d is empty", src, what, i + 1);
+        if (len >= LSTMSRC_MAX_NAME)
+            return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %s name %d is %zu bytes, at most %d", src,
+                             what, i + 1, len, LSTMSRC_MAX_NAME - 1);
+    }
+    char **a = calloc(n ? (size_t)n : 1, sizeof *a);
+    if (!a) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    for (int i = 0; i < n; i++)
+        if (!(a[i] = names ? str_dup(names[i]) : default_name(prefix, one, n, i))) {
+            str_array_free(a, i);
+            return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+        }
+    *out = a;
+    return LSTMSRC_OK;
+}
+
+/* The arguments alone, before anything is allocated. */
+static enum lstmsrc_status check_args(const char *src, const float *x, size_t rows, int inputs,
+                                      const uint8_t *labels, const int32_t *classes, int outputs,
+                                      unsigned flags, struct lstmsrc_dataset **out,
+                                      struct lstmsrc_error *err)
+{
+    if (!out) return set_error(err, LSTMSRC_ERR_ARG, "%s: out is NULL", src);
+    if (!x) return set_error(err, LSTMSRC_ERR_ARG, "%s: the readings (x) are NULL", src);
+    if (rows == 0) return set_error(err, LSTMSRC_ERR_PARSE, "%s: no data rows", src);
+    if (inputs < 1)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d inputs, at least 1", src, inputs);
+    if (inputs > LSTMSRC_MAX_INPUTS)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d inputs, at most %d", src, inputs,
+                         LSTMSRC_MAX_INPUTS);
+    size_t cells;
+    if (!mul_size(rows, (size_t)inputs * sizeof(float), &cells))
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu rows of %d inputs overflow a size", src,
+                         rows, inputs);
+    if (labels && classes)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: both labels (multi-label) and classes (multi-class) given", src);
+    if (!labels && !classes && outputs != 0)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d outputs without labels or classes", src,
+                         outputs);
+    if (labels && outputs < 1)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d sources, at least 1", src, outputs);
+    if (labels && outputs > LSTMSRC_MAX_SOURCES)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d sources, at most %d", src, outputs,
+                         LSTMSRC_MAX_SOURCES);
+    if (labels && !mul_size(rows, (size_t)outputs, &cells))
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %zu rows of %d labels overflow a size", src,
+                         rows, outputs);
+    if (classes && outputs < 0)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: %d classes, at least 0 (0: from the data)", src,
+                         outputs);
+    if (classes && outputs > LSTMSRC_MAX_CLASSES)
+        return set_error(err, LSTMSRC_ERR_LIMIT, "%s: %d classes, at most %d", src, outputs,
+                         LSTMSRC_MAX_CLASSES);
+    if (flags & ~LSTMSRC_ARRAYS_NAN_MISSING)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: unknown flags 0x%x", src,
+                         flags & ~LSTMSRC_ARRAYS_NAN_MISSING);
+    return LSTMSRC_OK;
+}
+
+/* Checks and copies the rows, building the segments (runs) as the CSV loader does. */
+static enum lstmsrc_status fill_rows(struct lstmsrc_dataset *ds, const float *x,
+                                     const uint8_t *labels, const int32_t *classes, int outputs,
+                                     const uint8_t *marks, unsigned flags,
+                                     struct lstmsrc_error *err)
+{
+    const char *src = ds->source;
+    const int f = ds->f, nl = labels ? outputs : 0;
+    const size_t n = ds->n;
+    size_t run_cap = 0;
+    int32_t max_class = -1;
+    int prev_good = 0;
+    for (size_t r = 0; r < n; r++) {
+        const float *in = x + r * (size_t)f;
+        float *xr = ds->x + r * (size_t)f;
+        const int mark = marks ? marks[r] : LSTMSRC_ROW_OK;
+        if (mark != LSTMSRC_ROW_OK && mark != LSTMSRC_ROW_MISSING && mark != LSTMSRC_ROW_BREAK)
+            return set_error(err, LSTMSRC_ERR_ARG,
+                             "%s: row %zu: mark %d is not a lstmsrc_row_mark (0 ok, 1 missing, "
+                             "2 break)",
+                             src, r + 1, mark);
+        int bad = mark == LSTMSRC_ROW_MISSING;
+        for (int i = 0; i < f; i++) {
+            if (isfinite(in[i])) continue;
+            if (isnan(in[i]) && (flags & LSTMSRC_ARRAYS_NAN_MISSING)) {
+                ds->missing_cells++;
+                bad = 1;
+                continue;
+            }
+            if (bad) continue; /* a missing row's readings are not used */
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s: row %zu, column %d (%s): expected a finite number, found %s", src,
+                             r + 1, i + 1, ds->input_names[i],
+                             isnan(in[i]) ? "nan"
+                             : in[i] > 0  ? "inf"
+                                          : "-inf");
+        }
+        memcpy(xr, in, (size_t)f * sizeof *xr);
+
+        int32_t c = 0;
+        if (labels) {
+            const uint8_t *lr = labels + r * (size_t)nl;
+            for (int j = 0; j < nl; j++)
+                if (lr[j] > 1)
+                    return set_error(err, LSTMSRC_ERR_PARSE,
+                                     "%s: row %zu, label column %d (%s): expected 0 or 1, found %d",
+                                     src, r + 1, j + 1, ds->label_names[j], lr[j]);
+            memcpy(ds->y + r * (size_t)nl, lr, (size_t)nl);
+        } else if (classes) {
+            c = classes[r];
+            if (c < 0 || c >= (outputs ? outputs : LSTMSRC_MAX_CLASSES))
+                return set_error(err, c < 0 || outputs ? LSTMSRC_ERR_PARSE : LSTMSRC_ERR_LIMIT,
+                                 "%s: row %zu, class column (%s): expected a class 0..%d, found %d",
+                                 src, r + 1, ds->label_names[0],
+                                 (outputs ? outputs : LSTMSRC_MAX_CLASSES) - 1, (int)c);
+        }
+
+        if (bad) { /* kept in place, finite, in no segment */
+            ds->missing_rows++;
+            for (int i = 0; i < f; i++)
+                xr[i] = r ? xr[i - f] : 0.0f;
+            if (ds->y) memset(ds->y + r * (size_t)nl, 0, (size_t)nl);
+            c = 0;
+            prev_good = 0;
+        } else {
+            if (mark == LSTMSRC_ROW_BREAK) prev_good = 0;
+            if (prev_good && !ds->diff_bad_row)
+                for (int i = 0; i < f; i++) {
+                    const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
+                    if (!isfinite(d)) {
+                        ds->diff_bad_row = r + 1;
+                        ds->diff_bad_line = (long)(r + 1);
+                        ds->diff_bad_input = i;
+                        ds->diff_bad_col = i;
+                        break;
+                    }
+                }
+            if (prev_good) {
+                ds->runs[ds->n_runs - 1].len++;
+            } else {
+                if (ds->n_runs == run_cap) {
+                    size_t nc = run_cap ? run_cap * 2 : 16;
+                    struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
+                    if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+                    ds->runs = nr;
+                    run_cap = nc;
+                }
+                ds->runs[ds->n_runs++] = (struct window_run){r, 1};
+            }
+            prev_good = 1;
+            if (classes && c > max_class) max_class = c;
+        }
+        if (ds->cls) ds->cls[r] = c;
+    }
+    ds->runs_set = 1;
+    if (labels) ds->k = nl;
+    if (classes) ds->k = outputs ? outputs : (max_class < 0 ? 1 : max_class + 1);
+    return LSTMSRC_OK;
+}
+
+/* Output names: the sources, or "0".."k-1" for classes (as the loader names them). */
+static int output_names(struct lstmsrc_dataset *ds)
+{
+    if (!(ds->output_names = calloc((size_t)ds->k, sizeof *ds->output_names))) return 0;
+    for (int c = 0; c < ds->k; c++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", c);
+        if (!(ds->output_names[c] =
+                  str_dup(ds->mode == LSTMSRC_LABELS_SOURCES ? ds->label_names[c] : num)))
+            return 0;
+    }
+    return 1;
+}
+
+enum lstmsrc_status lstmsrc_dataset_from_arrays(
+    const char *name, const float *x, size_t rows, int inputs, const char *const *input_names,
+    const uint8_t *labels, const int32_t *classes, int outputs, const char *const *label_names,
+    const uint8_t *marks, unsigned flags, struct lstmsrc_dataset **out, struct lstmsrc_error *err)
+{
+    const char *src = name ? name : "arrays";
+    enum lstmsrc_status st;
+    if ((st = check_args(src, x, rows, inputs, labels, classes, outputs, flags, out, err)))
+        return st;
+    struct lstmsrc_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds || !(ds->source = str_dup(src))) goto nomem;
+    ds->time_col = -1;
+    ds->n = rows;
+    ds->has_labels = labels || classes;
+    ds->task = classes ? LSTMSRC_TASK_MULTICLASS : LSTMSRC_TASK_MULTILABEL;
+    ds->mode = classes ? LSTMSRC_LABELS_CLASS : LSTMSRC_LABELS_SOURCES;
+    ds->n_labels = labels ? outputs : classes ? 1 : 0;
+    if ((st = copy_names(src, "input", input_names, "x", "reading", inputs, &ds->input_names, err)))
+        goto fail;
+    ds->f = inputs;
+    if (ds->n_labels && (st = copy_names(src, labels ? "label" : "class column", label_names,
+                                         labels ? "src" : "class", labels ? NULL : "class",
+                                         ds->n_labels, &ds->label_names, err)))
+        goto fail;
+    if (!(ds->x = malloc(rows * (size_t)inputs * sizeof *ds->x))) goto nomem;
+    if (labels && !(ds->y = malloc(rows * (size_t)outputs))) goto nomem;
+    if (classes && !(ds->cls = malloc(rows * sizeof *ds->cls))) goto nomem;
+    if ((st = fill_rows(ds, x, labels, classes, outputs, marks, flags, err))) goto fail;
+    if (ds->has_labels && !output_names(ds)) goto nomem;
+    *out = ds;
+    return LSTMSRC_OK;
+
+nomem:
+    st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+fail:
+    lstmsrc_dataset_free(ds);
+    return st;
+}

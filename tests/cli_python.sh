@@ -1,0 +1,41 @@
+#!/bin/sh
+# cli_python.sh — the Python package (python/lstmsrc, ctypes over the build's liblstmsrc.so)
+# through its pytest suite (python/tests): the same model bytes and predictions as the CLI,
+# save/load, exceptions. Skipped, with the reason, without a python3 that has numpy and pytest
+# (Debian: python3-numpy python3-pytest), and for a sanitizer build (its shared library cannot
+# be loaded into python without LD_PRELOAD of the sanitizer runtime).
+. tests/lib_cli.sh "$@"
+
+py=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    command -v "$p" >/dev/null 2>&1 || continue
+    if "$p" -c 'import numpy, pytest' >/dev/null 2>&1; then
+        py=$p
+        break
+    fi
+done
+case "${TEST_CFLAGS:-}" in
+    *-fsanitize*)
+        skip "python package" "a sanitizer build's liblstmsrc.so cannot be loaded by python" ;;
+    *)
+        if [ -z "$py" ]; then
+            skip "python package" "no python3 with numpy and pytest (python3-numpy python3-pytest)"
+        else
+            LSTMSRC_LIB=$BUILD/liblstmsrc.so LSTMSRC_CLI=$BUILD/lstmsrc \
+                "$py" -m pytest -q -p no:cacheprovider --basetemp="$T/pytest" python/tests \
+                >"$T/pytest.log" 2>&1
+            rc=$?
+            tail -n 30 "$T/pytest.log"
+            sum=$(tail -n 1 "$T/pytest.log")
+            n() { echo " $sum" | sed -n "s/.*[^0-9]\([0-9][0-9]*\) $1.*/\1/p"; }
+            p=$(n passed) f=$(n failed) e=$(n error) s=$(n skipped)
+            passed=$((passed + ${p:-0}))
+            failed=$((failed + ${f:-0} + ${e:-0}))
+            skipped=$((skipped + ${s:-0}))
+            # pytest failed without a count (collection, import): one failure
+            if [ "$rc" -ne 0 ] && [ -z "$f$e" ]; then failed=$((failed + 1)); fi
+        fi ;;
+esac
+
+echo "cli_python: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
