@@ -78,8 +78,8 @@ static int in_table(const struct command *c, const char *flag)
     for (const struct cli_opt *o = c->table; o->name; o++)
         if (!strcmp(o->name, flag) || (o->alias && !strcmp(o->alias, flag))) return 1;
     if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) return 1;
-    for (int k = 0; c->ingest && cli_ingest_flags[k]; k++)
-        if (!strcmp(cli_ingest_flags[k], flag)) return 1;
+    for (const struct cli_opt *o = cli_opts_ingest; c->ingest && o->name; o++)
+        if (!strcmp(o->name, flag)) return 1;
     return 0;
 }
 
@@ -101,13 +101,12 @@ static void test_tables_match_help(void)
                     fprintf(stderr, "  %s: %s is in the table, not in --help\n", c->name, flag);
                 CHECK(ok);
             }
-        for (int k = 0; c->ingest && cli_ingest_flags[k]; k++) {
+        for (const struct cli_opt *o = cli_opts_ingest; c->ingest && o->name; o++) {
             char word[64];
-            snprintf(word, sizeof word, " %s ", cli_ingest_flags[k]);
+            snprintf(word, sizeof word, " %s ", o->name);
             if (strstr(c->refused, word)) continue;
-            int ok = names(text, cli_ingest_flags[k]);
-            if (!ok)
-                fprintf(stderr, "  %s: %s is read, not in --help\n", c->name, cli_ingest_flags[k]);
+            int ok = names(text, o->name);
+            if (!ok) fprintf(stderr, "  %s: %s is read, not in --help\n", c->name, o->name);
             CHECK(ok);
         }
         /* option lines: two spaces, then the flags ("-o FILE, --output FILE  text") */

@@ -180,104 +180,131 @@ void json_num(FILE *fp, double x)
         fprintf(fp, "%.6g", x);
 }
 
-const char *const cli_ingest_flags[] = {
-    "--missing", "--invalid-below", "--time",     "--no-time", "--period",   "--max-gap", "--from",
-    "--until",   "--fill",          "--fill-max", "--decimal", "--on-above", NULL,
-};
-
-int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
-                    int *bad)
+/* The reading flags (cli_opts_ingest): each a parser over struct lstmsrc_columns. */
+static int in_missing(const char *cmd, const char *flag, const char *v, void *p)
 {
-    const char *v;
-    const char *flag = argv[*i];
-    if (cli_flag(argv, argc, i, "--missing", &v)) {
-        if (missing(cmd, flag, v)) *bad = 1;
-        cols->missing = v;
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--invalid-below", &v)) {
-        if (!cli_float(cmd, flag, v, -3.4e38, 3.4e38, &cols->invalid_below)) *bad = 1;
-        cols->use_invalid_below = 1;
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--time", &v)) {
-        if (missing(cmd, flag, v)) *bad = 1;
-        cols->time_column = v;
-        return 1;
-    }
-    if (!strcmp(flag, "--no-time")) {
-        cols->no_time = 1;
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--period", &v) || cli_flag(argv, argc, i, "--max-gap", &v)) {
-        double d;
-        if (missing(cmd, flag, v)) {
-            *bad = 1;
-        } else if (!time_parse_duration(v, &d)) {
-            cli_usage(cmd, "%.*s expects a duration like 60, 60s, 5m, 1h, found \"%s\"",
-                      FLAG_NAME(flag), v);
-            *bad = 1;
-        } else if (flag[2] == 'p') {
-            cols->period = d;
-        } else {
-            cols->max_gap = d;
-        }
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--from", &v) || cli_flag(argv, argc, i, "--until", &v)) {
-        if (missing(cmd, flag, v)) *bad = 1;
-        if (flag[2] == 'f')
-            cols->from = v;
-        else
-            cols->until = v;
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--fill", &v)) {
-        if (missing(cmd, flag, v)) {
-            *bad = 1;
-        } else if (!strcmp(v, "hold")) {
-            cols->fill = LSTMSRC_FILL_HOLD;
-        } else if (!strcmp(v, "linear")) {
-            cols->fill = LSTMSRC_FILL_LINEAR;
-        } else {
-            cli_usage(cmd, "--fill expects hold or linear, found \"%s\"", v);
-            *bad = 1;
-        }
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--fill-max", &v)) {
-        if (!cli_int(cmd, flag, v, 1, LSTMSRC_FILL_MAX_LIMIT, &cols->fill_max)) *bad = 1;
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--decimal", &v)) {
-        if (missing(cmd, flag, v)) {
-            *bad = 1;
-        } else if ((v[0] != '.' && v[0] != ',') || v[1]) {
-            cli_usage(cmd, "--decimal expects . or , (the decimal mark), found \"%s\"", v);
-            *bad = 1;
-        } else {
-            cols->decimal = v[0];
-        }
-        return 1;
-    }
-    if (cli_flag(argv, argc, i, "--on-above", &v)) {
-        if (missing(cmd, flag, v))
-            *bad = 1;
-        else if (!*v) {
-            cli_usage(cmd, "--on-above needs W, NAME=W or auto");
-            *bad = 1;
-        }
-        if (v && !strcmp(v, "auto")) {
-            cols->on_above_auto = 1;
-            cols->on_above = NULL;
-        } else {
-            cols->on_above = v;
-        }
-        cols->label_on_above = NULL; /* the user's thresholds over a model's */
-        return 1;
-    }
-    return 0;
+    ((struct lstmsrc_columns *)p)->missing = v;
+    return !missing(cmd, flag, v);
 }
+
+static int in_invalid_below(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct lstmsrc_columns *cols = p;
+    cols->use_invalid_below = 1;
+    return cli_float(cmd, flag, v, -3.4e38, 3.4e38, &cols->invalid_below);
+}
+
+static int in_time(const char *cmd, const char *flag, const char *v, void *p)
+{
+    ((struct lstmsrc_columns *)p)->time_column = v;
+    return !missing(cmd, flag, v);
+}
+
+static int in_no_time(const char *cmd, const char *flag, const char *v, void *p)
+{
+    (void)cmd, (void)flag, (void)v;
+    ((struct lstmsrc_columns *)p)->no_time = 1;
+    return 1;
+}
+
+/* --period D, --max-gap D */
+static int in_duration(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct lstmsrc_columns *cols = p;
+    double d;
+    if (missing(cmd, flag, v)) return 0;
+    if (!time_parse_duration(v, &d)) {
+        cli_usage(cmd, "%.*s expects a duration like 60, 60s, 5m, 1h, found \"%s\"",
+                  FLAG_NAME(flag), v);
+        return 0;
+    }
+    if (flag[2] == 'p')
+        cols->period = d;
+    else
+        cols->max_gap = d;
+    return 1;
+}
+
+/* --from T, --until T */
+static int in_range(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct lstmsrc_columns *cols = p;
+    if (flag[2] == 'f')
+        cols->from = v;
+    else
+        cols->until = v;
+    return !missing(cmd, flag, v);
+}
+
+static int in_fill(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct lstmsrc_columns *cols = p;
+    if (missing(cmd, flag, v)) return 0;
+    if (!strcmp(v, "hold")) {
+        cols->fill = LSTMSRC_FILL_HOLD;
+    } else if (!strcmp(v, "linear")) {
+        cols->fill = LSTMSRC_FILL_LINEAR;
+    } else {
+        cli_usage(cmd, "--fill expects hold or linear, found \"%s\"", v);
+        return 0;
+    }
+    return 1;
+}
+
+static int in_fill_max(const char *cmd, const char *flag, const char *v, void *p)
+{
+    return cli_int(cmd, flag, v, 1, LSTMSRC_FILL_MAX_LIMIT,
+                   &((struct lstmsrc_columns *)p)->fill_max);
+}
+
+static int in_decimal(const char *cmd, const char *flag, const char *v, void *p)
+{
+    if (missing(cmd, flag, v)) return 0;
+    if ((v[0] != '.' && v[0] != ',') || v[1]) {
+        cli_usage(cmd, "--decimal expects . or , (the decimal mark), found \"%s\"", v);
+        return 0;
+    }
+    ((struct lstmsrc_columns *)p)->decimal = v[0];
+    return 1;
+}
+
+static int in_on_above(const char *cmd, const char *flag, const char *v, void *p)
+{
+    struct lstmsrc_columns *cols = p;
+    if (missing(cmd, flag, v)) return 0;
+    if (!*v) {
+        cli_usage(cmd, "--on-above needs W, NAME=W or auto");
+        return 0;
+    }
+    if (!strcmp(v, "auto")) {
+        cols->on_above_auto = 1;
+        cols->on_above = NULL;
+    } else {
+        cols->on_above = v;
+    }
+    cols->label_on_above = NULL; /* the user's thresholds over a model's */
+    return 1;
+}
+
+#define INGEST(name, fn, value)                                                                    \
+    {                                                                                              \
+        name, NULL, CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, fn, value, 0                               \
+    }
+const struct cli_opt cli_opts_ingest[] = {
+    INGEST("--missing", in_missing, 1),
+    INGEST("--invalid-below", in_invalid_below, 1),
+    INGEST("--time", in_time, 1),
+    INGEST("--no-time", in_no_time, 0),
+    INGEST("--period", in_duration, 1),
+    INGEST("--max-gap", in_duration, 1),
+    INGEST("--from", in_range, 1),
+    INGEST("--until", in_range, 1),
+    INGEST("--fill", in_fill, 1),
+    INGEST("--fill-max", in_fill_max, 1),
+    INGEST("--decimal", in_decimal, 1),
+    INGEST("--on-above", in_on_above, 1),
+    {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
+};
 
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols)
 {

@@ -146,7 +146,7 @@ struct cli_args {
     unsigned given; /* the given bits of every flag that appeared */
 };
 #define CLI_HELP (-1)
-/* Parses argv[1..argc) against table into opts. Reading flags (cli_ingest_flag) go to *ingest
+/* Parses argv[1..argc) against table into opts. Reading flags (cli_opts_ingest) go to *ingest
  * when it is not NULL. Returns 0; CLI_HELP for -h/--help (the caller prints its help and
  * exits 0); or, on a usage error it printed (unknown option, missing or bad value), its exit
  * code (2), or 1 when out of memory. a->pos is malloc'd: cli_args_free. */
@@ -174,13 +174,11 @@ int cli_float(const char *cmd, const char *flag, const char *val, double min, do
  *   --missing LIST     spellings of "no value" (default: empty, NA, NaN, null)
  *   --invalid-below X  a reading below X marks its row missing (an outage logged as 0 W)
  *   --fill MODE, --fill-max N  bridge holes of at most N missing rows (hold or linear)
+ *   --decimal ,        numbers with a decimal comma
  *   --on-above SPEC    label columns holding power: "W" or "NAME=W,NAME=W"
- * Returns 1 when argv[*i] was one of them, parsed into cols (or, on a bad value, a usage message
- * printed and *bad set), 0 when it is another argument. */
-int cli_ingest_flag(const char *cmd, char **argv, int argc, int *i, struct lstmsrc_columns *cols,
-                    int *bad);
-/* The flags cli_ingest_flag reads, NULL-terminated. */
-extern const char *const cli_ingest_flags[];
+ * Their option table (args.c), which cli_parse reads into struct lstmsrc_columns after the
+ * command's own table. */
+extern const struct cli_opt cli_opts_ingest[];
 #define CLI_INGEST_HELP                                                                            \
     "real recordings (several files: windows never cross from one into the next):\n"               \
     "  --time COL            the time column (default: found by itself: a header like Time\n"      \
@@ -203,7 +201,7 @@ extern const char *const cli_ingest_flags[];
     "                        splits in two (kept in the model)\n"
 /* How a command names its data: the file, or "A.csv and 2 more files" (in buf) for several. */
 const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap);
-/* Copies the reading flags the user gave (cli_ingest_flag into `user`) over cols, which
+/* Copies the reading flags the user gave (cli_parse into `user`) over cols, which
  * lstmsrc_model_columns filled with the model's own. */
 void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns *cols);
 /* One line on stderr, "lstmsrc: CMD: FILE: 12 rows missing (...), 3 segments", when the data had

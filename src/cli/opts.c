@@ -86,6 +86,21 @@ static int take(const char *cmd, const struct cli_opt *o, const char *flag, cons
     }
 }
 
+/* The entry of table that argv[*i] is (advancing *i past a separate value into *v), or NULL. */
+static const struct cli_opt *match(const struct cli_opt *table, char **argv, int argc, int *i,
+                                   const char **v)
+{
+    const char *arg = argv[*i];
+    for (const struct cli_opt *o = table; o->name; o++) {
+        int has = o->kind != CLI_SWITCH && (o->kind != CLI_CUSTOM || o->takes_value);
+        if (has ? cli_flag(argv, argc, i, o->name, v) ||
+                      (o->alias && cli_flag(argv, argc, i, o->alias, v))
+                : !strcmp(arg, o->name) || (o->alias && !strcmp(arg, o->alias)))
+            return o;
+    }
+    return NULL;
+}
+
 int cli_parse(const char *cmd, const struct cli_opt *table, int argc, char **argv, void *opts,
               struct lstmsrc_columns *ingest, struct cli_args *a)
 {
@@ -98,22 +113,14 @@ int cli_parse(const char *cmd, const struct cli_opt *table, int argc, char **arg
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v = NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) return CLI_HELP;
-        const struct cli_opt *o = table;
-        for (; o->name; o++) {
-            int has = o->kind != CLI_SWITCH && (o->kind != CLI_CUSTOM || o->takes_value);
-            if (has ? cli_flag(argv, argc, &i, o->name, &v) ||
-                          (o->alias && cli_flag(argv, argc, &i, o->alias, &v))
-                    : !strcmp(arg, o->name) || (o->alias && !strcmp(arg, o->alias)))
-                break;
-        }
-        if (o->name) {
+        const struct cli_opt *o = match(table, argv, argc, &i, &v);
+        if (o) {
             if (!take(cmd, o, arg, v, opts)) return EXIT_USAGE;
             a->given |= o->given;
             continue;
         }
-        int bad = 0;
-        if (ingest && cli_ingest_flag(cmd, argv, argc, &i, ingest, &bad)) {
-            if (bad) return EXIT_USAGE;
+        if (ingest && (o = match(cli_opts_ingest, argv, argc, &i, &v)) != NULL) {
+            if (!take(cmd, o, arg, v, ingest)) return EXIT_USAGE;
             continue;
         }
         if (arg[0] == '-' && arg[1] != '\0') return cli_usage(cmd, "unknown option '%s'", arg);
