@@ -2,8 +2,8 @@
  * arrays.c — caller arrays -> data set (lstmsrc_dataset_from_arrays): the same struct the CSV
  * loader builds (dataset.h) from numbers already in memory, so a binding (Python) trains and
  * predicts exactly as on a file holding the same numbers. Every cell is checked as the loader
- * checks it, with the row and column in the message; missing rows and segment breaks become
- * segments (runs) as the loader's missing cells and time gaps do.
+ * checks it, with the row and column in the message; missing rows and segment breaks cut the
+ * segments with the loader's own code (dataset_segs_*), as its missing cells and time gaps do.
  *
  * Deliberately not here: column selection, power thresholds, time columns and hole filling
  * (the caller's arrays are already what it wants read). Every failure frees everything and
@@ -104,9 +104,7 @@ static enum lstmsrc_status fill_rows(struct lstmsrc_dataset *ds, const float *x,
     const char *src = ds->source;
     const int f = ds->f, nl = labels ? outputs : 0;
     const size_t n = ds->n;
-    size_t run_cap = 0;
-    int32_t max_class = -1;
-    int prev_good = 0;
+    struct dataset_segs sg = {.max_class = -1};
     for (size_t r = 0; r < n; r++) {
         const float *in = x + r * (size_t)f;
         float *xr = ds->x + r * (size_t)f;
@@ -152,61 +150,19 @@ static enum lstmsrc_status fill_rows(struct lstmsrc_dataset *ds, const float *x,
                                  (outputs ? outputs : LSTMSRC_MAX_CLASSES) - 1, (int)c);
         }
 
-        if (bad) { /* kept in place, finite, in no segment */
-            ds->missing_rows++;
-            for (int i = 0; i < f; i++)
-                xr[i] = r ? xr[i - f] : 0.0f;
-            if (ds->y) memset(ds->y + r * (size_t)nl, 0, (size_t)nl);
-            c = 0;
-            prev_good = 0;
+        if (bad) {
+            dataset_segs_missing(ds, &sg, r, xr, ds->y ? ds->y + r * (size_t)nl : NULL, &c);
         } else {
-            if (mark == LSTMSRC_ROW_BREAK) prev_good = 0;
-            if (prev_good && !ds->diff_bad_row)
-                for (int i = 0; i < f; i++) {
-                    const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
-                    if (!isfinite(d)) {
-                        ds->diff_bad_row = r + 1;
-                        ds->diff_bad_line = (long)(r + 1);
-                        ds->diff_bad_input = i;
-                        ds->diff_bad_col = i;
-                        break;
-                    }
-                }
-            if (prev_good) {
-                ds->runs[ds->n_runs - 1].len++;
-            } else {
-                if (ds->n_runs == run_cap) {
-                    size_t nc = run_cap ? run_cap * 2 : 16;
-                    struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
-                    if (!nr) return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
-                    ds->runs = nr;
-                    run_cap = nc;
-                }
-                ds->runs[ds->n_runs++] = (struct window_run){r, 1};
-            }
-            prev_good = 1;
-            if (classes && c > max_class) max_class = c;
+            if (mark == LSTMSRC_ROW_BREAK) sg.prev_good = 0;
+            if (!dataset_segs_good(ds, &sg, r, xr, c, (long)(r + 1), NULL))
+                return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
         }
         if (ds->cls) ds->cls[r] = c;
     }
     ds->runs_set = 1;
     if (labels) ds->k = nl;
-    if (classes) ds->k = outputs ? outputs : (max_class < 0 ? 1 : max_class + 1);
+    if (classes) ds->k = outputs ? outputs : (sg.max_class < 0 ? 1 : sg.max_class + 1);
     return LSTMSRC_OK;
-}
-
-/* Output names: the sources, or "0".."k-1" for classes (as the loader names them). */
-static int output_names(struct lstmsrc_dataset *ds)
-{
-    if (!(ds->output_names = calloc((size_t)ds->k, sizeof *ds->output_names))) return 0;
-    for (int c = 0; c < ds->k; c++) {
-        char num[16];
-        snprintf(num, sizeof num, "%d", c);
-        if (!(ds->output_names[c] =
-                  str_dup(ds->mode == LSTMSRC_LABELS_SOURCES ? ds->label_names[c] : num)))
-            return 0;
-    }
-    return 1;
 }
 
 enum lstmsrc_status lstmsrc_dataset_from_arrays(
@@ -237,7 +193,7 @@ enum lstmsrc_status lstmsrc_dataset_from_arrays(
     if (labels && !(ds->y = malloc(rows * (size_t)outputs))) goto nomem;
     if (classes && !(ds->cls = malloc(rows * sizeof *ds->cls))) goto nomem;
     if ((st = fill_rows(ds, x, labels, classes, outputs, marks, flags, err))) goto fail;
-    if (ds->has_labels && !output_names(ds)) goto nomem;
+    if (ds->has_labels && !(ds->output_names = dataset_output_names(ds))) goto nomem;
     *out = ds;
     return LSTMSRC_OK;
 

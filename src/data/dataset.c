@@ -396,8 +396,7 @@ static char **names_of(char *const *header, const int *idx, int n)
     return a;
 }
 
-/* Output names: sources, "0".."k-1", or combination names. */
-static char **output_names_of(const struct lstmsrc_dataset *ds)
+char **dataset_output_names(const struct lstmsrc_dataset *ds)
 {
     char **a = calloc(ds->k ? (size_t)ds->k : 1, sizeof *a);
     if (!a) return NULL;
@@ -1022,11 +1021,10 @@ struct row_reader {
     struct auto_on *au; /* NULL unless a label's threshold comes from its distribution */
     struct lstmsrc_error *err;
     const char *src;
-    size_t cap, run_cap; /* rows and segments allocated */
-    int32_t max_class;   /* the largest class of a row in a segment, -1 before one */
-    int prev_good;       /* whether the row before was in a segment */
-    double from, until;  /* --from and --until (time stamps only) */
-    double t_prev;       /* the row before's time stamp */
+    size_t cap;               /* rows allocated */
+    struct dataset_segs segs; /* the segments so far */
+    double from, until;       /* --from and --until (time stamps only) */
+    double t_prev;            /* the row before's time stamp */
 };
 
 /* The row's time stamp into *tm (0 without a time column); *keep is 0 when it lies outside
@@ -1147,59 +1145,56 @@ static enum lstmsrc_status row_sources(struct row_reader *rr, uint8_t *yr, int32
     return LSTMSRC_OK;
 }
 
-/* A row with a missing cell or an invalid reading: kept in place and finite (the row before's
- * readings, or 0), nothing on, in no segment. */
-static void place_bad_row(struct row_reader *rr, float *xr, uint8_t *yr, int32_t *c)
+void dataset_segs_missing(struct lstmsrc_dataset *ds, struct dataset_segs *sg, size_t row,
+                          float *xr, uint8_t *yr, int32_t *c)
 {
-    struct lstmsrc_dataset *ds = rr->ds;
     const int f = ds->f;
     ds->missing_rows++;
     for (int i = 0; i < f; i++)
-        xr[i] = ds->n ? xr[i - f] : 0.0f;
+        xr[i] = row ? xr[i - f] : 0.0f;
     if (yr) memset(yr, 0, (size_t)ds->n_labels);
     *c = 0;
-    rr->prev_good = 0;
+    sg->prev_good = 0;
 }
 
 /* Notes the first row (of a segment, after its first) whose first difference from the row
  * before overflows a float. */
-static void note_diff_overflow(struct row_reader *rr, const float *xr)
+static void note_diff_overflow(struct lstmsrc_dataset *ds, const struct dataset_segs *sg,
+                               size_t row, const float *xr, long line, const int *cols)
 {
-    struct lstmsrc_dataset *ds = rr->ds;
     const int f = ds->f;
-    if (!rr->prev_good || ds->diff_bad_row) return;
+    if (!sg->prev_good || ds->diff_bad_row) return;
     for (int i = 0; i < f; i++) {
         const float d = xr[i] - xr[i - f]; /* as model_channels computes it */
         if (!isfinite(d)) {
-            ds->diff_bad_row = ds->n + 1;
-            ds->diff_bad_line = csv_line(rr->r);
+            ds->diff_bad_row = row + 1;
+            ds->diff_bad_line = line;
             ds->diff_bad_input = i;
-            ds->diff_bad_col = rr->in->idx[i];
+            ds->diff_bad_col = cols ? cols[i] : i;
             return;
         }
     }
 }
 
-/* A row in a segment: extends the segment of the row before, or opens one. */
-static enum lstmsrc_status place_good_row(struct row_reader *rr, const float *xr, int32_t c)
+int dataset_segs_good(struct lstmsrc_dataset *ds, struct dataset_segs *sg, size_t row,
+                      const float *xr, int32_t c, long line, const int *cols)
 {
-    struct lstmsrc_dataset *ds = rr->ds;
-    note_diff_overflow(rr, xr);
-    if (rr->prev_good) {
+    note_diff_overflow(ds, sg, row, xr, line, cols);
+    if (sg->prev_good) {
         ds->runs[ds->n_runs - 1].len++;
     } else {
-        if (ds->n_runs == rr->run_cap) {
-            size_t nc = rr->run_cap ? rr->run_cap * 2 : 16;
+        if (ds->n_runs == sg->run_cap) {
+            size_t nc = sg->run_cap ? sg->run_cap * 2 : 16;
             struct window_run *nr = realloc(ds->runs, nc * sizeof *nr);
-            if (!nr) return set_error(rr->err, LSTMSRC_ERR_NOMEM, "%s: out of memory", rr->src);
+            if (!nr) return 0;
             ds->runs = nr;
-            rr->run_cap = nc;
+            sg->run_cap = nc;
         }
-        ds->runs[ds->n_runs++] = (struct window_run){ds->n, 1};
+        ds->runs[ds->n_runs++] = (struct window_run){row, 1};
     }
-    rr->prev_good = 1;
-    if (ds->mode == LSTMSRC_LABELS_CLASS && c > rr->max_class) rr->max_class = c;
-    return LSTMSRC_OK;
+    sg->prev_good = 1;
+    if (ds->mode == LSTMSRC_LABELS_CLASS && c > sg->max_class) sg->max_class = c;
+    return 1;
 }
 
 /* One data row of nf fields, checked cell by cell and stored as row ds->n, unless its time
@@ -1233,9 +1228,9 @@ static enum lstmsrc_status read_row(struct row_reader *rr, int nf, int ncols)
     if (st) return st;
 
     if (bad)
-        place_bad_row(rr, xr, yr, &c);
-    else if ((st = place_good_row(rr, xr, c)))
-        return st;
+        dataset_segs_missing(ds, &rr->segs, ds->n, xr, yr, &c);
+    else if (!dataset_segs_good(ds, &rr->segs, ds->n, xr, c, csv_line(rr->r), rr->in->idx))
+        return set_error(rr->err, LSTMSRC_ERR_NOMEM, "%s: out of memory", rr->src);
     if (ds->cls) ds->cls[ds->n] = c;
     ds->n++;
     return LSTMSRC_OK;
@@ -1259,8 +1254,9 @@ static enum lstmsrc_status finish_rows(struct row_reader *rr)
     shrink_rows(ds);
     if (ds->has_labels)
         ds->k = ds->mode == LSTMSRC_LABELS_SOURCES ? nl
-                : ds->mode == LSTMSRC_LABELS_CLASS ? (rr->max_class < 0 ? 1 : rr->max_class + 1)
-                                                   : 1 << nl;
+                : ds->mode == LSTMSRC_LABELS_CLASS
+                    ? (rr->segs.max_class < 0 ? 1 : rr->segs.max_class + 1)
+                    : 1 << nl;
     return LSTMSRC_OK;
 }
 
@@ -1280,7 +1276,7 @@ static enum lstmsrc_status read_rows_with(struct csv_reader *r, int first_nf, in
                             .au = au,
                             .err = err,
                             .src = csv_name(r),
-                            .max_class = -1,
+                            .segs = {.max_class = -1},
                             .from = -INFINITY,
                             .until = INFINITY,
                             .t_prev = -INFINITY};
@@ -1357,7 +1353,7 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     if (ds->time_kind && (st = time_segments(ds, cols ? cols : &defaults, err))) goto fail;
     if (cols && cols->fill)
         fill_holes(ds, cols->fill, cols->fill_max > 0 ? cols->fill_max : LSTMSRC_FILL_MAX_DEFAULT);
-    if (ds->has_labels && !(ds->output_names = output_names_of(ds))) goto nomem;
+    if (ds->has_labels && !(ds->output_names = dataset_output_names(ds))) goto nomem;
 
     str_array_free(header, ncols);
     free(in.idx);
@@ -1546,7 +1542,7 @@ enum lstmsrc_status lstmsrc_dataset_load_files(const char *const *paths, int n,
     all->n_files = loaded;
     /* class names follow the largest class seen in any file */
     if (all->has_labels && all->mode == LSTMSRC_LABELS_CLASS) {
-        char **names = output_names_of(all);
+        char **names = dataset_output_names(all);
         if (!names) {
             st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory");
             goto fail;

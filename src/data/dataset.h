@@ -89,6 +89,26 @@ enum lstmsrc_status lstmsrc_time_bounds(const char *src, const struct lstmsrc_co
 enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int kind, double t_prev,
                                       double *t, struct lstmsrc_error *err);
 
+/* The segments of a data set cut as its rows are stored, one at a time (the CSV loader and
+ * lstmsrc_dataset_from_arrays): row `row`'s readings xr (f), the row before's at xr - f. */
+struct dataset_segs {
+    size_t run_cap;    /* segments allocated in ds->runs */
+    int32_t max_class; /* the largest class of a row in a segment; -1 before one */
+    int prev_good;     /* the row before is in a segment (0: the next good row opens one) */
+};
+/* A missing row: kept in place and finite (the row before's readings, or 0), nothing on (yr
+ * when not NULL, *c), in no segment. */
+void dataset_segs_missing(struct lstmsrc_dataset *ds, struct dataset_segs *sg, size_t row,
+                          float *xr, uint8_t *yr, int32_t *c);
+/* A row in a segment: extends the one of the row before or opens one, and notes the first row
+ * whose first difference overflows a float (line: its file line; cols: each input's column,
+ * NULL for 0..f-1). Returns 0 when out of memory. */
+int dataset_segs_good(struct lstmsrc_dataset *ds, struct dataset_segs *sg, size_t row,
+                      const float *xr, int32_t c, long line, const int *cols);
+/* Output names (k): the sources, "0".."k-1" for a class column, or combination names; NULL
+ * when out of memory. */
+char **dataset_output_names(const struct lstmsrc_dataset *ds);
+
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);
 
