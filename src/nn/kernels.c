@@ -17,6 +17,8 @@
  */
 #include "nn/kernels.h"
 
+#include "base/common.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -1417,6 +1419,118 @@ AVX512 static void cell_backward_avx512(float *dz, int ldz, float *dc, const flo
                        cp ? cp + j : NULL, t + j);
     }
 }
+
+/* ============================== AVX-512 BF16 ============================== */
+
+/* Products in bf16 with fp32 accumulation (vdpbf16ps): each lane adds a[2q] b[2q] + a[2q+1]
+ * b[2q+1] of one pair of k rows to its fp32 sum. B is packed in pairs of k rows (see
+ * pack_bf16); each row tile of A is converted (round to nearest even) into a stack buffer of
+ * pairs once and then runs past all panels. Per element: init, then pairs q = 0.. in order. */
+#define BF16 __attribute__((target("avx512bf16,avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define BF16_INLINE                                                                                \
+    __attribute__((target("avx512bf16,avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"),               \
+                   always_inline)) static inline
+#define BF_KC 256 /* pairs of k per converted chunk of A (12 rows: 12 KB of stack) */
+
+#define Z_DOT_ROW(i)                                                                               \
+    if (mr > i) {                                                                                  \
+        __m512i a = _mm512_set1_epi32((int)aq[(size_t)i * BF_KC]);                                 \
+        z##i##_0 = _mm512_dpbf16_ps(z##i##_0, (__m512bh)a, (__m512bh)b0);                          \
+        if (np > 1) z##i##_1 = _mm512_dpbf16_ps(z##i##_1, (__m512bh)a, (__m512bh)b1);              \
+    }
+
+BF16_INLINE void tile_bf16(const int mr, const int np, float *C, int ldc, const uint32_t *abuf,
+                           int nq, const uint32_t *b, size_t pstride, const float *bias, int init,
+                           int nn)
+{
+    const __mmask16 m0 = mask16(nn), m1 = mask16(nn - 16);
+    FOR_ROWS12(Z_DECL)
+    if (init == INIT_ACC) {
+        FOR_ROWS12(Z_LOAD)
+    } else if (init == INIT_BIAS) {
+        const __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias);
+        const __m512 bias1 = np > 1 ? _mm512_maskz_loadu_ps(m1, bias + 16) : bias0;
+        FOR_ROWS12(Z_BIAS)
+    }
+    for (int q = 0; q < nq; q++) {
+        const uint32_t *bq = b + (size_t)q * PANEL, *aq = abuf + q;
+        const __m512i b0 = _mm512_loadu_si512(bq);
+        __m512i b1 = b0;
+        if (np > 1) b1 = _mm512_loadu_si512(bq + pstride);
+        FOR_ROWS12(Z_DOT_ROW)
+    }
+    FOR_ROWS12(Z_STORE)
+}
+
+#define TILE_BF16_CASE(MRV)                                                                        \
+    case MRV:                                                                                      \
+        if (nn > 16)                                                                               \
+            tile_bf16(MRV, 2, C, ldc, abuf, nq, b, pstride, bias, init, nn);                       \
+        else                                                                                       \
+            tile_bf16(MRV, 1, C, ldc, abuf, nq, b, pstride, bias, init, nn);                       \
+        break;
+
+BF16 static void tile_bf16_dispatch(int mr, float *C, int ldc, const uint32_t *abuf, int nq,
+                                    const uint32_t *b, size_t pstride, const float *bias, int init,
+                                    int nn)
+{
+    switch (mr) {
+        TILE_BF16_CASE(1)
+        TILE_BF16_CASE(2)
+        TILE_BF16_CASE(3)
+        TILE_BF16_CASE(4)
+        TILE_BF16_CASE(5)
+        TILE_BF16_CASE(6)
+        TILE_BF16_CASE(7)
+        TILE_BF16_CASE(8)
+        TILE_BF16_CASE(9)
+        TILE_BF16_CASE(10)
+        TILE_BF16_CASE(11)
+        TILE_BF16_CASE(12)
+    }
+}
+
+/* dst (bf16) [0, 2*(qe-qs)) = a[2qs .. 2qe) rounded, zero at and past k = K */
+BF16 static void bf16_row(uint16_t *dst, const float *a, int K, int qs, int qe)
+{
+    for (int k = 2 * qs; k < 2 * qe; k += 16) {
+        const int n = imin(16, 2 * qe - k);
+        const __m512 v = _mm512_maskz_loadu_ps(mask16(imin(n, K - k)), a + k);
+        _mm256_mask_storeu_epi16(dst + (k - 2 * qs), mask16(n), (__m256i)_mm512_cvtneps_pbh(v));
+    }
+}
+
+BF16 static void gemm_bf16_avx512(float *C, int ldc, const float *A1, int lda1, int K1,
+                                  const float *A2, int lda2, int K2, const uint32_t *bp, int p1,
+                                  size_t pstride, const float *bias, int init, int M, int N)
+{
+    uint32_t abuf[MR5 * BF_KC];
+    const int nq = K2 > 0 ? p1 + (K2 + 1) / 2 : (K1 + 1) / 2;
+    for (int i0 = 0; i0 < M; i0 += MR5) {
+        const int mr = imin(MR5, M - i0);
+        int q0 = 0;
+        do {
+            const int qn = imin(BF_KC, nq - q0);
+            for (int r = 0; r < mr; r++) {
+                uint16_t *d = (uint16_t *)(abuf + (size_t)r * BF_KC);
+                const int e1 = imin(q0 + qn, p1);
+                if (q0 < e1) bf16_row(d, A1 + (size_t)(i0 + r) * lda1, K1, q0, e1);
+                if (q0 + qn > p1) {
+                    const int s2 = q0 > p1 ? q0 : p1;
+                    bf16_row(d + 2 * (s2 - q0), A2 + (size_t)(i0 + r) * lda2, K2, s2 - p1,
+                             q0 + qn - p1);
+                }
+            }
+            for (int n0 = 0; n0 < N; n0 += 2 * PANEL)
+                tile_bf16_dispatch(mr, C + (size_t)i0 * ldc + n0, ldc, abuf, qn,
+                                   bp + (size_t)(n0 / PANEL) * pstride + (size_t)q0 * PANEL,
+                                   pstride, bias ? bias + n0 : NULL, q0 ? INIT_ACC : init,
+                                   imin(2 * PANEL, N - n0));
+            q0 += qn;
+        } while (q0 < nq);
+    }
+}
+
 #endif /* KERNELS_X86 */
 
 /* ============================== dispatch ============================== */
@@ -1592,4 +1706,72 @@ void sum_rows(float *db, const float *x, int R, int N)
         for (int j = 0; j < N; j++)
             db[j] += xr[j];
     }
+}
+
+/* ============================== bf16 products ============================== */
+
+int kernels_bf16_supported(void)
+{
+#if KERNELS_X86
+    return kernels_isa_supported(KERNELS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
+static size_t bf16_pairs(int K1, int K2)
+{
+    return (size_t)(K1 + 1) / 2 + (size_t)(K2 + 1) / 2;
+}
+
+size_t pack_bf16_floats(int K1, int K2, int N)
+{
+    return bf16_pairs(K1, K2) * (size_t)((N + PANEL - 1) / PANEL) * PANEL;
+}
+
+/* x rounded to bf16, to nearest even (NaN stays NaN) */
+static uint32_t bf16_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+void pack_bf16(float *bp, const float *src, size_t sk, size_t sn, int K1, int K2, int N)
+{
+    const size_t p1 = (size_t)(K1 + 1) / 2, np = bf16_pairs(K1, K2);
+    uint32_t *out = (uint32_t *)(void *)bp;
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        uint32_t *p = out + (size_t)(n0 / PANEL) * np * PANEL;
+        for (size_t q = 0; q < np; q++) {
+            const int part = q >= p1, K = part ? K2 : K1;
+            const int k = 2 * (int)(part ? q - p1 : q), base = part ? K1 : 0;
+            for (int j = 0; j < PANEL; j++) {
+                uint32_t lo = 0, hi = 0;
+                if (n0 + j < N) {
+                    const float *s = src + (size_t)(n0 + j) * sn;
+                    lo = bf16_bits(s[(size_t)(base + k) * sk]);
+                    if (k + 1 < K) hi = bf16_bits(s[(size_t)(base + k + 1) * sk]);
+                }
+                p[q * PANEL + (size_t)j] = lo | hi << 16;
+            }
+        }
+    }
+}
+
+void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                      int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
+                      int accumulate, int M, int N)
+{
+#if KERNELS_X86
+    const int init = accumulate ? INIT_ACC : bias ? INIT_BIAS : INIT_ZERO;
+    LSTMSRC_ASSERT(kernels_bf16_supported() && K1 <= kp1 && K2 <= kp2);
+    gemm_bf16_avx512(C, ldc, A1, lda1, K1, A2, lda2, K2, (const uint32_t *)(const void *)bp,
+                     (kp1 + 1) / 2, bf16_pairs(kp1, kp2) * PANEL, bias, init, M, N);
+#else
+    (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2, (void)bp;
+    (void)kp1, (void)kp2, (void)bias, (void)accumulate, (void)M, (void)N;
+    LSTMSRC_ASSERT(0);
+#endif
 }

@@ -134,6 +134,30 @@ void add_bias_rows(float *y, int ldy, const float *b, int B, int N);
 /* db (N) += column sums of x (R,N) */
 void sum_rows(float *db, const float *x, int R, int N);
 
+/* ============================== bf16 products ============================== */
+
+/* 1 when this CPU (and build) has the AVX-512 kernels and AVX-512 BF16 (vdpbf16ps). */
+int kernels_bf16_supported(void);
+
+/* A packed operand for gemm_packed_bf16: B (K1 + K2, N) in two parts of K1 and K2 rows, each in
+ * pairs of rows rounded to bf16 (to nearest even): panel p, pair q holds for each of its 16
+ * columns n the 32-bit word bf16(B[k][n]) | bf16(B[k+1][n]) << 16, k = 2q (part 1) or K1 +
+ * 2(q - ceil(K1/2)) (part 2); a part's odd last row pairs with zero. Never more floats than
+ * pack_floats(K1 + K2, N) when K1 + K2 >= 2. */
+size_t pack_bf16_floats(int K1, int K2, int N);
+/* B[k][n] = src[k*sk + n*sn]: sk = 1, sn = lds packs src = B^T (as pack_b_t); sk = lds, sn = 1
+ * packs src = B (as pack_b_n). */
+void pack_bf16(float *bp, const float *src, size_t sk, size_t sn, int K1, int K2, int N);
+/* gemm_packed with bf16 products and fp32 sums, B packed by pack_bf16 with parts kp1, kp2
+ * (K1 <= kp1, K2 <= kp2; A2 may be NULL when K2 = 0). A is rounded to bf16 as it is read.
+ * Per element: init, then the pairs of A1's k, then of A2's, in order, each pair's two products
+ * added in one step in fp32. Needs kernels_bf16_supported(). Against the fp32 product, each
+ * element is off by at most (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k| (two roundings to bf16's
+ * 8 significant bits, unit roundoff 2^-8, per product; then fp32 sums over K = K1 + K2 terms). */
+void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                      int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
+                      int accumulate, int M, int N);
+
 /* ============================== for tests ============================== */
 
 /* The dispatched kernels with the ISA chosen by the caller (isa must be supported: tests and

@@ -1,0 +1,143 @@
+/*
+ * test_bf16.c — the bf16 packed product (gemm_packed_bf16) against the portable fp32 one:
+ *   - every element within the bound kernels.h states, (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k|
+ * plus the fp32 bound on the initial value: a and b are each rounded to 8 significant bits (unit
+ *     roundoff 2^-8 each, so <= 2^-7 + 2^-16 per product), the sums are fp32; shapes that are not
+ *     multiples of any tile (M, N 1..67), odd K1 and K2, K past one converted chunk (600);
+ *   - deterministic: the same inputs give the same bytes, and a row's result does not depend
+ *     on the other rows of the call (row by row = the whole batch);
+ *   - the packed size never exceeds pack_floats(K1 + K2, N) (the LSTM buffers are shared).
+ * Skipped with the reason printed where the CPU lacks AVX-512 BF16.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "nn/kernels.h"
+#include "test.h"
+
+static float *randv(struct rng *r, size_t n, double a)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p) abort();
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)((2.0 * rng_uniform(r) - 1.0) * a);
+    return p;
+}
+
+static const int dims_m[] = {1, 2, 5, 12, 13, 48, 67};
+static const int dims_n[] = {1, 3, 16, 17, 31, 33, 64, 256};
+static const int dims_k[] = {1, 6, 17, 65, 600};
+#define NDIM(a) (int)(sizeof a / sizeof a[0])
+
+static void test_bf16_pack_size(void)
+{
+    for (int k1 = 0; k1 < 70; k1++)
+        for (int k2 = 0; k2 < 70; k2++)
+            if (k1 + k2 >= 2)
+                for (int n = 1; n < 40; n += 7)
+                    CHECK(pack_bf16_floats(k1, k2, n) <= pack_floats(k1 + k2, n));
+}
+
+static void test_bf16_products(void)
+{
+    if (!kernels_bf16_supported()) {
+        SKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        return;
+    }
+    struct rng r;
+    rng_seed(&r, 11);
+    int bad = 0, diff = 0, rowdiff = 0;
+    double worst = 0;
+    for (int a = 0; a < NDIM(dims_m); a++)
+        for (int b = 0; b < NDIM(dims_n); b++)
+            for (int c = 0; c < NDIM(dims_k); c++)
+                for (int mode = 0; mode < 3; mode++) {
+                    const int M = dims_m[a], N = dims_n[b], K = dims_k[c], K2 = 3, kp = K + K2;
+                    const int k2 = mode == 1 ? 0 : K2, lda = K + 1, ldc = N + 3;
+                    float *A = randv(&r, (size_t)M * lda, 1), *A2 = randv(&r, (size_t)M * 4, 1);
+                    float *W = randv(&r, (size_t)N * kp, 1), *bias = randv(&r, (size_t)N, 1);
+                    float *bp = malloc(pack_floats(kp, N) * 4);
+                    float *bq = malloc(pack_bf16_floats(K, K2, N) * 4);
+                    float *C0 = randv(&r, (size_t)M * ldc, 1);
+                    float *C[4];
+                    for (int q = 0; q < 4; q++) {
+                        C[q] = malloc((size_t)M * ldc * 4);
+                        memcpy(C[q], C0, (size_t)M * ldc * 4);
+                    }
+                    pack_b_t(bp, W, kp, kp, N);
+                    pack_bf16(bq, W, 1, (size_t)kp, K, K2, N);
+                    const float *bi = mode == 2 ? bias : NULL;
+                    gemm_packed_portable(C[0], ldc, A, lda, K, A2, 4, k2, bp, kp, bi, mode == 0, M,
+                                         N);
+                    for (int q = 1; q < 3; q++)
+                        gemm_packed_bf16(C[q], ldc, A, lda, K, A2, 4, k2, bq, K, K2, bi, mode == 0,
+                                         M, N);
+                    for (int i = 0; i < M; i++) /* one row per call */
+                        gemm_packed_bf16(C[3] + (size_t)i * ldc, ldc, A + (size_t)i * lda, lda, K,
+                                         A2 + (size_t)i * 4, 4, k2, bq, K, K2, bi, mode == 0, 1, N);
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            const size_t o = (size_t)i * ldc + j;
+                            double s = 0, init = mode == 0 ? C0[o] : mode == 2 ? bias[j] : 0;
+                            for (int k = 0; k < K + k2; k++) {
+                                const float av =
+                                    k < K ? A[(size_t)i * lda + k] : A2[(size_t)i * 4 + k - K];
+                                s += fabs((double)av * W[(size_t)j * kp + k]);
+                            }
+                            const double err = fabs((double)C[1][o] - C[0][o]);
+                            const double bound = (0x1p-7 + 0x1p-16 + (K + k2 + 2) * 0x1p-23) * s +
+                                                 (K + k2 + 2) * 0x1p-23 * fabs(init);
+                            if (err > bound) bad++;
+                            if (s > 0 && err / s > worst) worst = err / s;
+                        }
+                    diff += memcmp(C[1], C[2], (size_t)M * ldc * 4) != 0;
+                    rowdiff += memcmp(C[1], C[3], (size_t)M * ldc * 4) != 0;
+                    for (int q = 0; q < 4; q++)
+                        free(C[q]);
+                    free(A), free(A2), free(W), free(bias), free(bp), free(bq), free(C0);
+                }
+    printf("  worst |bf16 - fp32| / sum|a b| = %.3g (bound 2^-7 = %.3g)\n", worst, 0x1p-7);
+    CHECK(bad == 0);
+    CHECK(diff == 0);
+    CHECK(rowdiff == 0);
+}
+
+/* the packed layout, element by element (any CPU: pack_bf16 is plain C) */
+static void test_bf16_pack_layout(void)
+{
+    const int K1 = 3, K2 = 2, N = 17, kp = K1 + K2;
+    float W[17 * 5];
+    for (int i = 0; i < N * kp; i++)
+        W[i] = (float)(i + 1); /* small integers: exact in bf16 */
+    uint32_t bq[64 * 2 * 16];
+    CHECK(pack_bf16_floats(K1, K2, N) == (size_t)(2 + 1) * 2 * 16);
+    pack_bf16((float *)(void *)bq, W, 1, (size_t)kp, K1, K2, N);
+    int bad = 0;
+    for (int p = 0; p < 2; p++)
+        for (int q = 0; q < 3; q++)
+            for (int j = 0; j < 16; j++) {
+                const int n = p * 16 + j;
+                const uint32_t w = bq[((size_t)p * 3 + q) * 16 + j];
+                const int k = q < 2 ? 2 * q : K1 + 2 * (q - 2), klim = q < 2 ? K1 : kp;
+                float lo = 0, hi = 0;
+                if (n < N) {
+                    lo = W[n * kp + k];
+                    if (k + 1 < klim) hi = W[n * kp + k + 1];
+                }
+                uint32_t ulo, uhi;
+                memcpy(&ulo, &lo, 4);
+                memcpy(&uhi, &hi, 4);
+                if (w != ((ulo >> 16) | (uhi & 0xffff0000u))) bad++;
+            }
+    CHECK(bad == 0);
+}
+
+int main(void)
+{
+    RUN(test_bf16_pack_size);
+    RUN(test_bf16_pack_layout);
+    RUN(test_bf16_products);
+    return test_report("test_bf16");
+}
