@@ -374,6 +374,24 @@ struct lstmsrc_progress {
                              in: about the longest a stop request now waits */
 };
 
+/* The arithmetic of the LSTM step products (the gates' and, in training, the gradients into h
+ * and x) in training, prediction, evaluation and streaming. Weights, optimiser state,
+ * activations, cell state and the weight gradients stay fp32, and so do model files. */
+enum lstmsrc_precision {
+    LSTMSRC_PRECISION_FP32 = 0, /* fp32 products (default) */
+    LSTMSRC_PRECISION_BF16,     /* products of operands rounded to bf16, summed in fp32
+                                   (AVX-512 BF16, vdpbf16ps): needs a CPU with avx512_bf16 and the
+                                   AVX-512 kernels in use (not with LSTMSRC_ISA=avx2) */
+    LSTMSRC_PRECISION_AUTO      /* what lstmsrc_precision_resolve says: bf16 only where the CPU
+                                   has it and the quality gate (bench/precision_gate.sh) held */
+};
+/* 1 when this CPU, build and kernel choice can run p (FP32 and AUTO always). */
+int lstmsrc_precision_available(enum lstmsrc_precision p);
+/* FP32 or BF16: p itself, or for AUTO the choice it makes here (see bench/PRECISION.md). */
+enum lstmsrc_precision lstmsrc_precision_resolve(enum lstmsrc_precision p);
+/* "fp32", "bf16", "auto" */
+const char *lstmsrc_precision_name(enum lstmsrc_precision p);
+
 struct lstmsrc_train_config {
     int seq_len;                /* window length (rows); default 5 */
     int hidden;                 /* LSTM units per layer; default 64 */
@@ -452,6 +470,12 @@ struct lstmsrc_train_config {
     const struct lstmsrc_model *init;
     const char *init_name;
     int init_refit_scaler;
+    /* Precision of the LSTM products during training (the size is unchanged); default FP32. BF16
+     * where lstmsrc_precision_available says no fails with LSTMSRC_ERR_ARG. The trained model is
+     * fp32; its handle keeps running the precision it was trained in (lstmsrc_model_set_precision
+     * changes that). It fills the padding after init_refit_scaler, so reserved_ keeps its 8 words.
+     */
+    enum lstmsrc_precision precision;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
     uint64_t reserved_[8];
 };
@@ -480,6 +504,11 @@ enum lstmsrc_status lstmsrc_model_load(const char *path, struct lstmsrc_model **
 enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, size_t len,
                                            struct lstmsrc_model **out, struct lstmsrc_error *err);
 void lstmsrc_model_free(struct lstmsrc_model *m);
+/* The precision m's predictions, evaluations and streams created from now on run in (a loaded
+ * model: FP32); AUTO takes lstmsrc_precision_resolve's choice. Not stored in model files. BF16
+ * where lstmsrc_precision_available says no: LSTMSRC_ERR_ARG, m unchanged. */
+enum lstmsrc_status lstmsrc_model_set_precision(struct lstmsrc_model *m, enum lstmsrc_precision p,
+                                                struct lstmsrc_error *err);
 
 /* Read-only description of a model, borrowed from it. */
 struct lstmsrc_model_info {

@@ -28,6 +28,16 @@ int cli_probe(const char *cmd, const char *flag, const char *path)
     return cli_fail(cmd, &err);
 }
 
+int cli_precision_refused(const char *cmd, int p)
+{
+    if (lstmsrc_precision_available((enum lstmsrc_precision)p)) return 0;
+    fprintf(stderr,
+            "lstmsrc: %s: --precision bf16 needs AVX-512 BF16 (avx512_bf16) and the AVX-512 "
+            "kernels, which this CPU (or LSTMSRC_ISA) does not give; use --precision fp32\n",
+            cmd);
+    return EXIT_USAGE;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

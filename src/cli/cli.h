@@ -91,6 +91,10 @@ int cli_fail(const char *cmd, const struct lstmsrc_error *err);
  * prints why not ("lstmsrc: CMD: PATH: cannot create ...", "FLAG needs a file name" for "")
  * and returns the exit code (1, or 2 for an empty name). */
 int cli_probe(const char *cmd, const char *flag, const char *path);
+/* --precision's choices, in enum lstmsrc_precision order */
+#define CLI_PRECISION_CHOICES "fp32|bf16|auto"
+/* 0 when this CPU can run precision p; else says why in one line and returns 2 (usage). */
+int cli_precision_refused(const char *cmd, int p);
 /* Prints "lstmsrc: CMD: MESSAGE" plus "Try 'lstmsrc CMD --help'." and returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)

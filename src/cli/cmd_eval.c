@@ -16,7 +16,7 @@ static void eval_usage(FILE *fp)
 {
     fprintf(
         fp,
-        "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw]\n"
+        "usage: lstmsrc eval MODEL DATA.csv [--json] [--raw] [--precision P]\n"
         "\n"
         "Evaluates MODEL on every full window of DATA.csv, which must have the model's input\n"
         "and label columns (matched by name). A window's label is the state at its last row, or\n"
@@ -35,6 +35,9 @@ static void eval_usage(FILE *fp)
         "options:\n"
         "  --json       print one JSON object instead of tables (default: text)\n"
         "  --raw        no minimum on/off durations: every window's own decision\n"
+        "  --precision P\n"
+        "               fp32 (default), bf16 (products in bf16, sums in fp32; needs AVX-512\n"
+        "               BF16) or auto (bf16 where the quality gate held; today fp32)\n"
         "  -h, --help   this text\n"
         "\n"
         "example:\n"
@@ -304,7 +307,7 @@ static void text_warning(const struct lstmsrc_eval *ev, struct beats b)
 /* What the command line says. */
 struct eval_opts {
     struct lstmsrc_columns user; /* reading flags over the model's own */
-    int json, raw;
+    int json, raw, precision;
 };
 
 #define OFF(f) offsetof(struct eval_opts, f)
@@ -315,6 +318,8 @@ struct eval_opts {
 const struct cli_opt cli_opts_eval[] = {
     SWITCH("--json", json),
     SWITCH("--raw", raw),
+    {"--precision", NULL, CLI_CHOICE, OFF(precision), 0, 0, 0, CLI_PRECISION_CHOICES, NULL, NULL, 0,
+     0},
     {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -327,7 +332,7 @@ static int eval_parse(int argc, char **argv, struct eval_opts *o, struct cli_arg
     if (rc == CLI_HELP) eval_usage(stdout);
     if (rc) return rc;
     if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    return 0;
+    return cli_precision_refused(cmd, o->precision);
 }
 
 /* ============================== run ============================== */
@@ -364,6 +369,7 @@ static int eval_run(struct eval_run *r)
     r->data = cli_data_name(files, n_files, r->shown, sizeof r->shown);
     enum lstmsrc_status st = lstmsrc_model_load(r->model, &r->m, &err);
     if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, &err);
+    if (!st) st = lstmsrc_model_set_precision(r->m, (enum lstmsrc_precision)r->o.precision, &err);
     if (!st) {
         lstmsrc_model_columns(r->m, 0, &cols);
         cli_ingest_apply(&r->o.user, &cols);

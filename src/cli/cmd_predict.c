@@ -61,6 +61,9 @@ static void predict_usage(FILE *fp)
         "                  and renamed\n"
         "                  (default \"-\" = stdout)\n"
         "  --threads N     (default 0 = all cores; the output is the same for any N)\n"
+        "  --precision P   fp32 (default), bf16 (products in bf16, sums in fp32; needs\n"
+        "                  AVX-512 BF16) or auto (bf16 where the quality gate held; today\n"
+        "                  fp32)\n"
         "  -h, --help      this text\n"
         "\n"
         "example:\n"
@@ -232,7 +235,7 @@ static void series_end(struct series *se, struct pred_out *po, struct sink *sk)
 struct predict_opts {
     struct lstmsrc_columns user; /* reading flags over the model's own */
     const char *out;             /* -o: a file, "-" (stdout), or a directory for several */
-    int proba, raw, threads;
+    int proba, raw, threads, precision;
 };
 
 /* -o FILE: "" is taken here and refused by cli_probe ("-o needs a file name") */
@@ -257,6 +260,8 @@ const struct cli_opt cli_opts_predict[] = {
     SWITCH("--raw", raw),
     {"-o", "--output", CLI_CUSTOM, 0, 0, 0, 0, NULL, NULL, opt_output, 1, 0},
     {"--threads", NULL, CLI_INT, OFF(threads), 0, 256, 0, NULL, NULL, NULL, 0, 0},
+    {"--precision", NULL, CLI_CHOICE, OFF(precision), 0, 0, 0, CLI_PRECISION_CHOICES, NULL, NULL, 0,
+     0},
     {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -270,7 +275,7 @@ static int predict_parse(int argc, char **argv, struct predict_opts *o, struct c
     if (rc == CLI_HELP) predict_usage(stdout);
     if (rc) return rc;
     if (a->n_pos < 2) return cli_usage(cmd, "needs MODEL and DATA.csv");
-    return 0;
+    return cli_precision_refused(cmd, o->precision);
 }
 
 /* ============================== run ============================== */
@@ -320,6 +325,7 @@ static int job_open(struct job *j, const struct predict_opts *o, const char *mod
     struct lstmsrc_columns cols;
     enum lstmsrc_status st = lstmsrc_model_load(model_path, &j->m, &j->err);
     if (!st && o->raw) st = lstmsrc_model_set_durations(j->m, NULL, NULL, &j->err);
+    if (!st) st = lstmsrc_model_set_precision(j->m, (enum lstmsrc_precision)o->precision, &j->err);
     if (!st) {
         lstmsrc_model_columns(j->m, 1, &cols);
         cli_ingest_apply(&o->user, &cols);

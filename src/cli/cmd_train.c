@@ -72,6 +72,9 @@ static const char usage_text2[] =
     "  --seed S              (default 1)\n"
     "  --threads T           (default: all cores; the same seed gives the same model bytes on\n"
     "                        any thread count)\n"
+    "  --precision P         fp32 (default), bf16 (the LSTM products in bf16 with fp32 sums;\n"
+    "                        needs AVX-512 BF16; the model file is fp32) or auto (bf16 where\n"
+    "                        the quality gate held; today fp32)\n"
     "  -o, --output MODEL    the model file, written to a temporary name and renamed\n"
     "  -q, --quiet           no progress\n"
     "  --plot FILE.svg       draw loss and validation F1 per epoch into FILE.svg\n"
@@ -613,6 +616,8 @@ const struct cli_opt cli_opts_train[] = {
     CUSTOM("--min-off", opt_min_off, 0),
     {"--seed", NULL, CLI_U64, OFF(cfg.seed), 0, 0, 0, NULL, NULL, NULL, 0, 0},
     INT("--threads", cfg.threads, 0, 256, 0),
+    {"--precision", NULL, CLI_CHOICE, OFF(cfg.precision), 0, 0, 0, CLI_PRECISION_CHOICES, NULL,
+     NULL, 0, 0},
     {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -637,6 +642,7 @@ static int train_parse(int argc, char **argv, struct train_opts *o, struct cli_a
         o->cols.mode = LSTMSRC_LABELS_COMBINED;
     if (a->n_pos == 0) return cli_usage(cmd, "no data file given");
     if (!o->out) return cli_usage(cmd, "no model file given (-o MODEL)");
+    if ((rc = cli_precision_refused(cmd, o->cfg.precision))) return rc;
     /* what only a validation part can choose is refused without one, not silently dropped */
     if ((a->given & GIVEN_VAL) && o->cfg.val_fraction == 0.0f) {
         const char *need[3];

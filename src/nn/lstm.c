@@ -52,12 +52,41 @@ int lstm_dz_stride(int H)
     return (lines | 1) * 16;
 }
 
+/* The packed weights in buf's precision: fp32 panels, or bf16 pairs of rows (kernels.h
+ * pack_bf16; never larger than the fp32 panels, so the buffers serve both). */
+static void pack_wf(struct lstm_buf *buf, const float *w, int I, int H)
+{
+    if (buf->bf16)
+        pack_bf16(buf->wf, w, 1, (size_t)(I + H), I, H, 4 * H);
+    else
+        pack_b_t(buf->wf, w, I + H, I + H, 4 * H);
+}
+static void pack_wb(struct lstm_buf *buf, float *dst, const float *w, int I, int H, int N)
+{
+    if (buf->bf16)
+        pack_bf16(dst, w, (size_t)(I + H), 1, 4 * H, 0, N);
+    else
+        pack_b_n(dst, w, I + H, 4 * H, N);
+}
+
 void lstm_pack_weights(struct lstm_buf *buf, const float *w, int I, int H)
 {
-    pack_b_t(buf->wf, w, I + H, I + H, 4 * H);
-    if (buf->wbh) pack_b_n(buf->wbh, w + I, I + H, 4 * H, H);
-    if (buf->wbx) pack_b_n(buf->wbx, w, I + H, 4 * H, I);
+    pack_wf(buf, w, I, H);
+    if (buf->wbh) pack_wb(buf, buf->wbh, w + I, I, H, H);
+    if (buf->wbx) pack_wb(buf, buf->wbx, w, I, H, I);
     buf->frozen = 1;
+}
+
+/* C (nb, N) = init + A1 @ B[0:K1] + A2 @ B[K1:] with the packed weights of buf's precision; the
+ * pack has parts kp1, kp2 */
+static void step_product(const struct lstm_buf *buf, float *C, int ldc, const float *A1, int lda1,
+                         int K1, const float *A2, int lda2, int K2, const float *bp, int kp1,
+                         int kp2, const float *bias, int accumulate, int nb, int N)
+{
+    if (buf->bf16)
+        gemm_packed_bf16(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp1, kp2, bias, accumulate, nb, N);
+    else
+        gemm_packed(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp1 + kp2, bias, accumulate, nb, N);
 }
 
 /* ============================== fast path ============================== */
@@ -65,13 +94,13 @@ void lstm_pack_weights(struct lstm_buf *buf, const float *w, int I, int H)
 void lstm_forward_prepare(struct lstm_buf *buf, const float *w, int I, int H)
 {
     LSTMSRC_ASSERT(buf->wf);
-    if (!buf->frozen) pack_b_t(buf->wf, w, I + H, I + H, 4 * H);
+    if (!buf->frozen) pack_wf(buf, w, I, H);
 }
 
 void lstm_forward_rows(struct lstm_buf *buf, const float *x, const float *b, int B, int r0, int nb,
                        int T, int I, int H)
 {
-    const int IH = I + H, G = 4 * H, keep = !buf->scratch;
+    const int G = 4 * H, keep = !buf->scratch;
     LSTMSRC_ASSERT(nb >= 1 && nb <= ROW_BLOCK && r0 >= 0 && r0 + nb <= B);
     buf->x = x;
     for (int t = 0; t < T; t++) {
@@ -83,8 +112,8 @@ void lstm_forward_rows(struct lstm_buf *buf, const float *x, const float *b, int
                           : keep ? buf->c + prev * H
                                  : buf->c + (size_t)(~t & 1) * ROW_BLOCK * H;
         /* z (nb, 4H) = b + x_t W_x^T + h_{t-1} W_h^T; h_{-1} = 0 contributes nothing */
-        gemm_packed(z, G, x + row * I, I, I, t ? buf->h + prev * H : NULL, H, t ? H : 0, buf->wf,
-                    IH, b, 0, nb, G);
+        step_product(buf, z, G, x + row * I, I, I, t ? buf->h + prev * H : NULL, H, t ? H : 0,
+                     buf->wf, I, H, b, 0, nb, G);
         lstm_cell_forward(z, c, keep ? buf->tc + row * H : buf->tc, buf->h + row * H, H, cp, NULL,
                           nb, H);
     }
@@ -92,11 +121,10 @@ void lstm_forward_rows(struct lstm_buf *buf, const float *x, const float *b, int
 
 void lstm_backward_prepare(struct lstm_buf *buf, const float *w, int T, int I, int H, int with_dx)
 {
-    const int IH = I + H, G = 4 * H;
     LSTMSRC_ASSERT(buf->wbh && buf->dwt && buf->xa && (!with_dx || buf->wbx));
     if (!buf->frozen) {
-        pack_b_n(buf->wbh, w + I, IH, G, H);
-        if (with_dx) pack_b_n(buf->wbx, w, IH, G, I);
+        pack_wb(buf, buf->wbh, w + I, I, H, H);
+        if (with_dx) pack_wb(buf, buf->wbx, w, I, H, I);
     }
     memset(buf->dwt, 0, lstm_fast_floats(LSTM_FAST_DWT, T, I, H) * sizeof *buf->dwt);
 }
@@ -120,10 +148,12 @@ void lstm_backward_rows(struct lstm_buf *buf, const float *dhseq, float *dx, int
         /* dh_{t-1} (nb, H) = dz (nb, 4H) @ W_h (4H, H);  dx_t += dz @ W_x;
          * dW_h (4H, H) += dz^T h_{t-1} while dz is in L1 (none at t = 0: h_{-1} = 0) */
         if (t > 0) {
-            gemm_packed(dhn, H, dz, LDZ, G, NULL, 0, 0, buf->wbh, G, NULL, 0, nb, H);
+            step_product(buf, dhn, H, dz, LDZ, G, NULL, 0, 0, buf->wbh, G, 0, NULL, 0, nb, H);
             gemm_tn_own(dwh, H, dz, LDZ, buf->h + prev * H, H, G, H, nb);
         }
-        if (dx) gemm_packed(dx + row * I, I, dz, LDZ, G, NULL, 0, 0, buf->wbx, G, NULL, 1, nb, I);
+        if (dx)
+            step_product(buf, dx + row * I, I, dz, LDZ, G, NULL, 0, 0, buf->wbx, G, 0, NULL, 1, nb,
+                         I);
         /* the block's rows of [x_t | 1] for dW_x and db below */
         for (int r = 0; r < nb; r++) {
             float *a = buf->xa + ((size_t)t * nb + r) * (I + 1);

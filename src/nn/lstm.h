@@ -45,6 +45,10 @@ struct lstm_buf {
     int frozen;     /* wf (and wbh, wbx when present) hold this layer's weights (set by
                        lstm_pack_weights): forward and backward do not re-pack them, and ignore
                        their w argument for the products */
+    int bf16;       /* fast path: the step products (gates, dh_{t-1}, dx) in bf16 with fp32
+                       sums (kernels.h gemm_packed_bf16; needs kernels_bf16_supported), wf, wbh
+                       and wbx packed as bf16 pairs; the weight gradient, cell and state stay
+                       fp32. Set before the first pack. */
     int scratch;    /* inference only (fast path): gates (LSTM_ROW_BLOCK, 4H), c (2,
                        LSTM_ROW_BLOCK, H) and tc (LSTM_ROW_BLOCK, H) are one block's scratch, not
                        kept per step; h is still (T, B, H) */

@@ -93,7 +93,13 @@ struct lstmsrc_model {
     /* Counts the changes of params (model_weights_changed): a workspace packs the weights it
      * runs and packs them again when this moved, so it never runs stale weights. */
     uint64_t weights_version;
+    /* The precision workspaces created from now on run the LSTM step products in (never in a
+     * file; lstmsrc_model_set_precision): 1 bf16 products with fp32 sums, 0 fp32. */
+    int bf16;
 };
+
+/* LSTMSRC_OK when p is a precision this CPU can run, else LSTMSRC_ERR_ARG saying why. */
+enum lstmsrc_status model_precision_check(enum lstmsrc_precision p, struct lstmsrc_error *err);
 
 /* Offsets into a flat parameter (or gradient, or Adam moment) array. */
 struct model_layout {

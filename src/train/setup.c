@@ -184,6 +184,8 @@ static enum lstmsrc_status setup_model(struct trainer *t, struct lstmsrc_error *
     int framed = model_set_framing(m, cfg->features, cfg->label_at);
     LSTMSRC_ASSERT(framed && m->n_raw == ds->f);
     m->meta.stride = cfg->stride;
+    if ((st = model_precision_check(cfg->precision, err))) return st;
+    m->bf16 = lstmsrc_precision_resolve(cfg->precision) == LSTMSRC_PRECISION_BF16;
     if (cfg->init) {
         if ((st = model_file_crc(cfg->init, &m->init_crc, err))) return st;
         if (!(m->init_name = str_dup(cfg->init_name ? cfg->init_name : "")))
