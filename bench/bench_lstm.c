@@ -266,6 +266,13 @@ static int mode_gemm(void)
 
 /* ============================== step ============================== */
 
+/* BENCH_PRECISION=fp32|bf16 (default fp32): the precision step, train and infer run in */
+static enum lstmsrc_precision bench_precision(void)
+{
+    const char *e = getenv("BENCH_PRECISION");
+    return e && !strcmp(e, "bf16") ? LSTMSRC_PRECISION_BF16 : LSTMSRC_PRECISION_FP32;
+}
+
 static int mode_step(int H, int B, int T, int reps)
 {
     const int F = 1, K = 3;
@@ -279,6 +286,10 @@ static int mode_step(int H, int B, int T, int reps)
     struct rng r;
     rng_seed(&r, 3);
     model_init_params(m, &r);
+    if (lstmsrc_model_set_precision(m, bench_precision(), &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
     struct model_ws *ws = model_ws_create(m, B, 1);
     float *x = xalloc((size_t)T * B * F * 4), *y = xalloc((size_t)B * K * 4);
     float *dl = xalloc((size_t)B * K * 4), *g = xalloc(m->n_params * 4);
@@ -376,6 +387,7 @@ static int mode_train(const char *csv, int H, int threads, int epochs)
     cfg.label_at = LSTMSRC_LABEL_LAST;  /* and one direction read at the last row */
     cfg.threads = threads;
     cfg.epochs = epochs;
+    cfg.precision = bench_precision();
     struct epoch_log log = {{0}, 0};
     cfg.progress = on_progress;
     cfg.progress_user = &log;
@@ -405,7 +417,8 @@ static int mode_infer(const char *model, const char *csv)
 {
     struct lstmsrc_error err;
     struct lstmsrc_model *m = NULL;
-    if (lstmsrc_model_load(model, &m, &err)) {
+    if (lstmsrc_model_load(model, &m, &err) ||
+        lstmsrc_model_set_precision(m, bench_precision(), &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
     }
