@@ -452,8 +452,16 @@ struct lstmsrc_train_config {
     const struct lstmsrc_model *init;
     const char *init_name;
     int init_refit_scaler;
+    /* Weight averaging (0 = off, the default): the weights validated, kept and saved are an
+     * exponential moving average of the weights after each step, avg += (1 - d) (w - avg), with
+     * d = min(ema, (1 + step) / (10 + step)) and avg starting at the initial weights; training
+     * itself goes on from the raw weights. 0 < ema < 1; 0.99 averages over about the last 100
+     * steps. Less dependence on the last steps and the seed (docs/RESULTS.md). Taken out of
+     * reserved_, which so keeps the size. */
+    float ema;
+    uint32_t reserved32_;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
-    uint64_t reserved_[8];
+    uint64_t reserved_[7];
 };
 
 /* Fills the defaults documented above. */

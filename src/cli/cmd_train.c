@@ -57,6 +57,9 @@ static const char usage_text2[] =
     "                        use every window)\n"
     "  --lr X                Adam learning rate (default 0.001)\n"
     "  --clip X              clip the global gradient norm to X (default off)\n"
+    "  --ema D               validate, keep and save a moving average of the weights, decay D\n"
+    "                        in (0, 1) (0.99: about the last 100 steps); less dependence on\n"
+    "                        the seed (default 0: off)\n"
     "  --val F               last fraction of rows held out for validation (default 0.1, or\n"
     "                        the doctor's choice when the tail misses a source)\n"
     "  --select S            the epoch whose weights are kept: loss (lowest validation loss,\n"
@@ -603,6 +606,7 @@ const struct cli_opt cli_opts_train[] = {
     INT("--stride", cfg.stride, 1, LSTMSRC_MAX_SEQ, 0),
     FLOAT("--lr", cfg.lr, 1e-9, 10.0, 0),
     FLOAT("--clip", cfg.clip, 0.0, 1e9, 0),
+    FLOAT("--ema", cfg.ema, 0.0, 0.9999, 0),
     FLOAT("--val", cfg.val_fraction, 0.0, 0.5, GIVEN_VAL),
     CUSTOM("--select", opt_select, 0),
     INT("--patience", cfg.patience, 0, 1000000, 0),

@@ -151,6 +151,8 @@ struct trainer {
     struct train_pool *pool;
     float *adam_m, *adam_v; /* (n_params) Adam moments */
     float *best;            /* (n_params) the best epoch's weights */
+    float *avg, *raw;       /* (n_params) cfg->ema > 0: the weights' moving average, and the
+                               raw weights while the average is validated; else NULL */
     float *val_probs;       /* (val_windows, K) this epoch's validation output */
     float *best_probs;      /* (val_windows, K) the best epoch's */
     uint32_t *order; /* (n_train) shuffled; 4 bytes a window: at 50M rows the largest buffer */
