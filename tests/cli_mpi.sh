@@ -2,7 +2,8 @@
 # Training over MPI ranks (make MPI=1, mpirun): the model is byte for byte the single process's
 # for the same data and seed on any ranks x threads split (2x1 = 1x2, 2x2 = 1x4, 3 ranks over
 # TCP only as between machines); only rank 0 writes; a run stopped by Ctrl-C at mpirun saves
-# the model and the state, and resumed under mpirun ends with the uninterrupted model; a data
+# the model and the state, and resumed under mpirun ends with the uninterrupted model; predict
+# over several files gives one process's outputs (eval is refused: one process); a data
 # error on rank 1 only is reported with its file:line and every rank exits 1; a rank killed
 # mid-training ends the job (no hang). Skipped, saying why, when the build has no MPI or
 # mpirun is missing.
@@ -40,6 +41,17 @@ check "-np 2 --threads 1 gives the model of --threads 2, byte for byte" same_mod
 check "-np 2 --threads 2 gives the model of --threads 4" same_model 2 2 "$T/t4.lsm"
 check "-np 3 over TCP only (--mca btl tcp,self) gives the same model" \
     same_model 3 1 "$T/t2.lsm" --mca btl tcp,self
+
+# predict over several files: dealt out over the ranks, the outputs of one process
+for s in 1 2 3; do "$L" gen --rows 2000 --sources 3 --seed $s -o "$T/p$s.csv" >/dev/null 2>&1; done
+mkdir "$T/o1" "$T/o2"
+"$L" predict "$T/t2.lsm" "$T/p1.csv" "$T/p2.csv" "$T/p3.csv" -o "$T/o1/" 2>/dev/null
+check "predict FILES -o DIR/ over 2 ranks writes the files of one process" \
+    sh -c "timeout 60 $M -np 2 '$LA' predict '$T/t2.lsm' '$T/p1.csv' '$T/p2.csv' '$T/p3.csv' \
+        -o '$T/o2/' && diff -r '$T/o1' '$T/o2'"
+check "eval under mpirun -np 2 is refused with one message (it runs in one process)" \
+    sh -c "! timeout 60 $M -np 2 '$LA' eval '$T/t2.lsm' '$T/p1.csv' >'$T/e.out' 2>&1 &&
+        [ \$(grep -c 'runs in one process' '$T/e.out') = 1 ]"
 
 # a data error on rank 1 alone: its file:line, exit 1 from every rank, no model
 head -n 200 "$T/d.csv" >"$T/bad.csv"

@@ -21,7 +21,7 @@ static const struct {
     {"inspect", cmd_inspect, "print everything a model file holds", 0},
     {"doctor", cmd_doctor, "say what will go wrong with a data set, and what to do", 0},
     {"plot", cmd_plot, "draw what a model makes of a data set (SVG)", 0},
-    {"predict", cmd_predict, "predict every row of a CSV, in constant memory", 0},
+    {"predict", cmd_predict, "predict every row of a CSV, in constant memory", 1},
     {"stream", cmd_stream, "predict line by line from stdin, as readings arrive", 0},
     {"export-c", cmd_export_c, "write a model as one self-contained C99 header", 0},
 };
