@@ -16,6 +16,9 @@
 static int mpi_on, mpi_rank, mpi_size;
 static struct lstmsrc_comm mpi_comm;
 static int *counts_i, *displs_i; /* (size) MPI's int counts for an allgather */
+/* LSTMSRC_MPI_STATS=1: what the exchanges cost, said by each rank at the end (bench/MPI.md) */
+static long stat_calls;
+static double stat_bytes, stat_secs;
 
 /* The library's allgather, in place: block r of buf (counts[r] bytes, in rank order) from
  * rank r. Blocks over INT_MAX bytes go as floats' worth of bytes would not: refuse them. */
@@ -29,8 +32,13 @@ static int mpi_allgather(void *user, void *buf, const size_t *counts)
         displs_i[r] = (int)off;
         off += counts[r];
     }
-    return MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts_i, displs_i, MPI_BYTE,
-                          MPI_COMM_WORLD) != MPI_SUCCESS;
+    const double t0 = MPI_Wtime();
+    int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts_i, displs_i, MPI_BYTE,
+                            MPI_COMM_WORLD);
+    stat_secs += MPI_Wtime() - t0;
+    stat_calls++;
+    stat_bytes += (double)(off - counts[mpi_rank]); /* what this rank received */
+    return rc != MPI_SUCCESS;
 }
 
 /* Started by a launcher: Open MPI's mpirun, or a PMI-speaking one (srun, hydra). */
@@ -63,6 +71,11 @@ int cli_mpi_init(int *argc, char ***argv)
 void cli_mpi_finalize(void)
 {
     if (!mpi_on) return;
+    const char *st = getenv("LSTMSRC_MPI_STATS");
+    if (st && !strcmp(st, "1"))
+        fprintf(stderr,
+                "lstmsrc: rank %d of %d: %ld exchanges, %.0f bytes received, %.3f s in them\n",
+                mpi_rank, mpi_size, stat_calls, stat_bytes, stat_secs);
     MPI_Finalize();
     free(counts_i);
     free(displs_i);
