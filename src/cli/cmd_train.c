@@ -823,8 +823,9 @@ static int train_run(struct train_run *r)
     /* every rank goes on, or none: the first that failed has said why (or says it now) */
     const int first = cli_mpi_first(rc || load_failed);
     if (first >= 0) {
-        if (load_failed && first == rank) cli_fail("train", &r->err);
-        return rc ? rc : 1;
+        if (load_failed && first == rank) return cli_fail("train", &r->err);
+        if (load_failed) return r->err.code == LSTMSRC_ERR_ARG ? EXIT_USAGE : 1;
+        return rc ? rc : 1; /* another rank failed */
     }
     if (!r->o.quiet) cli_report_ingest("train", r->ds);
     train_ask_doctor(r);
