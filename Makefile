@@ -173,7 +173,7 @@ $(MPI_STAMP):
 	@touch $@
 $(CLI_OBJ): $(MPI_STAMP)
 $(CLI_OBJ): CC = $(CLI_CC)
-$(CLI_OBJ): EXTRA_CFLAGS += $(CLI_DEFS)
+$(CLI_OBJ): CPPFLAGS_ALL += $(CLI_DEFS)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
 	@mkdir -p $(dir $@)

@@ -83,7 +83,7 @@ check "a rank killed mid-training ends every rank (no hang)" killed_rank
 
 # Ctrl-C at mpirun: rank 0 saves the model and the state; resumed under mpirun, the model of
 # the run never stopped
-ROPTS="--epochs 40 --hidden 16 --batch 128 --seed 9"
+ROPTS="--epochs 150 --hidden 32 --batch 128 --seed 9"
 "$L" train "$T/d.csv" -o "$T/full.lsm" $ROPTS --threads 2 --quiet >/dev/null
 stop_resume() {
     rm -f "$T/r.lsm" "$T/r.lsm.ckpt"
