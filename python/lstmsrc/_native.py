@@ -69,7 +69,7 @@ class TrainConfig(ctypes.Structure):
         ("on_checkpoint", ctypes.c_void_p), ("checkpoint_user", ctypes.c_void_p),
         ("resume", ctypes.c_char_p), ("init", ctypes.c_void_p), ("init_name", ctypes.c_char_p),
         ("init_refit_scaler", ctypes.c_int), ("ema", ctypes.c_float),
-        ("reserved32_", ctypes.c_uint32), ("reserved_", ctypes.c_uint64 * 7),
+        ("comm", ctypes.c_void_p), ("reserved_", ctypes.c_uint64 * 7),
     ]
 
 

@@ -151,6 +151,12 @@ enum lstmsrc_status train_check_config(const struct lstmsrc_dataset *ds,
     if (!ds->has_labels)
         return set_error(err, LSTMSRC_ERR_ARG, "%s: no label columns to learn from", ds->source);
     if ((st = check_schedule(c, err))) return st;
+    if (c->comm && (c->comm->size < 1 || c->comm->rank < 0 || c->comm->rank >= c->comm->size ||
+                    !c->comm->allgather))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "comm: rank %d of %d processes%s; a rank runs from 0 to size - 1, and "
+                         "allgather is needed",
+                         c->comm->rank, c->comm->size, c->comm->allgather ? "" : ", no allgather");
     return check_outputs(ds, c, err);
 }
 

@@ -317,6 +317,7 @@ static enum lstmsrc_status setup_buffers(struct trainer *t, struct lstmsrc_error
     t->pool->x = t->x;
     t->pool->m = m;
     t->pool->nthreads = t->nthreads;
+    t->pool->comm = cfg->comm;
     return train_pool_start(t->pool, cfg->batch, err);
 }
 

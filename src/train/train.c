@@ -69,6 +69,15 @@ static void ema_swap(struct trainer *t, int in)
     model_weights_changed(m);
 }
 
+/* An exchange between the training processes failed (struct lstmsrc_comm). */
+static enum lstmsrc_status comm_error(const struct trainer *t, struct lstmsrc_error *err)
+{
+    return set_error(err, LSTMSRC_ERR_IO,
+                     "%s: epoch %d: process %d of %d: the exchange with the other training "
+                     "processes failed",
+                     t->ds->source, t->epoch, t->pool->comm->rank + 1, t->pool->comm->size);
+}
+
 /* One mini-batch from window b0 of the shuffled order: its gradient over the pool, clipping,
  * an Adam step, progress. A stop request seen between chunks leaves the weights as they were
  * (the step never happened); one seen after the step ends the epoch there. A loss that is not
@@ -86,8 +95,9 @@ static enum lstmsrc_status train_step(struct trainer *t, size_t b0, struct lstms
     pool->norm = 1.0f / ((float)B * t->norm_div);
     const double ts = now_seconds();
     const double batch_loss = train_pool_run(pool, TRAIN_JOB_STEP);
-    const int rounds = (pool->nchunks + pool->running - 1) / pool->running;
+    const int rounds = (pool->c1 - pool->c0 + pool->running - 1) / pool->running;
     t->chunk_s = (now_seconds() - ts) / (rounds > 0 ? rounds : 1);
+    if (pool->comm_failed) return comm_error(t, err);
     if (pool->cut) { /* stopped between chunks: this step never happened */
         t->interrupted = 1;
         return LSTMSRC_OK;
@@ -107,8 +117,9 @@ static enum lstmsrc_status train_step(struct trainer *t, size_t b0, struct lstms
     model_weights_changed(m);
     t->done += (size_t)B;
     report_progress(t, 0);
-    if (cfg->stop && *cfg->stop) t->interrupted = 1;
-    return LSTMSRC_OK;
+    /* every process stops after the same step */
+    if (train_pool_any(pool, cfg->stop && *cfg->stop)) t->interrupted = 1;
+    return pool->comm_failed ? comm_error(t, err) : LSTMSRC_OK;
 }
 
 /* The epoch stage: the training windows shuffled, then a step per mini-batch until they are
@@ -361,7 +372,13 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct trainer t = {0};
     enum lstmsrc_status st = train_setup(&t, ds, cfg, err);
     if (!st) st = train_epochs(&t, err);
+    if (!st && t.pool->comm_failed) st = comm_error(&t, err); /* in a validation pass */
     if (!st) st = train_finish(&t, out, err);
+    if ((!st || st == LSTMSRC_ERR_INTERRUPTED) && t.pool->comm_failed) { /* in the tuning pass */
+        lstmsrc_model_free(*out);
+        *out = NULL;
+        st = comm_error(&t, err);
+    }
     trainer_free(&t);
     return st;
 }
