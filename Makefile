@@ -51,6 +51,21 @@ ifeq ($(ZLIB_ON),1)
   LDLIBS += -lz
 endif
 
+# MPI=1: the CLI on MPI (mpirun -np N lstmsrc train|predict|eval, src/cli/mpi_comm.c), built
+# and linked with mpicc; the library never links MPI. Default 0: no MPI anywhere. Use its own
+# BUILD folder (make MPI=1 BUILD=build-mpi): the CLI's objects differ.
+MPI     ?= 0
+MPICC   ?= mpicc
+ifeq ($(MPI),1)
+  CLI_CC    = $(MPICC)
+  CLI_DEFS  = -DLSTMSRC_HAVE_MPI
+else ifeq ($(MPI),0)
+  CLI_CC   := $(CC)
+  CLI_DEFS  =
+else
+  $(error MPI must be 1 or 0, not '$(MPI)')
+endif
+
 ALL_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(PIC) $(EXTRA_CFLAGS)
 
 # the library's layers, lowest first (scripts/layers.txt; tests/cli_layers.sh checks that no
@@ -148,7 +163,17 @@ $(SO): $(LIB_OBJ) $(MAP)
 	ln -sf $(notdir $@) $(BUILD)/liblstmsrc.so
 
 $(CLI): $(CLI_OBJ) $(LIBI)
-	$(CC) $(ALL_CFLAGS) $(CLI_OBJ) $(LIBI) $(LDLIBS) -o $@
+	$(CLI_CC) $(ALL_CFLAGS) $(CLI_OBJ) $(LIBI) $(LDLIBS) -o $@
+
+# the CLI's objects with mpicc under MPI=1; a stamp per setting rebuilds them when it changes
+MPI_STAMP = $(BUILD)/.mpi-$(MPI)
+$(MPI_STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/.mpi-*
+	@touch $@
+$(CLI_OBJ): $(MPI_STAMP)
+$(CLI_OBJ): CC = $(CLI_CC)
+$(CLI_OBJ): CPPFLAGS_ALL += $(CLI_DEFS)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
 	@mkdir -p $(dir $@)

@@ -359,6 +359,24 @@ enum lstmsrc_label_at {
  * never on there counts 0; multi-class: of the argmax). Ties keep the earlier epoch. */
 enum lstmsrc_select { LSTMSRC_SELECT_LOSS = 0, LSTMSRC_SELECT_F1 };
 
+/* Data-parallel training over several processes (the CLI's `make MPI=1` gives one on MPI; the
+ * library itself links no MPI). Every process calls lstmsrc_train with the same data and config
+ * and its own comm; each step's batch is cut into the same fixed chunks as in one process, rank r
+ * computes the gradients and losses of its contiguous share of the chunks, `allgather` hands
+ * every rank the others' and each sums them in chunk order as one process does, so the model is
+ * byte for byte the one of a single process with the same data and seed (on any threads per
+ * rank). Validation and threshold tuning passes are spread the same way. A stop request on any
+ * rank stops all of them at the same step. Leave cfg->comm NULL for one process. */
+struct lstmsrc_comm {
+    int rank, size; /* this process, and how many take part (size 1: one process) */
+    /* A collective every rank calls with the same counts: buf holds size blocks in rank order,
+     * block r counts[r] bytes; on entry this rank's block is filled in, on return every
+     * block is. 0 when done; non-zero when the exchange failed (training then ends with
+     * LSTMSRC_ERR_IO on every rank that saw it). */
+    int (*allgather)(void *user, void *buf, const size_t *counts);
+    void *user;
+};
+
 /* Per-epoch progress, handed to the callback. */
 struct lstmsrc_progress {
     int epoch; /* 1-based */
@@ -470,14 +488,24 @@ struct lstmsrc_train_config {
     const struct lstmsrc_model *init;
     const char *init_name;
     int init_refit_scaler;
-    /* Precision of the LSTM products during training (the size is unchanged); default FP32. BF16
-     * where lstmsrc_precision_available says no fails with LSTMSRC_ERR_ARG. The trained model is
-     * fp32; its handle keeps running the precision it was trained in (lstmsrc_model_set_precision
-     * changes that). It fills the padding after init_refit_scaler, so reserved_ keeps its 8 words.
-     */
+    /* Precision of the LSTM products during training; default FP32. BF16 where
+     * lstmsrc_precision_available says no fails with LSTMSRC_ERR_ARG. The trained model is fp32;
+     * its handle keeps running the precision it was trained in (lstmsrc_model_set_precision
+     * changes that). It fills the padding after init_refit_scaler. */
     enum lstmsrc_precision precision;
+    /* Weight averaging (0 = off, the default): the weights validated, kept and saved are an
+     * exponential moving average of the weights after each step, avg += (1 - d) (w - avg), with
+     * d = min(ema, (1 + step) / (10 + step)) and avg starting at the initial weights; training
+     * itself goes on from the raw weights. 0 < ema < 1; 0.99 averages over about the last 100
+     * steps. Less dependence on the last steps and the seed (docs/RESULTS.md). */
+    float ema;
+    uint32_t reserved32_;
+    /* Several processes training one model (struct lstmsrc_comm); NULL = this process alone.
+     * ema, reserved32_ and comm are taken from the reserved space (the struct's size is
+     * unchanged on LP64). */
+    const struct lstmsrc_comm *comm;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
-    uint64_t reserved_[8];
+    uint64_t reserved_[6];
 };
 
 /* Fills the defaults documented above. */

@@ -43,6 +43,31 @@ else
     bad "bidirectional resume" "resumed model differs from the uninterrupted one"
 fi
 
+# ---- the same with weight averaging (--ema): the average travels in the checkpoint; a model
+# unlike the plain one; --ema out of (0, 1) is a usage error
+E="$O --ema 0.9"
+"$L" train "$T/d.csv" -o "$T/eref3.lsm" --epochs 3 $E --quiet >/dev/null || bad eref "train failed"
+"$L" train "$T/d.csv" -o "$T/eone.lsm" --epochs 1 --checkpoint "$T/em.ckpt" $E --quiet >/dev/null
+if "$L" train "$T/d.csv" -o "$T/eres3.lsm" --epochs 3 --resume "$T/em.ckpt" $E --quiet >/dev/null &&
+    cmp -s "$T/eref3.lsm" "$T/eres3.lsm" && ! cmp -s "$T/eref3.lsm" "$T/ref3.lsm"; then
+    ok "--ema: resumed after epoch 1 == uninterrupted, byte for byte (and not the plain model)"
+else
+    bad "ema resume" "resumed model differs from the uninterrupted one, or --ema changed nothing"
+fi
+if ! "$L" train "$T/d.csv" -o "$T/x.lsm" --epochs 3 --resume "$T/em.ckpt" $O --quiet 2>"$T/eerr" >/dev/null &&
+    grep -q -- '--ema' "$T/eerr"; then
+    ok "--ema: its checkpoint refused to a run without it, naming --ema"
+else
+    bad "ema refused" "$(cat "$T/eerr")"
+fi
+"$L" train "$T/d.csv" -o "$T/x.lsm" --ema 1 $O --quiet 2>"$T/eerr" >/dev/null
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q -- '--ema' "$T/eerr"; then
+    ok "--ema 1: usage error, exit 2"
+else
+    bad "ema 1" "exit $rc: $(cat "$T/eerr")"
+fi
+
 # ---- SIGINT mid-training: wait for epoch 1's checkpoint, then interrupt (lands in a later
 # epoch, usually mid-way); 1000 epochs so training cannot end first
 "$L" train "$T/d.csv" -o "$T/sig.lsm" --epochs 1000 --checkpoint "$T/sig.ckpt" $O >"$T/out" 2>"$T/err" &

@@ -94,6 +94,31 @@ check "plot with a time column: clock-time ticks and the range in the axis title
     sh -c "grep -q '>00:08<' '$T/t.svg' && grep -q 'time (UTC), 2014-09-01 23:19 to 2014-09-02 04:28' '$T/t.svg' && ! grep -q '>row<' '$T/t.svg'"
 "$L" plot "$T/m.lsm" "$T/new_iso.csv" --no-time -o "$T/r.svg" >/dev/null 2>&1
 check "plot --no-time: the axis counts rows" sh -c "grep -q '>row<' '$T/r.svg' && ! grep -q 'time (UTC)' '$T/r.svg'"
+# plot breaks the reading line where a segment ends: the 10-minute gap (a dashed line) and the
+# missing cell's row (shaded, left out): three pieces of line
+check "plot: the reading line is three pieces around the gap and the missing row" \
+    test "$(grep -c '<polyline' "$T/t.svg")" -eq 3
+check "plot: the gap drawn and named, the missing row shaded and named" \
+    sh -c "grep -q '>gap<' '$T/t.svg' && grep -q '>missing rows<' '$T/t.svg' && test \$(grep -c 'fill=\"#ececec\"' '$T/t.svg') -eq 2"
+"$L" plot "$T/m.lsm" "$T/g.csv" --rows 500 --figure timeline -o "$T/clean.svg" >/dev/null 2>&1
+check "plot of a clean file: one line, no gap or missing legend" \
+    sh -c "test \$(grep -c '<polyline' '$T/clean.svg') -eq 1 && ! grep -q '>gap<\\|>missing rows<' '$T/clean.svg'"
+# plot --from TIME: the rows of that range, as every command reads them
+"$L" plot "$T/m.lsm" "$T/new_iso.csv" --from "2014-09-02 00:00:00" --until "2014-09-02 02:00:00" \
+    -o "$T/range.svg" 2>"$T/range.err"
+check "plot --from TIME --until TIME: the 111 rows predict keeps" grep -q 'rows 1-111 (' "$T/range.err"
+check "plot --from TIME: the axis starts at that time" \
+    grep -q 'time (UTC), 2014-09-02 00:00 to 2014-09-02 02:00' "$T/range.svg"
+"$L" plot "$T/m.lsm" "$T/new_iso.csv" --from 100 --rows 50 -o "$T/row.svg" 2>"$T/row.err"
+check "plot --from ROW (a whole number) is still a row" grep -q 'rows 100-149' "$T/row.err"
+"$L" plot "$T/m.lsm" "$T/new.csv" --from 2014-09-0x -o "$T/bad.svg" 2>"$T/bad.err"
+rc=$?
+check "plot --from with a bad time: exit 2, one located line" \
+    sh -c "test $rc -eq 2 && test \$(wc -l <'$T/bad.err') -eq 1 && grep -q 'expected a time' '$T/bad.err'"
+"$L" plot "$T/m.lsm" "$T/g.csv" --from 2014-09-02 -o "$T/nt.svg" 2>"$T/nt.err"
+rc=$?
+check "plot --from TIME without a time column: exit 2" \
+    sh -c "test $rc -eq 2 && grep -q 'need a time column' '$T/nt.err'"
 
 echo "cli_stream_time: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -330,6 +331,64 @@ static void test_resume_multiclass_patience(void)
     CHECK(same_file("ref.lsm", "late.lsm"));
 }
 
+/* Weight averaging (cfg.ema): a stopped run resumes to the uninterrupted run's model and state
+ * (the average is in the checkpoint), a checkpoint with it is refused to a run without it and
+ * the other way round, and the plumbing keeps and saves the average: with a decay near 0 the
+ * average is the weights themselves (the model of a run without it, to rounding), with 0.9 it
+ * is not. */
+static float max_param_diff(const char *a, const char *b)
+{
+    char pa[512], pb[512];
+    struct lstmsrc_error err;
+    struct lstmsrc_model *ma = NULL, *mb = NULL;
+    path_in(pa, sizeof pa, a);
+    path_in(pb, sizeof pb, b);
+    float d = -1.0f;
+    if (!lstmsrc_model_load(pa, &ma, &err) && !lstmsrc_model_load(pb, &mb, &err) &&
+        ma->n_params == mb->n_params) {
+        d = 0.0f;
+        for (size_t i = 0; i < ma->n_params; i++) {
+            float e = fabsf(ma->params[i] - mb->params[i]);
+            if (!(e <= d)) d = e;
+        }
+    }
+    lstmsrc_model_free(ma);
+    lstmsrc_model_free(mb);
+    return d;
+}
+
+static void test_resume_ema(void)
+{
+    struct lstmsrc_train_config cfg;
+    struct lstmsrc_error err;
+    int run = 0, best = 0;
+    small_config(&cfg);
+    CHECK(ml != NULL);
+    if (!ml) return;
+    CHECK(train_to(ml, &cfg, "plain.lsm", &err) == LSTMSRC_OK);
+    cfg.ema = 1e-6f;
+    CHECK(train_to(ml, &cfg, "ema0.lsm", &err) == LSTMSRC_OK);
+    float near = max_param_diff("plain.lsm", "ema0.lsm");
+    CHECK(near >= 0.0f && near < 1e-4f);
+    cfg.ema = 0.9f;
+    CHECK(reference(ml, &cfg, &run, &best) == LSTMSRC_OK && run == 3);
+    CHECK(max_param_diff("plain.lsm", "ref.lsm") > 1e-3f);
+    CHECK(stop_and_resume(ml, &cfg, 20, 3));
+    CHECK(stop_and_resume(ml, &cfg, 100, 3));
+    char ck[512];
+    path_in(ck, sizeof ck, "ref.ckpt");
+    struct lstmsrc_train_config c2 = cfg;
+    c2.resume = ck;
+    c2.ema = 0.0f;
+    CHECK(train_to(ml, &c2, "x.lsm", &err) == LSTMSRC_ERR_ARG);
+    CHECK(strstr(err.msg, "ref.ckpt: ") && strstr(err.msg, "--ema"));
+    c2.ema = 0.95f;
+    CHECK(train_to(ml, &c2, "x.lsm", &err) == LSTMSRC_ERR_ARG);
+    CHECK(strstr(err.msg, "--ema") != NULL);
+    cfg.ema = 1.0f;
+    CHECK(train_to(ml, &cfg, "x.lsm", &err) == LSTMSRC_ERR_ARG && strstr(err.msg, "ema"));
+}
+
 /* ============================== choosing the best epoch ============================== */
 
 struct epochs_seen {
@@ -446,6 +505,7 @@ static void id_of(const unsigned char *b, struct ckpt_id *id)
     id->n_params = get_le(b + 116, 8);
     id->select = (uint32_t)get_le(b + 208, 4);
     id->train_windows = 2698;
+    id->arrays = 4;
 }
 
 /* Loads a private exact-size copy through ckpt_load_mem. */
@@ -765,6 +825,7 @@ int main(void)
     RUN(test_resume_diff_centre_stride);
     RUN(test_resume_bidirectional);
     RUN(test_resume_multiclass_patience);
+    RUN(test_resume_ema);
     RUN(test_select_best_epoch);
     RUN(test_truncated_and_flipped);
     RUN(test_version_and_contents);

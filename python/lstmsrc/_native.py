@@ -68,7 +68,9 @@ class TrainConfig(ctypes.Structure):
         ("checkpoint", ctypes.c_char_p), ("checkpoint_on_stop_only", ctypes.c_int),
         ("on_checkpoint", ctypes.c_void_p), ("checkpoint_user", ctypes.c_void_p),
         ("resume", ctypes.c_char_p), ("init", ctypes.c_void_p), ("init_name", ctypes.c_char_p),
-        ("init_refit_scaler", ctypes.c_int), ("reserved_", ctypes.c_uint64 * 8),
+        ("init_refit_scaler", ctypes.c_int), ("precision", ctypes.c_int),
+        ("ema", ctypes.c_float), ("reserved32_", ctypes.c_uint32),
+        ("comm", ctypes.c_void_p), ("reserved_", ctypes.c_uint64 * 6),
     ]
 
 

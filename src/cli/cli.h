@@ -23,6 +23,23 @@ int cmd_predict(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
 
+/* ============================== mpi_comm.c ============================== */
+
+/* `mpirun -np N lstmsrc ...` with a `make MPI=1` build: MPI started when a launcher started
+ * this process (else, and without MPI, one process). Returns 0, or -1 after saying why. */
+int cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_finalize(void);
+int cli_mpi_rank(void); /* 0 alone */
+int cli_mpi_size(void); /* 1 alone */
+/* The processes for lstmsrc_train_config.comm; NULL alone. */
+const struct lstmsrc_comm *cli_mpi_comm(void);
+/* Collective: the lowest rank that failed, -1 when none did. */
+int cli_mpi_first(int failed);
+/* Ends every rank with code (nothing alone). */
+void cli_mpi_abort(int code);
+/* The MPI library built in ("Open MPI v4.1.4"), NULL without MPI. */
+const char *cli_mpi_version(void);
+
 /* Prediction output shared by predict and stream (pred_out.c), so both print the same bytes:
  * header "src1,src2,src3" (multi-label decisions) or "class,prob" (multi-class), then with
  * --proba one "NAME_prob" column per output; rows "0,1,0" / "src2,0.912345" (+ probabilities

@@ -34,16 +34,18 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -o, --output FILE   the SVG to write (required)\n"
-    "  --from ROW          first row of the timeline, 1 = first data row (default 1)\n"
-    "                      (here --from is a row, not a time; --until TIME does bound\n"
-    "                      the rows read)\n"
+    "  --from ROW|TIME     first row of the timeline: a whole number is a row, 1 = first\n"
+    "                      data row (default 1); a date-time (ISO 8601) is a time, as in\n"
+    "                      every command, and the timeline starts at the first row at or\n"
+    "                      after it (with --until TIME to end it)\n"
     "  --rows N            rows in the timeline (default: to the end of the file)\n"
     "  --figure F          timeline, pr or both (default both)\n"
     "  --width PX          picture width in pixels, 600 to 4000 (default 1000)\n"
     "  -h, --help          this text\n"
     "\n"
     "example:\n"
-    "  lstmsrc plot model.lsm test.csv --from 2000 --rows 1440 -o timeline.svg\n";
+    "  lstmsrc plot model.lsm test.csv --from 2000 --rows 1440 -o timeline.svg\n"
+    "  lstmsrc plot model.lsm house.csv --from 2014-09-20 --until 2014-09-21 -o day.svg\n";
 
 /* Row (0-based) whose label window w predicts: the window's last row, or label_offset before. */
 /* The data set's segments and their windows: segment s holds rows first[s] .. first[s] +
@@ -136,11 +138,21 @@ struct plot_opts {
     struct lstmsrc_columns user; /* reading flags over the model's own */
 };
 
-/* --from ROW, --rows N: a row count, as large as a size_t's half */
+/* --from ROW|TIME: a whole number is the timeline's first row (as large as a size_t's half);
+ * anything else is a time, kept for the reader as every command's --from TIME (the reader then
+ * checks it and the timeline starts at the first row it keeps). */
 static int opt_from(const char *c, const char *flag, const char *v, void *p)
 {
-    return cli_size(c, flag, v, 1, (size_t)-1 / 2, &((struct plot_opts *)p)->from);
+    struct plot_opts *o = p;
+    if (!cli_need_value(c, flag, v)) return 0;
+    if (v[strspn(v, "0123456789")] != '\0' || !*v) {
+        o->user.from = v;
+        return 1;
+    }
+    return cli_size(c, flag, v, 1, (size_t)-1 / 2, &o->from);
 }
+
+/* --rows N: a row count, as large as a size_t's half */
 
 static int opt_rows(const char *c, const char *flag, const char *v, void *p)
 {
@@ -202,6 +214,7 @@ struct plot_run {
     int labelled;
     float *probs, *reading;              /* (windows, K), (nrows) */
     uint8_t *on, *truth, *pred, *wtruth; /* (windows, K), (nrows, K) x 2, (windows, K) */
+    uint8_t *seg;                        /* (nrows) PLOT_ROW_*, NULL for one segment */
 };
 
 static void plot_free(struct plot_run *r)
@@ -213,6 +226,7 @@ static void plot_free(struct plot_run *r)
     free(r->pred);
     free(r->truth);
     free(r->wtruth);
+    free(r->seg);
     lstmsrc_dataset_free(r->ds);
     lstmsrc_model_free(r->m);
     cli_args_free(&r->a);
@@ -274,6 +288,26 @@ static void plot_rows(struct plot_run *r)
     }
 }
 
+/* Each timeline row's place in the segments (PLOT_ROW_*); left NULL when the data is one
+ * segment of every row. Returns 0 when out of memory. */
+static int plot_segs(struct plot_run *r)
+{
+    if (r->sg.n == 1 && r->sg.first[0] == 0 && r->sg.len[0] == r->n) return 1;
+    if (!(r->seg = malloc(r->nrows))) return 0;
+    memset(r->seg, PLOT_ROW_MISSING, r->nrows);
+    size_t lo = r->o.from - 1, hi = lo + r->nrows; /* timeline rows lo .. hi - 1 */
+    for (size_t s = 0; s < r->sg.n; s++) {
+        size_t a = r->sg.first[s], b = a + r->sg.len[s];
+        if (b <= lo || a >= hi) continue;
+        for (size_t row = a > lo ? a : lo; row < (b < hi ? b : hi); row++)
+            r->seg[row - lo] = PLOT_ROW_IN;
+        /* a segment right after the one before, with no missing row between: a gap */
+        if (s > 0 && a >= lo && r->sg.first[s - 1] + r->sg.len[s - 1] == a)
+            r->seg[a - lo] = PLOT_ROW_GAP;
+    }
+    return 1;
+}
+
 /* Every window's probabilities and decisions (the on-periods predict gives), and the
  * timeline's rows. Returns 0 or the exit code. */
 static int plot_predict(struct plot_run *r)
@@ -290,7 +324,8 @@ static int plot_predict(struct plot_run *r)
     r->reading = malloc(nrows * sizeof *r->reading);
     r->pred = malloc(rk);
     r->truth = r->labelled ? malloc(rk) : NULL;
-    if (!r->probs || !r->on || !r->reading || !r->pred || (r->labelled && !r->truth)) {
+    if (!r->probs || !r->on || !r->reading || !r->pred || (r->labelled && !r->truth) ||
+        !plot_segs(r)) {
         fprintf(stderr, "lstmsrc: %s: out of memory for %zu windows\n", cmd, windows);
         return 1;
     }
@@ -345,7 +380,8 @@ static int plot_draw(struct plot_run *r)
                           .names = info->output_names,
                           .truth = r->truth,
                           .pred = r->pred,
-                          .times = times ? times + (o->from - 1) : NULL};
+                          .times = times ? times + (o->from - 1) : NULL,
+                          .seg = r->seg};
     /* the threshold figure needs labels: the windows' truth at their label rows */
     struct pr_input pr = {.title = pr_title,
                           .subtitle = pr_sub,

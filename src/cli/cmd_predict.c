@@ -480,8 +480,15 @@ static int output_in_dir(const char *dir, const char *in, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-/* Names every output of several files, in the directory `dir`, and tries each before the
- * first file is read. Returns 0 or the exit code. */
+/* Under mpirun the files are dealt out over the ranks, file i to rank i mod N, each predicted
+ * whole by its rank (the same output as one process). */
+static int mine(int i)
+{
+    return i % cli_mpi_size() == cli_mpi_rank();
+}
+
+/* Names every output of several files, in the directory `dir`, and tries each of this rank's
+ * before the first file is read. Returns 0 or the exit code. */
 static int name_outputs(const char *dir, const char *const *data, int n_data, char (*outs)[4096])
 {
     int rc = 0;
@@ -498,7 +505,7 @@ static int name_outputs(const char *dir, const char *const *data, int n_data, ch
             for (int k = 0; k < i && !rc; k++)
                 if (!strcmp(outs[i], outs[k]))
                     rc = cli_usage(cmd, "%s and %s would both write %s", data[k], data[i], outs[i]);
-            if (!rc) rc = cli_probe(cmd, "-o", outs[i]);
+            if (!rc && mine(i)) rc = cli_probe(cmd, "-o", outs[i]);
         }
     }
     return rc;
@@ -519,6 +526,7 @@ static int predict_files(const struct predict_opts *o, const char *model_path,
     if (!outs) return out_of_memory();
     int rc = name_outputs(o->out, data, n_data, outs);
     for (int i = 0; i < n_data && !rc; i++) {
+        if (!mine(i)) continue;
         rc = predict_file(o, model_path, data[i], outs[i]);
         if (!rc) fprintf(stderr, "lstmsrc: %s: %s -> %s\n", cmd, data[i], outs[i]);
     }
@@ -541,8 +549,8 @@ int cmd_predict(int argc, char **argv)
     int rc = predict_parse(argc, argv, &o, &a);
     if (rc == CLI_HELP)
         rc = 0;
-    else if (rc == 0 && a.n_pos == 2)
-        rc = predict_one(&o, a.pos[0], a.pos[1]);
+    else if (rc == 0 && a.n_pos == 2) /* one file: rank 0's under mpirun */
+        rc = cli_mpi_rank() == 0 ? predict_one(&o, a.pos[0], a.pos[1]) : 0;
     else if (rc == 0)
         rc = predict_files(&o, a.pos[0], a.pos + 1, a.n_pos - 1);
     cli_args_free(&a);

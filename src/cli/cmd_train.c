@@ -57,6 +57,9 @@ static const char usage_text2[] =
     "                        use every window)\n"
     "  --lr X                Adam learning rate (default 0.001)\n"
     "  --clip X              clip the global gradient norm to X (default off)\n"
+    "  --ema D               validate, keep and save a moving average of the weights, decay D\n"
+    "                        in (0, 1) (0.99: about the last 100 steps); less dependence on\n"
+    "                        the seed (default 0: off)\n"
     "  --val F               last fraction of rows held out for validation (default 0.1, or\n"
     "                        the doctor's choice when the tail misses a source)\n"
     "  --select S            the epoch whose weights are kept: loss (lowest validation loss,\n"
@@ -606,6 +609,7 @@ const struct cli_opt cli_opts_train[] = {
     INT("--stride", cfg.stride, 1, LSTMSRC_MAX_SEQ, 0),
     FLOAT("--lr", cfg.lr, 1e-9, 10.0, 0),
     FLOAT("--clip", cfg.clip, 0.0, 1e9, 0),
+    FLOAT("--ema", cfg.ema, 0.0, 0.9999, 0),
     FLOAT("--val", cfg.val_fraction, 0.0, 0.5, GIVEN_VAL),
     CUSTOM("--select", opt_select, 0),
     INT("--patience", cfg.patience, 0, 1000000, 0),
@@ -774,11 +778,12 @@ static void train_ask_doctor(struct train_run *r)
                 "lstmsrc: train: --val %g chosen by the data doctor: %s (pass --val to "
                 "choose yourself)\n",
                 (double)cfg->val_fraction, rep->val_fraction_reason);
-    if (changed & LSTMSRC_SUGGEST_FEATURES) /* a choice, said even with --quiet */
+    if ((changed & LSTMSRC_SUGGEST_FEATURES) && cli_mpi_rank() == 0) /* even with --quiet */
         fprintf(stderr, "lstmsrc: train: --features diff chosen by the data doctor: every input "
                         "is a cumulative counter, its first difference is the signal (pass "
                         "--features to choose yourself)\n");
-    train_say_findings("train", rep, cfg); /* warnings, not progress: even with --quiet */
+    if (cli_mpi_rank() == 0) /* warnings, not progress: even with --quiet */
+        train_say_findings("train", rep, cfg);
     lstmsrc_report_free(rep);
 }
 
@@ -813,14 +818,29 @@ static int train_run(struct train_run *r)
     if (!(r->a.given & GIVEN_SEQ)) r->unset |= LSTMSRC_SUGGEST_SEQ_LEN;
     if (!(r->a.given & GIVEN_VAL)) r->unset |= LSTMSRC_SUGGEST_VAL_FRACTION;
     if (r->a.given & GIVEN_FEATURES) r->unset &= ~LSTMSRC_SUGGEST_FEATURES;
-    if (r->o.init && (rc = train_take_init(r)) != 0) return rc;
-    if ((rc = train_outputs(r)) != 0) return rc;
+    /* under mpirun only rank 0 writes (the model, checkpoints, the plot) and speaks */
+    const int rank = cli_mpi_rank(), lead = rank == 0;
+    if (!lead) {
+        r->o.quiet = 1;
+        r->o.plot = NULL;
+    }
+    rc = r->o.init ? train_take_init(r) : 0;
+    if (!rc && lead) rc = train_outputs(r);
     r->data = cli_data_name(r->a.pos, r->a.n_pos, r->shown, sizeof r->shown);
-    if (lstmsrc_dataset_load_files(r->a.pos, r->a.n_pos, &r->o.cols, &r->ds, &r->err))
-        return cli_fail("train", &r->err);
+    int load_failed = 0;
+    if (!rc && lstmsrc_dataset_load_files(r->a.pos, r->a.n_pos, &r->o.cols, &r->ds, &r->err))
+        load_failed = 1;
+    /* every rank goes on, or none: the first that failed has said why (or says it now) */
+    const int first = cli_mpi_first(rc || load_failed);
+    if (first >= 0) {
+        if (load_failed && first == rank) return cli_fail("train", &r->err);
+        if (load_failed) return r->err.code == LSTMSRC_ERR_ARG ? EXIT_USAGE : 1;
+        return rc ? rc : 1; /* another rank failed */
+    }
     if (!r->o.quiet) cli_report_ingest("train", r->ds);
     train_ask_doctor(r);
     train_hooks(r);
+    cfg->comm = cli_mpi_comm();
     if (!r->o.quiet) {
         const struct lstmsrc_dataset *ds = r->ds;
         fprintf(stderr, "%s: %zu rows, %d input%s, %d %s; window %d, LSTM %dx%d%s\n", r->data,
@@ -837,9 +857,10 @@ static int train_run(struct train_run *r)
     r->st = lstmsrc_train(r->ds, cfg, &r->m, &r->err);
     if (r->st && r->st != LSTMSRC_ERR_INTERRUPTED) {
         set_signals(SIG_DFL);
-        return cli_fail("train", &r->err);
+        return lead ? cli_fail("train", &r->err) : 1; /* the same error on every rank */
     }
     est_work = 0; /* from here on only the save is left */
+    if (!lead) return 0;
     struct lstmsrc_error serr = {LSTMSRC_OK, ""};
     if (lstmsrc_model_save(r->m, r->o.out, &serr)) {
         /* hours of training are not thrown away for a full disk: the model goes elsewhere */
@@ -942,7 +963,10 @@ int cmd_train(int argc, char **argv)
         rc = 0;
     } else if (rc == 0) {
         rc = train_run(&r);
-        if (r.m) rc = train_report(&r, rc, argc, argv);
+        if (r.m && cli_mpi_rank() == 0)
+            rc = train_report(&r, rc, argc, argv);
+        else if (r.m && r.st == LSTMSRC_ERR_INTERRUPTED)
+            rc = 130;
         set_signals(SIG_DFL); /* every file is written */
     }
     train_free(&r);

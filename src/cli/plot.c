@@ -26,6 +26,8 @@
 #define C_NONE "#dcdcdc"
 #define C_BAND "#f2f2f2"
 #define C_BEST "#999999"
+#define C_GAP "#9a9a9a"
+#define C_HOLE "#ececec"
 
 /* A legend entry: a swatch (filled box, or a line when `line` is set) and its text; returns the
  * x where the next entry starts. Text width is estimated (no font metrics in SVG). */
@@ -245,6 +247,72 @@ static void time_axis(struct svg *s, const struct axis *a, double y, const struc
     svg_text(s, 0.5 * (a->p0 + a->p1), y + 32, 12, "middle", 0, "#333333", title);
 }
 
+/* A pixel column's rows r0..r1-1: whether a segment starts after a gap (not at r0 == 0) and
+ * whether every row is missing / any row is. */
+struct bin_seg {
+    int gap, all_missing, any_missing;
+};
+
+static struct bin_seg bin_seg(const struct timeline *t, size_t r0, size_t r1)
+{
+    struct bin_seg b = {0, 1, 0};
+    for (size_t r = r0; r < r1; r++) {
+        int st = t->seg ? t->seg[r] : PLOT_ROW_IN;
+        if (st == PLOT_ROW_GAP && r > 0) b.gap = 1;
+        if (st == PLOT_ROW_MISSING)
+            b.any_missing = 1;
+        else
+            b.all_missing = 0;
+    }
+    return b;
+}
+
+/* Missing rows as shaded columns of the reading panel, a gap as a dashed line across it. */
+static void draw_holes(struct svg *s, const struct timeline *t, size_t bins, double x0, double pw,
+                       double top, double bot)
+{
+    if (!t->seg) return;
+    for (size_t b = 0; b < bins; b++) {
+        struct bin_seg g = bin_seg(t, b * t->rows / bins, (b + 1) * t->rows / bins);
+        double xa = x0 + pw * (double)b / (double)bins,
+               xb = x0 + pw * (double)(b + 1) / (double)bins;
+        if (g.any_missing) svg_rect(s, xa, top + 6, xb - xa, bot - top - 6, C_HOLE, NULL);
+        if (g.gap) svg_line(s, xa, top + 6, xa, bot, C_GAP, 1, "3 2");
+    }
+}
+
+/* The reading as one polyline per run of pixel columns inside one segment: it stops before a
+ * column where a segment starts after a gap, and skips columns whose rows are all missing. */
+static void draw_reading(struct svg *s, const struct timeline *t, size_t bins, double x0, double pw,
+                         const struct axis *ay)
+{
+    int open = 0;
+    for (size_t b = 0; b < bins; b++) {
+        size_t r0 = b * t->rows / bins, r1 = (b + 1) * t->rows / bins;
+        struct bin_seg g = bin_seg(t, r0, r1);
+        if (open && (g.gap || g.all_missing)) {
+            svg_polyline_end(s);
+            open = 0;
+        }
+        if (g.all_missing) continue;
+        float mn = 0, mx = 0;
+        int any = 0;
+        for (size_t r = r0; r < r1; r++) {
+            if (t->seg && t->seg[r] == PLOT_ROW_MISSING) continue;
+            if (!any || t->reading[r] < mn) mn = t->reading[r];
+            if (!any || t->reading[r] > mx) mx = t->reading[r];
+            any = 1;
+        }
+        if (!open) svg_polyline_begin(s, C_READING, t->rows > bins ? 0.8 : 1.2, NULL);
+        open = 1;
+        double x = x0 + pw * ((double)b + 0.5) / (double)bins;
+        /* the envelope is drawn as a zigzag: this column's max, then its min */
+        svg_point(s, x, axis_px(ay, mx));
+        if (mn != mx) svg_point(s, x, axis_px(ay, mn));
+    }
+    if (open) svg_polyline_end(s);
+}
+
 void draw_timeline(struct svg *s, double y0, double width, const struct timeline *t)
 {
     const double x0 = TL_LEFT, x1 = width - TL_RIGHT, pw = x1 - x0;
@@ -260,7 +328,12 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
         lx = legend(s, lx, y0 + 64, C_FALSE, 0, NULL, "false alarm");
         lx = legend(s, lx, y0 + 64, C_MISS, 0, NULL, "missed");
     }
-    legend(s, lx, y0 + 64, C_NONE, 0, NULL, "no prediction (first window)");
+    lx = legend(s, lx, y0 + 64, C_NONE, 0, NULL, "no prediction (no full window)");
+    if (t->seg) {
+        struct bin_seg g = bin_seg(t, 0, t->rows);
+        if (g.gap) lx = legend(s, lx, y0 + 64, C_GAP, 1, "3 2", "gap");
+        if (g.any_missing) legend(s, lx, y0 + 64, C_HOLE, 0, NULL, "missing rows");
+    }
 
     /* reading panel */
     double top = y0 + TL_HEAD, bot = top + TL_READING;
@@ -275,20 +348,8 @@ void draw_timeline(struct svg *s, double y0, double width, const struct timeline
     svg_yaxis(s, &ay, x0, x1, 6, t->reading_name);
 
     size_t bins = t->rows < (size_t)pw ? t->rows : (size_t)pw;
-    svg_polyline_begin(s, C_READING, t->rows > bins ? 0.8 : 1.2, NULL);
-    for (size_t b = 0; b < bins; b++) {
-        size_t r0 = b * t->rows / bins, r1 = (b + 1) * t->rows / bins;
-        float mn = t->reading[r0], mx = mn;
-        for (size_t r = r0; r < r1; r++) {
-            if (t->reading[r] < mn) mn = t->reading[r];
-            if (t->reading[r] > mx) mx = t->reading[r];
-        }
-        double x = x0 + pw * ((double)b + 0.5) / (double)bins;
-        /* the envelope is drawn as a zigzag: this column's max, then its min */
-        svg_point(s, x, axis_px(&ay, mx));
-        if (mn != mx) svg_point(s, x, axis_px(&ay, mn));
-    }
-    svg_polyline_end(s);
+    draw_holes(s, t, bins, x0, pw, top, bot);
+    draw_reading(s, t, bins, x0, pw, &ay);
 
     /* bands */
     double y = bot + TL_GAP;

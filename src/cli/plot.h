@@ -31,6 +31,9 @@ int plot_curves(const char *path, const char *title, const struct curve_epoch *e
 
 #define PLOT_NO_PREDICTION 255
 
+/* What a timeline row is to the data set's segments (struct timeline's seg). */
+enum { PLOT_ROW_IN = 0, PLOT_ROW_GAP = 1, PLOT_ROW_MISSING = 2 };
+
 struct timeline {
     const char *title, *subtitle;
     const char *reading_name;
@@ -43,12 +46,16 @@ struct timeline {
     const uint8_t *pred;      /* (rows, k) 0/1, or PLOT_NO_PREDICTION before the first window */
     const double *times;      /* (rows) each row's time (Unix seconds, UTC), or NULL: the x
                                  axis then counts rows */
+    const uint8_t *seg;       /* (rows) PLOT_ROW_IN, PLOT_ROW_GAP (the first row of a segment
+                                 after a time gap or a file boundary) or PLOT_ROW_MISSING (a row
+                                 taken out of every segment); NULL: one segment */
 };
 
 double timeline_height(int k);
 /* Draws the timeline figure with its top at y0, `width` wide. Long ranges are drawn one pixel
  * column at a time: the reading as its min-max envelope, a band as its most frequent non-off
- * state, so a single-row event stays visible. */
+ * state, so a single-row event stays visible. The reading line breaks where a segment ends:
+ * missing rows are shaded and left out of the line, a gap is a dashed vertical line. */
 void draw_timeline(struct svg *s, double y0, double width, const struct timeline *t);
 
 /* ---- precision / recall against threshold ---- */

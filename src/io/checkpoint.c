@@ -35,7 +35,7 @@ static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', 
 #define HEADER_SIZE 24u /* magic, version, header_size, file_size */
 #define FIXED_SIZE 212u /* header + identity + progress: where the arrays start */
 #define CRC_SIZE 4u
-#define N_ARRAYS 4u /* params, adam_m, adam_v, best */
+#define N_ARRAYS 5u /* params, adam_m, adam_v, best, and avg with weight averaging */
 /* Bytes encoded per write when saving. */
 #define CHUNK 16384
 
@@ -115,6 +115,12 @@ void ckpt_id_init(struct ckpt_id *id, const struct lstmsrc_dataset *ds,
     id->pos_weight_hash = hash_mix(
         id->pos_weight_hash, (uint64_t)(m->dirs - 1) << 48 | (uint64_t)m->features << 40 |
                                  (uint64_t)m->label_at << 32 | (uint64_t)(uint32_t)cfg->stride);
+    /* weight averaging keeps one more array; without it the hash is what it always was */
+    if (cfg->ema > 0.0f)
+        id->pos_weight_hash = hash_mix(id->pos_weight_hash, 0x656d61ull << 32 | f32_bits(cfg->ema));
+    id->arrays = cfg->ema > 0.0f ? 5u : 4u;
+    /* bf16 products train another model: so mixed in, and again nothing without them */
+    if (m->bf16) id->pos_weight_hash = hash_mix(id->pos_weight_hash, 0x62663136ull);
     id->n_params = m->n_params;
     id->select = (uint32_t)cfg->select;
     id->train_windows = train_windows;
@@ -164,8 +170,8 @@ static int write_ckpt(int fd, const struct ckpt_id *id, const struct ckpt_state 
     encode_fixed(buf, id, s, file_size);
     uint32_t crc = crc32_update(0, buf, FIXED_SIZE);
     int e = write_all(fd, buf, FIXED_SIZE);
-    const float *arrays[N_ARRAYS] = {s->params, s->adam_m, s->adam_v, s->best};
-    for (unsigned a = 0; a < N_ARRAYS && !e; a++) {
+    const float *arrays[N_ARRAYS] = {s->params, s->adam_m, s->adam_v, s->best, s->avg};
+    for (unsigned a = 0; a < id->arrays && !e; a++) {
         for (size_t i = 0; i < id->n_params && !e;) {
             size_t n = id->n_params - i < CHUNK / 4 ? id->n_params - i : CHUNK / 4;
             for (size_t j = 0; j < n; j++)
@@ -185,9 +191,10 @@ static int write_ckpt(int fd, const struct ckpt_id *id, const struct ckpt_state 
 enum lstmsrc_status ckpt_save(const char *path, const struct ckpt_id *id,
                               const struct ckpt_state *s, struct lstmsrc_error *err)
 {
-    LSTMSRC_ASSERT(path && id && s && s->params && s->adam_m && s->adam_v && s->best);
+    LSTMSRC_ASSERT(path && id && s && s->params && s->adam_m && s->adam_v && s->best &&
+                   (id->arrays == 4 || s->avg));
     size_t bytes, size;
-    if (!mul3_size(id->n_params, N_ARRAYS, 4, &bytes) ||
+    if (!mul3_size(id->n_params, id->arrays, 4, &bytes) ||
         !add_size(bytes, FIXED_SIZE + CRC_SIZE, &size))
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: training state too large for a file", path);
     struct outfile o;
@@ -267,11 +274,10 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
         return 0;
     }
     if (get_u64(b + 108) != id->pos_weight_hash) {
-        snprintf(
-            why, cap,
-            "made with other positive weights, windows or directions (--pos-weight, --features, "
-            "--label-at, --stride, --directions)%s",
-            hint);
+        snprintf(why, cap,
+                 "made with other positive weights, windows, directions or weight averaging "
+                 "(--pos-weight, --features, --label-at, --stride, --directions, --ema)%s",
+                 hint);
         return 0;
     }
     return 1;
@@ -355,15 +361,16 @@ enum lstmsrc_status ckpt_load_mem(const char *name, const unsigned char *b, size
     if (crc32_update(0, b, len - CRC_SIZE) != get_u32(b + len - CRC_SIZE))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: checksum mismatch (file corrupted)", name);
 
-    /* the arrays must fill the file exactly: checked by division, so no count overflows */
+    /* this run's (the identity says how many arrays follow), then the arrays must fill the file
+     * exactly: checked by division, so no count overflows */
+    if (!same_run(b, id, why, sizeof why))
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: checkpoint %s", name, why);
     uint64_t n_params = get_u64(b + 116);
     size_t body = len - FIXED_SIZE - CRC_SIZE;
-    if (body % (N_ARRAYS * 4) != 0 || n_params != body / (N_ARRAYS * 4))
+    if (body % (id->arrays * 4) != 0 || n_params != body / (id->arrays * 4))
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: %" PRIu64 " parameters do not fit %zu bytes of arrays", name,
                          n_params, body);
-    if (!same_run(b, id, why, sizeof why))
-        return set_error(err, LSTMSRC_ERR_ARG, "%s: checkpoint %s", name, why);
     if (n_params != id->n_params)
         return set_error(err, LSTMSRC_ERR_ARG,
                          "%s: checkpoint holds %" PRIu64 " parameters, this model has %" PRIu64,
@@ -388,9 +395,10 @@ enum lstmsrc_status ckpt_load_mem(const char *name, const unsigned char *b, size
     if (!sane_progress(&t, id, why, sizeof why))
         return set_error(err, LSTMSRC_ERR_FORMAT, "%s: %s", name, why);
 
-    float *arrays[N_ARRAYS] = {t.params, t.adam_m, t.adam_v, t.best};
+    float *arrays[N_ARRAYS] = {t.params, t.adam_m, t.adam_v, t.best, t.avg};
+    LSTMSRC_ASSERT(id->arrays == 4 || t.avg);
     const unsigned char *p = b + FIXED_SIZE;
-    for (unsigned a = 0; a < N_ARRAYS; a++)
+    for (unsigned a = 0; a < id->arrays; a++)
         for (size_t i = 0; i < id->n_params; i++, p += 4)
             arrays[a][i] = bits_f32(get_u32(p));
     *s = t;
@@ -407,7 +415,7 @@ enum lstmsrc_status ckpt_load(const char *path, const struct ckpt_id *id, struct
      * than that cannot be this run's and is judged by its header alone. */
     const size_t SLACK = (size_t)64 << 20;
     size_t want, cap;
-    if (!mul3_size(id->n_params, N_ARRAYS, 4, &want) ||
+    if (!mul3_size(id->n_params, id->arrays, 4, &want) ||
         !add_size(want, FIXED_SIZE + CRC_SIZE, &want) || !add_size(want, SLACK + 1, &cap))
         return set_error(err, LSTMSRC_ERR_LIMIT, "%s: training state too large", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);

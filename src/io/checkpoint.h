@@ -36,7 +36,9 @@
  *   200  f64    best_f1        its macro F1 (-1 until there is one)
  *   identity, continued
  *   208  u32    select         how the best epoch is chosen (enum lstmsrc_select)
- *   212  f32    params[n_params], adam_m[n_params], adam_v[n_params], best[n_params]
+ *   212  f32    params[n_params], adam_m[n_params], adam_v[n_params], best[n_params], and
+ *               with weight averaging (train config ema > 0) avg[n_params]: the ema is mixed
+ *               into pos_weight_hash then, so files without it are as before
  *        u32    crc32 (zlib's) of every byte before it
  *
  * Deliberately not here: deciding when to write (train.c) and any use of a checkpoint other
@@ -62,12 +64,13 @@ struct ckpt_id {
     uint64_t pos_weight_hash;
     uint64_t n_params;
     uint32_t select;
-    /* not stored: used to check the progress fields */
+    /* not stored: used to check the progress fields, and the arrays' count (4, 5 with avg) */
     uint64_t train_windows;
+    uint32_t arrays;
 };
 
-/* The state itself. The four arrays (n_params floats each) belong to the trainer; save reads
- * them, load fills them. */
+/* The state itself. The four or five arrays (n_params floats each) belong to the trainer; save
+ * reads them, load fills them. */
 struct ckpt_state {
     int next_epoch, epochs_run, best_epoch;
     size_t done;
@@ -75,6 +78,7 @@ struct ckpt_state {
     struct rng rng;
     double loss_sum, best_val, best_f1;
     float *params, *adam_m, *adam_v, *best;
+    float *avg; /* the weights' moving average (train config ema > 0), else NULL */
 };
 
 /* Fills id for a run: ds, the configuration, the freshly set-up model (shape, pos_weight), the

@@ -72,6 +72,9 @@ static enum lstmsrc_status check_schedule(const struct lstmsrc_train_config *c,
         !(c->eps > 0.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "Adam needs 0 <= beta < 1 and eps > 0");
     if (!(c->clip >= 0.0f)) return set_error(err, LSTMSRC_ERR_ARG, "clip must be >= 0");
+    if (!(c->ema >= 0.0f && c->ema < 1.0f))
+        return set_error(err, LSTMSRC_ERR_ARG, "ema must be 0 (off) or in (0, 1), not %g",
+                         (double)c->ema);
     if (!(c->val_fraction >= 0.0f && c->val_fraction <= 0.5f))
         return set_error(err, LSTMSRC_ERR_ARG, "validation fraction %g; supported: 0 to 0.5",
                          (double)c->val_fraction);
@@ -148,6 +151,12 @@ enum lstmsrc_status train_check_config(const struct lstmsrc_dataset *ds,
     if (!ds->has_labels)
         return set_error(err, LSTMSRC_ERR_ARG, "%s: no label columns to learn from", ds->source);
     if ((st = check_schedule(c, err))) return st;
+    if (c->comm && (c->comm->size < 1 || c->comm->rank < 0 || c->comm->rank >= c->comm->size ||
+                    !c->comm->allgather))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "comm: rank %d of %d processes%s; a rank runs from 0 to size - 1, and "
+                         "allgather is needed",
+                         c->comm->rank, c->comm->size, c->comm->allgather ? "" : ", no allgather");
     return check_outputs(ds, c, err);
 }
 

@@ -4,7 +4,10 @@
  * chunks, which the threads take as they get free; each thread has its own workspace, each
  * chunk its own gradient buffer, and the buffers are summed in chunk order once per step; the
  * cut depends on the batch and the model, not on the thread count, so a given seed gives the
- * same model bytes on any number of threads. Nothing allocates after train_pool_start.
+ * same model bytes on any number of threads. Several processes (struct lstmsrc_comm) each run
+ * a contiguous share of the chunks and exchange the results, which every process then sums in
+ * the same chunk order: the same bytes on any number of processes too. Nothing allocates after
+ * train_pool_start.
  */
 #include <math.h>
 #include <pthread.h>
@@ -90,8 +93,8 @@ static int take_chunk(struct train_pool *pool)
 {
     int c;
     if (pool->running > 1) pthread_mutex_lock(&pool->mu);
-    if (pool->next < pool->nchunks && pool->stop && *pool->stop) pool->cut = 1;
-    c = !pool->cut && pool->next < pool->nchunks ? pool->next++ : -1;
+    if (pool->next < pool->c1 && pool->stop && *pool->stop) pool->cut = 1;
+    c = !pool->cut && pool->next < pool->c1 ? pool->next++ : -1;
     if (pool->running > 1) pthread_mutex_unlock(&pool->mu);
     return c;
 }
@@ -135,12 +138,84 @@ static void pool_dispatch(struct train_pool *pool, enum train_job job)
     pthread_mutex_unlock(&pool->mu);
 }
 
-/* The calling thread takes chunks too (it is worker 0), then waits for the others. */
+/* One process alone: its block is every block, nothing to exchange. */
+static int self_allgather(void *user, void *buf, const size_t *counts)
+{
+    (void)user, (void)buf, (void)counts;
+    return 0;
+}
+static const struct lstmsrc_comm comm_self = {.rank = 0, .size = 1, .allgather = self_allgather};
+
+/* The first chunk of process r's share of n chunks (contiguous shares, in rank order). */
+static int share_start(const struct lstmsrc_comm *comm, int n, int r)
+{
+    return (int)((long long)n * r / comm->size);
+}
+
+int train_pool_any(struct train_pool *pool, int flag)
+{
+    const struct lstmsrc_comm *comm = pool->comm;
+    for (int r = 0; r < comm->size; r++)
+        pool->xcount[r] = sizeof(double);
+    pool->xsmall[comm->rank] = flag ? 1.0 : 0.0;
+    if (comm->allgather(comm->user, pool->xsmall, pool->xcount)) {
+        pool->comm_failed = pool->cut = 1;
+        return 1;
+    }
+    int any = 0;
+    for (int r = 0; r < comm->size; r++)
+        any |= pool->xsmall[r] != 0.0;
+    return any;
+}
+
+/* After the chunks: every process's stop flag and chunk losses, then its chunk gradients
+ * (TRAIN_JOB_STEP) or output rows (TRAIN_JOB_EVAL), so that each holds the whole batch's. A
+ * stop seen by any process cuts the batch in all. Returns 0, or -1 when an exchange failed. */
+static int pool_exchange(struct train_pool *pool)
+{
+    const struct lstmsrc_comm *comm = pool->comm;
+    const int P = comm->size, n = pool->nchunks;
+    double *x = pool->xsmall;
+    for (int r = 0; r < P; r++) /* block r: its flag, then its chunks' losses */
+        pool->xcount[r] =
+            (size_t)(1 + share_start(comm, n, r + 1) - share_start(comm, n, r)) * sizeof *x;
+    double *mine = x + comm->rank + pool->c0;
+    mine[0] = pool->cut;
+    for (int c = pool->c0; c < pool->c1; c++)
+        mine[1 + c - pool->c0] = pool->loss[c];
+    if (comm->allgather(comm->user, x, pool->xcount)) return -1;
+    for (int r = 0; r < P; r++) {
+        const int a = share_start(comm, n, r), b = share_start(comm, n, r + 1);
+        if (x[r + a] != 0.0) pool->cut = 1;
+        for (int c = a; c < b; c++)
+            pool->loss[c] = x[r + 1 + c];
+    }
+    if (pool->cut || P == 1) return 0;
+    const size_t np = pool->m->n_params, K = (size_t)pool->m->k;
+    for (int r = 0; r < P; r++) {
+        const int a = share_start(comm, n, r), b = share_start(comm, n, r + 1);
+        if (pool->job == TRAIN_JOB_STEP)
+            pool->xcount[r] = (size_t)(b - a) * np * sizeof(float);
+        else { /* rows a * chunk up to b * chunk, the last chunk maybe short */
+            const int ra = a * pool->chunk,
+                      rb = b * pool->chunk < pool->B ? b * pool->chunk : pool->B;
+            pool->xcount[r] = b > a ? (size_t)(rb - ra) * K * sizeof(float) : 0;
+        }
+    }
+    void *buf = pool->job == TRAIN_JOB_STEP ? (void *)pool->grads : (void *)pool->probs;
+    return comm->allgather(comm->user, buf, pool->xcount) ? -1 : 0;
+}
+
+/* The calling thread takes chunks too (it is worker 0), then waits for the others; then the
+ * processes exchange their chunks' results. */
 double train_pool_run(struct train_pool *pool, enum train_job job)
 {
+    const struct lstmsrc_comm *comm = pool->comm;
     pool->job = job;
     pool->nchunks = (pool->B + pool->chunk - 1) / pool->chunk;
-    pool->next = 0;
+    pool->c0 = share_start(comm, pool->nchunks, comm->rank);
+    pool->c1 = share_start(comm, pool->nchunks, comm->rank + 1);
+    pool->next = pool->c0;
     pool->cut = 0;
     if (pool->running > 1) pool_dispatch(pool, job);
     run_chunks(&pool->w[0]);
@@ -150,6 +225,7 @@ double train_pool_run(struct train_pool *pool, enum train_job job)
             pthread_cond_wait(&pool->done, &pool->mu);
         pthread_mutex_unlock(&pool->mu);
     }
+    if (pool_exchange(pool)) pool->comm_failed = pool->cut = 1;
     if (pool->cut) return NAN;
     double loss = 0.0;
     for (int c = 0; c < pool->nchunks; c++)
@@ -180,6 +256,8 @@ void train_pool_free(struct train_pool *pool)
     }
     free(pool->grads);
     free(pool->loss);
+    free(pool->xcount);
+    free(pool->xsmall);
     for (int i = 0; i < pool->nthreads; i++) {
         struct train_worker *w = &pool->w[i];
         model_ws_free(w->ws);
@@ -198,7 +276,11 @@ enum lstmsrc_status train_pool_start(struct train_pool *pool, int batch, struct 
     pool->max_chunks = (batch + cap - 1) / cap;
     pool->grads = xmalloc_n((size_t)pool->max_chunks, m->n_params * sizeof(float));
     pool->loss = xmalloc_n((size_t)pool->max_chunks, sizeof *pool->loss);
-    if (!pool->grads || !pool->loss)
+    if (!pool->comm) pool->comm = &comm_self;
+    const size_t P = (size_t)pool->comm->size;
+    pool->xcount = xmalloc_n(P, sizeof *pool->xcount);
+    pool->xsmall = xmalloc_n((size_t)pool->max_chunks + P, sizeof *pool->xsmall);
+    if (!pool->grads || !pool->loss || !pool->xcount || !pool->xsmall)
         return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the training gradients");
     for (int i = 0; i < pool->nthreads; i++) {
         struct train_worker *w = &pool->w[i];

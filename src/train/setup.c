@@ -302,6 +302,10 @@ static enum lstmsrc_status setup_buffers(struct trainer *t, struct lstmsrc_error
     t->adam_m = xcalloc_n(m->n_params, sizeof(float));
     t->adam_v = xcalloc_n(m->n_params, sizeof(float));
     t->best = xmalloc_n(m->n_params, sizeof(float));
+    if (cfg->ema > 0.0f) {
+        t->avg = xmalloc_n(m->n_params, sizeof(float));
+        t->raw = xmalloc_n(m->n_params, sizeof(float));
+    }
     t->order = xmalloc_n(t->n_train, sizeof *t->order);
     t->starts = xmalloc_n((size_t)cfg->batch, sizeof *t->starts);
     if (nv) {
@@ -309,12 +313,13 @@ static enum lstmsrc_status setup_buffers(struct trainer *t, struct lstmsrc_error
         t->best_probs = xmalloc_n(nv, (size_t)m->k * sizeof(float));
     }
     if (!t->pool || !t->adam_m || !t->adam_v || !t->best || !t->order || !t->starts ||
-        (nv && (!t->val_probs || !t->best_probs)))
+        (nv && (!t->val_probs || !t->best_probs)) || (cfg->ema > 0.0f && (!t->avg || !t->raw)))
         return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for training state");
     t->pool->ds = t->ds;
     t->pool->x = t->x;
     t->pool->m = m;
     t->pool->nthreads = t->nthreads;
+    t->pool->comm = cfg->comm;
     return train_pool_start(t->pool, cfg->batch, err);
 }
 
@@ -329,8 +334,12 @@ static enum lstmsrc_status setup_progress(struct trainer *t, struct lstmsrc_erro
     t->best_val = INFINITY;
     t->best_f1 = -1.0;
     memcpy(t->best, m->params, m->n_params * sizeof(float));
-    t->cs = (struct ckpt_state){
-        .params = m->params, .adam_m = t->adam_m, .adam_v = t->adam_v, .best = t->best};
+    if (t->avg) memcpy(t->avg, m->params, m->n_params * sizeof(float));
+    t->cs = (struct ckpt_state){.params = m->params,
+                                .adam_m = t->adam_m,
+                                .adam_v = t->adam_v,
+                                .best = t->best,
+                                .avg = t->avg};
     t->first_epoch = 1;
     if (cfg->checkpoint || cfg->resume)
         ckpt_id_init(&t->cid, t->ds, cfg, m, t->nthreads, t->n_train);

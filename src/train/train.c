@@ -44,6 +44,40 @@ static void report_progress(const struct trainer *t, int end)
     cfg->progress(&p, cfg->progress_user);
 }
 
+/* The moving average after step `step` (>= 1): avg += (1 - d) (w - avg), d = min(ema, (1 + step)
+ * / (10 + step)), so the first steps, far from where training goes, weigh less for longer. */
+static void ema_update(float *avg, const float *w, size_t n, float ema, long step)
+{
+    const float warm = (float)((1.0 + (double)step) / (10.0 + (double)step));
+    const float a = 1.0f - (warm < ema ? warm : ema);
+    for (size_t i = 0; i < n; i++)
+        avg[i] += a * (w[i] - avg[i]);
+}
+
+/* With cfg->ema, the model's weights become the average (in = 1) for validating and keeping,
+ * and the raw ones again after (in = 0). */
+static void ema_swap(struct trainer *t, int in)
+{
+    struct lstmsrc_model *m = t->m;
+    if (!t->avg) return;
+    if (in) {
+        memcpy(t->raw, m->params, m->n_params * sizeof(float));
+        memcpy(m->params, t->avg, m->n_params * sizeof(float));
+    } else {
+        memcpy(m->params, t->raw, m->n_params * sizeof(float));
+    }
+    model_weights_changed(m);
+}
+
+/* An exchange between the training processes failed (struct lstmsrc_comm). */
+static enum lstmsrc_status comm_error(const struct trainer *t, struct lstmsrc_error *err)
+{
+    return set_error(err, LSTMSRC_ERR_IO,
+                     "%s: epoch %d: process %d of %d: the exchange with the other training "
+                     "processes failed",
+                     t->ds->source, t->epoch, t->pool->comm->rank + 1, t->pool->comm->size);
+}
+
 /* One mini-batch from window b0 of the shuffled order: its gradient over the pool, clipping,
  * an Adam step, progress. A stop request seen between chunks leaves the weights as they were
  * (the step never happened); one seen after the step ends the epoch there. A loss that is not
@@ -61,8 +95,9 @@ static enum lstmsrc_status train_step(struct trainer *t, size_t b0, struct lstms
     pool->norm = 1.0f / ((float)B * t->norm_div);
     const double ts = now_seconds();
     const double batch_loss = train_pool_run(pool, TRAIN_JOB_STEP);
-    const int rounds = (pool->nchunks + pool->running - 1) / pool->running;
+    const int rounds = (pool->c1 - pool->c0 + pool->running - 1) / pool->running;
     t->chunk_s = (now_seconds() - ts) / (rounds > 0 ? rounds : 1);
+    if (pool->comm_failed) return comm_error(t, err);
     if (pool->cut) { /* stopped between chunks: this step never happened */
         t->interrupted = 1;
         return LSTMSRC_OK;
@@ -78,11 +113,13 @@ static enum lstmsrc_status train_step(struct trainer *t, size_t b0, struct lstms
     if (cfg->clip > 0.0f) clip_grad_norm(pool->grads, m->n_params, cfg->clip);
     adam_step(m->params, pool->grads, t->adam_m, t->adam_v, m->n_params, cfg->lr, cfg->beta1,
               cfg->beta2, cfg->eps, ++t->step);
+    if (t->avg) ema_update(t->avg, m->params, m->n_params, cfg->ema, t->step);
     model_weights_changed(m);
     t->done += (size_t)B;
     report_progress(t, 0);
-    if (cfg->stop && *cfg->stop) t->interrupted = 1;
-    return LSTMSRC_OK;
+    /* every process stops after the same step */
+    if (train_pool_any(pool, cfg->stop && *cfg->stop)) t->interrupted = 1;
+    return pool->comm_failed ? comm_error(t, err) : LSTMSRC_OK;
 }
 
 /* The epoch stage: the training windows shuffled, then a step per mini-batch until they are
@@ -120,6 +157,7 @@ static enum lstmsrc_status train_validate_keep_best(struct trainer *t, struct ls
     t->vloss = -1.0;
     t->vf1 = -1.0;
     t->improved = 0;
+    ema_swap(t, 1); /* the average is what is validated and kept */
     if (t->done == t->n_train && nv) {
         t->pool->stop = NULL;
         t->vloss = train_eval_windows(t->pool, t->starts, &t->val.ws, t->val_probs);
@@ -128,8 +166,10 @@ static enum lstmsrc_status train_validate_keep_best(struct trainer *t, struct ls
     t->epochs_run = t->epoch;
     if (nv) {
         t->vf1 = train_macro_f1(m, &t->val, t->val_probs, NULL);
-        if (t->vf1 < 0.0)
+        if (t->vf1 < 0.0) {
+            ema_swap(t, 0);
             return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory scoring validation");
+        }
         /* a diverged epoch (NaN loss) is never kept, whatever its F1 */
         if (cfg->select == LSTMSRC_SELECT_F1 ? !isnan(t->vloss) && t->vf1 > t->best_f1
                                              : t->vloss < t->best_val) {
@@ -145,6 +185,7 @@ static enum lstmsrc_status train_validate_keep_best(struct trainer *t, struct ls
         t->best_epoch = t->epoch;
         memcpy(t->best, m->params, m->n_params * sizeof(float));
     }
+    ema_swap(t, 0);
     report_progress(t, 1);
     return LSTMSRC_OK;
 }
@@ -169,7 +210,8 @@ static void train_checkpoint(struct trainer *t)
                                 .params = t->m->params,
                                 .adam_m = t->adam_m,
                                 .adam_v = t->adam_v,
-                                .best = t->best};
+                                .best = t->best,
+                                .avg = t->avg};
     struct lstmsrc_error e = {LSTMSRC_OK, ""};
     ckpt_save(cfg->checkpoint, &t->cid, &t->cs, &e);
     if (cfg->on_checkpoint) cfg->on_checkpoint(&e, cfg->checkpoint_user);
@@ -308,6 +350,8 @@ static void trainer_free(struct trainer *t)
 {
     if (t->pool) train_pool_free(t->pool);
     free(t->pool);
+    free(t->avg);
+    free(t->raw);
     free(t->adam_m);
     free(t->adam_v);
     free(t->best);
@@ -328,7 +372,13 @@ enum lstmsrc_status lstmsrc_train(const struct lstmsrc_dataset *ds,
     struct trainer t = {0};
     enum lstmsrc_status st = train_setup(&t, ds, cfg, err);
     if (!st) st = train_epochs(&t, err);
+    if (!st && t.pool->comm_failed) st = comm_error(&t, err); /* in a validation pass */
     if (!st) st = train_finish(&t, out, err);
+    if ((!st || st == LSTMSRC_ERR_INTERRUPTED) && t.pool->comm_failed) { /* in the tuning pass */
+        lstmsrc_model_free(*out);
+        *out = NULL;
+        st = comm_error(&t, err);
+    }
     trainer_free(&t);
     return st;
 }

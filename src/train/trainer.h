@@ -58,8 +58,8 @@ struct train_worker {
  * the threads take in turn as they get free: a thread held up (by another process on its core)
  * delays a step by one chunk at most, not by half the batch. Each chunk has its own gradient
  * buffer and loss, summed in chunk order, so which thread ran a chunk changes no bit.
- * The caller sets ds, x, m and nthreads before train_pool_start, and the batch fields (starts,
- * B, norm, probs for TRAIN_JOB_EVAL) before each train_pool_run. */
+ * The caller sets ds, x, m, nthreads and comm (NULL: one process) before train_pool_start, and
+ * the batch fields (starts, B, norm, probs for TRAIN_JOB_EVAL) before each train_pool_run. */
 struct train_pool {
     const struct lstmsrc_dataset *ds;
     const float *x; /* (n, m->f) network channels: ds->x, or derived from it */
@@ -85,6 +85,14 @@ struct train_pool {
     float *grads;                      /* (max_chunks, n_params) TRAIN_JOB_STEP: chunk c's gradient
                                           at c * n_params; the first ends as the batch's */
     double *loss;                      /* (max_chunks) summed loss of each chunk */
+    /* the processes sharing each batch (never NULL after train_pool_start: one process when the
+     * config has none): this one runs chunks c0..c1-1 of the current batch, the others' come
+     * by comm->allgather, and every process sums them all in chunk order */
+    const struct lstmsrc_comm *comm;
+    int c0, c1;
+    size_t *xcount;  /* (comm->size) bytes of each process's block in an exchange */
+    double *xsmall;  /* (max_chunks + comm->size) each process's stop flag and chunk losses */
+    int comm_failed; /* an exchange failed: the results are not to be used (cut is set too) */
 };
 
 /* Allocates the gradients and each thread's workspace for batches of up to `batch` windows and
@@ -94,6 +102,9 @@ enum lstmsrc_status train_pool_start(struct train_pool *p, int batch, struct lst
  * TRAIN_JOB_STEP leaves the batch's gradient in p->grads. A stop request seen between chunks
  * sets p->cut: the batch's results are then incomplete and must not be used (NaN returned). */
 double train_pool_run(struct train_pool *p, enum train_job job);
+/* Whether flag is non-zero in any process (comm): every process calls it at the same point.
+ * An exchange that fails counts as a yes (and sets p->comm_failed). */
+int train_pool_any(struct train_pool *p, int flag);
 /* Stops the threads and frees what train_pool_start allocated (not p itself); safe on a pool
  * all zero or started part way. */
 void train_pool_free(struct train_pool *p);
@@ -151,6 +162,8 @@ struct trainer {
     struct train_pool *pool;
     float *adam_m, *adam_v; /* (n_params) Adam moments */
     float *best;            /* (n_params) the best epoch's weights */
+    float *avg, *raw;       /* (n_params) cfg->ema > 0: the weights' moving average, and the
+                               raw weights while the average is validated; else NULL */
     float *val_probs;       /* (val_windows, K) this epoch's validation output */
     float *best_probs;      /* (val_windows, K) the best epoch's */
     uint32_t *order; /* (n_train) shuffled; 4 bytes a window: at 50M rows the largest buffer */
