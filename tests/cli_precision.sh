@@ -57,6 +57,13 @@ if "$L" train "$T/d.csv" -o "$T/bf16.lsm" $OPTS --precision bf16 >/dev/null 2>"$
     check "bf16: stream runs, a line per row" sh -c "
         '$L' stream '$T/fp32.lsm' --precision bf16 <'$T/d.csv' >'$T/s.out' &&
         [ \$(wc -l <'$T/s.out') -ge 6000 ]"
+    "$L" train "$T/d.csv" -o "$T/ck.lsm" $OPTS --epochs 1 --precision bf16 --checkpoint "$T/b.ckpt" \
+        >/dev/null 2>&1
+    check "bf16: its checkpoint is refused to an fp32 run, naming --precision; a bf16 resume ends with the bf16 model" sh -c "
+        ! '$L' train '$T/d.csv' -o '$T/x.lsm' $OPTS --resume '$T/b.ckpt' 2>'$T/e' &&
+        grep -q -- '--precision' '$T/e' &&
+        '$L' train '$T/d.csv' -o '$T/res.lsm' $OPTS --precision bf16 --resume '$T/b.ckpt' &&
+        cmp '$T/res.lsm' '$T/bf16.lsm'"
 else
     skip "bf16 runs" "$(cat "$T/why")"
 fi

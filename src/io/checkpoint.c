@@ -275,8 +275,9 @@ static int same_run(const unsigned char *b, const struct ckpt_id *id, char *why,
     }
     if (get_u64(b + 108) != id->pos_weight_hash) {
         snprintf(why, cap,
-                 "made with other positive weights, windows, directions or weight averaging "
-                 "(--pos-weight, --features, --label-at, --stride, --directions, --ema)%s",
+                 "made with other positive weights, windows, directions, weight averaging or "
+                 "precision (--pos-weight, --features, --label-at, --stride, --directions, "
+                 "--ema, --precision)%s",
                  hint);
         return 0;
     }
