@@ -175,7 +175,7 @@ $(CLI_OBJ): $(MPI_STAMP)
 $(CLI_OBJ): CC = $(CLI_CC)
 $(CLI_OBJ): CPPFLAGS_ALL += $(CLI_DEFS)
 
-$(BUILD)/tests/%: tests/%.c tests/test.h $(LIBI)
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/testio.h tests/testrand.h $(LIBI)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LIBI) $(LDLIBS) $(TEST_LDFLAGS) -o $@
 # every allocation of the library through the test's counting wrappers (tests/test_nomem.c)

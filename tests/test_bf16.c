@@ -16,15 +16,7 @@
 #include "base/rng.h"
 #include "nn/kernels.h"
 #include "test.h"
-
-static float *randv(struct rng *r, size_t n, double a)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) abort();
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)((2.0 * rng_uniform(r) - 1.0) * a);
-    return p;
-}
+#include "testrand.h"
 
 static const int dims_m[] = {1, 2, 5, 12, 13, 48, 67};
 static const int dims_n[] = {1, 3, 16, 17, 31, 33, 64, 256};

@@ -24,15 +24,7 @@
 #include "nn/lstm.h"
 #include "nn/model.h"
 #include "test.h"
-
-static float *randv(struct rng *r, size_t n, double a)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p) abort();
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)((2.0 * rng_uniform(r) - 1.0) * a);
-    return p;
-}
+#include "testrand.h"
 
 /* |got - want| <= tol * (sum of |terms| + 1e-30): the float error of a dot product of K terms is
  * bounded by about K * 2^-24 times the sum of the terms' magnitudes. */
