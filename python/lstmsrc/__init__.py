@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _native as _n
 
-__all__ = ["train", "Model", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
+__all__ = ["train", "Model", "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
            "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
            "library_version", "library_path"]
 
@@ -337,8 +337,155 @@ def _configure(cfg, opts, keep):
     return unset
 
 
+class TrainProgress(tuple):
+    """Where training stands, handed to a progress callable: epoch (1-based) of epochs, step
+    (1-based mini-batch) of steps in the epoch, done of total training windows this epoch,
+    seconds into the epoch, loss (the epoch's mean training loss so far), and at the end of an
+    epoch (end_of_epoch True) val_loss and val_f1 (None without a validation part) and improved
+    (the best epoch so far)."""
+
+    __slots__ = ()
+    _fields = ("epoch", "epochs", "step", "steps", "done", "total", "seconds", "loss",
+               "val_loss", "val_f1", "end_of_epoch", "improved")
+
+    def __new__(cls, *values):
+        return tuple.__new__(cls, values)
+
+    def __getattr__(self, name):
+        try:
+            return self[self._fields.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        return "TrainProgress(%s)" % ", ".join("%s=%r" % kv for kv in zip(self._fields, self))
+
+
+def _progress_of(p, batch):
+    steps = (p.total + batch - 1) // batch if batch > 0 else 0
+    step = (p.done + batch - 1) // batch if batch > 0 else 0
+    end = bool(p.end_of_epoch)
+    val = end and p.val_loss >= 0
+    return TrainProgress(p.epoch, p.epochs, step, steps, p.done, p.total, p.seconds, p.loss,
+                         p.val_loss if val else None, p.val_f1 if val else None, end,
+                         bool(p.improved) if end else False)
+
+
+def _epoch_line(p):
+    """The line `lstmsrc train` prints at the end of an epoch."""
+    us = p.seconds * 1e6 / p.done if p.done else 0.0
+    s = "Epoch %d/%d %d/%d %.1fs %.0fus/step - loss %.4f" % (
+        p.epoch, p.epochs, p.done, p.total, p.seconds, us, p.loss)
+    if p.val_loss is not None:
+        s += " - val_loss %.4f - val_f1 %.3f%s" % (p.val_loss, p.val_f1,
+                                                   " *" if p.improved else "")
+    return s
+
+
+class _Bar:
+    """progress=True: a tqdm bar over all epochs' windows where tqdm is installed (the epoch
+    lines written above it), else the CLI's epoch lines on stderr."""
+
+    def __init__(self):
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        self._tqdm, self._bar, self._pos = tqdm, None, 0
+
+    def __call__(self, p):
+        import sys
+        if self._tqdm is None:
+            if p.end_of_epoch:
+                print(_epoch_line(p), file=sys.stderr, flush=True)
+            return
+        if self._bar is None:
+            self._bar = self._tqdm(total=p.epochs * p.total, unit="win", unit_scale=True,
+                                   leave=True, dynamic_ncols=True)
+        at = (p.epoch - 1) * p.total + p.done
+        if at > self._pos:
+            self._bar.update(at - self._pos)
+            self._pos = at
+        self._bar.set_description("epoch %d/%d" % (p.epoch, p.epochs), refresh=False)
+        post = {"loss": "%.4f" % p.loss}
+        if p.val_loss is not None:
+            post.update(val_loss="%.4f" % p.val_loss, val_f1="%.3f" % p.val_f1)
+        self._bar.set_postfix(post, refresh=False)
+        if p.end_of_epoch:
+            self._bar.write(_epoch_line(p))
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+
+
+class _Run:
+    """The progress callback and the stop flag of one lstmsrc_train call (the C library's own
+    mechanism, the one `lstmsrc train` uses for its progress line and Ctrl-C): the callback
+    hands the user's callable a TrainProgress, and a SIGINT while training (installed only in
+    the main thread, and put back after) sets the flag, which the library polls between
+    steps: it stops within about a second with the best epoch's model kept. A callable that
+    returns True stops training the same way; one that raises stops it and the exception is
+    raised from train()."""
+
+    def __init__(self, cfg, progress):
+        if progress is True:
+            self.fn = _Bar()
+        elif progress is None or progress is False:
+            self.fn = None
+        elif callable(progress):
+            self.fn = progress
+        else:
+            raise TypeError("progress: expected True, False or a callable, got %r"
+                            % (progress,))
+        self.batch = cfg.batch
+        self.stop = ctypes.c_int(0)  # sig_atomic_t
+        self.signals = 0
+        self.error = None
+        self._c = _n.ProgressFn(self._on_progress)
+        cfg.stop = ctypes.cast(ctypes.pointer(self.stop), ctypes.c_void_p)
+        self._old = None
+
+    def _on_progress(self, p, _user):
+        # runs in the thread that called lstmsrc_train: Python's pending SIGINT is handled here
+        if self.fn is None or self.error is not None:
+            return
+        try:
+            if self.fn(_progress_of(p.contents, self.batch)) is True:
+                self.stop.value = 1
+        except BaseException as e:  # noqa: BLE001 - raised again from train()
+            self.error = e
+            self.stop.value = 1
+
+    def _on_sigint(self, _signum, _frame):
+        self.signals += 1
+        self.stop.value = 1
+
+    def __enter__(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._on_sigint)
+            except (ValueError, OSError):
+                self._old = None
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        if self.fn is not None and hasattr(self.fn, "close"):
+            self.fn.close()
+        return False
+
+    def attach(self, cfg):
+        # always: the callback is what lets Python run its SIGINT handler mid-training
+        cfg.progress = ctypes.cast(self._c, ctypes.c_void_p)
+
+
 def train(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
-          **options):
+          progress=False, **options):
     """Trains a model on readings x ((rows,) or (rows, inputs)) and either labels ((rows,) or
     (rows, sources) 0/1: multi-label) or classes ((rows,) indexes: multi-class).
 
@@ -348,7 +495,13 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     seq, hidden, layers, directions, bidirectional, features, label_at, epochs, batch, stride,
     lr, clip, val, select, patience, pos_weight, threshold, durations, min_on, min_off, seed,
     threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
-    choice. Returns a Model."""
+    choice.
+
+    progress: True for a progress bar (tqdm where installed, else the CLI's epoch lines on
+    stderr), or a callable given a TrainProgress after every step and at each epoch's end
+    (returning True stops training). Ctrl-C (SIGINT) stops training within about a second and
+    train() returns the best epoch's model, with model.stopped saying so (None otherwise).
+    Returns a Model."""
     if labels is None and classes is None:
         raise ValueError("labels or classes: training needs one of them")
     cfg = _n.TrainConfig()
@@ -362,7 +515,17 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
         _n.report_free(rep)
     err = _n.Error()
     out = ctypes.c_void_p()
-    _check(_n.train(ds._h, ctypes.byref(cfg), ctypes.byref(out), ctypes.byref(err)), err)
+    with _Run(cfg, progress) as run:
+        run.attach(cfg)
+        st = _n.train(ds._h, ctypes.byref(cfg), ctypes.byref(out), ctypes.byref(err))
+    if st == _n.STATUS_INTERRUPTED and out:
+        m = Model(out)
+        if run.error is not None:
+            del m
+            raise run.error
+        m.stopped = err.msg.decode("utf-8", "replace")
+        return m
+    _check(st, err)
     return Model(out)
 
 
@@ -379,6 +542,7 @@ class Model:
         if not isinstance(handle, ctypes.c_void_p) or not handle:
             raise TypeError("Model: use lstmsrc.train() or Model.load(path)")
         self._h = handle
+        self.stopped = None  # train(): why training stopped early on request (Ctrl-C)
         self._info = _n.ModelInfo()
         _n.model_get_info(self._h, ctypes.byref(self._info))
 

@@ -46,7 +46,18 @@ class Error(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * ERROR_SIZE)]
 
 
-ProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+class Progress(ctypes.Structure):
+    """struct lstmsrc_progress, field for field."""
+    _fields_ = [
+        ("epoch", ctypes.c_int), ("epochs", ctypes.c_int), ("done", ctypes.c_size_t),
+        ("total", ctypes.c_size_t), ("seconds", ctypes.c_double), ("loss", ctypes.c_double),
+        ("val_loss", ctypes.c_double), ("val_f1", ctypes.c_double),
+        ("end_of_epoch", ctypes.c_int), ("improved", ctypes.c_int),
+        ("chunk_seconds", ctypes.c_double),
+    ]
+
+
+ProgressFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(Progress), ctypes.c_void_p)
 CheckpointFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 
@@ -149,3 +160,4 @@ ROW_OK, ROW_MISSING, ROW_BREAK = 0, 1, 2
 SUGGEST_SEQ_LEN, SUGGEST_VAL_FRACTION, SUGGEST_FEATURES = 0x1, 0x2, 0x4
 FEATURE_RAW, FEATURE_DIFF = 0x1, 0x2
 TASK_MULTILABEL, TASK_MULTICLASS = 0, 1
+STATUS_INTERRUPTED = 8

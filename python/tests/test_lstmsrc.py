@@ -256,3 +256,85 @@ def test_predict_refuses_what_a_file_could_not_hold(gen):
     x[50] = np.nan  # missing: the rows around it are predicted, it is not
     p = m.predict_proba(x)
     assert np.isnan(p[50]).all() and not np.isnan(p[20]).any()
+
+
+def test_progress_callable_sees_every_epoch(gen):
+    header, d = read_csv(gen)
+    seen = []
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=seen.append, **SMALL)
+    ends = [p for p in seen if p.end_of_epoch]
+    assert [p.epoch for p in ends] == [1, 2]
+    assert all(p.step == p.steps and p.done == p.total for p in ends)
+    assert all(p.val_loss is not None and p.loss > 0 for p in ends)
+    steps = [p for p in seen if not p.end_of_epoch and p.epoch == 1]
+    assert [p.step for p in steps] == list(range(1, ends[0].steps + 1))
+    assert m.stopped is None
+
+
+def test_progress_true_and_the_same_bytes(tmp, gen):
+    header, d = read_csv(gen)
+    a = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=True, **SMALL)
+    b = lstmsrc.train(d[:, 0], labels=d[:, 1:], **SMALL)
+    a.save(tmp / "pa.lsm")
+    b.save(tmp / "pb.lsm")
+    assert (tmp / "pa.lsm").read_bytes() == (tmp / "pb.lsm").read_bytes()
+
+
+def test_progress_returning_true_stops_with_a_model(gen):
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=lambda p: p.epoch == 2,
+                      **dict(SMALL, epochs=5))
+    assert m.stopped and m.info["epochs_run"] == 1
+    assert m.predict(d[:, 0]).shape == (d.shape[0], 3)
+
+
+def test_progress_that_raises_stops_and_raises(gen):
+    header, d = read_csv(gen)
+
+    def boom(p):
+        raise RuntimeError("stop here")
+    with pytest.raises(RuntimeError, match="stop here"):
+        lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=boom, **SMALL)
+    with pytest.raises(TypeError, match="progress"):
+        lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=3, **SMALL)
+
+
+CTRL_C = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np, lstmsrc
+rng = np.random.default_rng(1)
+x = rng.random(40000, dtype=np.float32)
+y = (x > 0.5).astype(np.uint8)
+said = []
+def progress(p):
+    if not said:
+        said.append(1)
+        print("training", flush=True)
+m = lstmsrc.train(x, labels=y, epochs=100000, hidden=8, seq=5, threads=1, progress=progress)
+m.save(sys.argv[2])
+print("stopped:", m.stopped, flush=True)
+print("epochs_run:", m.info["epochs_run"], flush=True)
+"""
+
+
+def test_ctrl_c_stops_training_and_keeps_the_best_model(tmp):
+    import signal
+    import time
+    path = tmp / "ctrl-c.lsm"
+    pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    p = subprocess.Popen([sys.executable, "-c", CTRL_C, pkg, str(path)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "training"
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, errs = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise
+    assert p.returncode == 0, errs
+    assert "stopped: interrupted after" in out, out
+    m = lstmsrc.Model.load(path)
+    assert 0 < m.info["epochs_run"] < 100000
+    assert m.info["best_epoch"] >= 1
