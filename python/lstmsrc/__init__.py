@@ -31,7 +31,8 @@ import numpy as np
 
 from . import _native as _n
 
-__all__ = ["train", "Model", "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
+__all__ = ["train", "doctor", "Model", "Stream", "Decision", "Report", "Finding",
+           "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
            "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
            "library_version", "library_path"]
 
@@ -201,7 +202,7 @@ class _Dataset:
     """A lstmsrc_dataset built from arrays (lstmsrc_dataset_from_arrays), freed with it."""
 
     def __init__(self, x, labels=None, classes=None, input_names=None, label_names=None,
-                 breaks=None):
+                 breaks=None, name=None):
         x = _readings(x)
         rows, f = x.shape
         if labels is not None and classes is not None:
@@ -226,8 +227,10 @@ class _Dataset:
         err = _n.Error()
         out = ctypes.c_void_p()
         self._h = None
+        if name is not None and not isinstance(name, str):
+            raise TypeError("name: expected a str, got %r" % (name,))
         st = _n.dataset_from_arrays(
-            None, x.ctypes.data_as(_n._floats), rows, f, in_names,
+            name.encode("utf-8") if name is not None else None, x.ctypes.data_as(_n._floats), rows, f, in_names,
             y.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)) if y is not None else None,
             c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) if c is not None else None,
             outputs, lab_names,
@@ -509,7 +512,7 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     keep = []
     unset = _configure(cfg, options, keep)
     ds = _Dataset(x, labels, classes, input_names, label_names, breaks)
-    rep = ctypes.c_void_p()
+    rep = ctypes.POINTER(_n.Report)()
     if _n.doctor(ds._h, ctypes.byref(rep), None) == 0:
         _n.doctor_suggest(rep, unset, ctypes.byref(cfg))
         _n.report_free(rep)
@@ -682,3 +685,445 @@ class Model:
             cls[has] = np.argmax(on[has], axis=1)
             return cls
         return on
+
+
+# ============================== evaluation ==============================
+
+def _fewer_errors(model_err, trivial_err):
+    if trivial_err <= 0.0:
+        return 0.0 if model_err <= 0.0 else -1.0
+    return (trivial_err - model_err) / trivial_err
+
+
+def _num(v):
+    """A score as `eval --json` writes it: None where it is not finite."""
+    return float(v) if np.isfinite(v) else None
+
+
+def _eval_dict(ev, m, raw):
+    dec = lambda b: b.decode("utf-8", "replace") if b else "?"  # noqa: E731
+    k = ev.outputs
+    per = [ev.per[j] for j in range(k)]
+    if ev.task == _n.TASK_MULTILABEL:
+        d = {"task": "multilabel", "windows": ev.windows,
+             "subset_accuracy": _num(ev.subset_accuracy), "hamming_loss": _num(ev.hamming_loss),
+             "macro_f1": _num(ev.macro_f1),
+             "sources": [{"name": dec(o.name), "precision": _num(o.precision),
+                          "recall": _num(o.recall), "f1": _num(o.f1), "support": o.support,
+                          "threshold": _num(o.threshold), "min_on": o.min_on,
+                          "min_off": o.min_off} for o in per],
+             "baselines": {
+                 "all_off": {"subset_accuracy": _num(ev.all_off_subset_accuracy),
+                             "macro_f1": _num(ev.all_off_macro_f1),
+                             "hamming_loss": _num(ev.all_off_hamming_loss)},
+                 "threshold": {"macro_f1": _num(ev.threshold_macro_f1),
+                               "subset_accuracy": _num(ev.threshold_subset_accuracy),
+                               "hamming_loss": _num(ev.threshold_hamming_loss),
+                               "sources": [{"name": dec(o.name), "f1": _num(o.baseline_f1),
+                                            "threshold": _num(o.baseline_threshold)}
+                                           for o in per]}}}
+        d["beats_all_off"] = {
+            "subset_accuracy": _fewer_errors(1.0 - ev.subset_accuracy,
+                                             1.0 - ev.all_off_subset_accuracy) >= 0.01,
+            "hamming_loss": _fewer_errors(ev.hamming_loss, ev.all_off_hamming_loss) >= 0.01}
+    else:
+        d = {"task": "multiclass", "windows": ev.windows, "accuracy": _num(ev.accuracy),
+             "macro_f1": _num(ev.macro_f1),
+             "classes": [{"name": dec(o.name), "precision": _num(o.precision),
+                          "recall": _num(o.recall), "f1": _num(o.f1), "support": o.support}
+                         for o in per],
+             "confusion": [[ev.confusion[r * k + c] for c in range(k)] for r in range(k)],
+             "baselines": {"majority": {"class": dec(per[ev.majority_class].name),
+                                        "accuracy": _num(ev.majority_accuracy),
+                                        "macro_f1": _num(ev.majority_macro_f1)}}}
+        d["beats_majority"] = {
+            "accuracy": _fewer_errors(1.0 - ev.accuracy, 1.0 - ev.majority_accuracy) >= 0.01}
+    d["seq_len"] = m.seq_len
+    d["label_offset"] = m.label_offset
+    d["durations"] = "raw" if raw else "model"
+    return d
+
+
+def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False):
+    """The model's scores on labelled readings, as a dict with `lstmsrc eval --json`'s keys and
+    numbers (less "model" and "data", which name files): multi-label subset_accuracy,
+    hamming_loss, macro_f1, per source precision/recall/f1/support/threshold, the "all off" and
+    "on if reading > t" baselines, beats_all_off; multi-class accuracy, macro_f1, per class
+    scores, the confusion matrix, the majority baseline, beats_majority. raw=True: decisions
+    without the model's minimum on/off durations (`eval --raw`)."""
+    i = self.info
+    multi = i["task"] == "multilabel"
+    if multi and labels is None:
+        raise ValueError("labels: a multi-label model is scored on (rows, %d) 0/1 labels"
+                         % i["outputs"])
+    if not multi and classes is None:
+        raise ValueError("classes: a multi-class model is scored on (rows,) class indexes")
+    if multi and classes is not None or not multi and labels is not None:
+        raise ValueError("%s: this is a %s model" % ("classes" if multi else "labels",
+                                                     i["task"]))
+    ds = _Dataset(x, labels, classes, i["input_names"], i["label_names"], breaks)
+    m = self
+    if raw:
+        m = self._copy()
+        err = _n.Error()
+        _check(_n.model_set_durations(m._h, None, None, ctypes.byref(err)), err)
+    err = _n.Error()
+    ev = ctypes.POINTER(_n.Eval)()
+    _check(_n.evaluate(m._h, ds._h, ctypes.byref(ev), ctypes.byref(err)), err)
+    try:
+        return _eval_dict(ev.contents, self._info, raw)
+    finally:
+        _n.eval_free(ev)
+
+
+def _copy(self):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "m.lsm")
+        self.save(p)
+        return Model.load(p)
+
+
+def _export_c(self, path, prefix="model"):
+    """Writes the model as one self-contained C99 header (`lstmsrc export-c MODEL -o PATH
+    --prefix PREFIX`): weights, scaler, thresholds, a streaming predictor and the minimum
+    durations filter, no malloc."""
+    if not isinstance(prefix, str):
+        raise TypeError("prefix: expected a str, got %r" % (prefix,))
+    err = _n.Error()
+    _check(_n.export_c(self._h, prefix.encode("utf-8"), os.fsencode(path), ctypes.byref(err)),
+           err)
+
+
+Model.evaluate = _evaluate
+Model._copy = _copy
+Model.export_c = _export_c
+
+
+# ============================== data doctor ==============================
+
+_WIDTH = 100
+
+
+def _wrap(text, col, indent):
+    """cmd_doctor.c's wrap(): words to _WIDTH columns, the first line from column col, later
+    ones indented; a space before '%' does not break ("12.5 %")."""
+    out, p, start, n = [], 0, col, len(text)
+    while p < n:
+        while p < n and text[p] == " ":
+            p += 1
+        if p >= n:
+            break
+        e = p
+        while e < n and (text[e] != " " or (e + 1 < n and text[e + 1] == "%")):
+            e += 1
+        w = text[p:e]
+        if col > start and col + 1 + len(w) > _WIDTH:
+            out.append("\n" + " " * indent)
+            col = start = indent
+        elif col > start:
+            out.append(" ")
+            col += 1
+        out.append(w)
+        col += len(w)
+        p = e
+    return "".join(out) + "\n"
+
+
+def _cell(v, w):
+    if not np.isfinite(v):
+        return " %*s" % (w, "-")
+    if abs(v) >= 100.0 or v == np.floor(v):
+        return " %*.0f" % (w, v)
+    return " %*.1f" % (w, v)
+
+
+class Finding:
+    """One finding of the data doctor: severity ("info", "warn", "problem"), code ("overlap",
+    "duration", ...: lstmsrc_finding_code_str), output/input/other (the source, input channel or
+    second column it is about; None when not), value (its headline number), message, advice."""
+
+    __slots__ = ("severity", "code", "output", "input", "other", "value", "message", "advice")
+
+    def __init__(self, f):
+        self.severity = _n.severity_str(f.severity).decode()
+        self.code = _n.finding_code_str(f.code).decode()
+        self.output = f.output if f.output >= 0 else None
+        self.input = f.input if f.input >= 0 else None
+        self.other = f.other if f.other >= 0 else None
+        self.value = f.value
+        self.message = (f.message or b"").decode("utf-8", "replace")
+        self.advice = (f.advice or b"").decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "<lstmsrc.Finding %s %s: %s>" % (self.severity, self.code, self.message)
+
+
+class Report:
+    """What lstmsrc.doctor found: findings (a list of Finding, problems first), inputs and
+    outputs (a dict of statistics per input and per source or class), suggested (the training
+    settings the data suggests: seq, val, features, each None without an opinion, and why), and
+    str() the text `lstmsrc doctor` prints."""
+
+    def __init__(self, r):
+        dec = lambda b: b.decode("utf-8", "replace") if b else None  # noqa: E731
+        self.source = dec(r.source)
+        self.rows, self.has_labels = r.rows, bool(r.has_labels)
+        self.task = "multilabel" if r.task == _n.TASK_MULTILABEL else "multiclass"
+        self.findings = [Finding(r.findings[i]) for i in range(r.n_findings)]
+        self.inputs = [{k: (dec(getattr(s, k)) if k == "name" else getattr(s, k))
+                        for k, _ in _n.InputStats._fields_} for s in
+                       (r.input[i] for i in range(r.inputs))]
+        self.outputs = [{k: (dec(getattr(s, k)) if k == "name" else getattr(s, k))
+                         for k, _ in _n.OutputStats._fields_} for s in
+                        (r.output[j] for j in range(r.outputs))] if r.output else []
+        for k in ("rows_none_on", "rows_multi_on", "all_off_accuracy", "majority_class",
+                  "base_p10", "base_median", "base_p90", "val_rows"):
+            setattr(self, k, getattr(r, k))
+        cfg = _n.TrainConfig()
+        _n.train_config_default(ctypes.byref(cfg))
+        default_val = cfg.val_fraction
+        _n.doctor_suggest(ctypes.byref(r), _n.SUGGEST_SEQ_LEN, ctypes.byref(cfg))
+        self.suggested = {
+            "seq": cfg.seq_len if r.suggested_seq_len > 0 else None,
+            "seq_reason": dec(r.seq_len_reason),
+            "val": r.suggested_val_fraction if r.val_fraction_reason else None,
+            "val_reason": dec(r.val_fraction_reason),
+            "features": "diff" if r.suggested_features else None,
+        }
+        self._text = self._render(r, cfg.seq_len, default_val)
+
+    def _render(self, r, seq, default_val):
+        ml = r.task == _n.TASK_MULTILABEL
+        o = []
+        s = "%s: %d rows, %d input%s" % (self.source or "?", r.rows, r.inputs,
+                                        "" if r.inputs == 1 else "s")
+        if r.has_labels:
+            s += ", %d %s (%s)" % (r.outputs, "sources" if ml else "classes",
+                                   "multi-label" if ml else "multi-class")
+        else:
+            s += ", no labels"
+        o.append(s + "\n")
+        o.append("\n%-20s %9s %9s %9s %9s %9s %8s %7s %7s %6s\n" % (
+            "input", "min", "max", "mean", "std", "median", "negative", "~0 runs", "at max",
+            "jumps"))
+        for st in self.inputs:
+            o.append("%-20.20s" % (st["name"] or "?") + "".join(
+                _cell(st[k], 9) for k in ("min", "max", "mean", "std", "median")) +
+                " %8d %7d %7d %6d\n" % (st["negative"], st["outage_runs"], st["at_max"],
+                                        st["jumps"]))
+        if r.has_labels:
+            o.append("\n%-16s %8s %7s %5s %6s %5s %5s %6s %7s %6s %13s %7s\n" % (
+                "source" if ml else "class", "on rows", "share", "runs", "cycles", "cycle",
+                "p90", "gap", "flicker", "val on", "level p10-p90", "as base"))
+            for q in self.outputs:
+                level = ("%.0f-%.0f" % (q["level_p10"], q["level_p90"])
+                         if np.isfinite(q["level_median"]) else "-")
+                base = "%.1f %%" % (100 * q["base_like"]) if np.isfinite(q["base_like"]) else "-"
+                o.append("%-16.16s %8d %5.1f %% %5d %6d" % (
+                    q["name"] or "?", q["on_rows"], 100.0 * q["on_share"], q["on_runs"],
+                    q["cycles"]) + _cell(q["cycle_median"], 5) + _cell(q["cycle_p90"], 5) +
+                    _cell(q["off_run_median"], 6) +
+                    " %7.2f %6d %13s %7s\n" % (q["flicker"], q["val_on_rows"], level, base))
+            o.append("(runs, cycles, gaps in rows: medians; cycles join on-runs across gaps of "
+                     "up to 5 rows;\n val on: on-rows in the last %d rows, the default "
+                     "validation part; level: input 1\n while only this one is on; as base: "
+                     "share of those rows reading like nothing on)\n" % r.val_rows)
+            if ml and np.isfinite(r.base_median):
+                o.append("nothing on: %d rows (%.1f %%), reading p10-p90 %.0f-%.0f, median "
+                         "%.0f\n" % (r.rows_none_on, 100.0 * r.rows_none_on / r.rows,
+                                     r.base_p10, r.base_p90, r.base_median))
+        count = [0, 0, 0]
+        for i in range(r.n_findings):
+            count[r.findings[i].severity] += 1
+        pl = lambda n: "" if n == 1 else "s"  # noqa: E731
+        o.append("\n%d problem%s, %d warning%s, %d note%s\n" % (
+            count[2], pl(count[2]), count[1], pl(count[1]), count[0], pl(count[0])))
+        sev = ("note", "WARN", "PROBLEM")
+        ind = 23
+        for i in range(r.n_findings):
+            f = r.findings[i]
+            o.append("\n%-8s %-13s " % (sev[f.severity], _n.finding_code_str(f.code).decode()))
+            o.append(_wrap(self.findings[i].message, ind, ind))
+            if self.findings[i].advice:
+                o.append(" " * ind + "-> " + _wrap(self.findings[i].advice, ind + 3, ind + 3))
+        sug = self.suggested
+        if r.suggested_seq_len > 0 or r.val_fraction_reason or r.suggested_features:
+            o.append("\nsuggested training settings:\n")
+            if r.suggested_seq_len > 0:
+                line = "  --seq %d   " % seq
+                why = (sug["seq_reason"] or "?") + (
+                    "; twice that, a cycle on each side of the centred label (once with "
+                    "--label-at last)" if seq != r.suggested_seq_len else "")
+                o.append(line + _wrap(why, len(line), len(line)))
+            if r.val_fraction_reason:
+                v = r.suggested_val_fraction
+                line = "  --val %s%s   " % (_g(v), " stays" if v == default_val else "")
+                o.append(line + _wrap(sug["val_reason"], len(line), len(line)))
+            if r.suggested_features:
+                line = "  --features diff   "
+                o.append(line + _wrap("every input is a cumulative counter: its first "
+                                      "difference is the signal", len(line), len(line)))
+        return "".join(o)
+
+    def __str__(self):
+        return self._text
+
+    def __repr__(self):
+        return "<lstmsrc.Report %s: %d rows, %d findings>" % (self.source, self.rows,
+                                                              len(self.findings))
+
+
+def _g(v):
+    """C's %g of a float promoted to double."""
+    return "%g" % float(np.float32(v))
+
+
+def doctor(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
+           name=None):
+    """What `lstmsrc doctor` says about readings x (and labels or classes when given): a Report,
+    whose str() is the CLI's text and whose findings are Finding objects. name: the data set's
+    name in the text (default "arrays")."""
+    ds = _Dataset(x, labels, classes, input_names, label_names, breaks, name=name)
+    err = _n.Error()
+    rep = ctypes.POINTER(_n.Report)()
+    _check(_n.doctor(ds._h, ctypes.byref(rep), ctypes.byref(err)), err)
+    try:
+        return Report(rep.contents)
+    finally:
+        _n.report_free(rep)
+
+
+# ============================== streams ==============================
+
+class Decision(tuple):
+    """One row's decision from a Stream: row (0-based, in push order), on (multi-label: an int8
+    array of 0/1 per source; multi-class: the class index; None where the row has no full
+    window) and proba (its window's probabilities, float32, or None)."""
+
+    __slots__ = ()
+
+    def __new__(cls, row, on, proba):
+        return tuple.__new__(cls, (row, on, proba))
+
+    row = property(lambda self: self[0])
+    on = property(lambda self: self[1])
+    proba = property(lambda self: self[2])
+
+    def __repr__(self):
+        return "Decision(row=%r, on=%r, proba=%r)" % self
+
+
+class Stream:
+    """Readings in one at a time, decisions out as they are settled, as `lstmsrc stream` writes
+    them: push(reading) returns the list of Decisions settled by it (a centred label waits
+    label_offset rows, the minimum durations up to decision_delay more), in row order; a NaN
+    reading is a gap (the rows before it are settled, the series starts again after it);
+    flush() settles every row left (the last ones without a window). The same decisions as
+    model.predict on the rows pushed."""
+
+    def __init__(self, model):
+        self._m = model  # kept alive: the stream reads it
+        info = model._info
+        self._k, self._inputs = info.outputs, info.inputs
+        self._off, self._seq = info.label_offset, info.seq_len
+        self._multi = info.task == _n.TASK_MULTILABEL
+        self._s = self._f = None
+        err = _n.Error()
+        s, f = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_n.stream_create(model._h, ctypes.byref(s), ctypes.byref(err)), err)
+        self._s = s
+        _check(_n.filter_create(model._h, ctypes.byref(f), ctypes.byref(err)), err)
+        self._f = f
+        self._row = np.empty(self._inputs, dtype=np.float32)
+        self._p = np.empty(self._k, dtype=np.float32)
+        self._raw = np.empty(self._k, dtype=np.uint8)
+        self._on = np.empty(self._k, dtype=np.uint8)
+        self._rowp = self._row.ctypes.data_as(_n._floats)
+        self._pp = self._p.ctypes.data_as(_n._floats)
+        u8 = ctypes.POINTER(ctypes.c_uint8)
+        self._rawp = self._raw.ctypes.data_as(u8)
+        self._onp = self._on.ctypes.data_as(u8)
+        self._ready = ctypes.c_int(0)
+        self._err = _n.Error()
+        self._next = 0      # rows pushed
+        self._emitted = 0   # rows handed out
+        self._probs = []    # probabilities of the rows in the filter, oldest first
+        self._first = None  # the row the filter's oldest held row is
+
+    def __del__(self):
+        if getattr(self, "_s", None) and _n is not None:
+            _n.stream_free(self._s)
+        if getattr(self, "_f", None) and _n is not None:
+            _n.filter_free(self._f)
+
+    @property
+    def delay(self):
+        """Rows a decision may wait after its reading: label_offset + the filter's delay."""
+        return self._off + _n.filter_delay(self._f)
+
+    def _none_until(self, row, out):
+        while self._emitted < row:
+            out.append(Decision(self._emitted, None, None))
+            self._emitted += 1
+
+    def _pop(self, out):
+        while _n.filter_pop(self._f, self._onp):
+            p = self._probs.pop(0)
+            row = self._first
+            self._first += 1
+            self._none_until(row, out)
+            on = (int(np.argmax(self._on)) if not self._multi else
+                  self._on.astype(np.int8))
+            out.append(Decision(row, on, p))
+            self._emitted = row + 1
+
+    def _gap(self, out):
+        _n.filter_flush(self._f)
+        self._pop(out)
+        self._none_until(self._next, out)
+        _n.stream_reset(self._s)
+        self._first = None
+
+    def push(self, reading):
+        """Adds one row (a number, or the model's inputs in order); returns the Decisions it
+        settles (often none or one)."""
+        try:
+            r = np.asarray(reading, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError) as e:
+            raise TypeError("reading: expected %d number%s: %s" % (
+                self._inputs, "" if self._inputs == 1 else "s", e)) from None
+        if r.size != self._inputs:
+            raise ValueError("reading: the model reads %d input%s, got %d" % (
+                self._inputs, "" if self._inputs == 1 else "s", r.size))
+        out = []
+        if np.isnan(r).any():
+            self._gap(out)
+            out.append(Decision(self._next, None, None))
+            self._next += 1
+            self._emitted = self._next
+            return out
+        self._row[:] = r
+        _check(_n.stream_push(self._s, self._rowp, self._pp, ctypes.byref(self._ready),
+                              ctypes.byref(self._err)), self._err)
+        t = self._next
+        self._next += 1
+        if self._ready.value:
+            _n.decide(self._m._h, self._pp, 1, self._rawp)
+            _check(_n.filter_push(self._f, self._rawp, ctypes.byref(self._err)), self._err)
+            if self._first is None:
+                self._first = t - self._off
+            self._probs.append(self._p.copy())
+            self._pop(out)
+        return out
+
+    def flush(self):
+        """Settles every row pushed (the last label_offset rows have no window); the next push
+        starts a new series, as after a gap."""
+        out = []
+        self._gap(out)
+        return out
+
+
+Model.stream = lambda self: Stream(self)
+Model.stream.__doc__ = "A Stream over this model: push a reading, get the settled decisions."

@@ -338,3 +338,114 @@ def test_ctrl_c_stops_training_and_keeps_the_best_model(tmp):
     m = lstmsrc.Model.load(path)
     assert 0 < m.info["epochs_run"] < 100000
     assert m.info["best_epoch"] >= 1
+
+
+def g6(v):
+    """A number as `eval --json` writes it (%.6g), for comparing."""
+    if isinstance(v, dict):
+        return {k: g6(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [g6(x) for x in v]
+    if isinstance(v, float):
+        return float("%.6g" % v)
+    return v
+
+
+@pytest.fixture(scope="module")
+def filtered(tmp, gen):
+    """A multi-label model with minimum durations (a stream's decisions wait for them)."""
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], min_on=3, min_off=2, **SMALL)
+    m.save(tmp / "filtered.lsm")
+    return m, d
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_evaluate_equals_cli_eval_json(tmp, gen, filtered, raw):
+    import json
+    m, d = filtered
+    e = m.evaluate(d[:, 0], labels=d[:, 1:], raw=raw)
+    c = json.loads(cli("eval", str(tmp / "filtered.lsm"), str(gen), "--json",
+                       *(["--raw"] if raw else [])))
+    del c["model"], c["data"]
+    assert g6(e) == c
+
+
+def test_evaluate_multiclass_equals_cli(tmp, gen_classes):
+    import json
+    header, d = read_csv(gen_classes)
+    m = lstmsrc.train(d[:, 0], classes=d[:, 1].astype(np.int32), **SMALL)
+    m.save(tmp / "mc.lsm")
+    e = m.evaluate(d[:, 0], classes=d[:, 1].astype(np.int32))
+    c = json.loads(cli("eval", str(tmp / "mc.lsm"), str(gen_classes), "--json"))
+    del c["model"], c["data"]
+    assert g6(e) == c
+    with pytest.raises(ValueError, match="classes"):
+        m.evaluate(d[:, 0])
+
+
+def test_doctor_text_equals_cli(gen, gen_classes):
+    for path in (gen, gen_classes):
+        header, d = read_csv(path)
+        if "class" in header:
+            r = lstmsrc.doctor(d[:, 0], classes=d[:, 1].astype(np.int32), name=str(path))
+        else:
+            r = lstmsrc.doctor(d[:, 0], labels=d[:, 1:], name=str(path),
+                               label_names=header[1:])
+        flags = ["--class-column", "class"] if "class" in header else []
+        assert str(r) == cli("doctor", str(path), *flags)
+        assert r.findings and all(isinstance(f, lstmsrc.Finding) for f in r.findings)
+        assert {f.severity for f in r.findings} <= {"info", "warn", "problem"}
+    r = lstmsrc.doctor(d[:, 0])  # readings only
+    assert not r.has_labels and "no labels" in str(r)
+
+
+def stream_all(m, x):
+    s = m.stream()
+    out = []
+    for v in x:
+        out += s.push(v)
+    return out + s.flush(), s
+
+
+def test_stream_equals_predict(filtered, gen_classes):
+    m, d = filtered
+    x = d[:3000, 0].copy()
+    x[1000] = np.nan  # a gap: the series starts again after it
+    out, s = stream_all(m, x)
+    assert s.delay == m.info["label_offset"] + m.info["decision_delay"] > m.info["label_offset"]
+    assert [o.row for o in out] == list(range(len(x)))
+    on, p = m.predict(x), m.predict_proba(x)
+    for o in out:
+        if o.on is None:
+            assert (on[o.row] == -1).all()
+        else:
+            assert (o.on == on[o.row]).all() and (o.proba == p[o.row]).all()
+    header, d = read_csv(gen_classes)
+    mc = lstmsrc.train(d[:, 0], classes=d[:, 1].astype(np.int32), **SMALL)
+    out, _ = stream_all(mc, d[:800, 0])
+    cls = mc.predict(d[:800, 0])
+    assert [(-1 if o.on is None else o.on) for o in out] == list(cls)
+    with pytest.raises(ValueError, match="reading"):
+        mc.stream().push([1.0, 2.0])
+
+
+def test_export_c_equals_cli(tmp, filtered):
+    m, d = filtered
+    m.export_c(tmp / "py.h", prefix="kettle")
+    cli("export-c", str(tmp / "filtered.lsm"), "-o", str(tmp / "cli.h"), "--prefix", "kettle")
+    assert (tmp / "py.h").read_bytes() == (tmp / "cli.h").read_bytes()
+    with pytest.raises(lstmsrc.ArgumentError):
+        m.export_c(tmp / "bad.h", prefix="1bad")
+
+
+def test_info_agrees_with_inspect(tmp, filtered):
+    import json
+    m, d = filtered
+    c = json.loads(cli("inspect", str(tmp / "filtered.lsm"), "--json"))
+    i = m.info
+    assert i["seq"] == c["seq_len"] and i["label_offset"] == c["label_offset"]
+    assert i["decision_delay"] == c["decision_delay"] and i["hidden"] == c["hidden"]
+    assert [o["name"] for o in c["outputs"]] == i["output_names"]
+    assert [o["min_on"] for o in c["outputs"]] == i["min_on"]
+    assert g6(i["thresholds"]) == [o["threshold"] for o in c["outputs"]]
