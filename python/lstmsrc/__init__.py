@@ -202,7 +202,7 @@ class _Dataset:
     """A lstmsrc_dataset built from arrays (lstmsrc_dataset_from_arrays), freed with it."""
 
     def __init__(self, x, labels=None, classes=None, input_names=None, label_names=None,
-                 breaks=None, name=None):
+                 breaks=None, name=None, times=None, time_name=None, period=0.0, max_gap=0.0):
         x = _readings(x)
         rows, f = x.shape
         if labels is not None and classes is not None:
@@ -238,11 +238,153 @@ class _Dataset:
             _n.ARRAYS_NAN_MISSING, ctypes.byref(out), ctypes.byref(err))
         _check(st, err)
         self._h = out
+        if times is not None:
+            t = np.ascontiguousarray(times, dtype=np.float64)
+            if t.shape != (rows,):
+                raise ValueError("times: expected (%d,) times, got shape %s" % (rows, t.shape))
+            _check(_n.dataset_set_times(
+                self._h, time_name.encode("utf-8") if time_name else None,
+                t.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), _seconds("period", period),
+                _seconds("max_gap", max_gap), ctypes.byref(err)), err)
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
         if h and _n is not None:
             _n.dataset_free(h)
+
+
+# ============================== pandas ==============================
+
+_TIME_NAMES = ("time", "timestamp", "datetime", "date", "unix")
+
+
+def _seconds(name, v):
+    """A duration in seconds: a number, a pandas/datetime timedelta or a string pandas reads
+    ("5m", "1h", "30s"); 0 or None: found from the times."""
+    if v is None:
+        return 0.0
+    if isinstance(v, str):
+        try:
+            import pandas as pd
+            return pd.Timedelta(v).total_seconds()
+        except (ImportError, ValueError) as e:
+            raise ValueError("%s: expected seconds or a duration like \"5m\", got %r (%s)"
+                             % (name, v, e)) from None
+    if hasattr(v, "total_seconds"):
+        return float(v.total_seconds())
+    return _float(name, v)
+
+
+def _is_frame(x):
+    t = type(x)
+    return t.__name__ == "DataFrame" and t.__module__.startswith("pandas")
+
+
+def _unix_seconds(values, what):
+    """A time column or index as Unix seconds (UTC; naive times are UTC, as a file's are)."""
+    import pandas as pd
+    v = values
+    if not isinstance(v, pd.DatetimeIndex) and pd.api.types.is_numeric_dtype(v):
+        return np.asarray(v, dtype=np.float64)  # Unix seconds already
+    try:
+        v = pd.DatetimeIndex(pd.to_datetime(v))
+    except (ValueError, TypeError) as e:
+        raise ValueError("%s: expected date-times or Unix seconds: %s" % (what, e)) from None
+    if v.tz is not None:
+        v = v.tz_convert("UTC").tz_localize(None)
+    ns = v.asi8.astype(np.float64)
+    if v.hasnans:
+        ns[np.asarray(v.isna())] = np.nan
+    return ns / 1e9
+
+
+def _frame_time(df, time):
+    """(times, name, the column it came from or None) of a DataFrame: time=False none; a name:
+    that column; None: a DatetimeIndex, else a column named time, timestamp, datetime, date or
+    unix (any case) or of a date-time type, as the CLI finds a file's time column."""
+    import pandas as pd
+    if time is False:
+        return None, None, None
+    if time is not None and time is not True:
+        if time not in df.columns:
+            raise ValueError("time: no column %r in the DataFrame (columns: %s)"
+                             % (time, ", ".join(map(str, df.columns))))
+        return _unix_seconds(df[time], "time column %r" % time), str(time), time
+    if isinstance(df.index, pd.DatetimeIndex):
+        name = df.index.name if df.index.name is not None else "time"
+        return _unix_seconds(df.index, "the DatetimeIndex"), str(name), None
+    for c in df.columns:
+        if (isinstance(c, str) and c.lower() in _TIME_NAMES) or \
+                pd.api.types.is_datetime64_any_dtype(df[c]):
+            return _unix_seconds(df[c], "time column %r" % (c,)), str(c), c
+    if time is True:
+        raise ValueError("time: the DataFrame has no DatetimeIndex and no time column")
+    return None, None, None
+
+
+def _columns(df, names, what):
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    for n in names:
+        if n not in df.columns:
+            raise ValueError("%s: no column %r in the DataFrame (columns: %s)"
+                             % (what, n, ", ".join(map(str, df.columns))))
+    return names
+
+
+def _from_frame(df, labels, classes, input_names, time, inputs_by_name=None):
+    """The arrays a DataFrame holds, as `lstmsrc train` reads a CSV: inputs the first column
+    (or input_names, or those a model reads), labels (column names, or the other columns when
+    labels and classes are both None), classes (a column name); the time column never an input
+    or label. Returns a dict of _Dataset's arguments."""
+    t, tname, tcol = _frame_time(df, time)
+    cols = [c for c in df.columns if c != tcol]
+    out = {"times": t, "time_name": tname}
+    if inputs_by_name is not None:
+        ins = _columns(df, inputs_by_name, "x")
+    elif input_names is not None:
+        ins = _columns(df, input_names, "input_names")
+    else:
+        ins = cols[:1]
+    if not ins:
+        raise ValueError("x: the DataFrame has no input column")
+    out["x"] = df[ins].to_numpy(dtype=np.float64, na_value=np.nan)
+    out["input_names"] = [str(c) for c in ins]
+    if classes is not None and isinstance(classes, str):
+        c = _columns(df, classes, "classes")[0]
+        out["classes"] = df[c].to_numpy()
+        out["label_names"] = [str(c)]
+    elif isinstance(labels, str) or (isinstance(labels, (list, tuple)) and labels and
+                                     all(isinstance(v, str) for v in labels)):
+        names = _columns(df, labels, "labels")
+        out["labels"] = df[names].to_numpy()
+        out["label_names"] = [str(v) for v in names]
+    elif labels is None and classes is None and inputs_by_name is None:
+        rest = [c for c in cols if c not in ins]
+        if rest:
+            out["labels"] = df[rest].to_numpy()
+            out["label_names"] = [str(v) for v in rest]
+    else:
+        out["labels"], out["classes"] = labels, classes
+    return out
+
+
+def _gather(x, labels, classes, input_names, label_names, time, period, max_gap):
+    """train/evaluate/doctor's data: a DataFrame taken apart, or the arrays as given."""
+    if not _is_frame(x):
+        if time not in (None, False):
+            raise ValueError("time: only with a pandas DataFrame (for arrays, give breaks)")
+        return {"x": x, "labels": labels, "classes": classes, "input_names": input_names,
+                "label_names": label_names}
+    d = _from_frame(x, labels, classes, input_names, time)
+    if label_names is not None:
+        d["label_names"] = label_names
+    d.setdefault("labels", None)
+    d.setdefault("classes", None)
+    if d["times"] is not None:
+        d["period"], d["max_gap"] = period, max_gap
+    return d
 
 
 # ============================== training ==============================
@@ -488,7 +630,7 @@ class _Run:
 
 
 def train(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
-          progress=False, **options):
+          progress=False, time=None, period=None, max_gap=None, **options):
     """Trains a model on readings x ((rows,) or (rows, inputs)) and either labels ((rows,) or
     (rows, sources) 0/1: multi-label) or classes ((rows,) indexes: multi-class).
 
@@ -500,18 +642,26 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
     choice.
 
+    x may be a pandas DataFrame: its first column the input (or input_names, column names),
+    labels column names (default: every other column, as `lstmsrc train` reads a CSV) or
+    classes a column name; a DatetimeIndex or a time column (time=NAME, found by its name
+    time/timestamp/datetime/date/unix or its date-time type; time=False: none) gives the CLI's
+    time handling: a step longer than max_gap (default 1.5 sampling periods; period default the
+    most common step; seconds or "5m") starts a new segment, and the model records them.
+
     progress: True for a progress bar (tqdm where installed, else the CLI's epoch lines on
     stderr), or a callable given a TrainProgress after every step and at each epoch's end
     (returning True stops training). Ctrl-C (SIGINT) stops training within about a second and
     train() returns the best epoch's model, with model.stopped saying so (None otherwise).
     Returns a Model."""
-    if labels is None and classes is None:
+    d = _gather(x, labels, classes, input_names, label_names, time, period, max_gap)
+    if d["labels"] is None and d["classes"] is None:
         raise ValueError("labels or classes: training needs one of them")
     cfg = _n.TrainConfig()
     _n.train_config_default(ctypes.byref(cfg))
     keep = []
     unset = _configure(cfg, options, keep)
-    ds = _Dataset(x, labels, classes, input_names, label_names, breaks)
+    ds = _Dataset(breaks=breaks, **d)
     rep = ctypes.POINTER(_n.Report)()
     if _n.doctor(ds._h, ctypes.byref(rep), None) == 0:
         _n.doctor_suggest(rep, unset, ctypes.byref(cfg))
@@ -612,8 +762,27 @@ class Model:
 
     # ---- prediction ----
 
-    def _segments(self, x):
-        """x checked against the model; the runs of rows without a NaN: (start, length)."""
+    def _segments(self, x, time=None):
+        """x checked against the model; the runs of rows without a NaN (nor a time gap, for a
+        DataFrame with times): (start, length)."""
+        breaks = None
+        if _is_frame(x):
+            d = _from_frame(x, None, None, None, time, inputs_by_name=self.info["input_names"])
+            x, t = d["x"], d["times"]
+            if t is not None and len(t) > 1:
+                steps = np.diff(t)
+                if not (steps > 0).all():
+                    r = int(np.argmax(~(steps > 0)))
+                    raise ValueError("x: row %d: time %s; rows must be in time order"
+                                     % (r + 2, "repeats" if steps[r] == 0 else "goes back"))
+                gap = self._info.max_gap
+                if not gap > 0:  # a model without times: the data's own period, as predict
+                    ms = np.round(steps * 1000.0)
+                    vals, counts = np.unique(ms, return_counts=True)
+                    gap = 1.5 * vals[np.argmax(counts)] / 1000.0
+                breaks = np.concatenate(([False], steps > gap))
+        elif time not in (None, False):
+            raise ValueError("time: only with a pandas DataFrame")
         x = _readings(x)
         if x.shape[1] != self._info.inputs:
             raise ValueError("x: the model reads %d input%s (%s), got %d columns"
@@ -636,11 +805,18 @@ class Model:
                                  "in the model's first-difference channel"
                                  % (r + 2, c + 1, x[r, c], x[r + 1, c]))
         edges = np.flatnonzero(np.diff(np.concatenate(([0], good.view(np.int8), [0]))))
-        return x, list(zip(edges[0::2], edges[1::2] - edges[0::2]))
+        runs = list(zip(edges[0::2], edges[1::2] - edges[0::2]))
+        if breaks is not None and breaks.any():
+            cut = []
+            for s, n in runs:
+                at = [s] + [int(b) for b in np.flatnonzero(breaks[s + 1:s + n]) + s + 1] + [s + n]
+                cut += [(a, b - a) for a, b in zip(at[:-1], at[1:])]
+            runs = cut
+        return x, runs
 
-    def _probs(self, x, threads):
+    def _probs(self, x, threads, time=None):
         threads = _int("threads", threads, 0)
-        x, runs = self._segments(x)
+        x, runs = self._segments(x, time)
         seq, k, off = self._info.seq_len, self._info.outputs, self._info.label_offset
         out = np.full((x.shape[0], k), np.nan, dtype=np.float32)
         parts = []
@@ -659,17 +835,17 @@ class Model:
             parts.append((first, p))
         return out, parts
 
-    def predict_proba(self, x, threads=0):
+    def predict_proba(self, x, threads=0, time=None):
         """(rows, outputs) probabilities of the window belonging to each row of x; NaN rows where
         there is no full window (the first seq-1 rows, with a centred label seq/2 at each end,
         and around missing (NaN) rows), as `lstmsrc predict --proba` leaves them empty."""
-        return self._probs(x, threads)[0]
+        return self._probs(x, threads, time)[0]
 
-    def predict(self, x, threads=0, raw=False):
+    def predict(self, x, threads=0, raw=False, time=None):
         """Decisions per row of x: multi-label (rows, sources) int8, 1 = ON (probability above the
         source's tuned threshold, then its minimum on/off durations unless raw), multi-class
         (rows,) class indexes; -1 where there is no full window."""
-        probs, parts = self._probs(x, threads)
+        probs, parts = self._probs(x, threads, time)
         k = self._info.outputs
         on = np.full((probs.shape[0], k), -1, dtype=np.int8)
         for first, p in parts:
@@ -744,7 +920,7 @@ def _eval_dict(ev, m, raw):
     return d
 
 
-def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False):
+def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False, time=None):
     """The model's scores on labelled readings, as a dict with `lstmsrc eval --json`'s keys and
     numbers (less "model" and "data", which name files): multi-label subset_accuracy,
     hamming_loss, macro_f1, per source precision/recall/f1/support/threshold, the "all off" and
@@ -753,6 +929,13 @@ def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False):
     without the model's minimum on/off durations (`eval --raw`)."""
     i = self.info
     multi = i["task"] == "multilabel"
+    times = None
+    if _is_frame(x):
+        d = _from_frame(x, labels if labels is not None or classes is not None else
+                        (i["label_names"] if multi else None),
+                        classes if classes is not None or multi else i["label_names"][0],
+                        None, time, inputs_by_name=i["input_names"])
+        x, labels, classes, times = d["x"], d.get("labels"), d.get("classes"), d["times"]
     if multi and labels is None:
         raise ValueError("labels: a multi-label model is scored on (rows, %d) 0/1 labels"
                          % i["outputs"])
@@ -761,7 +944,9 @@ def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False):
     if multi and classes is not None or not multi and labels is not None:
         raise ValueError("%s: this is a %s model" % ("classes" if multi else "labels",
                                                      i["task"]))
-    ds = _Dataset(x, labels, classes, i["input_names"], i["label_names"], breaks)
+    ds = _Dataset(x, labels, classes, i["input_names"], i["label_names"], breaks, times=times,
+                  time_name=i["time_name"], period=i["period"] if times is not None else 0.0,
+                  max_gap=i["max_gap"] if times is not None else 0.0)
     m = self
     if raw:
         m = self._copy()
@@ -980,11 +1165,12 @@ def _g(v):
 
 
 def doctor(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
-           name=None):
+           name=None, time=None, period=None, max_gap=None):
     """What `lstmsrc doctor` says about readings x (and labels or classes when given): a Report,
     whose str() is the CLI's text and whose findings are Finding objects. name: the data set's
     name in the text (default "arrays")."""
-    ds = _Dataset(x, labels, classes, input_names, label_names, breaks, name=name)
+    d = _gather(x, labels, classes, input_names, label_names, time, period, max_gap)
+    ds = _Dataset(breaks=breaks, name=name, **d)
     err = _n.Error()
     rep = ctypes.POINTER(_n.Report)()
     _check(_n.doctor(ds._h, ctypes.byref(rep), ctypes.byref(err)), err)

@@ -449,3 +449,67 @@ def test_info_agrees_with_inspect(tmp, filtered):
     assert [o["name"] for o in c["outputs"]] == i["output_names"]
     assert [o["min_on"] for o in c["outputs"]] == i["min_on"]
     assert g6(i["thresholds"]) == [o["threshold"] for o in c["outputs"]]
+
+
+@pytest.fixture(scope="module")
+def timed(tmp, gen):
+    """gen's rows with a time column: a row a minute, 20 minutes absent before row 1500 (a
+    gap: a new segment) and a missing reading at row 700; as a CSV and a DataFrame read back."""
+    pd = pytest.importorskip("pandas", reason="pandas (python3-pandas) is not installed")
+    d = pd.read_csv(gen)
+    t = pd.date_range("2014-09-01", periods=len(d), freq="min")
+    t = t.where(np.arange(len(d)) < 1500, t + pd.Timedelta("20min"))
+    d.insert(0, "time", t.strftime("%Y-%m-%d %H:%M:%S"))
+    d.loc[700, "reading"] = np.nan
+    path = tmp / "timed.csv"
+    d.to_csv(path, index=False, na_rep="NA")
+    return path, pd.read_csv(path, parse_dates=["time"])
+
+
+def test_dataframe_time_same_model_bytes_as_cli(tmp, timed):
+    path, df = timed
+    cli("train", str(path), "-o", str(tmp / "timed-cli.lsm"), "--quiet", *SMALL_ARGS)
+    want = (tmp / "timed-cli.lsm").read_bytes()
+    for i, frame in enumerate((df, df.set_index("time"))):  # a time column, a DatetimeIndex
+        m = lstmsrc.train(frame, **SMALL)
+        m.save(tmp / ("timed-py%d.lsm" % i))
+        assert (tmp / ("timed-py%d.lsm" % i)).read_bytes() == want
+    assert m.info["time_name"] == "time" and m.info["period"] == 60.0
+    # without its time column the gap is not seen: another model
+    m = lstmsrc.train(df, time=False, input_names=["reading"],
+                      labels=["src1", "src2", "src3"], **SMALL)
+    m.save(tmp / "timed-notime.lsm")
+    assert (tmp / "timed-notime.lsm").read_bytes() != want
+
+
+def test_dataframe_predict_eval_doctor_equal_cli(tmp, timed):
+    import json
+    path, df = timed
+    model = tmp / "timed-cli2.lsm"
+    cli("train", str(path), "-o", str(model), "--quiet", *SMALL_ARGS)
+    m = lstmsrc.Model.load(model)
+    header, want = read_csv_pred(cli("predict", str(model), str(path), "--proba")
+                                 .replace("2014-", "").replace("-", "").replace(":", "")
+                                 .replace(" ", ""))
+    p = m.predict_proba(df.set_index("time"))
+    np.testing.assert_allclose(p, want[:, -3:], atol=1e-6)
+    off, seq = m.info["label_offset"], m.info["seq"]
+    assert np.isnan(p[1500 - off:1500 + seq - 1 - off]).all()  # no window spans the gap
+    assert not np.isnan(p[1500 + seq - 1 - off]).any()
+    e = m.evaluate(df)
+    c = json.loads(cli("eval", str(model), str(path), "--json"))
+    del c["model"], c["data"]
+    assert g6(e) == c
+    assert str(lstmsrc.doctor(df, name=str(path))) == cli("doctor", str(path))
+
+
+def test_dataframe_errors(timed):
+    path, df = timed
+    with pytest.raises(ValueError, match="labels: no column 'nope'"):
+        lstmsrc.train(df, labels=["nope"], **SMALL)
+    with pytest.raises(ValueError, match="time: no column"):
+        lstmsrc.train(df, time="when", **SMALL)
+    back = df.copy()
+    back.loc[10, "time"] = back.loc[5, "time"]
+    with pytest.raises(lstmsrc.DataError, match="row 11: time goes back"):
+        lstmsrc.train(back, **SMALL)

@@ -212,7 +212,10 @@ static enum lstmsrc_status check_times(const char *src, const double *t, size_t 
     for (size_t r = 0; r < n; r++) {
         if (!isfinite(t[r]))
             return set_error(err, LSTMSRC_ERR_PARSE, "%s: row %zu: time %s is not a time", src,
-                             r + 1, isnan(t[r]) ? "nan" : t[r] > 0 ? "inf" : "-inf");
+                             r + 1,
+                             isnan(t[r]) ? "nan"
+                             : t[r] > 0  ? "inf"
+                                         : "-inf");
         if (r && !(t[r] > t[r - 1])) {
             char a[32], b[32];
             time_format(t[r - 1], 1, a, sizeof a);
