@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _native as _n
 
-__all__ = ["train", "doctor", "Model", "Stream", "Decision", "Report", "Finding",
+__all__ = ["train", "doctor", "SourceClassifier", "Model", "Stream", "Decision", "Report", "Finding",
            "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
            "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
            "library_version", "library_path"]
@@ -1313,3 +1313,6 @@ class Stream:
 
 Model.stream = lambda self: Stream(self)
 Model.stream.__doc__ = "A Stream over this model: push a reading, get the settled decisions."
+
+
+from .estimator import SourceClassifier  # noqa: E402 - needs train() above

@@ -513,3 +513,40 @@ def test_dataframe_errors(timed):
     back.loc[10, "time"] = back.loc[5, "time"]
     with pytest.raises(lstmsrc.DataError, match="row 11: time goes back"):
         lstmsrc.train(back, **SMALL)
+
+
+def test_source_classifier_in_a_pipeline_and_cross_val_score(gen, gen_classes):
+    sk = pytest.importorskip("sklearn", reason="scikit-learn (python3-sklearn) is not installed")
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    header, d = read_csv(gen)
+    x, y = d[:, :1], d[:, 1:].astype(int)
+    est = lstmsrc.SourceClassifier(**SMALL)
+    assert est.get_params()["hidden"] == 8 and est.get_params()["lr"] is None
+    assert est.set_params(hidden=4) is est and est.hidden == 4
+    est.set_params(hidden=8)
+    assert clone(est).get_params() == est.get_params()
+    # the same model as lstmsrc.train with the same options
+    est.fit(x, y)
+    m = lstmsrc.train(x, labels=y, **SMALL)
+    np.testing.assert_array_equal(est.model_.predict_proba(x), m.predict_proba(x))
+    on = est.predict(x)
+    assert on.shape == y.shape and set(np.unique(on)) <= {0, 1}
+    assert est.predict_proba(x).shape == y.shape and not np.isnan(est.predict_proba(x)).any()
+    pipe = make_pipeline(FunctionTransformer(lambda a: a / 1000.0),
+                         lstmsrc.SourceClassifier(**SMALL))
+    pipe.fit(x, y)
+    assert pipe.predict(x).shape == y.shape
+    scores = cross_val_score(lstmsrc.SourceClassifier(**SMALL), x, y, cv=KFold(3),
+                             scoring="f1_macro")
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    # multi-class with string labels, and one 0/1 source
+    header, d = read_csv(gen_classes)
+    names = np.array(["c%d" % c for c in d[:, 1].astype(int)])
+    mc = lstmsrc.SourceClassifier(**SMALL).fit(d[:, 0], names)
+    assert set(mc.predict(d[:, 0])) <= set(mc.classes_) and mc.classes_[0] == "c0"
+    assert mc.score(d[:, 0], names) > 0
+    b = lstmsrc.SourceClassifier(**SMALL).fit(x, y[:, 1])
+    assert b.predict(x).shape == (len(x),) and b.predict_proba(x).shape == (len(x), 2)
