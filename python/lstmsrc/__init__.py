@@ -1275,7 +1275,12 @@ class Stream:
         """Adds one row (a number, or the model's inputs in order); returns the Decisions it
         settles (often none or one)."""
         try:
-            r = np.asarray(reading, dtype=np.float32).reshape(-1)
+            a = np.asarray(reading)
+            if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) \
+                    or np.issubdtype(a.dtype, np.complexfloating):
+                raise TypeError("got %s" % a.dtype)
+            with np.errstate(over="ignore"):
+                r = a.astype(np.float32).reshape(-1)
         except (TypeError, ValueError) as e:
             raise TypeError("reading: expected %d number%s: %s" % (
                 self._inputs, "" if self._inputs == 1 else "s", e)) from None

@@ -550,3 +550,58 @@ def test_source_classifier_in_a_pipeline_and_cross_val_score(gen, gen_classes):
     assert mc.score(d[:, 0], names) > 0
     b = lstmsrc.SourceClassifier(**SMALL).fit(x, y[:, 1])
     assert b.predict(x).shape == (len(x),) and b.predict_proba(x).shape == (len(x), 2)
+
+
+def bad_inputs(rng, rows):
+    """Random wrong arrays: shapes, dtypes, NaN/inf, non-contiguous views, objects."""
+    kinds = [
+        lambda: rng.random((rows, 3, 2)),
+        lambda: rng.random(0),
+        lambda: rng.random((rows, 0)),
+        lambda: np.full(rows, np.nan),
+        lambda: np.where(rng.random(rows) < 0.1, np.inf, rng.random(rows)),
+        lambda: rng.random((rows * 2, 2))[::2, ::-1],            # non-contiguous, strided
+        lambda: np.asfortranarray(rng.random((rows, 2))),
+        lambda: rng.integers(-2**62, 2**62, rows),
+        lambda: (rng.random(rows) * 1e300),
+        lambda: rng.random(rows).astype(np.complex64),
+        lambda: np.array(["1.0"] * rows),
+        lambda: np.array([object()] * rows),
+        lambda: [[1.0, 2.0], [3.0]],
+        lambda: None,
+        lambda: 3.5,
+        lambda: rng.random(rows).astype(np.float16),
+        lambda: rng.random(rows) > 0.5,
+        lambda: rng.random(rng.integers(1, 8)),
+    ]
+    return kinds[rng.integers(len(kinds))]()
+
+
+def test_fuzz_array_entry_points_raise_never_crash(gen):
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:600, 0], labels=d[:600, 1:], **dict(SMALL, epochs=1))
+    rng = np.random.default_rng(7)
+    calls = [
+        lambda a, y: lstmsrc.train(a, labels=y, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], labels=a, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], classes=a, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], labels=y, breaks=a, **dict(SMALL, epochs=1)),
+        lambda a, y: m.predict(a),
+        lambda a, y: m.predict_proba(a),
+        lambda a, y: m.evaluate(a, labels=y),
+        lambda a, y: m.evaluate(d[:300, 0], labels=a),
+        lambda a, y: lstmsrc.doctor(a),
+        lambda a, y: m.stream().push(a),
+    ]
+    n = 0
+    for i in range(300):
+        rows = int(rng.integers(1, 400))
+        a = bad_inputs(rng, rows)
+        y = d[:rows, 1:] if rng.random() < 0.5 else rng.integers(0, 3, (rows, 3))
+        if i % 3 == 0 and a is not None and not isinstance(a, (float, list)):
+            y = d[:300, 1:]
+        try:
+            calls[i % len(calls)](a, y)
+        except (TypeError, ValueError, lstmsrc.Error):
+            n += 1
+    assert n > 150  # most are refused; the rest are valid data; none crashed the interpreter
