@@ -37,6 +37,27 @@ case "${TEST_CFLAGS:-}" in
         fi ;;
 esac
 
+# examples/python: the quick start, and the household with one epoch (pandas: skipped without)
+absbuild=$(cd "$BUILD" && pwd)
+run_example() {
+    (cd "$T" && PYTHONPATH="$OLDPWD/python" LSTMSRC_LIB="$absbuild/liblstmsrc.so" \
+        "$py" "$OLDPWD/examples/python/$1" "$2" >"$T/example.log" 2>&1) &&
+        grep -q "$3" "$T/example.log" || { cat "$T/example.log"; false; }
+}
+case "${TEST_CFLAGS:-}" in
+    *-fsanitize*) skip "examples/python" "a sanitizer build" ;;
+    *)
+        if [ -n "$py" ]; then
+            check "examples/python/quickstart.py" run_example quickstart.py "$absbuild/lstmsrc" \
+                "test macro F1"
+            if "$py" -c 'import pandas' >/dev/null 2>&1; then
+                check "examples/python/households.py" run_example households.py 1 "macro F1"
+            else
+                skip "examples/python/households.py" "no pandas (python3-pandas)"
+            fi
+        fi ;;
+esac
+
 # pip install --no-build-isolation (setuptools, no network) of a copy of python/ with the
 # library next to the package, as `make python` puts it: the installed package loads that one
 pip_install() {
