@@ -108,7 +108,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 
-.PHONY: all lib cli test check demo bench baselines clean format fuzz fuzz-run examples \
+.PHONY: all lib cli test check demo bench baselines clean format fuzz fuzz-run examples python \
         install uninstall
 all: $(LIB) $(SO) $(CLI) $(MAN)
 lib: $(LIB) $(LIBI) $(SO)
@@ -277,6 +277,11 @@ bench: $(LIBI) $(CLI)
 
 baselines: $(CLI)
 	/usr/bin/python3 bench/baselines.py --lstmsrc $(CLI)
+
+# make python: the shared library next to the package (python/lstmsrc/liblstmsrc.so, found there
+# first), so that `pip install --no-build-isolation ./python` installs the two together
+python: $(SO)
+	cp $(SO) python/lstmsrc/liblstmsrc.so
 
 clean:
 	rm -rf build build-san build-san-clang build-none build-fuzz

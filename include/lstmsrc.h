@@ -277,6 +277,21 @@ enum lstmsrc_status lstmsrc_dataset_from_arrays(
     const char *name, const float *x, size_t rows, int inputs, const char *const *input_names,
     const uint8_t *labels, const int32_t *classes, int outputs, const char *const *label_names,
     const uint8_t *marks, unsigned flags, struct lstmsrc_dataset **out, struct lstmsrc_error *err);
+/* Gives a data set from lstmsrc_dataset_from_arrays a time column, as a file's time column
+ * does (the same numbers and times train the same model as the file, byte for byte): `t` (rows)
+ * each row's time in Unix seconds (UTC), finite and strictly increasing; `name` the column's
+ * name (1 to LSTMSRC_MAX_NAME - 1 bytes; NULL: "time"), recorded in a model trained on it;
+ * `period` the seconds between rows (0: the most common step) and `max_gap` the longest step
+ * inside a segment (0: 1.5 periods), as lstmsrc_columns' period and max_gap: a longer step
+ * starts a new segment. Call it once, before anything reads the data set. Fails with
+ * LSTMSRC_ERR_ARG for a NULL ds or t, a data set that has times already, a negative or
+ * non-finite period or max_gap, or a bad name, with LSTMSRC_ERR_PARSE for a time that is not
+ * finite or does not come after the one before ("arrays: row 12: time goes back from
+ * 2014-09-01 00:10:00 to 2014-09-01 00:05:00; rows must be in time order"), and with
+ * LSTMSRC_ERR_NOMEM; the data set is unchanged then. */
+enum lstmsrc_status lstmsrc_dataset_set_times(struct lstmsrc_dataset *ds, const char *name,
+                                              const double *t, double period, double max_gap,
+                                              struct lstmsrc_error *err);
 /* Files a data set was loaded from (1 for one file), and the name and first row of file i;
  * files left out because no row of theirs lies between cols->from and cols->until. */
 size_t lstmsrc_dataset_files_skipped(const struct lstmsrc_dataset *ds);

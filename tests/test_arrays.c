@@ -353,6 +353,88 @@ static void test_errors_located(void)
 }
 
 /* Each allocation failed in turn: LSTMSRC_ERR_NOMEM with a message, until one run succeeds. */
+/* Row r's time: a reading a minute from 1409529600 (2014-09-01), with 10 minutes absent before
+ * row 350 (a gap) and 2 extra seconds before row 500 (irregular, no gap). */
+static double time_of(int r)
+{
+    return 1409529600.0 + 60.0 * r + (r >= 350 ? 600.0 : 0.0) + (r >= 500 ? 2.0 : 0.0);
+}
+
+/* A CSV with a time column (Unix seconds) and the same numbers and times given to
+ * lstmsrc_dataset_set_times: the same segments (the gap cuts one), period, gaps and model. */
+static void test_times_same_model(void)
+{
+    char p[128];
+    path_of(p, sizeof p, "timed.csv");
+    FILE *fp = fopen(p, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs("time,reading,src1,src2\n", fp);
+    for (int r = 0; r < ROWS; r++)
+        if (r == 200)
+            fprintf(fp, "%.0f,NA,%d,%d\n", time_of(r), y_[r * K], y_[r * K + 1]);
+        else
+            fprintf(fp, "%.0f,%d,%d,%d\n", time_of(r), (int)x_[r], y_[r * K], y_[r * K + 1]);
+    CHECK(fclose(fp) == 0);
+    struct lstmsrc_dataset *f = load_csv("timed.csv"), *a = NULL;
+    struct lstmsrc_error err;
+    static float xn[ROWS];
+    static double t[ROWS];
+    memcpy(xn, x_, sizeof xn);
+    xn[200] = NAN;
+    for (int r = 0; r < ROWS; r++)
+        t[r] = time_of(r);
+    CHECK(lstmsrc_dataset_from_arrays(NULL, xn, ROWS, 1, NULL, y_, NULL, K, NULL, NULL,
+                                      LSTMSRC_ARRAYS_NAN_MISSING, &a, &err) == LSTMSRC_OK);
+    CHECK(a && lstmsrc_dataset_set_times(a, NULL, t, 0.0, 0.0, &err) == LSTMSRC_OK);
+    CHECK(f && a);
+    if (!f || !a) goto out;
+    double pf, pa;
+    size_t irf, ira, gf, ga;
+    CHECK(strcmp(lstmsrc_dataset_time(f, &pf, &irf, &gf, NULL), "time") == 0);
+    CHECK(strcmp(lstmsrc_dataset_time(a, &pa, &ira, &ga, NULL), "time") == 0);
+    CHECK(pf == 60.0 && pa == 60.0 && irf == ira && irf == 2 && gf == ga && gf == 1);
+    CHECK(lstmsrc_dataset_segments(f) == 3);
+    CHECK(same_segments(a, f));
+    CHECK(memcmp(lstmsrc_dataset_times(a), lstmsrc_dataset_times(f), sizeof t) == 0);
+    CHECK(same_bytes(a, f));
+    /* once only; bad times are located and leave the data set as it was */
+    CHECK(lstmsrc_dataset_set_times(a, NULL, t, 0.0, 0.0, &err) == LSTMSRC_ERR_ARG);
+out:
+    lstmsrc_dataset_free(f);
+    lstmsrc_dataset_free(a);
+}
+
+static void test_times_errors(void)
+{
+    static double t[ROWS];
+    struct lstmsrc_dataset *a = NULL;
+    struct lstmsrc_error err;
+    CHECK(lstmsrc_dataset_from_arrays(NULL, x_, ROWS, 1, NULL, NULL, NULL, 0, NULL, NULL, 0, &a,
+                                      &err) == LSTMSRC_OK);
+    if (!a) return;
+    for (int r = 0; r < ROWS; r++)
+        t[r] = time_of(r);
+    t[10] = t[9];
+    CHECK(lstmsrc_dataset_set_times(a, NULL, t, 0.0, 0.0, &err) == LSTMSRC_ERR_PARSE &&
+          strstr(err.msg, "arrays: row 11: time repeats from 2014-09-01 00:09:00"));
+    t[10] = t[9] - 1.0;
+    CHECK(lstmsrc_dataset_set_times(a, NULL, t, 0.0, 0.0, &err) == LSTMSRC_ERR_PARSE &&
+          strstr(err.msg, "time goes back"));
+    t[10] = NAN;
+    CHECK(lstmsrc_dataset_set_times(a, NULL, t, 0.0, 0.0, &err) == LSTMSRC_ERR_PARSE &&
+          strstr(err.msg, "row 11: time nan"));
+    t[10] = time_of(10);
+    CHECK(lstmsrc_dataset_set_times(a, NULL, t, -1.0, 0.0, &err) == LSTMSRC_ERR_ARG);
+    CHECK(lstmsrc_dataset_set_times(a, "", t, 0.0, 0.0, &err) == LSTMSRC_ERR_ARG);
+    CHECK(lstmsrc_dataset_set_times(NULL, NULL, t, 0.0, 0.0, &err) == LSTMSRC_ERR_ARG);
+    CHECK(lstmsrc_dataset_time(a, NULL, NULL, NULL, NULL) == NULL);
+    CHECK(lstmsrc_dataset_set_times(a, "ts", t, 60.0, 90.0, &err) == LSTMSRC_OK);
+    CHECK(strcmp(lstmsrc_dataset_time(a, NULL, NULL, NULL, NULL), "ts") == 0);
+    CHECK(lstmsrc_dataset_segments(a) == 2);
+    lstmsrc_dataset_free(a);
+}
+
 static void test_nomem(void)
 {
     static uint8_t marks[ROWS];
@@ -392,6 +474,8 @@ int main(void)
     RUN(test_missing_rows_same_model);
     RUN(test_breaks);
     RUN(test_errors_located);
+    RUN(test_times_same_model);
+    RUN(test_times_errors);
     RUN(test_nomem);
     clean_dir(dir_);
     rmdir(dir_);

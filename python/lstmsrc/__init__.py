@@ -31,7 +31,8 @@ import numpy as np
 
 from . import _native as _n
 
-__all__ = ["train", "Model", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
+__all__ = ["train", "doctor", "SourceClassifier", "Model", "Stream", "Decision", "Report", "Finding",
+           "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
            "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
            "library_version", "library_path"]
 
@@ -201,7 +202,7 @@ class _Dataset:
     """A lstmsrc_dataset built from arrays (lstmsrc_dataset_from_arrays), freed with it."""
 
     def __init__(self, x, labels=None, classes=None, input_names=None, label_names=None,
-                 breaks=None):
+                 breaks=None, name=None, times=None, time_name=None, period=0.0, max_gap=0.0):
         x = _readings(x)
         rows, f = x.shape
         if labels is not None and classes is not None:
@@ -226,8 +227,10 @@ class _Dataset:
         err = _n.Error()
         out = ctypes.c_void_p()
         self._h = None
+        if name is not None and not isinstance(name, str):
+            raise TypeError("name: expected a str, got %r" % (name,))
         st = _n.dataset_from_arrays(
-            None, x.ctypes.data_as(_n._floats), rows, f, in_names,
+            name.encode("utf-8") if name is not None else None, x.ctypes.data_as(_n._floats), rows, f, in_names,
             y.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)) if y is not None else None,
             c.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)) if c is not None else None,
             outputs, lab_names,
@@ -235,11 +238,153 @@ class _Dataset:
             _n.ARRAYS_NAN_MISSING, ctypes.byref(out), ctypes.byref(err))
         _check(st, err)
         self._h = out
+        if times is not None:
+            t = np.ascontiguousarray(times, dtype=np.float64)
+            if t.shape != (rows,):
+                raise ValueError("times: expected (%d,) times, got shape %s" % (rows, t.shape))
+            _check(_n.dataset_set_times(
+                self._h, time_name.encode("utf-8") if time_name else None,
+                t.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), _seconds("period", period),
+                _seconds("max_gap", max_gap), ctypes.byref(err)), err)
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
         if h and _n is not None:
             _n.dataset_free(h)
+
+
+# ============================== pandas ==============================
+
+_TIME_NAMES = ("time", "timestamp", "datetime", "date", "unix")
+
+
+def _seconds(name, v):
+    """A duration in seconds: a number, a pandas/datetime timedelta or a string pandas reads
+    ("5m", "1h", "30s"); 0 or None: found from the times."""
+    if v is None:
+        return 0.0
+    if isinstance(v, str):
+        try:
+            import pandas as pd
+            return pd.Timedelta(v).total_seconds()
+        except (ImportError, ValueError) as e:
+            raise ValueError("%s: expected seconds or a duration like \"5m\", got %r (%s)"
+                             % (name, v, e)) from None
+    if hasattr(v, "total_seconds"):
+        return float(v.total_seconds())
+    return _float(name, v)
+
+
+def _is_frame(x):
+    t = type(x)
+    return t.__name__ == "DataFrame" and t.__module__.startswith("pandas")
+
+
+def _unix_seconds(values, what):
+    """A time column or index as Unix seconds (UTC; naive times are UTC, as a file's are)."""
+    import pandas as pd
+    v = values
+    if not isinstance(v, pd.DatetimeIndex) and pd.api.types.is_numeric_dtype(v):
+        return np.asarray(v, dtype=np.float64)  # Unix seconds already
+    try:
+        v = pd.DatetimeIndex(pd.to_datetime(v))
+    except (ValueError, TypeError) as e:
+        raise ValueError("%s: expected date-times or Unix seconds: %s" % (what, e)) from None
+    if v.tz is not None:
+        v = v.tz_convert("UTC").tz_localize(None)
+    ns = v.asi8.astype(np.float64)
+    if v.hasnans:
+        ns[np.asarray(v.isna())] = np.nan
+    return ns / 1e9
+
+
+def _frame_time(df, time):
+    """(times, name, the column it came from or None) of a DataFrame: time=False none; a name:
+    that column; None: a DatetimeIndex, else a column named time, timestamp, datetime, date or
+    unix (any case) or of a date-time type, as the CLI finds a file's time column."""
+    import pandas as pd
+    if time is False:
+        return None, None, None
+    if time is not None and time is not True:
+        if time not in df.columns:
+            raise ValueError("time: no column %r in the DataFrame (columns: %s)"
+                             % (time, ", ".join(map(str, df.columns))))
+        return _unix_seconds(df[time], "time column %r" % time), str(time), time
+    if isinstance(df.index, pd.DatetimeIndex):
+        name = df.index.name if df.index.name is not None else "time"
+        return _unix_seconds(df.index, "the DatetimeIndex"), str(name), None
+    for c in df.columns:
+        if (isinstance(c, str) and c.lower() in _TIME_NAMES) or \
+                pd.api.types.is_datetime64_any_dtype(df[c]):
+            return _unix_seconds(df[c], "time column %r" % (c,)), str(c), c
+    if time is True:
+        raise ValueError("time: the DataFrame has no DatetimeIndex and no time column")
+    return None, None, None
+
+
+def _columns(df, names, what):
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    for n in names:
+        if n not in df.columns:
+            raise ValueError("%s: no column %r in the DataFrame (columns: %s)"
+                             % (what, n, ", ".join(map(str, df.columns))))
+    return names
+
+
+def _from_frame(df, labels, classes, input_names, time, inputs_by_name=None):
+    """The arrays a DataFrame holds, as `lstmsrc train` reads a CSV: inputs the first column
+    (or input_names, or those a model reads), labels (column names, or the other columns when
+    labels and classes are both None), classes (a column name); the time column never an input
+    or label. Returns a dict of _Dataset's arguments."""
+    t, tname, tcol = _frame_time(df, time)
+    cols = [c for c in df.columns if c != tcol]
+    out = {"times": t, "time_name": tname}
+    if inputs_by_name is not None:
+        ins = _columns(df, inputs_by_name, "x")
+    elif input_names is not None:
+        ins = _columns(df, input_names, "input_names")
+    else:
+        ins = cols[:1]
+    if not ins:
+        raise ValueError("x: the DataFrame has no input column")
+    out["x"] = df[ins].to_numpy(dtype=np.float64, na_value=np.nan)
+    out["input_names"] = [str(c) for c in ins]
+    if classes is not None and isinstance(classes, str):
+        c = _columns(df, classes, "classes")[0]
+        out["classes"] = df[c].to_numpy()
+        out["label_names"] = [str(c)]
+    elif isinstance(labels, str) or (isinstance(labels, (list, tuple)) and labels and
+                                     all(isinstance(v, str) for v in labels)):
+        names = _columns(df, labels, "labels")
+        out["labels"] = df[names].to_numpy()
+        out["label_names"] = [str(v) for v in names]
+    elif labels is None and classes is None and inputs_by_name is None:
+        rest = [c for c in cols if c not in ins]
+        if rest:
+            out["labels"] = df[rest].to_numpy()
+            out["label_names"] = [str(v) for v in rest]
+    else:
+        out["labels"], out["classes"] = labels, classes
+    return out
+
+
+def _gather(x, labels, classes, input_names, label_names, time, period, max_gap):
+    """train/evaluate/doctor's data: a DataFrame taken apart, or the arrays as given."""
+    if not _is_frame(x):
+        if time not in (None, False):
+            raise ValueError("time: only with a pandas DataFrame (for arrays, give breaks)")
+        return {"x": x, "labels": labels, "classes": classes, "input_names": input_names,
+                "label_names": label_names}
+    d = _from_frame(x, labels, classes, input_names, time)
+    if label_names is not None:
+        d["label_names"] = label_names
+    d.setdefault("labels", None)
+    d.setdefault("classes", None)
+    if d["times"] is not None:
+        d["period"], d["max_gap"] = period, max_gap
+    return d
 
 
 # ============================== training ==============================
@@ -337,8 +482,155 @@ def _configure(cfg, opts, keep):
     return unset
 
 
+class TrainProgress(tuple):
+    """Where training stands, handed to a progress callable: epoch (1-based) of epochs, step
+    (1-based mini-batch) of steps in the epoch, done of total training windows this epoch,
+    seconds into the epoch, loss (the epoch's mean training loss so far), and at the end of an
+    epoch (end_of_epoch True) val_loss and val_f1 (None without a validation part) and improved
+    (the best epoch so far)."""
+
+    __slots__ = ()
+    _fields = ("epoch", "epochs", "step", "steps", "done", "total", "seconds", "loss",
+               "val_loss", "val_f1", "end_of_epoch", "improved")
+
+    def __new__(cls, *values):
+        return tuple.__new__(cls, values)
+
+    def __getattr__(self, name):
+        try:
+            return self[self._fields.index(name)]
+        except ValueError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        return "TrainProgress(%s)" % ", ".join("%s=%r" % kv for kv in zip(self._fields, self))
+
+
+def _progress_of(p, batch):
+    steps = (p.total + batch - 1) // batch if batch > 0 else 0
+    step = (p.done + batch - 1) // batch if batch > 0 else 0
+    end = bool(p.end_of_epoch)
+    val = end and p.val_loss >= 0
+    return TrainProgress(p.epoch, p.epochs, step, steps, p.done, p.total, p.seconds, p.loss,
+                         p.val_loss if val else None, p.val_f1 if val else None, end,
+                         bool(p.improved) if end else False)
+
+
+def _epoch_line(p):
+    """The line `lstmsrc train` prints at the end of an epoch."""
+    us = p.seconds * 1e6 / p.done if p.done else 0.0
+    s = "Epoch %d/%d %d/%d %.1fs %.0fus/step - loss %.4f" % (
+        p.epoch, p.epochs, p.done, p.total, p.seconds, us, p.loss)
+    if p.val_loss is not None:
+        s += " - val_loss %.4f - val_f1 %.3f%s" % (p.val_loss, p.val_f1,
+                                                   " *" if p.improved else "")
+    return s
+
+
+class _Bar:
+    """progress=True: a tqdm bar over all epochs' windows where tqdm is installed (the epoch
+    lines written above it), else the CLI's epoch lines on stderr."""
+
+    def __init__(self):
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        self._tqdm, self._bar, self._pos = tqdm, None, 0
+
+    def __call__(self, p):
+        import sys
+        if self._tqdm is None:
+            if p.end_of_epoch:
+                print(_epoch_line(p), file=sys.stderr, flush=True)
+            return
+        if self._bar is None:
+            self._bar = self._tqdm(total=p.epochs * p.total, unit="win", unit_scale=True,
+                                   leave=True, dynamic_ncols=True)
+        at = (p.epoch - 1) * p.total + p.done
+        if at > self._pos:
+            self._bar.update(at - self._pos)
+            self._pos = at
+        self._bar.set_description("epoch %d/%d" % (p.epoch, p.epochs), refresh=False)
+        post = {"loss": "%.4f" % p.loss}
+        if p.val_loss is not None:
+            post.update(val_loss="%.4f" % p.val_loss, val_f1="%.3f" % p.val_f1)
+        self._bar.set_postfix(post, refresh=False)
+        if p.end_of_epoch:
+            self._bar.write(_epoch_line(p))
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+
+
+class _Run:
+    """The progress callback and the stop flag of one lstmsrc_train call (the C library's own
+    mechanism, the one `lstmsrc train` uses for its progress line and Ctrl-C): the callback
+    hands the user's callable a TrainProgress, and a SIGINT while training (installed only in
+    the main thread, and put back after) sets the flag, which the library polls between
+    steps: it stops within about a second with the best epoch's model kept. A callable that
+    returns True stops training the same way; one that raises stops it and the exception is
+    raised from train()."""
+
+    def __init__(self, cfg, progress):
+        if progress is True:
+            self.fn = _Bar()
+        elif progress is None or progress is False:
+            self.fn = None
+        elif callable(progress):
+            self.fn = progress
+        else:
+            raise TypeError("progress: expected True, False or a callable, got %r"
+                            % (progress,))
+        self.batch = cfg.batch
+        self.stop = ctypes.c_int(0)  # sig_atomic_t
+        self.signals = 0
+        self.error = None
+        self._c = _n.ProgressFn(self._on_progress)
+        cfg.stop = ctypes.cast(ctypes.pointer(self.stop), ctypes.c_void_p)
+        self._old = None
+
+    def _on_progress(self, p, _user):
+        # runs in the thread that called lstmsrc_train: Python's pending SIGINT is handled here
+        if self.fn is None or self.error is not None:
+            return
+        try:
+            if self.fn(_progress_of(p.contents, self.batch)) is True:
+                self.stop.value = 1
+        except BaseException as e:  # noqa: BLE001 - raised again from train()
+            self.error = e
+            self.stop.value = 1
+
+    def _on_sigint(self, _signum, _frame):
+        self.signals += 1
+        self.stop.value = 1
+
+    def __enter__(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old = signal.signal(signal.SIGINT, self._on_sigint)
+            except (ValueError, OSError):
+                self._old = None
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        if self.fn is not None and hasattr(self.fn, "close"):
+            self.fn.close()
+        return False
+
+    def attach(self, cfg):
+        # always: the callback is what lets Python run its SIGINT handler mid-training
+        cfg.progress = ctypes.cast(self._c, ctypes.c_void_p)
+
+
 def train(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
-          **options):
+          progress=False, time=None, period=None, max_gap=None, **options):
     """Trains a model on readings x ((rows,) or (rows, inputs)) and either labels ((rows,) or
     (rows, sources) 0/1: multi-label) or classes ((rows,) indexes: multi-class).
 
@@ -348,21 +640,45 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     seq, hidden, layers, directions, bidirectional, features, label_at, epochs, batch, stride,
     lr, clip, val, select, patience, pos_weight, threshold, durations, min_on, min_off, seed,
     threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
-    choice. Returns a Model."""
-    if labels is None and classes is None:
+    choice.
+
+    x may be a pandas DataFrame: its first column the input (or input_names, column names),
+    labels column names (default: every other column, as `lstmsrc train` reads a CSV) or
+    classes a column name; a DatetimeIndex or a time column (time=NAME, found by its name
+    time/timestamp/datetime/date/unix or its date-time type; time=False: none) gives the CLI's
+    time handling: a step longer than max_gap (default 1.5 sampling periods; period default the
+    most common step; seconds or "5m") starts a new segment, and the model records them.
+
+    progress: True for a progress bar (tqdm where installed, else the CLI's epoch lines on
+    stderr), or a callable given a TrainProgress after every step and at each epoch's end
+    (returning True stops training). Ctrl-C (SIGINT) stops training within about a second and
+    train() returns the best epoch's model, with model.stopped saying so (None otherwise).
+    Returns a Model."""
+    d = _gather(x, labels, classes, input_names, label_names, time, period, max_gap)
+    if d["labels"] is None and d["classes"] is None:
         raise ValueError("labels or classes: training needs one of them")
     cfg = _n.TrainConfig()
     _n.train_config_default(ctypes.byref(cfg))
     keep = []
     unset = _configure(cfg, options, keep)
-    ds = _Dataset(x, labels, classes, input_names, label_names, breaks)
-    rep = ctypes.c_void_p()
+    ds = _Dataset(breaks=breaks, **d)
+    rep = ctypes.POINTER(_n.Report)()
     if _n.doctor(ds._h, ctypes.byref(rep), None) == 0:
         _n.doctor_suggest(rep, unset, ctypes.byref(cfg))
         _n.report_free(rep)
     err = _n.Error()
     out = ctypes.c_void_p()
-    _check(_n.train(ds._h, ctypes.byref(cfg), ctypes.byref(out), ctypes.byref(err)), err)
+    with _Run(cfg, progress) as run:
+        run.attach(cfg)
+        st = _n.train(ds._h, ctypes.byref(cfg), ctypes.byref(out), ctypes.byref(err))
+    if st == _n.STATUS_INTERRUPTED and out:
+        m = Model(out)
+        if run.error is not None:
+            del m
+            raise run.error
+        m.stopped = err.msg.decode("utf-8", "replace")
+        return m
+    _check(st, err)
     return Model(out)
 
 
@@ -379,6 +695,7 @@ class Model:
         if not isinstance(handle, ctypes.c_void_p) or not handle:
             raise TypeError("Model: use lstmsrc.train() or Model.load(path)")
         self._h = handle
+        self.stopped = None  # train(): why training stopped early on request (Ctrl-C)
         self._info = _n.ModelInfo()
         _n.model_get_info(self._h, ctypes.byref(self._info))
 
@@ -445,8 +762,27 @@ class Model:
 
     # ---- prediction ----
 
-    def _segments(self, x):
-        """x checked against the model; the runs of rows without a NaN: (start, length)."""
+    def _segments(self, x, time=None):
+        """x checked against the model; the runs of rows without a NaN (nor a time gap, for a
+        DataFrame with times): (start, length)."""
+        breaks = None
+        if _is_frame(x):
+            d = _from_frame(x, None, None, None, time, inputs_by_name=self.info["input_names"])
+            x, t = d["x"], d["times"]
+            if t is not None and len(t) > 1:
+                steps = np.diff(t)
+                if not (steps > 0).all():
+                    r = int(np.argmax(~(steps > 0)))
+                    raise ValueError("x: row %d: time %s; rows must be in time order"
+                                     % (r + 2, "repeats" if steps[r] == 0 else "goes back"))
+                gap = self._info.max_gap
+                if not gap > 0:  # a model without times: the data's own period, as predict
+                    ms = np.round(steps * 1000.0)
+                    vals, counts = np.unique(ms, return_counts=True)
+                    gap = 1.5 * vals[np.argmax(counts)] / 1000.0
+                breaks = np.concatenate(([False], steps > gap))
+        elif time not in (None, False):
+            raise ValueError("time: only with a pandas DataFrame")
         x = _readings(x)
         if x.shape[1] != self._info.inputs:
             raise ValueError("x: the model reads %d input%s (%s), got %d columns"
@@ -469,11 +805,18 @@ class Model:
                                  "in the model's first-difference channel"
                                  % (r + 2, c + 1, x[r, c], x[r + 1, c]))
         edges = np.flatnonzero(np.diff(np.concatenate(([0], good.view(np.int8), [0]))))
-        return x, list(zip(edges[0::2], edges[1::2] - edges[0::2]))
+        runs = list(zip(edges[0::2], edges[1::2] - edges[0::2]))
+        if breaks is not None and breaks.any():
+            cut = []
+            for s, n in runs:
+                at = [s] + [int(b) for b in np.flatnonzero(breaks[s + 1:s + n]) + s + 1] + [s + n]
+                cut += [(a, b - a) for a, b in zip(at[:-1], at[1:])]
+            runs = cut
+        return x, runs
 
-    def _probs(self, x, threads):
+    def _probs(self, x, threads, time=None):
         threads = _int("threads", threads, 0)
-        x, runs = self._segments(x)
+        x, runs = self._segments(x, time)
         seq, k, off = self._info.seq_len, self._info.outputs, self._info.label_offset
         out = np.full((x.shape[0], k), np.nan, dtype=np.float32)
         parts = []
@@ -492,17 +835,17 @@ class Model:
             parts.append((first, p))
         return out, parts
 
-    def predict_proba(self, x, threads=0):
+    def predict_proba(self, x, threads=0, time=None):
         """(rows, outputs) probabilities of the window belonging to each row of x; NaN rows where
         there is no full window (the first seq-1 rows, with a centred label seq/2 at each end,
         and around missing (NaN) rows), as `lstmsrc predict --proba` leaves them empty."""
-        return self._probs(x, threads)[0]
+        return self._probs(x, threads, time)[0]
 
-    def predict(self, x, threads=0, raw=False):
+    def predict(self, x, threads=0, raw=False, time=None):
         """Decisions per row of x: multi-label (rows, sources) int8, 1 = ON (probability above the
         source's tuned threshold, then its minimum on/off durations unless raw), multi-class
         (rows,) class indexes; -1 where there is no full window."""
-        probs, parts = self._probs(x, threads)
+        probs, parts = self._probs(x, threads, time)
         k = self._info.outputs
         on = np.full((probs.shape[0], k), -1, dtype=np.int8)
         for first, p in parts:
@@ -518,3 +861,463 @@ class Model:
             cls[has] = np.argmax(on[has], axis=1)
             return cls
         return on
+
+
+# ============================== evaluation ==============================
+
+def _fewer_errors(model_err, trivial_err):
+    if trivial_err <= 0.0:
+        return 0.0 if model_err <= 0.0 else -1.0
+    return (trivial_err - model_err) / trivial_err
+
+
+def _num(v):
+    """A score as `eval --json` writes it: None where it is not finite."""
+    return float(v) if np.isfinite(v) else None
+
+
+def _eval_dict(ev, m, raw):
+    dec = lambda b: b.decode("utf-8", "replace") if b else "?"  # noqa: E731
+    k = ev.outputs
+    per = [ev.per[j] for j in range(k)]
+    if ev.task == _n.TASK_MULTILABEL:
+        d = {"task": "multilabel", "windows": ev.windows,
+             "subset_accuracy": _num(ev.subset_accuracy), "hamming_loss": _num(ev.hamming_loss),
+             "macro_f1": _num(ev.macro_f1),
+             "sources": [{"name": dec(o.name), "precision": _num(o.precision),
+                          "recall": _num(o.recall), "f1": _num(o.f1), "support": o.support,
+                          "threshold": _num(o.threshold), "min_on": o.min_on,
+                          "min_off": o.min_off} for o in per],
+             "baselines": {
+                 "all_off": {"subset_accuracy": _num(ev.all_off_subset_accuracy),
+                             "macro_f1": _num(ev.all_off_macro_f1),
+                             "hamming_loss": _num(ev.all_off_hamming_loss)},
+                 "threshold": {"macro_f1": _num(ev.threshold_macro_f1),
+                               "subset_accuracy": _num(ev.threshold_subset_accuracy),
+                               "hamming_loss": _num(ev.threshold_hamming_loss),
+                               "sources": [{"name": dec(o.name), "f1": _num(o.baseline_f1),
+                                            "threshold": _num(o.baseline_threshold)}
+                                           for o in per]}}}
+        d["beats_all_off"] = {
+            "subset_accuracy": _fewer_errors(1.0 - ev.subset_accuracy,
+                                             1.0 - ev.all_off_subset_accuracy) >= 0.01,
+            "hamming_loss": _fewer_errors(ev.hamming_loss, ev.all_off_hamming_loss) >= 0.01}
+    else:
+        d = {"task": "multiclass", "windows": ev.windows, "accuracy": _num(ev.accuracy),
+             "macro_f1": _num(ev.macro_f1),
+             "classes": [{"name": dec(o.name), "precision": _num(o.precision),
+                          "recall": _num(o.recall), "f1": _num(o.f1), "support": o.support}
+                         for o in per],
+             "confusion": [[ev.confusion[r * k + c] for c in range(k)] for r in range(k)],
+             "baselines": {"majority": {"class": dec(per[ev.majority_class].name),
+                                        "accuracy": _num(ev.majority_accuracy),
+                                        "macro_f1": _num(ev.majority_macro_f1)}}}
+        d["beats_majority"] = {
+            "accuracy": _fewer_errors(1.0 - ev.accuracy, 1.0 - ev.majority_accuracy) >= 0.01}
+    d["seq_len"] = m.seq_len
+    d["label_offset"] = m.label_offset
+    d["durations"] = "raw" if raw else "model"
+    return d
+
+
+def _evaluate(self, x, labels=None, classes=None, *, breaks=None, raw=False, time=None):
+    """The model's scores on labelled readings, as a dict with `lstmsrc eval --json`'s keys and
+    numbers (less "model" and "data", which name files): multi-label subset_accuracy,
+    hamming_loss, macro_f1, per source precision/recall/f1/support/threshold, the "all off" and
+    "on if reading > t" baselines, beats_all_off; multi-class accuracy, macro_f1, per class
+    scores, the confusion matrix, the majority baseline, beats_majority. raw=True: decisions
+    without the model's minimum on/off durations (`eval --raw`)."""
+    i = self.info
+    multi = i["task"] == "multilabel"
+    times = None
+    if _is_frame(x):
+        d = _from_frame(x, labels if labels is not None or classes is not None else
+                        (i["label_names"] if multi else None),
+                        classes if classes is not None or multi else i["label_names"][0],
+                        None, time, inputs_by_name=i["input_names"])
+        x, labels, classes, times = d["x"], d.get("labels"), d.get("classes"), d["times"]
+    if multi and labels is None:
+        raise ValueError("labels: a multi-label model is scored on (rows, %d) 0/1 labels"
+                         % i["outputs"])
+    if not multi and classes is None:
+        raise ValueError("classes: a multi-class model is scored on (rows,) class indexes")
+    if multi and classes is not None or not multi and labels is not None:
+        raise ValueError("%s: this is a %s model" % ("classes" if multi else "labels",
+                                                     i["task"]))
+    ds = _Dataset(x, labels, classes, i["input_names"], i["label_names"], breaks, times=times,
+                  time_name=i["time_name"], period=i["period"] if times is not None else 0.0,
+                  max_gap=i["max_gap"] if times is not None else 0.0)
+    m = self
+    if raw:
+        m = self._copy()
+        err = _n.Error()
+        _check(_n.model_set_durations(m._h, None, None, ctypes.byref(err)), err)
+    err = _n.Error()
+    ev = ctypes.POINTER(_n.Eval)()
+    _check(_n.evaluate(m._h, ds._h, ctypes.byref(ev), ctypes.byref(err)), err)
+    try:
+        return _eval_dict(ev.contents, self._info, raw)
+    finally:
+        _n.eval_free(ev)
+
+
+def _copy(self):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "m.lsm")
+        self.save(p)
+        return Model.load(p)
+
+
+def _export_c(self, path, prefix="model"):
+    """Writes the model as one self-contained C99 header (`lstmsrc export-c MODEL -o PATH
+    --prefix PREFIX`): weights, scaler, thresholds, a streaming predictor and the minimum
+    durations filter, no malloc."""
+    if not isinstance(prefix, str):
+        raise TypeError("prefix: expected a str, got %r" % (prefix,))
+    err = _n.Error()
+    _check(_n.export_c(self._h, prefix.encode("utf-8"), os.fsencode(path), ctypes.byref(err)),
+           err)
+
+
+Model.evaluate = _evaluate
+Model._copy = _copy
+Model.export_c = _export_c
+
+
+# ============================== data doctor ==============================
+
+_WIDTH = 100
+
+
+def _wrap(text, col, indent):
+    """cmd_doctor.c's wrap(): words to _WIDTH columns, the first line from column col, later
+    ones indented; a space before '%' does not break ("12.5 %")."""
+    out, p, start, n = [], 0, col, len(text)
+    while p < n:
+        while p < n and text[p] == " ":
+            p += 1
+        if p >= n:
+            break
+        e = p
+        while e < n and (text[e] != " " or (e + 1 < n and text[e + 1] == "%")):
+            e += 1
+        w = text[p:e]
+        if col > start and col + 1 + len(w) > _WIDTH:
+            out.append("\n" + " " * indent)
+            col = start = indent
+        elif col > start:
+            out.append(" ")
+            col += 1
+        out.append(w)
+        col += len(w)
+        p = e
+    return "".join(out) + "\n"
+
+
+def _cell(v, w):
+    if not np.isfinite(v):
+        return " %*s" % (w, "-")
+    if abs(v) >= 100.0 or v == np.floor(v):
+        return " %*.0f" % (w, v)
+    return " %*.1f" % (w, v)
+
+
+class Finding:
+    """One finding of the data doctor: severity ("info", "warn", "problem"), code ("overlap",
+    "duration", ...: lstmsrc_finding_code_str), output/input/other (the source, input channel or
+    second column it is about; None when not), value (its headline number), message, advice."""
+
+    __slots__ = ("severity", "code", "output", "input", "other", "value", "message", "advice")
+
+    def __init__(self, f):
+        self.severity = _n.severity_str(f.severity).decode()
+        self.code = _n.finding_code_str(f.code).decode()
+        self.output = f.output if f.output >= 0 else None
+        self.input = f.input if f.input >= 0 else None
+        self.other = f.other if f.other >= 0 else None
+        self.value = f.value
+        self.message = (f.message or b"").decode("utf-8", "replace")
+        self.advice = (f.advice or b"").decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "<lstmsrc.Finding %s %s: %s>" % (self.severity, self.code, self.message)
+
+
+class Report:
+    """What lstmsrc.doctor found: findings (a list of Finding, problems first), inputs and
+    outputs (a dict of statistics per input and per source or class), suggested (the training
+    settings the data suggests: seq, val, features, each None without an opinion, and why), and
+    str() the text `lstmsrc doctor` prints."""
+
+    def __init__(self, r):
+        dec = lambda b: b.decode("utf-8", "replace") if b else None  # noqa: E731
+        self.source = dec(r.source)
+        self.rows, self.has_labels = r.rows, bool(r.has_labels)
+        self.task = "multilabel" if r.task == _n.TASK_MULTILABEL else "multiclass"
+        self.findings = [Finding(r.findings[i]) for i in range(r.n_findings)]
+        self.inputs = [{k: (dec(getattr(s, k)) if k == "name" else getattr(s, k))
+                        for k, _ in _n.InputStats._fields_} for s in
+                       (r.input[i] for i in range(r.inputs))]
+        self.outputs = [{k: (dec(getattr(s, k)) if k == "name" else getattr(s, k))
+                         for k, _ in _n.OutputStats._fields_} for s in
+                        (r.output[j] for j in range(r.outputs))] if r.output else []
+        for k in ("rows_none_on", "rows_multi_on", "all_off_accuracy", "majority_class",
+                  "base_p10", "base_median", "base_p90", "val_rows"):
+            setattr(self, k, getattr(r, k))
+        cfg = _n.TrainConfig()
+        _n.train_config_default(ctypes.byref(cfg))
+        default_val = cfg.val_fraction
+        _n.doctor_suggest(ctypes.byref(r), _n.SUGGEST_SEQ_LEN, ctypes.byref(cfg))
+        self.suggested = {
+            "seq": cfg.seq_len if r.suggested_seq_len > 0 else None,
+            "seq_reason": dec(r.seq_len_reason),
+            "val": r.suggested_val_fraction if r.val_fraction_reason else None,
+            "val_reason": dec(r.val_fraction_reason),
+            "features": "diff" if r.suggested_features else None,
+        }
+        self._text = self._render(r, cfg.seq_len, default_val)
+
+    def _render(self, r, seq, default_val):
+        ml = r.task == _n.TASK_MULTILABEL
+        o = []
+        s = "%s: %d rows, %d input%s" % (self.source or "?", r.rows, r.inputs,
+                                        "" if r.inputs == 1 else "s")
+        if r.has_labels:
+            s += ", %d %s (%s)" % (r.outputs, "sources" if ml else "classes",
+                                   "multi-label" if ml else "multi-class")
+        else:
+            s += ", no labels"
+        o.append(s + "\n")
+        o.append("\n%-20s %9s %9s %9s %9s %9s %8s %7s %7s %6s\n" % (
+            "input", "min", "max", "mean", "std", "median", "negative", "~0 runs", "at max",
+            "jumps"))
+        for st in self.inputs:
+            o.append("%-20.20s" % (st["name"] or "?") + "".join(
+                _cell(st[k], 9) for k in ("min", "max", "mean", "std", "median")) +
+                " %8d %7d %7d %6d\n" % (st["negative"], st["outage_runs"], st["at_max"],
+                                        st["jumps"]))
+        if r.has_labels:
+            o.append("\n%-16s %8s %7s %5s %6s %5s %5s %6s %7s %6s %13s %7s\n" % (
+                "source" if ml else "class", "on rows", "share", "runs", "cycles", "cycle",
+                "p90", "gap", "flicker", "val on", "level p10-p90", "as base"))
+            for q in self.outputs:
+                level = ("%.0f-%.0f" % (q["level_p10"], q["level_p90"])
+                         if np.isfinite(q["level_median"]) else "-")
+                base = "%.1f %%" % (100 * q["base_like"]) if np.isfinite(q["base_like"]) else "-"
+                o.append("%-16.16s %8d %5.1f %% %5d %6d" % (
+                    q["name"] or "?", q["on_rows"], 100.0 * q["on_share"], q["on_runs"],
+                    q["cycles"]) + _cell(q["cycle_median"], 5) + _cell(q["cycle_p90"], 5) +
+                    _cell(q["off_run_median"], 6) +
+                    " %7.2f %6d %13s %7s\n" % (q["flicker"], q["val_on_rows"], level, base))
+            o.append("(runs, cycles, gaps in rows: medians; cycles join on-runs across gaps of "
+                     "up to 5 rows;\n val on: on-rows in the last %d rows, the default "
+                     "validation part; level: input 1\n while only this one is on; as base: "
+                     "share of those rows reading like nothing on)\n" % r.val_rows)
+            if ml and np.isfinite(r.base_median):
+                o.append("nothing on: %d rows (%.1f %%), reading p10-p90 %.0f-%.0f, median "
+                         "%.0f\n" % (r.rows_none_on, 100.0 * r.rows_none_on / r.rows,
+                                     r.base_p10, r.base_p90, r.base_median))
+        count = [0, 0, 0]
+        for i in range(r.n_findings):
+            count[r.findings[i].severity] += 1
+        pl = lambda n: "" if n == 1 else "s"  # noqa: E731
+        o.append("\n%d problem%s, %d warning%s, %d note%s\n" % (
+            count[2], pl(count[2]), count[1], pl(count[1]), count[0], pl(count[0])))
+        sev = ("note", "WARN", "PROBLEM")
+        ind = 23
+        for i in range(r.n_findings):
+            f = r.findings[i]
+            o.append("\n%-8s %-13s " % (sev[f.severity], _n.finding_code_str(f.code).decode()))
+            o.append(_wrap(self.findings[i].message, ind, ind))
+            if self.findings[i].advice:
+                o.append(" " * ind + "-> " + _wrap(self.findings[i].advice, ind + 3, ind + 3))
+        sug = self.suggested
+        if r.suggested_seq_len > 0 or r.val_fraction_reason or r.suggested_features:
+            o.append("\nsuggested training settings:\n")
+            if r.suggested_seq_len > 0:
+                line = "  --seq %d   " % seq
+                why = (sug["seq_reason"] or "?") + (
+                    "; twice that, a cycle on each side of the centred label (once with "
+                    "--label-at last)" if seq != r.suggested_seq_len else "")
+                o.append(line + _wrap(why, len(line), len(line)))
+            if r.val_fraction_reason:
+                v = r.suggested_val_fraction
+                line = "  --val %s%s   " % (_g(v), " stays" if v == default_val else "")
+                o.append(line + _wrap(sug["val_reason"], len(line), len(line)))
+            if r.suggested_features:
+                line = "  --features diff   "
+                o.append(line + _wrap("every input is a cumulative counter: its first "
+                                      "difference is the signal", len(line), len(line)))
+        return "".join(o)
+
+    def __str__(self):
+        return self._text
+
+    def __repr__(self):
+        return "<lstmsrc.Report %s: %d rows, %d findings>" % (self.source, self.rows,
+                                                              len(self.findings))
+
+
+def _g(v):
+    """C's %g of a float promoted to double."""
+    return "%g" % float(np.float32(v))
+
+
+def doctor(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,
+           name=None, time=None, period=None, max_gap=None):
+    """What `lstmsrc doctor` says about readings x (and labels or classes when given): a Report,
+    whose str() is the CLI's text and whose findings are Finding objects. name: the data set's
+    name in the text (default "arrays")."""
+    d = _gather(x, labels, classes, input_names, label_names, time, period, max_gap)
+    ds = _Dataset(breaks=breaks, name=name, **d)
+    err = _n.Error()
+    rep = ctypes.POINTER(_n.Report)()
+    _check(_n.doctor(ds._h, ctypes.byref(rep), ctypes.byref(err)), err)
+    try:
+        return Report(rep.contents)
+    finally:
+        _n.report_free(rep)
+
+
+# ============================== streams ==============================
+
+class Decision(tuple):
+    """One row's decision from a Stream: row (0-based, in push order), on (multi-label: an int8
+    array of 0/1 per source; multi-class: the class index; None where the row has no full
+    window) and proba (its window's probabilities, float32, or None)."""
+
+    __slots__ = ()
+
+    def __new__(cls, row, on, proba):
+        return tuple.__new__(cls, (row, on, proba))
+
+    row = property(lambda self: self[0])
+    on = property(lambda self: self[1])
+    proba = property(lambda self: self[2])
+
+    def __repr__(self):
+        return "Decision(row=%r, on=%r, proba=%r)" % self
+
+
+class Stream:
+    """Readings in one at a time, decisions out as they are settled, as `lstmsrc stream` writes
+    them: push(reading) returns the list of Decisions settled by it (a centred label waits
+    label_offset rows, the minimum durations up to decision_delay more), in row order; a NaN
+    reading is a gap (the rows before it are settled, the series starts again after it);
+    flush() settles every row left (the last ones without a window). The same decisions as
+    model.predict on the rows pushed."""
+
+    def __init__(self, model):
+        self._m = model  # kept alive: the stream reads it
+        info = model._info
+        self._k, self._inputs = info.outputs, info.inputs
+        self._off, self._seq = info.label_offset, info.seq_len
+        self._multi = info.task == _n.TASK_MULTILABEL
+        self._s = self._f = None
+        err = _n.Error()
+        s, f = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(_n.stream_create(model._h, ctypes.byref(s), ctypes.byref(err)), err)
+        self._s = s
+        _check(_n.filter_create(model._h, ctypes.byref(f), ctypes.byref(err)), err)
+        self._f = f
+        self._row = np.empty(self._inputs, dtype=np.float32)
+        self._p = np.empty(self._k, dtype=np.float32)
+        self._raw = np.empty(self._k, dtype=np.uint8)
+        self._on = np.empty(self._k, dtype=np.uint8)
+        self._rowp = self._row.ctypes.data_as(_n._floats)
+        self._pp = self._p.ctypes.data_as(_n._floats)
+        u8 = ctypes.POINTER(ctypes.c_uint8)
+        self._rawp = self._raw.ctypes.data_as(u8)
+        self._onp = self._on.ctypes.data_as(u8)
+        self._ready = ctypes.c_int(0)
+        self._err = _n.Error()
+        self._next = 0      # rows pushed
+        self._emitted = 0   # rows handed out
+        self._probs = []    # probabilities of the rows in the filter, oldest first
+        self._first = None  # the row the filter's oldest held row is
+
+    def __del__(self):
+        if getattr(self, "_s", None) and _n is not None:
+            _n.stream_free(self._s)
+        if getattr(self, "_f", None) and _n is not None:
+            _n.filter_free(self._f)
+
+    @property
+    def delay(self):
+        """Rows a decision may wait after its reading: label_offset + the filter's delay."""
+        return self._off + _n.filter_delay(self._f)
+
+    def _none_until(self, row, out):
+        while self._emitted < row:
+            out.append(Decision(self._emitted, None, None))
+            self._emitted += 1
+
+    def _pop(self, out):
+        while _n.filter_pop(self._f, self._onp):
+            p = self._probs.pop(0)
+            row = self._first
+            self._first += 1
+            self._none_until(row, out)
+            on = (int(np.argmax(self._on)) if not self._multi else
+                  self._on.astype(np.int8))
+            out.append(Decision(row, on, p))
+            self._emitted = row + 1
+
+    def _gap(self, out):
+        _n.filter_flush(self._f)
+        self._pop(out)
+        self._none_until(self._next, out)
+        _n.stream_reset(self._s)
+        self._first = None
+
+    def push(self, reading):
+        """Adds one row (a number, or the model's inputs in order); returns the Decisions it
+        settles (often none or one)."""
+        try:
+            a = np.asarray(reading)
+            if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) \
+                    or np.issubdtype(a.dtype, np.complexfloating):
+                raise TypeError("got %s" % a.dtype)
+            with np.errstate(over="ignore"):
+                r = a.astype(np.float32).reshape(-1)
+        except (TypeError, ValueError) as e:
+            raise TypeError("reading: expected %d number%s: %s" % (
+                self._inputs, "" if self._inputs == 1 else "s", e)) from None
+        if r.size != self._inputs:
+            raise ValueError("reading: the model reads %d input%s, got %d" % (
+                self._inputs, "" if self._inputs == 1 else "s", r.size))
+        out = []
+        if np.isnan(r).any():
+            self._gap(out)
+            out.append(Decision(self._next, None, None))
+            self._next += 1
+            self._emitted = self._next
+            return out
+        self._row[:] = r
+        _check(_n.stream_push(self._s, self._rowp, self._pp, ctypes.byref(self._ready),
+                              ctypes.byref(self._err)), self._err)
+        t = self._next
+        self._next += 1
+        if self._ready.value:
+            _n.decide(self._m._h, self._pp, 1, self._rawp)
+            _check(_n.filter_push(self._f, self._rawp, ctypes.byref(self._err)), self._err)
+            if self._first is None:
+                self._first = t - self._off
+            self._probs.append(self._p.copy())
+            self._pop(out)
+        return out
+
+    def flush(self):
+        """Settles every row pushed (the last label_offset rows have no window); the next push
+        starts a new series, as after a gap."""
+        out = []
+        self._gap(out)
+        return out
+
+
+Model.stream = lambda self: Stream(self)
+Model.stream.__doc__ = "A Stream over this model: push a reading, get the settled decisions."
+
+
+from .estimator import SourceClassifier  # noqa: E402 - needs train() above

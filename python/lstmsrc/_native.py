@@ -46,7 +46,18 @@ class Error(ctypes.Structure):
     _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * ERROR_SIZE)]
 
 
-ProgressFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+class Progress(ctypes.Structure):
+    """struct lstmsrc_progress, field for field."""
+    _fields_ = [
+        ("epoch", ctypes.c_int), ("epochs", ctypes.c_int), ("done", ctypes.c_size_t),
+        ("total", ctypes.c_size_t), ("seconds", ctypes.c_double), ("loss", ctypes.c_double),
+        ("val_loss", ctypes.c_double), ("val_f1", ctypes.c_double),
+        ("end_of_epoch", ctypes.c_int), ("improved", ctypes.c_int),
+        ("chunk_seconds", ctypes.c_double),
+    ]
+
+
+ProgressFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(Progress), ctypes.c_void_p)
 CheckpointFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 
@@ -133,10 +144,6 @@ dataset_free = _proto("lstmsrc_dataset_free", None, _vp)
 dataset_has_labels = _proto("lstmsrc_dataset_has_labels", ctypes.c_int, _vp)
 train_config_default = _proto("lstmsrc_train_config_default", None, _P(TrainConfig))
 train = _proto("lstmsrc_train", _st, _vp, _P(TrainConfig), _P(_vp), _err)
-doctor = _proto("lstmsrc_doctor", _st, _vp, _P(_vp), _err)
-doctor_suggest = _proto("lstmsrc_doctor_suggest", ctypes.c_uint, _vp, ctypes.c_uint,
-                        _P(TrainConfig))
-report_free = _proto("lstmsrc_report_free", None, _vp)
 model_save = _proto("lstmsrc_model_save", _st, _vp, ctypes.c_char_p, _err)
 model_load = _proto("lstmsrc_model_load", _st, ctypes.c_char_p, _P(_vp), _err)
 model_free = _proto("lstmsrc_model_free", None, _vp)
@@ -151,3 +158,81 @@ ROW_OK, ROW_MISSING, ROW_BREAK = 0, 1, 2
 SUGGEST_SEQ_LEN, SUGGEST_VAL_FRACTION, SUGGEST_FEATURES = 0x1, 0x2, 0x4
 FEATURE_RAW, FEATURE_DIFF = 0x1, 0x2
 TASK_MULTILABEL, TASK_MULTICLASS = 0, 1
+STATUS_INTERRUPTED = 8
+
+_d, _sz, _i, _cp = ctypes.c_double, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p
+
+
+class OutputMetrics(ctypes.Structure):
+    _fields_ = [("name", _cp), ("precision", _d), ("recall", _d), ("f1", _d), ("support", _sz),
+                ("threshold", _d), ("baseline_f1", _d), ("baseline_threshold", _d),
+                ("min_on", _i), ("min_off", _i)]
+
+
+class Eval(ctypes.Structure):
+    _fields_ = [("task", _i), ("windows", _sz), ("outputs", _i), ("per", _P(OutputMetrics)),
+                ("macro_f1", _d), ("subset_accuracy", _d), ("hamming_loss", _d),
+                ("all_off_subset_accuracy", _d), ("all_off_macro_f1", _d),
+                ("all_off_hamming_loss", _d), ("threshold_macro_f1", _d),
+                ("threshold_subset_accuracy", _d), ("threshold_hamming_loss", _d),
+                ("accuracy", _d), ("majority_class", _i), ("majority_accuracy", _d),
+                ("majority_macro_f1", _d), ("confusion", _P(_sz))]
+
+
+class Finding(ctypes.Structure):
+    _fields_ = [("severity", _i), ("code", _i), ("output", _i), ("input", _i), ("other", _i),
+                ("value", _d), ("message", _cp), ("advice", _cp)]
+
+
+class InputStats(ctypes.Structure):
+    _fields_ = [("name", _cp), ("mean", _d), ("std", _d), ("min", _d), ("max", _d),
+                ("median", _d), ("negative", _sz), ("first_negative", _sz),
+                ("outage_runs", _sz), ("outage_rows", _sz), ("longest_outage", _sz),
+                ("first_outage", _sz), ("at_max", _sz), ("near_max", _sz), ("max_step", _d),
+                ("jump_threshold", _d), ("jumps", _sz)]
+
+
+class OutputStats(ctypes.Structure):
+    _fields_ = [("name", _cp), ("on_rows", _sz), ("on_share", _d), ("on_runs", _sz),
+                ("cycles", _sz), ("on_run_median", _d), ("on_run_p90", _d),
+                ("off_run_median", _d), ("off_run_p90", _d), ("cycle_median", _d),
+                ("cycle_p90", _d), ("flicker", _d), ("val_on_rows", _sz), ("last_on_row", _sz),
+                ("alone_rows", _sz), ("level_p10", _d), ("level_median", _d),
+                ("level_p90", _d), ("base_like", _d), ("pos_weight", _d)]
+
+
+class Report(ctypes.Structure):
+    _fields_ = [("source", _cp), ("rows", _sz), ("inputs", _i), ("outputs", _i), ("task", _i),
+                ("label_mode", _i), ("has_labels", _i), ("input", _P(InputStats)),
+                ("output", _P(OutputStats)), ("overlap", _P(_d)), ("rows_none_on", _sz),
+                ("rows_multi_on", _sz), ("all_off_accuracy", _d), ("majority_class", _i),
+                ("base_p10", _d), ("base_median", _d), ("base_p90", _d), ("val_rows", _sz),
+                ("suggested_seq_len", _i), ("seq_len_reason", _cp),
+                ("suggested_val_fraction", ctypes.c_float), ("val_fraction_reason", _cp),
+                ("suggested_features", ctypes.c_uint), ("findings", _P(Finding)),
+                ("n_findings", _i)]
+
+
+evaluate = _proto("lstmsrc_evaluate", _st, _vp, _vp, _P(_P(Eval)), _err)
+eval_free = _proto("lstmsrc_eval_free", None, _P(Eval))
+doctor = _proto("lstmsrc_doctor", _st, _vp, _P(_P(Report)), _err)
+report_free = _proto("lstmsrc_report_free", None, _P(Report))
+finding_code_str = _proto("lstmsrc_finding_code_str", _cp, _i)
+severity_str = _proto("lstmsrc_severity_str", _cp, _i)
+doctor_suggest = _proto("lstmsrc_doctor_suggest", ctypes.c_uint, _P(Report), ctypes.c_uint,
+                          _P(TrainConfig))
+model_set_durations = _proto("lstmsrc_model_set_durations", _st, _vp, _ints, _ints, _err)
+model_load_mem = _proto("lstmsrc_model_load_mem", _st, _cp, _vp, _sz, _P(_vp), _err)
+stream_create = _proto("lstmsrc_stream_create", _st, _vp, _P(_vp), _err)
+stream_push = _proto("lstmsrc_stream_push", _st, _vp, _floats, _floats, _ints, _err)
+stream_reset = _proto("lstmsrc_stream_reset", None, _vp)
+stream_free = _proto("lstmsrc_stream_free", None, _vp)
+filter_create = _proto("lstmsrc_filter_create", _st, _vp, _P(_vp), _err)
+filter_push = _proto("lstmsrc_filter_push", _st, _vp, _P(ctypes.c_uint8), _err)
+filter_pop = _proto("lstmsrc_filter_pop", _i, _vp, _P(ctypes.c_uint8))
+filter_flush = _proto("lstmsrc_filter_flush", None, _vp)
+filter_reset = _proto("lstmsrc_filter_reset", None, _vp)
+filter_delay = _proto("lstmsrc_filter_delay", _i, _vp)
+filter_free = _proto("lstmsrc_filter_free", None, _vp)
+export_c = _proto("lstmsrc_export_c", _st, _vp, _cp, _cp, _err)
+dataset_set_times = _proto("lstmsrc_dataset_set_times", _st, _vp, _cp, _P(_d), _d, _d, _err)

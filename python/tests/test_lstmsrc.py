@@ -256,3 +256,352 @@ def test_predict_refuses_what_a_file_could_not_hold(gen):
     x[50] = np.nan  # missing: the rows around it are predicted, it is not
     p = m.predict_proba(x)
     assert np.isnan(p[50]).all() and not np.isnan(p[20]).any()
+
+
+def test_progress_callable_sees_every_epoch(gen):
+    header, d = read_csv(gen)
+    seen = []
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=seen.append, **SMALL)
+    ends = [p for p in seen if p.end_of_epoch]
+    assert [p.epoch for p in ends] == [1, 2]
+    assert all(p.step == p.steps and p.done == p.total for p in ends)
+    assert all(p.val_loss is not None and p.loss > 0 for p in ends)
+    steps = [p for p in seen if not p.end_of_epoch and p.epoch == 1]
+    assert [p.step for p in steps] == list(range(1, ends[0].steps + 1))
+    assert m.stopped is None
+
+
+def test_progress_true_and_the_same_bytes(tmp, gen):
+    header, d = read_csv(gen)
+    a = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=True, **SMALL)
+    b = lstmsrc.train(d[:, 0], labels=d[:, 1:], **SMALL)
+    a.save(tmp / "pa.lsm")
+    b.save(tmp / "pb.lsm")
+    assert (tmp / "pa.lsm").read_bytes() == (tmp / "pb.lsm").read_bytes()
+
+
+def test_progress_returning_true_stops_with_a_model(gen):
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=lambda p: p.epoch == 2,
+                      **dict(SMALL, epochs=5))
+    assert m.stopped and m.info["epochs_run"] == 1
+    assert m.predict(d[:, 0]).shape == (d.shape[0], 3)
+
+
+def test_progress_that_raises_stops_and_raises(gen):
+    header, d = read_csv(gen)
+
+    def boom(p):
+        raise RuntimeError("stop here")
+    with pytest.raises(RuntimeError, match="stop here"):
+        lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=boom, **SMALL)
+    with pytest.raises(TypeError, match="progress"):
+        lstmsrc.train(d[:, 0], labels=d[:, 1:], progress=3, **SMALL)
+
+
+CTRL_C = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np, lstmsrc
+rng = np.random.default_rng(1)
+x = rng.random(40000, dtype=np.float32)
+y = (x > 0.5).astype(np.uint8)
+said = []
+def progress(p):
+    if not said:
+        said.append(1)
+        print("training", flush=True)
+m = lstmsrc.train(x, labels=y, epochs=100000, hidden=8, seq=5, threads=1, progress=progress)
+m.save(sys.argv[2])
+print("stopped:", m.stopped, flush=True)
+print("epochs_run:", m.info["epochs_run"], flush=True)
+"""
+
+
+def test_ctrl_c_stops_training_and_keeps_the_best_model(tmp):
+    import signal
+    import time
+    path = tmp / "ctrl-c.lsm"
+    pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    p = subprocess.Popen([sys.executable, "-c", CTRL_C, pkg, str(path)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "training"
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, errs = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        raise
+    assert p.returncode == 0, errs
+    assert "stopped: interrupted after" in out, out
+    m = lstmsrc.Model.load(path)
+    assert 0 < m.info["epochs_run"] < 100000
+    assert m.info["best_epoch"] >= 1
+
+
+def g6(v):
+    """A number as `eval --json` writes it (%.6g), for comparing."""
+    if isinstance(v, dict):
+        return {k: g6(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [g6(x) for x in v]
+    if isinstance(v, float):
+        return float("%.6g" % v)
+    return v
+
+
+@pytest.fixture(scope="module")
+def filtered(tmp, gen):
+    """A multi-label model with minimum durations (a stream's decisions wait for them)."""
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:, 0], labels=d[:, 1:], min_on=3, min_off=2, **SMALL)
+    m.save(tmp / "filtered.lsm")
+    return m, d
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_evaluate_equals_cli_eval_json(tmp, gen, filtered, raw):
+    import json
+    m, d = filtered
+    e = m.evaluate(d[:, 0], labels=d[:, 1:], raw=raw)
+    c = json.loads(cli("eval", str(tmp / "filtered.lsm"), str(gen), "--json",
+                       *(["--raw"] if raw else [])))
+    del c["model"], c["data"]
+    assert g6(e) == c
+
+
+def test_evaluate_multiclass_equals_cli(tmp, gen_classes):
+    import json
+    header, d = read_csv(gen_classes)
+    m = lstmsrc.train(d[:, 0], classes=d[:, 1].astype(np.int32), **SMALL)
+    m.save(tmp / "mc.lsm")
+    e = m.evaluate(d[:, 0], classes=d[:, 1].astype(np.int32))
+    c = json.loads(cli("eval", str(tmp / "mc.lsm"), str(gen_classes), "--json"))
+    del c["model"], c["data"]
+    assert g6(e) == c
+    with pytest.raises(ValueError, match="classes"):
+        m.evaluate(d[:, 0])
+
+
+def test_doctor_text_equals_cli(gen, gen_classes):
+    for path in (gen, gen_classes):
+        header, d = read_csv(path)
+        if "class" in header:
+            r = lstmsrc.doctor(d[:, 0], classes=d[:, 1].astype(np.int32), name=str(path))
+        else:
+            r = lstmsrc.doctor(d[:, 0], labels=d[:, 1:], name=str(path),
+                               label_names=header[1:])
+        flags = ["--class-column", "class"] if "class" in header else []
+        assert str(r) == cli("doctor", str(path), *flags)
+        assert r.findings and all(isinstance(f, lstmsrc.Finding) for f in r.findings)
+        assert {f.severity for f in r.findings} <= {"info", "warn", "problem"}
+    r = lstmsrc.doctor(d[:, 0])  # readings only
+    assert not r.has_labels and "no labels" in str(r)
+
+
+def stream_all(m, x):
+    s = m.stream()
+    out = []
+    for v in x:
+        out += s.push(v)
+    return out + s.flush(), s
+
+
+def test_stream_equals_predict(filtered, gen_classes):
+    m, d = filtered
+    x = d[:3000, 0].copy()
+    x[1000] = np.nan  # a gap: the series starts again after it
+    out, s = stream_all(m, x)
+    assert s.delay == m.info["label_offset"] + m.info["decision_delay"] > m.info["label_offset"]
+    assert [o.row for o in out] == list(range(len(x)))
+    on, p = m.predict(x), m.predict_proba(x)
+    for o in out:
+        if o.on is None:
+            assert (on[o.row] == -1).all()
+        else:
+            assert (o.on == on[o.row]).all() and (o.proba == p[o.row]).all()
+    header, d = read_csv(gen_classes)
+    mc = lstmsrc.train(d[:, 0], classes=d[:, 1].astype(np.int32), **SMALL)
+    out, _ = stream_all(mc, d[:800, 0])
+    cls = mc.predict(d[:800, 0])
+    assert [(-1 if o.on is None else o.on) for o in out] == list(cls)
+    with pytest.raises(ValueError, match="reading"):
+        mc.stream().push([1.0, 2.0])
+
+
+def test_export_c_equals_cli(tmp, filtered):
+    m, d = filtered
+    m.export_c(tmp / "py.h", prefix="kettle")
+    cli("export-c", str(tmp / "filtered.lsm"), "-o", str(tmp / "cli.h"), "--prefix", "kettle")
+    assert (tmp / "py.h").read_bytes() == (tmp / "cli.h").read_bytes()
+    with pytest.raises(lstmsrc.ArgumentError):
+        m.export_c(tmp / "bad.h", prefix="1bad")
+
+
+def test_info_agrees_with_inspect(tmp, filtered):
+    import json
+    m, d = filtered
+    c = json.loads(cli("inspect", str(tmp / "filtered.lsm"), "--json"))
+    i = m.info
+    assert i["seq"] == c["seq_len"] and i["label_offset"] == c["label_offset"]
+    assert i["decision_delay"] == c["decision_delay"] and i["hidden"] == c["hidden"]
+    assert [o["name"] for o in c["outputs"]] == i["output_names"]
+    assert [o["min_on"] for o in c["outputs"]] == i["min_on"]
+    assert g6(i["thresholds"]) == [o["threshold"] for o in c["outputs"]]
+
+
+@pytest.fixture(scope="module")
+def timed(tmp, gen):
+    """gen's rows with a time column: a row a minute, 20 minutes absent before row 1500 (a
+    gap: a new segment) and a missing reading at row 700; as a CSV and a DataFrame read back."""
+    pd = pytest.importorskip("pandas", reason="pandas (python3-pandas) is not installed")
+    d = pd.read_csv(gen)
+    t = pd.date_range("2014-09-01", periods=len(d), freq="min")
+    t = t.where(np.arange(len(d)) < 1500, t + pd.Timedelta("20min"))
+    d.insert(0, "time", t.strftime("%Y-%m-%d %H:%M:%S"))
+    d.loc[700, "reading"] = np.nan
+    path = tmp / "timed.csv"
+    d.to_csv(path, index=False, na_rep="NA")
+    return path, pd.read_csv(path, parse_dates=["time"])
+
+
+def test_dataframe_time_same_model_bytes_as_cli(tmp, timed):
+    path, df = timed
+    cli("train", str(path), "-o", str(tmp / "timed-cli.lsm"), "--quiet", *SMALL_ARGS)
+    want = (tmp / "timed-cli.lsm").read_bytes()
+    for i, frame in enumerate((df, df.set_index("time"))):  # a time column, a DatetimeIndex
+        m = lstmsrc.train(frame, **SMALL)
+        m.save(tmp / ("timed-py%d.lsm" % i))
+        assert (tmp / ("timed-py%d.lsm" % i)).read_bytes() == want
+    assert m.info["time_name"] == "time" and m.info["period"] == 60.0
+    # without its time column the gap is not seen: another model
+    m = lstmsrc.train(df, time=False, input_names=["reading"],
+                      labels=["src1", "src2", "src3"], **SMALL)
+    m.save(tmp / "timed-notime.lsm")
+    assert (tmp / "timed-notime.lsm").read_bytes() != want
+
+
+def test_dataframe_predict_eval_doctor_equal_cli(tmp, timed):
+    import json
+    path, df = timed
+    model = tmp / "timed-cli2.lsm"
+    cli("train", str(path), "-o", str(model), "--quiet", *SMALL_ARGS)
+    m = lstmsrc.Model.load(model)
+    header, want = read_csv_pred(cli("predict", str(model), str(path), "--proba")
+                                 .replace("2014-", "").replace("-", "").replace(":", "")
+                                 .replace(" ", ""))
+    p = m.predict_proba(df.set_index("time"))
+    np.testing.assert_allclose(p, want[:, -3:], atol=1e-6)
+    off, seq = m.info["label_offset"], m.info["seq"]
+    assert np.isnan(p[1500 - off:1500 + seq - 1 - off]).all()  # no window spans the gap
+    assert not np.isnan(p[1500 + seq - 1 - off]).any()
+    e = m.evaluate(df)
+    c = json.loads(cli("eval", str(model), str(path), "--json"))
+    del c["model"], c["data"]
+    assert g6(e) == c
+    assert str(lstmsrc.doctor(df, name=str(path))) == cli("doctor", str(path))
+
+
+def test_dataframe_errors(timed):
+    path, df = timed
+    with pytest.raises(ValueError, match="labels: no column 'nope'"):
+        lstmsrc.train(df, labels=["nope"], **SMALL)
+    with pytest.raises(ValueError, match="time: no column"):
+        lstmsrc.train(df, time="when", **SMALL)
+    back = df.copy()
+    back.loc[10, "time"] = back.loc[5, "time"]
+    with pytest.raises(lstmsrc.DataError, match="row 11: time goes back"):
+        lstmsrc.train(back, **SMALL)
+
+
+def test_source_classifier_in_a_pipeline_and_cross_val_score(gen, gen_classes):
+    sk = pytest.importorskip("sklearn", reason="scikit-learn (python3-sklearn) is not installed")
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    header, d = read_csv(gen)
+    x, y = d[:, :1], d[:, 1:].astype(int)
+    est = lstmsrc.SourceClassifier(**SMALL)
+    assert est.get_params()["hidden"] == 8 and est.get_params()["lr"] is None
+    assert est.set_params(hidden=4) is est and est.hidden == 4
+    est.set_params(hidden=8)
+    assert clone(est).get_params() == est.get_params()
+    # the same model as lstmsrc.train with the same options
+    est.fit(x, y)
+    m = lstmsrc.train(x, labels=y, **SMALL)
+    np.testing.assert_array_equal(est.model_.predict_proba(x), m.predict_proba(x))
+    on = est.predict(x)
+    assert on.shape == y.shape and set(np.unique(on)) <= {0, 1}
+    assert est.predict_proba(x).shape == y.shape and not np.isnan(est.predict_proba(x)).any()
+    pipe = make_pipeline(FunctionTransformer(lambda a: a / 1000.0),
+                         lstmsrc.SourceClassifier(**SMALL))
+    pipe.fit(x, y)
+    assert pipe.predict(x).shape == y.shape
+    scores = cross_val_score(lstmsrc.SourceClassifier(**SMALL), x, y, cv=KFold(3),
+                             scoring="f1_macro")
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    # multi-class with string labels, and one 0/1 source
+    header, d = read_csv(gen_classes)
+    names = np.array(["c%d" % c for c in d[:, 1].astype(int)])
+    mc = lstmsrc.SourceClassifier(**SMALL).fit(d[:, 0], names)
+    assert set(mc.predict(d[:, 0])) <= set(mc.classes_) and mc.classes_[0] == "c0"
+    assert mc.score(d[:, 0], names) > 0
+    b = lstmsrc.SourceClassifier(**SMALL).fit(x, y[:, 1])
+    assert b.predict(x).shape == (len(x),) and b.predict_proba(x).shape == (len(x), 2)
+
+
+def bad_inputs(rng, rows):
+    """Random wrong arrays: shapes, dtypes, NaN/inf, non-contiguous views, objects."""
+    kinds = [
+        lambda: rng.random((rows, 3, 2)),
+        lambda: rng.random(0),
+        lambda: rng.random((rows, 0)),
+        lambda: np.full(rows, np.nan),
+        lambda: np.where(rng.random(rows) < 0.1, np.inf, rng.random(rows)),
+        lambda: rng.random((rows * 2, 2))[::2, ::-1],            # non-contiguous, strided
+        lambda: np.asfortranarray(rng.random((rows, 2))),
+        lambda: rng.integers(-2**62, 2**62, rows),
+        lambda: (rng.random(rows) * 1e300),
+        lambda: rng.random(rows).astype(np.complex64),
+        lambda: np.array(["1.0"] * rows),
+        lambda: np.array([object()] * rows),
+        lambda: [[1.0, 2.0], [3.0]],
+        lambda: None,
+        lambda: 3.5,
+        lambda: rng.random(rows).astype(np.float16),
+        lambda: rng.random(rows) > 0.5,
+        lambda: rng.random(rng.integers(1, 8)),
+    ]
+    return kinds[rng.integers(len(kinds))]()
+
+
+def test_fuzz_array_entry_points_raise_never_crash(gen):
+    header, d = read_csv(gen)
+    m = lstmsrc.train(d[:600, 0], labels=d[:600, 1:], **dict(SMALL, epochs=1))
+    rng = np.random.default_rng(7)
+    calls = [
+        lambda a, y: lstmsrc.train(a, labels=y, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], labels=a, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], classes=a, **dict(SMALL, epochs=1)),
+        lambda a, y: lstmsrc.train(d[:300, 0], labels=y, breaks=a, **dict(SMALL, epochs=1)),
+        lambda a, y: m.predict(a),
+        lambda a, y: m.predict_proba(a),
+        lambda a, y: m.evaluate(a, labels=y),
+        lambda a, y: m.evaluate(d[:300, 0], labels=a),
+        lambda a, y: lstmsrc.doctor(a),
+        lambda a, y: m.stream().push(a),
+    ]
+    n = 0
+    for i in range(300):
+        rows = int(rng.integers(1, 400))
+        a = bad_inputs(rng, rows)
+        y = d[:rows, 1:] if rng.random() < 0.5 else rng.integers(0, 3, (rows, 3))
+        if i % 3 == 0 and a is not None and not isinstance(a, (float, list)):
+            y = d[:300, 1:]
+        try:
+            calls[i % len(calls)](a, y)
+        except (TypeError, ValueError, lstmsrc.Error):
+            n += 1
+    assert n > 150  # most are refused; the rest are valid data; none crashed the interpreter

@@ -15,6 +15,7 @@
 
 #include "base/common.h"
 #include "data/dataset.h"
+#include "data/timecol.h"
 
 /* The i-th default name: PREFIX1, PREFIX2, ... (or `one` when there is a single name). */
 static char *default_name(const char *prefix, const char *one, int n, int i)
@@ -201,5 +202,76 @@ nomem:
     st = set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
 fail:
     lstmsrc_dataset_free(ds);
+    return st;
+}
+
+/* The first time that is not finite or not after the one before: its error, else OK. */
+static enum lstmsrc_status check_times(const char *src, const double *t, size_t n,
+                                       struct lstmsrc_error *err)
+{
+    for (size_t r = 0; r < n; r++) {
+        if (!isfinite(t[r]))
+            return set_error(err, LSTMSRC_ERR_PARSE, "%s: row %zu: time %s is not a time", src,
+                             r + 1,
+                             isnan(t[r]) ? "nan"
+                             : t[r] > 0  ? "inf"
+                                         : "-inf");
+        if (r && !(t[r] > t[r - 1])) {
+            char a[32], b[32];
+            time_format(t[r - 1], 1, a, sizeof a);
+            time_format(t[r], 1, b, sizeof b);
+            return set_error(err, LSTMSRC_ERR_PARSE,
+                             "%s: row %zu: time %s from %s to %s; rows must be in time order", src,
+                             r + 1, t[r] == t[r - 1] ? "repeats" : "goes back", a, b);
+        }
+    }
+    return LSTMSRC_OK;
+}
+
+enum lstmsrc_status lstmsrc_dataset_set_times(struct lstmsrc_dataset *ds, const char *name,
+                                              const double *t, double period, double max_gap,
+                                              struct lstmsrc_error *err)
+{
+    if (!ds || !t) return set_error(err, LSTMSRC_ERR_ARG, "set_times: NULL %s", ds ? "t" : "ds");
+    const char *src = ds->source;
+    if (ds->time_kind || ds->t)
+        return set_error(err, LSTMSRC_ERR_ARG, "%s: the data set has times already", src);
+    if (!(isfinite(period) && period >= 0.0) || !(isfinite(max_gap) && max_gap >= 0.0))
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: period %g and max_gap %g: expected 0 (found from the times) or "
+                         "a positive number of seconds",
+                         src, period, max_gap);
+    const char *nm = name ? name : "time";
+    size_t len = strlen(nm);
+    if (len < 1 || len >= LSTMSRC_MAX_NAME)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s: time column name of %zu bytes: expected 1 to %d", src, len,
+                         LSTMSRC_MAX_NAME - 1);
+    enum lstmsrc_status st = check_times(src, t, ds->n, err);
+    if (st) return st;
+    double *copy = malloc(ds->n * sizeof *copy);
+    char *nm_copy = str_dup(nm);
+    if (!copy || !nm_copy) {
+        free(copy);
+        free(nm_copy);
+        return set_error(err, LSTMSRC_ERR_NOMEM, "%s: out of memory", src);
+    }
+    memcpy(copy, t, ds->n * sizeof *copy);
+    ds->t = copy;
+    ds->time_name = nm_copy;
+    ds->time_kind = 2; /* Unix seconds */
+    struct lstmsrc_columns cols;
+    memset(&cols, 0, sizeof cols);
+    cols.period = period;
+    cols.max_gap = max_gap;
+    if ((st = dataset_time_segments(ds, &cols, err))) {
+        free(ds->t);
+        free(ds->time_name);
+        ds->t = NULL;
+        ds->time_name = NULL;
+        ds->time_kind = 0;
+        ds->period = ds->max_gap = 0.0;
+        ds->irregular = ds->gaps = 0;
+    }
     return st;
 }

@@ -802,9 +802,9 @@ enum lstmsrc_status lstmsrc_time_cell(const struct csv_reader *r, int col, int k
 }
 
 /* The sampling period and the gaps: a step longer than the gap limit ends a segment. */
-static enum lstmsrc_status time_segments(struct lstmsrc_dataset *ds,
-                                         const struct lstmsrc_columns *cols,
-                                         struct lstmsrc_error *err)
+enum lstmsrc_status dataset_time_segments(struct lstmsrc_dataset *ds,
+                                          const struct lstmsrc_columns *cols,
+                                          struct lstmsrc_error *err)
 {
     size_t irregular = 0, back = 0;
     double period = cols->period;
@@ -1350,7 +1350,7 @@ static enum lstmsrc_status load(struct csv_reader *r, const struct lstmsrc_colum
     }
     if ((st = read_rows(r, first_nf, ncols, &in, &lab, cols ? cols : &defaults, ds, err)))
         goto fail;
-    if (ds->time_kind && (st = time_segments(ds, cols ? cols : &defaults, err))) goto fail;
+    if (ds->time_kind && (st = dataset_time_segments(ds, cols ? cols : &defaults, err))) goto fail;
     if (cols && cols->fill)
         fill_holes(ds, cols->fill, cols->fill_max > 0 ? cols->fill_max : LSTMSRC_FILL_MAX_DEFAULT);
     if (ds->has_labels && !(ds->output_names = dataset_output_names(ds))) goto nomem;

@@ -109,6 +109,14 @@ int dataset_segs_good(struct lstmsrc_dataset *ds, struct dataset_segs *sg, size_
  * when out of memory. */
 char **dataset_output_names(const struct lstmsrc_dataset *ds);
 
+/* Cuts the segments of ds (its rows and times ds->t stored) at every step longer than the gap
+ * limit (cols->max_gap, 0: 1.5 sampling periods; the period cols->period, 0: the most common
+ * step), and records the period, the irregular steps and the gaps, as a file's time column
+ * gives them. */
+enum lstmsrc_status dataset_time_segments(struct lstmsrc_dataset *ds,
+                                          const struct lstmsrc_columns *cols,
+                                          struct lstmsrc_error *err);
+
 /* The file line of 0-based data row `row`, or 0 when it is not known (see lines_regular). */
 long dataset_row_line(const struct lstmsrc_dataset *ds, size_t row);
 
