@@ -443,8 +443,10 @@ def _configure(cfg, opts, keep):
             if not isinstance(v, (bool, np.bool_)):
                 raise TypeError("bidirectional: expected a bool, got %r" % (v,))
             cfg.bidirectional = int(bool(v))
-        elif k in ("lr", "clip"):
+        elif k in ("lr", "clip", "ema"):
             setattr(cfg, k, _float(k, v))
+        elif k == "precision":
+            cfg.precision = _choice(k, v, {"fp32": 0, "bf16": 1, "auto": 2})
         elif k == "val":
             cfg.val_fraction = _float(k, v)
             unset &= ~_n.SUGGEST_VAL_FRACTION
@@ -638,8 +640,8 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     src1.., or class); breaks: (rows,) booleans, True where a row starts a new segment (a gap
     in time before it). NaN readings are missing rows. options: the CLI's, with its defaults:
     seq, hidden, layers, directions, bidirectional, features, label_at, epochs, batch, stride,
-    lr, clip, val, select, patience, pos_weight, threshold, durations, min_on, min_off, seed,
-    threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
+    lr, clip, ema, precision, val, select, patience, pos_weight, threshold, durations, min_on,
+    min_off, seed, threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
     choice.
 
     x may be a pandas DataFrame: its first column the input (or input_names, column names),

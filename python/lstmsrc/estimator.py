@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - exercised where scikit-learn is missin
 
 # the options of lstmsrc.train, each None for the library's (the CLI's) default
 _OPTIONS = ("seq", "hidden", "layers", "directions", "features", "label_at", "epochs", "batch",
-            "stride", "lr", "clip", "val", "select", "patience", "pos_weight", "threshold",
+            "stride", "lr", "clip", "ema", "precision", "val", "select", "patience", "pos_weight", "threshold",
             "durations", "min_on", "min_off", "seed", "threads")
 
 
@@ -41,7 +41,7 @@ class SourceClassifier(_Mixin, _Base):
 
     def __init__(self, seq=None, hidden=None, layers=None, directions=None, features=None,
                  label_at=None, epochs=None, batch=None, stride=None, lr=None, clip=None,
-                 val=None, select=None, patience=None, pos_weight=None, threshold=None,
+                 ema=None, precision=None, val=None, select=None, patience=None, pos_weight=None, threshold=None,
                  durations=None, min_on=None, min_off=None, seed=None, threads=None):
         for k in _OPTIONS:
             setattr(self, k, locals()[k])

@@ -80,6 +80,8 @@ def train_both(tmp, csv_path, py_kwargs, cli_args, name):
     ("tuned", dict(SMALL, durations="tune", select="f1", val=0.2, seed=7, directions=1),
      SMALL_ARGS + ["--durations", "tune", "--select", "f1", "--val", "0.2", "--seed", "7",
                    "--directions", "1"]),
+    ("ema-fp32", dict(SMALL, ema=0.9, precision="fp32"),
+     SMALL_ARGS + ["--ema", "0.9", "--precision", "fp32"]),
 ])
 def test_same_model_bytes_as_cli(tmp, gen, name, kwargs, args):
     a, b, _ = train_both(tmp, gen, kwargs, args, name)
