@@ -1,20 +1,10 @@
-"""Quick start: synthetic data from `lstmsrc gen`, a model trained from numpy, its scores, a
-stream. Run: PYTHONPATH=python python3 examples/python/quickstart.py [path/to/lstmsrc]"""
-
-import os
-import subprocess
-import sys
-import tempfile
-
-import numpy as np
+"""Quick start: synthetic data from lstmsrc.gen (the rows `lstmsrc gen` writes), a model
+trained from numpy, its scores, a stream. Run: PYTHONPATH=python python3
+examples/python/quickstart.py"""
 
 import lstmsrc
 
-cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "lstmsrc")
-path = os.path.join(tempfile.mkdtemp(), "gen.csv")
-subprocess.check_call([cli, "gen", "--rows", "20000", "--seed", "1", "-o", path])
-d = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32)
-x, y = d[:, 0], d[:, 1:]
+x, y = lstmsrc.gen(rows=20000, seed=1)
 train, test = slice(0, 16000), slice(16000, None)
 
 print(lstmsrc.doctor(x[train], labels=y[train]).findings[:1])

@@ -31,8 +31,8 @@ import numpy as np
 
 from . import _native as _n
 
-__all__ = ["train", "doctor", "SourceClassifier", "Model", "Stream", "Decision", "Report", "Finding",
-           "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
+__all__ = ["train", "doctor", "gen", "SourceClassifier", "Model", "Stream", "Decision", "Report",
+           "Finding", "TrainProgress", "Error", "ArgumentError", "FileError", "DataError", "FormatError",
            "VersionError", "OutOfMemoryError", "LimitError", "Interrupted", "DivergedError",
            "library_version", "library_path"]
 
@@ -1164,6 +1164,31 @@ class Report:
 def _g(v):
     """C's %g of a float promoted to double."""
     return "%g" % float(np.float32(v))
+
+
+def gen(rows=100000, sources=3, seed=1, classes=False):
+    """Synthetic meter data, as `lstmsrc gen` writes it: a reading that sums `sources` machines
+    with their own levels, durations and noise, and which of them is on. Returns (x, labels):
+    x (rows,) float32 readings and labels (rows, sources) uint8 0/1, or with classes=True
+    (x, classes): (rows,) int32, one class per combination of sources (2^sources of them). The
+    same seed gives the same rows as the CLI."""
+    import tempfile
+
+    cfg = _n.GenConfig()
+    _n.gen_config_default(ctypes.byref(cfg))
+    cfg.rows = _int("rows", rows, 1)
+    cfg.sources = _int("sources", sources, 1)
+    cfg.seed = _int("seed", seed, 0)
+    cfg.classes = int(bool(classes))
+    err = _n.Error()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "gen.csv")
+        _check(_n.gen_write(ctypes.byref(cfg), path.encode(), ctypes.byref(err)), err)
+        data = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    x = np.ascontiguousarray(data[:, 0], dtype=np.float32)
+    if classes:
+        return x, np.ascontiguousarray(data[:, 1], dtype=np.int32)
+    return x, np.ascontiguousarray(data[:, 1:], dtype=np.uint8)
 
 
 def doctor(x, labels=None, classes=None, *, input_names=None, label_names=None, breaks=None,

@@ -213,6 +213,13 @@ class Report(ctypes.Structure):
                 ("n_findings", _i)]
 
 
+class GenConfig(ctypes.Structure):
+    _fields_ = [("rows", _sz), ("sources", _i), ("seed", ctypes.c_uint64), ("classes", _i),
+                ("reserved_", ctypes.c_uint64 * 8)]
+
+
+gen_config_default = _proto("lstmsrc_gen_config_default", None, _P(GenConfig))
+gen_write = _proto("lstmsrc_gen_write", _st, _P(GenConfig), _cp, _err)
 evaluate = _proto("lstmsrc_evaluate", _st, _vp, _vp, _P(_P(Eval)), _err)
 eval_free = _proto("lstmsrc_eval_free", None, _P(Eval))
 doctor = _proto("lstmsrc_doctor", _st, _vp, _P(_P(Report)), _err)

@@ -607,3 +607,18 @@ def test_fuzz_array_entry_points_raise_never_crash(gen):
         except (TypeError, ValueError, lstmsrc.Error):
             n += 1
     assert n > 150  # most are refused; the rest are valid data; none crashed the interpreter
+
+
+def test_gen_is_the_cli_gen(tmp, gen, gen_classes):
+    """lstmsrc.gen gives the rows `lstmsrc gen` writes for the same seed (labels and classes)."""
+    _, d = read_csv(gen)
+    x, y = lstmsrc.gen(rows=4000, seed=3)
+    assert x.dtype == np.float32 and y.dtype == np.uint8 and y.shape == (4000, 3)
+    assert np.array_equal(x, d[:, 0].astype(np.float32)) and np.array_equal(y, d[:, 1:])
+    _, c = read_csv(gen_classes)
+    x, k = lstmsrc.gen(rows=4000, seed=4, classes=True)
+    assert k.dtype == np.int32 and np.array_equal(k, c[:, 1])
+    with pytest.raises(ValueError, match="rows"):
+        lstmsrc.gen(rows=0)
+    with pytest.raises(TypeError, match="sources"):
+        lstmsrc.gen(sources=2.5)
