@@ -11,7 +11,7 @@ function has(k) { return (k in v) && v[k] != "" }
 function f(k, fmt) { return has(k) ? sprintf(fmt, v[k]) : "n/a" }
 function ratio(a, b, fmt) { return (has(a) && has(b) && v[b] > 0) ? sprintf(fmt, v[a] / v[b]) : "n/a" }
 END {
-    peak = (v["isa"] == "avx512" && has("peak512_gflops")) ? v["peak512_gflops"] : v["peak_gflops"]
+    peak = ((v["isa"] == "avx512" || v["isa"] == "amx") && has("peak512_gflops")) ? v["peak512_gflops"] : v["peak_gflops"]
     print "# lstmsrc benchmark results"
     print ""
     printf "Measured %s on %s, one run of `make bench` (bench/run.sh). BLAS: %s. ", date, cpu, blas

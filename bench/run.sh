@@ -44,7 +44,7 @@ run() { "$@" | tee -a "$KV"; }
 # in use are wider (an AVX-512 CPU): both in the same run, on the same core
 ISA=$("$B" isa | sed -n 's/^isa //p')
 run_avx2() {
-    if [ "$ISA" = avx512 ]; then LSTMSRC_ISA=avx2 "$B" "$@" | sed 's/^/avx2_/' | tee -a "$KV"; fi
+    if [ "$ISA" = avx512 ] || [ "$ISA" = amx ]; then LSTMSRC_ISA=avx2 "$B" "$@" | sed 's/^/avx2_/' | tee -a "$KV"; fi
 }
 
 echo "== data: $ROWS rows (reference), 1,100,000 rows (memory)"

@@ -46,7 +46,7 @@ case " ${TEST_CFLAGS:-} " in *-fsanitize*) nopy="a sanitizer build's liblstmsrc.
 LIBSO=$(dirname "$LABS")/liblstmsrc.so
 # training numbers are the same bytes on AVX2 and AVX-512 (tests/cli_isa.sh), not on portable
 kern=$("$LABS" --version | sed -n 's/.*kernels: \([a-z0-9]*\).*/\1/p')
-case "$kern" in avx2 | avx512) nums= ;; *) nums="kernels $kern round differently from AVX2/AVX-512: a training run's numbers differ" ;; esac
+case "$kern" in avx2 | avx512 | amx) nums= ;; *) nums="kernels $kern round differently from AVX2/AVX-512: a training run's numbers differ" ;; esac
 
 # ---- the blocks of one doc: "N<TAB>KIND<TAB>LINE<TAB>OPTS" per block in $W/list, its text in
 # $W/N.body, the comment's hidden commands in $W/N.hide, each error as "N<TAB>error<TAB>LINE<TAB>MSG"

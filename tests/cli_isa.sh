@@ -1,8 +1,8 @@
 #!/bin/sh
 # The kernels LSTMSRC_ISA picks, through the CLI: --version names them; every ISA this CPU has
 # predicts a model within 1e-5 of the portable kernels and trains the same seed twice to the same
-# bytes; AVX-512 and AVX2 give the same bytes (same operations in the same
-# order in this build); an unknown name, or an ISA this CPU lacks, is refused with one line and
+# bytes; AVX-512, AMX (which changes only bf16 products) and AVX2 give the same fp32 bytes (same
+# operations in the same order in this build); an unknown name, or an ISA this CPU lacks, is refused with one line and
 # exit 2. ISAs the CPU lacks are skipped with the reason.
 # Usage: sh tests/cli_isa.sh [BUILD]. Ends with "N passed, N failed, N skipped".
 . tests/lib_cli.sh "$@"
@@ -19,7 +19,7 @@ OPTS="--epochs 2 --hidden 20 --batch 64 --threads 2 --seed 4 --quiet"
 LSTMSRC_ISA=portable "$L" train "$T/d.csv" -o "$T/portable.lsm" $OPTS >/dev/null 2>&1
 LSTMSRC_ISA=portable "$L" predict "$T/portable.lsm" "$T/d.csv" --proba -o "$T/portable.pred" \
     >/dev/null 2>&1
-for isa in avx2 avx512; do
+for isa in avx2 avx512 amx; do
     if LSTMSRC_ISA=$isa "$L" --version >/dev/null 2>"$T/why"; then
         LSTMSRC_ISA=$isa "$L" train "$T/d.csv" -o "$T/$isa.lsm" $OPTS >/dev/null 2>&1
         LSTMSRC_ISA=$isa "$L" train "$T/d.csv" -o "$T/$isa.2.lsm" $OPTS >/dev/null 2>&1
@@ -37,7 +37,12 @@ if [ -f "$T/avx512.lsm" ] && [ -f "$T/avx2.lsm" ]; then
 else
     skip "avx512 vs avx2 bytes" "this CPU lacks one of them"
 fi
-if [ "$best" != avx512 ]; then
+if [ -f "$T/amx.lsm" ] && [ -f "$T/avx2.lsm" ]; then
+    check "amx and avx2 fp32 models are the same bytes" cmp "$T/amx.lsm" "$T/avx2.lsm"
+else
+    skip "amx vs avx2 bytes" "this CPU lacks one of them"
+fi
+if ! LSTMSRC_ISA=avx512 "$L" --version >/dev/null 2>&1; then
     check "LSTMSRC_ISA=avx512 on a CPU without it is refused with exit 2" sh -c "
         LSTMSRC_ISA=avx512 '$L' train '$T/d.csv' -o '$T/x.lsm' $OPTS 2>'$T/e'; [ \$? -eq 2 ] &&
         grep -q lacks '$T/e' && [ ! -e '$T/x.lsm' ]"

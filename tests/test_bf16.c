@@ -7,7 +7,9 @@
  *   - deterministic: the same inputs give the same bytes, and a row's result does not depend
  *     on the other rows of the call (row by row = the whole batch);
  *   - the packed size never exceeds pack_floats(K1 + K2, N) (the LSTM buffers are shared).
- * Skipped with the reason printed where the CPU lacks AVX-512 BF16.
+ *   - columns past N of C are never written;
+ * for each bf16 kernel the CPU has: vdpbf16ps (avx512) and the AMX tiles (amx), each skipped
+ * with the reason printed where the CPU lacks it; where both run, they agree within the bound.
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,12 +34,20 @@ static void test_bf16_pack_size(void)
                     CHECK(pack_bf16_floats(k1, k2, n) <= pack_floats(k1 + k2, n));
 }
 
-static void test_bf16_products(void)
+/* C[1] of every shape and mode of the last run of each kernel, for the comparison between them */
+static float *last_c[2][NDIM(dims_m) * NDIM(dims_n) * NDIM(dims_k) * 3];
+
+static void products(enum kernels_isa isa, int slot)
 {
     if (!kernels_bf16_supported()) {
         SKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
         return;
     }
+    if (!kernels_isa_supported(isa)) {
+        SKIP("this CPU (or its kernel) offers no AMX-BF16 tiles (amx_tile, amx_bf16)");
+        return;
+    }
+    int run = 0, outside = 0;
     struct rng r;
     rng_seed(&r, 11);
     int bad = 0, diff = 0, rowdiff = 0;
@@ -64,11 +74,12 @@ static void test_bf16_products(void)
                     gemm_packed_portable(C[0], ldc, A, lda, K, A2, 4, k2, bp, kp, bi, mode == 0, M,
                                          N);
                     for (int q = 1; q < 3; q++)
-                        gemm_packed_bf16(C[q], ldc, A, lda, K, A2, 4, k2, bq, K, K2, bi, mode == 0,
-                                         M, N);
+                        gemm_packed_bf16_isa(isa, C[q], ldc, A, lda, K, A2, 4, k2, bq, K, K2, bi,
+                                             mode == 0, M, N);
                     for (int i = 0; i < M; i++) /* one row per call */
-                        gemm_packed_bf16(C[3] + (size_t)i * ldc, ldc, A + (size_t)i * lda, lda, K,
-                                         A2 + (size_t)i * 4, 4, k2, bq, K, K2, bi, mode == 0, 1, N);
+                        gemm_packed_bf16_isa(isa, C[3] + (size_t)i * ldc, ldc, A + (size_t)i * lda,
+                                             lda, K, A2 + (size_t)i * 4, 4, k2, bq, K, K2, bi,
+                                             mode == 0, 1, N);
                     for (int i = 0; i < M; i++)
                         for (int j = 0; j < N; j++) {
                             const size_t o = (size_t)i * ldc + j;
@@ -84,16 +95,62 @@ static void test_bf16_products(void)
                             if (err > bound) bad++;
                             if (s > 0 && err / s > worst) worst = err / s;
                         }
+                    for (int i = 0; i < M; i++)
+                        for (int j = N; j < ldc; j++)
+                            outside += C[1][(size_t)i * ldc + j] != C0[(size_t)i * ldc + j];
                     diff += memcmp(C[1], C[2], (size_t)M * ldc * 4) != 0;
                     rowdiff += memcmp(C[1], C[3], (size_t)M * ldc * 4) != 0;
+                    free(last_c[slot][run]);
+                    last_c[slot][run++] = C[1];
                     for (int q = 0; q < 4; q++)
-                        free(C[q]);
+                        if (q != 1) free(C[q]);
                     free(A), free(A2), free(W), free(bias), free(bp), free(bq), free(C0);
                 }
-    printf("  worst |bf16 - fp32| / sum|a b| = %.3g (bound 2^-7 = %.3g)\n", worst, 0x1p-7);
+    printf("  %s: worst |bf16 - fp32| / sum|a b| = %.3g (bound 2^-7 = %.3g)\n",
+           kernels_isa_name(isa), worst, 0x1p-7);
     CHECK(bad == 0);
+    CHECK(outside == 0);
     CHECK(diff == 0);
     CHECK(rowdiff == 0);
+}
+
+static void test_bf16_products_avx512(void)
+{
+    products(KERNELS_ISA_AVX512, 0);
+}
+
+static void test_bf16_products_amx(void)
+{
+    products(KERNELS_ISA_AMX, 1);
+}
+
+/* where both ran: the tile unit and vdpbf16ps round the same products (to bf16, the same way)
+ * and differ only in the order of the fp32 sums and in bf16 denormals (none here) */
+static void test_bf16_amx_vs_avx512(void)
+{
+    if (!last_c[0][0] || !last_c[1][0]) {
+        SKIP("needs both the AVX-512 BF16 and the AMX products");
+        return;
+    }
+    int run = 0, far = 0, same = 0, n = 0;
+    for (int a = 0; a < NDIM(dims_m); a++)
+        for (int b = 0; b < NDIM(dims_n); b++)
+            for (int c = 0; c < NDIM(dims_k); c++)
+                for (int mode = 0; mode < 3; mode++, run++) {
+                    const int M = dims_m[a], N = dims_n[b], K = dims_k[c] + 3;
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            const size_t o = (size_t)i * (N + 3) + j;
+                            const float x = last_c[0][run][o], y = last_c[1][run][o];
+                            /* sums of K products of |a b| <= 1 each, in fp32 */
+                            far += fabsf(x - y) > (K + 4) * 0x1p-22f * (1 + fabsf(x));
+                            same += x == y;
+                            n++;
+                        }
+                }
+    printf("  amx vs avx512: %d of %d elements equal, %d beyond the fp32 sum bound\n", same, n,
+           far);
+    CHECK(far == 0);
 }
 
 /* the packed layout, element by element (any CPU: pack_bf16 is plain C) */
@@ -130,6 +187,11 @@ int main(void)
 {
     RUN(test_bf16_pack_size);
     RUN(test_bf16_pack_layout);
-    RUN(test_bf16_products);
+    RUN(test_bf16_products_avx512);
+    RUN(test_bf16_products_amx);
+    RUN(test_bf16_amx_vs_avx512);
+    for (int slot = 0; slot < 2; slot++)
+        for (int i = 0; i < NDIM(last_c[0]); i++)
+            free(last_c[slot][i]);
     return test_report("test_bf16");
 }

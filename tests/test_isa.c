@@ -6,8 +6,9 @@
  *     kernels fuse multiply-adds, the portable ones may not), on shapes that are not multiples
  *     of any tile (M, N 1..67);
  *   - the fused cell forward (5e-7 absolute) and backward (5e-6), odd H past one vector;
- *   - AVX-512 against AVX2: the same operations in the same order, so the same bits (a property
- *     of this build, which keeps models the same across the two; not promised across versions);
+ *   - AVX-512 (and AMX, whose fp32 kernels are AVX-512's) against AVX2: the same operations in
+ *     the same order, so the same bits (a property of this build, which keeps fp32 models the
+ *     same across them; not promised across versions);
  *   - the ISA choice: names round-trip, the one in use is supported.
  * An ISA the CPU lacks is skipped with the reason printed.
  */
@@ -154,7 +155,7 @@ static void one_isa(enum kernels_isa isa)
         return;
     }
     int bits = 0;
-    const int vs_avx2 = isa == KERNELS_ISA_AVX512;
+    const int vs_avx2 = isa >= KERNELS_ISA_AVX512;
     int bad = products(isa, vs_avx2 ? &bits : NULL);
     double worst_f = 0, worst_b = 0;
     const int hs[] = {1, 13, 16, 17, 64};
@@ -183,6 +184,12 @@ static void test_isa_avx512(void)
     one_isa(KERNELS_ISA_AVX512);
 }
 
+/* AMX changes only the bf16 products (test_bf16.c): its fp32 kernels are AVX-512's */
+static void test_isa_amx(void)
+{
+    one_isa(KERNELS_ISA_AMX);
+}
+
 static void test_isa_choice(void)
 {
     for (int i = 0; i < KERNELS_ISA_COUNT; i++)
@@ -209,5 +216,6 @@ int main(void)
     RUN(test_isa_choice);
     RUN(test_isa_avx2);
     RUN(test_isa_avx512);
+    RUN(test_isa_amx);
     return test_report("test_isa");
 }

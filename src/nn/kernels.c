@@ -15,6 +15,9 @@
  * (exp_poly; exp8 on 8 lanes) within ~1 ulp of libm's (tests/test_kernels.c).
  * Not here: threads (train/pool.c shards batches), allocation, the parameter layout (model.c).
  */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE /* syscall(2): the AMX tile permission */
+#endif
 #include "nn/kernels.h"
 
 #include "base/common.h"
@@ -29,11 +32,30 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LSTMSRC_NO_SIMD)
 #define KERNELS_X86 1
 #include <immintrin.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #else
 #define KERNELS_X86 0
 #endif
 
 #define PANEL KERNELS_PANEL
+
+#if KERNELS_X86
+/* Linux gives a process the AMX tile registers' state (8 KB of XSAVE area per thread) only when
+ * asked (arch_prctl ARCH_REQ_XCOMP_PERM for XTILEDATA). Asking again is a no-op; the answer is
+ * the kernel's and fixed for the process. Elsewhere: no AMX. */
+static int amx_permitted(void)
+{
+#if defined(__linux__) && defined(SYS_arch_prctl)
+    const long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+    return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+#else
+    return 0;
+#endif
+}
+#endif
 
 int kernels_isa_supported(enum kernels_isa isa)
 {
@@ -47,6 +69,10 @@ int kernels_isa_supported(enum kernels_isa isa)
         return kernels_isa_supported(KERNELS_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512vl");
+    case KERNELS_ISA_AMX:
+        return kernels_isa_supported(KERNELS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16") &&
+               __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
+               amx_permitted();
 #endif
     default:
         return 0;
@@ -60,7 +86,7 @@ enum kernels_isa kernels_isa_best(void)
     return KERNELS_ISA_PORTABLE;
 }
 
-static const char *const isa_names[KERNELS_ISA_COUNT] = {"portable", "avx2", "avx512"};
+static const char *const isa_names[KERNELS_ISA_COUNT] = {"portable", "avx2", "avx512", "amx"};
 
 const char *kernels_isa_name(enum kernels_isa isa)
 {
@@ -106,12 +132,14 @@ int kernels_isa_env_problem(char *msg, size_t n)
     if (!e || !*e) return 0;
     int want = kernels_isa_parse(e);
     if (want < 0) {
-        snprintf(msg, n, "LSTMSRC_ISA=%s is not one of avx512, avx2, portable", e);
+        snprintf(msg, n, "LSTMSRC_ISA=%s is not one of amx, avx512, avx2, portable", e);
         return 1;
     }
     if (!kernels_isa_supported((enum kernels_isa)want)) {
         snprintf(msg, n, "LSTMSRC_ISA=%s: this CPU (or build) lacks %s; it has %s", e,
-                 want == KERNELS_ISA_AVX512 ? "AVX-512 F/BW/DQ/VL" : "AVX2+FMA",
+                 want == KERNELS_ISA_AMX      ? "AMX-BF16 tiles (amx_tile, amx_bf16)"
+                 : want == KERNELS_ISA_AVX512 ? "AVX-512 F/BW/DQ/VL"
+                                              : "AVX2+FMA",
                  kernels_isa_name(kernels_isa_best()));
         return 1;
     }
@@ -1531,6 +1559,158 @@ BF16 static void gemm_bf16_avx512(float *C, int ldc, const float *A1, int lda1, 
     }
 }
 
+
+/* ============================== AMX BF16 tiles ============================== */
+
+/* The same product on the AMX tile unit (TDPBF16PS: a 16 x 16 fp32 tile += a 16 x 32 bf16 tile
+ * of A times a 32 x 16 tile of B, as pairs): rows of A are converted as above (16 at a time),
+ * and pack_bf16's panels are already the layout of a B tile (one row per pair of k, 16 columns
+ * of 32-bit words). Per element: init, then the pairs of k in tiles of 16 in order; within a
+ * tile the unit sums the 32 products in its own order (and treats bf16 denormals as zero), so
+ * the bits differ from vdpbf16ps's, within the same bound, and are fixed for the same inputs.
+ * Tiles: 0, 1 the C of two panels (16 rows x 16 columns), 2 the A of 16 pairs, 3 and 4 their B,
+ * 5 to 7 the same for a last group of fewer pairs; a call's last block of fewer than 16 rows gets
+ * tiles of that many rows, so a row's result never depends on the other rows of the call. */
+#define AMX                                                                                        \
+    __attribute__((target("amx-tile,amx-bf16,avx512bf16,avx512f,avx512bw,avx512dq,avx512vl,avx2,"  \
+                          "fma")))
+#define AMX_ROWS 16
+
+struct amx_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+};
+
+/* tiles of `rows` rows of C and A (1..16: the last block of a call may be shorter), and a last
+ * group of `tail` pairs (0: none) */
+AMX static void amx_configure(int rows, int tail)
+{
+    _Alignas(64) struct amx_config c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int t = 0; t < 5; t++) {
+        c.rows[t] = (uint8_t)(t == 3 || t == 4 ? 16 : rows); /* B: 16 pairs */
+        c.colsb[t] = 64;
+    }
+    if (tail) {
+        c.rows[5] = (uint8_t)rows; /* A: rows x tail pairs */
+        c.colsb[5] = (uint16_t)(4 * tail);
+        c.rows[6] = c.rows[7] = (uint8_t)tail; /* B: tail pairs x 16 columns */
+        c.colsb[6] = c.colsb[7] = 64;
+    }
+    _tile_loadconfig(&c);
+}
+
+/* The C tiles (mr rows; np panels of columns n0.., nn valid) before the products: from C, the
+ * bias or zero, through ct (mr x 32) when the last panel is partial */
+AMX static void amx_load_c(int whole, int np, float *C, int ldc, float *ct, const float *bias,
+                           int init, int mr, int nn)
+{
+    if (whole) {
+        if (init == INIT_ACC) {
+            _tile_loadd(0, C, (size_t)ldc * 4);
+            if (np > 1) _tile_loadd(1, C + PANEL, (size_t)ldc * 4);
+        } else if (init == INIT_BIAS) {
+            _tile_loadd(0, bias, 0); /* stride 0: the bias row in every row */
+            if (np > 1) _tile_loadd(1, bias + PANEL, 0);
+        } else {
+            _tile_zero(0);
+            if (np > 1) _tile_zero(1);
+        }
+        return;
+    }
+    const __mmask16 m0 = mask16(nn), m1 = mask16(nn - PANEL);
+    const __m512 b0 = init == INIT_BIAS ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 b1 = init == INIT_BIAS ? _mm512_maskz_loadu_ps(m1, bias + PANEL) : b0;
+    for (int r = 0; r < mr; r++) {
+        const float *cr = C + (size_t)r * ldc;
+        float *t = ct + r * 2 * PANEL;
+        _mm512_store_ps(t, init == INIT_ACC ? _mm512_maskz_loadu_ps(m0, cr) : b0);
+        _mm512_store_ps(t + PANEL, init == INIT_ACC ? _mm512_maskz_loadu_ps(m1, cr + PANEL) : b1);
+    }
+    _tile_loadd(0, ct, 2 * PANEL * 4);
+    if (np > 1) _tile_loadd(1, ct + PANEL, 2 * PANEL * 4);
+}
+
+AMX static void amx_store_c(int whole, int np, float *C, int ldc, float *ct, int mr, int nn)
+{
+    if (whole) {
+        _tile_stored(0, C, (size_t)ldc * 4);
+        if (np > 1) _tile_stored(1, C + PANEL, (size_t)ldc * 4);
+        return;
+    }
+    _tile_stored(0, ct, 2 * PANEL * 4);
+    if (np > 1) _tile_stored(1, ct + PANEL, 2 * PANEL * 4);
+    const __mmask16 m0 = mask16(nn), m1 = mask16(nn - PANEL);
+    for (int r = 0; r < mr; r++) {
+        _mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, _mm512_load_ps(ct + r * 2 * PANEL));
+        if (np > 1)
+            _mm512_mask_storeu_ps(C + (size_t)r * ldc + PANEL, m1,
+                                  _mm512_load_ps(ct + r * 2 * PANEL + PANEL));
+    }
+}
+
+AMX static void gemm_bf16_amx(float *C, int ldc, const float *A1, int lda1, int K1,
+                              const float *A2, int lda2, int K2, const uint32_t *bp, int p1,
+                              size_t pstride, const float *bias, int init, int M, int N)
+{
+    _Alignas(64) uint32_t abuf[AMX_ROWS * BF_KC];
+    _Alignas(64) float ct[AMX_ROWS * 2 * PANEL];
+    const int nq = K2 > 0 ? p1 + (K2 + 1) / 2 : (K1 + 1) / 2;
+    const int tail = nq % 16;
+    const size_t as = (size_t)BF_KC * 4, bs = (size_t)PANEL * 4;
+    int rows = imin(AMX_ROWS, M);
+    amx_configure(rows, tail);
+    for (int i0 = 0; i0 < M; i0 += AMX_ROWS) {
+        const int mr = imin(AMX_ROWS, M - i0);
+        if (mr != rows) amx_configure(rows = mr, tail); /* the last, shorter block */
+        int q0 = 0;
+        do {
+            const int qn = imin(BF_KC, nq - q0), full = qn / 16, rem = qn % 16;
+            for (int r = 0; r < mr; r++) {
+                uint16_t *d = (uint16_t *)(abuf + (size_t)r * BF_KC);
+                const int e1 = imin(q0 + qn, p1);
+                if (q0 < e1) bf16_row(d, A1 + (size_t)(i0 + r) * lda1, K1, q0, e1);
+                if (q0 + qn > p1) {
+                    const int s2 = q0 > p1 ? q0 : p1;
+                    bf16_row(d + 2 * (s2 - q0), A2 + (size_t)(i0 + r) * lda2, K2, s2 - p1,
+                             q0 + qn - p1);
+                }
+            }
+            for (int n0 = 0; n0 < N; n0 += 2 * PANEL) {
+                const int nn = imin(2 * PANEL, N - n0), np = nn > PANEL ? 2 : 1;
+                const int whole = nn == np * PANEL;
+                float *cb = C + (size_t)i0 * ldc + n0;
+                const uint32_t *b = bp + (size_t)(n0 / PANEL) * pstride + (size_t)q0 * PANEL;
+                amx_load_c(whole, np, cb, ldc, ct, bias ? bias + n0 : NULL, q0 ? INIT_ACC : init,
+                           mr, nn);
+                for (int s = 0; s < full; s++) {
+                    _tile_loadd(2, abuf + 16 * s, as);
+                    _tile_loadd(3, b + (size_t)16 * s * PANEL, bs);
+                    _tile_dpbf16ps(0, 2, 3);
+                    if (np > 1) {
+                        _tile_loadd(4, b + pstride + (size_t)16 * s * PANEL, bs);
+                        _tile_dpbf16ps(1, 2, 4);
+                    }
+                }
+                if (rem) {
+                    _tile_loadd(5, abuf + 16 * full, as);
+                    _tile_loadd(6, b + (size_t)16 * full * PANEL, bs);
+                    _tile_dpbf16ps(0, 5, 6);
+                    if (np > 1) {
+                        _tile_loadd(7, b + pstride + (size_t)16 * full * PANEL, bs);
+                        _tile_dpbf16ps(1, 5, 7);
+                    }
+                }
+                amx_store_c(whole, np, cb, ldc, ct, mr, nn);
+            }
+            q0 += qn;
+        } while (q0 < nq);
+    }
+    _tile_release();
+}
+
 #endif /* KERNELS_X86 */
 
 /* ============================== dispatch ============================== */
@@ -1541,7 +1721,7 @@ void gemm_packed_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, i
 {
 #if KERNELS_X86
     const int init = accumulate ? INIT_ACC : bias ? INIT_BIAS : INIT_ZERO;
-    if (isa == KERNELS_ISA_AVX512) {
+    if (isa >= KERNELS_ISA_AVX512) {
         gemm_nn_avx512(C, ldc, A1, lda1, K1, A2, lda2, K2, bp, PANEL, (size_t)kp * PANEL, bias,
                        init, M, N);
         return;
@@ -1567,9 +1747,9 @@ void gemm_nn_own_isa(enum kernels_isa isa, float *C, int ldc, const float *A, in
                      const float *B, int ldb, int M, int N, int K, float beta)
 {
 #if KERNELS_X86
-    if (isa == KERNELS_ISA_AVX512 || isa == KERNELS_ISA_AVX2) {
+    if (isa >= KERNELS_ISA_AVX2) {
         scale_c(C, ldc, M, N, beta);
-        (isa == KERNELS_ISA_AVX512 ? gemm_nn_avx512 : gemm_nn_avx2)(
+        (isa >= KERNELS_ISA_AVX512 ? gemm_nn_avx512 : gemm_nn_avx2)(
             C, ldc, A, lda, K, NULL, 0, 0, B, (size_t)ldb, PANEL, NULL,
             beta == 0.0f ? INIT_ZERO : INIT_ACC, M, N);
         return;
@@ -1590,7 +1770,7 @@ void gemm_tn_seg_isa(enum kernels_isa isa, float *C, int ldc, const float *A, in
                      int skip_below)
 {
 #if KERNELS_X86
-    if (isa == KERNELS_ISA_AVX512) {
+    if (isa >= KERNELS_ISA_AVX512) {
         gemm_tn_avx512(C, ldc, A, lda, a_seg, B, ldb, b_seg, M, N, K, nseg, skip_below);
         return;
     }
@@ -1639,7 +1819,7 @@ void lstm_cell_forward_isa(enum kernels_isa isa, float *z, float *c, float *tc, 
                            const float *c_prev, const float *b, int B, int H)
 {
 #if KERNELS_X86
-    if (isa == KERNELS_ISA_AVX512) {
+    if (isa >= KERNELS_ISA_AVX512) {
         cell_forward_avx512(z, c, tc, h, ldh, c_prev, b, B, H);
         return;
     }
@@ -1663,7 +1843,7 @@ void lstm_cell_backward2_isa(enum kernels_isa isa, float *dz, int ldz, float *dc
                              const float *tc, int B, int H)
 {
 #if KERNELS_X86
-    if (isa == KERNELS_ISA_AVX512) {
+    if (isa >= KERNELS_ISA_AVX512) {
         cell_backward_avx512(dz, ldz, dc, dh1, dh2, gates, c_prev, tc, B, H);
         return;
     }
@@ -1760,18 +1940,31 @@ void pack_bf16(float *bp, const float *src, size_t sk, size_t sn, int K1, int K2
     }
 }
 
-void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
-                      int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
-                      int accumulate, int M, int N)
+void gemm_packed_bf16_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, int lda1,
+                          int K1, const float *A2, int lda2, int K2, const float *bp, int kp1,
+                          int kp2, const float *bias, int accumulate, int M, int N)
 {
 #if KERNELS_X86
     const int init = accumulate ? INIT_ACC : bias ? INIT_BIAS : INIT_ZERO;
     LSTMSRC_ASSERT(kernels_bf16_supported() && K1 <= kp1 && K2 <= kp2);
+    if (isa == KERNELS_ISA_AMX) {
+        LSTMSRC_ASSERT(kernels_isa_supported(KERNELS_ISA_AMX));
+        gemm_bf16_amx(C, ldc, A1, lda1, K1, A2, lda2, K2, (const uint32_t *)(const void *)bp,
+                      (kp1 + 1) / 2, bf16_pairs(kp1, kp2) * PANEL, bias, init, M, N);
+        return;
+    }
     gemm_bf16_avx512(C, ldc, A1, lda1, K1, A2, lda2, K2, (const uint32_t *)(const void *)bp,
                      (kp1 + 1) / 2, bf16_pairs(kp1, kp2) * PANEL, bias, init, M, N);
 #else
-    (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2, (void)bp;
+    (void)isa, (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2, (void)bp;
     (void)kp1, (void)kp2, (void)bias, (void)accumulate, (void)M, (void)N;
     LSTMSRC_ASSERT(0);
 #endif
+}
+
+void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                      int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
+                      int accumulate, int M, int N)
+{
+    gemm_packed_bf16_isa(kernels_isa() == KERNELS_ISA_AMX ? KERNELS_ISA_AMX : KERNELS_ISA_AVX512, C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp1, kp2, bias, accumulate, M, N);
 }

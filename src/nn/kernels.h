@@ -27,20 +27,22 @@
 enum kernels_isa {
     KERNELS_ISA_PORTABLE = 0, /* portable C (any CPU) */
     KERNELS_ISA_AVX2 = 1,     /* AVX2 + FMA */
-    KERNELS_ISA_AVX512 = 2    /* AVX-512 F, BW, DQ and VL (+ FMA): 16-wide products and cells */
+    KERNELS_ISA_AVX512 = 2,   /* AVX-512 F, BW, DQ and VL (+ FMA): 16-wide products and cells */
+    KERNELS_ISA_AMX = 3       /* AVX-512 with BF16, and AMX-BF16 tiles: fp32 as AVX-512 (the
+                                 same bits); bf16 products on the tile unit */
 };
-#define KERNELS_ISA_COUNT 3
+#define KERNELS_ISA_COUNT 4
 
 /* 1 when this CPU (and build) can run the kernels of isa. */
 int kernels_isa_supported(enum kernels_isa isa);
 /* The best isa this CPU and build support. */
 enum kernels_isa kernels_isa_best(void);
 /* The kernels in use, fixed for the life of the process: the environment variable
- * LSTMSRC_ISA=avx512|avx2|portable when set and supported, else the best supported level at or
+ * LSTMSRC_ISA=amx|avx512|avx2|portable when set and supported, else the best supported level at or
  * below the one asked for; the best supported one when LSTMSRC_ISA is unset or unknown. Read
  * once (thread-safe) and cached, so every call of a process gets the same bits. */
 enum kernels_isa kernels_isa(void);
-/* "avx512", "avx2", "portable" */
+/* "amx", "avx512", "avx2", "portable" */
 const char *kernels_isa_name(enum kernels_isa isa);
 /* isa named s (one of kernels_isa_name's), or -1 */
 int kernels_isa_parse(const char *s);
@@ -148,12 +150,18 @@ size_t pack_bf16_floats(int K1, int K2, int N);
 /* B[k][n] = src[k*sk + n*sn]: sk = 1, sn = lds packs src = B^T (as pack_b_t); sk = lds, sn = 1
  * packs src = B (as pack_b_n). */
 void pack_bf16(float *bp, const float *src, size_t sk, size_t sn, int K1, int K2, int N);
+/* gemm_packed_bf16 on the kernels of isa: KERNELS_ISA_AMX (the tile unit) or KERNELS_ISA_AVX512
+ * (vdpbf16ps), which must be supported; tests compare the two. */
+void gemm_packed_bf16_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, int lda1,
+                          int K1, const float *A2, int lda2, int K2, const float *bp, int kp1,
+                          int kp2, const float *bias, int accumulate, int M, int N);
 /* gemm_packed with bf16 products and fp32 sums, B packed by pack_bf16 with parts kp1, kp2
  * (K1 <= kp1, K2 <= kp2; A2 may be NULL when K2 = 0). A is rounded to bf16 as it is read.
  * Per element: init, then the pairs of A1's k, then of A2's, in order, each pair's two products
  * added in one step in fp32. Needs kernels_bf16_supported(). Against the fp32 product, each
  * element is off by at most (2^-7 + 2^-16 + K 2^-23) sum_k |a_k b_k| (two roundings to bf16's
- * 8 significant bits, unit roundoff 2^-8, per product; then fp32 sums over K = K1 + K2 terms). */
+ * 8 significant bits, unit roundoff 2^-8, per product; then fp32 sums over K = K1 + K2 terms).
+ * Runs on the AMX tiles when kernels_isa() is KERNELS_ISA_AMX, else on vdpbf16ps. */
 void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
                       int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
                       int accumulate, int M, int N);
