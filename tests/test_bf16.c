@@ -8,6 +8,7 @@
  *     on the other rows of the call (row by row = the whole batch);
  *   - the packed size never exceeds pack_floats(K1 + K2, N) (the LSTM buffers are shared).
  *   - columns past N of C are never written;
+ *   - gemm_tn_bf16 (the AMX weight gradient) within the same bound of the fp32 gemm_tn;
  * for each bf16 kernel the CPU has: vdpbf16ps (avx512) and the AMX tiles (amx), each skipped
  * with the reason printed where the CPU lacks it; where both run, they agree within the bound.
  */
@@ -153,6 +154,60 @@ static void test_bf16_amx_vs_avx512(void)
     CHECK(far == 0);
 }
 
+/* gemm_tn_bf16 (the weight gradient on the AMX tiles) against the portable fp32 gemm_tn: the
+ * same bound per element, shapes past every tile and chunk (M, N past 16 and 256, K odd and past
+ * the 64 of a chunk), columns past N untouched, the same bytes twice */
+static void test_bf16_tn(void)
+{
+    if (!kernels_bf16_tn_supported()) {
+        SKIP("the AMX kernels are not in use (amx_tile, amx_bf16; LSTMSRC_ISA)");
+        return;
+    }
+    static const int ms[] = {1, 5, 16, 17, 64}, ns[] = {1, 16, 33, 256, 300},
+                     ks[] = {1, 2, 47, 48, 65, 130};
+    struct rng r;
+    rng_seed(&r, 12);
+    int bad = 0, outside = 0, diff = 0;
+    double worst = 0;
+    for (int a = 0; a < NDIM(ms); a++)
+        for (int b = 0; b < NDIM(ns); b++)
+            for (int c = 0; c < NDIM(ks); c++) {
+                const int M = ms[a], N = ns[b], K = ks[c], lda = M + 2, ldb = N + 5, ldc = N + 3;
+                float *A = randv(&r, (size_t)K * lda, 1), *B = randv(&r, (size_t)K * ldb, 1);
+                float *C0 = randv(&r, (size_t)M * ldc, 1), *C[3];
+                for (int q = 0; q < 3; q++) {
+                    C[q] = malloc((size_t)M * ldc * 4);
+                    memcpy(C[q], C0, (size_t)M * ldc * 4);
+                }
+                gemm_tn_portable(C[0], ldc, A, lda, B, ldb, M, N, K);
+                gemm_tn_bf16(C[1], ldc, A, lda, B, ldb, M, N, K);
+                gemm_tn_bf16(C[2], ldc, A, lda, B, ldb, M, N, K);
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) {
+                        double sum = 0;
+                        for (int k = 0; k < K; k++)
+                            sum += fabs((double)A[(size_t)k * lda + i] * B[(size_t)k * ldb + j]);
+                        const size_t o = (size_t)i * ldc + j;
+                        const double err = fabs((double)C[1][o] - C[0][o]);
+                        if (err > (0x1p-7 + 0x1p-16 + (K + 2) * 0x1p-23) * sum +
+                                      (K + 2) * 0x1p-23 * fabs(C0[o]))
+                            bad++;
+                        if (sum > 0 && err / sum > worst) worst = err / sum;
+                    }
+                    for (int j = N; j < ldc; j++)
+                        outside += C[1][(size_t)i * ldc + j] != C0[(size_t)i * ldc + j];
+                }
+                diff += memcmp(C[1], C[2], (size_t)M * ldc * 4) != 0;
+                for (int q = 0; q < 3; q++)
+                    free(C[q]);
+                free(A), free(B), free(C0);
+            }
+    printf("  amx gemm_tn_bf16: worst |bf16 - fp32| / sum|a b| = %.3g\n", worst);
+    CHECK(bad == 0);
+    CHECK(outside == 0);
+    CHECK(diff == 0);
+}
+
 /* the packed layout, element by element (any CPU: pack_bf16 is plain C) */
 static void test_bf16_pack_layout(void)
 {
@@ -190,6 +245,7 @@ int main(void)
     RUN(test_bf16_products_avx512);
     RUN(test_bf16_products_amx);
     RUN(test_bf16_amx_vs_avx512);
+    RUN(test_bf16_tn);
     for (int slot = 0; slot < 2; slot++)
         for (int i = 0; i < NDIM(last_c[0]); i++)
             free(last_c[slot][i]);

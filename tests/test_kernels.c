@@ -440,6 +440,59 @@ static void test_lstm_fast_vs_plain(void)
     }
 }
 
+/* --precision bf16 on the fast path (its products: the gates, dh, dx, and on the AMX kernels
+ * each step's dW_h as its transpose) against the fp32 plain path: within bf16's rounding of the
+ * operands, relative to the largest value */
+static void test_lstm_bf16_vs_fp32(void)
+{
+    if (!kernels_bf16_supported()) {
+        SKIP("this CPU has no AVX-512 BF16 (avx512_bf16)");
+        return;
+    }
+    struct rng r;
+    rng_seed(&r, 6);
+    const int shapes[][4] = {/* T, B, I, H */ {3, 53, 2, 5}, {5, 100, 1, 64}, {2, 97, 3, 20}};
+    for (int sh = 0; sh < 3; sh++) {
+        const int T = shapes[sh][0], B = shapes[sh][1], I = shapes[sh][2], H = shapes[sh][3];
+        const int G = 4 * H, IH = I + H;
+        float *w = randv(&r, (size_t)G * IH, 0.5), *b = randv(&r, (size_t)G, 0.5);
+        float *x = randv(&r, (size_t)T * B * I, 1.5), *dhs = randv(&r, (size_t)T * B * H, 0.3);
+        struct bufs f, p;
+        bufs_alloc(&f, 1, T, B, I, H);
+        f.b.bf16 = 1;
+        bufs_alloc(&p, 0, T, B, I, H);
+        lstm_forward(&f.b, x, w, b, B, T, I, H, 1);
+        lstm_forward(&p.b, x, w, b, B, T, I, H, 1);
+        double wh = 0;
+        for (size_t e = 0; e < (size_t)T * B * H; e++)
+            wh = fmax(wh, fabs(f.b.h[e] - p.b.h[e]));
+        float *dwf = calloc((size_t)G * IH, 4), *dwp = calloc((size_t)G * IH, 4);
+        float *dbf = calloc(G, 4), *dbp = calloc(G, 4);
+        float *dxf = calloc((size_t)T * B * I, 4), *dxp = calloc((size_t)T * B * I, 4);
+        lstm_backward(dwf, dbf, dxf, &f.b, dhs, w, B, T, I, H);
+        lstm_backward(dwp, dbp, dxp, &p.b, dhs, w, B, T, I, H);
+        double wd = 0, mag = 0, xd = 0, xmag = 0;
+        for (int e = 0; e < G * IH; e++) {
+            wd = fmax(wd, fabs(dwf[e] - dwp[e]));
+            mag = fmax(mag, fabs(dwp[e]));
+        }
+        for (int e = 0; e < T * B * I; e++) {
+            xd = fmax(xd, fabs(dxf[e] - dxp[e]));
+            xmag = fmax(xmag, fabs(dxp[e]));
+        }
+        printf("  lstm bf16 (%s) T=%d B=%d I=%d H=%d: h %.2e, dW %.2e of %.2e, dx %.2e of %.2e\n",
+               kernels_bf16_tn_supported() ? "amx, dW_h in bf16" : "avx512", T, B, I, H, wh, wd,
+               mag, xd, xmag);
+        CHECK(wh <= 2e-2);
+        CHECK(wd <= 2e-2 * mag);
+        CHECK(xd <= 2e-2 * xmag);
+        CHECK(mag > 1e-2 && wd > 0); /* not vacuous: bf16 was used */
+        float *all[] = {w, b, x, dhs, dwf, dwp, dbf, dbp, dxf, dxp, f.mem, p.mem};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            free(all[i]);
+    }
+}
+
 /* ============================== fused training step ============================== */
 
 static void test_train_step_fused(void)
@@ -560,8 +613,32 @@ static void test_train_step_fused(void)
     }
 }
 
+/* add_transpose: dst += src^T exactly (one addition per element), on ragged shapes */
+static void test_add_transpose(void)
+{
+    struct rng r;
+    rng_seed(&r, 21);
+    int bad = 0;
+    static const int dims[] = {1, 3, 16, 17, 64, 100};
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 6; b++) {
+            const int R = dims[a], C = dims[b], ldd = C + 2, lds = R + 3;
+            float *dst = randv(&r, (size_t)R * ldd, 1), *src = randv(&r, (size_t)C * lds, 1);
+            float *want = malloc((size_t)R * ldd * sizeof *want);
+            memcpy(want, dst, (size_t)R * ldd * sizeof *want);
+            for (int i = 0; i < R; i++)
+                for (int j = 0; j < C; j++)
+                    want[(size_t)i * ldd + j] += src[(size_t)j * lds + i];
+            add_transpose(dst, ldd, src, lds, R, C);
+            bad += memcmp(dst, want, (size_t)R * ldd * sizeof *want) != 0;
+            free(dst), free(src), free(want);
+        }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
+    RUN(test_add_transpose);
     RUN(test_gemm_nn_own);
     RUN(test_gemm_tn);
     RUN(test_gemm_packed);
@@ -569,6 +646,7 @@ int main(void)
     RUN(test_sigmoid_tanh);
     RUN(test_cell_simd_vs_portable);
     RUN(test_lstm_fast_vs_plain);
+    RUN(test_lstm_bf16_vs_fp32);
     RUN(test_train_step_fused);
     return test_report("test_kernels");
 }

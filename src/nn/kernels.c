@@ -1711,6 +1711,115 @@ AMX static void gemm_bf16_amx(float *C, int ldc, const float *A1, int lda1, int 
     _tile_release();
 }
 
+
+/* C (M, N) += A^T @ B in bf16 products with fp32 sums on the tile unit; A (K, M), B (K, N).
+ * Per chunk of up to TN_QC pairs of k (rows 2q, 2q+1 of A and B): B's rows are interleaved into
+ * pairs panel by panel (TN_NC columns at a time), A's columns are gathered into rows of pairs
+ * 16 at a time; then every 16 x 32 block of C takes the chunk's tiles. */
+#define TN_QC 32  /* pairs of k per chunk */
+#define TN_NC 256 /* columns of B per converted chunk (32 KB of pairs) */
+
+AMX static void gemm_tn_bf16_amx(float *C, int ldc, const float *A, int lda, const float *B,
+                                 int ldb, int M, int N, int K)
+{
+    _Alignas(64) uint32_t bb[TN_QC * TN_NC];
+    _Alignas(64) uint32_t ab[AMX_ROWS * TN_QC];
+    _Alignas(64) float ct[AMX_ROWS * 2 * PANEL];
+    const size_t as = TN_QC * 4, bs = (size_t)PANEL * 4;
+    const __m512i rowv = _mm512_setr_epi32(0, TN_QC, 2 * TN_QC, 3 * TN_QC, 4 * TN_QC, 5 * TN_QC,
+                                           6 * TN_QC, 7 * TN_QC, 8 * TN_QC, 9 * TN_QC, 10 * TN_QC,
+                                           11 * TN_QC, 12 * TN_QC, 13 * TN_QC, 14 * TN_QC,
+                                           15 * TN_QC); /* word of row r in ab */
+    int rows = -1, tl = -1;
+    for (int k0 = 0; k0 < K; k0 += 2 * TN_QC) {
+        const int kn = imin(2 * TN_QC, K - k0), qn = (kn + 1) / 2, full = qn / 16, rem = qn % 16;
+        for (int n0c = 0; n0c < N; n0c += TN_NC) {
+            const int nc = imin(TN_NC, N - n0c);
+            /* bb: panel p, pair q, column j = bf16(B[k0+2q][n]) | bf16(B[k0+2q+1][n]) << 16 */
+            for (int q = 0; q < qn; q++) {
+                const float *b0 = B + (size_t)(k0 + 2 * q) * ldb + n0c;
+                const float *b1 = 2 * q + 1 < kn ? b0 + ldb : NULL;
+                for (int j = 0; j < nc; j += PANEL) {
+                    const __mmask16 m = mask16(nc - j);
+                    const __m512i lo = _mm512_cvtepu16_epi32(
+                        (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, b0 + j)));
+                    const __m512i hi =
+                        b1 ? _mm512_cvtepu16_epi32(
+                                 (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, b1 + j)))
+                           : _mm512_setzero_si512();
+                    _mm512_store_si512(bb + ((size_t)(j / PANEL) * qn + q) * PANEL,
+                                       _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+                }
+            }
+            for (int i0 = 0; i0 < M; i0 += AMX_ROWS) {
+                const int mr = imin(AMX_ROWS, M - i0);
+                if (mr != rows || rem != tl) amx_configure(rows = mr, tl = rem);
+                /* ab: row r, pair q = bf16(A[k0+2q][i0+r]) | bf16(A[k0+2q+1][i0+r]) << 16 */
+                for (int q = 0; q < qn; q++) {
+                    const float *a0 = A + (size_t)(k0 + 2 * q) * lda + i0;
+                    const float *a1 = 2 * q + 1 < kn ? a0 + lda : NULL;
+                    const __mmask16 m = mask16(mr);
+                    const __m512i lo = _mm512_cvtepu16_epi32(
+                        (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, a0)));
+                    const __m512i hi = a1 ? _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(
+                                                _mm512_maskz_loadu_ps(m, a1)))
+                                          : _mm512_setzero_si512();
+                    /* column q of ab: lane r to row r */
+                    _mm512_i32scatter_epi32(ab + q, rowv,
+                                            _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)), 4);
+                }
+                for (int n0 = 0; n0 < nc; n0 += 2 * PANEL) {
+                    const int nn = imin(2 * PANEL, nc - n0), np = nn > PANEL ? 2 : 1;
+                    const int whole = nn == np * PANEL;
+                    float *cb = C + (size_t)i0 * ldc + n0c + n0;
+                    const uint32_t *b = bb + (size_t)(n0 / PANEL) * qn * PANEL;
+                    const size_t ps = (size_t)qn * PANEL; /* the next panel */
+                    amx_load_c(whole, np, cb, ldc, ct, NULL, INIT_ACC, mr, nn);
+                    for (int s = 0; s < full; s++) {
+                        _tile_loadd(2, ab + 16 * s, as);
+                        _tile_loadd(3, b + (size_t)16 * s * PANEL, bs);
+                        _tile_dpbf16ps(0, 2, 3);
+                        if (np > 1) {
+                            _tile_loadd(4, b + ps + (size_t)16 * s * PANEL, bs);
+                            _tile_dpbf16ps(1, 2, 4);
+                        }
+                    }
+                    if (rem) {
+                        _tile_loadd(5, ab + 16 * full, as);
+                        _tile_loadd(6, b + (size_t)16 * full * PANEL, bs);
+                        _tile_dpbf16ps(0, 5, 6);
+                        if (np > 1) {
+                            _tile_loadd(7, b + ps + (size_t)16 * full * PANEL, bs);
+                            _tile_dpbf16ps(1, 5, 7);
+                        }
+                    }
+                    amx_store_c(whole, np, cb, ldc, ct, mr, nn);
+                }
+            }
+        }
+    }
+    if (rows > 0) _tile_release();
+}
+
+
+/* dst (R, C) += src^T, src (C, R): 16 columns of a dst row from one gather down src */
+AVX512 static void add_transpose_avx512(float *dst, int ldd, const float *src, int lds, int R,
+                                        int C)
+{
+    const __m512i down = _mm512_mullo_epi32(_mm512_set1_epi32(lds),
+                                            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                              11, 12, 13, 14, 15));
+    for (int r = 0; r < R; r++) {
+        float *d = dst + (size_t)r * ldd;
+        for (int c = 0; c < C; c += 16) {
+            const __mmask16 m = mask16(C - c);
+            const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, down,
+                                                      src + (size_t)c * lds + r, 4);
+            _mm512_mask_storeu_ps(d + c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + c), v));
+        }
+    }
+}
+
 #endif /* KERNELS_X86 */
 
 /* ============================== dispatch ============================== */
@@ -1958,6 +2067,36 @@ void gemm_packed_bf16_isa(enum kernels_isa isa, float *C, int ldc, const float *
 #else
     (void)isa, (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2, (void)bp;
     (void)kp1, (void)kp2, (void)bias, (void)accumulate, (void)M, (void)N;
+    LSTMSRC_ASSERT(0);
+#endif
+}
+
+void add_transpose(float *dst, int ldd, const float *src, int lds, int R, int C)
+{
+#if KERNELS_X86
+    if (kernels_isa() >= KERNELS_ISA_AVX512 && (size_t)lds * 16 < (size_t)1 << 31) {
+        add_transpose_avx512(dst, ldd, src, lds, R, C);
+        return;
+    }
+#endif
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            dst[(size_t)r * ldd + c] += src[(size_t)c * lds + r];
+}
+
+int kernels_bf16_tn_supported(void)
+{
+    return kernels_isa() == KERNELS_ISA_AMX;
+}
+
+void gemm_tn_bf16(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                  int K)
+{
+#if KERNELS_X86
+    LSTMSRC_ASSERT(kernels_isa_supported(KERNELS_ISA_AMX));
+    gemm_tn_bf16_amx(C, ldc, A, lda, B, ldb, M, N, K);
+#else
+    (void)C, (void)ldc, (void)A, (void)lda, (void)B, (void)ldb, (void)M, (void)N, (void)K;
     LSTMSRC_ASSERT(0);
 #endif
 }

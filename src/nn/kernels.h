@@ -150,6 +150,15 @@ size_t pack_bf16_floats(int K1, int K2, int N);
 /* B[k][n] = src[k*sk + n*sn]: sk = 1, sn = lds packs src = B^T (as pack_b_t); sk = lds, sn = 1
  * packs src = B (as pack_b_n). */
 void pack_bf16(float *bp, const float *src, size_t sk, size_t sn, int K1, int K2, int N);
+/* dst (R, C) += src^T for src (C, R); row strides ldd, lds (the same sums on every ISA) */
+void add_transpose(float *dst, int ldd, const float *src, int lds, int R, int C);
+/* 1 when gemm_tn_bf16 runs here: the kernels in use are KERNELS_ISA_AMX. */
+int kernels_bf16_tn_supported(void);
+/* C (M,N) += A^T @ B, A (K,M), B (K,N), with both rounded to bf16 (to nearest even) and the
+ * products summed in fp32 on the AMX tiles, pairs of k in order, in chunks of 64 k; the same
+ * bound per element as gemm_packed_bf16. Needs kernels_bf16_tn_supported(). */
+void gemm_tn_bf16(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
+                  int K);
 /* gemm_packed_bf16 on the kernels of isa: KERNELS_ISA_AMX (the tile unit) or KERNELS_ISA_AVX512
  * (vdpbf16ps), which must be supported; tests compare the two. */
 void gemm_packed_bf16_isa(enum kernels_isa isa, float *C, int ldc, const float *A1, int lda1,

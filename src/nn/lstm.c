@@ -91,6 +91,14 @@ static void step_product(const struct lstm_buf *buf, float *C, int ldc, const fl
 
 /* ============================== fast path ============================== */
 
+/* bf16 on the AMX tiles takes the step's dW_h in bf16 too, as its transpose: dwt holds dW_h^T
+ * (H, 4H) += h_{t-1}^T dz, whose bf16 operands are h's columns (gathered) and dz's rows
+ * (interleaved in pairs), the cheap way round (kernels.h gemm_tn_bf16) */
+static int dwh_transposed(const struct lstm_buf *buf)
+{
+    return buf->bf16 && kernels_bf16_tn_supported();
+}
+
 void lstm_forward_prepare(struct lstm_buf *buf, const float *w, int I, int H)
 {
     LSTMSRC_ASSERT(buf->wf);
@@ -149,7 +157,10 @@ void lstm_backward_rows(struct lstm_buf *buf, const float *dhseq, float *dx, int
          * dW_h (4H, H) += dz^T h_{t-1} while dz is in L1 (none at t = 0: h_{-1} = 0) */
         if (t > 0) {
             step_product(buf, dhn, H, dz, LDZ, G, NULL, 0, 0, buf->wbh, G, 0, NULL, 0, nb, H);
-            gemm_tn_own(dwh, H, dz, LDZ, buf->h + prev * H, H, G, H, nb);
+            if (dwh_transposed(buf))
+                gemm_tn_bf16(dwh, G, buf->h + prev * H, H, dz, LDZ, H, G, nb);
+            else
+                gemm_tn_own(dwh, H, dz, LDZ, buf->h + prev * H, H, G, H, nb);
         }
         if (dx)
             step_product(buf, dx + row * I, I, dz, LDZ, G, NULL, 0, 0, buf->wbx, G, 0, NULL, 1, nb,
@@ -170,10 +181,12 @@ void lstm_backward_finish(const struct lstm_buf *buf, float *dw, float *db, int 
 {
     const int IH = I + H, G = 4 * H;
     const float *dwh = buf->dwt, *dwx1 = buf->dwt + (size_t)G * H;
+    if (dwh_transposed(buf)) add_transpose(dw + I, IH, dwh, G, G, H); /* dW_h^T (H, 4H) */
     for (int m = 0; m < G; m++) {
         float *dwm = dw + (size_t)m * IH;
-        for (int j = 0; j < H; j++)
-            dwm[I + j] += dwh[(size_t)m * H + j];
+        if (!dwh_transposed(buf))
+            for (int j = 0; j < H; j++)
+                dwm[I + j] += dwh[(size_t)m * H + j];
         for (int i = 0; i < I; i++)
             dwm[i] += dwx1[(size_t)i * G + m];
         db[m] += dwx1[(size_t)I * G + m];

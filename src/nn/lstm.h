@@ -39,7 +39,8 @@ struct lstm_buf {
     float *wf;      /* W^T (I+H, 4H) packed: z = [x | h] @ W^T */
     float *wbh;     /* W[:, I:] (4H, H) packed: dh_{t-1} = dz @ W_h (backward only) */
     float *wbx;     /* W[:, :I] (4H, I) packed: dx_t = dz @ W_x (only with an input gradient) */
-    float *dwt;     /* dW_h (4H, H), then [dW_x | db]^T (I+1, 4H), summed over the row blocks */
+    float *dwt;     /* dW_h (4H, H), then [dW_x | db]^T (I+1, 4H), summed over the row blocks;
+                       with bf16 on the AMX kernels dW_h^T (H, 4H), in bf16 products */
     float *xa;      /* (T, LSTM_ROW_BLOCK, I+1) [x_t | 1] of one block (backward) */
     const float *x; /* the last forward's input (T, B, I), read again by the fast backward */
     int frozen;     /* wf (and wbh, wbx when present) hold this layer's weights (set by
@@ -47,8 +48,9 @@ struct lstm_buf {
                        their w argument for the products */
     int bf16;       /* fast path: the step products (gates, dh_{t-1}, dx) in bf16 with fp32
                        sums (kernels.h gemm_packed_bf16; needs kernels_bf16_supported), wf, wbh
-                       and wbx packed as bf16 pairs; the weight gradient, cell and state stay
-                       fp32. Set before the first pack. */
+                       and wbx packed as bf16 pairs; on the AMX kernels also each step's dW_h
+                       (kernels.h gemm_tn_bf16); sums, cell and state stay fp32. Set before the
+                       first pack. */
     int scratch;    /* inference only (fast path): gates (LSTM_ROW_BLOCK, 4H), c (2,
                        LSTM_ROW_BLOCK, H) and tc (LSTM_ROW_BLOCK, H) are one block's scratch, not
                        kept per step; h is still (T, B, H) */
