@@ -649,6 +649,11 @@ struct lstmsrc_eval {
     int majority_class;
     double majority_accuracy, majority_macro_f1;
     size_t *confusion; /* (outputs, outputs): row = true class, col = predicted */
+    /* The integers every number above is computed from (windows, exact matches, wrong labels,
+     * per output the model's and the rule's TP/FP/FN/TN, the confusion matrix), in an order of
+     * the library's own: what lstmsrc_eval_merge and lstmsrc_eval_reduce add up. */
+    uint64_t *counts; /* (n_counts) */
+    size_t n_counts;
 };
 
 /* Evaluates `m` on every full window of `ds` (which must have the model's label columns).
@@ -660,6 +665,27 @@ enum lstmsrc_status lstmsrc_evaluate(const struct lstmsrc_model *m,
                                      const struct lstmsrc_dataset *ds, struct lstmsrc_eval **out,
                                      struct lstmsrc_error *err);
 void lstmsrc_eval_free(struct lstmsrc_eval *ev);
+
+/* Evaluation in parts, scored as one: files evaluated one at a time, or spread over processes
+ * (the CLI's `mpirun -np N lstmsrc eval`). lstmsrc_evaluate_part is lstmsrc_evaluate on one
+ * part, except that a data set with no full window, or ds NULL (a process with no file), gives
+ * an evaluation of 0 windows (every score 0) instead of failing. lstmsrc_eval_merge adds the
+ * counts of `part` into `into` (evaluations of one model) and scores `into` again;
+ * lstmsrc_eval_reduce does the same over the processes of `comm` in place: a collective every
+ * process calls with its own part of one model, and each gets the total (comm NULL or of size
+ * 1: nothing to add). Whole files split into parts so give the numbers of lstmsrc_evaluate on
+ * them loaded as one data set (lstmsrc_dataset_load_files), bit for bit, when each file lies in
+ * one part and is read with the columns the one data set gives it (a model's:
+ * lstmsrc_model_columns). A total of 0 windows is the caller's to refuse, as lstmsrc_evaluate
+ * does. Fails with LSTMSRC_ERR_ARG for evaluations of differently shaped models or a bad comm,
+ * LSTMSRC_ERR_IO when the exchange failed, LSTMSRC_ERR_NOMEM. */
+enum lstmsrc_status lstmsrc_evaluate_part(const struct lstmsrc_model *m,
+                                          const struct lstmsrc_dataset *ds,
+                                          struct lstmsrc_eval **out, struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_eval_merge(struct lstmsrc_eval *into, const struct lstmsrc_eval *part,
+                                       struct lstmsrc_error *err);
+enum lstmsrc_status lstmsrc_eval_reduce(struct lstmsrc_eval *ev, const struct lstmsrc_comm *comm,
+                                        struct lstmsrc_error *err);
 
 /* ============================== using a trained model ============================== */
 

@@ -3,8 +3,9 @@
 # for the same data and seed on any ranks x threads split (2x1 = 1x2, 2x2 = 1x4, 3 ranks over
 # TCP only as between machines); only rank 0 writes; a run stopped by Ctrl-C at mpirun saves
 # the model and the state, and resumed under mpirun ends with the uninterrupted model; predict
-# over several files gives one process's outputs (eval is refused: one process); a data
-# error on rank 1 only is reported with its file:line and every rank exits 1; a rank killed
+# over several files gives one process's outputs, and eval over them prints one process's
+# bytes (text, stderr, --json; one rank idle too); a data error on rank 1 only (train, eval)
+# is reported with its file:line and every rank exits non-zero; a rank killed
 # mid-training ends the job (no hang). Skipped, saying why, when the build has no MPI or
 # mpirun is missing.
 . tests/lib_cli.sh "$@"
@@ -49,9 +50,33 @@ mkdir "$T/o1" "$T/o2"
 check "predict FILES -o DIR/ over 2 ranks writes the files of one process" \
     sh -c "timeout 60 $M -np 2 '$LA' predict '$T/t2.lsm' '$T/p1.csv' '$T/p2.csv' '$T/p3.csv' \
         -o '$T/o2/' && diff -r '$T/o1' '$T/o2'"
-check "eval under mpirun -np 2 is refused with one message (it runs in one process)" \
-    sh -c "! timeout 60 $M -np 2 '$LA' eval '$T/t2.lsm' '$T/p1.csv' >'$T/e.out' 2>&1 &&
-        [ \$(grep -c 'runs in one process' '$T/e.out') = 1 ]"
+
+# eval over several files: dealt out the same way, the counts added over the ranks; rank 0
+# prints the one process's bytes, text and --json, and its stderr lines (a file with holes:
+# the missing rows and segments of all files)
+awk -F, 'NR == 50 || NR == 700 { $1 = "NA" } { print }' OFS=, "$T/p2.csv" >"$T/h2.csv"
+EF="$T/p1.csv $T/h2.csv $T/p3.csv"
+"$L" eval "$T/t2.lsm" $EF >"$T/e1.txt" 2>"$T/e1.err"
+"$L" eval "$T/t2.lsm" $EF --json >"$T/e1.json" 2>/dev/null
+same_eval() { # RANKS FILES...: text, stderr and --json of one process
+    n=$1
+    shift
+    timeout 60 $M -np "$n" "$LA" eval "$T/t2.lsm" "$@" >"$T/en.txt" 2>"$T/en.err" &&
+        timeout 60 $M -np "$n" "$LA" eval "$T/t2.lsm" "$@" --json >"$T/en.json" &&
+        cmp "$T/en.txt" "$T/e1.txt" && cmp "$T/en.err" "$T/e1.err" && cmp "$T/en.json" "$T/e1.json"
+}
+check "the one-process eval has scores and the holes' line" \
+    sh -c "grep -q 'exact-match accuracy' '$T/e1.txt' && grep -q '2 of 6000 rows missing' '$T/e1.err'"
+check "eval over 3 files on -np 2 prints one process's text, stderr and --json, byte for byte" \
+    same_eval 2 $EF
+check "eval over 3 files on -np 3 (a file each) prints one process's bytes" same_eval 3 $EF
+"$L" eval "$T/t2.lsm" "$T/p1.csv" "$T/p2.csv" >"$T/e1.txt" 2>"$T/e1.err"
+"$L" eval "$T/t2.lsm" "$T/p1.csv" "$T/p2.csv" --json >"$T/e1.json" 2>/dev/null
+check "eval over 2 files on -np 3 (one rank idle) prints one process's bytes" \
+    same_eval 3 "$T/p1.csv" "$T/p2.csv"
+"$L" eval "$T/t2.lsm" "$T/p1.csv" >"$T/e1.txt" 2>"$T/e1.err"
+"$L" eval "$T/t2.lsm" "$T/p1.csv" --json >"$T/e1.json" 2>/dev/null
+check "eval of one file on -np 2 (rank 1 idle) prints one process's bytes" same_eval 2 "$T/p1.csv"
 
 # a data error on rank 1 alone: its file:line, exit 1 from every rank, no model
 head -n 200 "$T/d.csv" >"$T/bad.csv"
@@ -68,6 +93,14 @@ data_error_rank1() {
         grep -q "bad.csv:201:" "$T/bad.out" && [ ! -e "$T/bad.lsm" ]
 }
 check "a data error on rank 1 only: file:line said, every rank exits 1" data_error_rank1
+eval_error_rank1() { # bad.csv is file 1 of 3: rank 1's
+    ! timeout 60 $M -np 2 "$LA" eval "$T/t2.lsm" "$T/p1.csv" "$T/bad.csv" "$T/p3.csv" \
+        >"$T/ebad.out" 2>"$T/ebad.err" &&
+        [ "$(grep -c 'lstmsrc: eval: .*bad.csv:201:2: expected 0 or 1' "$T/ebad.err")" = 1 ] &&
+        [ ! -s "$T/ebad.out" ]
+}
+check "eval with a data error in rank 1's file only: its file:line once, non-zero, no scores" \
+    eval_error_rank1
 
 # a rank killed mid-training ends the whole job, no hang
 cat >"$T/kill1.sh" <<EOS

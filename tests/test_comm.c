@@ -4,7 +4,10 @@
  * "ranks" (1 and 2 threads each) are byte for byte the model of one process, for multi-label
  * data with tuned thresholds and for multi-class; a stop request seen by one rank only stops
  * every rank at the same step, with the same model; a failed exchange is LSTMSRC_ERR_IO on every
- * rank; a comm with a bad rank is refused.
+ * rank; a comm with a bad rank is refused. Evaluation in parts: files evaluated one by one and
+ * merged (lstmsrc_evaluate_part, lstmsrc_eval_merge), or spread over 3 ranks, one with no file,
+ * and reduced (lstmsrc_eval_reduce), give every number of lstmsrc_evaluate on the files as one
+ * data set, multi-label and multi-class; a failed exchange is LSTMSRC_ERR_IO there too.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -73,6 +76,7 @@ struct rank {
     enum lstmsrc_status st;
     struct lstmsrc_model *m;
     struct lstmsrc_error err;
+    struct lstmsrc_eval *ev; /* evaluation in parts: this rank's, reduced in place */
 };
 
 static int fake_allgather(void *user, void *buf, const size_t *counts)
@@ -229,6 +233,197 @@ static void test_bad_rank_refused(void)
     CHECK(strstr(err.msg, "rank 2 of 2") != NULL);
 }
 
+/* ---- evaluation in parts ---- */
+
+/* Every number of two evaluations, bit for bit. */
+static int same_eval(const struct lstmsrc_eval *a, const struct lstmsrc_eval *b)
+{
+    if (!a || !b || a->task != b->task || a->windows != b->windows || a->outputs != b->outputs ||
+        a->n_counts != b->n_counts || memcmp(a->counts, b->counts, a->n_counts * 8))
+        return 0;
+    double x[] = {a->macro_f1,
+                  a->subset_accuracy,
+                  a->hamming_loss,
+                  a->all_off_subset_accuracy,
+                  a->all_off_macro_f1,
+                  a->all_off_hamming_loss,
+                  a->threshold_macro_f1,
+                  a->threshold_subset_accuracy,
+                  a->threshold_hamming_loss,
+                  a->accuracy,
+                  a->majority_accuracy,
+                  a->majority_macro_f1};
+    double y[] = {b->macro_f1,
+                  b->subset_accuracy,
+                  b->hamming_loss,
+                  b->all_off_subset_accuracy,
+                  b->all_off_macro_f1,
+                  b->all_off_hamming_loss,
+                  b->threshold_macro_f1,
+                  b->threshold_subset_accuracy,
+                  b->threshold_hamming_loss,
+                  b->accuracy,
+                  b->majority_accuracy,
+                  b->majority_macro_f1};
+    if (memcmp(x, y, sizeof x) || a->majority_class != b->majority_class) return 0;
+    for (int j = 0; j < a->outputs; j++) {
+        const struct lstmsrc_output_metrics *p = &a->per[j], *q = &b->per[j];
+        if (p->precision != q->precision || p->recall != q->recall || p->f1 != q->f1 ||
+            p->support != q->support || p->threshold != q->threshold ||
+            p->baseline_f1 != q->baseline_f1 || p->min_on != q->min_on)
+            return 0;
+    }
+    size_t k = (size_t)a->outputs;
+    return !a->confusion ||
+           (b->confusion && !memcmp(a->confusion, b->confusion, k * k * sizeof *a->confusion));
+}
+
+static void *reduce_main(void *arg)
+{
+    struct rank *r = arg;
+    r->st = lstmsrc_eval_reduce(r->ev, &r->comm, &r->err);
+    return NULL;
+}
+
+/* Reduces ranks[q].ev (set by the caller) over `size` thread ranks. */
+static void run_reduce(struct rank *ranks, int size, int fail_at)
+{
+    static struct world w;
+    pthread_t th[MAX_RANKS];
+    memset(&w, 0, sizeof w);
+    w.size = size;
+    w.fail_at = fail_at;
+    pthread_barrier_init(&w.bar, NULL, (unsigned)size);
+    for (int q = 0; q < size; q++) {
+        ranks[q].w = &w;
+        ranks[q].calls = 0;
+        ranks[q].comm = (struct lstmsrc_comm){q, size, fake_allgather, &ranks[q]};
+        pthread_create(&th[q], NULL, reduce_main, &ranks[q]);
+    }
+    for (int q = 0; q < size; q++)
+        pthread_join(th[q], NULL);
+    pthread_barrier_destroy(&w.bar);
+}
+
+/* Three files (the last too short for a window), a model trained on `train`; the files' one
+ * evaluation against their parts merged and reduced over 3 ranks (file 0; files 1 and 2; none). */
+static void check_parts(const struct lstmsrc_dataset *train, int classes)
+{
+    struct lstmsrc_train_config cfg;
+    struct lstmsrc_error err;
+    struct lstmsrc_model *m = NULL;
+    struct lstmsrc_columns cols;
+    small_config(&cfg, 1);
+    CHECK(lstmsrc_train(train, &cfg, &m, &err) == LSTMSRC_OK);
+    if (!m) return;
+    lstmsrc_model_columns(m, 0, &cols);
+    char paths[3][600];
+    const char *files[3];
+    const size_t rows[3] = {700, 900, 3};
+    for (int i = 0; i < 3; i++) {
+        struct lstmsrc_gen_config g;
+        lstmsrc_gen_config_default(&g);
+        g.rows = rows[i] < 10 ? 10 : rows[i];
+        g.sources = classes ? 1 : 2; /* 2 classes: no more than the model saw */
+        g.seed = 11 + (uint64_t)i;
+        g.classes = classes;
+        snprintf(paths[i], sizeof paths[i], "%s/part%d.csv", dir, i);
+        files[i] = paths[i];
+        CHECK(lstmsrc_gen_write(&g, paths[i], &err) == LSTMSRC_OK);
+    }
+    /* the last file: its header and 3 rows, fewer than a window of 4 */
+    size_t len = 0;
+    unsigned char *b = slurp(paths[2], &len);
+    size_t cut = 0;
+    for (int lines = 0; b && cut < len && lines < 4; cut++)
+        lines += b[cut] == '\n';
+    CHECK(b && spit(paths[2], b, cut));
+    free(b);
+
+    struct lstmsrc_dataset *all = NULL, *one[3] = {NULL, NULL, NULL}, *last2 = NULL;
+    struct lstmsrc_eval *ref = NULL, *sum = NULL, *part = NULL;
+    CHECK(lstmsrc_dataset_load_files(files, 3, &cols, &all, &err) == LSTMSRC_OK);
+    CHECK(all && lstmsrc_evaluate(m, all, &ref, &err) == LSTMSRC_OK);
+    if (!ref) fprintf(stderr, "  evaluate: %s\n", err.msg);
+    for (int i = 0; i < 3; i++)
+        CHECK(lstmsrc_dataset_load(files[i], &cols, &one[i], &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_dataset_load_files(files + 1, 2, &cols, &last2, &err) == LSTMSRC_OK);
+    if (!ref || !one[0] || !one[1] || !one[2] || !last2) goto done;
+
+    /* the short file alone: lstmsrc_evaluate refuses it, a part is 0 windows */
+    CHECK(lstmsrc_evaluate(m, one[2], &part, &err) == LSTMSRC_ERR_PARSE && part == NULL);
+    CHECK(lstmsrc_evaluate_part(m, one[2], &part, &err) == LSTMSRC_OK);
+    CHECK(part && part->windows == 0 && part->macro_f1 == 0.0);
+    lstmsrc_eval_free(part);
+    part = NULL;
+
+    /* merged one file at a time, starting from no data */
+    CHECK(lstmsrc_evaluate_part(m, NULL, &sum, &err) == LSTMSRC_OK);
+    for (int i = 0; sum && i < 3; i++) {
+        CHECK(lstmsrc_evaluate_part(m, one[i], &part, &err) == LSTMSRC_OK);
+        CHECK(part && lstmsrc_eval_merge(sum, part, &err) == LSTMSRC_OK);
+        lstmsrc_eval_free(part);
+        part = NULL;
+    }
+    CHECK(ref->windows > 0 && same_eval(sum, ref));
+
+    /* over 3 ranks: file 0; files 1 and 2 as one data set; nothing */
+    struct rank ranks[3];
+    memset(ranks, 0, sizeof ranks);
+    CHECK(lstmsrc_evaluate_part(m, one[0], &ranks[0].ev, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_evaluate_part(m, last2, &ranks[1].ev, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_evaluate_part(m, NULL, &ranks[2].ev, &err) == LSTMSRC_OK);
+    if (ranks[0].ev && ranks[1].ev && ranks[2].ev) {
+        run_reduce(ranks, 3, 0);
+        for (int q = 0; q < 3; q++)
+            CHECK(ranks[q].st == LSTMSRC_OK && same_eval(ranks[q].ev, ref));
+        /* a failed exchange: LSTMSRC_ERR_IO on every rank */
+        run_reduce(ranks, 2, 1);
+        CHECK(ranks[0].st == LSTMSRC_ERR_IO && ranks[1].st == LSTMSRC_ERR_IO);
+    }
+    for (int q = 0; q < 3; q++)
+        lstmsrc_eval_free(ranks[q].ev);
+done:
+    lstmsrc_eval_free(ref);
+    lstmsrc_eval_free(sum);
+    lstmsrc_dataset_free(all);
+    lstmsrc_dataset_free(last2);
+    for (int i = 0; i < 3; i++) {
+        lstmsrc_dataset_free(one[i]);
+        unlink(paths[i]);
+    }
+    lstmsrc_model_free(m);
+}
+
+static void test_eval_parts_multilabel(void)
+{
+    check_parts(ml, 0);
+}
+static void test_eval_parts_multiclass(void)
+{
+    check_parts(mc, 1);
+}
+
+/* Evaluations of differently shaped models are not added up. */
+static void test_eval_merge_refused(void)
+{
+    struct lstmsrc_train_config cfg;
+    struct lstmsrc_error err;
+    struct lstmsrc_model *a = NULL, *b = NULL;
+    struct lstmsrc_eval *ea = NULL, *eb = NULL;
+    small_config(&cfg, 1);
+    cfg.epochs = 1;
+    CHECK(lstmsrc_train(ml, &cfg, &a, &err) == LSTMSRC_OK);
+    CHECK(lstmsrc_train(mc, &cfg, &b, &err) == LSTMSRC_OK);
+    CHECK(a && lstmsrc_evaluate_part(a, NULL, &ea, &err) == LSTMSRC_OK);
+    CHECK(b && lstmsrc_evaluate_part(b, NULL, &eb, &err) == LSTMSRC_OK);
+    if (ea && eb) CHECK(lstmsrc_eval_merge(ea, eb, &err) == LSTMSRC_ERR_ARG);
+    lstmsrc_eval_free(ea);
+    lstmsrc_eval_free(eb);
+    lstmsrc_model_free(a);
+    lstmsrc_model_free(b);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/lstmsrc-comm-XXXXXX");
@@ -242,6 +437,9 @@ int main(void)
     RUN(test_stop_on_one_rank);
     RUN(test_failed_exchange);
     RUN(test_bad_rank_refused);
+    RUN(test_eval_parts_multilabel);
+    RUN(test_eval_parts_multiclass);
+    RUN(test_eval_merge_refused);
     lstmsrc_dataset_free(ml);
     lstmsrc_dataset_free(mc);
     rmdir(dir);

@@ -339,12 +339,57 @@ void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns
     }
 }
 
+void cli_ingest_counts(const struct lstmsrc_dataset *ds, struct cli_ingest *in)
+{
+    memset(in, 0, sizeof *in);
+    if (!ds) return;
+    in->time_name = lstmsrc_dataset_time(ds, &in->period, &in->n[CLI_IN_IRREGULAR],
+                                         &in->n[CLI_IN_GAPS], &in->n[CLI_IN_DROPPED]);
+    in->source = lstmsrc_dataset_source(ds);
+    lstmsrc_dataset_missing(ds, &in->n[CLI_IN_CELLS], &in->n[CLI_IN_MISSING],
+                            &in->n[CLI_IN_INVALID]);
+    in->n[CLI_IN_SEGMENTS] = lstmsrc_dataset_segments(ds);
+    in->n[CLI_IN_ROWS] = lstmsrc_dataset_rows(ds);
+    in->n[CLI_IN_FILES] = lstmsrc_dataset_files(ds);
+    in->n[CLI_IN_SKIPPED] = lstmsrc_dataset_files_skipped(ds);
+    in->n[CLI_IN_FILLED] = lstmsrc_dataset_filled(ds);
+}
+
+void cli_report_ingest_counts(const char *cmd, const struct cli_ingest *in)
+{
+    const size_t *n = in->n;
+    if (in->time_name) {
+        fprintf(stderr,
+                "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
+                "step%s, %zu gap%s)",
+                cmd, n[CLI_IN_FILES] > 1 ? "the files" : in->source, in->time_name, in->period,
+                n[CLI_IN_IRREGULAR], n[CLI_IN_IRREGULAR] == 1 ? "" : "s", n[CLI_IN_GAPS],
+                n[CLI_IN_GAPS] == 1 ? "" : "s");
+        if (n[CLI_IN_DROPPED])
+            fprintf(stderr, "; %zu rows outside --from/--until left out", n[CLI_IN_DROPPED]);
+        if (n[CLI_IN_SKIPPED])
+            fprintf(stderr, "; %zu file%s wholly outside left out", n[CLI_IN_SKIPPED],
+                    n[CLI_IN_SKIPPED] == 1 ? "" : "s");
+        fputc('\n', stderr);
+    }
+    const size_t files = n[CLI_IN_FILES], rows = n[CLI_IN_MISSING], segs = n[CLI_IN_SEGMENTS];
+    const size_t cells = n[CLI_IN_CELLS], invalid = n[CLI_IN_INVALID], filled = n[CLI_IN_FILLED];
+    if (rows == 0 && segs == files) return;
+    char name[64];
+    if (files > 1) snprintf(name, sizeof name, "%zu files", files);
+    fprintf(stderr,
+            "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
+            "reading%s), %zu segment%s",
+            cmd, files > 1 ? name : in->source, rows, n[CLI_IN_ROWS], cells, cells == 1 ? "" : "s",
+            invalid, invalid == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+    if (filled)
+        fprintf(stderr, "; %zu of the missing row%s bridged by --fill", filled,
+                filled == 1 ? "" : "s");
+    fputc('\n', stderr);
+}
+
 void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
 {
-    size_t cells, rows, invalid, segs = lstmsrc_dataset_segments(ds), irregular, gaps, dropped;
-    double period;
-    const char *tname = lstmsrc_dataset_time(ds, &period, &irregular, &gaps, &dropped);
-    lstmsrc_dataset_missing(ds, &cells, &rows, &invalid);
     for (int j = 0; lstmsrc_dataset_has_labels(ds) && j < lstmsrc_dataset_outputs(ds); j++)
         if (lstmsrc_dataset_task(ds) == LSTMSRC_TASK_MULTILABEL &&
             lstmsrc_dataset_on_above_auto(ds, j))
@@ -353,34 +398,9 @@ void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds)
                     "distribution splits in two (--on-above %s=W to choose)\n",
                     cmd, lstmsrc_dataset_output_name(ds, j),
                     (double)lstmsrc_dataset_on_above(ds, j), lstmsrc_dataset_output_name(ds, j));
-    if (tname) {
-        fprintf(stderr,
-                "lstmsrc: %s: %s: time column \"%s\", a row every %g s (%zu irregular "
-                "step%s, %zu gap%s)",
-                cmd, lstmsrc_dataset_files(ds) > 1 ? "the files" : lstmsrc_dataset_source(ds),
-                tname, period, irregular, irregular == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
-        if (dropped) fprintf(stderr, "; %zu rows outside --from/--until left out", dropped);
-        if (lstmsrc_dataset_files_skipped(ds))
-            fprintf(stderr, "; %zu file%s wholly outside left out",
-                    lstmsrc_dataset_files_skipped(ds),
-                    lstmsrc_dataset_files_skipped(ds) == 1 ? "" : "s");
-        fputc('\n', stderr);
-    }
-    const size_t files = lstmsrc_dataset_files(ds);
-    if (rows == 0 && segs == files) return;
-    char name[64];
-    if (files > 1) snprintf(name, sizeof name, "%zu files", files);
-    const size_t filled = lstmsrc_dataset_filled(ds);
-    fprintf(stderr,
-            "lstmsrc: %s: %s: %zu of %zu rows missing (%zu missing cell%s, %zu invalid "
-            "reading%s), %zu segment%s",
-            cmd, files > 1 ? name : lstmsrc_dataset_source(ds), rows, lstmsrc_dataset_rows(ds),
-            cells, cells == 1 ? "" : "s", invalid, invalid == 1 ? "" : "s", segs,
-            segs == 1 ? "" : "s");
-    if (filled)
-        fprintf(stderr, "; %zu of the missing row%s bridged by --fill", filled,
-                filled == 1 ? "" : "s");
-    fputc('\n', stderr);
+    struct cli_ingest in;
+    cli_ingest_counts(ds, &in);
+    cli_report_ingest_counts(cmd, &in);
 }
 
 const char *cli_data_name(const char *const *files, int n, char *buf, size_t cap)

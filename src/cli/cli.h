@@ -228,6 +228,31 @@ void cli_ingest_apply(const struct lstmsrc_columns *user, struct lstmsrc_columns
 /* One line on stderr, "lstmsrc: CMD: FILE: 12 rows missing (...), 3 segments", when the data had
  * missing rows or gaps; nothing for a clean file. */
 void cli_report_ingest(const char *cmd, const struct lstmsrc_dataset *ds);
+/* What cli_report_ingest says, as numbers that add over the files of several processes (eval
+ * under mpirun): the counts, and the first file's name and time column. */
+enum {
+    CLI_IN_CELLS,
+    CLI_IN_MISSING,
+    CLI_IN_INVALID,
+    CLI_IN_SEGMENTS,
+    CLI_IN_ROWS,
+    CLI_IN_FILES,
+    CLI_IN_SKIPPED,
+    CLI_IN_FILLED,
+    CLI_IN_IRREGULAR,
+    CLI_IN_GAPS,
+    CLI_IN_DROPPED,
+    CLI_IN_N
+};
+struct cli_ingest {
+    size_t n[CLI_IN_N];
+    const char *source, *time_name; /* borrowed from the data set */
+    double period;
+};
+/* ds NULL: every count 0. */
+void cli_ingest_counts(const struct lstmsrc_dataset *ds, struct cli_ingest *in);
+/* The lines after the power thresholds' (which stay cli_report_ingest's). */
+void cli_report_ingest_counts(const char *cmd, const struct cli_ingest *in);
 
 /* Minimal JSON output helpers: a string with escapes, and a number (non-finite -> null). */
 void json_str(FILE *fp, const char *s);

@@ -2,10 +2,13 @@
  * cmd_eval.c — `lstmsrc eval MODEL DATA.csv [--json]`: a model's scores on labelled data, each
  * printed beside the trivial baselines (all off / majority class, and "on if reading > t"),
  * because on data where nothing is on most of the time a high accuracy means nothing by itself.
- * Text for people, or exactly one JSON object for scripts; results on stdout only.
+ * Text for people, or exactly one JSON object for scripts; results on stdout only. Under
+ * mpirun the files are shared over the ranks and the counts reduced (eval_ranks).
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -31,6 +34,8 @@ static void eval_usage(FILE *fp)
         "A model that does not make at least 1 %% fewer errors than \"all off\" on exact-match\n"
         "accuracy or Hamming loss (multi-class: than the majority class on accuracy) gets a\n"
         "warning line after the tables; --json says it in beats_all_off (beats_majority).\n"
+        "Under mpirun (a `make MPI=1` build) the files are dealt out over the ranks and their\n"
+        "counts added up: rank 0 prints what one process prints for the same files.\n"
         "\n"
         "options:\n"
         "  --json       print one JSON object instead of tables (default: text)\n"
@@ -357,19 +362,23 @@ static void eval_free(struct eval_run *r)
     cli_args_free(&r->a);
 }
 
-/* Loads the model (without its durations for --raw) and the data over its columns, and scores
- * it. Returns 0 or the exit code. */
-static int eval_run(struct eval_run *r)
+/* Loads the model (without its durations for --raw) and sets it up. Returns its status. */
+static enum lstmsrc_status eval_model(struct eval_run *r, struct lstmsrc_error *err)
+{
+    enum lstmsrc_status st = lstmsrc_model_load(r->model, &r->m, err);
+    if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, err);
+    if (!st) st = lstmsrc_model_set_precision(r->m, (enum lstmsrc_precision)r->o.precision, err);
+    if (!st) lstmsrc_model_get_info(r->m, &r->info);
+    return st;
+}
+
+/* One process: loads the data over the model's columns and scores it. Returns 0 or the exit
+ * code. */
+static int eval_alone(struct eval_run *r, const char *const *files, int n_files)
 {
     struct lstmsrc_error err = {LSTMSRC_OK, ""};
     struct lstmsrc_columns cols;
-    const char *const *files = r->a.pos + 1;
-    const int n_files = r->a.n_pos - 1;
-    r->model = r->a.pos[0];
-    r->data = cli_data_name(files, n_files, r->shown, sizeof r->shown);
-    enum lstmsrc_status st = lstmsrc_model_load(r->model, &r->m, &err);
-    if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, &err);
-    if (!st) st = lstmsrc_model_set_precision(r->m, (enum lstmsrc_precision)r->o.precision, &err);
+    enum lstmsrc_status st = eval_model(r, &err);
     if (!st) {
         lstmsrc_model_columns(r->m, 0, &cols);
         cli_ingest_apply(&r->o.user, &cols);
@@ -377,9 +386,157 @@ static int eval_run(struct eval_run *r)
         if (!st) cli_report_ingest(cmd, r->ds);
     }
     if (!st) st = lstmsrc_evaluate(r->m, r->ds, &r->ev, &err);
-    if (st) return cli_fail(cmd, &err);
-    lstmsrc_model_get_info(r->m, &r->info);
+    return st ? cli_fail(cmd, &err) : 0;
+}
+
+/* What a rank tells the others of its files for the ingest report: the counts, and of its
+ * first file read its index and time column (the one process's report names the first file
+ * read). */
+struct eval_share {
+    uint64_t n[CLI_IN_N];
+    double period;
+    int32_t first; /* n_files: no file read */
+    int32_t has_time;
+    char time_name[LSTMSRC_MAX_NAME];
+};
+
+/* A file wholly outside --from/--until: left out, as the one process leaves it out. */
+static int outside_range(const struct lstmsrc_error *e)
+{
+    return e->code == LSTMSRC_ERR_PARSE &&
+           strstr(e->msg, ": no data rows between --from and --until (") != NULL;
+}
+
+/* Every rank's share added up into *in (names from files, the first file read, and its time
+ * column); returns 0, or -1 when the exchange failed. */
+static int eval_gather(const struct eval_run *r, const char *const *files, int n_files, int n_mine,
+                       struct cli_ingest *in, char *time_name)
+{
+    const struct lstmsrc_comm *comm = cli_mpi_comm();
+    const size_t size = (size_t)comm->size;
+    struct eval_share *all = calloc(size, sizeof *all);
+    size_t *bytes = calloc(size, sizeof *bytes);
+    int rc = -1;
+    if (!all || !bytes) goto done;
+    struct eval_share *me = &all[comm->rank];
+    cli_ingest_counts(r->ds, in);
+    if (!r->ds) in->n[CLI_IN_SKIPPED] = (size_t)n_mine; /* every one of them outside */
+    for (int i = 0; i < CLI_IN_N; i++)
+        me->n[i] = in->n[i];
+    me->first = n_files;
+    if (r->ds) { /* its first file read: the first of this rank's files of that name */
+        const char *name = lstmsrc_dataset_file(r->ds, 0, NULL);
+        for (int i = comm->rank; i < n_files && me->first == n_files; i += comm->size)
+            if (!strcmp(files[i], name)) me->first = i;
+        me->period = in->period;
+        me->has_time = in->time_name != NULL;
+        if (in->time_name) snprintf(me->time_name, sizeof me->time_name, "%s", in->time_name);
+    }
+    for (size_t k = 0; k < size; k++)
+        bytes[k] = sizeof *all;
+    if (comm->allgather(comm->user, all, bytes)) goto done;
+    memset(in, 0, sizeof *in);
+    const struct eval_share *lead = NULL;
+    for (size_t k = 0; k < size; k++) {
+        for (int i = 0; i < CLI_IN_N; i++)
+            in->n[i] += (size_t)all[k].n[i];
+        if (all[k].first < n_files && (!lead || all[k].first < lead->first)) lead = &all[k];
+    }
+    if (lead) {
+        in->source = files[lead->first];
+        in->period = lead->period;
+        if (lead->has_time) {
+            memcpy(time_name, lead->time_name, sizeof lead->time_name);
+            in->time_name = time_name;
+        }
+    }
+    rc = 0;
+done:
+    free(all);
+    free(bytes);
+    return rc;
+}
+
+/* Under mpirun (N ranks): file i is rank i mod N's, as predict deals them out; each rank
+ * scores its files (none: an empty part) and the counts are added over the ranks, so rank 0
+ * has the numbers of one process on every file, and says them. A rank that fails says why
+ * (the lowest one that did), and every rank ends with an exit code. Returns 0 or the exit
+ * code. */
+static int eval_ranks(struct eval_run *r, const char *const *files, int n_files)
+{
+    struct lstmsrc_error err = {LSTMSRC_OK, ""}, outside = {LSTMSRC_OK, ""};
+    struct lstmsrc_columns cols;
+    const int rank = cli_mpi_rank(), size = cli_mpi_size();
+    /* a threshold chosen from the data is one process's first file's: refused, not guessed */
+    if (r->o.user.on_above_auto) {
+        if (rank == 0)
+            return cli_usage(cmd, "--on-above auto picks the thresholds from the first file; "
+                                  "under mpirun give them (--on-above NAME=W)");
+        return EXIT_USAGE;
+    }
+    const char **mine = calloc((size_t)n_files, sizeof *mine);
+    int n_mine = 0;
+    enum lstmsrc_status st = LSTMSRC_OK;
+    if (!mine) {
+        st = err.code = LSTMSRC_ERR_NOMEM;
+        snprintf(err.msg, sizeof err.msg, "out of memory for %d file names", n_files);
+    }
+    for (int i = rank; mine && i < n_files; i += size)
+        mine[n_mine++] = files[i];
+    if (!st) st = eval_model(r, &err);
+    if (!st && n_mine) {
+        lstmsrc_model_columns(r->m, 0, &cols);
+        cli_ingest_apply(&r->o.user, &cols);
+        st = lstmsrc_dataset_load_files(mine, n_mine, &cols, &r->ds, &err);
+        if (st && outside_range(&err)) { /* all of this rank's files: not an error yet */
+            outside = err;
+            st = LSTMSRC_OK;
+        }
+    }
+    free(mine);
+    if (!st) st = lstmsrc_evaluate_part(r->m, r->ds, &r->ev, &err);
+    /* every rank goes on, or none: the first that failed says why */
+    const int first = cli_mpi_first(st != LSTMSRC_OK);
+    if (first >= 0) {
+        if (st && first == rank) return cli_fail(cmd, &err);
+        return st == LSTMSRC_ERR_ARG ? EXIT_USAGE : 1;
+    }
+    struct cli_ingest in;
+    char time_name[LSTMSRC_MAX_NAME];
+    if (eval_gather(r, files, n_files, n_mine, &in, time_name) ||
+        (st = lstmsrc_eval_reduce(r->ev, cli_mpi_comm(), &err)) != LSTMSRC_OK) {
+        if (!st) snprintf(err.msg, sizeof err.msg, "the exchange of counts failed");
+        err.code = LSTMSRC_ERR_IO;
+        return rank == 0 ? cli_fail(cmd, &err) : 1;
+    }
+    /* every file outside --from/--until: the one process's error is its last file's */
+    if (in.n[CLI_IN_FILES] == 0) return rank == (n_files - 1) % size ? cli_fail(cmd, &outside) : 1;
+    if (rank != 0) return 0;
+    cli_report_ingest_counts(cmd, &in);
+    if (r->ev->windows == 0) { /* as lstmsrc_evaluate says it of the files as one data set */
+        if (in.n[CLI_IN_SEGMENTS] > 1)
+            snprintf(err.msg, sizeof err.msg,
+                     "%s: %zu segments, none as long as the model's window of %d rows", in.source,
+                     in.n[CLI_IN_SEGMENTS], r->info.seq_len);
+        else
+            snprintf(err.msg, sizeof err.msg,
+                     "%s: %zu rows, fewer than the model's window of %d rows", in.source,
+                     in.n[CLI_IN_ROWS], r->info.seq_len);
+        err.code = LSTMSRC_ERR_PARSE;
+        return cli_fail(cmd, &err);
+    }
     return 0;
+}
+
+/* Scores the model on the data files, in this process or over mpirun's ranks. Returns 0 or
+ * the exit code. */
+static int eval_run(struct eval_run *r)
+{
+    const char *const *files = r->a.pos + 1;
+    const int n_files = r->a.n_pos - 1;
+    r->model = r->a.pos[0];
+    r->data = cli_data_name(files, n_files, r->shown, sizeof r->shown);
+    return cli_mpi_size() > 1 ? eval_ranks(r, files, n_files) : eval_alone(r, files, n_files);
 }
 
 /* ============================== report ============================== */
@@ -455,8 +612,8 @@ int cmd_eval(int argc, char **argv)
     int rc = eval_parse(argc, argv, &r.o, &r.a);
     if (rc == CLI_HELP)
         rc = 0;
-    else if (rc == 0 && (rc = eval_run(&r)) == 0)
-        rc = eval_report(&r);
+    else if (rc == 0 && (rc = eval_run(&r)) == 0 && cli_mpi_rank() == 0)
+        rc = eval_report(&r); /* under mpirun rank 0 has the totals */
     eval_free(&r);
     return rc;
 }

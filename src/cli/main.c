@@ -17,7 +17,7 @@ static const struct {
 } commands[] = {
     {"gen", cmd_gen, "write seed-like synthetic meter data", 0},
     {"train", cmd_train, "train a model on a CSV", 1},
-    {"eval", cmd_eval, "evaluate a model on a CSV, next to trivial baselines", 0},
+    {"eval", cmd_eval, "evaluate a model on a CSV, next to trivial baselines", 1},
     {"inspect", cmd_inspect, "print everything a model file holds", 0},
     {"doctor", cmd_doctor, "say what will go wrong with a data set, and what to do", 0},
     {"plot", cmd_plot, "draw what a model makes of a data set (SVG)", 0},
