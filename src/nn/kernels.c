@@ -1559,7 +1559,6 @@ BF16 static void gemm_bf16_avx512(float *C, int ldc, const float *A1, int lda1, 
     }
 }
 
-
 /* ============================== AMX BF16 tiles ============================== */
 
 /* The same product on the AMX tile unit (TDPBF16PS: a 16 x 16 fp32 tile += a 16 x 32 bf16 tile
@@ -1651,9 +1650,9 @@ AMX static void amx_store_c(int whole, int np, float *C, int ldc, float *ct, int
     }
 }
 
-AMX static void gemm_bf16_amx(float *C, int ldc, const float *A1, int lda1, int K1,
-                              const float *A2, int lda2, int K2, const uint32_t *bp, int p1,
-                              size_t pstride, const float *bias, int init, int M, int N)
+AMX static void gemm_bf16_amx(float *C, int ldc, const float *A1, int lda1, int K1, const float *A2,
+                              int lda2, int K2, const uint32_t *bp, int p1, size_t pstride,
+                              const float *bias, int init, int M, int N)
 {
     _Alignas(64) uint32_t abuf[AMX_ROWS * BF_KC];
     _Alignas(64) float ct[AMX_ROWS * 2 * PANEL];
@@ -1711,7 +1710,6 @@ AMX static void gemm_bf16_amx(float *C, int ldc, const float *A1, int lda1, int 
     _tile_release();
 }
 
-
 /* C (M, N) += A^T @ B in bf16 products with fp32 sums on the tile unit; A (K, M), B (K, N).
  * Per chunk of up to TN_QC pairs of k (rows 2q, 2q+1 of A and B): B's rows are interleaved into
  * pairs panel by panel (TN_NC columns at a time), A's columns are gathered into rows of pairs
@@ -1726,10 +1724,10 @@ AMX static void gemm_tn_bf16_amx(float *C, int ldc, const float *A, int lda, con
     _Alignas(64) uint32_t ab[AMX_ROWS * TN_QC];
     _Alignas(64) float ct[AMX_ROWS * 2 * PANEL];
     const size_t as = TN_QC * 4, bs = (size_t)PANEL * 4;
-    const __m512i rowv = _mm512_setr_epi32(0, TN_QC, 2 * TN_QC, 3 * TN_QC, 4 * TN_QC, 5 * TN_QC,
-                                           6 * TN_QC, 7 * TN_QC, 8 * TN_QC, 9 * TN_QC, 10 * TN_QC,
-                                           11 * TN_QC, 12 * TN_QC, 13 * TN_QC, 14 * TN_QC,
-                                           15 * TN_QC); /* word of row r in ab */
+    const __m512i rowv =
+        _mm512_setr_epi32(0, TN_QC, 2 * TN_QC, 3 * TN_QC, 4 * TN_QC, 5 * TN_QC, 6 * TN_QC,
+                          7 * TN_QC, 8 * TN_QC, 9 * TN_QC, 10 * TN_QC, 11 * TN_QC, 12 * TN_QC,
+                          13 * TN_QC, 14 * TN_QC, 15 * TN_QC); /* word of row r in ab */
     int rows = -1, tl = -1;
     for (int k0 = 0; k0 < K; k0 += 2 * TN_QC) {
         const int kn = imin(2 * TN_QC, K - k0), qn = (kn + 1) / 2, full = qn / 16, rem = qn % 16;
@@ -1743,10 +1741,9 @@ AMX static void gemm_tn_bf16_amx(float *C, int ldc, const float *A, int lda, con
                     const __mmask16 m = mask16(nc - j);
                     const __m512i lo = _mm512_cvtepu16_epi32(
                         (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, b0 + j)));
-                    const __m512i hi =
-                        b1 ? _mm512_cvtepu16_epi32(
-                                 (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, b1 + j)))
-                           : _mm512_setzero_si512();
+                    const __m512i hi = b1 ? _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(
+                                                _mm512_maskz_loadu_ps(m, b1 + j)))
+                                          : _mm512_setzero_si512();
                     _mm512_store_si512(bb + ((size_t)(j / PANEL) * qn + q) * PANEL,
                                        _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
                 }
@@ -1801,14 +1798,13 @@ AMX static void gemm_tn_bf16_amx(float *C, int ldc, const float *A, int lda, con
     if (rows > 0) _tile_release();
 }
 
-
 /* dst (R, C) += src^T, src (C, R): 16 columns of a dst row from one gather down src */
 AVX512 static void add_transpose_avx512(float *dst, int ldd, const float *src, int lds, int R,
                                         int C)
 {
-    const __m512i down = _mm512_mullo_epi32(_mm512_set1_epi32(lds),
-                                            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                                              11, 12, 13, 14, 15));
+    const __m512i down =
+        _mm512_mullo_epi32(_mm512_set1_epi32(lds),
+                           _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     for (int r = 0; r < R; r++) {
         float *d = dst + (size_t)r * ldd;
         for (int c = 0; c < C; c += 16) {
@@ -2065,7 +2061,8 @@ void gemm_packed_bf16_isa(enum kernels_isa isa, float *C, int ldc, const float *
     gemm_bf16_avx512(C, ldc, A1, lda1, K1, A2, lda2, K2, (const uint32_t *)(const void *)bp,
                      (kp1 + 1) / 2, bf16_pairs(kp1, kp2) * PANEL, bias, init, M, N);
 #else
-    (void)isa, (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2, (void)bp;
+    (void)isa, (void)C, (void)ldc, (void)A1, (void)lda1, (void)K1, (void)A2, (void)lda2, (void)K2,
+        (void)bp;
     (void)kp1, (void)kp2, (void)bias, (void)accumulate, (void)M, (void)N;
     LSTMSRC_ASSERT(0);
 #endif
@@ -2105,5 +2102,6 @@ void gemm_packed_bf16(float *C, int ldc, const float *A1, int lda1, int K1, cons
                       int lda2, int K2, const float *bp, int kp1, int kp2, const float *bias,
                       int accumulate, int M, int N)
 {
-    gemm_packed_bf16_isa(kernels_isa() == KERNELS_ISA_AMX ? KERNELS_ISA_AMX : KERNELS_ISA_AVX512, C, ldc, A1, lda1, K1, A2, lda2, K2, bp, kp1, kp2, bias, accumulate, M, N);
+    gemm_packed_bf16_isa(kernels_isa() == KERNELS_ISA_AMX ? KERNELS_ISA_AMX : KERNELS_ISA_AVX512, C,
+                         ldc, A1, lda1, K1, A2, lda2, K2, bp, kp1, kp2, bias, accumulate, M, N);
 }
