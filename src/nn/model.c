@@ -848,8 +848,8 @@ int lstmsrc_precision_available(enum lstmsrc_precision p)
            kernels_isa() >= KERNELS_ISA_AVX512;
 }
 
-/* AUTO picks bf16 only where the quality gate held (bench/precision_gate.sh); it did not (IDEAL
- * house 65's macro F1 moved by more than 0.01, bench/PRECISION.md), so AUTO is fp32. */
+/* AUTO picks bf16 only where the quality gate held (bench/precision_gate.sh); it did not (both
+ * households' macro F1 moved by more than 0.01, bench/PRECISION.md), so AUTO is fp32. */
 enum lstmsrc_precision lstmsrc_precision_resolve(enum lstmsrc_precision p)
 {
     return p == LSTMSRC_PRECISION_BF16 ? LSTMSRC_PRECISION_BF16 : LSTMSRC_PRECISION_FP32;
