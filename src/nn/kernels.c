@@ -31,6 +31,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LSTMSRC_NO_SIMD)
 #define KERNELS_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -46,6 +47,15 @@
 /* Linux gives a process the AMX tile registers' state (8 KB of XSAVE area per thread) only when
  * asked (arch_prctl ARCH_REQ_XCOMP_PERM for XTILEDATA). Asking again is a no-op; the answer is
  * the kernel's and fixed for the process. Elsewhere: no AMX. */
+/* CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE (read directly: not every compiler's
+ * __builtin_cpu_supports knows their names) */
+static int cpu_has_amx_bf16(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (d >> 22 & 1u) && (d >> 24 & 1u);
+}
+
 static int amx_permitted(void)
 {
 #if defined(__linux__) && defined(SYS_arch_prctl)
@@ -71,8 +81,7 @@ int kernels_isa_supported(enum kernels_isa isa)
                __builtin_cpu_supports("avx512vl");
     case KERNELS_ISA_AMX:
         return kernels_isa_supported(KERNELS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16") &&
-               __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
-               amx_permitted();
+               cpu_has_amx_bf16() && amx_permitted();
 #endif
     default:
         return 0;
