@@ -57,6 +57,11 @@ if "$L" train "$T/d.csv" -o "$T/bf16.lsm" $OPTS --precision bf16 >/dev/null 2>"$
     check "bf16: stream runs, a line per row" sh -c "
         '$L' stream '$T/fp32.lsm' --precision bf16 <'$T/d.csv' >'$T/s.out' &&
         [ \$(wc -l <'$T/s.out') -ge 6000 ]"
+    # one row per product in stream, blocks of rows in predict: a row's bf16 products do not
+    # depend on the rest of its call (tests/test_bf16.c), so the two agree byte for byte
+    check "bf16: stream --proba = predict --proba, byte for byte" sh -c "
+        '$L' stream '$T/fp32.lsm' --precision bf16 --proba <'$T/d.csv' >'$T/sp.out' &&
+        cmp '$T/fb1.pred' '$T/sp.out'"
     "$L" train "$T/d.csv" -o "$T/ck.lsm" $OPTS --epochs 1 --precision bf16 --checkpoint "$T/b.ckpt" \
         >/dev/null 2>&1
     check "bf16: its checkpoint is refused to an fp32 run, naming --precision; a bf16 resume ends with the bf16 model" sh -c "
