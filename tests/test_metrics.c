@@ -181,6 +181,10 @@ static void test_best_brute_force(void)
         for (size_t i = 0; i < n; i++) {
             s[i] = (float)rng_below(&r, 8) / 8.0f;
             y[i] = rng_uniform(&r) < 0.3 + 0.4 * s[i];
+            if (trial % 2) { /* signed scores: negatives, -0 beside +0, +inf */
+                const uint64_t k = rng_below(&r, 12);
+                s[i] = k == 0 ? -0.0f : k == 1 ? INFINITY : (float)k / 4.0f - 1.5f;
+            }
         }
         float t;
         double f1;
@@ -188,8 +192,8 @@ static void test_best_brute_force(void)
             bad_f1++;
             continue;
         }
-        double best = f1_at(s, y, n, -1.0f);
-        float best_t = -1.0f;
+        double best = f1_at(s, y, n, -1000.0f);
+        float best_t = -1000.0f;
         for (size_t i = 0; i < n; i++) {
             double f = f1_at(s, y, n, s[i]);
             if (f > best || (f == best && s[i] > best_t)) {

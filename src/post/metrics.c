@@ -50,24 +50,50 @@ void counts_add(struct bin_counts *c, int p, int t)
 
 /* ============================== best-F1 threshold ============================== */
 
-/* qsort has no context argument in C11, so each score travels with its index. */
+/* Each score travels with its index and its sort key. */
 struct scored {
+    uint32_t k;
     float s;
     size_t i;
 };
 
-/* Ascending by score with NaN first (NaN > t is always false, so NaN is never ON); ties broken
- * by index so the order, and with it the result, is the same on every libc. */
-static int cmp_scored(const void *pa, const void *pb)
+/* The order key of a score: NaN first (NaN > t is always false, so NaN is never ON), then
+ * ascending; -0 and +0 are neighbours, and equal scores group the same under == either way. */
+static uint32_t score_key(float s)
 {
-    const struct scored *a = pa, *b = pb;
-    int an = isnan(a->s), bn = isnan(b->s);
-    if (an != bn) return an ? -1 : 1;
-    if (!an) {
-        if (a->s < b->s) return -1;
-        if (a->s > b->s) return 1;
+    if (isnan(s)) return 0;
+    uint32_t u;
+    memcpy(&u, &s, sizeof u);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/* Sorts v by key, stably (ties keep index order, so the result is the same on every machine):
+ * four passes of 8 bits, linear in n, where qsort's comparisons were a third of a small model's
+ * training run (validation tunes a threshold per source every epoch). -1 when out of memory. */
+static int sort_scored(struct scored *v, size_t n)
+{
+    struct scored *t = xmalloc_n(n, sizeof *t);
+    if (!t) return -1;
+    struct scored *src = v, *dst = t;
+    for (int sh = 0; sh < 32; sh += 8) {
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            cnt[src[i].k >> sh & 255u]++;
+        size_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            const size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[src[i].k >> sh & 255u]++] = src[i];
+        struct scored *x = src;
+        src = dst;
+        dst = x;
     }
-    return (a->i > b->i) - (a->i < b->i);
+    /* four passes: the result is back in v */
+    free(t);
+    return 0;
 }
 
 /* A float t with lo <= t < hi, near the middle, so "score > t" separates the two. */
@@ -100,9 +126,13 @@ int best_f1_threshold(const float *score, size_t ss, const uint8_t *y, size_t sy
     if (!v) return -1;
     for (size_t i = 0; i < n; i++) {
         v[i].s = score[i * ss];
+        v[i].k = score_key(v[i].s);
         v[i].i = i;
     }
-    qsort(v, n, sizeof *v, cmp_scored);
+    if (sort_scored(v, n)) {
+        free(v);
+        return -1;
+    }
 
     /* NaN scores are OFF under every threshold: they can only be false negatives. */
     size_t first = 0;
