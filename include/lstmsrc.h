@@ -519,12 +519,22 @@ struct lstmsrc_train_config {
      * ema, reserved32_ and comm are taken from the reserved space (the struct's size is
      * unchanged on LP64). */
     const struct lstmsrc_comm *comm;
+    /* How the input channels are standardised (enum lstmsrc_scaler; default GLOBAL: one mean
+     * and std per channel over the training part of every file). PER_FILE: each file's
+     * channels by that file's own mean and std (over its training part; no labels), and a
+     * later file by its own statistics too (lstmsrc_predict, lstmsrc_model_scaler_fit), so a
+     * house's base load and level do not reach the network. Taken from the reserved space. */
+    int32_t scaler;
+    uint32_t reserved32b_;
     /* room to grow without changing the size (zero it: = {0}, memset or the _default call) */
-    uint64_t reserved_[6];
+    uint64_t reserved_[5];
 };
 
 /* Fills the defaults documented above. */
 void lstmsrc_train_config_default(struct lstmsrc_train_config *cfg);
+
+/* lstmsrc_train_config.scaler */
+enum lstmsrc_scaler { LSTMSRC_SCALER_GLOBAL = 0, LSTMSRC_SCALER_PER_FILE = 1 };
 
 struct lstmsrc_model;
 
@@ -601,8 +611,13 @@ struct lstmsrc_model_info {
      * from a fresh initialisation) and the CRC-32 of that model file's bytes. */
     const char *init_name;
     uint32_t init_crc;
+    /* enum lstmsrc_scaler: PER_FILE models standardise each file by its own statistics
+     * (scale_mean and scale_std then hold the last lstmsrc_model_scaler_fit's, 0 and 1 after
+     * training or loading). Taken from the reserved space. */
+    int32_t scaler;
+    uint32_t reserved32_;
     /* room to grow without changing the size (the library zeroes it) */
-    uint64_t reserved_[8];
+    uint64_t reserved_[7];
 };
 void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_info *info);
 
@@ -620,6 +635,15 @@ void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,
  * (first differences) are computed from them, each segment's first row starting a series. */
 enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                     float *probs, size_t windows, struct lstmsrc_error *err);
+
+/* A per-file model (lstmsrc_model_info.scaler PER_FILE): sets m's scaler to the mean and std of
+ * every channel over the rows of ds's segments (no labels), which lstmsrc_predict_rows and the
+ * streams created from m afterwards apply; a recording of the same meter stands in for a file
+ * read in pieces or a live stream. lstmsrc_predict fits each file of a data set by itself and
+ * needs no call. A global-scaler model: LSTMSRC_ERR_ARG, m unchanged. */
+enum lstmsrc_status lstmsrc_model_scaler_fit(struct lstmsrc_model *m,
+                                             const struct lstmsrc_dataset *ds,
+                                             struct lstmsrc_error *err);
 
 /* ============================== evaluation ============================== */
 

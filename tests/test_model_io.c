@@ -287,10 +287,10 @@ static void test_version(void)
     CHECK(b != NULL);
     if (!b) return;
     struct lstmsrc_error err;
-    put32(b + 8, 6);
+    put32(b + 8, 7);
     fix_crc(b, n);
     CHECK(load_copy(b, n, &err) == LSTMSRC_ERR_VERSION && err.code == LSTMSRC_ERR_VERSION);
-    CHECK(strcmp(err.msg, "model.lsm: file version 6, this build reads up to 5") == 0);
+    CHECK(strcmp(err.msg, "model.lsm: file version 7, this build reads up to 6") == 0);
     /* a newer file is recognised by its version even when too short to hold our header */
     CHECK(load_copy(b, 12, &err) == LSTMSRC_ERR_VERSION);
     put32(b + 8, 0);

@@ -452,6 +452,8 @@ def _configure(cfg, opts, keep):
             unset &= ~_n.SUGGEST_VAL_FRACTION
         elif k == "select":
             cfg.select = _choice(k, v, {"loss": 0, "f1": 1})
+        elif k == "scaler":
+            cfg.scaler = _choice(k, v, {"global": 0, "per-file": 1})
         elif k == "pos_weight":
             if isinstance(v, str):
                 cfg.pos_weight = _choice(k, v, {"auto": 0, "none": 1})
@@ -641,7 +643,7 @@ def train(x, labels=None, classes=None, *, input_names=None, label_names=None, b
     in time before it). NaN readings are missing rows. options: the CLI's, with its defaults:
     seq, hidden, layers, directions, bidirectional, features, label_at, epochs, batch, stride,
     lr, clip, ema, precision, val, select, patience, pos_weight, threshold, durations, min_on,
-    min_off, seed, threads. As in `lstmsrc train`, seq, val and features left out are the data doctor's
+    min_off, seed, threads, scaler. As in `lstmsrc train`, seq, val and features left out are the data doctor's
     choice.
 
     x may be a pandas DataFrame: its first column the input (or input_names, column names),
@@ -823,6 +825,20 @@ class Model:
         out = np.full((x.shape[0], k), np.nan, dtype=np.float32)
         parts = []
         err = _n.Error()
+        if self._info.scaler == 1:  # a per-file model: this x's own statistics first
+            fit_x = np.full_like(x, np.nan)
+            for s, n in runs:
+                fit_x[s:s + n] = x[s:s + n]
+            fit_x = np.ascontiguousarray(fit_x, dtype=np.float32)
+            ds = ctypes.c_void_p()
+            _check(_n.dataset_from_arrays(
+                None, fit_x.ctypes.data_as(_n._floats), fit_x.shape[0], fit_x.shape[1],
+                self._info.input_names, None, None, 0, None, None, _n.ARRAYS_NAN_MISSING,
+                ctypes.byref(ds), ctypes.byref(err)), err)
+            try:
+                _check(_n.model_scaler_fit(self._h, ds, ctypes.byref(err)), err)
+            finally:
+                _n.dataset_free(ds)
         for s, n in runs:
             if n < seq:
                 continue

@@ -81,7 +81,8 @@ class TrainConfig(ctypes.Structure):
         ("resume", ctypes.c_char_p), ("init", ctypes.c_void_p), ("init_name", ctypes.c_char_p),
         ("init_refit_scaler", ctypes.c_int), ("precision", ctypes.c_int),
         ("ema", ctypes.c_float), ("reserved32_", ctypes.c_uint32),
-        ("comm", ctypes.c_void_p), ("reserved_", ctypes.c_uint64 * 6),
+        ("comm", ctypes.c_void_p), ("scaler", ctypes.c_int32),
+        ("reserved32b_", ctypes.c_uint32), ("reserved_", ctypes.c_uint64 * 5),
     ]
 
 
@@ -111,7 +112,8 @@ class ModelInfo(ctypes.Structure):
         ("use_invalid_below", ctypes.c_int), ("invalid_below", ctypes.c_float),
         ("time_name", ctypes.c_char_p), ("period", ctypes.c_double),
         ("max_gap", ctypes.c_double), ("init_name", ctypes.c_char_p),
-        ("init_crc", ctypes.c_uint32), ("reserved_", ctypes.c_uint64 * 8),
+        ("init_crc", ctypes.c_uint32), ("scaler", ctypes.c_int32),
+        ("reserved32_", ctypes.c_uint32), ("reserved_", ctypes.c_uint64 * 7),
     ]
 
 
@@ -141,6 +143,7 @@ dataset_from_arrays = _proto(
     _cstrs, _P(ctypes.c_uint8), _P(ctypes.c_int32), ctypes.c_int, _cstrs, _P(ctypes.c_uint8),
     ctypes.c_uint, _P(_vp), _err)
 dataset_free = _proto("lstmsrc_dataset_free", None, _vp)
+model_scaler_fit = _proto("lstmsrc_model_scaler_fit", _st, _vp, _vp, _err)
 dataset_has_labels = _proto("lstmsrc_dataset_has_labels", ctypes.c_int, _vp)
 train_config_default = _proto("lstmsrc_train_config_default", None, _P(TrainConfig))
 train = _proto("lstmsrc_train", _st, _vp, _P(TrainConfig), _P(_vp), _err)

@@ -155,7 +155,10 @@ static void text_network(const struct lstmsrc_model_info *in)
 static void text_channels(const struct lstmsrc_model_info *in)
 {
     int w = names_width(in->input_names, in->inputs, 5) + 3;
-    printf("\nchannels (standardised as (x - mean) / std; d() = first difference)\n  ");
+    printf("\nchannels (standardised as (x - mean) / std; d() = first difference)\n");
+    if (in->scaler == LSTMSRC_SCALER_PER_FILE)
+        printf("  scaler: per-file (each file's mean and std, fitted on its own readings)\n");
+    printf("  ");
     put_name("name", w);
     printf("  %14s  %14s\n", "mean", "std");
     for (int c = 0; c < in->channels; c++) {
@@ -340,6 +343,7 @@ static void json_training(FILE *o, const struct lstmsrc_model_info *in)
     } else {
         fputs("null", o);
     }
+    if (in->scaler == LSTMSRC_SCALER_PER_FILE) fputs(",\"scaler\":\"per-file\"", o);
     fputc('}', o);
 }
 

@@ -329,7 +329,16 @@ static int job_open(struct job *j, const struct predict_opts *o, const char *mod
     if (!st) {
         lstmsrc_model_columns(j->m, 1, &cols);
         cli_ingest_apply(&o->user, &cols);
-        st = lstmsrc_rows_open(data_path, &cols, &j->rows, &j->err);
+        struct lstmsrc_model_info info;
+        lstmsrc_model_get_info(j->m, &info);
+        if (info.scaler == LSTMSRC_SCALER_PER_FILE) {
+            /* a per-file model: this file's own statistics first, from a first pass */
+            struct lstmsrc_dataset *ds = NULL;
+            st = lstmsrc_dataset_load(data_path, &cols, &ds, &j->err);
+            if (!st) st = lstmsrc_model_scaler_fit(j->m, ds, &j->err);
+            lstmsrc_dataset_free(ds);
+        }
+        if (!st) st = lstmsrc_rows_open(data_path, &cols, &j->rows, &j->err);
     }
     return st ? cli_fail(cmd, &j->err) : 0;
 }

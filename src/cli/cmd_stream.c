@@ -76,6 +76,10 @@ static void stream_usage(FILE *fp)
             "  --proba      add each output's probability\n"
             "  --raw        decisions without the minimum on/off durations (no delay)\n"
             "  --strict     stop at the first malformed line (exit status 1)\n"
+            "  --scale-from FILE\n"
+            "               a per-file model (train --scaler per-file; needed there): its\n"
+            "               scaler fitted on FILE, a recording of the same meter, as predict\n"
+            "               fits it on the file it reads\n"
             "  --precision P\n"
             "               fp32 (default), bf16 (products in bf16, sums in fp32; needs AVX-512\n"
             "               BF16) or auto (bf16 where the quality gate held; today fp32)\n"
@@ -623,7 +627,7 @@ static void release(struct waiting *q, struct pred_out *po, const float *probs)
 
 /* What the command line says. */
 struct stream_opts {
-    const char *model;
+    const char *model, *scale_from;
     int proba, raw, strict, precision;
     struct lstmsrc_columns user; /* --missing, --invalid-below, --time... over the model's */
 };
@@ -637,6 +641,7 @@ const struct cli_opt cli_opts_stream[] = {
     SWITCH("--proba", proba),
     SWITCH("--raw", raw),
     SWITCH("--strict", strict),
+    {"--scale-from", NULL, CLI_STRING, OFF(scale_from), 0, 0, 0, NULL, NULL, NULL, 0, 0},
     {"--precision", NULL, CLI_CHOICE, OFF(precision), 0, 0, 0, CLI_PRECISION_CHOICES, NULL, NULL, 0,
      0},
     {NULL, NULL, CLI_SWITCH, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0},
@@ -729,9 +734,29 @@ static int stream_open(struct stream_run *r)
     if (!st && r->o.raw) st = lstmsrc_model_set_durations(r->m, NULL, NULL, &r->err);
     if (!st)
         st = lstmsrc_model_set_precision(r->m, (enum lstmsrc_precision)r->o.precision, &r->err);
-    if (!st) st = lstmsrc_stream_create(r->m, &r->s, &r->err);
     if (st) return cli_fail(cmd, &r->err);
     lstmsrc_model_get_info(r->m, &S->info);
+    if (S->info.scaler == LSTMSRC_SCALER_PER_FILE && !r->o.scale_from)
+        return cli_usage(cmd,
+                         "%s has a per-file scaler, which a stream cannot fit from rows "
+                         "still to come: give --scale-from FILE, a recording of the same "
+                         "meter",
+                         r->o.model);
+    if (S->info.scaler != LSTMSRC_SCALER_PER_FILE && r->o.scale_from)
+        return cli_usage(cmd,
+                         "--scale-from: %s has the global scaler, which the file cannot change",
+                         r->o.model);
+    if (r->o.scale_from) { /* that recording's statistics, read as predict reads a file */
+        struct lstmsrc_columns cols;
+        struct lstmsrc_dataset *ds = NULL;
+        lstmsrc_model_columns(r->m, 1, &cols);
+        cli_ingest_apply(user, &cols);
+        st = lstmsrc_dataset_load(r->o.scale_from, &cols, &ds, &r->err);
+        if (!st) st = lstmsrc_model_scaler_fit(r->m, ds, &r->err);
+        lstmsrc_dataset_free(ds);
+        if (st) return cli_fail(cmd, &r->err);
+    }
+    if ((st = lstmsrc_stream_create(r->m, &r->s, &r->err))) return cli_fail(cmd, &r->err);
     S->missing = user->missing;
     S->use_invalid_below = user->use_invalid_below || S->info.use_invalid_below;
     S->invalid_below = user->use_invalid_below ? user->invalid_below : S->info.invalid_below;

@@ -91,6 +91,9 @@ static const char usage_text2[] =
     "  --init-scaler S       with --init: keep (default, MODEL's scaler) or refit (fitted on\n"
     "                        this data's training part)\n";
 static const char usage_text3[] =
+    "  --scaler S            global (default: one mean and std per channel over every file)\n"
+    "                        or per-file (each file by its own, here and in every later\n"
+    "                        file: a house's base load and level do not reach the model)\n"
     "\n"
     "Ctrl-C (SIGINT) or SIGTERM stops between chunks of the current step (within about a\n"
     "second) and saves the best model so far and the training state (to --checkpoint FILE,\n"
@@ -588,6 +591,7 @@ const struct cli_opt cli_opts_train[] = {
     STRING("--init", NULL, init),
     {"--init-scaler", NULL, CLI_CHOICE, OFF(cfg.init_refit_scaler), 0, 0, 0, "keep|refit", NULL,
      NULL, 0, 0},
+    {"--scaler", NULL, CLI_CHOICE, OFF(cfg.scaler), 0, 0, 0, "global|per-file", NULL, NULL, 0, 0},
     {"--quiet", "-q", CLI_SWITCH, OFF(quiet), 0, 0, 1, NULL, NULL, NULL, 0, 0},
     /* columns */
     STRING("--input", NULL, cols.input),

@@ -240,6 +240,33 @@ void scale_fit_runs(float *mean, float *std, const float *x, const struct window
     fit_runs(mean, std, x, ws->runs, ws->n_runs, f);
 }
 
+int scale_per_file(float *x, int f, const struct window_set *ws, const size_t *files,
+                   size_t n_files, size_t n)
+{
+    const size_t F = (size_t)f, nf = n_files ? n_files : 1;
+    float *mean = xmalloc_n(F ? F : 1, sizeof *mean), *std = xmalloc_n(F ? F : 1, sizeof *std);
+    if (!mean || !std) {
+        free(mean);
+        free(std);
+        return 0;
+    }
+    size_t r0 = 0;
+    for (size_t i = 0; i < nf; i++) {
+        const size_t lo = n_files ? files[i] : 0, hi = n_files && i + 1 < nf ? files[i + 1] : n;
+        size_t r1 = r0;
+        while (r1 < ws->n_runs && ws->runs[r1].start < hi)
+            r1++;
+        fit_runs(mean, std, x, ws->runs + r0, r1 - r0, f);
+        for (size_t row = lo; row < hi; row++)
+            for (size_t j = 0; j < F; j++)
+                x[row * F + j] = (x[row * F + j] - mean[j]) / std[j];
+        r0 = r1;
+    }
+    free(mean);
+    free(std);
+    return 1;
+}
+
 /* xb (T, B, F); x (rows, F); starts (B); mean, std (F). */
 void window_gather(float *xb, const float *x, int f, const size_t *starts, int B, int T,
                    const float *mean, const float *std)

@@ -77,6 +77,12 @@ void scale_fit(float *mean, float *std, const float *x, size_t rows, int f);
 /* The same over the rows of a window set's runs. */
 void scale_fit_runs(float *mean, float *std, const float *x, const struct window_set *ws, int f);
 
+/* Per file (rows files[i] up to the next file's first row, or n; one file when n_files is 0):
+ * the mean and std of x's channels over the rows of ws's runs in that file, then every row of
+ * the file standardised in place by them. Returns 0 on out of memory. */
+int scale_per_file(float *x, int f, const struct window_set *ws, const size_t *files,
+                   size_t n_files, size_t n);
+
 /* xb (T, B, F) = (x[starts[b] + t, :] - mean) / std for each window b and step t. */
 void window_gather(float *xb, const float *x, int f, const size_t *starts, int B, int T,
                    const float *mean, const float *std);

@@ -187,6 +187,85 @@ static enum lstmsrc_status check_inputs(const struct lstmsrc_model *m,
     return LSTMSRC_OK;
 }
 
+/* A per-file scaler: mean, std (m->f) of m's channels over the rows of runs clipped to
+ * [lo, hi), each run's first difference starting at 0 as in training. */
+static enum lstmsrc_status fit_rows(const struct lstmsrc_model *m, const float *x,
+                                    const struct window_run *runs, size_t n_runs, size_t lo,
+                                    size_t hi, float *mean, float *std, struct lstmsrc_error *err)
+{
+    const size_t R = (size_t)m->n_raw, F = (size_t)m->f;
+    size_t rows = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        size_t a = runs[r].start < lo ? lo : runs[r].start;
+        size_t b = runs[r].start + runs[r].len > hi ? hi : runs[r].start + runs[r].len;
+        if (b > a) rows += b - a;
+    }
+    float *xc = xmalloc_n(rows ? rows : 1, F * sizeof *xc);
+    if (!xc)
+        return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the scaler of %zu rows", rows);
+    size_t used = 0;
+    for (size_t r = 0; r < n_runs; r++) {
+        size_t a = runs[r].start < lo ? lo : runs[r].start;
+        size_t b = runs[r].start + runs[r].len > hi ? hi : runs[r].start + runs[r].len;
+        if (b <= a) continue;
+        model_channels(m, xc + used * F, x + a * R, b - a, NULL);
+        used += b - a;
+    }
+    scale_fit(mean, std, xc, rows, m->f);
+    free(xc);
+    return LSTMSRC_OK;
+}
+
+/* A per-file model over ds: each file's windows with that file's own scaler, on a view of m
+ * that differs only in it. */
+static enum lstmsrc_status predict_per_file(const struct lstmsrc_model *m,
+                                            const struct lstmsrc_dataset *ds,
+                                            const struct window_run *runs, size_t n_runs,
+                                            float *probs, struct lstmsrc_error *err)
+{
+    struct lstmsrc_model v = *m;
+    v.scale_mean = xmalloc_n((size_t)m->f, sizeof(float));
+    v.scale_std = xmalloc_n((size_t)m->f, sizeof(float));
+    enum lstmsrc_status st = LSTMSRC_OK;
+    if (!v.scale_mean || !v.scale_std)
+        st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for a per-file scaler");
+    const size_t nf = ds->n_files ? ds->n_files : 1;
+    size_t done = 0;
+    for (size_t i = 0; !st && i < nf; i++) {
+        const size_t lo = ds->n_files ? ds->file_start[i] : 0;
+        const size_t hi = ds->n_files && i + 1 < nf ? ds->file_start[i + 1] : ds->n;
+        struct window_set set;
+        if ((st = fit_rows(m, ds->x, runs, n_runs, lo, hi, v.scale_mean, v.scale_std, err))) break;
+        if (!window_set_init(&set, runs, n_runs, m->seq_len, lo, hi)) {
+            st = set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %zu segments", n_runs);
+            break;
+        }
+        if (set.total) st = predict_set(&v, ds->x, NULL, &set, probs + done * (size_t)m->k, 1, err);
+        done += set.total;
+        window_set_free(&set);
+    }
+    free(v.scale_mean);
+    free(v.scale_std);
+    return st;
+}
+
+enum lstmsrc_status lstmsrc_model_scaler_fit(struct lstmsrc_model *m,
+                                             const struct lstmsrc_dataset *ds,
+                                             struct lstmsrc_error *err)
+{
+    if (!m->scaler_per_file)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "the model has the global scaler; only a per-file model fits one "
+                         "to a recording");
+    enum lstmsrc_status st = check_inputs(m, ds, err);
+    if (st) return st;
+    if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) return st;
+    struct window_run one;
+    size_t n_runs;
+    const struct window_run *runs = dataset_runs(ds, &one, &n_runs);
+    return fit_rows(m, ds->x, runs, n_runs, 0, ds->n, m->scale_mean, m->scale_std, err);
+}
+
 enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct lstmsrc_dataset *ds,
                                     float *probs, size_t windows, struct lstmsrc_error *err)
 {
@@ -208,6 +287,7 @@ enum lstmsrc_status lstmsrc_predict(const struct lstmsrc_model *m, const struct 
         return set_error(err, LSTMSRC_ERR_ARG, "output room for %zu windows, data has %zu", windows,
                          nw);
     if ((m->features & LSTMSRC_FEATURE_DIFF) && (st = dataset_check_diff(ds, err))) return st;
+    if (m->scaler_per_file) return predict_per_file(m, ds, runs, n_runs, probs, err);
     struct window_set set;
     if (!window_set_init(&set, runs, n_runs, m->seq_len, 0, ds->n))
         return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %zu segments", n_runs);

@@ -765,6 +765,10 @@ static void write_header(const struct lstmsrc_model *m, const struct out *o)
 static enum lstmsrc_status check(const struct lstmsrc_model *m, const char *prefix, struct out *o,
                                  struct lstmsrc_error *err)
 {
+    if (m->scaler_per_file)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "the model has a per-file scaler, which the exported code cannot fit "
+                         "on a device; export a model trained with --scaler global");
     size_t n = prefix ? strlen(prefix) : 0;
     if (n == 0 || n > LSTMSRC_MAX_PREFIX)
         return set_error(err, LSTMSRC_ERR_ARG,

@@ -30,7 +30,7 @@ _Static_assert(sizeof(float) == 4, "model files store IEEE-754 binary32 floats")
 
 static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', '\0'};
 
-#define FORMAT_VERSION 5u /* the newest this build reads */
+#define FORMAT_VERSION 6u /* the newest this build reads */
 /* Header flags (version 3 on): bit 0, the top layer is bidirectional. A model without one is
  * written as version 2, which builds before version 3 read as well. Version 4 on: bit 1, an
  * ingest block follows the post block (power thresholds of the label columns, the invalid
@@ -40,6 +40,10 @@ static const unsigned char model_magic[8] = {'L', 'S', 'R', 'C', 'M', 'D', 'L', 
 /* Version 5 on: bit 2, an origin block (the model fine-tuning started from) follows the ingest
  * block; a model without one keeps version 2, 3 or 4. */
 #define FLAG_INIT 4u
+/* Version 6 on: bit 3, a scaler block (u32 mode, 1 = per-file) follows the origin block; a
+ * model with the global scaler has none and keeps version 2 to 5. */
+#define FLAG_SCALER 8u
+#define SCALER_PER_FILE 1u
 #define INGEST_INVALID_BELOW 1u /* ingest block flags: bit 0, invalid_below is set */
 #define INGEST_TIME 2u          /* bit 1: a time column, its period and gap limit */
 #define HEADER_SIZE 60u         /* magic .. n_labels, see docs/FORMAT.md */
@@ -362,7 +366,7 @@ static enum lstmsrc_status serialise_size(const struct lstmsrc_model *m, const c
     size = HEADER_SIZE + ni + nl + no + 4 * (2 * (size_t)m->f + 3 * (size_t)m->k) + META_SIZE +
            INPUT_SIZE + POST_ENTRY * (size_t)m->k + 8 + CRC_SIZE +
            (ingest ? 28 + (m->time_name ? strlen(m->time_name) : 0) + 4 * (size_t)m->n_labels : 0) +
-           (m->init_name ? 8 + strlen(m->init_name) : 0);
+           (m->init_name ? 8 + strlen(m->init_name) : 0) + (m->scaler_per_file ? 4 : 0);
     if (m->init_name && strlen(m->init_name) > LSTMSRC_MAX_NAME)
         return set_error(err, LSTMSRC_ERR_ARG,
                          "%s: cannot save this model: init model name of %zu bytes; at most %d",
@@ -383,11 +387,11 @@ static void write_header_fields(struct wbuf *w, const struct lstmsrc_model *m, s
 {
     memcpy(w->p, model_magic, sizeof model_magic);
     w->pos = sizeof model_magic;
-    w_u32(w, m->init_name ? 5u : ingest ? 4u : m->dirs == 2 ? 3u : 2u);
+    w_u32(w, m->scaler_per_file ? 6u : m->init_name ? 5u : ingest ? 4u : m->dirs == 2 ? 3u : 2u);
     w_u32(w, HEADER_SIZE);
     w_u64(w, (uint64_t)size);
     w_u32(w, (m->dirs == 2 ? FLAG_BIDIRECTIONAL : 0u) | (ingest ? FLAG_INGEST : 0u) |
-                 (m->init_name ? FLAG_INIT : 0u));
+                 (m->init_name ? FLAG_INIT : 0u) | (m->scaler_per_file ? FLAG_SCALER : 0u));
     w_u32(w, (uint32_t)m->task);
     w_u32(w, (uint32_t)m->label_mode);
     w_u32(w, (uint32_t)m->f);
@@ -458,6 +462,8 @@ static void write_blocks(struct wbuf *w, const struct lstmsrc_model *m, int inge
         w_names(w, in, 1);
         w_u32(w, m->init_crc);
     }
+    /* scaler block (version 6, FLAG_SCALER) */
+    if (m->scaler_per_file) w_u32(w, SCALER_PER_FILE);
 }
 
 /* Serialises m into a new buffer the caller frees. Refuses a model the loader would refuse. */
@@ -632,7 +638,7 @@ static enum lstmsrc_status load_create(struct loader *ld)
     struct lstmsrc_error *err = ld->err, cerr;
     uint32_t version = ld->version, flags = ld->flags = get_u32(b + OFF_FLAGS);
     if (flags & ~((version >= 3 ? FLAG_BIDIRECTIONAL : 0u) | (version >= 4 ? FLAG_INGEST : 0u) |
-                  (version >= 5 ? FLAG_INIT : 0u)))
+                  (version >= 5 ? FLAG_INIT : 0u) | (version >= 6 ? FLAG_SCALER : 0u)))
         return set_error(err, LSTMSRC_ERR_FORMAT,
                          "%s: unknown flags 0x%08" PRIx32 " for version %" PRIu32, name, flags,
                          version);
@@ -813,6 +819,25 @@ static enum lstmsrc_status load_origin(struct loader *ld)
     return LSTMSRC_OK;
 }
 
+/* The scaler block (version 6 on, FLAG_SCALER): the scaler's mode, per-file the one known. */
+static enum lstmsrc_status load_scaler(struct loader *ld)
+{
+    struct rbuf *r = &ld->r;
+    uint32_t mode;
+    if (!(ld->flags & FLAG_SCALER)) return LSTMSRC_OK;
+    size_t at = r->pos;
+    if (!r_u32(r, &mode))
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: scaler block from offset %zu runs past the end at %zu", ld->name, at,
+                         r->end);
+    if (mode != SCALER_PER_FILE)
+        return set_error(ld->err, LSTMSRC_ERR_FORMAT,
+                         "%s: scaler block at offset %zu: mode %" PRIu32 ", expected %u (per-file)",
+                         ld->name, at, mode, SCALER_PER_FILE);
+    ld->m->scaler_per_file = 1;
+    return LSTMSRC_OK;
+}
+
 /* The parameter count, the parameters (exactly the rest of the file), then every value
  * prediction relies on. */
 static enum lstmsrc_status load_params(struct loader *ld)
@@ -852,7 +877,8 @@ enum lstmsrc_status lstmsrc_model_load_mem(const char *name, const void *buf, si
     if ((status = load_check_file(&ld)) || (status = load_create(&ld))) return status;
     if ((status = load_names(&ld)) || (status = load_vectors(&ld)) ||
         (status = load_input_block(&ld)) || (status = load_post_block(&ld)) ||
-        (status = load_ingest(&ld)) || (status = load_origin(&ld)) || (status = load_params(&ld))) {
+        (status = load_ingest(&ld)) || (status = load_origin(&ld)) || (status = load_scaler(&ld)) ||
+        (status = load_params(&ld))) {
         lstmsrc_model_free(ld.m);
         return status;
     }

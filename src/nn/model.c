@@ -254,6 +254,7 @@ void lstmsrc_model_get_info(const struct lstmsrc_model *m, struct lstmsrc_model_
     info->max_gap = m->max_gap;
     info->init_name = m->init_name;
     info->init_crc = m->init_crc;
+    info->scaler = m->scaler_per_file ? LSTMSRC_SCALER_PER_FILE : LSTMSRC_SCALER_GLOBAL;
 }
 
 void lstmsrc_model_columns(const struct lstmsrc_model *m, int labels_optional,

@@ -82,6 +82,9 @@ struct lstmsrc_model {
      * none) and the CRC-32 of its file. */
     char *init_name;
     uint32_t init_crc;
+    /* 1: a per-file scaler (scaler block, version 6): each file standardised by its own
+     * statistics (scale_mean/scale_std hold the last file's fit, 0/1 in a file). */
+    int scaler_per_file;
     /* A loaded model: the CRC-32 of the file it was loaded from (loaded_crc_set 1). */
     uint32_t loaded_crc;
     int loaded_crc_set;

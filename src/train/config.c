@@ -72,6 +72,9 @@ static enum lstmsrc_status check_schedule(const struct lstmsrc_train_config *c,
         !(c->eps > 0.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "Adam needs 0 <= beta < 1 and eps > 0");
     if (!(c->clip >= 0.0f)) return set_error(err, LSTMSRC_ERR_ARG, "clip must be >= 0");
+    if (c->scaler != LSTMSRC_SCALER_GLOBAL && c->scaler != LSTMSRC_SCALER_PER_FILE)
+        return set_error(err, LSTMSRC_ERR_ARG, "scaler %d; supported: 0 (global), 1 (per-file)",
+                         (int)c->scaler);
     if (!(c->ema >= 0.0f && c->ema < 1.0f))
         return set_error(err, LSTMSRC_ERR_ARG, "ema must be 0 (off) or in (0, 1), not %g",
                          (double)c->ema);
@@ -185,6 +188,11 @@ enum lstmsrc_status train_check_init(const struct lstmsrc_dataset *ds,
     INIT_DIFF("layers", c->layers, im->layers);
     INIT_DIFF("directions", dirs, im->dirs);
 #undef INIT_DIFF
+    if ((c->scaler == LSTMSRC_SCALER_PER_FILE) != im->scaler_per_file)
+        return set_error(err, LSTMSRC_ERR_ARG,
+                         "%s has the %s scaler, this training the %s (--scaler)", nm,
+                         im->scaler_per_file ? "per-file" : "global",
+                         im->scaler_per_file ? "global" : "per-file");
     if (c->features != im->features)
         return set_error(err, LSTMSRC_ERR_ARG, "%s has features %s, this training %s", nm,
                          im->features == LSTMSRC_FEATURE_RAW    ? "raw"

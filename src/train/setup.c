@@ -227,7 +227,7 @@ static enum lstmsrc_status setup_channels(struct trainer *t, struct lstmsrc_erro
     const struct lstmsrc_dataset *ds = t->ds;
     const struct lstmsrc_model *m = t->m;
     t->x = ds->x;
-    if (m->features == LSTMSRC_FEATURE_RAW) return LSTMSRC_OK;
+    if (m->features == LSTMSRC_FEATURE_RAW && !t->cfg->scaler) return LSTMSRC_OK;
     if (!(t->xc = xcalloc_n(ds->n, (size_t)m->f * sizeof(float))))
         return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for %d channels of %zu rows", m->f,
                          ds->n);
@@ -253,7 +253,13 @@ static enum lstmsrc_status setup_fit(struct trainer *t, struct lstmsrc_error *er
     const struct lstmsrc_train_config *cfg = t->cfg;
     struct lstmsrc_model *m = t->m;
     enum lstmsrc_status st;
-    if (cfg->init && !cfg->init_refit_scaler) {
+    if (cfg->scaler == LSTMSRC_SCALER_PER_FILE) {
+        /* each file's channels by its own training rows' statistics, in place: the model's
+         * scaler stays 0/1 and every later file is standardised by its own */
+        m->scaler_per_file = 1;
+        if (!scale_per_file(t->xc, m->f, &t->train.ws, ds->file_start, ds->n_files, ds->n))
+            return set_error(err, LSTMSRC_ERR_NOMEM, "out of memory for the per-file scaler");
+    } else if (cfg->init && !cfg->init_refit_scaler) {
         memcpy(m->scale_mean, cfg->init->scale_mean, (size_t)m->f * sizeof *m->scale_mean);
         memcpy(m->scale_std, cfg->init->scale_std, (size_t)m->f * sizeof *m->scale_std);
     } else {
