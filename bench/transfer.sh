@@ -23,15 +23,19 @@ UNSEEN="$RAW/IDEAL_House175_2018-01.csv.gz"
 FLAGS="--labels WashingMachine,Dishwasher --on-above WashingMachine=20,Dishwasher=15 --invalid-below 1"
 echo "| channels | val macro F1 | unseen macro F1 | WashingMachine F1 | Dishwasher F1 | rule macro F1 | s/epoch |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for feat in raw,diff diff; do
+# each channel set with the global scaler (the default) and with --scaler per-file (every file
+# standardised by its own statistics, the unseen house by its own readings)
+for variant in raw,diff:global diff:global raw,diff:per-file diff:per-file; do
+    feat=${variant%:*}
+    scaler=${variant#*:}
     start=$(date +%s)
     # shellcheck disable=SC2086
     $L train $TRAIN -o "$T/m.lsm" $FLAGS --features $feat --seq 60 --epochs 8 --threads 2 \
-        --seed 1 --quiet >/dev/null 2>"$T/train.err"
+        --seed 1 --scaler $scaler --quiet >/dev/null 2>"$T/train.err"
     secs=$(( $(date +%s) - start ))
     $L eval "$T/m.lsm" "$UNSEEN" --json >"$T/e.json" 2>/dev/null
     val=$($L inspect --json "$T/m.lsm" | sed 's/.*"val_macro_f1":\([-0-9.e]*\).*/\1/')
-    python3 - "$T/e.json" "$feat" "$val" "$secs" <<'PY'
+    python3 - "$T/e.json" "$feat, $scaler scaler" "$val" "$secs" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))
 f1 = {s["name"]: s["f1"] for s in e["sources"]}
