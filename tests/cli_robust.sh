@@ -89,12 +89,12 @@ import sys, struct, zlib
 b = bytearray(open(sys.argv[1], 'rb').read())
 f = bytearray(b); f[len(f) // 2] ^= 0x10
 open(sys.argv[2], 'wb').write(f)
-v = bytearray(b); v[8:12] = struct.pack('<I', 6); v[-4:] = struct.pack('<I', zlib.crc32(bytes(v[:-4])))
+v = bytearray(b); v[8:12] = struct.pack('<I', 7); v[-4:] = struct.pack('<I', zlib.crc32(bytes(v[:-4])))
 open(sys.argv[3], 'wb').write(v)
 EOF
     echo "skipped: python3 unavailable for the flipped-byte models"
 [ -e "$T/flip.lsm" ] && model_refused "flipped byte" "$T/flip.lsm" "checksum mismatch (file corrupted)"
-[ -e "$T/v4.lsm" ] && model_refused "newer version" "$T/v4.lsm" "file version 6, this build reads up to 5"
+[ -e "$T/v4.lsm" ] && model_refused "newer version" "$T/v4.lsm" "file version 7, this build reads up to 6"
 model_refused "CSV given as model" "$T/d.csv" "not an lstmsrc model file (bad magic)"
 
 # ---- impossible options: exit 2 with the usage hint, nothing written
